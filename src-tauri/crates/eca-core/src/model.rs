@@ -1,0 +1,303 @@
+//! The identity-provider (IdP) model shared by the store, the CLI and the app.
+//!
+//! Invariants:
+//! - `IdpFields` is what an admin edits; it carries no secret. The client secret travels
+//!   separately as a [`crate::secrets::Secret`] and is only ever reflected back as `has_secret`.
+//! - An `IdpConfig` read from the store has passed [`crate::validation`]; its `id` never changes.
+//! - These types are exported to TypeScript (ts-rs) for the UI's typed IPC bindings; the
+//!   serialised names (snake_case) are part of that contract and of the JSON export format.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// The stable identity of an IdP. It keys the keyring entry and, later, the backend record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(transparent)]
+#[ts(export, type = "string")]
+pub struct IdpId(pub Uuid);
+
+impl IdpId {
+    /// A fresh random id (UUID v4, from the OS RNG).
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl Default for IdpId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for IdpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for IdpId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// How the platform talks to the IdP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Protocol {
+    /// OpenID Connect: issuer, discovery, ID token.
+    Oidc,
+    /// Plain OAuth 2.0: endpoints entered by hand, identity from a profile endpoint.
+    Oauth2,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Oidc => "oidc",
+            Protocol::Oauth2 => "oauth2",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::Oidc => "OpenID Connect",
+            Protocol::Oauth2 => "OAuth 2.0",
+        }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "oidc" => Ok(Protocol::Oidc),
+            "oauth2" => Ok(Protocol::Oauth2),
+            other => Err(format!("unknown protocol \"{other}\" (expected oidc or oauth2)")),
+        }
+    }
+}
+
+/// How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ClientAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client: no secret, PKCE only.
+    None,
+}
+
+impl ClientAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::None => "none",
+        }
+    }
+    pub fn uses_secret(self) -> bool {
+        !matches!(self, ClientAuthMethod::None)
+    }
+}
+
+impl FromStr for ClientAuthMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "client_secret_basic" => Ok(Self::ClientSecretBasic),
+            "client_secret_post" => Ok(Self::ClientSecretPost),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "unknown client authentication method \"{other}\" \
+                 (expected client_secret_basic, client_secret_post or none)"
+            )),
+        }
+    }
+}
+
+/// One extra authorization request parameter, e.g. `prompt=login`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AuthParam {
+    pub key: String,
+    pub value: String,
+}
+
+/// Everything an admin edits about an IdP, secret excepted.
+///
+/// Optional URLs are `None` when unset; validation turns blank strings into `None`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdpFields {
+    pub name: String,
+    pub protocol: Protocol,
+    /// OpenID Connect only.
+    pub issuer: Option<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: Option<String>,
+    /// OpenID Connect only.
+    pub jwks_uri: Option<String>,
+    pub client_id: String,
+    pub client_auth_method: ClientAuthMethod,
+    pub scopes: Vec<String>,
+    pub extra_params: Vec<AuthParam>,
+    /// The platform's production redirect URI(s) registered at the IdP.
+    pub redirect_uris: Vec<String>,
+    /// The claim that identifies the customer: `sub`, `email`, `phone_number`…
+    pub customer_id_claim: String,
+    pub enabled: bool,
+    pub notes: String,
+}
+
+impl IdpFields {
+    /// A blank OpenID Connect draft with the defaults an admin starts from.
+    pub fn blank(protocol: Protocol) -> Self {
+        Self {
+            name: String::new(),
+            protocol,
+            issuer: None,
+            authorization_endpoint: String::new(),
+            token_endpoint: String::new(),
+            userinfo_endpoint: None,
+            jwks_uri: None,
+            client_id: String::new(),
+            client_auth_method: ClientAuthMethod::ClientSecretBasic,
+            scopes: match protocol {
+                Protocol::Oidc => vec!["openid".into(), "profile".into(), "email".into()],
+                Protocol::Oauth2 => Vec::new(),
+            },
+            extra_params: Vec::new(),
+            redirect_uris: Vec::new(),
+            customer_id_claim: "sub".into(),
+            enabled: true,
+            notes: String::new(),
+        }
+    }
+}
+
+/// A stored IdP as the UI, the CLI and the export see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdpConfig {
+    pub id: IdpId,
+    #[serde(flatten)]
+    pub fields: IdpFields,
+    /// Whether the keyring holds a client secret for this IdP. The value never leaves Rust.
+    pub has_secret: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+/// A light row for the list screen: what the table shows, nothing more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdpSummary {
+    pub id: IdpId,
+    pub name: String,
+    pub protocol: Protocol,
+    /// The host of the issuer (OIDC) or of the authorization endpoint (OAuth 2.0).
+    pub host: String,
+    pub enabled: bool,
+    pub has_secret: bool,
+    pub updated_at: String,
+}
+
+/// The name of an editable field, as validation errors and the UI refer to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Field {
+    Name,
+    Protocol,
+    Issuer,
+    AuthorizationEndpoint,
+    TokenEndpoint,
+    UserinfoEndpoint,
+    JwksUri,
+    ClientId,
+    ClientAuthMethod,
+    ClientSecret,
+    Scopes,
+    ExtraParams,
+    RedirectUris,
+    CustomerIdClaim,
+    Notes,
+}
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Protocol => "protocol",
+            Field::Issuer => "issuer",
+            Field::AuthorizationEndpoint => "authorization_endpoint",
+            Field::TokenEndpoint => "token_endpoint",
+            Field::UserinfoEndpoint => "userinfo_endpoint",
+            Field::JwksUri => "jwks_uri",
+            Field::ClientId => "client_id",
+            Field::ClientAuthMethod => "client_auth_method",
+            Field::ClientSecret => "client_secret",
+            Field::Scopes => "scopes",
+            Field::ExtraParams => "extra_params",
+            Field::RedirectUris => "redirect_uris",
+            Field::CustomerIdClaim => "customer_id_claim",
+            Field::Notes => "notes",
+        }
+    }
+
+    /// The label the form shows, used in one-line CLI errors too.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "Name",
+            Field::Protocol => "Protocol",
+            Field::Issuer => "Issuer URL",
+            Field::AuthorizationEndpoint => "Authorization endpoint",
+            Field::TokenEndpoint => "Token endpoint",
+            Field::UserinfoEndpoint => "Userinfo endpoint",
+            Field::JwksUri => "JWKS URI",
+            Field::ClientId => "Client ID",
+            Field::ClientAuthMethod => "Client authentication",
+            Field::ClientSecret => "Client secret",
+            Field::Scopes => "Scopes",
+            Field::ExtraParams => "Extra parameters",
+            Field::RedirectUris => "Redirect URIs",
+            Field::CustomerIdClaim => "Customer identifier claim",
+            Field::Notes => "Notes",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem with one field, shown next to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldError {
+    pub field: Field,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field.label(), self.message)
+    }
+}

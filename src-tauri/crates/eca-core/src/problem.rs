@@ -1,0 +1,50 @@
+//! The one user-facing error shape: what crosses to the UI over IPC and what the CLI prints
+//! with `--json`.
+//!
+//! Invariants: a `Problem` is built from a typed error's message, which never contains a
+//! secret; `code` is stable (the UI branches on it), `message` is for people.
+
+use crate::model::FieldError;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ProblemCode {
+    /// One or more fields are wrong; see `fields`.
+    Validation,
+    NotFound,
+    Storage,
+    Keyring,
+    Discovery,
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{message}")]
+#[ts(export)]
+pub struct Problem {
+    pub code: ProblemCode,
+    pub message: String,
+    /// Field-level errors, for `code == "validation"`.
+    pub fields: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(code: ProblemCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// A validation problem whose message lists every field error on one line.
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        let list: Vec<String> = fields.iter().map(ToString::to_string).collect();
+        Self { code: ProblemCode::Validation, message: list.join("; "), fields }
+    }
+}
+
+impl From<crate::discovery::DiscoveryError> for Problem {
+    fn from(e: crate::discovery::DiscoveryError) -> Self {
+        Problem::new(ProblemCode::Discovery, e.to_string())
+    }
+}

@@ -1,0 +1,206 @@
+//! The `idp` table: one row per identity provider.
+//!
+//! Invariants:
+//! - Rows are written only from validated [`IdpConfig`]s; `name_key` and `issuer_key` are
+//!   derived here from the name and issuer, so uniqueness is enforced by SQLite too.
+//! - Functions take a `&Connection` (a `Transaction` derefs to one): the caller decides the
+//!   transaction boundaries.
+
+use super::StoreError;
+use crate::model::{AuthParam, IdpConfig, IdpFields, IdpId, IdpSummary};
+use crate::validation::{issuer_key, name_key};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
+     userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
+     redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at";
+
+/// The SQL that lists the table for the list screen (also run raw by the benchmark).
+pub const LIST_SUMMARIES_SQL: &str = "SELECT id, name, protocol, issuer, authorization_endpoint, \
+     enabled, has_secret, updated_at FROM idp ORDER BY name_key";
+
+/// The SQL that inserts one row (also run raw by the benchmark).
+pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, \
+     authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
+     client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
+     has_secret, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+     ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+
+const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
+     issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
+     jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
+     redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
+     created_at = ?20, updated_at = ?21 WHERE id = ?1";
+
+/// Inserts a new IdP.
+pub fn insert(conn: &Connection, idp: &IdpConfig) -> Result<(), StoreError> {
+    write(conn, INSERT_SQL, idp)
+}
+
+/// Replaces every column of an existing IdP. Returns false when no row has that id.
+pub fn update(conn: &Connection, idp: &IdpConfig) -> Result<bool, StoreError> {
+    write(conn, UPDATE_SQL, idp).map(|()| conn.changes() == 1)
+}
+
+fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError> {
+    let f = &idp.fields;
+    let extra = serde_json::to_string(&f.extra_params).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let redirects = serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    conn.prepare_cached(sql)?.execute(params![
+        idp.id.to_string(),
+        f.name,
+        name_key(&f.name),
+        f.protocol.as_str(),
+        f.issuer,
+        f.issuer.as_deref().map(issuer_key),
+        f.authorization_endpoint,
+        f.token_endpoint,
+        f.userinfo_endpoint,
+        f.jwks_uri,
+        f.client_id,
+        f.client_auth_method.as_str(),
+        f.scopes.join(" "),
+        extra,
+        redirects,
+        f.customer_id_claim,
+        f.enabled,
+        idp.has_secret,
+        f.notes,
+        idp.created_at,
+        idp.updated_at,
+    ])?;
+    Ok(())
+}
+
+/// One IdP by id.
+pub fn get(conn: &Connection, id: IdpId) -> Result<Option<IdpConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM idp WHERE id = ?1");
+    let row = conn.prepare_cached(&sql)?.query_row([id.to_string()], |r| Ok(read_config(r))).optional()?;
+    row.transpose()
+}
+
+/// Every IdP in full, ordered by name (export).
+pub fn list_full(conn: &Connection) -> Result<Vec<IdpConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM idp ORDER BY name_key");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| Ok(read_config(r)))?;
+    rows.map(|r| r?).collect()
+}
+
+/// The list screen's rows, ordered by name.
+pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> {
+    let mut stmt = conn.prepare_cached(LIST_SUMMARIES_SQL)?;
+    let rows = stmt.query_map([], |r| {
+        let id: String = r.get(0)?;
+        let protocol: String = r.get(2)?;
+        let issuer: Option<String> = r.get(3)?;
+        let authz: String = r.get(4)?;
+        Ok((id, protocol, issuer, authz, r.get(1)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    })?;
+    rows.map(|row| {
+        let (id, protocol, issuer, authz, name, enabled, has_secret, updated_at) = row?;
+        Ok(IdpSummary {
+            id: parse_id(&id)?,
+            name,
+            protocol: protocol.parse().map_err(StoreError::Corrupt)?,
+            host: url_host(issuer.as_deref().unwrap_or(&authz)).to_string(),
+            enabled,
+            has_secret,
+            updated_at,
+        })
+    })
+    .collect()
+}
+
+/// The id of the IdP whose name has this [`name_key`], if any.
+pub fn id_by_name_key(conn: &Connection, key: &str) -> Result<Option<IdpId>, StoreError> {
+    id_where(conn, "SELECT id FROM idp WHERE name_key = ?1", key)
+}
+
+/// The id of the IdP whose issuer has this [`issuer_key`], if any.
+pub fn id_by_issuer_key(conn: &Connection, key: &str) -> Result<Option<IdpId>, StoreError> {
+    id_where(conn, "SELECT id FROM idp WHERE issuer_key = ?1", key)
+}
+
+fn id_where(conn: &Connection, sql: &str, key: &str) -> Result<Option<IdpId>, StoreError> {
+    let id: Option<String> = conn.prepare_cached(sql)?.query_row([key], |r| r.get(0)).optional()?;
+    id.map(|s| parse_id(&s)).transpose()
+}
+
+/// Sets `enabled`; returns false when no row has that id.
+pub fn set_enabled(conn: &Connection, id: IdpId, enabled: bool, at: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE idp SET enabled = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id.to_string(), enabled, at])?;
+    Ok(n == 1)
+}
+
+/// Deletes one IdP; returns false when no row has that id.
+pub fn delete(conn: &Connection, id: IdpId) -> Result<bool, StoreError> {
+    let n = conn.prepare_cached("DELETE FROM idp WHERE id = ?1")?.execute([id.to_string()])?;
+    Ok(n == 1)
+}
+
+/// How many IdPs there are.
+pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM idp", [], |r| r.get(0))?)
+}
+
+fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { Ok(r.get::<_, Option<String>>(i)?) };
+    let extra: Vec<AuthParam> = serde_json::from_str(&text(11)?)
+        .map_err(|e| StoreError::Corrupt(format!("extra_params: {e}")))?;
+    let redirect_uris: Vec<String> = serde_json::from_str(&text(12)?)
+        .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?;
+    Ok(IdpConfig {
+        id: parse_id(&text(0)?)?,
+        fields: IdpFields {
+            name: text(1)?,
+            protocol: text(2)?.parse().map_err(StoreError::Corrupt)?,
+            issuer: opt(3)?,
+            authorization_endpoint: text(4)?,
+            token_endpoint: text(5)?,
+            userinfo_endpoint: opt(6)?,
+            jwks_uri: opt(7)?,
+            client_id: text(8)?,
+            client_auth_method: text(9)?.parse().map_err(StoreError::Corrupt)?,
+            scopes: text(10)?.split_whitespace().map(str::to_string).collect(),
+            extra_params: extra,
+            redirect_uris,
+            customer_id_claim: text(13)?,
+            enabled: r.get(14)?,
+            notes: text(16)?,
+        },
+        has_secret: r.get(15)?,
+        created_at: text(17)?,
+        updated_at: text(18)?,
+    })
+}
+
+fn parse_id(s: &str) -> Result<IdpId, StoreError> {
+    s.parse().map_err(|_| StoreError::Corrupt(format!("id {s:?} is not a UUID")))
+}
+
+/// The host part of a validated http(s) URL, without parsing it in full (the list is hot).
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if authority.starts_with('[') {
+        return authority.split_inclusive(']').next().unwrap_or(authority);
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_cut_from_urls() {
+        assert_eq!(url_host("https://acme.okta.com/oauth2/default"), "acme.okta.com");
+        assert_eq!(url_host("http://127.0.0.1:8080/x"), "127.0.0.1");
+        assert_eq!(url_host("http://[::1]:9000/x"), "[::1]");
+        assert_eq!(url_host("https://login.example?x=1"), "login.example");
+    }
+}

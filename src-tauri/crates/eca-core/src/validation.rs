@@ -1,0 +1,678 @@
+//! Field rules for an IdP, each error attached to the field it concerns.
+//!
+//! Invariants:
+//! - [`validate`] is pure: it normalises (trims, turns blank optionals into `None`) and checks one
+//!   config on its own. Rules that need the other IdPs (unique name and issuer) are checked by
+//!   the catalog against the store using [`name_key`] and [`issuer_key`].
+//! - URLs keep the exact string the admin typed (after trimming): issuers are compared as exact
+//!   strings by OpenID Connect, so nothing here re-serialises them.
+//! - The length limits here are the same numbers as the `CHECK` constraints in the migrations.
+
+use crate::model::{AuthParam, Field, FieldError, IdpFields, Protocol};
+use std::net::IpAddr;
+use unicode_normalization::UnicodeNormalization;
+use url::{Host, Url};
+
+pub const MAX_NAME: usize = 100;
+pub const MAX_URL: usize = 2048;
+pub const MAX_CLIENT_ID: usize = 512;
+pub const MAX_SCOPES: usize = 50;
+pub const MAX_SCOPES_LEN: usize = 1024;
+pub const MAX_PARAMS: usize = 20;
+pub const MAX_PARAM_KEY: usize = 64;
+pub const MAX_PARAM_VALUE: usize = 1024;
+pub const MAX_REDIRECT_URIS: usize = 10;
+pub const MAX_CLAIM: usize = 256;
+pub const MAX_NOTES: usize = 4000;
+
+/// Authorization request parameters the app sets itself; an extra parameter may not override them.
+const RESERVED_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "request",
+    "request_uri",
+    "client_secret",
+];
+
+/// Checks and normalises one IdP. Returns every problem found, not just the first.
+pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut err = |field: Field, message: String| errors.push(FieldError { field, message });
+
+    f.name = f.name.trim().to_string();
+    if let Err(m) = check_name(&f.name) {
+        err(Field::Name, m);
+    }
+
+    f.issuer = blank_to_none(f.issuer);
+    f.userinfo_endpoint = blank_to_none(f.userinfo_endpoint);
+    f.jwks_uri = blank_to_none(f.jwks_uri);
+    f.authorization_endpoint = f.authorization_endpoint.trim().to_string();
+    f.token_endpoint = f.token_endpoint.trim().to_string();
+
+    match (&f.issuer, f.protocol) {
+        (Some(issuer), _) => {
+            if let Err(m) = check_issuer(issuer) {
+                err(Field::Issuer, m);
+            }
+        }
+        (None, Protocol::Oidc) => {
+            err(Field::Issuer, "is required for OpenID Connect".into());
+        }
+        (None, Protocol::Oauth2) => {}
+    }
+
+    for (field, value) in [
+        (Field::AuthorizationEndpoint, &f.authorization_endpoint),
+        (Field::TokenEndpoint, &f.token_endpoint),
+    ] {
+        if value.is_empty() {
+            let hint = match f.protocol {
+                Protocol::Oidc => " (use \"Fetch from issuer\" to fill it)",
+                Protocol::Oauth2 => "",
+            };
+            err(field, format!("is required{hint}"));
+        } else if let Err(m) = check_endpoint(value) {
+            err(field, m);
+        }
+    }
+
+    match (&f.userinfo_endpoint, f.protocol) {
+        (Some(u), _) => {
+            if let Err(m) = check_endpoint(u) {
+                err(Field::UserinfoEndpoint, m);
+            }
+        }
+        (None, Protocol::Oauth2) => err(
+            Field::UserinfoEndpoint,
+            "is required for OAuth 2.0: without an ID token, the customer is identified from it"
+                .into(),
+        ),
+        (None, Protocol::Oidc) => {}
+    }
+
+    match (&f.jwks_uri, f.protocol) {
+        (Some(u), _) => {
+            if let Err(m) = check_endpoint(u) {
+                err(Field::JwksUri, m);
+            }
+        }
+        (None, Protocol::Oidc) => err(
+            Field::JwksUri,
+            "is required for OpenID Connect to verify ID token signatures (use \"Fetch from \
+             issuer\")"
+                .into(),
+        ),
+        (None, Protocol::Oauth2) => {}
+    }
+
+    f.client_id = f.client_id.trim().to_string();
+    if let Err(m) = check_client_id(&f.client_id) {
+        err(Field::ClientId, m);
+    }
+
+    let mut scopes: Vec<String> = Vec::new();
+    for s in f.scopes.iter().flat_map(|s| s.split_whitespace()) {
+        if !scopes.iter().any(|seen| seen == s) {
+            scopes.push(s.to_string());
+        }
+    }
+    f.scopes = scopes;
+    if let Err(m) = check_scopes(&f.scopes, f.protocol) {
+        err(Field::Scopes, m);
+    }
+
+    f.extra_params = f
+        .extra_params
+        .into_iter()
+        .map(|p| AuthParam { key: p.key.trim().to_string(), value: p.value.trim().to_string() })
+        .filter(|p| !(p.key.is_empty() && p.value.is_empty()))
+        .collect();
+    if let Err(m) = check_params(&f.extra_params) {
+        err(Field::ExtraParams, m);
+    }
+
+    f.redirect_uris = f
+        .redirect_uris
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    if let Err(m) = check_redirect_uris(&f.redirect_uris) {
+        err(Field::RedirectUris, m);
+    }
+
+    f.customer_id_claim = f.customer_id_claim.trim().to_string();
+    if let Err(m) = check_claim(&f.customer_id_claim) {
+        err(Field::CustomerIdClaim, m);
+    }
+
+    if let Err(m) = check_notes(&f.notes) {
+        err(Field::Notes, m);
+    }
+
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The key names are unique under: Unicode NFKC, then case-folded (lower-cased) and NFKC again,
+/// so "Ｏｋｔａ" and "okta" collide.
+pub fn name_key(name: &str) -> String {
+    name.trim().nfkc().collect::<String>().to_lowercase().nfkc().collect()
+}
+
+/// The key issuers are unique under: scheme and host lower-cased, one trailing slash ignored.
+/// Two IdPs whose issuers differ only so would defeat the mix-up defence (RFC 9207 §4).
+pub fn issuer_key(issuer: &str) -> String {
+    let trimmed = issuer.trim().trim_end_matches('/');
+    match Url::parse(trimmed) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or_default().to_lowercase();
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let path = u.path().trim_end_matches('/');
+            format!("{}://{host}{port}{path}", u.scheme())
+        }
+        Err(_) => trimmed.to_lowercase(),
+    }
+}
+
+fn blank_to_none(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Characters that can make two names look alike or reorder what an admin reads.
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{061C}'              // Arabic letter mark
+            | '\u{FEFF}'              // zero-width no-break space / BOM
+            | '\u{00AD}'              // soft hyphen
+            | '\u{180E}'              // Mongolian vowel separator
+        )
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is required".into());
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(format!("is too long ({MAX_NAME} characters at most)"));
+    }
+    if let Some(c) = name.chars().find(|c| is_deceptive(*c)) {
+        return Err(format!(
+            "must not contain control, zero-width or text-direction characters (found U+{:04X})",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// Where a URL may point: `https` anywhere; `http` only to a loopback host, for development.
+fn check_web_url(raw: &str) -> Result<Url, String> {
+    if raw.chars().count() > MAX_URL {
+        return Err(format!("is too long ({MAX_URL} characters at most)"));
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    let lower = raw.to_ascii_lowercase();
+    for scheme in ["javascript:", "file:", "data:", "vbscript:", "blob:"] {
+        if lower.starts_with(scheme) {
+            return Err(format!("must be an https URL, not a {} URL", &scheme[..scheme.len() - 1]));
+        }
+    }
+    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain a user name or password (\"user@\" before the host)".into());
+    }
+    let host = url.host().ok_or_else(|| "must include a host name".to_string())?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&host) => Ok(url),
+        "http" => Err("must use https (http is allowed only for localhost, for development)".into()),
+        other => Err(format!("must be an https URL, not {other}:")),
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+fn check_issuer(raw: &str) -> Result<(), String> {
+    let url = check_web_url(raw)?;
+    if url.query().is_some() {
+        return Err("must not contain a query (\"?…\"): an issuer is scheme, host and path".into());
+    }
+    if url.fragment().is_some() {
+        return Err("must not contain a fragment (\"#…\")".into());
+    }
+    Ok(())
+}
+
+fn check_endpoint(raw: &str) -> Result<(), String> {
+    let url = check_web_url(raw)?;
+    if url.fragment().is_some() {
+        return Err("must not contain a fragment (\"#…\"; RFC 6749 §3.1)".into());
+    }
+    Ok(())
+}
+
+fn check_client_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("is required (the IdP shows it where the client was registered)".into());
+    }
+    if id.chars().count() > MAX_CLIENT_ID {
+        return Err(format!("is too long ({MAX_CLIENT_ID} characters at most)"));
+    }
+    // RFC 6749 Appendix A.1: VSCHAR = %x20-7E.
+    if !id.chars().all(|c| (' '..='~').contains(&c)) {
+        return Err("may contain only printable ASCII characters (RFC 6749)".into());
+    }
+    Ok(())
+}
+
+fn check_scopes(scopes: &[String], protocol: Protocol) -> Result<(), String> {
+    if scopes.len() > MAX_SCOPES {
+        return Err(format!("has too many scopes ({MAX_SCOPES} at most)"));
+    }
+    if scopes.iter().map(|s| s.len() + 1).sum::<usize>() > MAX_SCOPES_LEN {
+        return Err(format!("is too long ({MAX_SCOPES_LEN} characters at most)"));
+    }
+    // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+    if let Some(bad) =
+        scopes.iter().find(|s| !s.chars().all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c)))
+    {
+        return Err(format!("\"{}\" is not a valid scope (no quotes, backslashes or non-ASCII)", bad.escape_debug()));
+    }
+    if protocol == Protocol::Oidc && !scopes.iter().any(|s| s == "openid") {
+        return Err("must include \"openid\" for OpenID Connect".into());
+    }
+    Ok(())
+}
+
+fn check_params(params: &[AuthParam]) -> Result<(), String> {
+    if params.len() > MAX_PARAMS {
+        return Err(format!("has too many parameters ({MAX_PARAMS} at most)"));
+    }
+    for (i, p) in params.iter().enumerate() {
+        if p.key.is_empty() {
+            return Err(format!("parameter {} has a value but no name", i + 1));
+        }
+        if p.key.len() > MAX_PARAM_KEY
+            || !p.key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(format!(
+                "\"{}\" is not a valid parameter name (letters, digits, _ - . only; {MAX_PARAM_KEY} at most)",
+                p.key.escape_debug()
+            ));
+        }
+        if RESERVED_PARAMS.contains(&p.key.as_str()) {
+            return Err(format!("\"{}\" is set by the app itself and cannot be overridden", p.key));
+        }
+        if p.value.chars().count() > MAX_PARAM_VALUE {
+            return Err(format!("the value of \"{}\" is too long ({MAX_PARAM_VALUE} characters at most)", p.key));
+        }
+        if p.value.chars().any(char::is_control) {
+            return Err(format!("the value of \"{}\" must not contain control characters", p.key));
+        }
+        if params[..i].iter().any(|q| q.key == p.key) {
+            return Err(format!("\"{}\" is given twice", p.key));
+        }
+    }
+    Ok(())
+}
+
+fn check_redirect_uris(uris: &[String]) -> Result<(), String> {
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(format!("has too many URIs ({MAX_REDIRECT_URIS} at most)"));
+    }
+    for (i, u) in uris.iter().enumerate() {
+        check_redirect_uri(u).map_err(|m| format!("\"{u}\" {m}"))?;
+        if uris[..i].contains(u) {
+            return Err(format!("\"{u}\" is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A redirect URI is an https URL, a loopback http URL, or a private-use scheme that is a
+/// reversed domain name (RFC 8252 §7.1), such as `com.ecaadmin.desktop:/oauth/callback`.
+fn check_redirect_uri(raw: &str) -> Result<(), String> {
+    let scheme = raw.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    if scheme.contains('.') && !matches!(scheme.as_str(), "http" | "https") {
+        if raw.chars().count() > MAX_URL || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must be a URL without spaces, at most 2048 characters".into());
+        }
+        let url = Url::parse(raw).map_err(|e| format!("is not a valid URI ({e})"))?;
+        if url.fragment().is_some() {
+            return Err("must not contain a fragment".into());
+        }
+        return Ok(());
+    }
+    let url = check_web_url(raw)?;
+    if url.fragment().is_some() {
+        return Err("must not contain a fragment (RFC 6749 §3.1.2)".into());
+    }
+    Ok(())
+}
+
+fn check_claim(claim: &str) -> Result<(), String> {
+    if claim.is_empty() {
+        return Err("is required (usually sub, email or phone_number)".into());
+    }
+    if claim.chars().count() > MAX_CLAIM {
+        return Err(format!("is too long ({MAX_CLAIM} characters at most)"));
+    }
+    if claim.chars().any(|c| c.is_whitespace() || is_deceptive(c)) {
+        return Err("must be a claim name without spaces or invisible characters".into());
+    }
+    Ok(())
+}
+
+fn check_notes(notes: &str) -> Result<(), String> {
+    if notes.chars().count() > MAX_NOTES {
+        return Err(format!("are too long ({MAX_NOTES} characters at most)"));
+    }
+    if notes.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ClientAuthMethod;
+
+    fn oidc() -> IdpFields {
+        IdpFields {
+            name: "Acme Okta".into(),
+            issuer: Some("https://acme.okta.com".into()),
+            authorization_endpoint: "https://acme.okta.com/oauth2/v1/authorize".into(),
+            token_endpoint: "https://acme.okta.com/oauth2/v1/token".into(),
+            userinfo_endpoint: Some("https://acme.okta.com/oauth2/v1/userinfo".into()),
+            jwks_uri: Some("https://acme.okta.com/oauth2/v1/keys".into()),
+            client_id: "0oa1b2c3d4".into(),
+            redirect_uris: vec!["https://platform.example/oauth/callback".into()],
+            ..IdpFields::blank(Protocol::Oidc)
+        }
+    }
+
+    fn oauth2() -> IdpFields {
+        IdpFields {
+            name: "GitHub".into(),
+            authorization_endpoint: "https://github.com/login/oauth/authorize".into(),
+            token_endpoint: "https://github.com/login/oauth/access_token".into(),
+            userinfo_endpoint: Some("https://api.github.com/user".into()),
+            client_id: "Iv1.abc".into(),
+            scopes: vec!["read:user".into()],
+            ..IdpFields::blank(Protocol::Oauth2)
+        }
+    }
+
+    /// The errors for `fields`, as (field, message) pairs; panics if it validates.
+    fn errors(fields: IdpFields) -> Vec<(Field, String)> {
+        validate(fields)
+            .expect_err("expected validation to fail")
+            .into_iter()
+            .map(|e| (e.field, e.message))
+            .collect()
+    }
+
+    fn assert_field_error(fields: IdpFields, field: Field, needle: &str) {
+        let errs = errors(fields);
+        assert!(
+            errs.iter().any(|(f, m)| *f == field && m.contains(needle)),
+            "expected an error on {field} containing {needle:?}, got {errs:?}"
+        );
+    }
+
+    #[test]
+    fn valid_configs_pass_and_are_normalised() {
+        let mut f = oidc();
+        f.name = "  Acme Okta  ".into();
+        f.userinfo_endpoint = Some("   ".into());
+        f.scopes = vec!["openid email".into(), "email".into()];
+        f.extra_params = vec![
+            AuthParam { key: " prompt ".into(), value: "login".into() },
+            AuthParam { key: "".into(), value: "".into() },
+        ];
+        let v = validate(f).expect("valid");
+        assert_eq!(v.name, "Acme Okta");
+        assert_eq!(v.userinfo_endpoint, None);
+        assert_eq!(v.scopes, vec!["openid", "email"]);
+        assert_eq!(v.extra_params, vec![AuthParam { key: "prompt".into(), value: "login".into() }]);
+        validate(oauth2()).expect("a plain OAuth 2.0 config is valid");
+    }
+
+    #[test]
+    fn urls_must_be_https_except_loopback() {
+        let mut f = oidc();
+        f.token_endpoint = "http://acme.okta.com/token".into();
+        assert_field_error(f, Field::TokenEndpoint, "must use https");
+        for ok in ["http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]:9/t", "http://127.8.0.1/t"] {
+            let mut f = oidc();
+            f.token_endpoint = ok.into();
+            assert!(validate(f).is_ok(), "{ok} is loopback and must be allowed");
+        }
+        let mut f = oidc();
+        f.token_endpoint = "http://localhost.evil.com/token".into();
+        assert_field_error(f, Field::TokenEndpoint, "must use https");
+        let mut f = oidc();
+        f.token_endpoint = "ftp://acme.okta.com/token".into();
+        assert_field_error(f, Field::TokenEndpoint, "not ftp");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused() {
+        for raw in ["https://idp@evil.example", "https://user:pw@acme.okta.com/authorize", "https://:pw@x.example/"] {
+            let mut f = oidc();
+            f.authorization_endpoint = raw.into();
+            assert_field_error(f, Field::AuthorizationEndpoint, "user name or password");
+        }
+    }
+
+    #[test]
+    fn dangerous_schemes_are_refused() {
+        for (raw, word) in [
+            ("javascript:alert(1)", "javascript"),
+            ("JavaScript:alert(1)", "javascript"),
+            ("file:///etc/passwd", "file"),
+            ("data:text/html,<script>x</script>", "data"),
+        ] {
+            let mut f = oidc();
+            f.userinfo_endpoint = Some(raw.into());
+            assert_field_error(f, Field::UserinfoEndpoint, word);
+            let mut f = oidc();
+            f.redirect_uris = vec![raw.into()];
+            assert_field_error(f, Field::RedirectUris, word);
+        }
+    }
+
+    #[test]
+    fn hidden_whitespace_in_urls_is_refused() {
+        // The URL parser would silently drop the tab and newline; we refuse instead.
+        for raw in ["https://acme.ok\tta.com", "https://acme.okta.com/\nauthorize", " https://a.example/x y"] {
+            let mut f = oidc();
+            f.authorization_endpoint = raw.into();
+            let errs = errors(f);
+            assert!(errs.iter().any(|(f, _)| *f == Field::AuthorizationEndpoint), "{raw:?}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn issuer_has_no_query_or_fragment() {
+        let mut f = oidc();
+        f.issuer = Some("https://acme.okta.com?tenant=1".into());
+        assert_field_error(f, Field::Issuer, "query");
+        let mut f = oidc();
+        f.issuer = Some("https://acme.okta.com#x".into());
+        assert_field_error(f, Field::Issuer, "fragment");
+        let mut f = oidc();
+        f.issuer = None;
+        assert_field_error(f, Field::Issuer, "required");
+    }
+
+    #[test]
+    fn issuer_is_kept_exactly_as_typed() {
+        let mut f = oidc();
+        f.issuer = Some("https://acme.okta.com/oauth2/default/".into());
+        assert_eq!(validate(f).unwrap().issuer.as_deref(), Some("https://acme.okta.com/oauth2/default/"));
+    }
+
+    #[test]
+    fn endpoints_have_no_fragment() {
+        let mut f = oidc();
+        f.authorization_endpoint = "https://acme.okta.com/authorize#frag".into();
+        assert_field_error(f, Field::AuthorizationEndpoint, "fragment");
+    }
+
+    #[test]
+    fn oidc_needs_openid_scope_jwks_and_issuer() {
+        let mut f = oidc();
+        f.scopes = vec!["email".into()];
+        assert_field_error(f, Field::Scopes, "openid");
+        let mut f = oidc();
+        f.jwks_uri = None;
+        assert_field_error(f, Field::JwksUri, "required");
+        // OAuth 2.0 needs none of these, but needs a profile endpoint.
+        let mut f = oauth2();
+        f.userinfo_endpoint = None;
+        assert_field_error(f, Field::UserinfoEndpoint, "required for OAuth 2.0");
+    }
+
+    #[test]
+    fn scope_tokens_follow_rfc6749() {
+        let mut f = oidc();
+        f.scopes = vec!["openid".into(), "bad\"quote".into()];
+        assert_field_error(f, Field::Scopes, "not a valid scope");
+        let mut f = oidc();
+        f.scopes = vec!["openid".into(), "caf\u{e9}".into()];
+        assert_field_error(f, Field::Scopes, "not a valid scope");
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_bidi_characters() {
+        for name in ["Okta\u{202E}gnp", "Ok\u{200B}ta", "Okta\u{0007}", "\u{2066}Okta", "Ok\u{FEFF}ta"] {
+            let mut f = oidc();
+            f.name = name.into();
+            assert_field_error(f, Field::Name, "must not contain");
+        }
+        let mut f = oidc();
+        f.name = "   ".into();
+        assert_field_error(f, Field::Name, "required");
+        let mut f = oidc();
+        f.name = "é".repeat(MAX_NAME + 1);
+        assert_field_error(f, Field::Name, "too long");
+        let mut f = oidc();
+        f.name = "é".repeat(MAX_NAME);
+        assert!(validate(f).is_ok(), "100 two-byte characters are within the limit");
+    }
+
+    #[test]
+    fn name_keys_fold_width_and_case() {
+        assert_eq!(name_key("ＯＫＴＡ"), name_key("okta"));
+        assert_eq!(name_key("Acme Okta"), name_key("acme okta "));
+        // "ﬁ" (U+FB01) decomposes to "fi" under NFKC.
+        assert_eq!(name_key("\u{FB01}rm"), name_key("Firm"));
+        assert_ne!(name_key("Okta A"), name_key("Okta B"));
+    }
+
+    #[test]
+    fn issuer_keys_ignore_case_of_host_and_a_trailing_slash() {
+        assert_eq!(issuer_key("https://Acme.Okta.com/"), issuer_key("https://acme.okta.com"));
+        assert_eq!(issuer_key("https://a.example/t1/"), issuer_key("https://a.example/t1"));
+        assert_ne!(issuer_key("https://a.example/t1"), issuer_key("https://a.example/t2"));
+        assert_ne!(issuer_key("https://a.example:8443"), issuer_key("https://a.example"));
+    }
+
+    #[test]
+    fn extra_params_cannot_override_protocol_parameters() {
+        for key in ["state", "redirect_uri", "code_challenge", "client_id", "scope"] {
+            let mut f = oidc();
+            f.extra_params = vec![AuthParam { key: key.into(), value: "x".into() }];
+            assert_field_error(f, Field::ExtraParams, "set by the app");
+        }
+        let mut f = oidc();
+        f.extra_params = vec![
+            AuthParam { key: "prompt".into(), value: "login".into() },
+            AuthParam { key: "prompt".into(), value: "none".into() },
+        ];
+        assert_field_error(f, Field::ExtraParams, "twice");
+        let mut f = oidc();
+        f.extra_params = vec![AuthParam { key: "bad key".into(), value: "x".into() }];
+        assert_field_error(f, Field::ExtraParams, "not a valid parameter name");
+        let mut f = oidc();
+        f.extra_params = vec![AuthParam { key: "login_hint".into(), value: "a\r\nb".into() }];
+        assert_field_error(f, Field::ExtraParams, "control");
+    }
+
+    #[test]
+    fn redirect_uris_allow_private_use_schemes() {
+        let mut f = oidc();
+        f.redirect_uris = vec![
+            "com.ecaadmin.desktop:/oauth/callback".into(),
+            "https://chat.example/oauth/callback".into(),
+            "http://127.0.0.1/oauth/callback".into(),
+        ];
+        assert!(validate(f).is_ok());
+        let mut f = oidc();
+        f.redirect_uris = vec!["http://chat.example/cb".into()];
+        assert_field_error(f, Field::RedirectUris, "https");
+        let mut f = oidc();
+        f.redirect_uris = vec!["https://chat.example/cb#x".into()];
+        assert_field_error(f, Field::RedirectUris, "fragment");
+        let mut f = oidc();
+        f.redirect_uris = vec!["https://a.example/cb".into(), "https://a.example/cb".into()];
+        assert_field_error(f, Field::RedirectUris, "twice");
+    }
+
+    #[test]
+    fn client_id_claim_and_notes_limits() {
+        let mut f = oidc();
+        f.client_id = "".into();
+        assert_field_error(f, Field::ClientId, "required");
+        let mut f = oidc();
+        f.client_id = "id\u{e9}".into();
+        assert_field_error(f, Field::ClientId, "printable ASCII");
+        let mut f = oidc();
+        f.client_id = "x".repeat(MAX_CLIENT_ID + 1);
+        assert_field_error(f, Field::ClientId, "too long");
+        let mut f = oidc();
+        f.customer_id_claim = "phone number".into();
+        assert_field_error(f, Field::CustomerIdClaim, "without spaces");
+        let mut f = oidc();
+        f.notes = "n".repeat(MAX_NOTES + 1);
+        assert_field_error(f, Field::Notes, "too long");
+        let mut f = oidc();
+        f.notes = "line one\nline two\tok".into();
+        assert!(validate(f).is_ok());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let f = IdpFields { client_auth_method: ClientAuthMethod::None, ..IdpFields::blank(Protocol::Oidc) };
+        let fields: Vec<Field> = errors(f).into_iter().map(|(f, _)| f).collect();
+        for expected in [Field::Name, Field::Issuer, Field::AuthorizationEndpoint, Field::TokenEndpoint, Field::ClientId] {
+            assert!(fields.contains(&expected), "missing {expected} in {fields:?}");
+        }
+    }
+}

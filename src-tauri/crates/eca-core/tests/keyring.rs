@@ -1,0 +1,71 @@
+//! The real OS keyring: a Secret Service on a private D-Bus session (gnome-keyring, started by
+//! `scripts/with-keyring.sh`, which `make test` wraps the Rust tests in).
+
+use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
+use eca_core::clock::SystemClock;
+use eca_core::model::{IdpFields, IdpId, Protocol};
+use eca_core::secrets::{OsKeyring, Secret, SecretKey, SecretStore};
+use std::sync::Arc;
+
+fn require_session_bus() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "these tests need a Secret Service: run them through scripts/with-keyring.sh (make test does)"
+    );
+}
+
+#[test]
+fn secrets_round_trip_through_the_os_keyring() {
+    require_session_bus();
+    let keyring = OsKeyring::new();
+    let key = SecretKey::IdpClientSecret(IdpId::new());
+    assert!(keyring.get(key).unwrap().is_none(), "a fresh id has no entry");
+    keyring.put(key, &Secret::new("kr-secret-1")).unwrap();
+    assert_eq!(keyring.get(key).unwrap().unwrap().expose(), "kr-secret-1");
+    keyring.put(key, &Secret::new("kr-secret-2")).unwrap();
+    assert_eq!(keyring.get(key).unwrap().unwrap().expose(), "kr-secret-2", "put replaces");
+    keyring.delete(key).unwrap();
+    assert!(keyring.get(key).unwrap().is_none());
+    keyring.delete(key).expect("deleting an absent entry is fine");
+}
+
+#[test]
+fn the_catalog_keeps_secrets_in_the_keyring_only() {
+    require_session_bus();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(OsKeyring::new());
+    let mut catalog = Catalog::open(dir.path(), keyring.clone(), Arc::new(SystemClock)).unwrap();
+    let known = "KNOWN-SECRET-7f3a9c1e-do-not-store";
+    let fields = IdpFields {
+        name: "Keyring test".into(),
+        issuer: Some("https://kr.example".into()),
+        authorization_endpoint: "https://kr.example/a".into(),
+        token_endpoint: "https://kr.example/t".into(),
+        jwks_uri: Some("https://kr.example/k".into()),
+        client_id: "c".into(),
+        ..IdpFields::blank(Protocol::Oidc)
+    };
+    let out = catalog
+        .save(SaveIdpRequest { id: None, fields, secret: SecretChange::Replace(Secret::new(known)) })
+        .unwrap();
+    assert_eq!(out.secret_error, None);
+    assert_eq!(catalog.client_secret(out.idp.id).unwrap().unwrap().expose(), known);
+
+    // The value must be in none of the database files, the WAL included (read before any
+    // checkpoint folds it into the main file).
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        seen += 1;
+        assert!(
+            !bytes.windows(known.len()).any(|w| w == known.as_bytes()),
+            "the secret was found in {}",
+            path.display()
+        );
+    }
+    assert!(seen >= 2, "expected the database and its -wal file, saw {seen} files");
+
+    catalog.delete(out.idp.id).unwrap();
+    assert!(keyring.get(SecretKey::IdpClientSecret(out.idp.id)).unwrap().is_none(), "delete removes the secret");
+}

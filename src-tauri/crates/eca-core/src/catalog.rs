@@ -93,12 +93,24 @@ impl Catalog {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CatalogError> {
         let conn = store::open(&data_dir.join(crate::data_dir::DB_FILE))?;
-        Ok(Self { conn, secrets, clock })
+        Ok(Self {
+            conn,
+            secrets,
+            clock,
+        })
     }
 
     /// Wraps an already opened and migrated connection (tests, benchmarks).
-    pub fn with_connection(conn: Connection, secrets: Arc<dyn SecretStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { conn, secrets, clock }
+    pub fn with_connection(
+        conn: Connection,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            conn,
+            secrets,
+            clock,
+        }
     }
 
     /// The underlying connection, for tests that inspect or sabotage the file.
@@ -133,7 +145,11 @@ impl Catalog {
     }
 
     /// Every problem saving `fields` would meet, without writing anything.
-    pub fn check(&self, id: Option<IdpId>, fields: IdpFields) -> Result<Vec<FieldError>, CatalogError> {
+    pub fn check(
+        &self,
+        id: Option<IdpId>,
+        fields: IdpFields,
+    ) -> Result<Vec<FieldError>, CatalogError> {
         match validation::validate(fields) {
             Ok(valid) => Self::uniqueness_errors(&self.conn, id, &valid),
             Err(errors) => Ok(errors),
@@ -163,13 +179,17 @@ impl Catalog {
         };
         let now = rfc3339(self.clock.now());
 
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let unique = Self::uniqueness_errors(&tx, id, &fields)?;
         if !unique.is_empty() {
             return Err(CatalogError::Invalid(unique));
         }
         let before = match id {
-            Some(id) => Some(idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?),
+            Some(id) => {
+                Some(idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?)
+            }
             None => None,
         };
         let id = id.unwrap_or_default();
@@ -195,7 +215,9 @@ impl Catalog {
             id,
             fields,
             has_secret,
-            created_at: before.as_ref().map_or_else(|| now.clone(), |b| b.created_at.clone()),
+            created_at: before
+                .as_ref()
+                .map_or_else(|| now.clone(), |b| b.created_at.clone()),
             updated_at: now.clone(),
         };
         let mut changes = audit::diff(before.as_ref().map(|b| &b.fields), Some(&idp.fields));
@@ -207,14 +229,21 @@ impl Catalog {
                 }
                 None => idps::insert(&tx, &idp)?,
             }
-            let action = if before.is_some() { AuditAction::Update } else { AuditAction::Create };
+            let action = if before.is_some() {
+                AuditAction::Update
+            } else {
+                AuditAction::Create
+            };
             audit::append(&tx, id, &now, action, &changes)?;
             Ok(())
         })()
         .and_then(|()| tx.commit().map_err(CatalogError::from));
 
         if let Err(e) = written {
-            if before.is_none() && matches!(secret, SecretChange::Replace(_)) && secret_error.is_none() {
+            if before.is_none()
+                && matches!(secret, SecretChange::Replace(_))
+                && secret_error.is_none()
+            {
                 // Nothing of a new IdP may outlive a failed save, its secret included.
                 if let Err(cleanup) = self.secrets.delete(key) {
                     tracing::warn!(%id, error = %cleanup, "could not remove the secret of an unsaved IdP");
@@ -233,16 +262,33 @@ impl Catalog {
     /// Turns an IdP on or off; takes effect immediately.
     pub fn set_enabled(&mut self, id: IdpId, enabled: bool) -> Result<IdpSummary, CatalogError> {
         let now = rfc3339(self.clock.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
         if before.fields.enabled != enabled {
             idps::set_enabled(&tx, id, enabled, &now)?;
-            let action = if enabled { AuditAction::Enable } else { AuditAction::Disable };
-            let after = IdpFields { enabled, ..before.fields.clone() };
-            audit::append(&tx, id, &now, action, &audit::diff(Some(&before.fields), Some(&after)))?;
+            let action = if enabled {
+                AuditAction::Enable
+            } else {
+                AuditAction::Disable
+            };
+            let after = IdpFields {
+                enabled,
+                ..before.fields.clone()
+            };
+            audit::append(
+                &tx,
+                id,
+                &now,
+                action,
+                &audit::diff(Some(&before.fields), Some(&after)),
+            )?;
         }
         tx.commit()?;
-        let summary = idps::list_summaries(&self.conn)?.into_iter().find(|s| s.id == id);
+        let summary = idps::list_summaries(&self.conn)?
+            .into_iter()
+            .find(|s| s.id == id);
         summary.ok_or_else(|| CatalogError::NotFound(id.to_string()))
     }
 
@@ -250,7 +296,9 @@ impl Catalog {
     /// (so no orphaned credential is left behind) and the error says why.
     pub fn delete(&mut self, id: IdpId) -> Result<(), CatalogError> {
         let now = rfc3339(self.clock.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
         idps::delete(&tx, id)?;
         let mut changes = audit::diff(Some(&before.fields), None);
@@ -271,9 +319,14 @@ impl Catalog {
     }
 
     /// Writes many validated IdPs in one transaction: all or nothing. Used by import.
-    pub(crate) fn write_all(&mut self, incoming: Vec<(IdpId, IdpFields)>) -> Result<Vec<IdpConfig>, CatalogError> {
+    pub(crate) fn write_all(
+        &mut self,
+        incoming: Vec<(IdpId, IdpFields)>,
+    ) -> Result<Vec<IdpConfig>, CatalogError> {
         let now = rfc3339(self.clock.now());
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut written = Vec::with_capacity(incoming.len());
         for (id, fields) in incoming {
             let before = idps::get(&tx, id)?;
@@ -281,7 +334,9 @@ impl Catalog {
                 id,
                 fields,
                 has_secret: before.as_ref().is_some_and(|b| b.has_secret),
-                created_at: before.as_ref().map_or_else(|| now.clone(), |b| b.created_at.clone()),
+                created_at: before
+                    .as_ref()
+                    .map_or_else(|| now.clone(), |b| b.created_at.clone()),
                 updated_at: now.clone(),
             };
             if before.is_some() {
@@ -298,16 +353,27 @@ impl Catalog {
     }
 
     /// Name and issuer must each belong to one IdP only (the issuer: RFC 9207 §4 mix-up defence).
-    fn uniqueness_errors(conn: &Connection, id: Option<IdpId>, f: &IdpFields) -> Result<Vec<FieldError>, CatalogError> {
+    fn uniqueness_errors(
+        conn: &Connection,
+        id: Option<IdpId>,
+        f: &IdpFields,
+    ) -> Result<Vec<FieldError>, CatalogError> {
         let mut errors = Vec::new();
         let other = |found: Option<IdpId>| found.filter(|found| Some(*found) != id);
         if let Some(other_id) = other(idps::id_by_name_key(conn, &name_key(&f.name))?) {
-            let name = idps::get(conn, other_id)?.map(|o| o.fields.name).unwrap_or_default();
-            errors.push(FieldError::new(Field::Name, format!("is already used by \"{name}\"")));
+            let name = idps::get(conn, other_id)?
+                .map(|o| o.fields.name)
+                .unwrap_or_default();
+            errors.push(FieldError::new(
+                Field::Name,
+                format!("is already used by \"{name}\""),
+            ));
         }
         if let Some(issuer) = &f.issuer {
             if let Some(other_id) = other(idps::id_by_issuer_key(conn, &issuer_key(issuer))?) {
-                let name = idps::get(conn, other_id)?.map(|o| o.fields.name).unwrap_or_default();
+                let name = idps::get(conn, other_id)?
+                    .map(|o| o.fields.name)
+                    .unwrap_or_default();
                 errors.push(FieldError::new(
                     Field::Issuer,
                     format!(

@@ -14,20 +14,32 @@ pub const DB_FILE: &str = "eca-admin.sqlite3";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {
-    #[error("cannot find the user data folder of this OS; pass --data-dir DIR or set ECA_DATA_DIR")]
+    #[error(
+        "cannot find the user data folder of this OS; pass --data-dir DIR or set ECA_DATA_DIR"
+    )]
     NoDefault,
     #[error("cannot create the data folder {path}: {source}")]
-    Create { path: PathBuf, source: std::io::Error },
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Resolves and creates the data folder.
 pub fn resolve(cli_arg: Option<PathBuf>) -> Result<PathBuf, DataDirError> {
-    let env = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = std::env::var_os(ENV_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let dir = match cli_arg.or(env) {
         Some(dir) => dir,
-        None => os_data_dir().ok_or(DataDirError::NoDefault)?.join(APP_IDENTIFIER),
+        None => os_data_dir()
+            .ok_or(DataDirError::NoDefault)?
+            .join(APP_IDENTIFIER),
     };
-    std::fs::create_dir_all(&dir).map_err(|source| DataDirError::Create { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| DataDirError::Create {
+        path: dir.clone(),
+        source,
+    })?;
     Ok(dir)
 }
 

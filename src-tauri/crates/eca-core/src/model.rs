@@ -77,7 +77,9 @@ impl FromStr for Protocol {
         match s {
             "oidc" => Ok(Protocol::Oidc),
             "oauth2" => Ok(Protocol::Oauth2),
-            other => Err(format!("unknown protocol \"{other}\" (expected oidc or oauth2)")),
+            other => Err(format!(
+                "unknown protocol \"{other}\" (expected oidc or oauth2)"
+            )),
         }
     }
 }
@@ -292,7 +294,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: Field, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 

@@ -33,13 +33,21 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: ProblemCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     /// A validation problem whose message lists every field error on one line.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         let list: Vec<String> = fields.iter().map(ToString::to_string).collect();
-        Self { code: ProblemCode::Validation, message: list.join("; "), fields }
+        Self {
+            code: ProblemCode::Validation,
+            message: list.join("; "),
+            fields,
+        }
     }
 }
 

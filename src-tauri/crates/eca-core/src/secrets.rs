@@ -104,7 +104,9 @@ pub struct OsKeyring {
 
 impl OsKeyring {
     pub fn new() -> Self {
-        Self { service: APP_IDENTIFIER.to_string() }
+        Self {
+            service: APP_IDENTIFIER.to_string(),
+        }
     }
 
     fn entry(&self, key: SecretKey) -> Result<keyring::Entry, SecretError> {
@@ -120,7 +122,9 @@ impl Default for OsKeyring {
 
 impl SecretStore for OsKeyring {
     fn put(&self, key: SecretKey, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(key)?.set_password(secret.expose()).map_err(map_keyring_error)
+        self.entry(key)?
+            .set_password(secret.expose())
+            .map_err(map_keyring_error)
     }
 
     fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
@@ -151,15 +155,22 @@ fn map_keyring_error(e: keyring::Error) -> SecretError {
                 SecretError::Unavailable { detail }
             }
         }
-        keyring::Error::PlatformFailure(inner) => {
-            SecretError::Unavailable { detail: first_line(&inner.to_string()) }
-        }
-        other => SecretError::Refused { detail: first_line(&other.to_string()) },
+        keyring::Error::PlatformFailure(inner) => SecretError::Unavailable {
+            detail: first_line(&inner.to_string()),
+        },
+        other => SecretError::Refused {
+            detail: first_line(&other.to_string()),
+        },
     }
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(200).collect()
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// An in-process store for unit tests of code that needs a [`SecretStore`]. It can be told to
@@ -176,11 +187,14 @@ impl MemorySecrets {
     }
     /// From now on every operation fails as if no keyring were reachable.
     pub fn fail_from_now(&self) {
-        self.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.failing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     fn check(&self) -> Result<(), SecretError> {
         if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
-            Err(SecretError::Unavailable { detail: "test keyring switched off".into() })
+            Err(SecretError::Unavailable {
+                detail: "test keyring switched off".into(),
+            })
         } else {
             Ok(())
         }
@@ -196,16 +210,28 @@ impl MemorySecrets {
 impl SecretStore for MemorySecrets {
     fn put(&self, key: SecretKey, secret: &Secret) -> Result<(), SecretError> {
         self.check()?;
-        self.values.lock().unwrap_or_else(|p| p.into_inner()).insert(key, secret.0.clone());
+        self.values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, secret.0.clone());
         Ok(())
     }
     fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
         self.check()?;
-        Ok(self.values.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned().map(Secret))
+        Ok(self
+            .values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+            .map(Secret))
     }
     fn delete(&self, key: SecretKey) -> Result<(), SecretError> {
         self.check()?;
-        self.values.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        self.values
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
         Ok(())
     }
 }
@@ -218,7 +244,10 @@ mod tests {
     fn debug_never_shows_the_value() {
         let s = Secret::new("hunter2-very-secret");
         let shown = format!("{s:?} {:?}", Some(&s));
-        assert!(!shown.contains("hunter2"), "Debug leaked the secret: {shown}");
+        assert!(
+            !shown.contains("hunter2"),
+            "Debug leaked the secret: {shown}"
+        );
         assert!(shown.contains("redacted"));
     }
 
@@ -232,7 +261,9 @@ mod tests {
     fn value_problems_are_named() {
         assert!(Secret::new("").problem().is_some());
         assert!(Secret::new("a\nb").problem().is_some());
-        assert!(Secret::new("x".repeat(MAX_SECRET_BYTES + 1)).problem().is_some());
+        assert!(Secret::new("x".repeat(MAX_SECRET_BYTES + 1))
+            .problem()
+            .is_some());
         assert_eq!(Secret::new("fine-secret").problem(), None);
     }
 

@@ -51,11 +51,21 @@ pub enum ImportError {
 /// Builds the export document of every IdP.
 pub fn export(catalog: &Catalog, clock: &dyn Clock) -> Result<ExportDocument, CatalogError> {
     let idps = catalog.list_full()?.into_iter().map(exported).collect();
-    Ok(ExportDocument { format: FORMAT.into(), version: VERSION, exported_at: rfc3339(clock.now()), idps })
+    Ok(ExportDocument {
+        format: FORMAT.into(),
+        version: VERSION,
+        exported_at: rfc3339(clock.now()),
+        idps,
+    })
 }
 
 fn exported(idp: IdpConfig) -> ExportedIdp {
-    ExportedIdp { id: idp.id, fields: idp.fields, had_secret: idp.has_secret, unknown: BTreeMap::new() }
+    ExportedIdp {
+        id: idp.id,
+        fields: idp.fields,
+        had_secret: idp.has_secret,
+        unknown: BTreeMap::new(),
+    }
 }
 
 /// Parses, validates and writes an export document. Returns the IdPs written.
@@ -63,7 +73,10 @@ pub fn import(catalog: &mut Catalog, json: &str) -> Result<Vec<IdpConfig>, Impor
     let doc: ExportDocument =
         serde_json::from_str(json).map_err(|e| ImportError::NotAnExport(e.to_string()))?;
     if doc.format != FORMAT {
-        return Err(ImportError::NotAnExport(format!("format is {:?}, expected {FORMAT:?}", doc.format)));
+        return Err(ImportError::NotAnExport(format!(
+            "format is {:?}, expected {FORMAT:?}",
+            doc.format
+        )));
     }
     if doc.version != VERSION {
         return Err(ImportError::NotAnExport(format!(

@@ -132,7 +132,10 @@ pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     f.extra_params = f
         .extra_params
         .into_iter()
-        .map(|p| AuthParam { key: p.key.trim().to_string(), value: p.value.trim().to_string() })
+        .map(|p| AuthParam {
+            key: p.key.trim().to_string(),
+            value: p.value.trim().to_string(),
+        })
         .filter(|p| !(p.key.is_empty() && p.value.is_empty()))
         .collect();
     if let Err(m) = check_params(&f.extra_params) {
@@ -168,7 +171,12 @@ pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
 /// The key names are unique under: Unicode NFKC, then case-folded (lower-cased) and NFKC again,
 /// so "Ｏｋｔａ" and "okta" collide.
 pub fn name_key(name: &str) -> String {
-    name.trim().nfkc().collect::<String>().to_lowercase().nfkc().collect()
+    name.trim()
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect()
 }
 
 /// The key issuers are unique under: scheme and host lower-cased, one trailing slash ignored.
@@ -232,18 +240,25 @@ fn check_web_url(raw: &str) -> Result<Url, String> {
     let lower = raw.to_ascii_lowercase();
     for scheme in ["javascript:", "file:", "data:", "vbscript:", "blob:"] {
         if lower.starts_with(scheme) {
-            return Err(format!("must be an https URL, not a {} URL", &scheme[..scheme.len() - 1]));
+            return Err(format!(
+                "must be an https URL, not a {} URL",
+                &scheme[..scheme.len() - 1]
+            ));
         }
     }
     let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain a user name or password (\"user@\" before the host)".into());
     }
-    let host = url.host().ok_or_else(|| "must include a host name".to_string())?;
+    let host = url
+        .host()
+        .ok_or_else(|| "must include a host name".to_string())?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&host) => Ok(url),
-        "http" => Err("must use https (http is allowed only for localhost, for development)".into()),
+        "http" => {
+            Err("must use https (http is allowed only for localhost, for development)".into())
+        }
         other => Err(format!("must be an https URL, not {other}:")),
     }
 }
@@ -297,10 +312,14 @@ fn check_scopes(scopes: &[String], protocol: Protocol) -> Result<(), String> {
         return Err(format!("is too long ({MAX_SCOPES_LEN} characters at most)"));
     }
     // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-    if let Some(bad) =
-        scopes.iter().find(|s| !s.chars().all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c)))
-    {
-        return Err(format!("\"{}\" is not a valid scope (no quotes, backslashes or non-ASCII)", bad.escape_debug()));
+    if let Some(bad) = scopes.iter().find(|s| {
+        !s.chars()
+            .all(|c| c == '!' || ('#'..='[').contains(&c) || (']'..='~').contains(&c))
+    }) {
+        return Err(format!(
+            "\"{}\" is not a valid scope (no quotes, backslashes or non-ASCII)",
+            bad.escape_debug()
+        ));
     }
     if protocol == Protocol::Oidc && !scopes.iter().any(|s| s == "openid") {
         return Err("must include \"openid\" for OpenID Connect".into());
@@ -317,7 +336,10 @@ fn check_params(params: &[AuthParam]) -> Result<(), String> {
             return Err(format!("parameter {} has a value but no name", i + 1));
         }
         if p.key.len() > MAX_PARAM_KEY
-            || !p.key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            || !p
+                .key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         {
             return Err(format!(
                 "\"{}\" is not a valid parameter name (letters, digits, _ - . only; {MAX_PARAM_KEY} at most)",
@@ -325,13 +347,22 @@ fn check_params(params: &[AuthParam]) -> Result<(), String> {
             ));
         }
         if RESERVED_PARAMS.contains(&p.key.as_str()) {
-            return Err(format!("\"{}\" is set by the app itself and cannot be overridden", p.key));
+            return Err(format!(
+                "\"{}\" is set by the app itself and cannot be overridden",
+                p.key
+            ));
         }
         if p.value.chars().count() > MAX_PARAM_VALUE {
-            return Err(format!("the value of \"{}\" is too long ({MAX_PARAM_VALUE} characters at most)", p.key));
+            return Err(format!(
+                "the value of \"{}\" is too long ({MAX_PARAM_VALUE} characters at most)",
+                p.key
+            ));
         }
         if p.value.chars().any(char::is_control) {
-            return Err(format!("the value of \"{}\" must not contain control characters", p.key));
+            return Err(format!(
+                "the value of \"{}\" must not contain control characters",
+                p.key
+            ));
         }
         if params[..i].iter().any(|q| q.key == p.key) {
             return Err(format!("\"{}\" is given twice", p.key));
@@ -356,9 +387,14 @@ fn check_redirect_uris(uris: &[String]) -> Result<(), String> {
 /// A redirect URI is an https URL, a loopback http URL, or a private-use scheme that is a
 /// reversed domain name (RFC 8252 §7.1), such as `com.ecaadmin.desktop:/oauth/callback`.
 fn check_redirect_uri(raw: &str) -> Result<(), String> {
-    let scheme = raw.split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let scheme = raw
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if scheme.contains('.') && !matches!(scheme.as_str(), "http" | "https") {
-        if raw.chars().count() > MAX_URL || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if raw.chars().count() > MAX_URL || raw.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err("must be a URL without spaces, at most 2048 characters".into());
         }
         let url = Url::parse(raw).map_err(|e| format!("is not a valid URI ({e})"))?;
@@ -391,7 +427,10 @@ fn check_notes(notes: &str) -> Result<(), String> {
     if notes.chars().count() > MAX_NOTES {
         return Err(format!("are too long ({MAX_NOTES} characters at most)"));
     }
-    if notes.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if notes
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err("must not contain control characters".into());
     }
     Ok(())
@@ -452,14 +491,26 @@ mod tests {
         f.userinfo_endpoint = Some("   ".into());
         f.scopes = vec!["openid email".into(), "email".into()];
         f.extra_params = vec![
-            AuthParam { key: " prompt ".into(), value: "login".into() },
-            AuthParam { key: "".into(), value: "".into() },
+            AuthParam {
+                key: " prompt ".into(),
+                value: "login".into(),
+            },
+            AuthParam {
+                key: "".into(),
+                value: "".into(),
+            },
         ];
         let v = validate(f).expect("valid");
         assert_eq!(v.name, "Acme Okta");
         assert_eq!(v.userinfo_endpoint, None);
         assert_eq!(v.scopes, vec!["openid", "email"]);
-        assert_eq!(v.extra_params, vec![AuthParam { key: "prompt".into(), value: "login".into() }]);
+        assert_eq!(
+            v.extra_params,
+            vec![AuthParam {
+                key: "prompt".into(),
+                value: "login".into()
+            }]
+        );
         validate(oauth2()).expect("a plain OAuth 2.0 config is valid");
     }
 
@@ -468,7 +519,12 @@ mod tests {
         let mut f = oidc();
         f.token_endpoint = "http://acme.okta.com/token".into();
         assert_field_error(f, Field::TokenEndpoint, "must use https");
-        for ok in ["http://127.0.0.1:8080/token", "http://localhost/token", "http://[::1]:9/t", "http://127.8.0.1/t"] {
+        for ok in [
+            "http://127.0.0.1:8080/token",
+            "http://localhost/token",
+            "http://[::1]:9/t",
+            "http://127.8.0.1/t",
+        ] {
             let mut f = oidc();
             f.token_endpoint = ok.into();
             assert!(validate(f).is_ok(), "{ok} is loopback and must be allowed");
@@ -483,7 +539,11 @@ mod tests {
 
     #[test]
     fn credentials_in_urls_are_refused() {
-        for raw in ["https://idp@evil.example", "https://user:pw@acme.okta.com/authorize", "https://:pw@x.example/"] {
+        for raw in [
+            "https://idp@evil.example",
+            "https://user:pw@acme.okta.com/authorize",
+            "https://:pw@x.example/",
+        ] {
             let mut f = oidc();
             f.authorization_endpoint = raw.into();
             assert_field_error(f, Field::AuthorizationEndpoint, "user name or password");
@@ -510,11 +570,18 @@ mod tests {
     #[test]
     fn hidden_whitespace_in_urls_is_refused() {
         // The URL parser would silently drop the tab and newline; we refuse instead.
-        for raw in ["https://acme.ok\tta.com", "https://acme.okta.com/\nauthorize", " https://a.example/x y"] {
+        for raw in [
+            "https://acme.ok\tta.com",
+            "https://acme.okta.com/\nauthorize",
+            " https://a.example/x y",
+        ] {
             let mut f = oidc();
             f.authorization_endpoint = raw.into();
             let errs = errors(f);
-            assert!(errs.iter().any(|(f, _)| *f == Field::AuthorizationEndpoint), "{raw:?}: {errs:?}");
+            assert!(
+                errs.iter().any(|(f, _)| *f == Field::AuthorizationEndpoint),
+                "{raw:?}: {errs:?}"
+            );
         }
     }
 
@@ -535,7 +602,10 @@ mod tests {
     fn issuer_is_kept_exactly_as_typed() {
         let mut f = oidc();
         f.issuer = Some("https://acme.okta.com/oauth2/default/".into());
-        assert_eq!(validate(f).unwrap().issuer.as_deref(), Some("https://acme.okta.com/oauth2/default/"));
+        assert_eq!(
+            validate(f).unwrap().issuer.as_deref(),
+            Some("https://acme.okta.com/oauth2/default/")
+        );
     }
 
     #[test]
@@ -571,7 +641,13 @@ mod tests {
 
     #[test]
     fn names_refuse_invisible_and_bidi_characters() {
-        for name in ["Okta\u{202E}gnp", "Ok\u{200B}ta", "Okta\u{0007}", "\u{2066}Okta", "Ok\u{FEFF}ta"] {
+        for name in [
+            "Okta\u{202E}gnp",
+            "Ok\u{200B}ta",
+            "Okta\u{0007}",
+            "\u{2066}Okta",
+            "Ok\u{FEFF}ta",
+        ] {
             let mut f = oidc();
             f.name = name.into();
             assert_field_error(f, Field::Name, "must not contain");
@@ -584,7 +660,10 @@ mod tests {
         assert_field_error(f, Field::Name, "too long");
         let mut f = oidc();
         f.name = "é".repeat(MAX_NAME);
-        assert!(validate(f).is_ok(), "100 two-byte characters are within the limit");
+        assert!(
+            validate(f).is_ok(),
+            "100 two-byte characters are within the limit"
+        );
     }
 
     #[test]
@@ -598,30 +677,63 @@ mod tests {
 
     #[test]
     fn issuer_keys_ignore_case_of_host_and_a_trailing_slash() {
-        assert_eq!(issuer_key("https://Acme.Okta.com/"), issuer_key("https://acme.okta.com"));
-        assert_eq!(issuer_key("https://a.example/t1/"), issuer_key("https://a.example/t1"));
-        assert_ne!(issuer_key("https://a.example/t1"), issuer_key("https://a.example/t2"));
-        assert_ne!(issuer_key("https://a.example:8443"), issuer_key("https://a.example"));
+        assert_eq!(
+            issuer_key("https://Acme.Okta.com/"),
+            issuer_key("https://acme.okta.com")
+        );
+        assert_eq!(
+            issuer_key("https://a.example/t1/"),
+            issuer_key("https://a.example/t1")
+        );
+        assert_ne!(
+            issuer_key("https://a.example/t1"),
+            issuer_key("https://a.example/t2")
+        );
+        assert_ne!(
+            issuer_key("https://a.example:8443"),
+            issuer_key("https://a.example")
+        );
     }
 
     #[test]
     fn extra_params_cannot_override_protocol_parameters() {
-        for key in ["state", "redirect_uri", "code_challenge", "client_id", "scope"] {
+        for key in [
+            "state",
+            "redirect_uri",
+            "code_challenge",
+            "client_id",
+            "scope",
+        ] {
             let mut f = oidc();
-            f.extra_params = vec![AuthParam { key: key.into(), value: "x".into() }];
+            f.extra_params = vec![AuthParam {
+                key: key.into(),
+                value: "x".into(),
+            }];
             assert_field_error(f, Field::ExtraParams, "set by the app");
         }
         let mut f = oidc();
         f.extra_params = vec![
-            AuthParam { key: "prompt".into(), value: "login".into() },
-            AuthParam { key: "prompt".into(), value: "none".into() },
+            AuthParam {
+                key: "prompt".into(),
+                value: "login".into(),
+            },
+            AuthParam {
+                key: "prompt".into(),
+                value: "none".into(),
+            },
         ];
         assert_field_error(f, Field::ExtraParams, "twice");
         let mut f = oidc();
-        f.extra_params = vec![AuthParam { key: "bad key".into(), value: "x".into() }];
+        f.extra_params = vec![AuthParam {
+            key: "bad key".into(),
+            value: "x".into(),
+        }];
         assert_field_error(f, Field::ExtraParams, "not a valid parameter name");
         let mut f = oidc();
-        f.extra_params = vec![AuthParam { key: "login_hint".into(), value: "a\r\nb".into() }];
+        f.extra_params = vec![AuthParam {
+            key: "login_hint".into(),
+            value: "a\r\nb".into(),
+        }];
         assert_field_error(f, Field::ExtraParams, "control");
     }
 
@@ -669,10 +781,22 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let f = IdpFields { client_auth_method: ClientAuthMethod::None, ..IdpFields::blank(Protocol::Oidc) };
+        let f = IdpFields {
+            client_auth_method: ClientAuthMethod::None,
+            ..IdpFields::blank(Protocol::Oidc)
+        };
         let fields: Vec<Field> = errors(f).into_iter().map(|(f, _)| f).collect();
-        for expected in [Field::Name, Field::Issuer, Field::AuthorizationEndpoint, Field::TokenEndpoint, Field::ClientId] {
-            assert!(fields.contains(&expected), "missing {expected} in {fields:?}");
+        for expected in [
+            Field::Name,
+            Field::Issuer,
+            Field::AuthorizationEndpoint,
+            Field::TokenEndpoint,
+            Field::ClientId,
+        ] {
+            assert!(
+                fields.contains(&expected),
+                "missing {expected} in {fields:?}"
+            );
         }
     }
 }

@@ -24,7 +24,12 @@ fn fixture() -> Fixture {
     let secrets = Arc::new(MemorySecrets::new());
     let clock = Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)));
     let catalog = Catalog::open(&path, secrets.clone(), clock).unwrap();
-    Fixture { _dir: dir, path, secrets, catalog }
+    Fixture {
+        _dir: dir,
+        path,
+        secrets,
+        catalog,
+    }
 }
 
 fn okta(name: &str, issuer: &str) -> IdpFields {
@@ -36,14 +41,23 @@ fn okta(name: &str, issuer: &str) -> IdpFields {
         userinfo_endpoint: Some(format!("{issuer}/v1/userinfo")),
         jwks_uri: Some(format!("{issuer}/v1/keys")),
         client_id: "0oa-client".into(),
-        extra_params: vec![AuthParam { key: "prompt".into(), value: "login".into() }],
+        extra_params: vec![AuthParam {
+            key: "prompt".into(),
+            value: "login".into(),
+        }],
         redirect_uris: vec!["https://chat.example/oauth/callback".into()],
         ..IdpFields::blank(Protocol::Oidc)
     }
 }
 
 fn create(c: &mut Catalog, fields: IdpFields, secret: SecretChange) -> eca_core::model::IdpConfig {
-    let out = c.save(SaveIdpRequest { id: None, fields, secret }).expect("save should succeed");
+    let out = c
+        .save(SaveIdpRequest {
+            id: None,
+            fields,
+            secret,
+        })
+        .expect("save should succeed");
     assert_eq!(out.secret_error, None);
     out.idp
 }
@@ -59,37 +73,83 @@ fn invalid_fields(e: CatalogError) -> Vec<Field> {
 fn save_and_read_back_every_field() {
     let mut fx = fixture();
     let fields = okta("Acme Okta", "https://acme.okta.com");
-    let saved = create(&mut fx.catalog, fields.clone(), SecretChange::Replace(Secret::new("s3cr3t")));
+    let saved = create(
+        &mut fx.catalog,
+        fields.clone(),
+        SecretChange::Replace(Secret::new("s3cr3t")),
+    );
     let read = fx.catalog.get(saved.id).unwrap();
-    assert_eq!(read.fields, fields, "every field must round-trip through SQLite");
+    assert_eq!(
+        read.fields, fields,
+        "every field must round-trip through SQLite"
+    );
     assert!(read.has_secret);
     assert_eq!(read.created_at, "2026-11-24T12:00:00Z");
-    assert_eq!(fx.secrets.get(SecretKey::IdpClientSecret(saved.id)).unwrap().unwrap().expose(), "s3cr3t");
+    assert_eq!(
+        fx.secrets
+            .get(SecretKey::IdpClientSecret(saved.id))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "s3cr3t"
+    );
 
     // A second connection (as the CLI would open while the app runs) sees it too.
-    let other = Catalog::open(&fx.path, fx.secrets.clone(), Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)))).unwrap();
+    let other = Catalog::open(
+        &fx.path,
+        fx.secrets.clone(),
+        Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
+    )
+    .unwrap();
     assert_eq!(other.list().unwrap().len(), 1);
-    assert_eq!(other.find("acme okta").unwrap().id, saved.id, "names are found case-insensitively");
+    assert_eq!(
+        other.find("acme okta").unwrap().id,
+        saved.id,
+        "names are found case-insensitively"
+    );
     assert_eq!(other.find(&saved.id.to_string()).unwrap().id, saved.id);
 }
 
 #[test]
 fn summaries_show_the_issuer_host() {
     let mut fx = fixture();
-    create(&mut fx.catalog, okta("B", "https://b.example/tenant"), SecretChange::Keep);
-    create(&mut fx.catalog, okta("a", "http://127.0.0.1:9999"), SecretChange::Keep);
+    create(
+        &mut fx.catalog,
+        okta("B", "https://b.example/tenant"),
+        SecretChange::Keep,
+    );
+    create(
+        &mut fx.catalog,
+        okta("a", "http://127.0.0.1:9999"),
+        SecretChange::Keep,
+    );
     let list = fx.catalog.list().unwrap();
-    let rows: Vec<(&str, &str)> = list.iter().map(|s| (s.name.as_str(), s.host.as_str())).collect();
-    assert_eq!(rows, vec![("a", "127.0.0.1"), ("B", "b.example")], "sorted by name, case-insensitively");
+    let rows: Vec<(&str, &str)> = list
+        .iter()
+        .map(|s| (s.name.as_str(), s.host.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("a", "127.0.0.1"), ("B", "b.example")],
+        "sorted by name, case-insensitively"
+    );
 }
 
 #[test]
 fn names_are_unique_after_normalisation() {
     let mut fx = fixture();
-    create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Keep);
+    create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Keep,
+    );
     let err = fx
         .catalog
-        .save(SaveIdpRequest { id: None, fields: okta("ＯＫＴＡ", "https://two.example"), secret: SecretChange::Keep })
+        .save(SaveIdpRequest {
+            id: None,
+            fields: okta("ＯＫＴＡ", "https://two.example"),
+            secret: SecretChange::Keep,
+        })
         .unwrap_err();
     assert_eq!(invalid_fields(err), vec![Field::Name]);
     assert_eq!(fx.catalog.list().unwrap().len(), 1, "nothing written");
@@ -98,10 +158,18 @@ fn names_are_unique_after_normalisation() {
 #[test]
 fn issuers_are_unique() {
     let mut fx = fixture();
-    create(&mut fx.catalog, okta("One", "https://login.example"), SecretChange::Keep);
+    create(
+        &mut fx.catalog,
+        okta("One", "https://login.example"),
+        SecretChange::Keep,
+    );
     let err = fx
         .catalog
-        .save(SaveIdpRequest { id: None, fields: okta("Two", "https://LOGIN.example/"), secret: SecretChange::Keep })
+        .save(SaveIdpRequest {
+            id: None,
+            fields: okta("Two", "https://LOGIN.example/"),
+            secret: SecretChange::Keep,
+        })
         .unwrap_err();
     assert_eq!(invalid_fields(err), vec![Field::Issuer]);
 }
@@ -109,14 +177,28 @@ fn issuers_are_unique() {
 #[test]
 fn editing_keeps_id_and_creation_time_and_may_keep_its_own_name() {
     let mut fx = fixture();
-    let saved = create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Replace(Secret::new("x1")));
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("x1")),
+    );
     let mut fields = saved.fields.clone();
     fields.notes = "rotated client".into();
-    let out = fx.catalog.save(SaveIdpRequest { id: Some(saved.id), fields, secret: SecretChange::Keep }).unwrap();
+    let out = fx
+        .catalog
+        .save(SaveIdpRequest {
+            id: Some(saved.id),
+            fields,
+            secret: SecretChange::Keep,
+        })
+        .unwrap();
     assert_eq!(out.idp.id, saved.id);
     assert_eq!(out.idp.created_at, saved.created_at);
     assert!(out.idp.has_secret, "keeping the secret keeps has_secret");
-    assert_eq!(fx.catalog.get(saved.id).unwrap().fields.notes, "rotated client");
+    assert_eq!(
+        fx.catalog.get(saved.id).unwrap().fields.notes,
+        "rotated client"
+    );
 }
 
 #[test]
@@ -124,7 +206,11 @@ fn editing_an_unknown_id_is_not_found() {
     let mut fx = fixture();
     let err = fx
         .catalog
-        .save(SaveIdpRequest { id: Some(IdpId::new()), fields: okta("X", "https://x.example"), secret: SecretChange::Keep })
+        .save(SaveIdpRequest {
+            id: Some(IdpId::new()),
+            fields: okta("X", "https://x.example"),
+            secret: SecretChange::Keep,
+        })
         .unwrap_err();
     assert!(matches!(err, CatalogError::NotFound(_)), "{err:?}");
     assert!(fx.catalog.list().unwrap().is_empty());
@@ -146,10 +232,23 @@ fn a_failure_half_way_through_a_save_leaves_nothing_behind() {
             secret: SecretChange::Replace(Secret::new("must-not-survive")),
         })
         .unwrap_err();
-    assert!(matches!(err, CatalogError::Store(StoreError::Sqlite(_))), "{err:?}");
-    assert!(fx.catalog.list().unwrap().is_empty(), "the IdP row must be rolled back");
-    assert!(fx.secrets.is_empty(), "the secret of an unsaved IdP must be removed again");
-    let audit_rows: i64 = fx.catalog.connection().query_row("SELECT count(*) FROM idp_audit", [], |r| r.get(0)).unwrap();
+    assert!(
+        matches!(err, CatalogError::Store(StoreError::Sqlite(_))),
+        "{err:?}"
+    );
+    assert!(
+        fx.catalog.list().unwrap().is_empty(),
+        "the IdP row must be rolled back"
+    );
+    assert!(
+        fx.secrets.is_empty(),
+        "the secret of an unsaved IdP must be removed again"
+    );
+    let audit_rows: i64 = fx
+        .catalog
+        .connection()
+        .query_row("SELECT count(*) FROM idp_audit", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(audit_rows, 0);
 }
 
@@ -167,7 +266,10 @@ fn a_refused_secret_keeps_the_rest_of_the_edit() {
         .expect("the fields are saved even when the keyring is away");
     let msg = out.secret_error.expect("the refusal must be reported");
     assert!(msg.contains("client secret was not"), "{msg}");
-    assert!(msg.contains("keyring"), "the message says where to look: {msg}");
+    assert!(
+        msg.contains("keyring"),
+        "the message says where to look: {msg}"
+    );
     assert!(!msg.contains("top-secret-value"));
     assert!(!out.idp.has_secret);
     assert_eq!(fx.catalog.get(out.idp.id).unwrap().fields.name, "Okta");
@@ -176,10 +278,17 @@ fn a_refused_secret_keeps_the_rest_of_the_edit() {
 #[test]
 fn public_clients_cannot_have_a_secret() {
     let mut fx = fixture();
-    let fields = IdpFields { client_auth_method: ClientAuthMethod::None, ..okta("Okta", "https://one.example") };
+    let fields = IdpFields {
+        client_auth_method: ClientAuthMethod::None,
+        ..okta("Okta", "https://one.example")
+    };
     let err = fx
         .catalog
-        .save(SaveIdpRequest { id: None, fields, secret: SecretChange::Replace(Secret::new("x")) })
+        .save(SaveIdpRequest {
+            id: None,
+            fields,
+            secret: SecretChange::Replace(Secret::new("x")),
+        })
         .unwrap_err();
     assert_eq!(invalid_fields(err), vec![Field::ClientSecret]);
 }
@@ -187,7 +296,11 @@ fn public_clients_cannot_have_a_secret() {
 #[test]
 fn toggling_and_history() {
     let mut fx = fixture();
-    let saved = create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Replace(Secret::new("abc")));
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("abc")),
+    );
     let summary = fx.catalog.set_enabled(saved.id, false).unwrap();
     assert!(!summary.enabled);
     assert!(!fx.catalog.get(saved.id).unwrap().fields.enabled);
@@ -196,31 +309,56 @@ fn toggling_and_history() {
     let actions: Vec<AuditAction> = history.iter().map(|h| h.action).collect();
     assert_eq!(actions, vec![AuditAction::Disable, AuditAction::Create]);
     let created = &history[1];
-    let secret = created.changes.iter().find(|c| c.field == "client_secret").expect("secret change recorded");
+    let secret = created
+        .changes
+        .iter()
+        .find(|c| c.field == "client_secret")
+        .expect("secret change recorded");
     assert_eq!(secret.after.as_deref(), Some("changed"));
     let dump = serde_json::to_string(&history).unwrap();
-    assert!(!dump.contains("abc\""), "the audit must not hold the secret value: {dump}");
+    assert!(
+        !dump.contains("abc\""),
+        "the audit must not hold the secret value: {dump}"
+    );
 }
 
 #[test]
 fn deleting_removes_the_secret_and_keeps_history() {
     let mut fx = fixture();
-    let saved = create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Replace(Secret::new("abc")));
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("abc")),
+    );
     fx.catalog.delete(saved.id).unwrap();
     assert!(fx.catalog.list().unwrap().is_empty());
     assert!(fx.secrets.is_empty(), "the keyring entry goes with the IdP");
-    assert_eq!(fx.catalog.history(saved.id).unwrap()[0].action, AuditAction::Delete);
-    assert!(matches!(fx.catalog.delete(saved.id), Err(CatalogError::NotFound(_))));
+    assert_eq!(
+        fx.catalog.history(saved.id).unwrap()[0].action,
+        AuditAction::Delete
+    );
+    assert!(matches!(
+        fx.catalog.delete(saved.id),
+        Err(CatalogError::NotFound(_))
+    ));
 }
 
 #[test]
 fn delete_is_refused_while_the_keyring_cannot_remove_the_secret() {
     let mut fx = fixture();
-    let saved = create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Replace(Secret::new("abc")));
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("abc")),
+    );
     fx.secrets.fail_from_now();
     let err = fx.catalog.delete(saved.id).unwrap_err();
     assert!(matches!(err, CatalogError::Secret(_)), "{err:?}");
-    assert_eq!(fx.catalog.list().unwrap().len(), 1, "no orphaned credential: the IdP stays");
+    assert_eq!(
+        fx.catalog.list().unwrap().len(),
+        1,
+        "no orphaned credential: the IdP stays"
+    );
 }
 
 #[test]
@@ -243,18 +381,39 @@ fn sqlite_checks_back_up_the_rust_limits() {
 #[test]
 fn export_never_contains_secrets_and_import_round_trips() {
     let mut fx = fixture();
-    create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Replace(Secret::new("hunter2-secret")));
-    create(&mut fx.catalog, okta("Entra", "https://login.microsoftonline.example/t1/v2.0"), SecretChange::Keep);
+    create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("hunter2-secret")),
+    );
+    create(
+        &mut fx.catalog,
+        okta("Entra", "https://login.microsoftonline.example/t1/v2.0"),
+        SecretChange::Keep,
+    );
     let clock = FixedClock(datetime!(2026-11-24 12:00 UTC));
-    let json = serde_json::to_string_pretty(&transfer::export(&fx.catalog, &clock).unwrap()).unwrap();
+    let json =
+        serde_json::to_string_pretty(&transfer::export(&fx.catalog, &clock).unwrap()).unwrap();
     assert!(!json.contains("hunter2"), "export leaked a secret");
     assert!(json.contains("\"had_secret\": true"));
 
     let mut other = fixture();
     let written = transfer::import(&mut other.catalog, &json).unwrap();
     assert_eq!(written.len(), 2);
-    let mut a: Vec<_> = fx.catalog.list_full().unwrap().into_iter().map(|i| (i.id, i.fields)).collect();
-    let mut b: Vec<_> = other.catalog.list_full().unwrap().into_iter().map(|i| (i.id, i.fields)).collect();
+    let mut a: Vec<_> = fx
+        .catalog
+        .list_full()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.fields))
+        .collect();
+    let mut b: Vec<_> = other
+        .catalog
+        .list_full()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.fields))
+        .collect();
     a.sort_by_key(|x| x.0);
     b.sort_by_key(|x| x.0);
     assert_eq!(a, b);
@@ -279,27 +438,59 @@ fn import_validates_every_entry_before_writing_any() {
         "idps": [good_entry, bad_entry, secret_entry]
     });
     let err = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap_err();
-    let ImportError::Invalid(problems) = err else { panic!("expected Invalid, got {err:?}") };
-    assert!(problems.iter().any(|p| p.contains("entry 2") && p.contains("https")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("entry 3") && p.contains("client_secret")), "{problems:?}");
+    let ImportError::Invalid(problems) = err else {
+        panic!("expected Invalid, got {err:?}")
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("entry 2") && p.contains("https")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("entry 3") && p.contains("client_secret")),
+        "{problems:?}"
+    );
     assert!(!problems.iter().any(|p| p.contains("pasted-secret")));
-    assert!(fx.catalog.list().unwrap().is_empty(), "nothing may be written when one entry is bad");
+    assert!(
+        fx.catalog.list().unwrap().is_empty(),
+        "nothing may be written when one entry is bad"
+    );
 }
 
 #[test]
 fn import_refuses_other_files() {
     let mut fx = fixture();
-    for doc in ["not json", r#"{"format":"other","version":1,"exported_at":"","idps":[]}"#] {
-        assert!(matches!(transfer::import(&mut fx.catalog, doc), Err(ImportError::NotAnExport(_))), "{doc}");
+    for doc in [
+        "not json",
+        r#"{"format":"other","version":1,"exported_at":"","idps":[]}"#,
+    ] {
+        assert!(
+            matches!(
+                transfer::import(&mut fx.catalog, doc),
+                Err(ImportError::NotAnExport(_))
+            ),
+            "{doc}"
+        );
     }
 }
 
 #[test]
 fn reopening_an_existing_file_finds_everything() {
     let mut fx = fixture();
-    let saved = create(&mut fx.catalog, okta("Okta", "https://one.example"), SecretChange::Keep);
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Keep,
+    );
     drop(fx.catalog);
     let conn = store::open(&fx.path.join(eca_core::data_dir::DB_FILE)).unwrap();
-    let again = Catalog::with_connection(conn, fx.secrets.clone(), Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))));
+    let again = Catalog::with_connection(
+        conn,
+        fx.secrets.clone(),
+        Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
+    );
     assert_eq!(again.get(saved.id).unwrap().fields.name, "Okta");
 }

@@ -19,14 +19,23 @@ fn secrets_round_trip_through_the_os_keyring() {
     require_session_bus();
     let keyring = OsKeyring::new();
     let key = SecretKey::IdpClientSecret(IdpId::new());
-    assert!(keyring.get(key).unwrap().is_none(), "a fresh id has no entry");
+    assert!(
+        keyring.get(key).unwrap().is_none(),
+        "a fresh id has no entry"
+    );
     keyring.put(key, &Secret::new("kr-secret-1")).unwrap();
     assert_eq!(keyring.get(key).unwrap().unwrap().expose(), "kr-secret-1");
     keyring.put(key, &Secret::new("kr-secret-2")).unwrap();
-    assert_eq!(keyring.get(key).unwrap().unwrap().expose(), "kr-secret-2", "put replaces");
+    assert_eq!(
+        keyring.get(key).unwrap().unwrap().expose(),
+        "kr-secret-2",
+        "put replaces"
+    );
     keyring.delete(key).unwrap();
     assert!(keyring.get(key).unwrap().is_none());
-    keyring.delete(key).expect("deleting an absent entry is fine");
+    keyring
+        .delete(key)
+        .expect("deleting an absent entry is fine");
 }
 
 #[test]
@@ -46,10 +55,17 @@ fn the_catalog_keeps_secrets_in_the_keyring_only() {
         ..IdpFields::blank(Protocol::Oidc)
     };
     let out = catalog
-        .save(SaveIdpRequest { id: None, fields, secret: SecretChange::Replace(Secret::new(known)) })
+        .save(SaveIdpRequest {
+            id: None,
+            fields,
+            secret: SecretChange::Replace(Secret::new(known)),
+        })
         .unwrap();
     assert_eq!(out.secret_error, None);
-    assert_eq!(catalog.client_secret(out.idp.id).unwrap().unwrap().expose(), known);
+    assert_eq!(
+        catalog.client_secret(out.idp.id).unwrap().unwrap().expose(),
+        known
+    );
 
     // The value must be in none of the database files, the WAL included (read before any
     // checkpoint folds it into the main file).
@@ -64,8 +80,17 @@ fn the_catalog_keeps_secrets_in_the_keyring_only() {
             path.display()
         );
     }
-    assert!(seen >= 2, "expected the database and its -wal file, saw {seen} files");
+    assert!(
+        seen >= 2,
+        "expected the database and its -wal file, saw {seen} files"
+    );
 
     catalog.delete(out.idp.id).unwrap();
-    assert!(keyring.get(SecretKey::IdpClientSecret(out.idp.id)).unwrap().is_none(), "delete removes the secret");
+    assert!(
+        keyring
+            .get(SecretKey::IdpClientSecret(out.idp.id))
+            .unwrap()
+            .is_none(),
+        "delete removes the secret"
+    );
 }

@@ -9,14 +9,20 @@ use std::sync::Arc;
 
 fn without_keyring() {
     // Every test in this binary wants the same environment, so the races are harmless.
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/eca-no-bus");
+    std::env::set_var(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/eca-no-bus",
+    );
 }
 
 #[test]
 fn the_keyring_error_says_what_to_do() {
     without_keyring();
     let err = OsKeyring::new()
-        .put(SecretKey::IdpClientSecret(Default::default()), &Secret::new("value-xyz"))
+        .put(
+            SecretKey::IdpClientSecret(Default::default()),
+            &Secret::new("value-xyz"),
+        )
         .unwrap_err();
     assert!(matches!(err, SecretError::Unavailable { .. }), "{err:?}");
     let msg = err.to_string();
@@ -29,7 +35,12 @@ fn the_keyring_error_says_what_to_do() {
 fn saving_with_no_keyring_keeps_the_edit() {
     without_keyring();
     let dir = tempfile::tempdir().unwrap();
-    let mut catalog = Catalog::open(dir.path(), Arc::new(OsKeyring::new()), Arc::new(SystemClock)).unwrap();
+    let mut catalog = Catalog::open(
+        dir.path(),
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
     let fields = IdpFields {
         name: "No keyring".into(),
         issuer: Some("https://nk.example".into()),
@@ -41,7 +52,11 @@ fn saving_with_no_keyring_keeps_the_edit() {
         ..IdpFields::blank(Protocol::Oidc)
     };
     let out = catalog
-        .save(SaveIdpRequest { id: None, fields, secret: SecretChange::Replace(Secret::new("value-xyz")) })
+        .save(SaveIdpRequest {
+            id: None,
+            fields,
+            secret: SecretChange::Replace(Secret::new("value-xyz")),
+        })
         .expect("the edit is saved without its secret");
     let msg = out.secret_error.expect("the secret's refusal is reported");
     assert!(msg.contains("No OS keyring is reachable"), "{msg}");

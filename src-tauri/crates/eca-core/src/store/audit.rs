@@ -112,8 +112,10 @@ pub fn append(
     changes: &[FieldChange],
 ) -> Result<(), StoreError> {
     let changes = serde_json::to_string(changes).map_err(|e| StoreError::Sqlite(e.to_string()))?;
-    conn.prepare_cached("INSERT INTO idp_audit (idp_id, at, action, changes) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![id.to_string(), at, action.as_str(), changes])?;
+    conn.prepare_cached(
+        "INSERT INTO idp_audit (idp_id, at, action, changes) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id.to_string(), at, action.as_str(), changes])?;
     Ok(())
 }
 
@@ -123,7 +125,11 @@ pub fn for_idp(conn: &Connection, id: IdpId) -> Result<Vec<AuditEntry>, StoreErr
         "SELECT at, action, changes FROM idp_audit WHERE idp_id = ?1 ORDER BY seq DESC",
     )?;
     let rows = stmt.query_map([id.to_string()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     rows.map(|row| {
         let (at, action, changes) = row?;
@@ -145,14 +151,24 @@ mod tests {
 
     #[test]
     fn diff_names_only_changed_fields() {
-        let a = IdpFields { name: "A".into(), ..IdpFields::blank(Protocol::Oidc) };
-        let b = IdpFields { name: "B".into(), enabled: false, ..a.clone() };
+        let a = IdpFields {
+            name: "A".into(),
+            ..IdpFields::blank(Protocol::Oidc)
+        };
+        let b = IdpFields {
+            name: "B".into(),
+            enabled: false,
+            ..a.clone()
+        };
         let changes = diff(Some(&a), Some(&b));
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, vec!["enabled", "name"]);
         assert_eq!(changes[1].before.as_deref(), Some("A"));
         assert_eq!(changes[1].after.as_deref(), Some("B"));
         assert!(diff(Some(&a), Some(&a)).is_empty());
-        assert!(diff(None, Some(&a)).len() > 5, "a creation lists every field");
+        assert!(
+            diff(None, Some(&a)).len() > 5,
+            "a creation lists every field"
+        );
     }
 }

@@ -44,8 +44,10 @@ pub fn update(conn: &Connection, idp: &IdpConfig) -> Result<bool, StoreError> {
 
 fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError> {
     let f = &idp.fields;
-    let extra = serde_json::to_string(&f.extra_params).map_err(|e| StoreError::Sqlite(e.to_string()))?;
-    let redirects = serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let extra =
+        serde_json::to_string(&f.extra_params).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let redirects =
+        serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.prepare_cached(sql)?.execute(params![
         idp.id.to_string(),
         f.name,
@@ -75,7 +77,10 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
 /// One IdP by id.
 pub fn get(conn: &Connection, id: IdpId) -> Result<Option<IdpConfig>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM idp WHERE id = ?1");
-    let row = conn.prepare_cached(&sql)?.query_row([id.to_string()], |r| Ok(read_config(r))).optional()?;
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], |r| Ok(read_config(r)))
+        .optional()?;
     row.transpose()
 }
 
@@ -90,26 +95,30 @@ pub fn list_full(conn: &Connection) -> Result<Vec<IdpConfig>, StoreError> {
 /// The list screen's rows, ordered by name.
 pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(LIST_SUMMARIES_SQL)?;
-    let rows = stmt.query_map([], |r| {
-        let id: String = r.get(0)?;
-        let protocol: String = r.get(2)?;
-        let issuer: Option<String> = r.get(3)?;
-        let authz: String = r.get(4)?;
-        Ok((id, protocol, issuer, authz, r.get(1)?, r.get(5)?, r.get(6)?, r.get(7)?))
-    })?;
-    rows.map(|row| {
-        let (id, protocol, issuer, authz, name, enabled, has_secret, updated_at) = row?;
-        Ok(IdpSummary {
-            id: parse_id(&id)?,
-            name,
-            protocol: protocol.parse().map_err(StoreError::Corrupt)?,
-            host: url_host(issuer.as_deref().unwrap_or(&authz)).to_string(),
-            enabled,
-            has_secret,
-            updated_at,
-        })
-    })
-    .collect()
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    // Borrowed reads: only the strings the summary keeps are allocated (the list is hot).
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> Result<&str, StoreError> {
+            r.get_ref(i)?
+                .as_str()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let issuer = r
+            .get_ref(3)?
+            .as_str_or_null()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push(IdpSummary {
+            id: parse_id(text(0)?)?,
+            name: text(1)?.to_string(),
+            protocol: text(2)?.parse().map_err(StoreError::Corrupt)?,
+            host: url_host(issuer.unwrap_or(text(4)?)).to_string(),
+            enabled: r.get(5)?,
+            has_secret: r.get(6)?,
+            updated_at: text(7)?.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// The id of the IdP whose name has this [`name_key`], if any.
@@ -123,12 +132,20 @@ pub fn id_by_issuer_key(conn: &Connection, key: &str) -> Result<Option<IdpId>, S
 }
 
 fn id_where(conn: &Connection, sql: &str, key: &str) -> Result<Option<IdpId>, StoreError> {
-    let id: Option<String> = conn.prepare_cached(sql)?.query_row([key], |r| r.get(0)).optional()?;
+    let id: Option<String> = conn
+        .prepare_cached(sql)?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
     id.map(|s| parse_id(&s)).transpose()
 }
 
 /// Sets `enabled`; returns false when no row has that id.
-pub fn set_enabled(conn: &Connection, id: IdpId, enabled: bool, at: &str) -> Result<bool, StoreError> {
+pub fn set_enabled(
+    conn: &Connection,
+    id: IdpId,
+    enabled: bool,
+    at: &str,
+) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached("UPDATE idp SET enabled = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id.to_string(), enabled, at])?;
@@ -137,7 +154,9 @@ pub fn set_enabled(conn: &Connection, id: IdpId, enabled: bool, at: &str) -> Res
 
 /// Deletes one IdP; returns false when no row has that id.
 pub fn delete(conn: &Connection, id: IdpId) -> Result<bool, StoreError> {
-    let n = conn.prepare_cached("DELETE FROM idp WHERE id = ?1")?.execute([id.to_string()])?;
+    let n = conn
+        .prepare_cached("DELETE FROM idp WHERE id = ?1")?
+        .execute([id.to_string()])?;
     Ok(n == 1)
 }
 
@@ -148,7 +167,8 @@ pub fn count(conn: &Connection) -> Result<i64, StoreError> {
 
 fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
-    let opt = |i: usize| -> Result<Option<String>, StoreError> { Ok(r.get::<_, Option<String>>(i)?) };
+    let opt =
+        |i: usize| -> Result<Option<String>, StoreError> { Ok(r.get::<_, Option<String>>(i)?) };
     let extra: Vec<AuthParam> = serde_json::from_str(&text(11)?)
         .map_err(|e| StoreError::Corrupt(format!("extra_params: {e}")))?;
     let redirect_uris: Vec<String> = serde_json::from_str(&text(12)?)
@@ -179,7 +199,8 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
 }
 
 fn parse_id(s: &str) -> Result<IdpId, StoreError> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("id {s:?} is not a UUID")))
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("id {s:?} is not a UUID")))
 }
 
 /// The host part of a validated http(s) URL, without parsing it in full (the list is hot).
@@ -198,7 +219,10 @@ mod tests {
 
     #[test]
     fn hosts_are_cut_from_urls() {
-        assert_eq!(url_host("https://acme.okta.com/oauth2/default"), "acme.okta.com");
+        assert_eq!(
+            url_host("https://acme.okta.com/oauth2/default"),
+            "acme.okta.com"
+        );
         assert_eq!(url_host("http://127.0.0.1:8080/x"), "127.0.0.1");
         assert_eq!(url_host("http://[::1]:9000/x"), "[::1]");
         assert_eq!(url_host("https://login.example?x=1"), "login.example");

@@ -55,8 +55,10 @@ pub fn migrations() -> Migrations<'static> {
 /// Opens (creating if needed) and migrates the database file.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
     let shown = path.display().to_string();
-    let mut conn = Connection::open(path)
-        .map_err(|e| StoreError::Open { path: shown.clone(), detail: e.to_string() })?;
+    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
+        path: shown.clone(),
+        detail: e.to_string(),
+    })?;
     configure(&conn)?;
     migrate(&mut conn, &shown)?;
     Ok(conn)
@@ -86,10 +88,15 @@ fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
     use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
     migrations().to_latest(conn).map_err(|e| match e {
         MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
-            StoreError::TooNew { path: shown.to_string() }
+            StoreError::TooNew {
+                path: shown.to_string(),
+            }
         }
         MigError::RusqliteError { err, .. } => StoreError::from(err),
-        other => StoreError::Open { path: shown.to_string(), detail: other.to_string() },
+        other => StoreError::Open {
+            path: shown.to_string(),
+            detail: other.to_string(),
+        },
     })
 }
 
@@ -99,17 +106,27 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        migrations().validate().expect("the embedded migrations must apply cleanly");
+        migrations()
+            .validate()
+            .expect("the embedded migrations must apply cleanly");
     }
 
     #[test]
     fn every_connection_gets_the_pragmas() {
         let dir = tempfile::tempdir().unwrap();
         let conn = open(&dir.path().join("db.sqlite3")).unwrap();
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
-        let busy: i64 = conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        let busy: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2, "synchronous must be FULL (2)");
         assert_eq!(fk, 1);
@@ -129,7 +146,9 @@ mod tests {
         assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
         assert!(err.to_string().contains("newer version"));
         let conn = Connection::open(&path).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, 99, "refusing must not touch the file");
     }
 
@@ -139,7 +158,9 @@ mod tests {
         let path = dir.path().join("db.sqlite3");
         drop(open(&path).unwrap());
         let conn = open(&path).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v as usize, 1);
     }
 }

@@ -1,0 +1,56 @@
+//! Commands of the IdP screens: list, read, check, save, toggle, delete, discovery.
+//!
+//! They are `async` so Tauri runs them off the main thread: the keyring and SQLite may block.
+
+use crate::state::AppState;
+use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
+use eca_core::discovery::{self, DiscoveryInfo};
+use eca_core::model::{FieldError, IdpConfig, IdpFields, IdpId, IdpSummary};
+use eca_core::problem::Problem;
+use tauri::State;
+
+#[tauri::command]
+pub async fn list_idps(state: State<'_, AppState>) -> Result<Vec<IdpSummary>, Problem> {
+    Ok(state.catalog()?.list()?)
+}
+
+#[tauri::command]
+pub async fn get_idp(state: State<'_, AppState>, id: IdpId) -> Result<IdpConfig, Problem> {
+    Ok(state.catalog()?.get(id)?)
+}
+
+#[tauri::command]
+pub async fn check_idp(
+    state: State<'_, AppState>,
+    id: Option<IdpId>,
+    fields: IdpFields,
+) -> Result<Vec<FieldError>, Problem> {
+    Ok(state.catalog()?.check(id, fields)?)
+}
+
+#[tauri::command]
+pub async fn save_idp(state: State<'_, AppState>, request: SaveIdpRequest) -> Result<SaveOutcome, Problem> {
+    Ok(state.catalog()?.save(request)?)
+}
+
+#[tauri::command]
+pub async fn set_idp_enabled(
+    state: State<'_, AppState>,
+    id: IdpId,
+    enabled: bool,
+) -> Result<IdpSummary, Problem> {
+    Ok(state.catalog()?.set_enabled(id, enabled)?)
+}
+
+#[tauri::command]
+pub async fn delete_idp(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
+    Ok(state.catalog()?.delete(id)?)
+}
+
+#[tauri::command]
+pub async fn discover_issuer(
+    state: State<'_, AppState>,
+    issuer: String,
+) -> Result<DiscoveryInfo, Problem> {
+    Ok(discovery::fetch(&state.http, &issuer).await?)
+}

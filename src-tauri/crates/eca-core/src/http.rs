@@ -1,0 +1,648 @@
+//! The hardened HTTP client that every call to an identity provider goes through (discovery
+//! now; token exchange, userinfo, JWKS and sync later).
+//!
+//! Invariants:
+//! - Redirects are never followed. A provider must not be able to bounce the app onto another
+//!   host (a cloud metadata endpoint, an admin page on the LAN): a 3xx is an error that says
+//!   where it pointed (SSRF, as openidconnect-rs recommends).
+//! - Every body is read with a byte cap counted as the chunks arrive; a `Content-Length` is
+//!   only used to refuse early, never trusted to bound the read.
+//! - Connect and total timeouts are always set, so a silent host cannot hang a test login.
+//! - Errors carry only what is safe to show an admin: the host, the URL without user info,
+//!   query or fragment, the status, and a short sanitised snippet of the body. Request headers
+//!   (`Authorization`, client secrets in a form body) never reach an error.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
+use reqwest::{redirect, Client, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+/// `ECA-Admin/<version>`, so an IdP's logs show who called.
+pub const USER_AGENT: &str = concat!("ECA-Admin/", env!("CARGO_PKG_VERSION"));
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// For the whole exchange: connect, send, and read the body.
+pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How many characters of an error body are shown.
+const SNIPPET_CHARS: usize = 200;
+
+/// The one client the app uses for IdPs: no redirects, timeouts, no cookie store.
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(TOTAL_TIMEOUT)
+        .user_agent(USER_AGENT)
+        .build()
+        // Only fails if the TLS backend cannot initialise, which with the bundled rustls and
+        // this fixed configuration means a broken build, not a runtime condition to report.
+        .expect("the HTTP client configuration is valid")
+}
+
+/// What a caller may want to know about a response besides its body.
+#[derive(Clone, Debug)]
+pub struct HttpMeta {
+    /// The requested URL, in its safe-to-show form (see [`safe_url`]).
+    pub url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub headers: HeaderMap,
+}
+
+/// A response whose body was read in full, within the cap. Any status but 3xx.
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    pub meta: HttpMeta,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.meta.status)
+    }
+
+    /// This response if it is 2xx, else [`HttpError::Status`] with a sanitised snippet.
+    pub fn into_success(self) -> Result<Self, HttpError> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        let status = StatusCode::from_u16(self.meta.status).ok();
+        Err(HttpError::Status {
+            url: self.meta.url.clone(),
+            status: self.meta.status,
+            reason: status
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("")
+                .to_string(),
+            snippet: snippet(&self.body, self.meta.content_type.as_deref()),
+        })
+    }
+
+    /// The body as JSON, whatever the status (token endpoints answer errors as JSON too).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|err| HttpError::InvalidJson {
+            url: self.meta.url.clone(),
+            detail: err.to_string(),
+            looks_like_html: looks_like_html(&self.body, self.meta.content_type.as_deref()),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("\"{url}\" is not a usable URL: {reason}. Enter an absolute http(s):// URL.")]
+    InvalidUrl { url: String, reason: String },
+
+    #[error(
+        "Could not resolve the host name {host} ({detail}). Check the spelling of the URL, and \
+         that this computer's network and DNS can reach it."
+    )]
+    Dns { host: String, detail: String },
+
+    #[error(
+        "Could not connect to {host} ({detail}). Check that the server is running and reachable \
+         from this computer (firewall, VPN, proxy)."
+    )]
+    Connect { host: String, detail: String },
+
+    #[error(
+        "The secure connection to {host} failed ({detail}). Check the server's TLS certificate: \
+         it must be valid for this host name and issued by a trusted authority."
+    )]
+    Tls { host: String, detail: String },
+
+    #[error(
+        "{host} did not answer within {} s. Check that the URL points at the right server, \
+         then try again; the server may be overloaded or a firewall may drop the traffic.",
+        .limit.as_secs()
+    )]
+    Timeout { host: String, limit: Duration },
+
+    #[error(
+        "The exchange with {host} failed ({detail}). Try again; if it keeps failing, check the \
+         server's logs."
+    )]
+    Transport { host: String, detail: String },
+
+    #[error(
+        "{url} answered HTTP {status} with a redirect to {}. Redirects are not followed, so that \
+         a server cannot send the app elsewhere: if that address is the right one, enter it \
+         directly.",
+        .location.as_deref().unwrap_or("(no Location header)")
+    )]
+    Redirect {
+        url: String,
+        status: u16,
+        location: Option<String>,
+    },
+
+    #[error("{url} answered HTTP {status} {reason}: {snippet}")]
+    Status {
+        url: String,
+        status: u16,
+        reason: String,
+        snippet: String,
+    },
+
+    #[error(
+        "The response from {url} is larger than the {} allowed for it. Check that the URL points \
+         at the expected endpoint.",
+        format_bytes(*.limit)
+    )]
+    TooLarge { url: String, limit: usize },
+
+    #[error(
+        "The response from {url} is not valid JSON ({detail}).{} Check that the URL points at the \
+         expected endpoint.",
+        if *.looks_like_html { " It looks like an HTML page." } else { "" }
+    )]
+    InvalidJson {
+        url: String,
+        detail: String,
+        looks_like_html: bool,
+    },
+}
+
+/// Sends `request` and reads the whole body, at most `max_bytes` of it.
+///
+/// Returns any status except a redirect (3xx other than 304), which is refused; use
+/// [`HttpResponse::into_success`] or [`HttpResponse::json`] on the result. The request's own
+/// headers and body never appear in an error.
+pub async fn send(request: RequestBuilder, max_bytes: usize) -> Result<HttpResponse, HttpError> {
+    let (client, request) = request.build_split();
+    let request = request.map_err(|err| HttpError::InvalidUrl {
+        url: err.url().map(safe_url).unwrap_or_default(),
+        reason: innermost(&err),
+    })?;
+    let url = request.url().clone();
+    check_scheme(&url)?;
+
+    let mut response = client
+        .execute(request)
+        .await
+        .map_err(|err| transport_error(&err, &url))?;
+
+    let status = response.status();
+    let headers = response.headers().clone();
+    let meta = HttpMeta {
+        url: safe_url(&url),
+        status: status.as_u16(),
+        content_type: headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        headers,
+    };
+
+    if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+        let location = meta
+            .headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|loc| {
+                url.join(loc)
+                    .map(|u| safe_url(&u))
+                    .unwrap_or_else(|_| clean_text(loc, 200))
+            });
+        return Err(HttpError::Redirect {
+            url: meta.url,
+            status: status.as_u16(),
+            location,
+        });
+    }
+
+    let too_large = || HttpError::TooLarge {
+        url: meta.url.clone(),
+        limit: max_bytes,
+    };
+    if response
+        .content_length()
+        .is_some_and(|len| len > max_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| transport_error(&err, &url))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            // Dropping the response here closes the connection: nothing more is read.
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpResponse { meta, body })
+}
+
+/// GETs `url` as JSON: 2xx only, body capped at `max_bytes`.
+pub async fn get_json<T: DeserializeOwned>(
+    client: &Client,
+    url: &Url,
+    max_bytes: usize,
+) -> Result<(T, HttpMeta), HttpError> {
+    let request = client.get(url.clone()).header(ACCEPT, "application/json");
+    let response = send(request, max_bytes).await?.into_success()?;
+    let value = response.json()?;
+    Ok((value, response.meta))
+}
+
+/// `url` without user info, query or fragment: what an error may show. A query can carry a
+/// code or a token, user info a password.
+pub fn safe_url(url: &Url) -> String {
+    let mut url = url.clone();
+    // These only fail for URLs that cannot have them (e.g. `mailto:`), which have none to hide.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// `host[:port]` as the user typed it in the URL.
+fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => safe_url(url),
+    }
+}
+
+fn check_scheme(url: &Url) -> Result<(), HttpError> {
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some() => Ok(()),
+        "http" | "https" => Err(HttpError::InvalidUrl {
+            url: safe_url(url),
+            reason: "it has no host".into(),
+        }),
+        other => Err(HttpError::InvalidUrl {
+            url: safe_url(url),
+            reason: format!("the scheme \"{other}\" is not http or https"),
+        }),
+    }
+}
+
+/// Turns a reqwest error into what happened, naming the host. reqwest's own `Display` includes
+/// the full URL (query and all), so only the causes beneath it are used.
+fn transport_error(err: &reqwest::Error, url: &Url) -> HttpError {
+    let host = host_of(url);
+    if err.is_timeout() {
+        let limit = if err.is_connect() {
+            CONNECT_TIMEOUT
+        } else {
+            TOTAL_TIMEOUT
+        };
+        return HttpError::Timeout { host, limit };
+    }
+    let detail = innermost(err);
+    let chain = causes(err).to_lowercase();
+    if err.is_connect() {
+        if chain.contains("dns error") || chain.contains("failed to lookup address") {
+            return HttpError::Dns { host, detail };
+        }
+        if ["certificate", "tls", "handshake"]
+            .iter()
+            .any(|w| chain.contains(w))
+        {
+            return HttpError::Tls { host, detail };
+        }
+        return HttpError::Connect { host, detail };
+    }
+    HttpError::Transport { host, detail }
+}
+
+/// All the causes beneath `err`, joined: used to classify, never shown.
+fn causes(err: &reqwest::Error) -> String {
+    let mut out = String::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(&cause.to_string());
+        out.push_str(": ");
+        source = cause.source();
+    }
+    out
+}
+
+/// The deepest cause's message ("Connection refused (os error 111)"), which is the useful one.
+fn innermost(err: &reqwest::Error) -> String {
+    let mut last = None;
+    let mut source = err.source();
+    while let Some(cause) = source {
+        last = Some(cause);
+        source = cause.source();
+    }
+    match last {
+        Some(cause) => clean_text(&cause.to_string(), SNIPPET_CHARS),
+        None => clean_text(&err.to_string(), SNIPPET_CHARS),
+    }
+}
+
+fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
+    if content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("html")) {
+        return true;
+    }
+    let start = String::from_utf8_lossy(&body[..body.len().min(256)])
+        .trim_start()
+        .to_lowercase();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+/// A short, safe rendering of an error body for a message.
+///
+/// A JSON object shows only its OAuth-style error fields, so that a token or secret an odd
+/// server put in an error body is not echoed; an HTML page shows its title; anything else
+/// shows its first characters with control characters removed.
+fn snippet(body: &[u8], content_type: Option<&str>) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return "(empty body)".to_string();
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) {
+        const SHOWN: [&str; 6] = [
+            "error",
+            "error_description",
+            "error_uri",
+            "message",
+            "title",
+            "detail",
+        ];
+        let parts: Vec<String> = SHOWN
+            .iter()
+            .filter_map(|key| match map.get(*key) {
+                Some(serde_json::Value::String(s)) => Some(format!("{key}: {s}")),
+                _ => None,
+            })
+            .collect();
+        return if parts.is_empty() {
+            "(a JSON object without an error field)".to_string()
+        } else {
+            clean_text(&parts.join(", "), SNIPPET_CHARS)
+        };
+    }
+    let text = String::from_utf8_lossy(body);
+    if looks_like_html(body, content_type) {
+        let lower = text.to_lowercase();
+        let title = lower.find("<title>").and_then(|start| {
+            let start = start + "<title>".len();
+            lower[start..]
+                .find("</title>")
+                .map(|len| &text[start..start + len])
+        });
+        return match title.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(title) => format!("an HTML page titled \"{}\"", clean_text(title, 100)),
+            None => "an HTML page".to_string(),
+        };
+    }
+    clean_text(&text, SNIPPET_CHARS)
+}
+
+/// Collapses whitespace, drops control characters, and cuts at `max` characters.
+fn clean_text(text: &str, max: usize) -> String {
+    let collapsed = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match collapsed.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
+        None => collapsed,
+    }
+}
+
+fn format_bytes(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// Serves `response` (raw HTTP bytes) to each connection on an ephemeral loopback port,
+    /// from a plain thread, then closes the connection.
+    fn serve(response: Vec<u8>) -> Url {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                // The client may hang up early (over the cap): that is the point, not an error.
+                let _ = stream.write_all(&response);
+            }
+        });
+        Url::parse(&format!("http://127.0.0.1:{port}/doc?code=SECRET-CODE")).unwrap()
+    }
+
+    fn raw(head: &str, body: &[u8]) -> Vec<u8> {
+        let mut out = format!("{head}\r\nconnection: close\r\n\r\n").into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[tokio::test]
+    async fn reads_json_within_the_cap() {
+        let body = br#"{"a": 1}"#;
+        let url = serve(raw(
+            &format!("HTTP/1.1 200 OK\r\ncontent-length: {}", body.len()),
+            body,
+        ));
+        let (value, meta): (serde_json::Value, _) = get_json(&client(), &url, 1024).await.unwrap();
+        assert_eq!(value["a"], 1);
+        assert_eq!(meta.status, 200);
+        assert!(
+            !meta.url.contains("SECRET"),
+            "the query is not kept in meta.url: {}",
+            meta.url
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_a_declared_length_over_the_cap() {
+        let url = serve(raw(
+            "HTTP/1.1 200 OK\r\ncontent-length: 5000",
+            &[b' '; 5000],
+        ));
+        let err = get_json::<serde_json::Value>(&client(), &url, 1000)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, HttpError::TooLarge { limit: 1000, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn stops_at_the_cap_without_a_content_length() {
+        // No length and no chunking: the body runs until the server closes.
+        let url = serve(raw("HTTP/1.1 200 OK", &vec![b' '; 300 * 1024]));
+        let err = get_json::<serde_json::Value>(&client(), &url, 256 * 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpError::TooLarge { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("256 KiB"),
+            "the limit is shown readably: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn does_not_follow_redirects() {
+        let url = serve(raw(
+            "HTTP/1.1 302 Found\r\nlocation: /elsewhere?token=abc",
+            b"",
+        ));
+        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+            .await
+            .unwrap_err();
+        let HttpError::Redirect {
+            status, location, ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*status, 302);
+        let location = location.as_deref().unwrap();
+        assert!(
+            location.ends_with("/elsewhere"),
+            "relative Location resolved: {location}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("not followed"), "{message}");
+        assert!(
+            !message.contains("token=abc") && !message.contains("SECRET"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_error_status_shows_only_the_oauth_error_fields() {
+        let body =
+            br#"{"error":"invalid_client","error_description":"bad secret","access_token":"AT-1"}"#;
+        let head = format!(
+            "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}",
+            body.len()
+        );
+        let url = serve(raw(&head, body));
+        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, HttpError::Status { status: 401, .. }),
+            "{err:?}"
+        );
+        assert!(
+            message.contains("invalid_client") && message.contains("bad secret"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("AT-1"),
+            "a token in an error body is not echoed: {message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn send_returns_error_statuses_for_the_caller_to_read() {
+        let body = br#"{"error":"invalid_grant"}"#;
+        let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-length: {}", body.len());
+        let url = serve(raw(&head, body));
+        let response = send(client().post(url).basic_auth("id", Some("pw")), 1024)
+            .await
+            .unwrap();
+        assert_eq!(response.meta.status, 400);
+        let value: serde_json::Value = response.json().unwrap();
+        assert_eq!(value["error"], "invalid_grant");
+    }
+
+    #[tokio::test]
+    async fn invalid_json_names_the_serde_error_and_spots_html() {
+        let body = b"<!DOCTYPE html><html><title>Sign in</title></html>";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}",
+            body.len()
+        );
+        let url = serve(raw(&head, body));
+        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(
+                err,
+                HttpError::InvalidJson {
+                    looks_like_html: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            message.contains("expected value"),
+            "the serde message is kept: {message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn connection_refused_names_the_host() {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpError::Connect { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_other_schemes() {
+        let url = Url::parse("file:///etc/passwd").unwrap();
+        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, HttpError::InvalidUrl { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn safe_url_drops_user_info_query_and_fragment() {
+        let url = Url::parse("https://admin:pw@idp.example/path?code=x#frag").unwrap();
+        assert_eq!(safe_url(&url), "https://idp.example/path");
+    }
+
+    #[test]
+    fn snippets_are_short_and_clean() {
+        let long = "line\n\u{7}".repeat(500);
+        let s = snippet(long.as_bytes(), Some("text/plain"));
+        assert!(
+            s.chars().count() <= SNIPPET_CHARS + 1 && !s.contains('\n'),
+            "{s}"
+        );
+        assert_eq!(snippet(b"  ", None), "(empty body)");
+        assert_eq!(
+            snippet(b"<html><title> Oops </title>", None),
+            "an HTML page titled \"Oops\""
+        );
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(format_bytes(256 * 1024), "256 KiB");
+        assert_eq!(format_bytes(1 << 20), "1 MiB");
+        assert_eq!(format_bytes(1000), "1000 bytes");
+    }
+}

@@ -18,7 +18,10 @@ pub struct AppState {
 impl AppState {
     pub fn open(data_dir: &Path) -> Result<Self, CatalogError> {
         let catalog = Catalog::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
-        Ok(Self { catalog: Mutex::new(catalog), http: eca_core::http::client() })
+        Ok(Self {
+            catalog: Mutex::new(catalog),
+            http: eca_core::http::client(),
+        })
     }
 
     /// The catalog, for the length of one command.

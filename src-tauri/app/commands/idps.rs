@@ -29,7 +29,10 @@ pub async fn check_idp(
 }
 
 #[tauri::command]
-pub async fn save_idp(state: State<'_, AppState>, request: SaveIdpRequest) -> Result<SaveOutcome, Problem> {
+pub async fn save_idp(
+    state: State<'_, AppState>,
+    request: SaveIdpRequest,
+) -> Result<SaveOutcome, Problem> {
     Ok(state.catalog()?.save(request)?)
 }
 

@@ -1,0 +1,117 @@
+# ECA Admin. Two commands set everything up on a fresh Debian/Ubuntu machine:
+#   make run     install what is missing, then start the app (UI dev server + Rust app)
+#   make test    install what is missing, then run every check CI runs (.ci/run)
+# `make help` lists the other targets.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# One target dir for the app, the CLI, the tests and the e2e binary: builds are slow on 2 cores.
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+
+TAURI        := npx --prefix ui tauri
+KEYRING      := scripts/with-keyring.sh
+BINDINGS_DIR := ui/src/lib/ipc/bindings
+E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
+E2E_DIR      ?= tests/e2e
+E2E_TESTS     = $(sort $(shell find $(E2E_DIR) -path '*/node_modules' -prune -o -type f \
+                  \( -name '*.test.js' -o -name '*.test.mjs' \) -print 2>/dev/null))
+# Arguments for the app, e.g. `make run ARGS="--data-dir /tmp/eca"`.
+ARGS ?=
+
+.PHONY: help deps run test fmt-check clippy core-tree-check bindings-check bindings rust-test \
+        ui-test e2e bench icons
+
+help:
+	@echo 'make run       install missing dependencies, start the app (ARGS="..." for the app)'
+	@echo 'make test      install missing dependencies, run every check CI runs'
+	@echo 'make deps      install missing system packages, npm packages and tauri-driver'
+	@echo 'make fmt-check | clippy | core-tree-check | bindings-check | rust-test | ui-test | e2e'
+	@echo '               the steps of make test, one at a time'
+	@echo 'make bindings  regenerate the TypeScript IPC bindings into $(BINDINGS_DIR)'
+	@echo 'make bench     cargo bench -p eca-core'
+	@echo 'make icons     regenerate icons/ from icons/source.svg'
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	$(TAURI) dev $(if $(ARGS),-- -- $(ARGS))
+
+# Fail-fast, cheapest first.
+test: deps
+	$(MAKE) fmt-check
+	$(MAKE) clippy
+	$(MAKE) core-tree-check
+	$(MAKE) bindings-check
+	$(MAKE) rust-test
+	$(MAKE) ui-test
+	$(MAKE) e2e
+	@echo 'make test: all checks passed'
+
+fmt-check:
+	cargo fmt --all --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# The core crates (everything under src-tauri/crates/) must build without Tauri, for every OS.
+core-tree-check:
+	@for manifest in src-tauri/crates/*/Cargo.toml; do \
+	  crate=$$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$$manifest" | head -n 1); \
+	  tree=$$(cargo tree -p "$$crate" --target all --prefix none --format '{p}'); \
+	  found=$$(awk '{print $$1}' <<<"$$tree" | grep -E '^(tauri|wry|tao)($$|-)' | sort -u || true); \
+	  if [[ -n "$$found" ]]; then \
+	    echo "core-tree-check: $$crate depends on Tauri through: $$found" >&2; exit 1; \
+	  fi; \
+	  echo "core-tree-check: $$crate has no Tauri in its dependency tree"; \
+	done
+
+# ts-rs writes one .ts file per exported type from the `export_bindings_*` tests (of eca-core; run
+# through --workspace so the build is shared with rust-test). The check generates them into a
+# temporary folder and compares with the files in the tree.
+bindings-check:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	TS_RS_EXPORT_DIR="$$tmp" cargo test --workspace --quiet export_bindings; \
+	mkdir -p $(BINDINGS_DIR); \
+	if ! diff -r "$$tmp" $(BINDINGS_DIR); then \
+	  echo 'bindings-check: $(BINDINGS_DIR) is stale: run `make bindings` and commit it' >&2; \
+	  exit 1; \
+	fi; \
+	echo 'bindings-check: $(BINDINGS_DIR) is up to date'
+
+bindings:
+	rm -rf $(BINDINGS_DIR)
+	TS_RS_EXPORT_DIR="$(CURDIR)/$(BINDINGS_DIR)" cargo test --workspace --quiet export_bindings
+
+# Secrets go to a real Secret Service: a private D-Bus session with an unlocked gnome-keyring.
+rust-test:
+	$(KEYRING) cargo test --workspace
+
+ui-test:
+	@if [[ ! -f ui/package.json ]]; then echo 'ui-test: SKIPPED, no ui/package.json yet'; exit 0; fi; \
+	set -x; npm --prefix ui test; npm --prefix ui run check
+
+# The real app window driven by WebdriverIO + tauri-driver under Xvfb. The binary embeds the built
+# UI and is built once per run. Each test file gets its own display, D-Bus session and keyring,
+# so an app left over by one file cannot capture the next one's single-instance hand-off.
+# A test file starts tauri-driver ($$TAURI_DRIVER) itself and launches $$ECA_E2E_BIN through it.
+e2e:
+	@if [[ -z "$(E2E_TESTS)" ]]; then echo 'e2e: SKIPPED, no $(E2E_DIR)/*.test.{js,mjs} yet'; exit 0; fi; \
+	set -x; \
+	$(TAURI) build --debug --no-bundle; \
+	for file in $(E2E_TESTS); do \
+	  ECA_E2E_BIN="$(E2E_BIN)" \
+	  TAURI_DRIVER="$$(command -v tauri-driver || echo "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver")" \
+	    xvfb-run -a --server-args='-screen 0 1280x800x24' $(KEYRING) node --test "$$file"; \
+	done
+
+bench:
+	cargo bench -p eca-core
+
+icons: deps
+	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png
+	$(TAURI) icon icons/source.png -o icons
+	rm -rf icons/android icons/ios

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing ECA Admin needs, and only what is missing, so that
+# `make run` / `make test` stay fast on a machine that already has it all.
+#
+#   - Debian/Ubuntu packages (WebKitGTK, Xvfb, D-Bus, gnome-keyring...): `apt-get update` and
+#     `apt-get install` run only when one is missing; sudo is used only when not root.
+#   - npm packages: `npm ci` in ui/, tests/oidc/ and tests/e2e/ (those with a package-lock.json)
+#     only when node_modules is missing or older than the lock file.
+#   - tauri-driver (WebDriver bridge for the end-to-end tests): `cargo install` when missing.
+#
+# The Rust toolchain (rustup) and Node.js >= 20.19 come with the machine; this only checks them.
+# Set ECA_SKIP_APT=1 to skip the system packages (e.g. on a machine you manage yourself).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+say() { printf '[deps] %s\n' "$*"; }
+die() { printf '[deps] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---- Toolchains that must already be there ------------------------------------------------------
+command -v cargo >/dev/null 2>&1 ||
+  die "cargo not found. Install Rust with rustup (stable >= 1.88), then open a new shell."
+for component in fmt clippy; do
+  cargo "$component" --version >/dev/null 2>&1 ||
+    die "cargo $component not found. Run: rustup component add ${component/fmt/rustfmt}"
+done
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  die "node/npm not found. Install Node.js >= 20.19 (Vite 8 needs it) with npm."
+fi
+node -e '
+  const [maj, min] = process.versions.node.split(".").map(Number);
+  process.exit(maj > 20 || (maj === 20 && min >= 19) ? 0 : 1);' ||
+  die "Node.js $(node --version) is too old: Vite 8 needs >= 20.19 (or >= 22.12)."
+
+# ---- System packages ----------------------------------------------------------------------------
+APT_PACKAGES=(
+  # build
+  libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
+  # run and test headless (Xvfb, WebDriver, a private D-Bus with a Secret Service, screenshots)
+  xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils x11-utils dbus-x11 dbus-bin at-spi2-core
+  fonts-dejavu-core gnome-keyring imagemagick
+  # `make icons` (rasterises icons/source.svg)
+  librsvg2-bin
+)
+
+installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+
+if [[ "${ECA_SKIP_APT:-}" == 1 ]]; then
+  say "ECA_SKIP_APT=1: not checking system packages"
+elif ! command -v dpkg >/dev/null 2>&1; then
+  say "not a Debian/Ubuntu system: install the equivalents of these yourself: ${APT_PACKAGES[*]}"
+else
+  missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do installed "$pkg" || missing+=("$pkg"); done
+  if ((${#missing[@]})); then
+    sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+      command -v sudo >/dev/null 2>&1 || die "missing packages and no sudo: ${missing[*]}"
+      sudo=(sudo)
+    fi
+    say "installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "system packages: all ${#APT_PACKAGES[@]} present"
+  fi
+fi
+
+# ---- npm packages -------------------------------------------------------------------------------
+npm_install() {
+  local dir=$1
+  [[ -f "$dir/package.json" ]] || return 0
+  if [[ ! -f "$dir/package-lock.json" ]]; then
+    say "$dir has no package-lock.json: running npm install (commit the lock file it writes)"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    return
+  fi
+  # npm ci writes node_modules/.package-lock.json: it is newer than the lock file after an install.
+  if [[ ! -f "$dir/node_modules/.package-lock.json" ||
+        "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+    say "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    say "$dir/node_modules is up to date"
+  fi
+}
+npm_install ui
+npm_install tests/oidc
+npm_install tests/e2e
+
+# ---- tauri-driver (for the end-to-end tests) ----------------------------------------------------
+if command -v tauri-driver >/dev/null 2>&1 || [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]]
+then
+  say "tauri-driver present"
+else
+  say "installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2' --quiet
+fi

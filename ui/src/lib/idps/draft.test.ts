@@ -1,0 +1,47 @@
+// Conversions between the form's text and IdpFields.
+import { describe, expect, it } from "vitest";
+import { config } from "../../test/fixtures";
+import { blankDraft, draftFrom, fieldsFrom } from "./draft";
+
+describe("draft", () => {
+  it("round-trips a stored IdP", () => {
+    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    expect(fieldsFrom(draftFrom(fields))).toEqual(fields);
+  });
+
+  it("splits scopes on any whitespace and redirect URIs on lines", () => {
+    const d = { ...blankDraft(), scopes: "  openid\temail  profile ", redirect_uris: " https://a/cb \r\n\n https://b/cb\n" };
+    const f = fieldsFrom(d);
+    expect(f.scopes).toEqual(["openid", "email", "profile"]);
+    expect(f.redirect_uris).toEqual(["https://a/cb", "https://b/cb"]);
+  });
+
+  it("sends blank optional URLs as null and keeps the issuer exactly as typed", () => {
+    const f = fieldsFrom({ ...blankDraft(), issuer: "https://idp.example.com/ ", userinfo_endpoint: "  " });
+    expect(f.issuer).toBe("https://idp.example.com/ ");
+    expect(f.userinfo_endpoint).toBeNull();
+    expect(f.jwks_uri).toBeNull();
+  });
+
+  it("drops blank parameter rows but keeps half-filled ones for validation", () => {
+    const f = fieldsFrom({
+      ...blankDraft(),
+      extra_params: [
+        { key: "", value: "" },
+        { key: "prompt", value: "" },
+      ],
+    });
+    expect(f.extra_params).toEqual([{ key: "prompt", value: "" }]);
+  });
+
+  it("starts from the core's OIDC defaults", () => {
+    const f = fieldsFrom(blankDraft());
+    expect(f).toMatchObject({
+      protocol: "oidc",
+      client_auth_method: "client_secret_basic",
+      scopes: ["openid", "profile", "email"],
+      customer_id_claim: "sub",
+      enabled: true,
+    });
+  });
+});

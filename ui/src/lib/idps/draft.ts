@@ -1,0 +1,100 @@
+// The editable form of an IdP (text as typed) and its conversion to and from `IdpFields`.
+// Pure functions: the form state class and the tests build on them.
+import type { AuthParam, ClientAuthMethod, IdpFields, Protocol } from "../ipc/types";
+
+export type Draft = {
+  name: string;
+  protocol: Protocol;
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  userinfo_endpoint: string;
+  jwks_uri: string;
+  client_id: string;
+  client_auth_method: ClientAuthMethod;
+  /** Space-separated, as typed. */
+  scopes: string;
+  extra_params: AuthParam[];
+  /** One URI per line, as typed. */
+  redirect_uris: string;
+  customer_id_claim: string;
+  enabled: boolean;
+  notes: string;
+};
+
+/** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
+export function blankDraft(): Draft {
+  return {
+    name: "",
+    protocol: "oidc",
+    issuer: "",
+    authorization_endpoint: "",
+    token_endpoint: "",
+    userinfo_endpoint: "",
+    jwks_uri: "",
+    client_id: "",
+    client_auth_method: "client_secret_basic",
+    scopes: "openid profile email",
+    extra_params: [],
+    redirect_uris: "",
+    customer_id_claim: "sub",
+    enabled: true,
+    notes: "",
+  };
+}
+
+export function draftFrom(fields: IdpFields): Draft {
+  return {
+    name: fields.name,
+    protocol: fields.protocol,
+    issuer: fields.issuer ?? "",
+    authorization_endpoint: fields.authorization_endpoint,
+    token_endpoint: fields.token_endpoint,
+    userinfo_endpoint: fields.userinfo_endpoint ?? "",
+    jwks_uri: fields.jwks_uri ?? "",
+    client_id: fields.client_id,
+    client_auth_method: fields.client_auth_method,
+    scopes: fields.scopes.join(" "),
+    extra_params: fields.extra_params.map((p) => ({ key: p.key, value: p.value })),
+    redirect_uris: fields.redirect_uris.join("\n"),
+    customer_id_claim: fields.customer_id_claim,
+    enabled: fields.enabled,
+    notes: fields.notes,
+  };
+}
+
+function optional(value: string): string | null {
+  return value.trim() === "" ? null : value;
+}
+
+/**
+ * What would be saved. Text is sent as typed (the core normalises and validates it, and keeps
+ * the issuer exactly as entered); only list fields are split, and OIDC-only fields are dropped
+ * for OAuth 2.0.
+ */
+export function fieldsFrom(d: Draft): IdpFields {
+  const oidc = d.protocol === "oidc";
+  return {
+    name: d.name,
+    protocol: d.protocol,
+    issuer: oidc ? optional(d.issuer) : null,
+    authorization_endpoint: d.authorization_endpoint,
+    token_endpoint: d.token_endpoint,
+    userinfo_endpoint: optional(d.userinfo_endpoint),
+    jwks_uri: oidc ? optional(d.jwks_uri) : null,
+    client_id: d.client_id,
+    client_auth_method: d.client_auth_method,
+    scopes: d.scopes.split(/\s+/).filter(Boolean),
+    // A row left completely blank is an unused "Add parameter" click, not a parameter.
+    extra_params: d.extra_params
+      .filter((p) => p.key.trim() !== "" || p.value.trim() !== "")
+      .map((p) => ({ key: p.key, value: p.value })),
+    redirect_uris: d.redirect_uris
+      .split(/\r?\n/)
+      .map((u) => u.trim())
+      .filter(Boolean),
+    customer_id_claim: d.customer_id_claim,
+    enabled: d.enabled,
+    notes: d.notes,
+  };
+}

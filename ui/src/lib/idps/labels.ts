@@ -1,0 +1,45 @@
+// Human labels for the IdP model's enum values and fields, as the platform's portal names them.
+import type { ClientAuthMethod, Field, Protocol } from "../ipc/types";
+
+export const PROTOCOL_LABELS: Record<Protocol, string> = {
+  oidc: "OpenID Connect",
+  oauth2: "OAuth 2.0",
+};
+
+export const AUTH_METHOD_LABELS: Record<ClientAuthMethod, string> = {
+  client_secret_basic: "Client secret in HTTP Basic header (client_secret_basic)",
+  client_secret_post: "Client secret in request body (client_secret_post)",
+  none: "None: public client with PKCE (none)",
+};
+
+/** The labels the form shows; they match the Rust `Field::label` so errors read the same. */
+export const FIELD_LABELS: Record<Field, string> = {
+  name: "Name",
+  protocol: "Protocol",
+  issuer: "Issuer URL",
+  authorization_endpoint: "Authorization endpoint",
+  token_endpoint: "Token endpoint",
+  userinfo_endpoint: "Userinfo endpoint",
+  jwks_uri: "JWKS URI",
+  client_id: "Client ID",
+  client_auth_method: "Client authentication",
+  client_secret: "Client secret",
+  scopes: "Scopes",
+  extra_params: "Extra parameters",
+  redirect_uris: "Redirect URIs",
+  customer_id_claim: "Customer identifier claim",
+  notes: "Notes",
+};
+
+/**
+ * A field error as a sentence. The core's messages are fragments meant to follow the field's
+ * label ("is required", "must use https"); a message that already starts with a capital
+ * stands alone.
+ */
+export function fieldMessage(field: Field, message: string): string {
+  const first = message.charAt(0);
+  if (first !== "" && first === first.toLowerCase() && first !== first.toUpperCase()) {
+    return `${FIELD_LABELS[field]} ${message}`;
+  }
+  return message;
+}

@@ -1,0 +1,80 @@
+// The typed IPC wrappers: command names and argument keys as the Rust side expects them, and
+// every rejection turned into a Problem.
+import { describe, expect, it } from "vitest";
+import { config, mockCore, problem } from "../../test/fixtures";
+import {
+  checkIdp,
+  deleteIdp,
+  discoverIssuer,
+  getIdp,
+  isProblem,
+  listIdps,
+  saveIdp,
+  setIdpEnabled,
+  toProblem,
+} from "./commands";
+
+describe("commands", () => {
+  it("invokes each command with its camelCase argument object", async () => {
+    const calls = mockCore({
+      list_idps: () => [],
+      get_idp: () => config(),
+      save_idp: () => ({ idp: config(), secret_error: null }),
+      set_idp_enabled: () => ({}),
+      delete_idp: () => null,
+      discover_issuer: () => ({}),
+      check_idp: () => [],
+    });
+    const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    await listIdps();
+    await getIdp(id);
+    await saveIdp({ id: null, fields, secret: { kind: "keep" } });
+    await setIdpEnabled(id, false);
+    await deleteIdp(id);
+    await discoverIssuer("https://login.example.com");
+    await checkIdp(null, fields);
+
+    expect(calls).toEqual([
+      { cmd: "list_idps", args: {} },
+      { cmd: "get_idp", args: { id } },
+      { cmd: "save_idp", args: { request: { id: null, fields, secret: { kind: "keep" } } } },
+      { cmd: "set_idp_enabled", args: { id, enabled: false } },
+      { cmd: "delete_idp", args: { id } },
+      { cmd: "discover_issuer", args: { issuer: "https://login.example.com" } },
+      { cmd: "check_idp", args: { id: null, fields } },
+    ]);
+  });
+
+  it("passes a Problem through unchanged", async () => {
+    const sent = problem("validation", "1 field needs attention", [{ field: "name", message: "is required" }]);
+    mockCore({
+      get_idp: () => {
+        throw sent;
+      },
+    });
+    await expect(getIdp("x")).rejects.toEqual(sent);
+  });
+
+  it("turns any other rejection into an internal Problem", async () => {
+    mockCore({
+      list_idps: () => {
+        throw "command list_idps not found";
+      },
+    });
+    await expect(listIdps()).rejects.toEqual({
+      code: "internal",
+      message: "command list_idps not found",
+      fields: [],
+    });
+    expect(toProblem(new Error("boom"))).toEqual({ code: "internal", message: "boom", fields: [] });
+    expect(toProblem(undefined).code).toBe("internal");
+  });
+
+  it("recognises only well-formed Problems", () => {
+    expect(isProblem(problem("storage", "x"))).toBe(true);
+    expect(isProblem({ code: "storage", message: "x" })).toBe(false);
+    expect(isProblem({ code: "teapot", message: "x", fields: [] })).toBe(false);
+    expect(isProblem({ code: "validation", message: "x", fields: [{ field: "name" }] })).toBe(false);
+    expect(isProblem(null)).toBe(false);
+  });
+});

@@ -1,0 +1,97 @@
+// The one place the UI talks to the Rust core: a typed wrapper per Tauri command, and the
+// normaliser that turns whatever a failed command rejected with into a `Problem`.
+// Argument keys are camelCase at the invoke boundary (Tauri maps them to snake_case params).
+import { invoke } from "@tauri-apps/api/core";
+import type { DiscoveryInfo } from "./bindings/DiscoveryInfo";
+import type { FieldError } from "./bindings/FieldError";
+import type { IdpConfig } from "./bindings/IdpConfig";
+import type { IdpFields } from "./bindings/IdpFields";
+import type { IdpId } from "./bindings/IdpId";
+import type { IdpSummary } from "./bindings/IdpSummary";
+import type { Problem } from "./bindings/Problem";
+import type { ProblemCode } from "./bindings/ProblemCode";
+import type { SaveIdpRequest } from "./bindings/SaveIdpRequest";
+import type { SaveOutcome } from "./bindings/SaveOutcome";
+
+const PROBLEM_CODES: readonly ProblemCode[] = [
+  "validation",
+  "not_found",
+  "storage",
+  "keyring",
+  "discovery",
+  "internal",
+];
+
+/** True when `value` has the shape of the `Problem` every failing command rejects with. */
+export function isProblem(value: unknown): value is Problem {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === "string" &&
+    (PROBLEM_CODES as readonly string[]).includes(v.code) &&
+    typeof v.message === "string" &&
+    Array.isArray(v.fields) &&
+    v.fields.every(
+      (f: unknown) =>
+        typeof f === "object" &&
+        f !== null &&
+        typeof (f as Record<string, unknown>).field === "string" &&
+        typeof (f as Record<string, unknown>).message === "string",
+    )
+  );
+}
+
+/**
+ * Any rejection as a `Problem`. A command that is missing, a panic or a plain string error
+ * (e.g. from Tauri itself) becomes an `internal` problem with a readable message.
+ */
+export function toProblem(error: unknown): Problem {
+  if (isProblem(error)) return error;
+  let message: string;
+  if (typeof error === "string") message = error;
+  else if (error instanceof Error) message = error.message;
+  else if (typeof error === "object" && error !== null && "message" in error)
+    message = String((error as { message: unknown }).message);
+  else message = "Something went wrong.";
+  return { code: "internal", message: message || "Something went wrong.", fields: [] };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toProblem(error);
+  }
+}
+
+/** All IdPs, as the list screen shows them. */
+export function listIdps(): Promise<IdpSummary[]> {
+  return call("list_idps", {});
+}
+
+export function getIdp(id: IdpId): Promise<IdpConfig> {
+  return call("get_idp", { id });
+}
+
+/** Creates (`request.id === null`) or updates an IdP, and applies the secret change. */
+export function saveIdp(request: SaveIdpRequest): Promise<SaveOutcome> {
+  return call("save_idp", { request });
+}
+
+export function setIdpEnabled(id: IdpId, enabled: boolean): Promise<IdpSummary> {
+  return call("set_idp_enabled", { id, enabled });
+}
+
+export function deleteIdp(id: IdpId): Promise<null> {
+  return call("delete_idp", { id });
+}
+
+/** Fetches `<issuer>/.well-known/openid-configuration` (from Rust, not the webview). */
+export function discoverIssuer(issuer: string): Promise<DiscoveryInfo> {
+  return call("discover_issuer", { issuer });
+}
+
+/** The same validation as `save_idp`, without saving: for feedback as the admin edits. */
+export function checkIdp(id: IdpId | null, fields: IdpFields): Promise<FieldError[]> {
+  return call("check_idp", { id, fields });
+}

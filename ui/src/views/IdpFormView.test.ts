@@ -1,0 +1,456 @@
+// The add/edit form against a mocked core: what it sends, where errors land, discovery, the
+// unsaved-changes guard and the write-only client secret.
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { DiscoveryInfo, IdpConfig, SaveIdpRequest } from "../lib/ipc/types";
+import { Router } from "../lib/nav/router.svelte";
+import { config, deferred, mockCore, problem, type Call } from "../test/fixtures";
+import IdpFormView from "./IdpFormView.svelte";
+
+function renderForm(id: string | null = null) {
+  const router = new Router(id === null ? { name: "add" } : { name: "edit", id });
+  render(IdpFormView, { router, id });
+  return router;
+}
+
+function saved(calls: Call[]): SaveIdpRequest[] {
+  return calls.filter((c) => c.cmd === "save_idp").map((c) => c.args.request as SaveIdpRequest);
+}
+
+function echoSave(args: Record<string, unknown>, extra: Partial<IdpConfig> = {}) {
+  const request = args.request as SaveIdpRequest;
+  return {
+    idp: { ...config(), ...request.fields, id: request.id ?? config().id, ...extra },
+    secret_error: null,
+  };
+}
+
+const discovery: DiscoveryInfo = {
+  issuer: "https://login.example.com",
+  authorization_endpoint: "https://login.example.com/oauth2/authorize",
+  token_endpoint: "https://login.example.com/oauth2/token",
+  userinfo_endpoint: "https://login.example.com/oauth2/userinfo",
+  jwks_uri: "https://login.example.com/oauth2/keys",
+  code_challenge_methods_supported: ["S256"],
+  token_endpoint_auth_methods_supported: ["client_secret_basic", "private_key_jwt"],
+  scopes_supported: ["openid", "email", "profile", "offline_access"],
+  id_token_signing_alg_values_supported: ["RS256"],
+  authorization_response_iss_parameter_supported: true,
+};
+
+async function fillRequired() {
+  await userEvent.type(screen.getByLabelText("Name"), "Contoso");
+  await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");
+  await userEvent.type(screen.getByLabelText("Authorization endpoint"), "https://login.example.com/a");
+  await userEvent.type(screen.getByLabelText("Token endpoint"), "https://login.example.com/t");
+  await userEvent.type(screen.getByLabelText("JWKS URI"), "https://login.example.com/k");
+  await userEvent.type(screen.getByLabelText("Client ID"), "eca");
+}
+
+describe("IdpFormView: adding", () => {
+  it("sends every field with the defaults and returns to the list", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    const router = renderForm();
+
+    expect(screen.getByRole("heading", { name: "Add New Identity Provider" })).toBeInTheDocument();
+    await fillRequired();
+    await userEvent.type(screen.getByLabelText("Scopes"), " offline_access");
+    await userEvent.type(screen.getByLabelText("Redirect URIs"), "https://a.example.com/cb{Enter}{Enter}https://b.example.com/cb");
+    await userEvent.click(screen.getByRole("button", { name: "Add parameter" }));
+    await userEvent.type(screen.getByLabelText("Parameter 1 name"), "prompt");
+    await userEvent.type(screen.getByLabelText("Parameter 1 value"), "login");
+    await userEvent.click(screen.getByRole("button", { name: "Use email" }));
+    await userEvent.type(screen.getByLabelText("Notes"), "Pilot customers");
+    await userEvent.type(screen.getByLabelText("Client secret"), "s3cr3t");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(router.route).toEqual({ name: "list" }));
+    expect(router.notice).toBe("Saved “Contoso”.");
+    expect(saved(calls)).toEqual([
+      {
+        id: null,
+        fields: {
+          name: "Contoso",
+          protocol: "oidc",
+          issuer: "https://login.example.com",
+          authorization_endpoint: "https://login.example.com/a",
+          token_endpoint: "https://login.example.com/t",
+          userinfo_endpoint: null,
+          jwks_uri: "https://login.example.com/k",
+          client_id: "eca",
+          client_auth_method: "client_secret_basic",
+          scopes: ["openid", "profile", "email", "offline_access"],
+          extra_params: [{ key: "prompt", value: "login" }],
+          redirect_uris: ["https://a.example.com/cb", "https://b.example.com/cb"],
+          customer_id_claim: "email",
+          enabled: true,
+          notes: "Pilot customers",
+        },
+        secret: { kind: "replace", value: "s3cr3t" },
+      },
+    ]);
+  });
+
+  it("drops the OIDC-only fields for OAuth 2.0", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm();
+    await fillRequired();
+    await userEvent.selectOptions(screen.getByLabelText("Protocol"), "oauth2");
+
+    expect(screen.queryByLabelText("Issuer URL")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("JWKS URI")).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Fetch from issuer" })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    const fields = saved(calls)[0]!.fields;
+    expect(fields.protocol).toBe("oauth2");
+    expect(fields.issuer).toBeNull();
+    expect(fields.jwks_uri).toBeNull();
+  });
+
+  it("shows validation errors next to their fields", async () => {
+    mockCore({
+      check_idp: () => [],
+      save_idp: () => {
+        throw problem("validation", "2 fields need attention", [
+          { field: "token_endpoint", message: "must use https (or http on a loopback address)" },
+          { field: "name", message: "An identity provider named “Contoso” already exists." },
+        ]);
+      },
+    });
+    const router = renderForm();
+    await fillRequired();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    const token = screen.getByLabelText("Token endpoint");
+    await waitFor(() => expect(token).toHaveAttribute("aria-invalid", "true"));
+    expect(token).toHaveAccessibleDescription(
+      "Token endpoint must use https (or http on a loopback address)",
+    );
+    const tokenError = document.getElementById(token.getAttribute("aria-describedby")!.split(" ")[0]!);
+    expect(tokenError).toHaveTextContent("Token endpoint must use https");
+
+    const name = screen.getByLabelText("Name");
+    expect(name).toHaveAttribute("aria-invalid", "true");
+    expect(name).toHaveAccessibleDescription("An identity provider named “Contoso” already exists.");
+
+    // Fields without a problem stay clean, and the first invalid field gets the focus.
+    expect(screen.getByLabelText("Authorization endpoint")).not.toHaveAttribute("aria-invalid");
+    expect(screen.getByLabelText("Client ID")).not.toHaveAttribute("aria-invalid");
+    expect(name).toHaveFocus();
+    expect(router.route).toEqual({ name: "add" });
+  });
+
+  it("shows other problems in a banner and stays", async () => {
+    mockCore({
+      check_idp: () => [],
+      save_idp: () => {
+        throw problem("storage", "The database is locked by another program.");
+      },
+    });
+    const router = renderForm();
+    await fillRequired();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("The database is locked by another program.");
+    expect(router.route).toEqual({ name: "add" });
+    expect(screen.getByLabelText("Name")).toHaveValue("Contoso");
+  });
+
+  it("checks a field when the admin leaves it, showing only visited fields", async () => {
+    const calls = mockCore({
+      check_idp: () => [
+        { field: "issuer", message: "must use https" },
+        { field: "client_id", message: "is required" },
+      ],
+    });
+    renderForm();
+    const issuer = screen.getByLabelText("Issuer URL");
+    await userEvent.type(issuer, "http://login.example.com");
+    await userEvent.tab();
+
+    await waitFor(() => expect(issuer).toHaveAttribute("aria-invalid", "true"));
+    expect(issuer).toHaveAccessibleDescription(expect.stringContaining("Issuer URL must use https"));
+    expect(screen.getByLabelText("Client ID")).not.toHaveAttribute("aria-invalid");
+    const check = calls.find((c) => c.cmd === "check_idp")!;
+    expect(check.args.id).toBeNull();
+    expect((check.args.fields as { issuer: string }).issuer).toBe("http://login.example.com");
+  });
+});
+
+describe("IdpFormView: discovery", () => {
+  it("fills the endpoints from the issuer and shows what the IdP supports", async () => {
+    const calls = mockCore({ discover_issuer: () => discovery, check_idp: () => [] });
+    renderForm();
+    await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+
+    await waitFor(() =>
+      expect(screen.getByLabelText("Authorization endpoint")).toHaveValue(discovery.authorization_endpoint),
+    );
+    expect(calls.find((c) => c.cmd === "discover_issuer")?.args).toEqual({ issuer: "https://login.example.com" });
+    expect(screen.getByLabelText("Token endpoint")).toHaveValue(discovery.token_endpoint);
+    expect(screen.getByLabelText("Userinfo endpoint")).toHaveValue(discovery.userinfo_endpoint);
+    expect(screen.getByLabelText("JWKS URI")).toHaveValue(discovery.jwks_uri);
+
+    const supported = screen.getByRole("region", { name: "What the identity provider supports" });
+    expect(within(supported).getByText("offline_access")).toBeInTheDocument();
+    expect(within(supported).getByText("private_key_jwt")).toBeInTheDocument();
+    // S256 is there and client_secret_basic is advertised: nothing to warn about.
+    expect(within(supported).queryByText("Check before saving")).not.toBeInTheDocument();
+
+    // Still editable after filling.
+    const token = screen.getByLabelText("Token endpoint");
+    await userEvent.clear(token);
+    await userEvent.type(token, "https://other.example.com/token");
+    expect(token).toHaveValue("https://other.example.com/token");
+  });
+
+  it("warns when S256 PKCE or the chosen auth method isn't advertised", async () => {
+    mockCore({
+      discover_issuer: () => ({
+        ...discovery,
+        code_challenge_methods_supported: ["plain"],
+        token_endpoint_auth_methods_supported: ["client_secret_basic"],
+      }),
+      check_idp: () => [],
+    });
+    renderForm();
+    await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+
+    const supported = await screen.findByRole("region", { name: "What the identity provider supports" });
+    expect(within(supported).getByText(/does not advertise PKCE with S256/)).toBeInTheDocument();
+    expect(within(supported).queryByText(/does not advertise client_secret_post/)).not.toBeInTheDocument();
+
+    await userEvent.selectOptions(screen.getByLabelText("Client authentication"), "client_secret_post");
+    expect(within(supported).getByText(/does not advertise client_secret_post/)).toBeInTheDocument();
+  });
+
+  it("shows a discovery failure next to the issuer", async () => {
+    mockCore({
+      discover_issuer: () => {
+        throw problem("discovery", "The issuer answered 404 for /.well-known/openid-configuration.");
+      },
+      check_idp: () => [],
+    });
+    renderForm();
+    const issuer = screen.getByLabelText("Issuer URL");
+    await userEvent.type(issuer, "https://login.example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+
+    await waitFor(() => expect(issuer).toHaveAttribute("aria-invalid", "true"));
+    expect(issuer).toHaveAccessibleDescription(expect.stringContaining("answered 404"));
+    expect(screen.getByLabelText("Authorization endpoint")).toHaveValue("");
+  });
+
+  it("shows progress while fetching", async () => {
+    const reply = deferred<DiscoveryInfo>();
+    mockCore({ discover_issuer: () => reply.promise, check_idp: () => [] });
+    renderForm();
+    await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+
+    const busy = screen.getByRole("button", { name: "Fetching…" });
+    expect(busy).toBeDisabled();
+    expect(busy).toHaveAttribute("aria-busy", "true");
+    reply.resolve(discovery);
+    expect(await screen.findByRole("button", { name: "Fetch from issuer" })).toBeEnabled();
+  });
+});
+
+describe("IdpFormView: unsaved changes", () => {
+  it("leaves at once when nothing changed", async () => {
+    mockCore({ get_idp: () => config() });
+    const router = renderForm(config().id);
+    await screen.findByRole("heading", { name: "Edit Okta" });
+    await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(router.route).toEqual({ name: "list" });
+  });
+
+  it("asks before discarding edits, on Cancel and on navigation", async () => {
+    mockCore({ get_idp: () => config(), check_idp: () => [] });
+    const router = renderForm(config().id);
+    const name = await screen.findByLabelText("Name");
+    await userEvent.type(name, " EU");
+
+    await userEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    let dialog = screen.getByRole("dialog", { name: "Discard changes?" });
+    expect(within(dialog).getByRole("button", { name: "Keep editing" })).toHaveFocus();
+    await userEvent.click(within(dialog).getByRole("button", { name: "Keep editing" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(router.route).toEqual({ name: "edit", id: config().id });
+    expect(name).toHaveValue("Okta EU");
+
+    // Navigation from elsewhere in the app goes through the same guard.
+    const leaving = router.navigate({ name: "add" });
+    dialog = await screen.findByRole("dialog", { name: "Discard changes?" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Discard" }));
+    expect(await leaving).toBe(true);
+    expect(router.route).toEqual({ name: "add" });
+  });
+
+  it("asks the window to confirm unloading only while dirty", async () => {
+    mockCore({ get_idp: () => config(), check_idp: () => [] });
+    renderForm(config().id);
+    const name = await screen.findByLabelText("Name");
+
+    const clean = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(clean);
+    expect(clean.defaultPrevented).toBe(false);
+
+    await userEvent.type(name, "!");
+    const dirty = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(dirty);
+    expect(dirty.defaultPrevented).toBe(true);
+  });
+});
+
+describe("IdpFormView: client secret", () => {
+  it("never shows a stored secret and keeps it when untouched", async () => {
+    const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
+    const router = renderForm(config().id);
+    await screen.findByRole("heading", { name: "Edit Okta" });
+
+    expect(screen.getByText("A secret is stored")).toBeInTheDocument();
+    expect(screen.queryByLabelText("Client secret", { selector: "input" })).not.toBeInTheDocument();
+    expect(document.querySelector('input[type="password"]')).toBeNull();
+
+    await userEvent.type(screen.getByLabelText("Notes"), "renewed");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(router.route).toEqual({ name: "list" }));
+    expect(saved(calls)[0]).toMatchObject({ id: config().id, secret: { kind: "keep" } });
+    expect(saved(calls)[0]!.fields.notes).toBe("renewed");
+  });
+
+  it("replaces the secret through an empty password input", async () => {
+    const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm(config().id);
+    await userEvent.click(await screen.findByRole("button", { name: "Replace secret" }));
+
+    const input = screen.getByLabelText("Client secret");
+    expect(input).toHaveAttribute("type", "password");
+    expect(input).toHaveValue("");
+    expect(input).toHaveFocus();
+    await userEvent.type(input, "n3w-s3cret");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.secret).toEqual({ kind: "replace", value: "n3w-s3cret" });
+  });
+
+  it("keeps the stored secret when a replacement is abandoned or left empty", async () => {
+    const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm(config().id);
+    await userEvent.click(await screen.findByRole("button", { name: "Replace secret" }));
+    await userEvent.type(screen.getByLabelText("Client secret"), "typo");
+    await userEvent.click(screen.getByRole("button", { name: "Keep stored secret" }));
+    expect(screen.getByText("A secret is stored")).toBeInTheDocument();
+
+    // Reopened, it is empty again: the typed value was dropped.
+    await userEvent.click(screen.getByRole("button", { name: "Replace secret" }));
+    expect(screen.getByLabelText("Client secret")).toHaveValue("");
+    await userEvent.type(screen.getByLabelText("Notes"), "x");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.secret).toEqual({ kind: "keep" });
+  });
+
+  it("removes the stored secret on request", async () => {
+    const calls = mockCore({
+      get_idp: () => config(),
+      save_idp: (args) => echoSave(args, { has_secret: false }),
+      check_idp: () => [],
+    });
+    renderForm(config().id);
+    await userEvent.click(await screen.findByRole("button", { name: "Remove secret" }));
+    expect(screen.getByText("The stored secret will be removed when you save.")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.secret).toEqual({ kind: "clear" });
+  });
+
+  it("hides the secret for public clients and sends keep", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm();
+    await fillRequired();
+    await userEvent.type(screen.getByLabelText("Client secret"), "will-not-be-sent");
+    await userEvent.selectOptions(screen.getByLabelText("Client authentication"), "none");
+    expect(screen.queryByLabelText("Client secret")).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.secret).toEqual({ kind: "keep" });
+    expect(saved(calls)[0]!.fields.client_auth_method).toBe("none");
+  });
+
+  it("stays on the form with the keyring's error when only the secret failed", async () => {
+    const calls = mockCore({
+      check_idp: () => [],
+      save_idp: (args) => ({
+        ...echoSave(args, { id: "11111111-1111-4111-8111-111111111111", has_secret: false }),
+        secret_error: "The keyring is locked. Unlock it, then save again.",
+      }),
+    });
+    const router = renderForm();
+    await fillRequired();
+    await userEvent.type(screen.getByLabelText("Client secret"), "s3cr3t");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    const secret = await screen.findByLabelText("Client secret");
+    await waitFor(() => expect(secret).toHaveAccessibleDescription(expect.stringContaining("The keyring is locked")));
+    expect(secret).toHaveAttribute("aria-invalid", "true");
+    expect(router.route).toEqual({ name: "add" });
+    expect(screen.getByRole("heading", { name: "Edit Contoso" })).toBeInTheDocument();
+
+    // A retry updates the IdP that was created rather than adding a second one.
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(2));
+    expect(saved(calls)[1]).toMatchObject({
+      id: "11111111-1111-4111-8111-111111111111",
+      secret: { kind: "replace", value: "s3cr3t" },
+    });
+  });
+});
+
+describe("IdpFormView: editing", () => {
+  it("loads the IdP into the form", async () => {
+    const calls = mockCore({ get_idp: () => config() });
+    renderForm(config().id);
+
+    expect(await screen.findByRole("heading", { name: "Edit Okta" })).toBeInTheDocument();
+    expect(calls[0]).toEqual({ cmd: "get_idp", args: { id: config().id } });
+    expect(screen.getByLabelText("Name")).toHaveValue("Okta");
+    expect(screen.getByLabelText("Protocol")).toHaveValue("oidc");
+    expect(screen.getByLabelText("Issuer URL")).toHaveValue("https://okta.example.com");
+    expect(screen.getByLabelText("Scopes")).toHaveValue("openid profile email");
+    expect(screen.getByLabelText("Parameter 1 name")).toHaveValue("prompt");
+    expect(screen.getByLabelText("Redirect URIs")).toHaveValue("https://platform.example.com/callback");
+    expect(screen.getByLabelText("Customer identifier claim")).toHaveValue("sub");
+    expect(screen.getByRole("checkbox", { name: "Enabled" })).toBeChecked();
+  });
+
+  it("reports an IdP that no longer exists", async () => {
+    mockCore({
+      get_idp: () => {
+        throw problem("not_found", "No identity provider with this id.");
+      },
+    });
+    const router = renderForm(config().id);
+    expect(await screen.findByRole("alert")).toHaveTextContent("No identity provider with this id.");
+    await userEvent.click(screen.getByRole("button", { name: "Back to list" }));
+    expect(router.route).toEqual({ name: "list" });
+  });
+
+  it("removes an extra parameter row", async () => {
+    const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm(config().id);
+    await userEvent.click(await screen.findByRole("button", { name: "Remove parameter 1" }));
+    expect(screen.queryByLabelText("Parameter 1 name")).not.toBeInTheDocument();
+    await fireEvent.submit(screen.getByRole("button", { name: "Save Changes" }).closest("form")!);
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields.extra_params).toEqual([]);
+  });
+});

@@ -1,0 +1,245 @@
+// The list screen against a mocked core: rows, empty state, search, toggles, delete, and
+// virtualisation with 10,000 IdPs.
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { Router } from "../lib/nav/router.svelte";
+import { deferred, manySummaries, mockCore, problem, summary } from "../test/fixtures";
+import IdpListView from "./IdpListView.svelte";
+
+const okta = summary({ name: "Okta", host: "okta.example.com", protocol: "oidc" });
+const github = summary({ name: "GitHub", host: "github.com", protocol: "oauth2", enabled: false });
+const entra = summary({ name: "Entra ID", host: "login.microsoftonline.com", protocol: "oidc" });
+
+function renderList(router = new Router()) {
+  render(IdpListView, { router });
+  return router;
+}
+
+/** The body rows (the header row has aria-rowindex 1). */
+function bodyRows(): HTMLElement[] {
+  return screen
+    .getAllByRole("row")
+    .filter((row) => row.getAttribute("aria-rowindex") !== "1");
+}
+
+describe("IdpListView", () => {
+  it("lists the IdPs with protocol labels and hosts, sorted by name", async () => {
+    mockCore({ list_idps: () => [okta, github, entra] });
+    renderList();
+
+    expect(screen.getByRole("heading", { name: "Embedded Client Authentication" })).toBeInTheDocument();
+    const table = await screen.findByRole("table", { name: "Identity providers" });
+    for (const header of ["Name", "Protocol", "Issuer host", "Enabled", "Last test"]) {
+      expect(within(table).getByRole("columnheader", { name: header })).toBeInTheDocument();
+    }
+    const rows = bodyRows();
+    expect(rows.map((r) => within(r).getAllByRole("cell")[0]!.textContent?.trim())).toEqual([
+      "Entra ID",
+      "GitHub",
+      "Okta",
+    ]);
+    const githubRow = rows[1]!;
+    expect(within(githubRow).getByText("OAuth 2.0")).toBeInTheDocument();
+    expect(within(githubRow).getByText("github.com")).toBeInTheDocument();
+    expect(within(rows[2]!).getByText("OpenID Connect")).toBeInTheDocument();
+    expect(screen.getByRole("switch", { name: "Enable GitHub" })).not.toBeChecked();
+    expect(screen.getByRole("switch", { name: "Enable Okta" })).toBeChecked();
+    expect(screen.getByRole("button", { name: "Delete Okta" })).toHaveTextContent("X");
+    // The add button sits above the table too.
+    expect(screen.getByRole("button", { name: "Add New Identity Provider" })).toBeInTheDocument();
+  });
+
+  it("invites adding the first IdP when there are none", async () => {
+    mockCore({ list_idps: () => [] });
+    const router = renderList();
+
+    expect(await screen.findByText("No identity providers yet")).toBeInTheDocument();
+    expect(screen.queryByRole("table")).not.toBeInTheDocument();
+    const add = screen.getAllByRole("button", { name: "Add New Identity Provider" });
+    expect(add).toHaveLength(1);
+    await userEvent.click(add[0]!);
+    expect(router.route).toEqual({ name: "add" });
+  });
+
+  it("shows a load failure with a retry", async () => {
+    let fail = true;
+    mockCore({
+      list_idps: () => {
+        if (fail) throw problem("storage", "The database is locked by another program.");
+        return [okta];
+      },
+    });
+    renderList();
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("The database is locked by another program.");
+    fail = false;
+    await userEvent.click(screen.getByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("button", { name: "Okta" })).toBeInTheDocument();
+  });
+
+  it("filters by name, host and protocol", async () => {
+    mockCore({ list_idps: () => [okta, github, entra] });
+    renderList();
+    await screen.findByRole("table");
+    const search = screen.getByRole("searchbox", { name: "Search identity providers" });
+
+    await userEvent.type(search, "okta");
+    expect(bodyRows()).toHaveLength(1);
+    expect(screen.getByRole("button", { name: "Okta" })).toBeInTheDocument();
+
+    await userEvent.clear(search);
+    await userEvent.type(search, "microsoftonline");
+    expect(bodyRows()).toHaveLength(1);
+    expect(screen.getByRole("button", { name: "Entra ID" })).toBeInTheDocument();
+
+    await userEvent.clear(search);
+    await userEvent.type(search, "oauth");
+    expect(bodyRows()).toHaveLength(1);
+    expect(screen.getByRole("button", { name: "GitHub" })).toBeInTheDocument();
+
+    await userEvent.clear(search);
+    await userEvent.type(search, "OpenID");
+    expect(bodyRows()).toHaveLength(2);
+
+    await userEvent.clear(search);
+    await userEvent.type(search, "nothing-like-this");
+    expect(screen.queryByRole("table")).not.toBeInTheDocument();
+    expect(screen.getByText(/No identity providers match/)).toBeInTheDocument();
+  });
+
+  it("opens the edit form from a row's name", async () => {
+    mockCore({ list_idps: () => [okta, github] });
+    const router = renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "GitHub" }));
+    expect(router.route).toEqual({ name: "edit", id: github.id });
+  });
+
+  it("enables and disables at once through set_idp_enabled", async () => {
+    const reply = deferred<unknown>();
+    const calls = mockCore({ list_idps: () => [okta], set_idp_enabled: () => reply.promise });
+    renderList();
+    const toggle = await screen.findByRole("switch", { name: "Enable Okta" });
+
+    await userEvent.click(toggle);
+    expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toEqual([
+      { cmd: "set_idp_enabled", args: { id: okta.id, enabled: false } },
+    ]);
+    // Shown at once, and locked while the core answers.
+    expect(toggle).not.toBeChecked();
+    expect(toggle).toBeDisabled();
+
+    reply.resolve({ ...okta, enabled: false });
+    await waitFor(() => expect(toggle).toBeEnabled());
+    expect(toggle).not.toBeChecked();
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("reverts the toggle and reports the error when the core refuses", async () => {
+    mockCore({
+      list_idps: () => [okta],
+      set_idp_enabled: () => {
+        throw problem("storage", "The database is read-only.");
+      },
+    });
+    renderList();
+    const toggle = await screen.findByRole("switch", { name: "Enable Okta" });
+
+    await userEvent.click(toggle);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Couldn't disable “Okta”: The database is read-only.");
+    expect(toggle).toBeChecked();
+    expect(toggle).toBeEnabled();
+  });
+
+  it("asks in a dialog before deleting, and deletes only on confirmation", async () => {
+    const calls = mockCore({ list_idps: () => [okta, github], delete_idp: () => null });
+    renderList();
+
+    await userEvent.click(await screen.findByRole("button", { name: "Delete Okta" }));
+    let dialog = screen.getByRole("dialog", { name: "Delete “Okta”?" });
+    expect(calls.some((c) => c.cmd === "delete_idp")).toBe(false);
+    // The safe choice has the focus.
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
+
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(calls.some((c) => c.cmd === "delete_idp")).toBe(false);
+    expect(screen.getByRole("button", { name: "Okta" })).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Delete Okta" }));
+    dialog = screen.getByRole("dialog", { name: "Delete “Okta”?" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Delete" }));
+
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Okta" })).not.toBeInTheDocument());
+    expect(calls.filter((c) => c.cmd === "delete_idp")).toEqual([
+      { cmd: "delete_idp", args: { id: okta.id } },
+    ]);
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "GitHub" })).toBeInTheDocument();
+  });
+
+  it("closes the delete dialog with Escape", async () => {
+    const calls = mockCore({ list_idps: () => [okta], delete_idp: () => null });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Delete Okta" }));
+    expect(screen.getByRole("dialog")).toBeInTheDocument();
+    await userEvent.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(calls.some((c) => c.cmd === "delete_idp")).toBe(false);
+  });
+
+  it("keeps the row and reports a failed delete", async () => {
+    mockCore({
+      list_idps: () => [okta],
+      delete_idp: () => {
+        throw problem("keyring", "The keyring is locked. Unlock it and try again.");
+      },
+    });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Delete Okta" }));
+    await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete" }));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("The keyring is locked");
+    expect(screen.getByRole("button", { name: "Okta" })).toBeInTheDocument();
+  });
+
+  it("reaches every control of a row with the keyboard", async () => {
+    mockCore({ list_idps: () => [okta] });
+    renderList();
+    const search = await screen.findByRole("searchbox", { name: "Search identity providers" });
+    search.focus();
+    await userEvent.tab();
+    expect(screen.getByRole("button", { name: "Okta" })).toHaveFocus();
+    await userEvent.tab();
+    expect(screen.getByRole("switch", { name: "Enable Okta" })).toHaveFocus();
+    await userEvent.tab();
+    expect(screen.getByRole("button", { name: "Delete Okta" })).toHaveFocus();
+    await userEvent.keyboard("{Enter}");
+    expect(screen.getByRole("dialog", { name: "Delete “Okta”?" })).toBeInTheDocument();
+  });
+
+  it("renders only the visible rows of 10,000 IdPs", async () => {
+    const items = manySummaries(10_000);
+    mockCore({ list_idps: () => items });
+    renderList();
+
+    const table = await screen.findByRole("table", { name: "Identity providers" });
+    expect(table).toHaveAttribute("aria-rowcount", "10001");
+    const rendered = bodyRows();
+    expect(rendered.length).toBeGreaterThan(5);
+    expect(rendered.length).toBeLessThan(60);
+    expect(rendered[0]).toHaveAttribute("aria-rowindex", "2");
+    expect(screen.queryByRole("button", { name: "Provider 05000" })).not.toBeInTheDocument();
+
+    // Scroll to row 5000 (48 px rows under a 36 px header).
+    table.scrollTop = 36 + 5000 * 48;
+    await fireEvent.scroll(table);
+    expect(screen.getByRole("button", { name: "Provider 05000" })).toBeInTheDocument();
+    const after = bodyRows();
+    expect(after.length).toBeLessThan(60);
+    const indexes = after.map((r) => Number(r.getAttribute("aria-rowindex")));
+    expect(indexes).toContain(5002);
+    expect(indexes).not.toContain(2);
+  });
+});

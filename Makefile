@@ -15,9 +15,6 @@ TAURI        := npx --prefix ui tauri
 KEYRING      := scripts/with-keyring.sh
 BINDINGS_DIR := ui/src/lib/ipc/bindings
 E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
-E2E_DIR      ?= tests/e2e
-E2E_TESTS     = $(sort $(shell find $(E2E_DIR) -path '*/node_modules' -prune -o -type f \
-                  \( -name '*.test.js' -o -name '*.test.mjs' \) -print 2>/dev/null))
 # Arguments for the app, e.g. `make run ARGS="--data-dir /tmp/eca"`.
 ARGS ?=
 
@@ -94,19 +91,13 @@ ui-test:
 	@if [[ ! -f ui/package.json ]]; then echo 'ui-test: SKIPPED, no ui/package.json yet'; exit 0; fi; \
 	set -x; npm --prefix ui test; npm --prefix ui run check
 
-# The real app window driven by WebdriverIO + tauri-driver under Xvfb. The binary embeds the built
-# UI and is built once per run. Each test file gets its own display, D-Bus session and keyring,
-# so an app left over by one file cannot capture the next one's single-instance hand-off.
-# A test file starts tauri-driver ($$TAURI_DRIVER) itself and launches $$ECA_E2E_BIN through it.
+# The real app window driven by WebdriverIO + tauri-driver under Xvfb, on a private D-Bus session
+# and keyring (tests/e2e/run.sh). The binary embeds the built UI and is built once per run; the
+# CLI is built too, so the tests can check that the window and `eca` see the same database.
 e2e:
-	@if [[ -z "$(E2E_TESTS)" ]]; then echo 'e2e: SKIPPED, no $(E2E_DIR)/*.test.{js,mjs} yet'; exit 0; fi; \
-	set -x; \
-	$(TAURI) build --debug --no-bundle; \
-	for file in $(E2E_TESTS); do \
-	  ECA_E2E_BIN="$(E2E_BIN)" \
-	  TAURI_DRIVER="$$(command -v tauri-driver || echo "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver")" \
-	    xvfb-run -a --server-args='-screen 0 1280x800x24' $(KEYRING) node --test "$$file"; \
-	done
+	$(TAURI) build --debug --no-bundle
+	cargo build -p eca-cli
+	ECA_E2E_BIN="$(E2E_BIN)" tests/e2e/run.sh
 
 bench:
 	cargo bench -p eca-core

@@ -5,6 +5,7 @@
 //! - [`http`] and [`discovery`]: the hardened HTTP client and OpenID discovery auto-fill.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
 //! - [`secrets`]: client secrets in the OS keyring, behind a redacting type.
+//! - [`login`]: "Test Configuration", a real PKCE login verified step by step.
 //! - [`catalog`]: the operations the app and the CLI call (save, list, delete, import…).
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 
@@ -13,6 +14,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod discovery;
 pub mod http;
+pub mod login;
 pub mod model;
 pub mod problem;
 pub mod secrets;

@@ -1,0 +1,281 @@
+//! ID token verification as a certified relying party does it (OpenID Connect Core §3.1.3.7),
+//! on top of the openidconnect crate.
+//!
+//! openidconnect checks the signature against the JWKS, the allowed algorithms, `iss` (exact),
+//! `aud`, `exp` and `nonce`. This module adds what it leaves to the application: required
+//! claims present (named when missing), `alg: none` refused up front, `azp` when there are
+//! several audiences, `iat` neither far in the past nor in the future, and `at_hash`.
+//! Invariant: every rejection names the check that failed in `TestError::code` (`id_token.*`).
+
+use super::report::TestError;
+use crate::secrets::Secret;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use openidconnect::{ClaimsVerificationError, ClientId, ClientSecret, IssuerUrl, Nonce, SignatureVerificationError};
+use serde_json::Value;
+use sha2::Digest;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// How far the IdP's clock may be from ours when checking `exp` and `iat`.
+pub const CLOCK_SKEW: time::Duration = time::Duration::seconds(120);
+/// The oldest `iat` accepted: the token was issued during this login.
+pub const MAX_TOKEN_AGE: time::Duration = time::Duration::minutes(10);
+
+pub struct Expectations<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub secret: Option<&'a Secret>,
+    pub nonce: &'a Nonce,
+    /// From discovery's `id_token_signing_alg_values_supported`; empty means RS256 only.
+    pub allowed_algs: &'a [String],
+    pub access_token: &'a str,
+    pub now: OffsetDateTime,
+}
+
+/// What was verified, for display.
+pub struct Verified {
+    pub header: Value,
+    pub claims: Value,
+    pub subject: String,
+    pub lifetime: Option<i64>,
+}
+
+/// Why verification failed: either a definite rejection, or a signature by a key the JWKS does
+/// not have (worth one re-fetch of the JWKS: the IdP may have rotated its keys).
+pub enum Rejection {
+    UnknownKey(TestError),
+    Rejected(TestError),
+}
+
+fn reject(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Rejection {
+    Rejection::Rejected(TestError { code: format!("id_token.{check}"), message: message.into(), fix: fix.into() })
+}
+
+/// Verifies `token` against `jwks` and the expectations of this login.
+pub fn verify(token: &str, jwks: &CoreJsonWebKeySet, exp: &Expectations<'_>) -> Result<Verified, Rejection> {
+    let (header, claims) = decode_parts(token)?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default().to_string();
+    if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
+        return Err(reject("alg", "The ID token is not signed (alg \"none\").", "Configure the IdP to sign ID tokens (RS256 or ES256)."));
+    }
+    let allowed: Vec<String> = if exp.allowed_algs.is_empty() { vec!["RS256".into()] } else { exp.allowed_algs.to_vec() };
+    if !allowed.iter().any(|a| a == &alg) {
+        return Err(reject(
+            "alg",
+            format!("The ID token is signed with {alg}, which the IdP's discovery document does not list ({}).", allowed.join(", ")),
+            "Align the IdP's signing algorithm with what it advertises.",
+        ));
+    }
+    for claim in ["iss", "sub", "aud", "exp", "iat", "nonce"] {
+        if claims.get(claim).is_none_or(Value::is_null) {
+            return Err(reject(claim, format!("The ID token has no \"{claim}\" claim."), missing_fix(claim)));
+        }
+    }
+    check_azp(&claims, exp.client_id)?;
+
+    let parsed = CoreIdToken::from_str(token).map_err(|e| reject("format", format!("The ID token is malformed: {e}"), "Check the IdP's ID token settings."))?;
+    let algs: Vec<CoreJwsSigningAlgorithm> =
+        allowed.iter().filter_map(|a| serde_json::from_value(Value::String(a.clone())).ok()).collect();
+    let now = exp.now;
+    let skewed_now = to_chrono(now - CLOCK_SKEW);
+    let issuer = IssuerUrl::new(exp.issuer.to_string())
+        .map_err(|e| reject("iss", format!("The configured issuer is not a URL: {e}"), "Fix the Issuer URL."))?;
+    let base = match exp.secret {
+        Some(s) => CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(exp.client_id.to_string()),
+            ClientSecret::new(s.expose().to_string()),
+            issuer,
+            jwks.clone(),
+        ),
+        None => CoreIdTokenVerifier::new_public_client(ClientId::new(exp.client_id.to_string()), issuer, jwks.clone()),
+    };
+    let verifier = base
+        .set_allowed_algs(algs)
+        .set_time_fn(move || skewed_now)
+        .set_issue_time_verifier_fn(move |iat| check_iat(iat, now));
+    let verified = parsed.claims(&verifier, exp.nonce).map_err(|e| map_error(e, exp))?;
+    let subject = verified.subject().as_str().to_string();
+
+    if let Some(at_hash) = claims.get("at_hash").and_then(Value::as_str) {
+        let expected = at_hash_of(exp.access_token, &alg).ok_or_else(|| {
+            reject("at_hash", format!("at_hash cannot be checked for {alg}."), "Use an RS*, PS* or ES* signing algorithm.")
+        })?;
+        if expected != at_hash {
+            return Err(reject(
+                "at_hash",
+                "The ID token's at_hash does not match the access token: the two were not issued together.",
+                "This points at a faulty or compromised IdP; contact its administrator.",
+            ));
+        }
+    }
+    let lifetime = match (claims.get("iat").and_then(Value::as_i64), claims.get("exp").and_then(Value::as_i64)) {
+        (Some(iat), Some(exp)) => Some(exp - iat),
+        _ => None,
+    };
+    Ok(Verified { header, claims, subject, lifetime })
+}
+
+fn missing_fix(claim: &str) -> &'static str {
+    match claim {
+        "nonce" => "The IdP must echo the nonce of the authorization request in the ID token.",
+        "sub" => "The IdP must identify the user with a sub claim.",
+        _ => "The IdP's ID tokens must carry iss, sub, aud, exp and iat (OpenID Connect Core §2).",
+    }
+}
+
+/// Splits a compact JWS and decodes its header and claims as JSON, for checks and display.
+pub fn decode_parts(token: &str) -> Result<(Value, Value), Rejection> {
+    let malformed = |what: &str| reject("format", format!("The ID token is not a valid JWT ({what})."), "Check the IdP's ID token settings.");
+    let mut parts = token.split('.');
+    let (Some(h), Some(c), Some(_sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(malformed("it must have three dot-separated parts"));
+    };
+    let json = |part: &str| -> Option<Value> { serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok() };
+    let header = json(h).ok_or_else(|| malformed("bad header"))?;
+    let claims = json(c).ok_or_else(|| malformed("bad claims"))?;
+    if !claims.is_object() {
+        return Err(malformed("claims are not an object"));
+    }
+    Ok((header, claims))
+}
+
+/// With several audiences, `azp` must be present and be this client (Core §3.1.3.7 items 4–5).
+fn check_azp(claims: &Value, client_id: &str) -> Result<(), Rejection> {
+    let several = claims.get("aud").and_then(Value::as_array).is_some_and(|a| a.len() > 1);
+    match claims.get("azp").and_then(Value::as_str) {
+        Some(azp) if azp != client_id => Err(reject(
+            "azp",
+            format!("The ID token was issued to another party (azp \"{azp}\", this client is \"{client_id}\")."),
+            "Check the client ID.",
+        )),
+        None if several => Err(reject(
+            "azp",
+            "The ID token has several audiences but no azp claim naming this client.",
+            "Configure the IdP to issue ID tokens for this client only, or to include azp.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_iat(iat: DateTime<Utc>, now: OffsetDateTime) -> Result<(), String> {
+    let iat = OffsetDateTime::from_unix_timestamp(iat.timestamp()).map_err(|e| e.to_string())?;
+    if iat > now + CLOCK_SKEW {
+        return Err(format!("iat is {} s in the future", (iat - now).whole_seconds()));
+    }
+    if iat < now - MAX_TOKEN_AGE - CLOCK_SKEW {
+        return Err(format!("iat is {} s in the past", (now - iat).whole_seconds()));
+    }
+    Ok(())
+}
+
+fn to_chrono(t: OffsetDateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.unix_timestamp(), t.nanosecond()).unwrap_or_default()
+}
+
+/// `at_hash`: the left half of the hash of the access token, base64url (Core §3.1.3.6).
+pub fn at_hash_of(access_token: &str, alg: &str) -> Option<String> {
+    let digest: Vec<u8> = match &alg[alg.len().saturating_sub(3)..] {
+        "256" => sha2::Sha256::digest(access_token.as_bytes()).to_vec(),
+        "384" => sha2::Sha384::digest(access_token.as_bytes()).to_vec(),
+        "512" => sha2::Sha512::digest(access_token.as_bytes()).to_vec(),
+        _ => return None,
+    };
+    Some(URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
+}
+
+fn map_error(e: ClaimsVerificationError, exp: &Expectations<'_>) -> Rejection {
+    use ClaimsVerificationError as C;
+    use SignatureVerificationError as S;
+    match e {
+        C::Expired(m) => reject(
+            "exp",
+            format!("The ID token has expired ({m}), even allowing {} s of clock skew.", CLOCK_SKEW.whole_seconds()),
+            "Check this computer's clock and the IdP's; if both are right, the IdP issues tokens that are already expired.",
+        ),
+        C::InvalidAudience(m) => reject(
+            "aud",
+            format!("The ID token is not for this client ({m}); expected the audience \"{}\".", exp.client_id),
+            "Check the client ID: it must be the one the IdP issues tokens to.",
+        ),
+        C::InvalidIssuer(m) => reject(
+            "iss",
+            format!("The ID token's issuer is wrong ({m}); expected exactly \"{}\".", exp.issuer),
+            "Set the Issuer URL to exactly the IdP's issuer (compare trailing slashes).",
+        ),
+        C::InvalidNonce(m) => reject(
+            "nonce",
+            format!("The ID token's nonce does not match this login's ({m})."),
+            "The IdP must echo the nonce it received; a mismatch can mean a replayed token.",
+        ),
+        C::InvalidSubject(m) => reject("sub", format!("The ID token's subject is invalid ({m})."), "Check the IdP."),
+        C::Other(m) if m.contains("iat") || m.contains("issue time") => reject(
+            "iat",
+            format!("The ID token's issue time is out of range ({m})."),
+            "Check this computer's clock and the IdP's (clock skew).",
+        ),
+        C::SignatureVerification(S::NoMatchingKey) => Rejection::UnknownKey(TestError {
+            code: "id_token.kid".into(),
+            message: "The ID token is signed with a key that is not in the IdP's JWKS, even after fetching it again.".into(),
+            fix: "Check the JWKS URI: it must be the key set of this issuer.".into(),
+        }),
+        C::SignatureVerification(S::AmbiguousKeyId(m)) => reject(
+            "kid",
+            format!("The ID token names no key (kid) and the JWKS has several that could fit ({m})."),
+            "Configure the IdP to put a kid in its ID token headers.",
+        ),
+        C::SignatureVerification(S::DisallowedAlg(m) | S::UnsupportedAlg(m)) => {
+            reject("alg", format!("The ID token's signing algorithm is not accepted ({m})."), "Use RS256 or ES256 at the IdP.")
+        }
+        C::SignatureVerification(S::NoSignature) => {
+            reject("alg", "The ID token is not signed.", "Configure the IdP to sign ID tokens.")
+        }
+        C::SignatureVerification(other) => reject(
+            "signature",
+            format!("The ID token's signature is invalid ({other})."),
+            "The token was altered or signed by another key: check the JWKS URI and the issuer.",
+        ),
+        other => reject("claims", format!("The ID token was rejected: {other}"), "Check the IdP's ID token settings."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_matches_the_spec_example() {
+        // OpenID Connect Core, Appendix A.3: access token and its at_hash for RS256.
+        assert_eq!(at_hash_of("jHkWEdUXMU1BwAsC4vtUsZwnNXMPfwgWbs7JnW6_7L", "RS256").as_deref(), Some("77QmUPtjPfzWtF2AnpK9RQ"));
+        assert_eq!(at_hash_of("x", "HS1"), None);
+    }
+
+    #[test]
+    fn several_audiences_need_azp() {
+        let claims = serde_json::json!({"aud": ["me", "other"]});
+        assert!(matches!(check_azp(&claims, "me"), Err(Rejection::Rejected(e)) if e.code == "id_token.azp"));
+        let claims = serde_json::json!({"aud": ["me", "other"], "azp": "me"});
+        assert!(check_azp(&claims, "me").is_ok());
+        let claims = serde_json::json!({"aud": "me", "azp": "else"});
+        assert!(check_azp(&claims, "me").is_err());
+    }
+
+    #[test]
+    fn iat_bounds() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let at = |offset: i64| DateTime::from_timestamp(1_800_000_000 + offset, 0).unwrap();
+        assert!(check_iat(at(0), now).is_ok());
+        assert!(check_iat(at(60), now).is_ok(), "within the skew");
+        assert!(check_iat(at(3600), now).is_err(), "an hour ahead");
+        assert!(check_iat(at(-3600), now).is_err(), "an hour old");
+    }
+
+    #[test]
+    fn malformed_tokens_are_named() {
+        for t in ["", "a.b", "a.b.c.d", "!!.??.x"] {
+            assert!(matches!(decode_parts(t), Err(Rejection::Rejected(e)) if e.code == "id_token.format"), "{t}");
+        }
+    }
+}

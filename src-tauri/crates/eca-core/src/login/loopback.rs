@@ -1,0 +1,172 @@
+//! The loopback redirect listener (RFC 8252 §7.3), for IdPs that refuse private-use schemes and
+//! for the CLI.
+//!
+//! Invariants:
+//! - It binds to 127.0.0.1 on an ephemeral port, never to another interface.
+//! - It reads at most [`MAX_REQUEST_BYTES`] of a request, with a per-connection time limit.
+//! - Only `GET /oauth/callback` can end the wait; any other path gets a 404 and the login stays
+//!   pending. A malformed callback gets a 400 and the login stays pending too.
+//! - The page it serves is static: it loads nothing external and echoes nothing from the request.
+//! - It stops after the first well-formed callback or at the deadline, whichever comes first.
+
+use super::callback::{self, CallbackParams};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>ECA Admin</title><style>body{font:16px system-ui,sans-serif;margin:15vh auto;max-width:32em;\
+text-align:center;color:#1f2937}</style></head><body><h1>Login received</h1>\
+<p>You can close this tab and return to ECA Admin to see the result.</p></body></html>";
+
+pub struct LoopbackListener {
+    listener: TcpListener,
+    port: u16,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoopbackError {
+    #[error("cannot listen on 127.0.0.1 for the login's redirect: {0}")]
+    Bind(std::io::Error),
+    #[error("no redirect arrived before the timeout")]
+    TimedOut,
+}
+
+impl LoopbackListener {
+    pub async fn bind() -> Result<Self, LoopbackError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(LoopbackError::Bind)?;
+        let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
+        Ok(Self { listener, port })
+    }
+
+    /// `http://127.0.0.1:<port>/oauth/callback`.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+    }
+
+    /// Waits for the first well-formed callback, answering everything else, until `deadline`.
+    pub async fn wait(self, deadline: Instant) -> Result<CallbackParams, LoopbackError> {
+        loop {
+            let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
+            let (stream, _) = match accepted {
+                Err(_) => return Err(LoopbackError::TimedOut),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "loopback accept failed");
+                    continue;
+                }
+                Ok(Ok(pair)) => pair,
+            };
+            if let Some(params) = serve(stream).await {
+                return Ok(params);
+            }
+        }
+    }
+}
+
+/// Answers one connection; returns the callback's parameters if it was a good one.
+async fn serve(mut stream: TcpStream) -> Option<CallbackParams> {
+    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Some(head)) => head,
+        _ => {
+            respond(&mut stream, 400, "Bad Request", "text/plain", "Bad request").await;
+            return None;
+        }
+    };
+    let request_line = head.lines().next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != CALLBACK_PATH {
+        respond(&mut stream, 404, "Not Found", "text/plain", "Not found").await;
+        return None;
+    }
+    if method != "GET" {
+        respond(&mut stream, 405, "Method Not Allowed", "text/plain", "Method not allowed").await;
+        return None;
+    }
+    match callback::parse_query(query) {
+        Ok(params) => {
+            respond(&mut stream, 200, "OK", "text/html; charset=utf-8", DONE_PAGE).await;
+            Some(params)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "loopback callback refused");
+            respond(&mut stream, 400, "Bad Request", "text/plain", "This is not a valid login response.").await;
+            None
+        }
+    }
+}
+
+/// Reads up to the end of the request head, bounded; `None` if it is too long or not UTF-8.
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            buf.truncate(end);
+            return String::from_utf8(buf).ok();
+        }
+        if buf.len() > MAX_REQUEST_BYTES {
+            return None;
+        }
+    }
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, reason: &str, content_type: &str, body: &str) {
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(uri: &str) -> (u16, String) {
+        let r = reqwest::get(uri).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn other_paths_do_not_consume_the_login() {
+        let listener = LoopbackListener::bind().await.unwrap();
+        let redirect = listener.redirect_uri();
+        assert!(redirect.starts_with("http://127.0.0.1:"));
+        let base = redirect.trim_end_matches(CALLBACK_PATH).to_string();
+        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
+        assert_eq!(get(&format!("{base}/favicon.ico")).await.0, 404);
+        assert_eq!(get(&format!("{redirect}X?code=a")).await.0, 404);
+        let (status, _) = get(&format!("{redirect}?code=a&code=b")).await;
+        assert_eq!(status, 400, "a malformed callback is refused");
+        let (status, page) = get(&format!("{redirect}?code=c0de&state=st%3Cscript%3E")).await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("c0de") && !page.contains("script>"), "the page echoes nothing");
+        let params = waiter.await.unwrap().unwrap();
+        assert_eq!(params.code.as_deref(), Some("c0de"));
+        assert_eq!(params.state.as_deref(), Some("st<script>"));
+        assert!(reqwest::get(&redirect).await.is_err(), "the listener is closed after the callback");
+    }
+
+    #[tokio::test]
+    async fn it_times_out() {
+        let listener = LoopbackListener::bind().await.unwrap();
+        let r = listener.wait(Instant::now() + Duration::from_millis(50)).await;
+        assert!(matches!(r, Err(LoopbackError::TimedOut)));
+    }
+}

@@ -1,0 +1,219 @@
+//! The token request (RFC 6749 §4.1.3 with PKCE, RFC 7636) and what its errors mean.
+//!
+//! Invariants:
+//! - The client secret goes only in the `Authorization` header (`client_secret_basic`, with id
+//!   and secret form-urlencoded before Base64, RFC 6749 §2.3.1) or in the body
+//!   (`client_secret_post`); never in a URL, a log or an error.
+//! - Error messages name the IdP's error code and say what to change in this app or at the IdP.
+
+use super::report::TestError;
+use crate::http::{self, HttpError};
+use crate::model::ClientAuthMethod;
+use crate::secrets::Secret;
+use base64::Engine;
+use serde::Deserialize;
+
+const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
+
+/// A successful token response. Tokens are credentials: this type is never serialised.
+#[derive(Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct OAuthError {
+    error: String,
+    error_description: Option<String>,
+}
+
+pub struct TokenRequest<'a> {
+    pub token_endpoint: &'a str,
+    pub client_id: &'a str,
+    pub auth_method: ClientAuthMethod,
+    pub secret: Option<&'a Secret>,
+    pub code: &'a str,
+    pub redirect_uri: &'a str,
+    pub code_verifier: &'a str,
+}
+
+/// Exchanges the authorization code for tokens.
+pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result<TokenResponse, TestError> {
+    let mut form: Vec<(&str, &str)> = vec![
+        ("grant_type", "authorization_code"),
+        ("code", req.code),
+        ("redirect_uri", req.redirect_uri),
+        ("code_verifier", req.code_verifier),
+    ];
+    let mut request = client.post(req.token_endpoint).header("Accept", "application/json");
+    match (req.auth_method, req.secret) {
+        (ClientAuthMethod::ClientSecretBasic, Some(secret)) => {
+            request = request.header("Authorization", basic_auth(req.client_id, secret));
+        }
+        (ClientAuthMethod::ClientSecretPost, Some(secret)) => {
+            form.push(("client_id", req.client_id));
+            form.push(("client_secret", secret.expose()));
+        }
+        (ClientAuthMethod::None, _) => form.push(("client_id", req.client_id)),
+        (method, None) => {
+            return Err(TestError {
+                code: "missing_secret".into(),
+                message: format!("The client authentication method is {} but no client secret is stored.", method.as_str()),
+                fix: "Enter the client secret in the IdP's form (\"Replace secret\"), or choose \"none\" for a public client.".into(),
+            })
+        }
+    }
+    let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE).await.map_err(http_failure)?;
+    if response.is_success() {
+        let tokens: TokenResponse = response.json().map_err(|e| TestError {
+            code: "token_response".into(),
+            message: format!("The token endpoint's answer is not a valid token response: {e}"),
+            fix: "Check that the token endpoint URL is the IdP's OAuth token endpoint.".into(),
+        })?;
+        if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(TestError {
+                code: "token_type".into(),
+                message: format!("The IdP issued a \"{}\" token; only Bearer tokens are supported.", tokens.token_type),
+                fix: "Configure the client at the IdP to issue Bearer access tokens.".into(),
+            });
+        }
+        return Ok(tokens);
+    }
+    let status = response.meta.status;
+    match response.json::<OAuthError>() {
+        Ok(e) => Err(explain(&e.error, e.error_description.as_deref(), status, &req)),
+        Err(_) => Err(http_failure(response.into_success().err().unwrap_or(HttpError::Transport {
+            host: String::new(),
+            detail: format!("HTTP {status}"),
+        }))),
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
+pub fn basic_auth(client_id: &str, secret: &Secret) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let raw = format!("{}:{}", enc(client_id), enc(secret.expose()));
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
+fn http_failure(e: HttpError) -> TestError {
+    TestError {
+        code: "token_endpoint".into(),
+        message: format!("The token request failed: {e}"),
+        fix: "Check the token endpoint URL and that the IdP is reachable from this computer.".into(),
+    }
+}
+
+/// Turns an OAuth error response into what to do about it (RFC 6749 §5.2).
+fn explain(error: &str, description: Option<&str>, status: u16, req: &TokenRequest<'_>) -> TestError {
+    let said = description.map(|d| format!(" The IdP said: \"{}\".", clean(d))).unwrap_or_default();
+    let (message, fix) = match error {
+        "invalid_client" => (
+            format!("The IdP rejected the client's credentials (invalid_client, HTTP {status}).{said}"),
+            format!(
+                "Check the client ID and secret, or switch the client authentication method: it is {} now, and the IdP may expect {}.",
+                req.auth_method.as_str(),
+                match req.auth_method {
+                    ClientAuthMethod::ClientSecretBasic => "client_secret_post",
+                    ClientAuthMethod::ClientSecretPost => "client_secret_basic",
+                    ClientAuthMethod::None => "a secret (client_secret_basic or client_secret_post)",
+                }
+            ),
+        ),
+        "invalid_grant" => (
+            format!("The IdP refused the authorization code (invalid_grant).{said}"),
+            format!(
+                "The code may have expired or been used already, or the redirect URI differs from the one the login started with. Register exactly {} at the IdP, and run the test again.",
+                req.redirect_uri
+            ),
+        ),
+        "unauthorized_client" => (
+            format!("The client may not use the authorization code grant (unauthorized_client).{said}"),
+            "Enable the authorization code grant for this client at the IdP.".into(),
+        ),
+        "invalid_scope" => (
+            format!("The IdP refused the requested scopes (invalid_scope).{said}"),
+            "Remove the scopes the IdP does not grant to this client, or allow them at the IdP.".into(),
+        ),
+        "unsupported_grant_type" => (
+            format!("The IdP does not support the authorization code grant here (unsupported_grant_type).{said}"),
+            "Check that the token endpoint is the IdP's OAuth 2.0 token endpoint.".into(),
+        ),
+        "invalid_request" => (
+            format!("The IdP found the token request malformed (invalid_request).{said}"),
+            "Check the client authentication method and that the IdP supports PKCE (S256).".into(),
+        ),
+        other => (
+            format!("The IdP answered the token request with the error \"{}\".{said}", clean(other)),
+            "Look up this error in the IdP's documentation or logs.".into(),
+        ),
+    };
+    TestError { code: clean(error), message, fix }
+}
+
+/// IdP-supplied text, made safe to show: printable, bounded.
+pub fn clean(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_form_encodes_before_base64() {
+        // RFC 6749 §2.3.1: "a:b" in a secret must not split the pair.
+        let header = basic_auth("my client", &Secret::new("p@ss:w rd+"));
+        let b64 = header.strip_prefix("Basic ").unwrap();
+        let raw = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        assert_eq!(raw, "my+client:p%40ss%3Aw+rd%2B");
+    }
+
+    #[test]
+    fn invalid_client_says_to_check_secret_and_method() {
+        let secret = Secret::new("x");
+        let req = TokenRequest {
+            token_endpoint: "https://idp/t",
+            client_id: "c",
+            auth_method: ClientAuthMethod::ClientSecretBasic,
+            secret: Some(&secret),
+            code: "c",
+            redirect_uri: "com.ecaadmin.desktop:/oauth/callback",
+            code_verifier: "v",
+        };
+        let e = explain("invalid_client", Some("bad secret"), 401, &req);
+        assert_eq!(e.code, "invalid_client");
+        assert!(e.fix.contains("client_secret_post"), "{}", e.fix);
+        let e = explain("invalid_grant", None, 400, &req);
+        assert!(e.fix.contains("com.ecaadmin.desktop:/oauth/callback"), "{}", e.fix);
+    }
+
+    #[test]
+    fn debug_hides_tokens() {
+        let t = TokenResponse {
+            access_token: "AT-SECRET".into(),
+            token_type: "Bearer".into(),
+            expires_in: None,
+            refresh_token: Some("RT-SECRET".into()),
+            id_token: None,
+            scope: None,
+        };
+        let shown = format!("{t:?}");
+        assert!(!shown.contains("AT-SECRET") && !shown.contains("RT-SECRET"), "{shown}");
+    }
+}

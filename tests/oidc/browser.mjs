@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// A scripted "system browser" for login tests, used as $BROWSER: `browser.mjs <authorization URL>`.
+//
+// It does over HTTP what a person does in a browser against tests/oidc/provider.mjs: follows the
+// redirects with a cookie jar, fills the sign-in form (alice / wonderland, or ECA_BROWSER_USER /
+// ECA_BROWSER_PASSWORD; ECA_BROWSER_ACTION=abort presses Cancel), lets consent happen, and
+// stops at the redirect to the app. Then it delivers that redirect the way the OS would:
+// - http://127.0.0.1:… (loopback): a GET to the app's listener;
+// - a private-use scheme (deep link): runs `$ECA_DEEP_LINK_HANDLER <url>` (the app binary, as a
+//   second instance) when set, otherwise prints the URL on stdout.
+// ECA_BROWSER_PRINT=1 only prints the final redirect. Everything stays on loopback.
+import { execFileSync } from 'node:child_process';
+
+const start = process.argv[2];
+if (!start) {
+  console.error('usage: browser.mjs <authorization URL>');
+  process.exit(2);
+}
+const origin = new URL(start).origin;
+const cookies = new Map();
+
+function remember(res) {
+  for (const c of res.headers.getSetCookie?.() ?? []) {
+    const [pair] = c.split(';');
+    const i = pair.indexOf('=');
+    cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1));
+  }
+}
+const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+
+async function request(url, init = {}) {
+  const res = await fetch(url, {
+    ...init,
+    redirect: 'manual',
+    headers: { ...(init.headers ?? {}), cookie: cookieHeader() },
+  });
+  remember(res);
+  return res;
+}
+
+let url = start;
+let init = {};
+for (let hop = 0; hop < 20; hop += 1) {
+  const res = await request(url, init);
+  init = {};
+  if (res.status >= 300 && res.status < 400) {
+    const next = new URL(res.headers.get('location'), url).toString();
+    if (new URL(next).origin !== origin) {
+      await deliver(next);
+      process.exit(0);
+    }
+    url = next;
+    continue;
+  }
+  const html = await res.text();
+  const action = process.env.ECA_BROWSER_ACTION === 'abort' ? 'abort' : 'login';
+  const form = new RegExp(`action="(/interaction/[\\w-]+/${action})"`).exec(html);
+  if (res.status === 200 && form) {
+    url = new URL(form[1], url).toString();
+    init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        username: process.env.ECA_BROWSER_USER ?? 'alice',
+        password: process.env.ECA_BROWSER_PASSWORD ?? 'wonderland',
+      }).toString(),
+    };
+    continue;
+  }
+  console.error(`browser.mjs: stuck at ${url} (HTTP ${res.status}): ${html.slice(0, 300)}`);
+  process.exit(1);
+}
+console.error('browser.mjs: too many redirects');
+process.exit(1);
+
+async function deliver(target) {
+  if (process.env.ECA_BROWSER_PRINT === '1') {
+    console.log(target);
+  } else if (target.startsWith('http://127.0.0.1:') || target.startsWith('http://localhost:')) {
+    const res = await fetch(target, { redirect: 'manual' });
+    await res.text();
+    if (!res.ok) {
+      console.error(`browser.mjs: the app's listener answered HTTP ${res.status}`);
+      process.exit(1);
+    }
+  } else if (process.env.ECA_DEEP_LINK_HANDLER) {
+    execFileSync(process.env.ECA_DEEP_LINK_HANDLER, [target], { stdio: 'inherit', timeout: 30000 });
+  } else {
+    console.log(target);
+  }
+}

@@ -10,6 +10,7 @@
 mod commands;
 mod deep_link;
 mod state;
+mod testing;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -36,10 +37,7 @@ pub fn run() -> ExitCode {
             focus_main_window(app);
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .on_page_load(deep_link::on_page_load)
         .setup(move |app| {
-            deep_link::setup(app)?;
-
             // `--data-dir`, then ECA_DATA_DIR, then the OS app-data folder: as the CLI does.
             let opened = eca_core::data_dir::resolve(data_dir_arg.clone())
                 .map_err(|e| e.to_string())
@@ -50,6 +48,8 @@ pub fn run() -> ExitCode {
             match opened {
                 Ok(state) => {
                     app.manage(state);
+                    // After the state: a cold-start link is matched against it.
+                    deep_link::setup(app)?;
                 }
                 Err(error) => {
                     // A setup error would panic inside tauri; say what to do and exit instead.
@@ -67,6 +67,11 @@ pub fn run() -> ExitCode {
             commands::idps::set_idp_enabled,
             commands::idps::delete_idp,
             commands::idps::discover_issuer,
+            commands::testing::start_test_login,
+            commands::testing::cancel_test_login,
+            commands::testing::check_readiness,
+            commands::testing::test_history,
+            commands::testing::export_test_history,
         ])
         .build(tauri::generate_context!());
 

@@ -1,18 +1,28 @@
-//! What the commands share: the catalog (one SQLite connection) and the HTTP client.
+//! What the commands share: the catalog (one SQLite connection), the HTTP client, and the test
+//! logins in flight.
 //!
-//! Invariant: the connection is used by one command at a time (a mutex); other processes, the
-//! CLI among them, may write the same file meanwhile (SQLite WAL + busy timeout).
+//! Invariants:
+//! - The connection is used by one command at a time (a mutex); other processes, the CLI among
+//!   them, may write the same file meanwhile (SQLite WAL + busy timeout).
+//! - A running test login has exactly one cancel handle here, removed when the run ends.
 
 use eca_core::catalog::{Catalog, CatalogError};
 use eca_core::clock::SystemClock;
+use eca_core::login::flow::LoginContext;
+use eca_core::login::pending::PendingCallbacks;
 use eca_core::problem::Problem;
 use eca_core::secrets::OsKeyring;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::oneshot;
 
 pub struct AppState {
     catalog: Mutex<Catalog>,
     pub http: reqwest::Client,
+    /// Deep-link callbacks awaited by test logins, matched by `state`.
+    pub callbacks: PendingCallbacks,
+    cancels: Mutex<HashMap<String, oneshot::Sender<()>>>,
 }
 
 impl AppState {
@@ -21,6 +31,8 @@ impl AppState {
         Ok(Self {
             catalog: Mutex::new(catalog),
             http: eca_core::http::client(),
+            callbacks: PendingCallbacks::new(),
+            cancels: Mutex::default(),
         })
     }
 
@@ -32,5 +44,33 @@ impl AppState {
             tracing::warn!("recovering the catalog lock after a panic");
             poisoned.into_inner()
         }))
+    }
+
+    pub fn login_context(&self) -> LoginContext {
+        LoginContext {
+            http: self.http.clone(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Registers a run; the receiver resolves when [`Self::cancel_run`] is called for it.
+    pub fn track_run(&self, run_id: &str) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.cancels().insert(run_id.to_string(), tx);
+        rx
+    }
+
+    pub fn cancel_run(&self, run_id: &str) -> bool {
+        self.cancels()
+            .remove(run_id)
+            .is_some_and(|tx| tx.send(()).is_ok())
+    }
+
+    pub fn forget_run(&self, run_id: &str) {
+        self.cancels().remove(run_id);
+    }
+
+    fn cancels(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
+        self.cancels.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -2,3 +2,4 @@
 //! call one core function, map its error to a `Problem`.
 
 pub mod idps;
+pub mod testing;

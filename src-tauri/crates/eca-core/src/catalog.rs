@@ -9,11 +9,12 @@
 //!   [`SaveOutcome::secret_error`]: the admin loses nothing they typed but the secret.
 
 use crate::clock::{rfc3339, Clock};
+use crate::login::report::TestReport;
 use crate::model::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId, IdpSummary};
 use crate::problem::{Problem, ProblemCode};
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditAction, AuditEntry};
-use crate::store::{self, idps, StoreError};
+use crate::store::{self, idps, test_runs, StoreError};
 use crate::validation::{self, issuer_key, name_key};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
@@ -36,6 +37,16 @@ pub enum SecretChange {
 #[ts(export)]
 pub struct SaveIdpRequest {
     /// `None` creates a new IdP.
+    pub id: Option<IdpId>,
+    pub fields: IdpFields,
+    pub secret: SecretChange,
+}
+
+/// What "Test Configuration" tests: a saved IdP or the form's unsaved draft, with the secret
+/// the draft would save (`keep` uses the stored one).
+#[derive(Debug, Deserialize, TS)]
+#[ts(export)]
+pub struct StartTestRequest {
     pub id: Option<IdpId>,
     pub fields: IdpFields,
     pub secret: SecretChange,
@@ -301,6 +312,7 @@ impl Catalog {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
         idps::delete(&tx, id)?;
+        test_runs::delete_for_idp(&tx, id)?;
         let mut changes = audit::diff(Some(&before.fields), None);
         if before.has_secret {
             changes.push(audit::secret_change(true));
@@ -311,6 +323,58 @@ impl Catalog {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records a finished test run (redacted) in the IdP's history. Runs of drafts that were
+    /// never saved are not recorded: there is no IdP to attach them to.
+    pub fn record_test_run(&mut self, report: &TestReport) -> Result<bool, CatalogError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if idps::get(&tx, report.idp_id)?.is_none() {
+            return Ok(false);
+        }
+        test_runs::insert(&tx, report)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The IdP's test runs, newest first (redacted).
+    pub fn test_history(&self, id: IdpId) -> Result<Vec<TestReport>, CatalogError> {
+        Ok(test_runs::for_idp(&self.conn, id)?)
+    }
+
+    /// The config and secret a test login runs with: the draft validated (nothing is saved),
+    /// the secret as the draft would leave it.
+    pub fn test_target(
+        &self,
+        request: StartTestRequest,
+    ) -> Result<(IdpConfig, Option<Secret>), CatalogError> {
+        let StartTestRequest { id, fields, secret } = request;
+        let fields = validation::validate(fields).map_err(CatalogError::Invalid)?;
+        let stored = match id {
+            Some(id) => idps::get(&self.conn, id)?,
+            None => None,
+        };
+        let secret = match secret {
+            SecretChange::Replace(s) => Some(s),
+            SecretChange::Clear => None,
+            SecretChange::Keep => match &stored {
+                Some(s) if s.has_secret => self.client_secret(s.id)?,
+                _ => None,
+            },
+        };
+        let now = rfc3339(self.clock.now());
+        let idp = IdpConfig {
+            id: id.unwrap_or_default(),
+            fields,
+            has_secret: secret.is_some(),
+            created_at: stored
+                .as_ref()
+                .map_or_else(|| now.clone(), |s| s.created_at.clone()),
+            updated_at: now,
+        };
+        Ok((idp, secret))
     }
 
     /// Reads a stored client secret (for the test login; never for display).

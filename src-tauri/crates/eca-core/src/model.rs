@@ -123,6 +123,41 @@ impl FromStr for ClientAuthMethod {
     }
 }
 
+/// How "Test Configuration" receives the login's redirect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TestRedirect {
+    /// The app's private-use scheme, `com.ecaadmin.desktop:/oauth/callback` (RFC 8252 §7.1).
+    #[default]
+    DeepLink,
+    /// `http://127.0.0.1:<port>/oauth/callback` (RFC 8252 §7.3), for IdPs that refuse
+    /// private-use schemes.
+    Loopback,
+}
+
+impl TestRedirect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestRedirect::DeepLink => "deep_link",
+            TestRedirect::Loopback => "loopback",
+        }
+    }
+}
+
+impl FromStr for TestRedirect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "deep_link" => Ok(Self::DeepLink),
+            "loopback" => Ok(Self::Loopback),
+            other => Err(format!(
+                "unknown test redirect \"{other}\" (expected deep_link or loopback)"
+            )),
+        }
+    }
+}
+
 /// One extra authorization request parameter, e.g. `prompt=login`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -156,6 +191,9 @@ pub struct IdpFields {
     pub customer_id_claim: String,
     pub enabled: bool,
     pub notes: String,
+    /// How a test login gets its redirect back (older exports lack it: deep link).
+    #[serde(default)]
+    pub test_redirect: TestRedirect,
 }
 
 impl IdpFields {
@@ -180,6 +218,7 @@ impl IdpFields {
             customer_id_claim: "sub".into(),
             enabled: true,
             notes: String::new(),
+            test_redirect: TestRedirect::DeepLink,
         }
     }
 }
@@ -211,6 +250,16 @@ pub struct IdpSummary {
     pub enabled: bool,
     pub has_secret: bool,
     pub updated_at: String,
+    /// The latest "Test Configuration" run, if any.
+    pub last_test: Option<LastTest>,
+}
+
+/// The outcome and time of an IdP's latest test login, for the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LastTest {
+    pub outcome: crate::login::report::TestOutcome,
+    pub finished_at: String,
 }
 
 /// The name of an editable field, as validation errors and the UI refer to it.

@@ -7,26 +7,30 @@
 mod node_server;
 
 use eca_core::discovery;
-use eca_core::login::callback;
-use eca_core::login::flow::{self, LoginContext, Started};
-use eca_core::login::loopback::LoopbackListener;
-use eca_core::login::pending::PendingLogins;
+use eca_core::login::browser::Browser;
+use eca_core::login::flow::LoginContext;
+use eca_core::login::pending::PendingCallbacks;
 use eca_core::login::report::{StepName, StepStatus, TestOutcome, TestReport};
+use eca_core::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use eca_core::model::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_core::secrets::Secret;
 use node_server::{workspace_root, NodeServer};
 use std::process::Command;
 use std::sync::Arc;
-
-const DEEP_LINK: &str = "com.ecaadmin.desktop:/oauth/callback";
+use url::Url;
 
 fn ctx() -> LoginContext {
-    LoginContext { http: eca_core::http::client(), clock: Arc::new(eca_core::clock::SystemClock) }
+    LoginContext {
+        http: eca_core::http::client(),
+        clock: Arc::new(eca_core::clock::SystemClock),
+    }
 }
 
 /// An IdP for the provider at `issuer`, endpoints filled by discovery as the form does.
 async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &str) -> IdpConfig {
-    let info = discovery::fetch(&eca_core::http::client(), issuer).await.expect("discovery");
+    let info = discovery::fetch(&eca_core::http::client(), issuer)
+        .await
+        .expect("discovery");
     IdpConfig {
         id: IdpId::new(),
         fields: IdpFields {
@@ -38,7 +42,12 @@ async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &st
             jwks_uri: Some(info.jwks_uri),
             client_id: client_id.into(),
             client_auth_method: method,
-            scopes: vec!["openid".into(), "email".into(), "profile".into(), "phone".into()],
+            scopes: vec![
+                "openid".into(),
+                "email".into(),
+                "profile".into(),
+                "phone".into(),
+            ],
             customer_id_claim: claim.into(),
             ..IdpFields::blank(Protocol::Oidc)
         },
@@ -48,44 +57,101 @@ async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &st
     }
 }
 
-/// Runs the scripted browser on `url`; returns what it printed (the redirect, in print mode).
-fn browse(url: &str, envs: &[(&str, &str)]) -> String {
-    let out = Command::new("node")
-        .arg(workspace_root().join("tests/oidc/browser.mjs"))
-        .arg(url)
-        .envs(envs.iter().copied())
-        .output()
-        .expect("node");
-    assert!(out.status.success(), "browser.mjs failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+/// The scripted browser as the app's [`Browser`]: `node tests/oidc/browser.mjs <url>`. With
+/// `deep_links`, it plays the OS too: the redirect it ends at is delivered to those callbacks.
+struct ScriptedBrowser {
+    envs: Vec<(String, String)>,
+    deep_links: Option<Arc<PendingCallbacks>>,
 }
 
-async fn loopback_login(idp: IdpConfig, secret: Option<Secret>, envs: &[(&str, &str)]) -> TestReport {
-    let ctx = ctx();
-    let listener = LoopbackListener::bind().await.unwrap();
-    let redirect = listener.redirect_uri();
-    let Started { authorization_url, pending } =
-        flow::prepare(&ctx, idp, secret, redirect, flow::DEFAULT_TIMEOUT, None).await.unwrap_or_else(|r| panic!("{r:#?}"));
-    let url = authorization_url.to_string();
-    let envs: Vec<(String, String)> = envs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let browser = tokio::task::spawn_blocking(move || {
-        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        browse(&url, &envs)
-    });
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    let callback = listener.wait(deadline).await.expect("a callback");
-    browser.await.unwrap();
-    flow::complete(&ctx, pending, Ok(callback)).await
+impl ScriptedBrowser {
+    fn new(envs: &[(&str, &str)]) -> Self {
+        Self {
+            envs: envs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            deep_links: None,
+        }
+    }
+}
+
+impl Browser for ScriptedBrowser {
+    fn open(&self, url: &Url) -> Result<(), String> {
+        let mut cmd = Command::new("node");
+        cmd.arg(workspace_root().join("tests/oidc/browser.mjs"))
+            .arg(url.as_str())
+            .envs(self.envs.clone());
+        if self.deep_links.is_some() {
+            cmd.env("ECA_BROWSER_PRINT", "1");
+        }
+        let deep_links = self.deep_links.clone();
+        std::thread::spawn(move || {
+            let out = cmd.output().expect("node");
+            assert!(
+                out.status.success(),
+                "browser.mjs failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if let Some(callbacks) = deep_links {
+                let redirect = String::from_utf8(out.stdout).unwrap().trim().to_string();
+                callbacks
+                    .deliver(
+                        &redirect,
+                        DEEP_LINK_REDIRECT,
+                        time::OffsetDateTime::now_utc(),
+                    )
+                    .unwrap_or_else(|e| panic!("the deep link {redirect} was refused: {e}"));
+            }
+        });
+        Ok(())
+    }
+}
+
+async fn login(
+    idp: IdpConfig,
+    secret: Option<Secret>,
+    capture: Capture<'_>,
+    browser: &ScriptedBrowser,
+) -> TestReport {
+    let login = TestLogin {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        idp,
+        secret,
+        capture,
+        timeout: time::Duration::seconds(30),
+        observer: None,
+    };
+    run::run(&ctx(), login, browser, std::future::pending()).await
+}
+
+async fn loopback_login(
+    idp: IdpConfig,
+    secret: Option<Secret>,
+    envs: &[(&str, &str)],
+) -> TestReport {
+    login(idp, secret, Capture::Loopback, &ScriptedBrowser::new(envs)).await
 }
 
 fn step(report: &TestReport, name: StepName) -> StepStatus {
-    report.steps.iter().find(|s| s.name == name).map(|s| s.status).unwrap_or_else(|| panic!("no step {name:?}: {report:#?}"))
+    report
+        .steps
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.status)
+        .unwrap_or_else(|| panic!("no step {name:?}: {report:#?}"))
 }
 
 #[tokio::test]
 async fn a_confidential_client_logs_in_through_the_loopback_listener() {
     let op = NodeServer::start("provider.mjs", &[]);
-    let idp = idp(&op.url, "eca-confidential", ClientAuthMethod::ClientSecretBasic, "email").await;
+    let idp = idp(
+        &op.url,
+        "eca-confidential",
+        ClientAuthMethod::ClientSecretBasic,
+        "email",
+    )
+    .await;
     let report = loopback_login(idp, Some(Secret::new("confidential-secret-123")), &[]).await;
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     for name in [
@@ -98,50 +164,118 @@ async fn a_confidential_client_logs_in_through_the_loopback_listener() {
         StepName::IdTokenVerification,
         StepName::Userinfo,
     ] {
-        assert!(matches!(step(&report, name), StepStatus::Passed | StepStatus::Warning), "{name:?}: {report:#?}");
+        assert!(
+            matches!(
+                step(&report, name),
+                StepStatus::Passed | StepStatus::Warning
+            ),
+            "{name:?}: {report:#?}"
+        );
     }
     let identity = report.identity.expect("a verified identity");
     assert!(identity.id_token_verified);
-    assert_eq!(identity.customer_id.as_deref(), Some("alice@example.test"), "{identity:#?}");
+    assert_eq!(
+        identity.customer_id.as_deref(),
+        Some("alice@example.test"),
+        "{identity:#?}"
+    );
     assert!(identity.access_token_masked.contains("characters"));
     let text = serde_json::to_string(&report.steps).unwrap();
-    assert!(text.contains("iss matches"), "the RFC 9207 iss parameter was checked: {text}");
+    assert!(
+        text.contains("iss matches"),
+        "the RFC 9207 iss parameter was checked: {text}"
+    );
 }
 
 #[tokio::test]
 async fn a_public_client_logs_in_through_a_deep_link() {
     let op = NodeServer::start("provider.mjs", &[]);
     let idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "sub").await;
-    let ctx = ctx();
-    let pending = PendingLogins::new();
-    let Started { authorization_url, pending: login } =
-        flow::prepare(&ctx, idp, None, DEEP_LINK.into(), flow::DEFAULT_TIMEOUT, None).await.unwrap_or_else(|r| panic!("{r:#?}"));
-    pending.insert(login);
-    let url = authorization_url.to_string();
-    // The browser ends at the app's scheme; the OS would hand that URL to the app.
-    let redirect = tokio::task::spawn_blocking(move || browse(&url, &[("ECA_BROWSER_PRINT", "1")])).await.unwrap();
-    assert!(redirect.starts_with(DEEP_LINK), "{redirect}");
-    let params = callback::parse(&redirect, DEEP_LINK).expect("a well-formed callback");
-    let now = time::OffsetDateTime::now_utc();
-    let login = pending.take(params.state.as_deref().unwrap_or_default(), now).expect("matched by state");
-    let report = flow::complete(&ctx, login, Ok(params.clone())).await;
+    let callbacks = Arc::new(PendingCallbacks::new());
+    let browser = ScriptedBrowser {
+        deep_links: Some(callbacks.clone()),
+        ..ScriptedBrowser::new(&[])
+    };
+    let report = login(idp, None, Capture::DeepLink(&callbacks), &browser).await;
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
-    assert_eq!(report.identity.unwrap().customer_id.as_deref(), Some("alice"));
-    // The same callback again finds nothing: consumed once.
-    assert!(pending.take(params.state.as_deref().unwrap(), now).is_none(), "a replayed callback must match nothing");
+    assert_eq!(report.redirect_uri, DEEP_LINK_REDIRECT);
+    assert_eq!(
+        report.identity.unwrap().customer_id.as_deref(),
+        Some("alice")
+    );
+    assert!(
+        callbacks.is_empty(),
+        "the run's registration is gone once it ends"
+    );
+}
+
+#[tokio::test]
+async fn a_deep_link_login_times_out_and_names_the_redirect_to_register() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "sub").await;
+    let callbacks = PendingCallbacks::new();
+    struct NoBrowser;
+    impl Browser for NoBrowser {
+        fn open(&self, _: &Url) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let login = TestLogin {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        idp,
+        secret: None,
+        capture: Capture::DeepLink(&callbacks),
+        timeout: time::Duration::milliseconds(300),
+        observer: None,
+    };
+    let report = run::run(&ctx(), login, &NoBrowser, std::future::pending()).await;
+    assert_eq!(report.outcome, TestOutcome::TimedOut);
+    assert!(report.error.unwrap().fix.contains(DEEP_LINK_REDIRECT));
+    assert!(callbacks.is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_run_ends_at_once() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "sub").await;
+    let login = TestLogin {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        idp,
+        secret: None,
+        capture: Capture::Loopback,
+        timeout: time::Duration::minutes(5),
+        observer: None,
+    };
+    struct NoBrowser;
+    impl Browser for NoBrowser {
+        fn open(&self, _: &Url) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let report = run::run(&ctx(), login, &NoBrowser, async {}).await;
+    assert_eq!(report.outcome, TestOutcome::Cancelled);
+    assert_eq!(step(&report, StepName::Authorization), StepStatus::Failed);
 }
 
 #[tokio::test]
 async fn a_wrong_secret_says_to_check_the_secret_or_the_method() {
     let op = NodeServer::start("provider.mjs", &[]);
-    let idp = idp(&op.url, "eca-confidential", ClientAuthMethod::ClientSecretBasic, "sub").await;
+    let idp = idp(
+        &op.url,
+        "eca-confidential",
+        ClientAuthMethod::ClientSecretBasic,
+        "sub",
+    )
+    .await;
     let report = loopback_login(idp, Some(Secret::new("not-the-secret")), &[]).await;
     assert_eq!(report.outcome, TestOutcome::Failed);
     assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Failed);
     let error = report.error.expect("an error");
     assert_eq!(error.code, "invalid_client", "{error:#?}");
     assert!(error.fix.contains("client_secret_post"), "{}", error.fix);
-    assert!(!serde_json::to_string(&report.steps).unwrap().contains("not-the-secret"));
+    assert!(!serde_json::to_string(&report.steps)
+        .unwrap()
+        .contains("not-the-secret"));
 }
 
 #[tokio::test]
@@ -158,7 +292,13 @@ async fn a_cancelled_sign_in_is_reported_as_the_idps_error() {
 #[tokio::test]
 async fn a_missing_customer_claim_lists_the_claims_that_exist() {
     let op = NodeServer::start("provider.mjs", &[]);
-    let idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "employee_number").await;
+    let idp = idp(
+        &op.url,
+        "eca-public",
+        ClientAuthMethod::None,
+        "employee_number",
+    )
+    .await;
     let report = loopback_login(idp, None, &[]).await;
     let error = report.error.expect("an error");
     assert_eq!(error.code, "customer_id_claim");

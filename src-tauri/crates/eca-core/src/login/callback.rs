@@ -68,7 +68,9 @@ pub fn parse(url: &str, expected_redirect: &str) -> Result<CallbackParams, Callb
         return Err(CallbackError::Fragment);
     }
     if !same_target(target, expected_redirect) {
-        return Err(CallbackError::WrongTarget { expected: expected_redirect.to_string() });
+        return Err(CallbackError::WrongTarget {
+            expected: expected_redirect.to_string(),
+        });
     }
     parse_query(query)
 }
@@ -123,7 +125,14 @@ fn same_target(actual: &str, expected: &str) -> bool {
         match s.split_once("://") {
             Some((scheme, rest)) => {
                 let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-                (format!("{}://{}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase()), path.to_string())
+                (
+                    format!(
+                        "{}://{}",
+                        scheme.to_ascii_lowercase(),
+                        authority.to_ascii_lowercase()
+                    ),
+                    path.to_string(),
+                )
             }
             None => match s.split_once(':') {
                 Some((scheme, path)) => (scheme.to_ascii_lowercase(), path.to_string()),
@@ -169,7 +178,11 @@ mod tests {
 
     #[test]
     fn parses_a_successful_response() {
-        let p = parse(&format!("{DEEP}?code=abc%2Fdef&state=s1&iss=https%3A%2F%2Fidp.example&x=1"), DEEP).unwrap();
+        let p = parse(
+            &format!("{DEEP}?code=abc%2Fdef&state=s1&iss=https%3A%2F%2Fidp.example&x=1"),
+            DEEP,
+        )
+        .unwrap();
         assert_eq!(p.code.as_deref(), Some("abc/def"));
         assert_eq!(p.state.as_deref(), Some("s1"));
         assert_eq!(p.iss.as_deref(), Some("https://idp.example"));
@@ -178,7 +191,11 @@ mod tests {
 
     #[test]
     fn parses_an_error_response() {
-        let p = parse(&format!("{DEEP}?error=access_denied&error_description=User+said+no&state=s"), DEEP).unwrap();
+        let p = parse(
+            &format!("{DEEP}?error=access_denied&error_description=User+said+no&state=s"),
+            DEEP,
+        )
+        .unwrap();
         assert_eq!(p.error.as_deref(), Some("access_denied"));
         assert_eq!(p.error_description.as_deref(), Some("User said no"));
     }
@@ -191,13 +208,22 @@ mod tests {
             "com.evil.desktop:/oauth/callback?code=a&state=b",
             "com.ecaadmin.desktop://oauth/callback?code=a",
         ] {
-            assert!(matches!(parse(url, DEEP), Err(CallbackError::WrongTarget { .. })), "{url}");
+            assert!(
+                matches!(parse(url, DEEP), Err(CallbackError::WrongTarget { .. })),
+                "{url}"
+            );
         }
         let loopback = "http://127.0.0.1:4000/oauth/callback";
         assert!(parse("http://127.0.0.1:4000/oauth/callback?code=a", loopback).is_ok());
         assert!(parse("HTTP://127.0.0.1:4000/oauth/callback?code=a", loopback).is_ok());
-        assert!(parse("http://127.0.0.1:4001/oauth/callback?code=a", loopback).is_err(), "the port counts");
-        assert!(parse("COM.ECAADMIN.DESKTOP:/oauth/callback?code=a", DEEP).is_ok(), "schemes are case-insensitive");
+        assert!(
+            parse("http://127.0.0.1:4001/oauth/callback?code=a", loopback).is_err(),
+            "the port counts"
+        );
+        assert!(
+            parse("COM.ECAADMIN.DESKTOP:/oauth/callback?code=a", DEEP).is_ok(),
+            "schemes are case-insensitive"
+        );
     }
 
     #[test]
@@ -212,14 +238,24 @@ mod tests {
     #[test]
     fn bad_encodings_are_refused() {
         for q in ["code=%zz", "code=%4", "code=%", "code=%C3%28", "st%ate=x"] {
-            assert!(matches!(parse(&format!("{DEEP}?{q}"), DEEP), Err(CallbackError::BadEncoding(_))), "{q}");
+            assert!(
+                matches!(
+                    parse(&format!("{DEEP}?{q}"), DEEP),
+                    Err(CallbackError::BadEncoding(_))
+                ),
+                "{q}"
+            );
         }
     }
 
     #[test]
     fn control_characters_are_refused() {
         for q in ["code=a%00b", "code=a%0D%0Ab", "code=a\nb", "state=a\rb"] {
-            assert_eq!(parse(&format!("{DEEP}?{q}"), DEEP).unwrap_err(), CallbackError::ControlCharacter, "{q:?}");
+            assert_eq!(
+                parse(&format!("{DEEP}?{q}"), DEEP).unwrap_err(),
+                CallbackError::ControlCharacter,
+                "{q:?}"
+            );
         }
     }
 
@@ -228,12 +264,18 @@ mod tests {
         let long = format!("{DEEP}?code={}", "a".repeat(MAX_CALLBACK_BYTES));
         assert!(matches!(parse(&long, DEEP), Err(CallbackError::TooLong(_))));
         let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=x")).collect();
-        assert_eq!(parse(&format!("{DEEP}?{}", many.join("&")), DEEP).unwrap_err(), CallbackError::TooManyParams);
+        assert_eq!(
+            parse(&format!("{DEEP}?{}", many.join("&")), DEEP).unwrap_err(),
+            CallbackError::TooManyParams
+        );
     }
 
     #[test]
     fn fragments_are_refused() {
-        assert_eq!(parse(&format!("{DEEP}?code=a#frag"), DEEP).unwrap_err(), CallbackError::Fragment);
+        assert_eq!(
+            parse(&format!("{DEEP}?code=a#frag"), DEEP).unwrap_err(),
+            CallbackError::Fragment
+        );
     }
 
     #[test]

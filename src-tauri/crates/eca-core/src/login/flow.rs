@@ -48,8 +48,8 @@ pub struct ProviderKeys {
 pub struct PendingLogin {
     pub run_id: String,
     pub idp: IdpConfig,
-    pub(crate) secret: Option<Secret>,
-    pub(crate) state: CsrfToken,
+    secret: Option<Secret>,
+    state: CsrfToken,
     nonce: Nonce,
     pkce_verifier: PkceCodeVerifier,
     pub redirect_uri: String,
@@ -60,10 +60,9 @@ pub struct PendingLogin {
 }
 
 impl PendingLogin {
-    /// Whether `state` is this login's (constant-time).
-    pub fn state_matches(&self, state: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.state.secret().as_bytes().ct_eq(state.as_bytes()).into()
+    /// The `state` sent with the authorization request, to match the callback by.
+    pub fn state(&self) -> &str {
+        self.state.secret()
     }
 }
 
@@ -76,6 +75,7 @@ pub struct Started {
 /// Discovery, JWKS and the authorization URL. A failure returns the finished (failed) report.
 pub async fn prepare(
     ctx: &LoginContext,
+    run_id: String,
     idp: IdpConfig,
     secret: Option<Secret>,
     redirect_uri: String,
@@ -83,10 +83,17 @@ pub async fn prepare(
     observer: Option<Observer>,
 ) -> Result<Started, Box<TestReport>> {
     let started_at = ctx.clock.now();
-    let run_id = uuid::Uuid::new_v4().to_string();
     let mut log = StepLog::new(observer);
     let fail = |log: StepLog, error: TestError| {
-        Box::new(finish(&run_id, &idp, &redirect_uri, started_at, ctx.clock.now(), log, Err(error)))
+        Box::new(finish(
+            &run_id,
+            &idp,
+            &redirect_uri,
+            started_at,
+            ctx.clock.now(),
+            log,
+            Err(error),
+        ))
     };
 
     let provider = match fetch_provider(ctx, &idp, &mut log).await {
@@ -101,7 +108,9 @@ pub async fn prepare(
                 "The client authentication method is {} but no client secret is stored.",
                 idp.fields.client_auth_method.as_str()
             ),
-            fix: "Enter the client secret in the IdP's form, or choose \"none\" for a public client.".into(),
+            fix:
+                "Enter the client secret in the IdP's form, or choose \"none\" for a public client."
+                    .into(),
         };
         let e = log.fail(StepName::Authorization, e);
         return Err(fail(log, e));
@@ -141,7 +150,10 @@ pub async fn prepare(
             q.append_pair(&p.key, &p.value);
         }
     }
-    log.start(StepName::Authorization, "Waiting for the login in the system browser…");
+    log.start(
+        StepName::Authorization,
+        "Waiting for the login in the system browser…",
+    );
     let now = ctx.clock.now();
     Ok(Started {
         authorization_url: url,
@@ -162,15 +174,31 @@ pub async fn prepare(
 }
 
 /// Discovery (OpenID Connect) and the JWKS, each as a step.
-async fn fetch_provider(ctx: &LoginContext, idp: &IdpConfig, log: &mut StepLog) -> Result<ProviderKeys, TestError> {
+async fn fetch_provider(
+    ctx: &LoginContext,
+    idp: &IdpConfig,
+    log: &mut StepLog,
+) -> Result<ProviderKeys, TestError> {
     let f = &idp.fields;
     if f.protocol == Protocol::Oauth2 {
-        log.skip(StepName::Discovery, "Plain OAuth 2.0: no discovery document.");
-        log.skip(StepName::Jwks, "Plain OAuth 2.0: no ID token, so no signing keys.");
-        return Ok(ProviderKeys { discovery: None, jwks: None });
+        log.skip(
+            StepName::Discovery,
+            "Plain OAuth 2.0: no discovery document.",
+        );
+        log.skip(
+            StepName::Jwks,
+            "Plain OAuth 2.0: no ID token, so no signing keys.",
+        );
+        return Ok(ProviderKeys {
+            discovery: None,
+            jwks: None,
+        });
     }
     let issuer = f.issuer.clone().unwrap_or_default();
-    log.start(StepName::Discovery, format!("Fetching {}", discovery_url_text(&issuer)));
+    log.start(
+        StepName::Discovery,
+        format!("Fetching {}", discovery_url_text(&issuer)),
+    );
     let info = match discovery::fetch(&ctx.http, &issuer).await {
         Ok(info) => info,
         Err(e) => {
@@ -191,26 +219,59 @@ async fn fetch_provider(ctx: &LoginContext, idp: &IdpConfig, log: &mut StepLog) 
     };
     let mut notes = Vec::new();
     for (label, ours, theirs) in [
-        ("authorization endpoint", Some(f.authorization_endpoint.as_str()), Some(info.authorization_endpoint.as_str())),
-        ("token endpoint", Some(f.token_endpoint.as_str()), Some(info.token_endpoint.as_str())),
-        ("userinfo endpoint", f.userinfo_endpoint.as_deref(), info.userinfo_endpoint.as_deref()),
-        ("JWKS URI", f.jwks_uri.as_deref(), Some(info.jwks_uri.as_str())),
+        (
+            "authorization endpoint",
+            Some(f.authorization_endpoint.as_str()),
+            Some(info.authorization_endpoint.as_str()),
+        ),
+        (
+            "token endpoint",
+            Some(f.token_endpoint.as_str()),
+            Some(info.token_endpoint.as_str()),
+        ),
+        (
+            "userinfo endpoint",
+            f.userinfo_endpoint.as_deref(),
+            info.userinfo_endpoint.as_deref(),
+        ),
+        (
+            "JWKS URI",
+            f.jwks_uri.as_deref(),
+            Some(info.jwks_uri.as_str()),
+        ),
     ] {
         if ours.is_some() && ours != theirs {
-            notes.push(format!("the {label} differs from discovery ({})", theirs.unwrap_or("none")));
+            notes.push(format!(
+                "the {label} differs from discovery ({})",
+                theirs.unwrap_or("none")
+            ));
         }
     }
-    if !info.code_challenge_methods_supported.iter().any(|m| m == "S256") {
+    if !info
+        .code_challenge_methods_supported
+        .iter()
+        .any(|m| m == "S256")
+    {
         notes.push("the IdP does not advertise PKCE S256 (the login sends it anyway)".into());
     }
     let method = f.client_auth_method.as_str();
-    if !info.token_endpoint_auth_methods_supported.iter().any(|m| m == method) {
+    if !info
+        .token_endpoint_auth_methods_supported
+        .iter()
+        .any(|m| m == method)
+    {
         notes.push(format!("the IdP does not advertise {method}"));
     }
     if notes.is_empty() {
-        log.pass(StepName::Discovery, format!("Issuer {} matches; endpoints agree.", info.issuer));
+        log.pass(
+            StepName::Discovery,
+            format!("Issuer {} matches; endpoints agree.", info.issuer),
+        );
     } else {
-        log.warn(StepName::Discovery, format!("Issuer matches, but {}.", notes.join("; ")));
+        log.warn(
+            StepName::Discovery,
+            format!("Issuer matches, but {}.", notes.join("; ")),
+        );
     }
 
     let jwks_uri = f.jwks_uri.clone().unwrap_or_else(|| info.jwks_uri.clone());
@@ -218,14 +279,19 @@ async fn fetch_provider(ctx: &LoginContext, idp: &IdpConfig, log: &mut StepLog) 
     match fetch_jwks(ctx, &jwks_uri).await {
         Ok(jwks) => {
             log.pass(StepName::Jwks, describe_jwks(&jwks));
-            Ok(ProviderKeys { discovery: Some(info), jwks: Some(jwks) })
+            Ok(ProviderKeys {
+                discovery: Some(info),
+                jwks: Some(jwks),
+            })
         }
         Err(e) => Err(log.fail(StepName::Jwks, e)),
     }
 }
 
 fn discovery_url_text(issuer: &str) -> String {
-    discovery::discovery_url(issuer).map(|u| u.to_string()).unwrap_or_else(|_| issuer.to_string())
+    discovery::discovery_url(issuer)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| issuer.to_string())
 }
 
 async fn fetch_jwks(ctx: &LoginContext, uri: &str) -> Result<CoreJsonWebKeySet, TestError> {
@@ -250,35 +316,72 @@ fn describe_jwks(jwks: &CoreJsonWebKeySet) -> String {
         .iter()
         .map(|k| {
             use openidconnect::JsonWebKey;
-            k.key_id().map(|kid| kid.as_str().to_string()).unwrap_or_else(|| "(no kid)".into())
+            k.key_id()
+                .map(|kid| kid.as_str().to_string())
+                .unwrap_or_else(|| "(no kid)".into())
         })
         .collect();
     format!("{} key(s): {}", kids.len(), kids.join(", "))
 }
 
-/// Cancels a pending login (the admin pressed Cancel, or it timed out).
-pub fn abandon(pending: PendingLogin, outcome: TestOutcome, now: OffsetDateTime) -> TestReport {
-    let PendingLogin { run_id, idp, redirect_uri, started_at, mut log, .. } = pending;
-    let (detail, error) = match outcome {
-        TestOutcome::TimedOut => (
-            "No redirect arrived in time.",
-            TestError {
-                code: "timeout".into(),
-                message: "The login did not come back before the timeout.".into(),
-                fix: format!(
-                    "Finish the login in the browser sooner. If the browser showed an error about the redirect URI, register exactly {redirect_uri} at the IdP."
-                ),
-            },
-        ),
-        _ => (
-            "Cancelled.",
-            TestError { code: "cancelled".into(), message: "The test was cancelled.".into(), fix: String::new() },
-        ),
-    };
-    log.abort_running(detail);
-    let mut report = finish(&run_id, &idp, &redirect_uri, started_at, now, log, Err(error));
+/// Ends a pending login without a callback: cancelled, timed out, or failed before the
+/// redirect (e.g. the browser could not be started: then `error` says why).
+pub fn abandon(
+    pending: PendingLogin,
+    outcome: TestOutcome,
+    error: Option<TestError>,
+    now: OffsetDateTime,
+) -> TestReport {
+    let PendingLogin {
+        run_id,
+        idp,
+        redirect_uri,
+        started_at,
+        mut log,
+        ..
+    } = pending;
+    let error = error.unwrap_or_else(|| match outcome {
+        TestOutcome::TimedOut => TestError {
+            code: "timeout".into(),
+            message: "The login did not come back before the timeout.".into(),
+            fix: format!(
+                "Finish the login in the browser sooner. If the browser showed an error about the redirect URI, register exactly {redirect_uri} at the IdP."
+            ),
+        },
+        _ => TestError { code: "cancelled".into(), message: "The test was cancelled.".into(), fix: String::new() },
+    });
+    log.abort_running(&error.message);
+    let mut report = finish(
+        &run_id,
+        &idp,
+        &redirect_uri,
+        started_at,
+        now,
+        log,
+        Err(error),
+    );
     report.outcome = outcome;
     report
+}
+
+/// A run that failed before it could start (e.g. no loopback port).
+pub fn failed_before_start(
+    ctx: &LoginContext,
+    run_id: String,
+    idp: IdpConfig,
+    redirect_uri: String,
+    error: TestError,
+) -> TestReport {
+    let now = ctx.clock.now();
+    finish(
+        &run_id,
+        &idp,
+        &redirect_uri,
+        now,
+        now,
+        StepLog::new(None),
+        Err(error),
+    )
 }
 
 /// Checks the callback, exchanges the code, verifies the ID token and calls userinfo.
@@ -313,7 +416,15 @@ pub async fn complete(
         callback,
     )
     .await;
-    finish(&run_id, &idp, &redirect_uri, started_at, ctx.clock.now(), log, result)
+    finish(
+        &run_id,
+        &idp,
+        &redirect_uri,
+        started_at,
+        ctx.clock.now(),
+        log,
+        result,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -335,18 +446,34 @@ async fn check_and_exchange(
     let params = callback.map_err(|e| {
         log.fail(
             StepName::RedirectReceived,
-            TestError { code: "callback".into(), message: format!("The redirect was refused: {e}."), fix: "Start the test again.".into() },
+            TestError {
+                code: "callback".into(),
+                message: format!("The redirect was refused: {e}."),
+                fix: "Start the test again.".into(),
+            },
         )
     })?;
     log.pass(StepName::RedirectReceived, format!("At {redirect_uri}"));
 
     log.start(StepName::StateAndIssuer, "");
     let fail_state = |log: &mut StepLog, code: &str, message: String, fix: &str| {
-        log.fail(StepName::StateAndIssuer, TestError { code: code.into(), message, fix: fix.into() })
+        log.fail(
+            StepName::StateAndIssuer,
+            TestError {
+                code: code.into(),
+                message,
+                fix: fix.into(),
+            },
+        )
     };
     match &params.state {
         None => {
-            return Err(fail_state(log, "state", "The redirect carries no state parameter.".into(), "The IdP must return the state it received (RFC 6749 §4.1.2)."))
+            return Err(fail_state(
+                log,
+                "state",
+                "The redirect carries no state parameter.".into(),
+                "The IdP must return the state it received (RFC 6749 §4.1.2).",
+            ))
         }
         Some(s) => {
             use subtle::ConstantTimeEq;
@@ -362,7 +489,10 @@ async fn check_and_exchange(
         }
     }
     let issuer = f.issuer.clone();
-    let iss_required = provider.discovery.as_ref().is_some_and(|d| d.authorization_response_iss_parameter_supported);
+    let iss_required = provider
+        .discovery
+        .as_ref()
+        .is_some_and(|d| d.authorization_response_iss_parameter_supported);
     match (&params.iss, &issuer) {
         (Some(got), Some(expected)) if got != expected => {
             return Err(fail_state(
@@ -383,19 +513,40 @@ async fn check_and_exchange(
         _ => {}
     }
     if let Some(error) = &params.error {
-        let description = params.error_description.as_deref().map(clean).unwrap_or_default();
+        let description = params
+            .error_description
+            .as_deref()
+            .map(clean)
+            .unwrap_or_default();
         return Err(fail_state(
             log,
             &clean(error),
-            format!("The IdP returned the error \"{}\" to the redirect. {description}", clean(error)).trim_end().to_string(),
+            format!(
+                "The IdP returned the error \"{}\" to the redirect. {description}",
+                clean(error)
+            )
+            .trim_end()
+            .to_string(),
             authorization_error_fix(error),
         ));
     }
     let Some(code) = params.code.as_deref() else {
-        return Err(fail_state(log, "code", "The redirect carries no authorization code.".into(), "Check the response type: it must be \"code\"."));
+        return Err(fail_state(
+            log,
+            "code",
+            "The redirect carries no authorization code.".into(),
+            "Check the response type: it must be \"code\".",
+        ));
     };
-    let iss_note = if params.iss.is_some() { "; iss matches" } else { "" };
-    log.pass(StepName::StateAndIssuer, format!("State matches{iss_note}."));
+    let iss_note = if params.iss.is_some() {
+        "; iss matches"
+    } else {
+        ""
+    };
+    log.pass(
+        StepName::StateAndIssuer,
+        format!("State matches{iss_note}."),
+    );
 
     log.start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
     let tokens = token::exchange(
@@ -416,8 +567,16 @@ async fn check_and_exchange(
         StepName::CodeExchange,
         format!(
             "Tokens received: access token{}{}.",
-            if tokens.id_token.is_some() { ", ID token" } else { "" },
-            if tokens.refresh_token.is_some() { ", refresh token" } else { "" }
+            if tokens.id_token.is_some() {
+                ", ID token"
+            } else {
+                ""
+            },
+            if tokens.refresh_token.is_some() {
+                ", refresh token"
+            } else {
+                ""
+            }
         ),
     );
 
@@ -447,7 +606,17 @@ async fn check_and_exchange(
                 },
             ));
         };
-        let verified = verify_with_refetch(ctx, idp, secret, nonce, &tokens.access_token, raw, &mut provider, log).await?;
+        let verified = verify_with_refetch(
+            ctx,
+            idp,
+            secret,
+            nonce,
+            &tokens.access_token,
+            raw,
+            &mut provider,
+            log,
+        )
+        .await?;
         subject = Some(verified.subject.clone());
         identity.id_token_verified = true;
         identity.id_token_lifetime = verified.lifetime;
@@ -460,7 +629,9 @@ async fn check_and_exchange(
     match f.userinfo_endpoint.as_deref() {
         Some(endpoint) => {
             log.start(StepName::Userinfo, format!("GET {endpoint}"));
-            let claims = fetch_userinfo(ctx, endpoint, &tokens.access_token).await.map_err(|e| log.fail(StepName::Userinfo, e))?;
+            let claims = fetch_userinfo(ctx, endpoint, &tokens.access_token)
+                .await
+                .map_err(|e| log.fail(StepName::Userinfo, e))?;
             if let Some(sub) = &subject {
                 let theirs = claims.get("sub").and_then(Value::as_str);
                 if theirs != Some(sub.as_str()) {
@@ -477,31 +648,40 @@ async fn check_and_exchange(
                     ));
                 }
             }
-            log.pass(StepName::Userinfo, format!("{} claim(s).", claims.as_object().map_or(0, |o| o.len())));
+            log.pass(
+                StepName::Userinfo,
+                format!("{} claim(s).", claims.as_object().map_or(0, |o| o.len())),
+            );
             identity.userinfo_claims = Some(claims);
         }
         None => log.skip(StepName::Userinfo, "No userinfo endpoint configured."),
     }
 
     let claim = &f.customer_id_claim;
-    let value = [identity.id_token_claims.as_ref(), identity.userinfo_claims.as_ref()]
-        .into_iter()
-        .flatten()
-        .find_map(|c| c.get(claim))
-        .and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+    let value = [
+        identity.id_token_claims.as_ref(),
+        identity.userinfo_claims.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|c| c.get(claim))
+    .and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
     match value {
         Some(v) => identity.customer_id = Some(v),
         None => {
-            let mut available: Vec<String> = [identity.id_token_claims.as_ref(), identity.userinfo_claims.as_ref()]
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .flat_map(|o| o.keys().cloned())
-                .collect();
+            let mut available: Vec<String> = [
+                identity.id_token_claims.as_ref(),
+                identity.userinfo_claims.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.keys().cloned())
+            .collect();
             available.sort();
             available.dedup();
             return Err(TestError {
@@ -531,7 +711,11 @@ async fn verify_with_refetch(
     log: &mut StepLog,
 ) -> Result<id_token::Verified, TestError> {
     let issuer = idp.fields.issuer.clone().unwrap_or_default();
-    let algs = provider.discovery.as_ref().map(|d| d.id_token_signing_alg_values_supported.clone()).unwrap_or_default();
+    let algs = provider
+        .discovery
+        .as_ref()
+        .map(|d| d.id_token_signing_alg_values_supported.clone())
+        .unwrap_or_default();
     let expectations = Expectations {
         issuer: &issuer,
         client_id: &idp.fields.client_id,
@@ -544,7 +728,11 @@ async fn verify_with_refetch(
     let Some(jwks) = provider.jwks.clone() else {
         return Err(log.fail(
             StepName::IdTokenVerification,
-            TestError { code: "jwks".into(), message: "No signing keys were fetched.".into(), fix: "Set the JWKS URI.".into() },
+            TestError {
+                code: "jwks".into(),
+                message: "No signing keys were fetched.".into(),
+                fix: "Set the JWKS URI.".into(),
+            },
         ));
     };
     let mut refetched = false;
@@ -552,17 +740,32 @@ async fn verify_with_refetch(
     loop {
         match id_token::verify(raw, &jwks, &expectations) {
             Ok(v) => {
-                let rotated = if refetched { " (after re-fetching the rotated JWKS)" } else { "" };
-                let alg = v.header.get("alg").and_then(Value::as_str).unwrap_or("?").to_string();
+                let rotated = if refetched {
+                    " (after re-fetching the rotated JWKS)"
+                } else {
+                    ""
+                };
+                let alg = v
+                    .header
+                    .get("alg")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_string();
                 log.pass(
                     StepName::IdTokenVerification,
-                    format!("Signature ({alg}){rotated}, iss, aud, exp, iat, nonce and sub verified."),
+                    format!(
+                        "Signature ({alg}){rotated}, iss, aud, exp, iat, nonce and sub verified."
+                    ),
                 );
                 return Ok(v);
             }
             Err(Rejection::UnknownKey(_)) if !refetched => {
                 refetched = true;
-                let uri = idp.fields.jwks_uri.clone().or_else(|| provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
+                let uri = idp
+                    .fields
+                    .jwks_uri
+                    .clone()
+                    .or_else(|| provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
                 if let Ok(info) = discovery::fetch(&ctx.http, &issuer).await {
                     provider.discovery = Some(info);
                 }
@@ -581,26 +784,55 @@ async fn verify_with_refetch(
     }
 }
 
-async fn fetch_userinfo(ctx: &LoginContext, endpoint: &str, access_token: &str) -> Result<Value, TestError> {
-    let error = |message: String, fix: &str| TestError { code: "userinfo".into(), message, fix: fix.into() };
-    let request = ctx.http.get(endpoint).bearer_auth(access_token).header("Accept", "application/json");
-    let response = http::send(request, MAX_USERINFO_BYTES)
-        .await
-        .map_err(|e| error(format!("The userinfo request failed: {e}"), "Check the userinfo endpoint URL."))?;
-    let response = response.into_success().map_err(|e| {
-        error(format!("The userinfo endpoint refused the access token: {e}"), "Check the scopes granted to the client and the userinfo endpoint URL.")
+async fn fetch_userinfo(
+    ctx: &LoginContext,
+    endpoint: &str,
+    access_token: &str,
+) -> Result<Value, TestError> {
+    let error = |message: String, fix: &str| TestError {
+        code: "userinfo".into(),
+        message,
+        fix: fix.into(),
+    };
+    let request = ctx
+        .http
+        .get(endpoint)
+        .bearer_auth(access_token)
+        .header("Accept", "application/json");
+    let response = http::send(request, MAX_USERINFO_BYTES).await.map_err(|e| {
+        error(
+            format!("The userinfo request failed: {e}"),
+            "Check the userinfo endpoint URL.",
+        )
     })?;
-    if response.meta.content_type.as_deref().is_some_and(|c| c.starts_with("application/jwt")) {
+    let response = response.into_success().map_err(|e| {
+        error(
+            format!("The userinfo endpoint refused the access token: {e}"),
+            "Check the scopes granted to the client and the userinfo endpoint URL.",
+        )
+    })?;
+    if response
+        .meta
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/jwt"))
+    {
         return Err(error(
             "The IdP answers userinfo as a signed JWT, which this test does not verify yet.".into(),
             "Configure the IdP to answer userinfo as JSON.",
         ));
     }
-    let claims: Value = response
-        .json()
-        .map_err(|e| error(format!("The userinfo answer is not JSON: {e}"), "Check the userinfo endpoint URL."))?;
+    let claims: Value = response.json().map_err(|e| {
+        error(
+            format!("The userinfo answer is not JSON: {e}"),
+            "Check the userinfo endpoint URL.",
+        )
+    })?;
     if !claims.is_object() {
-        return Err(error("The userinfo answer is not a JSON object.".into(), "Check the userinfo endpoint URL."));
+        return Err(error(
+            "The userinfo answer is not a JSON object.".into(),
+            "Check the userinfo endpoint URL.",
+        ));
     }
     Ok(claims)
 }

@@ -39,7 +39,9 @@ pub enum LoopbackError {
 
 impl LoopbackListener {
     pub async fn bind() -> Result<Self, LoopbackError> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(LoopbackError::Bind)?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(LoopbackError::Bind)?;
         let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
         Ok(Self { listener, port })
     }
@@ -79,24 +81,48 @@ async fn serve(mut stream: TcpStream) -> Option<CallbackParams> {
     };
     let request_line = head.lines().next().unwrap_or_default();
     let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path != CALLBACK_PATH {
         respond(&mut stream, 404, "Not Found", "text/plain", "Not found").await;
         return None;
     }
     if method != "GET" {
-        respond(&mut stream, 405, "Method Not Allowed", "text/plain", "Method not allowed").await;
+        respond(
+            &mut stream,
+            405,
+            "Method Not Allowed",
+            "text/plain",
+            "Method not allowed",
+        )
+        .await;
         return None;
     }
     match callback::parse_query(query) {
         Ok(params) => {
-            respond(&mut stream, 200, "OK", "text/html; charset=utf-8", DONE_PAGE).await;
+            respond(
+                &mut stream,
+                200,
+                "OK",
+                "text/html; charset=utf-8",
+                DONE_PAGE,
+            )
+            .await;
             Some(params)
         }
         Err(e) => {
             tracing::warn!(error = %e, "loopback callback refused");
-            respond(&mut stream, 400, "Bad Request", "text/plain", "This is not a valid login response.").await;
+            respond(
+                &mut stream,
+                400,
+                "Bad Request",
+                "text/plain",
+                "This is not a valid login response.",
+            )
+            .await;
             None
         }
     }
@@ -122,7 +148,13 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
     }
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, reason: &str, content_type: &str, body: &str) {
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    reason: &str,
+    content_type: &str,
+    body: &str,
+) {
     let response = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
          Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
@@ -156,17 +188,25 @@ mod tests {
         assert_eq!(status, 400, "a malformed callback is refused");
         let (status, page) = get(&format!("{redirect}?code=c0de&state=st%3Cscript%3E")).await;
         assert_eq!(status, 200);
-        assert!(!page.contains("c0de") && !page.contains("script>"), "the page echoes nothing");
+        assert!(
+            !page.contains("c0de") && !page.contains("script>"),
+            "the page echoes nothing"
+        );
         let params = waiter.await.unwrap().unwrap();
         assert_eq!(params.code.as_deref(), Some("c0de"));
         assert_eq!(params.state.as_deref(), Some("st<script>"));
-        assert!(reqwest::get(&redirect).await.is_err(), "the listener is closed after the callback");
+        assert!(
+            reqwest::get(&redirect).await.is_err(),
+            "the listener is closed after the callback"
+        );
     }
 
     #[tokio::test]
     async fn it_times_out() {
         let listener = LoopbackListener::bind().await.unwrap();
-        let r = listener.wait(Instant::now() + Duration::from_millis(50)).await;
+        let r = listener
+            .wait(Instant::now() + Duration::from_millis(50))
+            .await;
         assert!(matches!(r, Err(LoopbackError::TimedOut)));
     }
 }

@@ -1,14 +1,17 @@
 //! "Test Configuration": a real authorization-code login with PKCE against an IdP, verified like
 //! a certified relying party, reported step by step.
 //!
+//! - [`run`]: one whole test login, the entry point of the app and the CLI.
 //! - [`flow`]: the login as a state machine, [`flow::prepare`] then [`flow::complete`].
+//! - [`browser`]: the system browser (`$BROWSER` first), the platform seam.
 //! - [`callback`]: parsing the redirect, untrusted input from the OS or a browser.
-//! - [`pending`]: logins waiting for their callback, matched by `state`, consumed once.
+//! - [`pending`]: logins waiting for a deep-link callback, matched by `state`, consumed once.
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`token`], [`id_token`]: the code exchange and the ID token checks.
 //! - [`readiness`]: the checks that need no login.
 //! - [`report`], [`steps`]: what the admin sees.
 
+pub mod browser;
 pub mod callback;
 pub mod flow;
 pub mod id_token;
@@ -16,5 +19,6 @@ pub mod loopback;
 pub mod pending;
 pub mod readiness;
 pub mod report;
+pub mod run;
 pub mod steps;
 pub mod token;

@@ -1,44 +1,91 @@
-//! Logins waiting for their callback, keyed by `state`.
+//! Logins waiting for their deep-link callback, keyed by `state`.
 //!
-//! Invariants:
-//! - A callback is matched to a pending login by comparing `state` in constant time against
-//!   every pending entry, so the comparison leaks nothing about the secret values by timing.
-//! - A pending login is consumed once: taking it removes it, so a replayed callback finds
-//!   nothing. Expired logins are dropped when looked at.
+//! Deep links reach the app from the OS, shared by every login in flight, and any local process
+//! can forge one. So:
+//! - a callback is matched to a pending login by comparing `state` in constant time against
+//!   every entry, so the comparison leaks nothing by its timing;
+//! - a pending login is consumed once: delivering removes it, so a replayed callback finds
+//!   nothing; expired entries are dropped when the list is looked at;
+//! - a callback that matches nothing is refused with a reason, never a panic.
 
-use super::flow::PendingLogin;
+use super::callback::{self, CallbackError, CallbackParams};
 use std::sync::Mutex;
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
-#[derive(Default)]
-pub struct PendingLogins {
-    entries: Mutex<Vec<PendingLogin>>,
+struct Entry {
+    run_id: String,
+    state: String,
+    expires_at: OffsetDateTime,
+    waiter: oneshot::Sender<CallbackParams>,
 }
 
-impl PendingLogins {
+#[derive(Default)]
+pub struct PendingCallbacks {
+    entries: Mutex<Vec<Entry>>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("{0}")]
+    Malformed(#[from] CallbackError),
+    #[error("the callback has no state parameter")]
+    NoState,
+    #[error("no test login is waiting for this callback (unknown, finished or replayed state)")]
+    NoPendingLogin,
+}
+
+impl PendingCallbacks {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn insert(&self, login: PendingLogin) {
-        self.lock().push(login);
+    /// Registers a login; the receiver gets its callback.
+    pub fn register(
+        &self,
+        run_id: &str,
+        state: &str,
+        expires_at: OffsetDateTime,
+    ) -> oneshot::Receiver<CallbackParams> {
+        let (waiter, receiver) = oneshot::channel();
+        self.lock().push(Entry {
+            run_id: run_id.into(),
+            state: state.into(),
+            expires_at,
+            waiter,
+        });
+        receiver
     }
 
-    /// Removes and returns the login whose state equals `state`, unless it has expired.
-    pub fn take(&self, state: &str, now: OffsetDateTime) -> Option<PendingLogin> {
+    /// Parses `url` as a callback to `redirect_uri` and hands it to the login whose state it
+    /// carries. Returns the run it went to.
+    pub fn deliver(
+        &self,
+        url: &str,
+        redirect_uri: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, Refused> {
+        let params = callback::parse(url, redirect_uri)?;
+        let state = params.state.clone().ok_or(Refused::NoState)?;
         let mut entries = self.lock();
-        entries.retain(|e| e.expires_at > now);
+        entries.retain(|e| e.expires_at > now && !e.waiter.is_closed());
         let mut found = None;
         for (i, e) in entries.iter().enumerate() {
-            // Every entry is compared (no early exit on a match), each in constant time.
-            if e.state_matches(state) && found.is_none() {
+            // Every entry is compared in full (no early exit), each in constant time.
+            let same: bool = e.state.as_bytes().ct_eq(state.as_bytes()).into();
+            if same && found.is_none() {
                 found = Some(i);
             }
         }
-        found.map(|i| entries.swap_remove(i))
+        let entry = entries.swap_remove(found.ok_or(Refused::NoPendingLogin)?);
+        let run_id = entry.run_id.clone();
+        // The run may have just been cancelled; the callback is consumed either way.
+        let _ = entry.waiter.send(params);
+        Ok(run_id)
     }
 
-    /// Drops the login of this run (cancel, timeout). Returns whether it was still pending.
+    /// Drops a run's entry (cancel, timeout). Returns whether it was still pending.
     pub fn cancel(&self, run_id: &str) -> bool {
         let mut entries = self.lock();
         let before = entries.len();
@@ -54,7 +101,73 @@ impl PendingLogins {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PendingLogin>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEEP: &str = "com.ecaadmin.desktop:/oauth/callback";
+
+    fn later() -> OffsetDateTime {
+        OffsetDateTime::now_utc() + time::Duration::minutes(5)
+    }
+
+    #[tokio::test]
+    async fn a_callback_reaches_its_login_once() {
+        let pending = PendingCallbacks::new();
+        let rx_a = pending.register("run-a", "state-a", later());
+        let _rx_b = pending.register("run-b", "state-b", later());
+        let url = format!("{DEEP}?code=c&state=state-a");
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(pending.deliver(&url, DEEP, now), Ok("run-a".into()));
+        assert_eq!(rx_a.await.unwrap().code.as_deref(), Some("c"));
+        assert_eq!(
+            pending.deliver(&url, DEEP, now),
+            Err(Refused::NoPendingLogin),
+            "replayed"
+        );
+        assert_eq!(pending.len(), 1, "the other login still waits");
+    }
+
+    #[test]
+    fn forged_and_malformed_callbacks_are_refused() {
+        let pending = PendingCallbacks::new();
+        let _rx = pending.register("run", "the-state", later());
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            pending.deliver(&format!("{DEEP}?code=c&state=guess"), DEEP, now),
+            Err(Refused::NoPendingLogin)
+        );
+        assert_eq!(
+            pending.deliver(&format!("{DEEP}?code=c"), DEEP, now),
+            Err(Refused::NoState)
+        );
+        assert!(matches!(
+            pending.deliver(&format!("{DEEP}?state=a&state=b"), DEEP, now),
+            Err(Refused::Malformed(_))
+        ));
+        assert_eq!(pending.len(), 1, "refusals consume nothing");
+    }
+
+    #[test]
+    fn expired_and_cancelled_logins_match_nothing() {
+        let pending = PendingCallbacks::new();
+        let past = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        let _rx = pending.register("old", "s1", past);
+        let _rx2 = pending.register("gone", "s2", later());
+        assert!(pending.cancel("gone"));
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            pending.deliver(&format!("{DEEP}?code=c&state=s1"), DEEP, now),
+            Err(Refused::NoPendingLogin)
+        );
+        assert_eq!(
+            pending.deliver(&format!("{DEEP}?code=c&state=s2"), DEEP, now),
+            Err(Refused::NoPendingLogin)
+        );
     }
 }

@@ -37,7 +37,11 @@ struct Checks(Vec<ReadinessCheck>);
 
 impl Checks {
     fn add(&mut self, name: &str, status: StepStatus, detail: impl Into<String>) {
-        self.0.push(ReadinessCheck { name: name.into(), status, detail: detail.into() });
+        self.0.push(ReadinessCheck {
+            name: name.into(),
+            status,
+            detail: detail.into(),
+        });
     }
 }
 
@@ -45,19 +49,36 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
     let f = &idp.fields;
     let mut checks = Checks(Vec::new());
 
-    let mut urls: Vec<(&str, &str)> =
-        vec![("authorization endpoint", &f.authorization_endpoint), ("token endpoint", &f.token_endpoint)];
-    urls.extend(f.userinfo_endpoint.as_deref().map(|u| ("userinfo endpoint", u)));
+    let mut urls: Vec<(&str, &str)> = vec![
+        ("authorization endpoint", &f.authorization_endpoint),
+        ("token endpoint", &f.token_endpoint),
+    ];
+    urls.extend(
+        f.userinfo_endpoint
+            .as_deref()
+            .map(|u| ("userinfo endpoint", u)),
+    );
     urls.extend(f.jwks_uri.as_deref().map(|u| ("JWKS URI", u)));
     urls.extend(f.issuer.as_deref().map(|u| ("issuer", u)));
-    let plain: Vec<&str> = urls.iter().filter(|(_, u)| !u.starts_with("https://")).map(|(l, _)| *l).collect();
+    let plain: Vec<&str> = urls
+        .iter()
+        .filter(|(_, u)| !u.starts_with("https://"))
+        .map(|(l, _)| *l)
+        .collect();
     if plain.is_empty() {
-        checks.add("Endpoints use https", StepStatus::Passed, "Every endpoint uses https.");
+        checks.add(
+            "Endpoints use https",
+            StepStatus::Passed,
+            "Every endpoint uses https.",
+        );
     } else {
         checks.add(
             "Endpoints use https",
             StepStatus::Warning,
-            format!("{} use plain http on a loopback host: fine for development, not for production.", plain.join(", ")),
+            format!(
+                "{} use plain http on a loopback host: fine for development, not for production.",
+                plain.join(", ")
+            ),
         );
     }
 
@@ -66,9 +87,21 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
         match fetch_discovery(ctx, &issuer).await {
             Err(message) => checks.add("Discovery issuer matches", StepStatus::Failed, message),
             Ok((info, date)) => {
-                checks.add("Discovery issuer matches", StepStatus::Passed, format!("The document's issuer is exactly \"{}\".", info.issuer));
-                if info.code_challenge_methods_supported.iter().any(|m| m == "S256") {
-                    checks.add("PKCE S256 advertised", StepStatus::Passed, "code_challenge_methods_supported includes S256.");
+                checks.add(
+                    "Discovery issuer matches",
+                    StepStatus::Passed,
+                    format!("The document's issuer is exactly \"{}\".", info.issuer),
+                );
+                if info
+                    .code_challenge_methods_supported
+                    .iter()
+                    .any(|m| m == "S256")
+                {
+                    checks.add(
+                        "PKCE S256 advertised",
+                        StepStatus::Passed,
+                        "code_challenge_methods_supported includes S256.",
+                    );
                 } else {
                     checks.add(
                         "PKCE S256 advertised",
@@ -77,8 +110,16 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
                     );
                 }
                 let method = f.client_auth_method.as_str();
-                if info.token_endpoint_auth_methods_supported.iter().any(|m| m == method) {
-                    checks.add("Client authentication advertised", StepStatus::Passed, format!("{method} is supported."));
+                if info
+                    .token_endpoint_auth_methods_supported
+                    .iter()
+                    .any(|m| m == method)
+                {
+                    checks.add(
+                        "Client authentication advertised",
+                        StepStatus::Passed,
+                        format!("{method} is supported."),
+                    );
                 } else {
                     checks.add(
                         "Client authentication advertised",
@@ -93,7 +134,11 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
                     Some(theirs) => {
                         let skew = (theirs - ctx.clock.now()).whole_seconds();
                         if skew.abs() <= MAX_CLOCK_SKEW_SECS {
-                            checks.add("Clock skew", StepStatus::Passed, format!("{skew:+} s against the IdP's Date header."));
+                            checks.add(
+                                "Clock skew",
+                                StepStatus::Passed,
+                                format!("{skew:+} s against the IdP's Date header."),
+                            );
                         } else {
                             checks.add(
                                 "Clock skew",
@@ -102,18 +147,30 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
                             );
                         }
                     }
-                    None => checks.add("Clock skew", StepStatus::Warning, "The IdP sent no Date header to compare with."),
+                    None => checks.add(
+                        "Clock skew",
+                        StepStatus::Warning,
+                        "The IdP sent no Date header to compare with.",
+                    ),
                 }
                 let jwks_uri = f.jwks_uri.clone().unwrap_or(info.jwks_uri);
                 match fetch_jwks(ctx, &jwks_uri).await {
-                    Ok(n) => checks.add("JWKS reachable", StepStatus::Passed, format!("{n} signing key(s) at {jwks_uri}.")),
+                    Ok(n) => checks.add(
+                        "JWKS reachable",
+                        StepStatus::Passed,
+                        format!("{n} signing key(s) at {jwks_uri}."),
+                    ),
                     Err(e) => checks.add("JWKS reachable", StepStatus::Failed, e),
                 }
             }
         }
     }
     let ready = !checks.0.iter().any(|c| c.status == StepStatus::Failed);
-    ReadinessReport { idp_name: f.name.clone(), ready, checks: checks.0 }
+    ReadinessReport {
+        idp_name: f.name.clone(),
+        ready,
+        checks: checks.0,
+    }
 }
 
 async fn fetch_discovery(
@@ -130,7 +187,9 @@ async fn fetch_discovery(
         .headers
         .get("date")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok());
+        .and_then(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()
+        });
     let document: serde_json::Value = response.json().map_err(|e| e.to_string())?;
     let info = discovery::parse_document(issuer, &document).map_err(|e| e.to_string())?;
     Ok((info, date))
@@ -138,8 +197,9 @@ async fn fetch_discovery(
 
 async fn fetch_jwks(ctx: &LoginContext, uri: &str) -> Result<usize, String> {
     let url = Url::parse(uri).map_err(|e| format!("The JWKS URI is not a URL: {e}"))?;
-    let (jwks, _): (CoreJsonWebKeySet, _) =
-        http::get_json(&ctx.http, &url, 512 * 1024).await.map_err(|e| e.to_string())?;
+    let (jwks, _): (CoreJsonWebKeySet, _) = http::get_json(&ctx.http, &url, 512 * 1024)
+        .await
+        .map_err(|e| e.to_string())?;
     match jwks.keys().len() {
         0 => Err("The JWKS holds no keys.".into()),
         n => Ok(n),

@@ -127,6 +127,69 @@ pub struct TestReport {
     pub identity: Option<VerifiedIdentity>,
 }
 
+impl TestReport {
+    /// The report as it may be stored and exported: claim values, the customer identifier and
+    /// the masked tokens are removed; claim names, steps, timings and the error stay.
+    pub fn redacted(&self) -> TestReport {
+        let mut r = self.clone();
+        if let Some(identity) = &mut r.identity {
+            for claims in [&mut identity.id_token_claims, &mut identity.userinfo_claims]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(map) = claims.as_object_mut() {
+                    for (name, value) in map.iter_mut() {
+                        if !matches!(name.as_str(), "iss" | "aud" | "exp" | "iat" | "azp") {
+                            *value = serde_json::Value::String("[redacted]".into());
+                        }
+                    }
+                }
+            }
+            identity.customer_id = identity.customer_id.as_ref().map(|_| "[redacted]".into());
+            identity.access_token_masked = "[redacted]".into();
+            identity.refresh_token_masked = identity
+                .refresh_token_masked
+                .as_ref()
+                .map(|_| "[redacted]".into());
+        }
+        r
+    }
+}
+
+/// A file name for an exported history: `eca-test-history-<name>-<latest run>.json`, with the
+/// name reduced to letters, digits and dashes.
+pub fn history_file_name(idp_name: &str, runs: &[TestReport]) -> String {
+    let name: String = idp_name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let when: String = runs
+        .first()
+        .map(|r| {
+            r.finished_at
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(14)
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "eca-test-history-{}-{}.json",
+        if name.is_empty() { "idp" } else { &name },
+        if when.is_empty() { "empty" } else { &when }
+    )
+}
+
 /// Shows the first characters of a token and its length: enough to recognise it, not to use it.
 pub fn mask(token: &str) -> String {
     let head: String = token.chars().take(4).collect();
@@ -136,6 +199,18 @@ pub fn mask(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_file_names_are_safe() {
+        assert_eq!(
+            history_file_name("Acme / Okta: prod", &[]),
+            "eca-test-history-acme-okta-prod-empty.json"
+        );
+        assert_eq!(
+            history_file_name("../../etc", &[]),
+            "eca-test-history-etc-empty.json"
+        );
+    }
 
     #[test]
     fn masking_keeps_too_little_to_use() {

@@ -19,11 +19,20 @@ pub struct StepLog {
 
 impl StepLog {
     pub fn new(observer: Option<Observer>) -> Self {
-        Self { steps: Vec::new(), started: None, observer }
+        Self {
+            steps: Vec::new(),
+            started: None,
+            observer,
+        }
     }
 
     pub fn start(&mut self, name: StepName, detail: impl Into<String>) {
-        self.steps.push(Step { name, status: StepStatus::Running, ms: 0, detail: detail.into() });
+        self.steps.push(Step {
+            name,
+            status: StepStatus::Running,
+            ms: 0,
+            detail: detail.into(),
+        });
         self.started = Some((name, Instant::now()));
         self.notify();
     }
@@ -54,20 +63,34 @@ impl StepLog {
                 0
             }
         };
-        match self.steps.iter_mut().rev().find(|s| s.name == name && s.status == StepStatus::Running) {
+        match self
+            .steps
+            .iter_mut()
+            .rev()
+            .find(|s| s.name == name && s.status == StepStatus::Running)
+        {
             Some(step) => {
                 step.status = status;
                 step.ms = ms;
                 step.detail = detail;
             }
-            None => self.steps.push(Step { name, status, ms, detail }),
+            None => self.steps.push(Step {
+                name,
+                status,
+                ms,
+                detail,
+            }),
         }
         self.notify();
     }
 
     /// Marks every step still running as failed (cancel, timeout).
     pub fn abort_running(&mut self, detail: &str) {
-        for step in self.steps.iter_mut().filter(|s| s.status == StepStatus::Running) {
+        for step in self
+            .steps
+            .iter_mut()
+            .filter(|s| s.status == StepStatus::Running)
+        {
             step.status = StepStatus::Failed;
             step.detail = detail.to_string();
         }
@@ -99,7 +122,9 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         let mut log = StepLog::new(Some(Arc::new(move |steps: &[Step]| {
-            sink.lock().unwrap().push(steps.iter().map(|s| s.status).collect::<Vec<_>>())
+            sink.lock()
+                .unwrap()
+                .push(steps.iter().map(|s| s.status).collect::<Vec<_>>())
         })));
         log.start(StepName::Discovery, "fetching");
         log.pass(StepName::Discovery, "ok");

@@ -53,14 +53,19 @@ pub struct TokenRequest<'a> {
 }
 
 /// Exchanges the authorization code for tokens.
-pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result<TokenResponse, TestError> {
+pub async fn exchange(
+    client: &reqwest::Client,
+    req: TokenRequest<'_>,
+) -> Result<TokenResponse, TestError> {
     let mut form: Vec<(&str, &str)> = vec![
         ("grant_type", "authorization_code"),
         ("code", req.code),
         ("redirect_uri", req.redirect_uri),
         ("code_verifier", req.code_verifier),
     ];
-    let mut request = client.post(req.token_endpoint).header("Accept", "application/json");
+    let mut request = client
+        .post(req.token_endpoint)
+        .header("Accept", "application/json");
     match (req.auth_method, req.secret) {
         (ClientAuthMethod::ClientSecretBasic, Some(secret)) => {
             request = request.header("Authorization", basic_auth(req.client_id, secret));
@@ -78,7 +83,9 @@ pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result
             })
         }
     }
-    let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE).await.map_err(http_failure)?;
+    let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
+        .await
+        .map_err(http_failure)?;
     if response.is_success() {
         let tokens: TokenResponse = response.json().map_err(|e| TestError {
             code: "token_response".into(),
@@ -88,7 +95,10 @@ pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result
         if !tokens.token_type.eq_ignore_ascii_case("bearer") {
             return Err(TestError {
                 code: "token_type".into(),
-                message: format!("The IdP issued a \"{}\" token; only Bearer tokens are supported.", tokens.token_type),
+                message: format!(
+                    "The IdP issued a \"{}\" token; only Bearer tokens are supported.",
+                    tokens.token_type
+                ),
                 fix: "Configure the client at the IdP to issue Bearer access tokens.".into(),
             });
         }
@@ -96,11 +106,18 @@ pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result
     }
     let status = response.meta.status;
     match response.json::<OAuthError>() {
-        Ok(e) => Err(explain(&e.error, e.error_description.as_deref(), status, &req)),
-        Err(_) => Err(http_failure(response.into_success().err().unwrap_or(HttpError::Transport {
-            host: String::new(),
-            detail: format!("HTTP {status}"),
-        }))),
+        Ok(e) => Err(explain(
+            &e.error,
+            e.error_description.as_deref(),
+            status,
+            &req,
+        )),
+        Err(_) => Err(http_failure(response.into_success().err().unwrap_or(
+            HttpError::Transport {
+                host: String::new(),
+                detail: format!("HTTP {status}"),
+            },
+        ))),
     }
 }
 
@@ -108,20 +125,31 @@ pub async fn exchange(client: &reqwest::Client, req: TokenRequest<'_>) -> Result
 pub fn basic_auth(client_id: &str, secret: &Secret) -> String {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let raw = format!("{}:{}", enc(client_id), enc(secret.expose()));
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 fn http_failure(e: HttpError) -> TestError {
     TestError {
         code: "token_endpoint".into(),
         message: format!("The token request failed: {e}"),
-        fix: "Check the token endpoint URL and that the IdP is reachable from this computer.".into(),
+        fix: "Check the token endpoint URL and that the IdP is reachable from this computer."
+            .into(),
     }
 }
 
 /// Turns an OAuth error response into what to do about it (RFC 6749 §5.2).
-fn explain(error: &str, description: Option<&str>, status: u16, req: &TokenRequest<'_>) -> TestError {
-    let said = description.map(|d| format!(" The IdP said: \"{}\".", clean(d))).unwrap_or_default();
+fn explain(
+    error: &str,
+    description: Option<&str>,
+    status: u16,
+    req: &TokenRequest<'_>,
+) -> TestError {
+    let said = description
+        .map(|d| format!(" The IdP said: \"{}\".", clean(d)))
+        .unwrap_or_default();
     let (message, fix) = match error {
         "invalid_client" => (
             format!("The IdP rejected the client's credentials (invalid_client, HTTP {status}).{said}"),
@@ -163,7 +191,11 @@ fn explain(error: &str, description: Option<&str>, status: u16, req: &TokenReque
             "Look up this error in the IdP's documentation or logs.".into(),
         ),
     };
-    TestError { code: clean(error), message, fix }
+    TestError {
+        code: clean(error),
+        message,
+        fix,
+    }
 }
 
 /// IdP-supplied text, made safe to show: printable, bounded.
@@ -180,7 +212,12 @@ mod tests {
         // RFC 6749 §2.3.1: "a:b" in a secret must not split the pair.
         let header = basic_auth("my client", &Secret::new("p@ss:w rd+"));
         let b64 = header.strip_prefix("Basic ").unwrap();
-        let raw = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap();
+        let raw = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(raw, "my+client:p%40ss%3Aw+rd%2B");
     }
 
@@ -200,7 +237,11 @@ mod tests {
         assert_eq!(e.code, "invalid_client");
         assert!(e.fix.contains("client_secret_post"), "{}", e.fix);
         let e = explain("invalid_grant", None, 400, &req);
-        assert!(e.fix.contains("com.ecaadmin.desktop:/oauth/callback"), "{}", e.fix);
+        assert!(
+            e.fix.contains("com.ecaadmin.desktop:/oauth/callback"),
+            "{}",
+            e.fix
+        );
     }
 
     #[test]
@@ -214,6 +255,9 @@ mod tests {
             scope: None,
         };
         let shown = format!("{t:?}");
-        assert!(!shown.contains("AT-SECRET") && !shown.contains("RT-SECRET"), "{shown}");
+        assert!(
+            !shown.contains("AT-SECRET") && !shown.contains("RT-SECRET"),
+            "{shown}"
+        );
     }
 }

@@ -7,30 +7,34 @@
 //!   transaction boundaries.
 
 use super::StoreError;
-use crate::model::{AuthParam, IdpConfig, IdpFields, IdpId, IdpSummary};
+use crate::model::{AuthParam, IdpConfig, IdpFields, IdpId, IdpSummary, LastTest};
 use crate::validation::{issuer_key, name_key};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
-     redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at";
+     redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
+     test_redirect";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
-pub const LIST_SUMMARIES_SQL: &str = "SELECT id, name, protocol, issuer, authorization_endpoint, \
-     enabled, has_secret, updated_at FROM idp ORDER BY name_key";
+/// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
+pub const LIST_SUMMARIES_SQL: &str = "WITH latest AS (SELECT idp_id, outcome, max(finished_at) AS \
+     finished_at FROM test_run GROUP BY idp_id) SELECT i.id, i.name, i.protocol, i.issuer, \
+     i.authorization_endpoint, i.enabled, i.has_secret, i.updated_at, l.outcome, l.finished_at \
+     FROM idp i LEFT JOIN latest l ON l.idp_id = i.id ORDER BY i.name_key";
 
 /// The SQL that inserts one row (also run raw by the benchmark).
 pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, \
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
-     has_secret, notes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-     ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+     has_secret, notes, created_at, updated_at, test_redirect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+     ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
-     created_at = ?20, updated_at = ?21 WHERE id = ?1";
+     created_at = ?20, updated_at = ?21, test_redirect = ?22 WHERE id = ?1";
 
 /// Inserts a new IdP.
 pub fn insert(conn: &Connection, idp: &IdpConfig) -> Result<(), StoreError> {
@@ -70,6 +74,7 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         f.notes,
         idp.created_at,
         idp.updated_at,
+        f.test_redirect.as_str(),
     ])?;
     Ok(())
 }
@@ -116,6 +121,18 @@ pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> 
             enabled: r.get(5)?,
             has_secret: r.get(6)?,
             updated_at: text(7)?.to_string(),
+            last_test: match r
+                .get_ref(8)?
+                .as_str_or_null()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            {
+                Some(outcome) => Some(LastTest {
+                    outcome: serde_json::from_value(serde_json::Value::String(outcome.into()))
+                        .map_err(|e| StoreError::Corrupt(format!("test outcome: {e}")))?,
+                    finished_at: text(9)?.to_string(),
+                }),
+                None => None,
+            },
         });
     }
     Ok(out)
@@ -191,6 +208,7 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             customer_id_claim: text(13)?,
             enabled: r.get(14)?,
             notes: text(16)?,
+            test_redirect: text(19)?.parse().map_err(StoreError::Corrupt)?,
         },
         has_secret: r.get(15)?,
         created_at: text(17)?,

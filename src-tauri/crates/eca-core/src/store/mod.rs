@@ -5,11 +5,12 @@
 //!   timeout), so the app and the CLI can use one file at the same time.
 //! - Migrations are embedded and immutable: append new ones, never edit old ones. A database
 //!   written by a newer version of the app is refused, never downgraded.
-//! - One repository module per table ([`idps`], [`audit`]); multi-row work happens in one
+//! - One repository module per table ([`idps`], [`audit`], [`test_runs`]); multi-row work happens in one
 //!   transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;
+pub mod test_runs;
 
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
@@ -49,7 +50,10 @@ impl From<rusqlite::Error> for StoreError {
 
 /// The schema's history. Index + 1 is the `user_version` after each step.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_idps.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_idps.sql")),
+        M::up(include_str!("migrations/0002_test_runs.sql")),
+    ])
 }
 
 /// Opens (creating if needed) and migrates the database file.
@@ -161,6 +165,9 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v as usize, 1);
+        assert_eq!(
+            v as usize, 2,
+            "user_version follows the number of migrations"
+        );
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! Needs Node and `npm ci --prefix tests/oidc`; without them tests fail, never skip.
 
+// Each test binary includes this file but uses only part of it.
+#![allow(dead_code)]
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -84,4 +86,3 @@ pub fn workspace_root() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
     root.canonicalize().unwrap_or(root)
 }
-

@@ -1,0 +1,78 @@
+//! Commands of "Test Configuration": start, cancel, readiness, history.
+//!
+//! They are `async` so Tauri runs them off the main thread.
+
+use crate::state::AppState;
+use crate::testing;
+use eca_core::catalog::StartTestRequest;
+use eca_core::login::readiness::{self, ReadinessReport};
+use eca_core::login::report::TestReport;
+use eca_core::model::IdpId;
+use eca_core::problem::{Problem, ProblemCode};
+use tauri::{AppHandle, Manager, State};
+
+/// Starts a test login of a saved IdP or of the form's draft; returns the run id at once.
+#[tauri::command]
+pub async fn start_test_login(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: StartTestRequest,
+) -> Result<String, Problem> {
+    let (idp, secret) = state.catalog()?.test_target(request)?;
+    let run_id = uuid::Uuid::new_v4().to_string();
+    testing::spawn(app, run_id.clone(), idp, secret);
+    Ok(run_id)
+}
+
+#[tauri::command]
+pub async fn cancel_test_login(
+    state: State<'_, AppState>,
+    run_id: String,
+) -> Result<bool, Problem> {
+    Ok(state.cancel_run(&run_id))
+}
+
+#[tauri::command]
+pub async fn check_readiness(
+    state: State<'_, AppState>,
+    request: StartTestRequest,
+) -> Result<ReadinessReport, Problem> {
+    let (idp, _secret) = state.catalog()?.test_target(request)?;
+    Ok(readiness::check(&state.login_context(), &idp).await)
+}
+
+#[tauri::command]
+pub async fn test_history(
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<Vec<TestReport>, Problem> {
+    Ok(state.catalog()?.test_history(id)?)
+}
+
+/// Writes the IdP's redacted history as JSON into the Downloads folder; returns the path.
+#[tauri::command]
+pub async fn export_test_history(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<String, Problem> {
+    let (name, runs) = {
+        let catalog = state.catalog()?;
+        (catalog.get(id)?.fields.name, catalog.test_history(id)?)
+    };
+    let failed = |e: String| {
+        Problem::new(
+            ProblemCode::Storage,
+            format!("Cannot write the history file: {e}"),
+        )
+    };
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| failed(e.to_string()))?;
+    let path = dir.join(eca_core::login::report::history_file_name(&name, &runs));
+    let json = serde_json::to_string_pretty(&runs).map_err(|e| failed(e.to_string()))?;
+    std::fs::write(&path, json).map_err(|e| failed(e.to_string()))?;
+    Ok(path.display().to_string())
+}

@@ -1,0 +1,149 @@
+//! One whole test login, from the click to the report: the redirect capture (deep link or
+//! loopback), the browser, the wait with its timeout and cancel, then the checks.
+//!
+//! Invariant: whatever happens (a refused browser, a timeout, a cancel), the caller gets a
+//! finished [`TestReport`], and a deep-link registration never outlives its run.
+
+use super::browser::Browser;
+use super::flow::{self, LoginContext, Started};
+use super::loopback::{LoopbackError, LoopbackListener};
+use super::pending::PendingCallbacks;
+use super::report::{TestError, TestOutcome, TestReport};
+use super::steps::Observer;
+use crate::model::IdpConfig;
+use crate::secrets::Secret;
+use std::future::Future;
+use time::Duration;
+
+/// The app's private-use redirect URI (RFC 8252 §7.1): the bundle identifier as the scheme.
+pub const DEEP_LINK_REDIRECT: &str = "com.ecaadmin.desktop:/oauth/callback";
+
+/// How the redirect comes back.
+pub enum Capture<'a> {
+    /// A listener on 127.0.0.1 for this run only.
+    Loopback,
+    /// The OS hands the app a deep link, which the app passes to these callbacks.
+    DeepLink(&'a PendingCallbacks),
+}
+
+pub struct TestLogin<'a> {
+    pub run_id: String,
+    pub idp: IdpConfig,
+    pub secret: Option<Secret>,
+    pub capture: Capture<'a>,
+    pub timeout: Duration,
+    pub observer: Option<Observer>,
+}
+
+/// Runs the login to its end. `cancelled` resolves when the admin cancels.
+pub async fn run(
+    ctx: &LoginContext,
+    login: TestLogin<'_>,
+    browser: &dyn Browser,
+    cancelled: impl Future<Output = ()>,
+) -> TestReport {
+    let TestLogin {
+        run_id,
+        idp,
+        secret,
+        capture,
+        timeout,
+        observer,
+    } = login;
+    let std_timeout = std::time::Duration::from_millis(timeout.whole_milliseconds().max(0) as u64);
+    match capture {
+        Capture::Loopback => {
+            let listener = match LoopbackListener::bind().await {
+                Ok(l) => l,
+                Err(e) => {
+                    return flow::failed_before_start(
+                        ctx,
+                        run_id,
+                        idp,
+                        String::new(),
+                        listener_error(e),
+                    )
+                }
+            };
+            let redirect = listener.redirect_uri();
+            let Started {
+                authorization_url,
+                pending,
+            } = match flow::prepare(ctx, run_id, idp, secret, redirect, timeout, observer).await {
+                Ok(s) => s,
+                Err(report) => return *report,
+            };
+            if let Err(e) = browser.open(&authorization_url) {
+                return flow::abandon(
+                    pending,
+                    TestOutcome::Failed,
+                    Some(browser_error(e)),
+                    ctx.clock.now(),
+                );
+            }
+            let deadline = tokio::time::Instant::now() + std_timeout;
+            tokio::select! {
+                result = listener.wait(deadline) => match result {
+                    Ok(params) => flow::complete(ctx, pending, Ok(params)).await,
+                    Err(_) => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
+                },
+                () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
+            }
+        }
+        Capture::DeepLink(callbacks) => {
+            let Started {
+                authorization_url,
+                pending,
+            } = match flow::prepare(
+                ctx,
+                run_id,
+                idp,
+                secret,
+                DEEP_LINK_REDIRECT.into(),
+                timeout,
+                observer,
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(report) => return *report,
+            };
+            let receiver = callbacks.register(&pending.run_id, pending.state(), pending.expires_at);
+            let run_id = pending.run_id.clone();
+            if let Err(e) = browser.open(&authorization_url) {
+                callbacks.cancel(&run_id);
+                return flow::abandon(
+                    pending,
+                    TestOutcome::Failed,
+                    Some(browser_error(e)),
+                    ctx.clock.now(),
+                );
+            }
+            let report = tokio::select! {
+                result = tokio::time::timeout(std_timeout, receiver) => match result {
+                    Ok(Ok(params)) => flow::complete(ctx, pending, Ok(params)).await,
+                    _ => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
+                },
+                () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
+            };
+            callbacks.cancel(&run_id);
+            report
+        }
+    }
+}
+
+fn browser_error(message: String) -> TestError {
+    TestError {
+        code: "browser".into(),
+        message,
+        fix: "Set $BROWSER, or open a default browser once.".into(),
+    }
+}
+
+fn listener_error(e: LoopbackError) -> TestError {
+    TestError {
+        code: "loopback".into(),
+        message: e.to_string(),
+        fix: "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.".into(),
+    }
+}

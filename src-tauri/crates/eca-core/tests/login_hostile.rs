@@ -1,0 +1,232 @@
+//! What a certified relying party must reject, proven against a hostile provider that gets
+//! exactly one thing wrong per test (tests/support/hostile). Each rejection must name the check
+//! that failed (`TestError::code`); the two valid oddities (no `kid` with one key, a rotated key)
+//! must be accepted.
+
+mod support;
+
+use eca_core::login::browser::Browser;
+use eca_core::login::flow::LoginContext;
+use eca_core::login::pending::{PendingCallbacks, Refused};
+use eca_core::login::report::{TestOutcome, TestReport};
+use eca_core::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
+use eca_core::model::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_core::secrets::Secret;
+use std::sync::Arc;
+use support::hostile::{HostileOp, Misbehaviour};
+use url::Url;
+
+fn idp_for(op: &HostileOp) -> IdpConfig {
+    IdpConfig {
+        id: IdpId::new(),
+        fields: IdpFields {
+            name: "Hostile".into(),
+            issuer: Some(op.issuer().into()),
+            authorization_endpoint: op.authorization_endpoint(),
+            token_endpoint: op.token_endpoint(),
+            userinfo_endpoint: Some(op.userinfo_endpoint()),
+            jwks_uri: Some(op.jwks_uri()),
+            client_id: op.client_id().into(),
+            client_auth_method: ClientAuthMethod::ClientSecretBasic,
+            ..IdpFields::blank(Protocol::Oidc)
+        },
+        has_secret: true,
+        created_at: String::new(),
+        updated_at: String::new(),
+    }
+}
+
+/// A browser that follows the provider's immediate redirect to the app's loopback listener.
+struct RedirectFollower;
+
+impl Browser for RedirectFollower {
+    fn open(&self, url: &Url) -> Result<(), String> {
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let answer = http.get(&url).send().await.expect("authorize");
+            let location = answer
+                .headers()
+                .get("location")
+                .expect("a redirect")
+                .to_str()
+                .unwrap()
+                .to_string();
+            // The listener answers 200 when it takes the callback, 400/404 when it refuses it.
+            let _ = http.get(&location).send().await;
+        });
+        Ok(())
+    }
+}
+
+async fn test_login(op: &HostileOp) -> TestReport {
+    let ctx = LoginContext {
+        http: eca_core::http::client(),
+        clock: Arc::new(eca_core::clock::SystemClock),
+    };
+    let login = TestLogin {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        idp: idp_for(op),
+        secret: Some(Secret::new(op.client_secret())),
+        capture: Capture::Loopback,
+        timeout: time::Duration::seconds(20),
+        observer: None,
+    };
+    run::run(&ctx, login, &RedirectFollower, std::future::pending()).await
+}
+
+/// Runs a login against a provider with `misbehaviour` and returns the failed check's code.
+async fn rejection(misbehaviour: Misbehaviour) -> (String, TestReport) {
+    let op = HostileOp::start(misbehaviour);
+    let report = test_login(&op).await;
+    assert_eq!(
+        report.outcome,
+        TestOutcome::Failed,
+        "{misbehaviour:?} must be rejected: {report:#?}"
+    );
+    let code = report
+        .error
+        .as_ref()
+        .map(|e| e.code.clone())
+        .unwrap_or_default();
+    (code, report)
+}
+
+macro_rules! rejects {
+    ($($name:ident: $misbehaviour:expr => $code:literal,)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let (code, report) = rejection($misbehaviour).await;
+            assert_eq!(code, $code, "the rejection must name the check: {:#?}", report.error);
+            let error = report.error.unwrap();
+            assert!(!error.message.is_empty() && !error.fix.is_empty(), "{error:#?}");
+        }
+    )*};
+}
+
+rejects! {
+    rejects_a_wrong_issuer: Misbehaviour::WrongIss => "id_token.iss",
+    rejects_a_wrong_audience: Misbehaviour::WrongAud => "id_token.aud",
+    rejects_a_missing_subject: Misbehaviour::MissingSub => "id_token.sub",
+    rejects_a_bad_signature: Misbehaviour::BadSignature => "id_token.signature",
+    rejects_alg_none: Misbehaviour::AlgNone => "id_token.alg",
+    rejects_a_wrong_nonce: Misbehaviour::WrongNonce => "id_token.nonce",
+    rejects_an_expired_token: Misbehaviour::Expired => "id_token.exp",
+    rejects_a_missing_iat: Misbehaviour::MissingIat => "id_token.iat",
+    rejects_an_iat_in_the_future: Misbehaviour::IatInFuture => "id_token.iat",
+    rejects_no_kid_with_several_keys: Misbehaviour::NoKidManyKeys => "id_token.kid",
+    rejects_an_at_hash_mismatch: Misbehaviour::AtHashMismatch => "id_token.at_hash",
+    rejects_several_audiences_without_azp: Misbehaviour::MultipleAudNoAzp => "id_token.azp",
+    rejects_a_userinfo_sub_mismatch: Misbehaviour::UserinfoSubMismatch => "userinfo.sub",
+    rejects_a_discovery_issuer_mismatch: Misbehaviour::DiscoveryIssuerMismatch => "issuer_mismatch",
+    rejects_a_wrong_iss_parameter: Misbehaviour::WrongIssParam => "iss",
+    rejects_a_missing_advertised_iss_parameter: Misbehaviour::MissingIssParamWhenAdvertised => "iss",
+    rejects_a_wrong_state: Misbehaviour::WrongState => "state",
+    rejects_a_missing_state: Misbehaviour::MissingState => "state",
+    reports_the_token_endpoints_error: Misbehaviour::TokenError("invalid_grant") => "invalid_grant",
+    reports_the_authorization_error: Misbehaviour::AuthorizeError("access_denied") => "access_denied",
+}
+
+#[tokio::test]
+async fn accepts_no_kid_with_a_single_key() {
+    let op = HostileOp::start(Misbehaviour::NoKidOneKey);
+    let report = test_login(&op).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+}
+
+#[tokio::test]
+async fn accepts_a_rotated_key_after_one_refetch() {
+    let op = HostileOp::start(Misbehaviour::None);
+    op.set(Misbehaviour::RotatedKey);
+    let report = test_login(&op).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(
+        op.jwks_fetches(),
+        2,
+        "the JWKS is fetched once at the start and once again for the new key"
+    );
+    let detail = &report
+        .steps
+        .iter()
+        .find(|s| s.detail.contains("re-fetching"))
+        .expect("the re-fetch is reported")
+        .detail;
+    assert!(detail.contains("rotated"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_correct_provider_passes() {
+    let op = HostileOp::start(Misbehaviour::None);
+    let report = test_login(&op).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(op.token_calls(), 1);
+    assert_eq!(op.userinfo_calls(), 1);
+}
+
+/// Through a deep link, a forged state matches no login and a replayed callback matches nothing:
+/// both are refused, and the login still waits for its real callback.
+#[tokio::test]
+async fn deep_links_refuse_forged_and_replayed_callbacks() {
+    let op = HostileOp::start(Misbehaviour::None);
+    let callbacks = Arc::new(PendingCallbacks::new());
+    struct DeepLinkBrowser(Arc<PendingCallbacks>);
+    impl Browser for DeepLinkBrowser {
+        fn open(&self, url: &Url) -> Result<(), String> {
+            let url = url.to_string();
+            let callbacks = self.0.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                let answer = http.get(&url).send().await.expect("authorize");
+                let location = answer
+                    .headers()
+                    .get("location")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                let now = time::OffsetDateTime::now_utc();
+                let forged = location.replace("state=", "state=forged");
+                assert_eq!(
+                    callbacks.deliver(&forged, DEEP_LINK_REDIRECT, now),
+                    Err(Refused::NoPendingLogin)
+                );
+                callbacks
+                    .deliver(&location, DEEP_LINK_REDIRECT, now)
+                    .expect("the real callback is delivered");
+                assert_eq!(
+                    callbacks.deliver(&location, DEEP_LINK_REDIRECT, now),
+                    Err(Refused::NoPendingLogin),
+                    "replay"
+                );
+            });
+            Ok(())
+        }
+    }
+    let ctx = LoginContext {
+        http: eca_core::http::client(),
+        clock: Arc::new(eca_core::clock::SystemClock),
+    };
+    let login = TestLogin {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        idp: idp_for(&op),
+        secret: Some(Secret::new(op.client_secret())),
+        capture: Capture::DeepLink(&callbacks),
+        timeout: time::Duration::seconds(20),
+        observer: None,
+    };
+    let report = run::run(
+        &ctx,
+        login,
+        &DeepLinkBrowser(callbacks.clone()),
+        std::future::pending(),
+    )
+    .await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(op.token_calls(), 1, "the code was exchanged once");
+}

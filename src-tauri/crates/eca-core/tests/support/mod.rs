@@ -1,0 +1,10 @@
+//! Shared support for eca-core's integration tests. Include it from a test file with
+//! `#[path = "support/mod.rs"] mod support;` (or `mod support;`).
+//!
+//! - [`hostile`]: an in-process OpenID provider on loopback that can be told to get exactly one
+//!   thing wrong, to prove the login flow rejects what a certified relying party must reject.
+
+// Each test binary compiles this whole tree but uses only part of it.
+#![allow(dead_code)]
+
+pub mod hostile;

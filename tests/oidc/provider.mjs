@@ -1,0 +1,218 @@
+// A real OpenID provider (npm `oidc-provider`) on loopback, for ECA Admin's tests.
+//
+//   node tests/oidc/provider.mjs [--port N] [--clients FILE]
+//
+// Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
+// Everything else (oidc-provider's notices included) goes to stderr, so a test can read
+// stdout line by line. Runs until SIGTERM/SIGINT, or until stdin closes when stdin is a pipe
+// (a test that dies without cleaning up closes the pipe, and the provider follows it).
+//
+// The login is a small HTML form (user `alice`, password `wonderland`) posted over plain
+// HTTP, followed by automatic consent, so a test can drive a full authorization-code flow
+// with nothing but an HTTP client and a cookie jar.
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { fstatSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+import Provider from 'oidc-provider';
+
+// stdout carries the READY line only: oidc-provider prints notices with console.info.
+console.log = console.info = console.error;
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    clients: { type: 'string' },
+  },
+});
+
+const DEFAULT_CLIENTS = [
+  {
+    client_id: 'eca-confidential',
+    client_secret: 'confidential-secret-123',
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    client_id: 'eca-public',
+    token_endpoint_auth_method: 'none',
+  },
+].map((client) => ({
+  application_type: 'native',
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+  // Native clients may use any port on a loopback redirect (RFC 8252 §7.3).
+  redirect_uris: ['com.ecaadmin.desktop:/oauth/callback', 'http://127.0.0.1/oauth/callback'],
+  ...client,
+}));
+
+const clients = args.clients ? JSON.parse(readFileSync(args.clients, 'utf8')) : DEFAULT_CLIENTS;
+
+const USERS = {
+  alice: {
+    password: 'wonderland',
+    claims: {
+      sub: 'alice',
+      name: 'Alice Liddell',
+      email: 'alice@example.test',
+      email_verified: true,
+      phone_number: '+44 20 7946 0000',
+    },
+  },
+};
+
+// A fresh signing key per run: nothing persists, and no development-only key is used.
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = {
+  ...privateKey.export({ format: 'jwk' }),
+  kid: 'test-rs256',
+  use: 'sig',
+  alg: 'RS256',
+};
+
+const server = createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(args.port), '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const provider = new Provider(issuer, {
+  clients,
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+  responseTypes: ['code'],
+  pkce: { required: () => true },
+  scopes: ['openid', 'profile', 'email', 'phone'],
+  claims: {
+    openid: ['sub'],
+    profile: ['name'],
+    email: ['email', 'email_verified'],
+    phone: ['phone_number'],
+  },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: { enabled: true },
+  },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  async findAccount(ctx, sub) {
+    const user = USERS[sub];
+    if (!user) return undefined;
+    return { accountId: sub, claims: async () => ({ ...user.claims }) };
+  },
+});
+
+const providerCallback = provider.callback();
+
+server.on('request', async (req, res) => {
+  const match = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(req.url);
+  if (!match) return providerCallback(req, res);
+  try {
+    await interaction(req, res, match[2] ?? '');
+  } catch (err) {
+    console.error(err);
+    if (!res.headersSent) send(res, 400, page('Error', `<p>${escapeHtml(err.message)}</p>`));
+  }
+});
+
+async function interaction(req, res, action) {
+  const details = await provider.interactionDetails(req, res);
+  const { uid, prompt, params } = details;
+
+  if (req.method === 'GET' && action === '' && prompt.name === 'login') {
+    return send(res, 200, loginPage(uid, params.client_id));
+  }
+  if (req.method === 'GET' && action === '' && prompt.name === 'consent') {
+    return consent(req, res, details);
+  }
+  if (req.method === 'POST' && action === '/login') {
+    const form = new URLSearchParams(await readBody(req));
+    const username = form.get('username') ?? '';
+    const user = Object.hasOwn(USERS, username) ? USERS[username] : undefined;
+    if (!user || user.password !== form.get('password')) {
+      return send(res, 401, loginPage(uid, params.client_id, 'Wrong username or password.'));
+    }
+    return provider.interactionFinished(req, res, { login: { accountId: username } }, {
+      mergeWithLastSubmission: false,
+    });
+  }
+  if (req.method === 'POST' && action === '/abort') {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user cancelled the sign-in.',
+    }, { mergeWithLastSubmission: false });
+  }
+  send(res, 405, page('Not allowed', '<p>Unexpected request for this sign-in step.</p>'));
+}
+
+// Consent is automatic: grant whatever the authorization request asked for.
+async function consent(req, res, details) {
+  const { prompt: { details: missing }, params, session, grantId } = details;
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const savedId = await grant.save();
+  return provider.interactionFinished(req, res, { consent: { grantId: savedId } }, {
+    mergeWithLastSubmission: true,
+  });
+}
+
+function loginPage(uid, clientId, error) {
+  return page('Sign in', `
+    <h1>Sign in to ${escapeHtml(clientId)}</h1>
+    ${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+    <form method="post" action="/interaction/${uid}/login">
+      <label>Username <input name="username" autocomplete="username" required autofocus></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+      <button type="submit">Sign in</button>
+    </form>
+    <form method="post" action="/interaction/${uid}/abort">
+      <button type="submit">Cancel</button>
+    </form>`);
+}
+
+function page(title, body) {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head>
+<body>${body}</body></html>`;
+}
+
+function send(res, status, html) {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(html);
+}
+
+async function readBody(req) {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 64 * 1024) throw new Error('form too large');
+  }
+  return body;
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function stop() {
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+// Only a pipe "closes": a TTY or /dev/null on stdin must not stop the provider.
+if (fstatSync(0).isFIFO() || fstatSync(0).isSocket()) {
+  process.stdin.on('end', stop).on('close', stop).resume();
+}
+
+process.stdout.write(`READY ${issuer}\n`);

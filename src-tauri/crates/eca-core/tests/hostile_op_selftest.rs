@@ -82,7 +82,7 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-async fn code(op: &HostileOp) -> String {
+async fn fresh_code(op: &HostileOp) -> String {
     let params = callback_params(op, &LOGIN).await;
     param(&params, "code")
         .expect("a code in the callback")
@@ -116,7 +116,7 @@ async fn redeem(op: &HostileOp, code: &str, verifier: &str, auth: ClientAuth<'_>
 
 /// A correct login up to the token response.
 async fn tokens(op: &HostileOp) -> Value {
-    let code = code(op).await;
+    let code = fresh_code(op).await;
     let (status, body) = redeem(
         op,
         &code,
@@ -276,8 +276,7 @@ async fn a_correct_login_verifies_with_an_independent_library() {
     );
 }
 
-/// at_hash by the example of OpenID Connect Core's test vectors is not given, so check the
-/// definition directly: left half of SHA-256, base64url.
+/// The two hashes against their definitions (OpenID Connect Core §3.1.3.6, RFC 7636 appendix B).
 #[test]
 fn at_hash_is_the_left_half_of_sha256() {
     use sha2::{Digest, Sha256};
@@ -459,7 +458,7 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
     let wrong_verifier = "another-verifier-that-is-long-enough-0123456789abcdef";
     let (status, body) = redeem(
         &op,
-        &code(&op).await,
+        &fresh_code(&op).await,
         wrong_verifier,
         ClientAuth::Basic(&id, secret),
     )
@@ -472,7 +471,7 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
 
     let (status, body) = redeem(
         &op,
-        &code(&op).await,
+        &fresh_code(&op).await,
         VERIFIER,
         ClientAuth::Basic(&id, "wrong"),
     )
@@ -484,7 +483,7 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
     );
     let (status, body) = redeem(
         &op,
-        &code(&op).await,
+        &fresh_code(&op).await,
         VERIFIER,
         ClientAuth::Post(&id, "wrong"),
     )
@@ -494,7 +493,13 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
         (401, &json!("invalid_client")),
         "wrong secret: {body}"
     );
-    let (status, body) = redeem(&op, &code(&op).await, VERIFIER, ClientAuth::Public(&id)).await;
+    let (status, body) = redeem(
+        &op,
+        &fresh_code(&op).await,
+        VERIFIER,
+        ClientAuth::Public(&id),
+    )
+    .await;
     assert_eq!(
         (status, &body["error"]),
         (401, &json!("invalid_client")),
@@ -504,13 +509,13 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
     // A secret with ':', '+', '%' and non-ASCII only works when form-encoded inside Basic.
     let (status, body) = redeem(
         &op,
-        &code(&op).await,
+        &fresh_code(&op).await,
         VERIFIER,
         ClientAuth::Post(&id, secret),
     )
     .await;
     assert_eq!(status, 200, "client_secret_post: {body}");
-    let code = code(&op).await;
+    let code = fresh_code(&op).await;
     let (status, first) = redeem(&op, &code, VERIFIER, ClientAuth::Basic(&id, secret)).await;
     assert_eq!(status, 200, "client_secret_basic: {first}");
 
@@ -531,6 +536,8 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
         401,
         "a reused code revokes its access token"
     );
+    let (status, body) = redeem(&op, &code, VERIFIER, ClientAuth::Basic(&id, secret)).await;
+    assert_eq!(status, 400, "a third use is refused too: {body}");
 
     let public = HostileOp::start_with(OpOptions {
         public_client: true,
@@ -538,16 +545,12 @@ async fn pkce_client_authentication_and_single_use_codes_are_enforced() {
     });
     let (status, body) = redeem(
         &public,
-        &code_of(&public).await,
+        &fresh_code(&public).await,
         VERIFIER,
         ClientAuth::Public("hostile-client"),
     )
     .await;
     assert_eq!(status, 200, "a public client needs no secret: {body}");
-}
-
-async fn code_of(op: &HostileOp) -> String {
-    code(op).await
 }
 
 #[tokio::test]
@@ -622,7 +625,7 @@ async fn discovery_userinfo_and_token_endpoint_defects() {
 
     op.set(Misbehaviour::TokenError("invalid_scope"));
     let auth = ClientAuth::Basic(op.client_id(), op.client_secret());
-    let (status, body) = redeem(&op, &code(&op).await, VERIFIER, auth).await;
+    let (status, body) = redeem(&op, &fresh_code(&op).await, VERIFIER, auth).await;
     assert_eq!((status, &body["error"]), (400, &json!("invalid_scope")));
 }
 

@@ -13,19 +13,18 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use rsa::rand_core::{OsRng, RngCore as _};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 use super::keys::{jwks, KeyRing};
 use super::tokens::{self, IdTokenFacts, SUBJECT};
@@ -95,7 +94,7 @@ struct Grant {
     scope: String,
     nonce: Option<String>,
     code_challenge: String,
-    /// Set once the code is redeemed; a second redemption revokes it.
+    /// Set once the code is redeemed; a second redemption revokes it and forgets the code.
     access_token: Option<String>,
 }
 
@@ -113,7 +112,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks_document))
         .route("/authorize", get(authorize))
-        .route("/token", axum::routing::post(token))
+        .route("/token", post(token))
         .route("/userinfo", get(userinfo))
         .with_state(shared)
 }
@@ -316,12 +315,14 @@ async fn token(
     let state = &mut *guard;
     let misbehaviour = state.misbehaviour;
     let now = state.now();
-    let Some(grant) = state.grants.get_mut(field("code").unwrap_or_default()) else {
+    let code = field("code").unwrap_or_default();
+    let Some(grant) = state.grants.get_mut(code) else {
         return invalid_grant("Unknown authorization code.");
     };
-    if let Some(first_token) = grant.access_token.take() {
+    if let Some(first_token) = grant.access_token.clone() {
         // RFC 6749 §4.1.2: a code used twice is refused, and what it gave is revoked.
         state.access_tokens.remove(&first_token);
+        state.grants.remove(code);
         return invalid_grant("The authorization code was already used.");
     }
     if field("redirect_uri") != Some(grant.redirect_uri.as_str()) {

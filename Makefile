@@ -106,3 +106,12 @@ icons: deps
 	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png
 	$(TAURI) icon icons/source.png -o icons
 	rm -rf icons/android icons/ios
+
+# The reference Sync backend (docs/sync-api.yaml) on loopback. It prints its URL, the dev
+# workspace and a development API key. Its data (SQLite, secret key file, dev key) stays in
+# BACKEND_DATA; BACKEND_ARGS adds flags, e.g. BACKEND_ARGS="--fault-admin --fault-503 0.1".
+BACKEND_DATA ?= $(CARGO_TARGET_DIR)/eca-backend-data
+BACKEND_ARGS ?=
+.PHONY: backend
+backend:
+	cargo run -p eca-backend -- --listen 127.0.0.1:8787 --data-dir "$(BACKEND_DATA)" $(BACKEND_ARGS)

@@ -1,0 +1,65 @@
+//! What a backend is started with: where it listens, where it keeps its data, which keys open
+//! which workspaces, and which faults it injects. The CLI builds one from flags; tests build
+//! one directly.
+//!
+//! Invariant: the defaults are safe for a developer machine: loopback only, no faults, no
+//! fault admin endpoint.
+
+use crate::crypto::MasterKey;
+use crate::faults::FaultSettings;
+use crate::workspace::ApiKeyGrant;
+use eca_core::clock::{Clock, SystemClock};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The workspace created on first start, whose key is printed on every start.
+pub const DEV_WORKSPACE: &str = "dev";
+/// Files in the data dir.
+pub const DATABASE_FILE: &str = "backend.sqlite3";
+pub const KEY_FILE: &str = "secret.key";
+pub const DEV_KEY_FILE: &str = "dev-api-key";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Nothing survives the process (the master key is random too).
+    InMemory,
+    /// A folder with the SQLite file, the master key file and the dev API key file.
+    Dir(PathBuf),
+}
+
+#[derive(Clone)]
+pub struct BackendConfig {
+    /// Port 0 picks a free port (see [`crate::RunningBackend::addr`]).
+    pub listen: SocketAddr,
+    /// Allow a non-loopback `listen` address.
+    pub allow_remote: bool,
+    pub storage: Storage,
+    /// Overrides the key file (e.g. from `ECA_BACKEND_SECRET_KEY`).
+    pub master_key: Option<MasterKey>,
+    /// Keys to accept, each opening one workspace (created when missing).
+    pub api_keys: Vec<ApiKeyGrant>,
+    /// Create the `dev` workspace and a key for it (kept in the data dir) on start.
+    pub dev_workspace: bool,
+    pub faults: FaultSettings,
+    /// Serve `GET`/`POST /_faults` to change the faults while running.
+    pub fault_admin: bool,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl BackendConfig {
+    /// Loopback on a free port, with safe defaults.
+    pub fn new(storage: Storage) -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            allow_remote: false,
+            storage,
+            master_key: None,
+            api_keys: Vec::new(),
+            dev_workspace: false,
+            faults: FaultSettings::default(),
+            fault_admin: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}

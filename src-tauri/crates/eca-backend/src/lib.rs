@@ -1,0 +1,29 @@
+//! The reference backend of the ECA Sync API: it implements `docs/sync-api.yaml` exactly, so the
+//! app's sync client can be built and tested against a real server on loopback.
+//!
+//! - [`config`] and [`server`]: what a backend is started with, binding, the accept loop.
+//! - [`api`]: the HTTP routes, authentication and request parsing (thin).
+//! - [`writes`]: one write = one SQLite transaction: idempotency lookup, precondition, apply,
+//!   record. Everything that makes a retried write safe lives there.
+//! - [`resource`]: the IdP as it travels over the wire, and field validation of a `PUT` body.
+//! - [`store`]: the SQLite file, its migrations and one repository module per table.
+//! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
+//!
+//! Invariants: a client secret is stored only encrypted and is never in a response; every
+//! error a client sees is an RFC 9457 problem whose `type` the contract declares.
+
+pub mod api;
+pub mod config;
+pub mod crypto;
+pub mod faults;
+pub mod idempotency;
+pub mod problem;
+pub mod resource;
+pub mod response;
+pub mod server;
+pub mod store;
+pub mod workspace;
+pub mod writes;
+
+pub use config::{BackendConfig, Storage};
+pub use server::{start, RunningBackend, StartError};

@@ -1,0 +1,159 @@
+//! `eca-backend`: the reference ECA Sync backend on loopback, for developing and testing the
+//! app's sync client. See `docs/sync-api.yaml` for the contract.
+
+use clap::Parser;
+use eca_backend::config::DEV_WORKSPACE;
+use eca_backend::crypto::MasterKey;
+use eca_backend::faults::FaultSettings;
+use eca_backend::workspace::ApiKeyGrant;
+use eca_backend::{BackendConfig, Storage};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The reference backend of the ECA Sync API (docs/sync-api.yaml).
+///
+/// On first start it creates the workspace "dev" and an API key for it (kept in the data
+/// folder, printed on every start). Client secrets are encrypted with a key from
+/// ECA_BACKEND_SECRET_KEY (64 hex digits) or from DATA_DIR/secret.key (created, mode 0600).
+#[derive(Parser, Debug)]
+#[command(name = "eca-backend", version)]
+struct Args {
+    /// Where to listen. Loopback only, unless --allow-remote.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// The data folder: SQLite file, secret key file, dev API key file.
+    #[arg(
+        long,
+        env = "ECA_BACKEND_DATA_DIR",
+        required_unless_present = "in_memory"
+    )]
+    data_dir: Option<PathBuf>,
+    /// Keep nothing: an in-memory database and a random secret key.
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
+    /// Accept this API key for this workspace (created if missing): WORKSPACE:KEY. Repeatable;
+    /// ECA_BACKEND_API_KEYS takes a comma-separated list.
+    #[arg(
+        long = "api-key",
+        env = "ECA_BACKEND_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    api_keys: Vec<ApiKeyGrant>,
+    /// Do not create the "dev" workspace and its key.
+    #[arg(long)]
+    no_dev_workspace: bool,
+    /// Allow --listen on a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Serve GET/POST /_faults to change the faults while running (tests).
+    #[arg(long)]
+    fault_admin: bool,
+    /// Added latency per API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    fault_latency_ms: u64,
+    /// Share (0..1) of writes whose connection is dropped after the commit.
+    #[arg(long, default_value_t = 0.0)]
+    fault_drop_after_commit: f64,
+    /// Share (0..1) of API requests answered 500.
+    #[arg(long, default_value_t = 0.0)]
+    fault_500: f64,
+    /// Share (0..1) of API requests answered 503 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    fault_503: f64,
+    /// Share (0..1) of API requests answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    fault_429: f64,
+    /// The Retry-After of injected 429/503 answers, in seconds.
+    #[arg(long, default_value_t = 1)]
+    fault_retry_after: u32,
+    /// The seed of the fault RNG (same seed, same requests: same faults).
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("eca-backend: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let storage = match (&args.data_dir, args.in_memory) {
+        (Some(dir), false) => Storage::Dir(dir.clone()),
+        _ => Storage::InMemory,
+    };
+    let mut config = BackendConfig::new(storage.clone());
+    config.listen = args.listen;
+    config.allow_remote = args.allow_remote;
+    config.api_keys = args.api_keys;
+    config.dev_workspace = !args.no_dev_workspace;
+    config.fault_admin = args.fault_admin;
+    config.faults = FaultSettings {
+        latency_ms: args.fault_latency_ms,
+        drop_after_commit_rate: args.fault_drop_after_commit,
+        error_500_rate: args.fault_500,
+        error_503_rate: args.fault_503,
+        error_429_rate: args.fault_429,
+        retry_after_secs: args.fault_retry_after,
+        seed: args.fault_seed,
+    };
+    if let Ok(hex_key) = std::env::var("ECA_BACKEND_SECRET_KEY") {
+        config.master_key = Some(MasterKey::from_hex(&hex_key).map_err(|e| e.to_string())?);
+    }
+
+    let backend = eca_backend::start(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    // The banner is best-effort: a closed stdout (`make backend | head -1`) must not stop
+    // the server.
+    if let Err(e) = print_banner(&backend, &storage, args.fault_admin) {
+        tracing::warn!(error = %e, "cannot print the startup banner");
+    }
+
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    backend.stop().await;
+    Ok(())
+}
+
+fn print_banner(
+    backend: &eca_backend::RunningBackend,
+    storage: &Storage,
+    fault_admin: bool,
+) -> std::io::Result<()> {
+    let url = backend.url();
+    let mut out = std::io::stdout().lock();
+    match backend.dev_grant() {
+        Some(grant) => writeln!(
+            out,
+            "ECA backend listening on {url}  workspace={DEV_WORKSPACE}  api_key={}",
+            grant.key.expose()
+        )?,
+        None => writeln!(out, "ECA backend listening on {url}")?,
+    }
+    match storage {
+        Storage::Dir(dir) => writeln!(out, "  data: {}", dir.display())?,
+        Storage::InMemory => writeln!(out, "  data: in memory (lost on exit)")?,
+    }
+    if fault_admin {
+        writeln!(out, "  fault switches: GET/POST {url}/_faults")?;
+    }
+    writeln!(out, "  contract: docs/sync-api.yaml; stop with Ctrl-C")?;
+    out.flush()
+}

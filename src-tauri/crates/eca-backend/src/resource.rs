@@ -1,0 +1,559 @@
+//! The IdP as it travels over the wire: the response representation ([`IdpResource`]) and the
+//! parsing and validation of a `PUT` body ([`parse_write`]).
+//!
+//! Invariants:
+//! - [`IdpDocument`] is the contract's set of editable fields, declared here and nowhere else,
+//!   so a field the app adds for itself (such as `test_redirect`) does not silently change the
+//!   wire format. Names and types are the app's ([`eca_core::model`]), and so are the rules:
+//!   validation runs [`eca_core::validation::validate`], so the server refuses exactly what the
+//!   app refuses and stores the same normalised form the app stores.
+//! - `client_secret` exists only on the way in, as a redacting [`Secret`]; [`IdpResource`] has
+//!   no field that could hold it.
+//! - A body is checked as a whole: every problem is reported, each with the member it concerns.
+
+use crate::problem::FieldError;
+use crate::store::idps::IdpRow;
+use eca_core::model::{AuthParam, ClientAuthMethod, IdpFields, Protocol};
+use eca_core::secrets::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// The members of [`IdpDocument`], all required on a `PUT`.
+const FIELDS: &[&str] = &[
+    "name",
+    "protocol",
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "client_id",
+    "client_auth_method",
+    "scopes",
+    "extra_params",
+    "redirect_uris",
+    "customer_id_claim",
+    "enabled",
+    "notes",
+];
+
+/// Members of a response that a client may send back unchanged; they are ignored.
+const READ_ONLY: &[&str] = &[
+    "version",
+    "secret_set",
+    "secret_fingerprint",
+    "created_at",
+    "updated_at",
+];
+
+/// Everything an admin edits about an IdP, the secret excepted: the contract's `IdpFields`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpDocument {
+    pub name: String,
+    pub protocol: Protocol,
+    pub issuer: Option<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub client_id: String,
+    pub client_auth_method: ClientAuthMethod,
+    pub scopes: Vec<String>,
+    pub extra_params: Vec<AuthParam>,
+    pub redirect_uris: Vec<String>,
+    pub customer_id_claim: String,
+    pub enabled: bool,
+    pub notes: String,
+}
+
+impl IdpDocument {
+    /// The app's rules ([`eca_core::validation::validate`]); the normalised document.
+    pub fn validated(self) -> Result<Self, Vec<FieldError>> {
+        let app_fields = IdpFields {
+            name: self.name,
+            protocol: self.protocol,
+            issuer: self.issuer,
+            authorization_endpoint: self.authorization_endpoint,
+            token_endpoint: self.token_endpoint,
+            userinfo_endpoint: self.userinfo_endpoint,
+            jwks_uri: self.jwks_uri,
+            client_id: self.client_id,
+            client_auth_method: self.client_auth_method,
+            scopes: self.scopes,
+            extra_params: self.extra_params,
+            redirect_uris: self.redirect_uris,
+            customer_id_claim: self.customer_id_claim,
+            enabled: self.enabled,
+            notes: self.notes,
+            // Fields the app keeps for itself take their defaults: no rule of the contract's
+            // fields depends on them.
+            ..IdpFields::blank(self.protocol)
+        };
+        eca_core::validation::validate(app_fields)
+            .map(Self::from)
+            .map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(e.field.as_str(), e.message))
+                    .collect()
+            })
+    }
+}
+
+impl From<IdpFields> for IdpDocument {
+    fn from(f: IdpFields) -> Self {
+        Self {
+            name: f.name,
+            protocol: f.protocol,
+            issuer: f.issuer,
+            authorization_endpoint: f.authorization_endpoint,
+            token_endpoint: f.token_endpoint,
+            userinfo_endpoint: f.userinfo_endpoint,
+            jwks_uri: f.jwks_uri,
+            client_id: f.client_id,
+            client_auth_method: f.client_auth_method,
+            scopes: f.scopes,
+            extra_params: f.extra_params,
+            redirect_uris: f.redirect_uris,
+            customer_id_claim: f.customer_id_claim,
+            enabled: f.enabled,
+            notes: f.notes,
+        }
+    }
+}
+
+/// A stored IdP as every response shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdpResource {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub fields: IdpDocument,
+    pub version: String,
+    pub secret_set: bool,
+    pub secret_fingerprint: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl IdpResource {
+    /// The version as a strong entity tag.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+}
+
+impl From<&IdpRow> for IdpResource {
+    fn from(row: &IdpRow) -> Self {
+        Self {
+            id: row.id,
+            fields: row.fields.clone(),
+            version: version_of(row.revision),
+            secret_set: row.secret.is_some(),
+            secret_fingerprint: row.secret.as_ref().map(|s| s.fingerprint.clone()),
+            created_at: row.created_at.clone(),
+            updated_at: row.updated_at.clone(),
+        }
+    }
+}
+
+/// The opaque version string of a revision number (unique within a workspace).
+pub fn version_of(revision: i64) -> String {
+    format!("r{revision}")
+}
+
+/// What a `PUT` does to the stored secret.
+#[derive(Debug)]
+pub enum SecretChange {
+    /// `client_secret` omitted.
+    Keep,
+    /// `client_secret: null`.
+    Remove,
+    Set(Secret),
+}
+
+/// A checked, normalised `PUT` body.
+#[derive(Debug)]
+pub struct IdpWrite {
+    pub fields: IdpDocument,
+    pub secret: SecretChange,
+}
+
+/// Checks a `PUT` body for the IdP `path_id`; on failure, every field problem found.
+pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite, Vec<FieldError>> {
+    let mut r = Reader {
+        body,
+        errors: Vec::new(),
+    };
+
+    for name in body.keys() {
+        let known = FIELDS.contains(&name.as_str())
+            || READ_ONLY.contains(&name.as_str())
+            || name == "id"
+            || name == "client_secret";
+        if !known {
+            r.error(name, "is not a member of an IdP (check its spelling)");
+        }
+    }
+    match body.get("id") {
+        None => {}
+        Some(Value::String(s)) if Uuid::parse_str(s).is_ok_and(|id| id == path_id) => {}
+        Some(_) => r.error(
+            "id",
+            format!("must be the id in the path ({path_id}) or omitted"),
+        ),
+    }
+
+    let name = r.string("name");
+    let protocol = r.choice::<Protocol>("protocol");
+    let issuer = r.nullable_string("issuer");
+    let authorization_endpoint = r.string("authorization_endpoint");
+    let token_endpoint = r.string("token_endpoint");
+    let userinfo_endpoint = r.nullable_string("userinfo_endpoint");
+    let jwks_uri = r.nullable_string("jwks_uri");
+    let client_id = r.string("client_id");
+    let client_auth_method = r.choice::<ClientAuthMethod>("client_auth_method");
+    let scopes = r.strings("scopes");
+    let extra_params = r.params("extra_params");
+    let redirect_uris = r.strings("redirect_uris");
+    let customer_id_claim = r.string("customer_id_claim");
+    let enabled = r.boolean("enabled");
+    let notes = r.string("notes");
+    let secret = r.secret();
+
+    let (
+        Some(name),
+        Some(protocol),
+        Some(issuer),
+        Some(authorization_endpoint),
+        Some(token_endpoint),
+        Some(userinfo_endpoint),
+        Some(jwks_uri),
+        Some(client_id),
+        Some(client_auth_method),
+        Some(scopes),
+        Some(extra_params),
+        Some(redirect_uris),
+        Some(customer_id_claim),
+        Some(enabled),
+        Some(notes),
+        Some(secret),
+    ) = (
+        name,
+        protocol,
+        issuer,
+        authorization_endpoint,
+        token_endpoint,
+        userinfo_endpoint,
+        jwks_uri,
+        client_id,
+        client_auth_method,
+        scopes,
+        extra_params,
+        redirect_uris,
+        customer_id_claim,
+        enabled,
+        notes,
+        secret,
+    )
+    else {
+        return Err(r.errors);
+    };
+    if !r.errors.is_empty() {
+        return Err(r.errors);
+    }
+
+    let document = IdpDocument {
+        name,
+        protocol,
+        issuer,
+        authorization_endpoint,
+        token_endpoint,
+        userinfo_endpoint,
+        jwks_uri,
+        client_id,
+        client_auth_method,
+        scopes,
+        extra_params,
+        redirect_uris,
+        customer_id_claim,
+        enabled,
+        notes,
+    };
+    let (fields, mut errors) = match document.validated() {
+        Ok(fields) => (Some(fields), Vec::new()),
+        Err(errors) => (None, errors),
+    };
+    if client_auth_method == ClientAuthMethod::None && matches!(secret, SecretChange::Set(_)) {
+        errors.push(FieldError::new(
+            "client_secret",
+            "a public client (client_auth_method \"none\") has no secret: send null or omit it, \
+             or choose client_secret_basic or client_secret_post",
+        ));
+    }
+    match fields {
+        Some(fields) if errors.is_empty() => Ok(IdpWrite { fields, secret }),
+        _ => Err(errors),
+    }
+}
+
+/// Reads members of a body, collecting a [`FieldError`] for each one missing or mistyped.
+struct Reader<'a> {
+    body: &'a Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    fn required(&mut self, field: &str) -> Option<&Value> {
+        let value = self.body.get(field);
+        if value.is_none() {
+            self.error(field, "is required");
+        }
+        value
+    }
+
+    fn string(&mut self, field: &str) -> Option<String> {
+        match self.required(field)? {
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.error(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn nullable_string(&mut self, field: &str) -> Option<Option<String>> {
+        match self.body.get(field) {
+            None => {
+                self.error(field, "is required (send null for none)");
+                None
+            }
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => {
+                self.error(field, "must be a string or null");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, field: &str) -> Option<bool> {
+        match self.required(field)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.error(field, "must be true or false");
+                None
+            }
+        }
+    }
+
+    fn choice<T: std::str::FromStr<Err = String>>(&mut self, field: &str) -> Option<T> {
+        let parsed = match self.required(field)? {
+            Value::String(s) => s.parse::<T>(),
+            _ => Err("must be a string".to_string()),
+        };
+        parsed.map_err(|message| self.error(field, message)).ok()
+    }
+
+    fn strings(&mut self, field: &str) -> Option<Vec<String>> {
+        let items = match self.required(field)? {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>(),
+            _ => None,
+        };
+        if items.is_none() {
+            self.error(field, "must be a list of strings");
+        }
+        items
+    }
+
+    fn params(&mut self, field: &str) -> Option<Vec<AuthParam>> {
+        let params = match self.required(field)? {
+            Value::Array(items) => items.iter().map(param).collect::<Option<Vec<AuthParam>>>(),
+            _ => None,
+        };
+        if params.is_none() {
+            self.error(
+                field,
+                "must be a list of {\"key\": string, \"value\": string} objects",
+            );
+        }
+        params
+    }
+
+    fn secret(&mut self) -> Option<SecretChange> {
+        match self.body.get("client_secret") {
+            None => Some(SecretChange::Keep),
+            Some(Value::Null) => Some(SecretChange::Remove),
+            Some(Value::String(s)) => {
+                let secret = Secret::new(s.as_str());
+                match secret.problem() {
+                    None => Some(SecretChange::Set(secret)),
+                    Some(problem) => {
+                        self.error("client_secret", problem);
+                        None
+                    }
+                }
+            }
+            Some(_) => {
+                self.error(
+                    "client_secret",
+                    "must be a string, or null to remove the secret",
+                );
+                None
+            }
+        }
+    }
+}
+
+fn param(item: &Value) -> Option<AuthParam> {
+    let object = item.as_object()?;
+    if object.len() != 2 {
+        return None;
+    }
+    Some(AuthParam {
+        key: object.get("key")?.as_str()?.to_string(),
+        value: object.get("value")?.as_str()?.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn id() -> Uuid {
+        Uuid::parse_str("6f1c2b0e-8a4d-4c1e-9b7a-2d5e3f4a1b6c").unwrap()
+    }
+
+    fn valid() -> Value {
+        json!({
+            "name": "Acme",
+            "protocol": "oidc",
+            "issuer": "https://idp.example",
+            "authorization_endpoint": "https://idp.example/authorize",
+            "token_endpoint": "https://idp.example/token",
+            "userinfo_endpoint": null,
+            "jwks_uri": "https://idp.example/jwks",
+            "client_id": "client-1",
+            "client_auth_method": "client_secret_basic",
+            "scopes": ["openid", "email"],
+            "extra_params": [{"key": "prompt", "value": "login"}],
+            "redirect_uris": ["https://chat.example/cb"],
+            "customer_id_claim": "email",
+            "enabled": true,
+            "notes": ""
+        })
+    }
+
+    fn parse(body: Value) -> Result<IdpWrite, Vec<FieldError>> {
+        parse_write(body.as_object().unwrap(), id())
+    }
+
+    fn fields_of(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_valid_body_parses_and_the_secret_is_tri_state() {
+        let write = parse(valid()).expect("the sample is valid");
+        assert_eq!(write.fields.name, "Acme");
+        assert!(matches!(write.secret, SecretChange::Keep));
+        let mut with_null = valid();
+        with_null["client_secret"] = Value::Null;
+        assert!(matches!(
+            parse(with_null).unwrap().secret,
+            SecretChange::Remove
+        ));
+        let mut with_value = valid();
+        with_value["client_secret"] = json!("s3cret");
+        match parse(with_value).unwrap().secret {
+            SecretChange::Set(s) => assert_eq!(s.expose(), "s3cret"),
+            other => panic!("expected Set, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_missing_or_mistyped_member_is_reported() {
+        let mut body = valid();
+        let obj = body.as_object_mut().unwrap();
+        obj.remove("name");
+        obj.remove("issuer");
+        obj.insert("enabled".into(), json!("yes"));
+        obj.insert("scopes".into(), json!("openid email"));
+        obj.insert("scope".into(), json!(["openid"]));
+        let errors = parse(body).unwrap_err();
+        let mut fields = fields_of(&errors);
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["enabled", "issuer", "name", "scope", "scopes"],
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_apps_rules_apply_with_field_names() {
+        let mut body = valid();
+        body["issuer"] = json!("http://idp.example");
+        body["client_id"] = json!("");
+        let errors = parse(body).unwrap_err();
+        assert_eq!(fields_of(&errors), ["issuer", "client_id"], "{errors:?}");
+        assert!(errors[0].message.contains("https"), "{}", errors[0].message);
+
+        let mut loopback = valid();
+        loopback["issuer"] = json!("http://127.0.0.1:9000");
+        assert!(
+            parse(loopback).is_ok(),
+            "http to loopback is allowed for development"
+        );
+    }
+
+    #[test]
+    fn read_only_members_are_ignored_and_the_id_must_match() {
+        let mut body = valid();
+        body["version"] = json!("r3");
+        body["secret_set"] = json!(true);
+        body["id"] = json!(id().to_string());
+        assert!(
+            parse(body.clone()).is_ok(),
+            "a GET body sent back must be accepted"
+        );
+        body["id"] = json!(Uuid::nil().to_string());
+        assert_eq!(fields_of(&parse(body).unwrap_err()), ["id"]);
+    }
+
+    #[test]
+    fn a_public_client_cannot_be_given_a_secret() {
+        let mut body = valid();
+        body["client_auth_method"] = json!("none");
+        body["client_secret"] = json!("s3cret");
+        assert_eq!(
+            fields_of(&parse(body.clone()).unwrap_err()),
+            ["client_secret"]
+        );
+        body["client_secret"] = Value::Null;
+        assert!(
+            parse(body).is_ok(),
+            "null (remove) is fine for a public client"
+        );
+    }
+
+    #[test]
+    fn a_bad_secret_is_reported_without_its_value() {
+        let mut body = valid();
+        body["client_secret"] = json!("line\nbreak-s3cret");
+        let errors = parse(body).unwrap_err();
+        assert_eq!(fields_of(&errors), ["client_secret"]);
+        assert!(
+            !errors[0].message.contains("s3cret"),
+            "the message must not echo the secret"
+        );
+    }
+}

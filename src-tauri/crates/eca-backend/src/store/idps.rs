@@ -1,0 +1,197 @@
+//! The `idp` table: the IdPs of each workspace, their revision and their sealed secret.
+//!
+//! Invariants: rows are always read and written whole; `document` holds an [`IdpDocument`] that
+//! passed validation; a sealed secret always comes with its fingerprint (a `CHECK` says so).
+
+use super::StoreError;
+use crate::resource::IdpDocument;
+use crate::workspace::WorkspaceId;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+
+/// A client secret as stored: sealed, with its public fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub sealed: Vec<u8>,
+    pub fingerprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdpRow {
+    pub id: Uuid,
+    pub fields: IdpDocument,
+    pub revision: i64,
+    pub secret: Option<StoredSecret>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "id, document, revision, secret_sealed, secret_fingerprint, created_at, updated_at";
+
+/// A row as SQLite holds it, before its document is decoded.
+struct RawRow {
+    id: String,
+    document: String,
+    revision: i64,
+    sealed: Option<Vec<u8>>,
+    fingerprint: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: r.get(0)?,
+        document: r.get(1)?,
+        revision: r.get(2)?,
+        sealed: r.get(3)?,
+        fingerprint: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+impl RawRow {
+    fn decode(self) -> Result<IdpRow, StoreError> {
+        let id = Uuid::parse_str(&self.id)
+            .map_err(|_| StoreError::Corrupt(format!("idp id {:?}", self.id)))?;
+        let fields = serde_json::from_str(&self.document)
+            .map_err(|e| StoreError::Corrupt(format!("idp {id}: {e}")))?;
+        Ok(IdpRow {
+            id,
+            fields,
+            revision: self.revision,
+            secret: match (self.sealed, self.fingerprint) {
+                (Some(sealed), Some(fingerprint)) => Some(StoredSecret {
+                    sealed,
+                    fingerprint,
+                }),
+                _ => None,
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub fn list(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<IdpRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM idp WHERE workspace_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([workspace.as_str()], raw)?;
+    rows.map(|row| row?.decode()).collect()
+}
+
+pub fn get(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    id: Uuid,
+) -> Result<Option<IdpRow>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM idp WHERE workspace_id = ?1 AND id = ?2"),
+        params![workspace.as_str(), id.hyphenated().to_string()],
+        raw,
+    )
+    .optional()?
+    .map(RawRow::decode)
+    .transpose()
+}
+
+/// Inserts or replaces the whole row.
+pub fn upsert(conn: &Connection, workspace: &WorkspaceId, row: &IdpRow) -> Result<(), StoreError> {
+    let document =
+        serde_json::to_string(&row.fields).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO idp (workspace_id, id, revision, document, secret_sealed, secret_fingerprint,
+                          created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (workspace_id, id) DO UPDATE SET
+            revision = excluded.revision, document = excluded.document,
+            secret_sealed = excluded.secret_sealed,
+            secret_fingerprint = excluded.secret_fingerprint,
+            created_at = excluded.created_at, updated_at = excluded.updated_at",
+        params![
+            workspace.as_str(),
+            row.id.hyphenated().to_string(),
+            row.revision,
+            document,
+            row.secret.as_ref().map(|s| s.sealed.clone()),
+            row.secret.as_ref().map(|s| s.fingerprint.clone()),
+            row.created_at,
+            row.updated_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes the row; whether there was one.
+pub fn delete(conn: &Connection, workspace: &WorkspaceId, id: Uuid) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM idp WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace.as_str(), id.hyphenated().to_string()],
+    )? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::workspaces;
+    use eca_core::model::{IdpFields, Protocol};
+
+    fn row(id: Uuid, revision: i64) -> IdpRow {
+        let mut fields = IdpDocument::from(IdpFields::blank(Protocol::Oauth2));
+        fields.name = format!("IdP {revision}");
+        IdpRow {
+            id,
+            fields,
+            revision,
+            secret: Some(StoredSecret {
+                sealed: vec![1, 2, 3],
+                fingerprint: "0123456789abcdef".into(),
+            }),
+            created_at: "c".into(),
+            updated_at: "u".into(),
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_and_are_scoped_to_their_workspace() {
+        let conn = crate::store::open_in_memory().unwrap();
+        let (a, b): (WorkspaceId, WorkspaceId) = ("a".parse().unwrap(), "b".parse().unwrap());
+        workspaces::ensure(&conn, &a, "t").unwrap();
+        workspaces::ensure(&conn, &b, "t").unwrap();
+        let id = Uuid::new_v4();
+        upsert(&conn, &a, &row(id, 1)).unwrap();
+        assert_eq!(get(&conn, &a, id).unwrap(), Some(row(id, 1)));
+        assert_eq!(
+            get(&conn, &b, id).unwrap(),
+            None,
+            "another workspace must not see it"
+        );
+        upsert(&conn, &a, &row(id, 2)).unwrap();
+        assert_eq!(list(&conn, &a).unwrap(), vec![row(id, 2)]);
+        assert!(delete(&conn, &a, id).unwrap());
+        assert!(
+            !delete(&conn, &a, id).unwrap(),
+            "a second delete finds nothing"
+        );
+    }
+
+    #[test]
+    fn a_secret_without_fingerprint_is_refused_by_the_schema() {
+        let conn = crate::store::open_in_memory().unwrap();
+        let a: WorkspaceId = "a".parse().unwrap();
+        workspaces::ensure(&conn, &a, "t").unwrap();
+        let result = conn.execute(
+            "INSERT INTO idp (workspace_id, id, revision, document, secret_sealed, created_at,
+                              updated_at)
+             VALUES ('a', ?1, 1, '{}', x'01', 'c', 'u')",
+            [Uuid::new_v4().to_string()],
+        );
+        assert!(
+            result.is_err(),
+            "the CHECK must pair sealed secrets with fingerprints"
+        );
+    }
+}

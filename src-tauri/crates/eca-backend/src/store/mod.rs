@@ -1,0 +1,195 @@
+//! The backend's SQLite file: opening it, its pragmas, its embedded migrations, and the one
+//! connection every request shares.
+//!
+//! Invariants:
+//! - Every connection gets the same pragmas (WAL, `synchronous=FULL`, foreign keys, a busy
+//!   timeout). Migrations are embedded and immutable; a database from a newer version is
+//!   refused, never downgraded.
+//! - One repository module per table; multi-row work happens in one transaction opened by the
+//!   caller ([`crate::writes`]).
+//! - All access goes through [`Database::run`], on a blocking thread, one closure at a time. A
+//!   closure that started runs to its end even when the request that asked for it is gone, so
+//!   a transaction is never cut in half by a client hanging up.
+
+pub mod api_keys;
+pub mod idempotency;
+pub mod idps;
+pub mod workspaces;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "The database {path} was written by a newer version of eca-backend. Use that version, \
+         or another --data-dir; nothing was changed."
+    )]
+    TooNew { path: String },
+    #[error("Cannot open the database {path}: {detail}")]
+    Open { path: String, detail: String },
+    #[error("The database is busy (another process is writing to it). Try again.")]
+    Busy,
+    #[error("A database error occurred: {0}")]
+    Sqlite(String),
+    #[error("The database holds a row it cannot read ({0}); it may have been edited by hand.")]
+    Corrupt(String),
+    #[error("This API key already opens workspace \"{0}\"; a key opens one workspace only.")]
+    KeyInUse(String),
+    #[error("{0}")]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error("A database task stopped unexpectedly.")]
+    TaskFailed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(e.to_string()),
+        }
+    }
+}
+
+/// The schema's history. Index + 1 is the `user_version` after each step.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_sync.sql"))])
+}
+
+/// Opens (creating if needed) and migrates the database file.
+pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
+        path: shown.clone(),
+        detail: e.to_string(),
+    })?;
+    configure(&conn)?;
+    migrate(&mut conn, &shown)?;
+    Ok(conn)
+}
+
+/// A private in-memory database, migrated.
+pub fn open_in_memory() -> Result<Connection, StoreError> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&conn)?;
+    migrate(&mut conn, ":memory:")?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with a row, so it is read rather than executed.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA trusted_schema = OFF;",
+    )?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
+    use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
+    migrations().to_latest(conn).map_err(|e| match e {
+        MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
+            StoreError::TooNew {
+                path: shown.to_string(),
+            }
+        }
+        MigError::RusqliteError { err, .. } => StoreError::from(err),
+        other => StoreError::Open {
+            path: shown.to_string(),
+            detail: other.to_string(),
+        },
+    })
+}
+
+/// The shared connection, used one closure at a time on a blocking thread.
+#[derive(Clone)]
+pub struct Database {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Database {
+    pub fn new(conn: Connection) -> Self {
+        Self {
+            conn: Arc::new(Mutex::new(conn)),
+        }
+    }
+
+    /// Runs `work` with the connection. It runs to completion even if the caller is dropped.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic inside a closure rolls its transaction back; the connection stays usable.
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    /// The same, for startup code that is not async.
+    pub fn run_now<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        work(&mut conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations()
+            .validate()
+            .expect("the embedded migrations must apply cleanly");
+    }
+
+    #[test]
+    fn every_connection_gets_the_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("db.sqlite3")).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "foreign keys must be enforced");
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous must be FULL");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        drop(open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(
+            matches!(open(&path), Err(StoreError::TooNew { .. })),
+            "a newer schema must be refused, not downgraded"
+        );
+    }
+}

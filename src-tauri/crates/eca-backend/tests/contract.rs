@@ -1,0 +1,507 @@
+//! Contract tests: the server against `docs/sync-api.yaml`.
+//!
+//! A scripted set of requests covers every operation; each response must have a status the
+//! spec declares for that operation, the declared media type, the declared required headers
+//! (with values matching their schemas), and a body valid against the declared schema (JSON
+//! Schema 2020-12, `$ref`s resolved into the spec's components). At the end, every status the
+//! spec declares for every operation must have been seen, so the spec cannot promise what the
+//! server never does, nor the server do what the spec does not say.
+
+mod common;
+
+use common::*;
+use jsonschema::Validator;
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use uuid::Uuid;
+
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../docs/sync-api.yaml");
+
+struct Contract {
+    doc: Value,
+    /// operationId -> statuses seen.
+    seen: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Contract {
+    fn load() -> Self {
+        let text = std::fs::read_to_string(SPEC_PATH)
+            .unwrap_or_else(|e| panic!("cannot read the contract {SPEC_PATH}: {e}"));
+        let doc: Value = serde_yaml::from_str(&text)
+            .unwrap_or_else(|e| panic!("{SPEC_PATH} is not valid YAML: {e}"));
+        Self {
+            doc,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Every (operationId, operation) of the spec.
+    fn operations(&self) -> Vec<(String, &Value)> {
+        let mut ops = Vec::new();
+        for (_, item) in self.doc["paths"].as_object().expect("paths") {
+            for method in ["get", "put", "post", "delete", "patch"] {
+                if let Some(op) = item.get(method) {
+                    let id = op["operationId"]
+                        .as_str()
+                        .expect("every operation has an id");
+                    ops.push((id.to_string(), op));
+                }
+            }
+        }
+        ops
+    }
+
+    fn operation(&self, id: &str) -> &Value {
+        self.operations()
+            .into_iter()
+            .find(|(op_id, _)| op_id == id)
+            .unwrap_or_else(|| panic!("the spec has no operation {id}"))
+            .1
+    }
+
+    /// Follows a local `$ref` (`#/components/...`) until a non-reference object.
+    fn resolve<'a>(&'a self, mut value: &'a Value) -> &'a Value {
+        while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+            let pointer = reference
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("only local $refs are used: {reference}"));
+            value = self
+                .doc
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("$ref {reference} does not resolve"));
+        }
+        value
+    }
+
+    /// A validator for a schema of the spec, its `$ref`s resolving into the spec's components.
+    fn validator(&self, schema: &Value) -> Validator {
+        let mut root = Map::new();
+        root.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        root.insert("allOf".into(), json!([schema]));
+        root.insert("components".into(), self.doc["components"].clone());
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&Value::Object(root))
+            .unwrap_or_else(|e| panic!("the spec's schema {schema} does not compile: {e}"))
+    }
+
+    /// Checks one response of `operation` against the spec, and records its status.
+    fn check(&mut self, operation: &str, what: &str, response: &Captured) {
+        let status = response.status.to_string();
+        let op = self.operation(operation).clone();
+        let declared = op["responses"].get(&status).unwrap_or_else(|| {
+            panic!(
+                "{operation} ({what}): status {status} is not declared in the spec; body: {}",
+                response.text()
+            )
+        });
+        let declared = self.resolve(declared).clone();
+
+        if let Some(headers) = declared.get("headers").and_then(Value::as_object) {
+            for (name, header) in headers {
+                let header = self.resolve(header);
+                let required = header["required"].as_bool().unwrap_or(false);
+                match response.header(name) {
+                    None if required => panic!(
+                        "{operation} ({what}): {status} must carry the header {name}; got {:?}",
+                        response.headers
+                    ),
+                    None => {}
+                    Some(value) => {
+                        let validator = self.validator(&header["schema"]);
+                        let errors: Vec<String> = validator
+                            .iter_errors(&json!(value))
+                            .map(|e| e.to_string())
+                            .collect();
+                        assert!(
+                            errors.is_empty(),
+                            "{operation} ({what}): header {name}: {value:?} does not match its \
+                             schema: {errors:?}"
+                        );
+                    }
+                }
+            }
+        }
+
+        match declared.get("content").and_then(Value::as_object) {
+            None => assert!(
+                response.body.is_empty(),
+                "{operation} ({what}): {status} declares no body, got {:?}",
+                response.text()
+            ),
+            Some(content) => {
+                let media_type = response
+                    .header("content-type")
+                    .unwrap_or_default()
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                let media = content.get(&media_type).unwrap_or_else(|| {
+                    panic!(
+                        "{operation} ({what}): {status} is sent as {media_type:?}, but the \
+                         spec declares {:?}",
+                        content.keys().collect::<Vec<_>>()
+                    )
+                });
+                let body = response.json();
+                let validator = self.validator(&media["schema"]);
+                let errors: Vec<String> = validator
+                    .iter_errors(&body)
+                    .map(|e| format!("{} at {}", e, e.instance_path()))
+                    .collect();
+                assert!(
+                    errors.is_empty(),
+                    "{operation} ({what}): the {status} body does not match the spec: \
+                     {errors:#?}\nbody: {body:#}"
+                );
+            }
+        }
+        self.seen
+            .entry(operation.to_string())
+            .or_default()
+            .insert(status);
+    }
+
+    /// Statuses the spec declares that the script never saw.
+    fn unexercised(&self) -> Vec<String> {
+        let mut missing = Vec::new();
+        for (id, op) in self.operations() {
+            let seen = self.seen.get(&id).cloned().unwrap_or_default();
+            for status in op["responses"].as_object().expect("responses").keys() {
+                if !seen.contains(status) {
+                    missing.push(format!("{id} {status}"));
+                }
+            }
+        }
+        missing
+    }
+}
+
+#[test]
+fn the_spec_is_well_formed() {
+    let contract = Contract::load();
+    assert_eq!(
+        contract.doc["openapi"], "3.1.0",
+        "the contract is OpenAPI 3.1"
+    );
+    let ops = contract.operations();
+    let ids: BTreeSet<&String> = ops.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), ops.len(), "operationIds must be unique");
+    assert_eq!(
+        ids.into_iter().cloned().collect::<Vec<_>>(),
+        ["deleteIdp", "getHealth", "getIdp", "listIdps", "putIdp"],
+        "the contract's operations"
+    );
+    // Every schema compiles with its $refs resolved.
+    for schema in contract.doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .values()
+    {
+        contract.validator(schema);
+    }
+    // Every write requires an idempotency key.
+    for id in ["putIdp", "deleteIdp"] {
+        let params = contract.operation(id)["parameters"].as_array().unwrap();
+        assert!(
+            params
+                .iter()
+                .map(|p| contract.resolve(p))
+                .any(|p| p["name"] == "Idempotency-Key" && p["required"] == true),
+            "{id} must require Idempotency-Key"
+        );
+    }
+}
+
+#[test]
+fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_rejects() {
+    let contract = Contract::load();
+    let write_schema = json!({"$ref": "#/components/schemas/IdpWrite"});
+    let validator = contract.validator(&write_schema);
+    let example = &contract.doc["components"]["examples"]["OidcIdpWrite"]["value"];
+    assert!(
+        validator.is_valid(example),
+        "the IdpWrite example must be valid: {:?}",
+        validator
+            .iter_errors(example)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        validator.is_valid(&sample_idp("Acme")),
+        "the tests' sample must be valid"
+    );
+    let mut unknown = sample_idp("Acme");
+    unknown["scope"] = json!("openid");
+    assert!(
+        !validator.is_valid(&unknown),
+        "unknown members are refused by the schema too"
+    );
+
+    let response_schema = contract.validator(&json!({"$ref": "#/components/schemas/Idp"}));
+    let mut leaked = sample_idp("Acme");
+    for (k, v) in [
+        ("id", json!(Uuid::new_v4().to_string())),
+        ("version", json!("r1")),
+        ("secret_set", json!(true)),
+        ("secret_fingerprint", json!("0123456789abcdef")),
+        ("created_at", json!("2026-01-01T00:00:00.000Z")),
+        ("updated_at", json!("2026-01-01T00:00:00.000Z")),
+    ] {
+        leaked[k] = v;
+    }
+    assert!(response_schema.is_valid(&leaked), "a complete Idp is valid");
+    leaked["client_secret"] = json!("s3cret");
+    assert!(
+        !response_schema.is_valid(&leaked),
+        "the Idp schema must forbid client_secret in responses"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_and_status_matches_the_spec() {
+    let mut c = Contract::load();
+    let h = start_with(|_| {}).await;
+    let id = Uuid::new_v4();
+    let missing = Uuid::new_v4();
+    let idp = with_secret(sample_idp("Contract IdP"), "contract-secret-value");
+
+    // getHealth
+    let r = send(h.http.get(h.url("/v1/health"))).await;
+    c.check("getHealth", "no auth", &r);
+
+    // listIdps
+    c.check("listIdps", "empty", &send(h.list()).await);
+    let r = send(h.http.get(h.url(&Harness::idps_path(ALPHA)))).await;
+    c.check("listIdps", "no key", &r);
+    let r = send(
+        h.http
+            .get(h.url(&Harness::idps_path(ALPHA)))
+            .bearer_auth("not-a-known-key-000"),
+    )
+    .await;
+    c.check("listIdps", "unknown key", &r);
+    let r = send(
+        h.http
+            .get(h.url(&Harness::idps_path(ALPHA)))
+            .bearer_auth(BETA_KEY),
+    )
+    .await;
+    c.check("listIdps", "another workspace's key", &r);
+
+    // putIdp: success paths
+    let created = send(h.create(id, "c-1", &idp)).await;
+    c.check("putIdp", "create", &created);
+    assert_eq!(created.status, 201, "{}", created.text());
+    let v1 = created.json()["version"].as_str().unwrap().to_string();
+    let replayed = send(h.create(id, "c-1", &idp)).await;
+    c.check("putIdp", "replayed create", &replayed);
+    let mut renamed = idp.clone();
+    renamed["name"] = json!("Contract IdP renamed");
+    let replaced = send(h.replace(id, &v1, "c-2", &renamed)).await;
+    c.check("putIdp", "replace", &replaced);
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    let v2 = replaced.json()["version"].as_str().unwrap().to_string();
+
+    // putIdp: refusals
+    let put = |key: Option<&str>| {
+        let rb = h
+            .call(Method::PUT, &Harness::idp_path(ALPHA, id))
+            .json(&renamed);
+        match key {
+            Some(k) => rb.header("Idempotency-Key", k),
+            None => rb,
+        }
+    };
+    c.check(
+        "putIdp",
+        "no idempotency key",
+        &send(put(None).header("If-Match", format!("\"{v2}\""))).await,
+    );
+    let r = send(
+        h.call(Method::PUT, &Harness::idp_path(ALPHA, "not-a-uuid"))
+            .header("Idempotency-Key", "c-3")
+            .header("If-None-Match", "*")
+            .json(&idp),
+    )
+    .await;
+    c.check("putIdp", "bad id", &r);
+    let r = send(h.http.put(h.url(&Harness::idp_path(ALPHA, id))).json(&idp)).await;
+    c.check("putIdp", "no key", &r);
+    let r = send(
+        h.http
+            .put(h.url(&Harness::idp_path(ALPHA, id)))
+            .bearer_auth(BETA_KEY)
+            .header("Idempotency-Key", "c-4")
+            .header("If-None-Match", "*")
+            .json(&idp),
+    )
+    .await;
+    c.check("putIdp", "another workspace's key", &r);
+    let r = send(h.create(id, "c-5", &idp)).await;
+    c.check("putIdp", "create over an existing IdP", &r);
+    let r = send(h.replace(missing, "r1", "c-6", &idp)).await;
+    c.check("putIdp", "replace a missing IdP", &r);
+    let big = json!({"name": "x".repeat(300 * 1024)});
+    c.check(
+        "putIdp",
+        "too large",
+        &send(h.create(missing, "c-7", &big)).await,
+    );
+    let mut invalid = sample_idp("Bad");
+    invalid["issuer"] = json!("http://not-loopback.example");
+    c.check(
+        "putIdp",
+        "invalid",
+        &send(h.create(missing, "c-8", &invalid)).await,
+    );
+    c.check(
+        "putIdp",
+        "key reused",
+        &send(h.create(id, "c-1", &renamed)).await,
+    );
+    c.check("putIdp", "no precondition", &send(put(Some("c-9"))).await);
+
+    // putIdp: 409 while the same key is in flight (latency holds the first request).
+    h.set_faults(eca_backend::faults::FaultSettings {
+        latency_ms: 1200,
+        ..Default::default()
+    });
+    let first = tokio::spawn(send(h.replace(id, &v2, "c-10", &idp)));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.check(
+        "putIdp",
+        "in flight",
+        &send(h.replace(id, &v2, "c-10", &idp)).await,
+    );
+    let first = first.await.unwrap();
+    c.check("putIdp", "the held request", &first);
+    let v3 = first.json()["version"].as_str().unwrap().to_string();
+    h.set_faults(Default::default());
+
+    // getIdp
+    c.check("getIdp", "found", &send(h.get(id)).await);
+    c.check(
+        "getIdp",
+        "bad id",
+        &send(h.call(Method::GET, &Harness::idp_path(ALPHA, "xyz"))).await,
+    );
+    c.check(
+        "getIdp",
+        "no key",
+        &send(h.http.get(h.url(&Harness::idp_path(ALPHA, id)))).await,
+    );
+    let r = send(
+        h.http
+            .get(h.url(&Harness::idp_path(ALPHA, id)))
+            .bearer_auth(BETA_KEY),
+    )
+    .await;
+    c.check("getIdp", "another workspace's key", &r);
+    c.check("getIdp", "missing", &send(h.get(missing)).await);
+    c.check("listIdps", "one IdP", &send(h.list()).await);
+
+    // deleteIdp
+    let del = |target: Uuid, key: Option<&str>, if_match: Option<&str>| {
+        let mut rb = h.call(Method::DELETE, &Harness::idp_path(ALPHA, target));
+        if let Some(k) = key {
+            rb = rb.header("Idempotency-Key", k);
+        }
+        if let Some(m) = if_match {
+            rb = rb.header("If-Match", m);
+        }
+        rb
+    };
+    let current = format!("\"{v3}\"");
+    c.check(
+        "deleteIdp",
+        "no idempotency key",
+        &send(del(id, None, Some(&current))).await,
+    );
+    let r = send(
+        h.call(Method::DELETE, &Harness::idp_path(ALPHA, "nope"))
+            .header("Idempotency-Key", "d-0")
+            .header("If-Match", "*"),
+    )
+    .await;
+    c.check("deleteIdp", "bad id", &r);
+    let r = send(h.http.delete(h.url(&Harness::idp_path(ALPHA, id)))).await;
+    c.check("deleteIdp", "no key", &r);
+    let r = send(
+        h.http
+            .delete(h.url(&Harness::idp_path(ALPHA, id)))
+            .bearer_auth(BETA_KEY)
+            .header("Idempotency-Key", "d-1")
+            .header("If-Match", "*"),
+    )
+    .await;
+    c.check("deleteIdp", "another workspace's key", &r);
+    c.check(
+        "deleteIdp",
+        "no precondition",
+        &send(del(id, Some("d-2"), None)).await,
+    );
+    c.check(
+        "deleteIdp",
+        "stale version",
+        &send(del(id, Some("d-3"), Some("\"r999\""))).await,
+    );
+    c.check(
+        "deleteIdp",
+        "missing",
+        &send(del(missing, Some("d-4"), Some("*"))).await,
+    );
+    h.set_faults(eca_backend::faults::FaultSettings {
+        latency_ms: 1200,
+        ..Default::default()
+    });
+    let held = tokio::spawn(send(del(id, Some("d-5"), Some(&current))));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.check(
+        "deleteIdp",
+        "in flight",
+        &send(del(id, Some("d-5"), Some(&current))).await,
+    );
+    let held = held.await.unwrap();
+    c.check("deleteIdp", "the held delete", &held);
+    assert_eq!(held.status, 204, "{}", held.text());
+    h.set_faults(Default::default());
+    c.check(
+        "deleteIdp",
+        "replayed delete",
+        &send(del(id, Some("d-5"), Some(&current))).await,
+    );
+    c.check(
+        "deleteIdp",
+        "key reused",
+        &send(del(id, Some("d-5"), Some("*"))).await,
+    );
+
+    // Injected 429, 503 and 500 on every workspace operation.
+    for status in [429, 503, 500] {
+        h.set_faults(always(status));
+        let what = format!("injected {status}");
+        c.check("listIdps", &what, &send(h.list()).await);
+        c.check("getIdp", &what, &send(h.get(id)).await);
+        c.check("putIdp", &what, &send(h.create(id, "f-1", &idp)).await);
+        c.check(
+            "deleteIdp",
+            &what,
+            &send(del(id, Some("f-2"), Some("*"))).await,
+        );
+    }
+    h.set_faults(Default::default());
+
+    let missing_statuses = c.unexercised();
+    assert!(
+        missing_statuses.is_empty(),
+        "the spec declares statuses the script never saw: {missing_statuses:?}"
+    );
+}

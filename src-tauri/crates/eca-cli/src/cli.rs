@@ -1,0 +1,227 @@
+//! The grammar of `eca` (clap derive): commands, flags and their help, nothing else.
+//!
+//! Invariant: the client secret has no flag that takes a value. It is read from stdin only
+//! (`--client-secret-stdin`), so it never shows in shell history or the process list; a
+//! hidden `--client-secret` exists only to refuse that mistake with a clear message.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use eca_core::model::{AuthParam, ClientAuthMethod, Protocol, TestRedirect};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eca",
+    version,
+    about = "ECA Admin on the command line: the identity providers of the app's database"
+)]
+pub struct Cli {
+    /// The data folder holding the database [env: ECA_DATA_DIR] [default: the app's folder]
+    // Not clap's `env`: the core's `data_dir::resolve` reads ECA_DATA_DIR (an empty value
+    // counts as unset), so the app and the CLI resolve the same folder by the same rule.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print data as JSON on stdout, and errors as JSON {code, message, fields} on stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Identity providers (IdPs)
+    #[command(subcommand)]
+    Idp(IdpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdpCommand {
+    /// List the IdPs
+    List,
+    /// Show one IdP
+    Show {
+        /// The IdP's name or id
+        idp: String,
+    },
+    /// Add an IdP; for OpenID Connect, endpoints not given are discovered from --issuer
+    Add(AddArgs),
+    /// Change the fields given; the others keep their values
+    Edit(EditArgs),
+    /// Turn an IdP on (takes effect immediately)
+    Enable {
+        /// The IdP's name or id
+        idp: String,
+    },
+    /// Turn an IdP off (takes effect immediately)
+    Disable {
+        /// The IdP's name or id
+        idp: String,
+    },
+    /// Delete an IdP and its client secret
+    Delete {
+        /// The IdP's name or id
+        idp: String,
+        /// Confirm the deletion (it cannot be undone)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write every IdP as a JSON document (never with secrets)
+    Export {
+        /// The file to write [default: stdout]
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Read an export document: all of its IdPs are written, or none
+    Import {
+        /// The export document, or - for stdin
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    pub fields: FieldArgs,
+
+    /// Add the IdP turned off
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The IdP's name or id
+    pub idp: String,
+
+    #[command(flatten)]
+    pub fields: FieldArgs,
+
+    /// Turn the IdP on or off
+    #[arg(long, action = ArgAction::Set, value_name = "true|false")]
+    pub enabled: Option<bool>,
+
+    /// Remove every extra authorization parameter
+    #[arg(long, conflicts_with = "params")]
+    pub clear_params: bool,
+
+    /// Remove every redirect URI
+    #[arg(long, conflicts_with = "redirect_uris")]
+    pub clear_redirect_uris: bool,
+
+    /// Remove the client secret from the OS keyring
+    #[arg(long, conflicts_with = "client_secret_stdin")]
+    pub clear_client_secret: bool,
+}
+
+/// One flag per editable field. Optional URLs are removed with an empty value (`--jwks-uri ""`).
+#[derive(Debug, Args)]
+pub struct FieldArgs {
+    /// Display name, unique among the IdPs
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// oidc (OpenID Connect) or oauth2 [add default: oidc]
+    #[arg(long, value_name = "oidc|oauth2")]
+    pub protocol: Option<Protocol>,
+
+    /// Issuer URL (OpenID Connect), exactly as the IdP documents it
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Authorization endpoint [OIDC: discovered when not given]
+    #[arg(long, value_name = "URL")]
+    pub authorization_endpoint: Option<String>,
+
+    /// Token endpoint [OIDC: discovered when not given]
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+
+    /// Userinfo endpoint (required for OAuth 2.0); "" removes it
+    #[arg(long, value_name = "URL")]
+    pub userinfo_endpoint: Option<String>,
+
+    /// JWKS URI, the IdP's signing keys [OIDC: discovered when not given]
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+
+    /// The client id registered at the IdP
+    #[arg(long)]
+    pub client_id: Option<String>,
+
+    /// client_secret_basic, client_secret_post or none (a public client)
+    #[arg(long, value_name = "METHOD")]
+    pub client_auth_method: Option<ClientAuthMethod>,
+
+    /// Space-separated scopes, e.g. "openid email"
+    #[arg(long, value_name = "SCOPES")]
+    pub scopes: Option<String>,
+
+    /// An extra authorization parameter (repeatable; on edit, replaces the list)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<AuthParam>,
+
+    /// A redirect URI registered at the IdP (repeatable; on edit, replaces the list)
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+
+    /// The claim that identifies the customer (sub, email, phone_number…)
+    #[arg(long, value_name = "CLAIM")]
+    pub customer_id_claim: Option<String>,
+
+    /// Free text for the admins
+    #[arg(long)]
+    pub notes: Option<String>,
+
+    /// How a test login receives its redirect: deep_link or loopback
+    #[arg(long, value_name = "deep_link|loopback")]
+    pub test_redirect: Option<TestRedirect>,
+
+    /// Read the client secret from stdin, to its end (one trailing newline is dropped)
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+
+    /// Do not fetch missing endpoints from the issuer's discovery document
+    #[arg(long)]
+    pub no_discover: bool,
+
+    /// Refused: a secret given as a flag value would show in shell history and `ps`.
+    #[arg(long = "client-secret", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
+    pub client_secret_value: Option<Option<String>>,
+}
+
+/// `KEY=VALUE`, split at the first `=` (values may contain `=`).
+fn parse_param(raw: &str) -> Result<AuthParam, String> {
+    match raw.split_once('=') {
+        Some((key, value)) => Ok(AuthParam {
+            key: key.to_string(),
+            value: value.to_string(),
+        }),
+        None => Err("expected KEY=VALUE, e.g. prompt=login".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn params_split_at_the_first_equals_sign() {
+        let p = parse_param("acr_values=urn:a=b").unwrap();
+        assert_eq!(
+            (p.key.as_str(), p.value.as_str()),
+            ("acr_values", "urn:a=b")
+        );
+        assert!(
+            parse_param("prompt").is_err(),
+            "a parameter without = is refused"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! The `eca idp` commands: each parses its flags, calls one core operation, and prints.
+//!
+//! Invariants:
+//! - All rules live in the core ([`Catalog`], [`transfer`], [`discovery`]); the CLI calls the
+//!   same functions the app's commands do, on the same database file.
+//! - Nothing is written when the input is refused: the core validates before it writes, and
+//!   the CLI reads all of its input (stdin, files, discovery) before it saves.
+
+use crate::cli::{AddArgs, Command, EditArgs, FieldArgs, IdpCommand};
+use crate::error::CliError;
+use crate::fields::{fill_from_discovery, Clears};
+use crate::output::{self, print};
+use crate::secret_input;
+use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
+use eca_core::clock::SystemClock;
+use eca_core::discovery::{self, DiscoveryInfo};
+use eca_core::model::{Field, FieldError, IdpFields, IdpId, Protocol};
+use eca_core::secrets::OsKeyring;
+use eca_core::{data_dir, http, transfer, validation};
+use serde_json::json;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let Command::Idp(command) = command;
+    match command {
+        IdpCommand::List => print(&output::summaries(&open(dir)?.list()?, json)),
+        IdpCommand::Show { idp } => print(&output::idp(&open(dir)?.find(&idp)?, json)),
+        IdpCommand::Add(args) => add(dir, args, json),
+        IdpCommand::Edit(args) => edit(dir, args, json),
+        IdpCommand::Enable { idp } => set_enabled(dir, &idp, true, json),
+        IdpCommand::Disable { idp } => set_enabled(dir, &idp, false, json),
+        IdpCommand::Delete { idp, yes } => delete(dir, &idp, yes, json),
+        IdpCommand::Export { output } => export(dir, output.as_deref(), json),
+        IdpCommand::Import { file } => import(dir, &file, json),
+    }
+}
+
+fn open(dir: Option<PathBuf>) -> Result<Catalog, CliError> {
+    let dir = data_dir::resolve(dir)?;
+    Ok(Catalog::open(
+        &dir,
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+    )?)
+}
+
+fn add(dir: Option<PathBuf>, args: AddArgs, json: bool) -> Result<(), CliError> {
+    let secret = secret_change(&args.fields, false)?;
+    let mut fields = IdpFields::blank(args.fields.protocol.unwrap_or(Protocol::Oidc));
+    fields.enabled = !args.disabled;
+    args.fields.apply(&mut fields, Clears::default());
+    let mut catalog = open(dir)?;
+    discover_missing(&args.fields, &mut fields)?;
+    save(&mut catalog, None, fields, secret, json)
+}
+
+fn edit(dir: Option<PathBuf>, args: EditArgs, json: bool) -> Result<(), CliError> {
+    let clears = Clears {
+        params: args.clear_params,
+        redirect_uris: args.clear_redirect_uris,
+    };
+    if !args.fields.changes_anything()
+        && args.enabled.is_none()
+        && !clears.params
+        && !clears.redirect_uris
+        && !args.clear_client_secret
+    {
+        return Err(CliError::Usage(
+            "nothing to change: pass the flags of the fields to edit (see `eca idp edit --help`)"
+                .into(),
+        ));
+    }
+    let secret = secret_change(&args.fields, args.clear_client_secret)?;
+    let mut catalog = open(dir)?;
+    let idp = catalog.find(&args.idp)?;
+    let mut fields = idp.fields;
+    args.fields.apply(&mut fields, clears);
+    if let Some(enabled) = args.enabled {
+        fields.enabled = enabled;
+    }
+    discover_missing(&args.fields, &mut fields)?;
+    save(&mut catalog, Some(idp.id), fields, secret, json)
+}
+
+/// Saves, prints the saved IdP, and reports a secret the keyring refused after the print, so
+/// the admin sees both that the rest was kept and that the secret was not.
+fn save(
+    catalog: &mut Catalog,
+    id: Option<IdpId>,
+    fields: IdpFields,
+    secret: SecretChange,
+    json: bool,
+) -> Result<(), CliError> {
+    let outcome = catalog.save(SaveIdpRequest { id, fields, secret })?;
+    print(&output::idp(&outcome.idp, json))?;
+    match outcome.secret_error {
+        Some(message) => Err(CliError::SecretNotSaved(message)),
+        None => Ok(()),
+    }
+}
+
+fn secret_change(flags: &FieldArgs, clear: bool) -> Result<SecretChange, CliError> {
+    if flags.client_secret_value.is_some() {
+        return Err(CatalogError::Invalid(vec![FieldError::new(
+            Field::ClientSecret,
+            "is never taken as a flag value (it would show in shell history and the process \
+             list): pipe it in with --client-secret-stdin",
+        )])
+        .into());
+    }
+    Ok(if flags.client_secret_stdin {
+        SecretChange::Replace(secret_input::read_from_stdin()?)
+    } else if clear {
+        SecretChange::Clear
+    } else {
+        SecretChange::Keep
+    })
+}
+
+/// Fills the endpoints no flag named from the issuer's discovery document (OIDC, `--issuer`
+/// given). An issuer the rules refuse is reported as a field error rather than fetched, with
+/// the "is required" errors of the endpoints discovery would have filled left out.
+fn discover_missing(flags: &FieldArgs, fields: &mut IdpFields) -> Result<(), CliError> {
+    let Some(issuer) = flags.discovery_issuer(fields).map(|i| i.trim().to_string()) else {
+        return Ok(());
+    };
+    let wanted = flags.discoverable();
+    if let Err(mut errors) = validation::validate(fields.clone()) {
+        if errors.iter().any(|e| e.field == Field::Issuer) {
+            errors.retain(|e| !wanted.contains(&e.field));
+            return Err(CatalogError::Invalid(errors).into());
+        }
+    }
+    let info = discover(&issuer)?;
+    fill_from_discovery(fields, &info, &wanted);
+    Ok(())
+}
+
+fn discover(issuer: &str) -> Result<DiscoveryInfo, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("cannot start the network runtime", e))?;
+    let info = runtime.block_on(async { discovery::fetch(&http::client(), issuer).await })?;
+    Ok(info)
+}
+
+fn set_enabled(dir: Option<PathBuf>, idp: &str, on: bool, json: bool) -> Result<(), CliError> {
+    let mut catalog = open(dir)?;
+    let id = catalog.find(idp)?.id;
+    let summary = catalog.set_enabled(id, on)?;
+    print(&if json {
+        output::json(&summary)
+    } else {
+        let verb = if on { "Enabled" } else { "Disabled" };
+        format!("{verb} \"{}\".", summary.name)
+    })
+}
+
+fn delete(dir: Option<PathBuf>, idp: &str, yes: bool, json: bool) -> Result<(), CliError> {
+    let mut catalog = open(dir)?;
+    let idp = catalog.find(idp)?;
+    let name = idp.fields.name;
+    if !yes {
+        return Err(CliError::Usage(format!(
+            "deleting \"{name}\" cannot be undone: pass --yes to confirm"
+        )));
+    }
+    catalog.delete(idp.id)?;
+    print(&if json {
+        output::json(&json!({ "deleted": idp.id, "name": name }))
+    } else {
+        format!("Deleted \"{name}\" and its client secret.")
+    })
+}
+
+fn export(dir: Option<PathBuf>, to: Option<&Path>, json: bool) -> Result<(), CliError> {
+    let catalog = open(dir)?;
+    let document = transfer::export(&catalog, &SystemClock)?;
+    let text = output::json(&document);
+    let Some(path) = to else {
+        return print(&text);
+    };
+    std::fs::write(path, format!("{text}\n"))
+        .map_err(|e| CliError::io(format!("cannot write {}", path.display()), e))?;
+    let count = document.idps.len();
+    print(&if json {
+        output::json(&json!({ "exported": count, "file": path }))
+    } else {
+        format!(
+            "Exported {count} identity provider(s) to {}.",
+            path.display()
+        )
+    })
+}
+
+fn import(dir: Option<PathBuf>, file: &Path, json: bool) -> Result<(), CliError> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::io("cannot read the export document from stdin", e))?;
+        text
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| CliError::io(format!("cannot read {}", file.display()), e))?
+    };
+    let mut catalog = open(dir)?;
+    let written = transfer::import(&mut catalog, &text)?;
+    let ids: Vec<IdpId> = written.iter().map(|idp| idp.id).collect();
+    print(&if json {
+        output::json(&json!({ "imported": written.len(), "ids": ids }))
+    } else {
+        format!(
+            "Imported {} identity provider(s). Secrets are never exported: set them again with \
+             `eca idp edit NAME --client-secret-stdin`.",
+            written.len()
+        )
+    })
+}

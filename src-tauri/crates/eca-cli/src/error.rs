@@ -1,0 +1,152 @@
+//! What can go wrong in a command, how it is reported, and with which exit status.
+//!
+//! Invariants:
+//! - Every error is reported on stderr as ONE line (`error: …`), or with `--json` as the core's
+//!   [`Problem`] (`{code, message, fields}`), also on one line.
+//! - Exit status 2 means the input was wrong (usage, validation, a file that is not an
+//!   export); 1 means anything else (not found, storage, keyring, network).
+//! - Messages come from the core's typed errors, which never contain a secret.
+
+use eca_core::catalog::CatalogError;
+use eca_core::data_dir::DataDirError;
+use eca_core::discovery::DiscoveryError;
+use eca_core::problem::{Problem, ProblemCode};
+use eca_core::transfer::ImportError;
+use std::process::ExitCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    /// Input the command cannot use, not tied to one field.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// The IdP was saved, but the keyring refused its secret (already printed: the IdP).
+    #[error("{0}")]
+    SecretNotSaved(String),
+}
+
+impl CliError {
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        CliError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub fn exit_status(&self) -> u8 {
+        let bad_input = matches!(
+            self,
+            CliError::Catalog(CatalogError::Invalid(_))
+                | CliError::Usage(_)
+                | CliError::Import(
+                    ImportError::NotAnExport(_)
+                        | ImportError::Invalid(_)
+                        | ImportError::Catalog(CatalogError::Invalid(_))
+                )
+        );
+        if bad_input {
+            2
+        } else {
+            1
+        }
+    }
+
+    pub fn into_problem(self) -> Problem {
+        let problem = match self {
+            CliError::Catalog(e) | CliError::Import(ImportError::Catalog(e)) => e.into(),
+            CliError::Discovery(e) => e.into(),
+            CliError::Import(ImportError::Invalid(entries)) => Problem::new(
+                ProblemCode::Validation,
+                format!(
+                    "Nothing was imported; fix these entries first: {}",
+                    entries.join("; ")
+                ),
+            ),
+            CliError::Import(e @ ImportError::NotAnExport(_)) => {
+                Problem::new(ProblemCode::Validation, e.to_string())
+            }
+            CliError::Usage(m) => Problem::new(ProblemCode::Validation, m),
+            CliError::DataDir(e) => Problem::new(ProblemCode::Storage, e.to_string()),
+            e @ CliError::Io { .. } => Problem::new(ProblemCode::Internal, e.to_string()),
+            CliError::SecretNotSaved(m) => Problem::new(ProblemCode::Keyring, m),
+        };
+        Problem {
+            message: one_line(&problem.message),
+            ..problem
+        }
+    }
+}
+
+/// Joins a message's lines, so each error is one line on stderr.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" ")
+}
+
+/// Writes the error to stderr in the chosen format.
+pub fn report(error: CliError, json: bool) -> ExitCode {
+    let code = ExitCode::from(error.exit_status());
+    let problem = error.into_problem();
+    if json {
+        let text = serde_json::to_string(&problem)
+            .unwrap_or_else(|_| r#"{"code":"internal","message":"error","fields":[]}"#.into());
+        eprintln!("{text}");
+    } else {
+        eprintln!("error: {}", problem.message);
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eca_core::model::{Field, FieldError};
+
+    #[test]
+    fn field_errors_are_one_line_with_labels_and_exit_2() {
+        let e = CliError::Catalog(CatalogError::Invalid(vec![
+            FieldError::new(Field::Issuer, "must use https"),
+            FieldError::new(Field::ClientId, "is required"),
+        ]));
+        assert_eq!(e.exit_status(), 2);
+        assert_eq!(
+            e.into_problem().message,
+            "Issuer URL: must use https; Client ID: is required"
+        );
+    }
+
+    #[test]
+    fn import_problems_fold_into_one_line() {
+        let e = CliError::Import(ImportError::Invalid(vec![
+            "entry 1: a".into(),
+            "entry 2: b".into(),
+        ]));
+        assert_eq!(e.exit_status(), 2);
+        let m = e.into_problem().message;
+        assert!(!m.contains('\n'), "{m}");
+        assert!(m.ends_with("entry 1: a; entry 2: b"), "{m}");
+    }
+
+    #[test]
+    fn other_failures_exit_1() {
+        let e = CliError::Catalog(CatalogError::NotFound("x".into()));
+        assert_eq!(e.exit_status(), 1);
+        assert_eq!(e.into_problem().code, ProblemCode::NotFound);
+    }
+}

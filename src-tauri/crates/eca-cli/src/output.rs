@@ -1,0 +1,173 @@
+//! How data is printed: the core's types as JSON with `--json`, else short text for people.
+//!
+//! Invariants: the JSON is the core's serialisation unchanged (the same shapes the app's IPC
+//! and the export use); nothing printed here can hold a secret, since the types carry only
+//! `has_secret`.
+
+use crate::error::CliError;
+use eca_core::model::{Field, IdpConfig, IdpSummary};
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes `text` and a newline to stdout.
+pub fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to stdout", e))
+}
+
+pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    // These types serialise infallibly (no maps with non-string keys, no custom Serialize).
+    serde_json::to_string_pretty(value).expect("core types serialise to JSON")
+}
+
+pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
+    if as_json {
+        return json(idp);
+    }
+    let f = &idp.fields;
+    let none = || "-".to_string();
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            none()
+        } else {
+            items.join(", ")
+        }
+    };
+    let rows: Vec<(&str, String)> = vec![
+        ("Id", idp.id.to_string()),
+        (Field::Name.label(), f.name.clone()),
+        (Field::Protocol.label(), f.protocol.label().to_string()),
+        ("Enabled", yes_no(f.enabled).to_string()),
+        (Field::Issuer.label(), f.issuer.clone().unwrap_or_else(none)),
+        (
+            Field::AuthorizationEndpoint.label(),
+            f.authorization_endpoint.clone(),
+        ),
+        (Field::TokenEndpoint.label(), f.token_endpoint.clone()),
+        (
+            Field::UserinfoEndpoint.label(),
+            f.userinfo_endpoint.clone().unwrap_or_else(none),
+        ),
+        (
+            Field::JwksUri.label(),
+            f.jwks_uri.clone().unwrap_or_else(none),
+        ),
+        (Field::ClientId.label(), f.client_id.clone()),
+        (
+            Field::ClientAuthMethod.label(),
+            f.client_auth_method.as_str().to_string(),
+        ),
+        (
+            Field::ClientSecret.label(),
+            if idp.has_secret { "set" } else { "not set" }.to_string(),
+        ),
+        (Field::Scopes.label(), f.scopes.join(" ")),
+        (
+            Field::ExtraParams.label(),
+            list(
+                f.extra_params
+                    .iter()
+                    .map(|p| format!("{}={}", p.key, p.value))
+                    .collect(),
+            ),
+        ),
+        (Field::RedirectUris.label(), list(f.redirect_uris.clone())),
+        (Field::CustomerIdClaim.label(), f.customer_id_claim.clone()),
+        ("Test redirect", f.test_redirect.as_str().to_string()),
+        (Field::Notes.label(), f.notes.clone()),
+        ("Created", idp.created_at.clone()),
+        ("Updated", idp.updated_at.clone()),
+    ];
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (key, value) in rows {
+        // Notes may span lines: keep them under their column.
+        let value = value.replace('\n', &format!("\n{:width$}  ", ""));
+        text.push_str(&format!("{key:width$}  {value}\n"));
+    }
+    text.pop();
+    text
+}
+
+pub fn summaries(list: &[IdpSummary], as_json: bool) -> String {
+    if as_json {
+        return json(list);
+    }
+    if list.is_empty() {
+        return "No identity providers yet: add one with `eca idp add`.".into();
+    }
+    let header = ["NAME", "PROTOCOL", "HOST", "ENABLED", "SECRET", "ID"].map(String::from);
+    let rows: Vec<[String; 6]> = std::iter::once(header)
+        .chain(list.iter().map(|s| {
+            [
+                s.name.clone(),
+                s.protocol.as_str().to_string(),
+                s.host.clone(),
+                yes_no(s.enabled).to_string(),
+                yes_no(s.has_secret).to_string(),
+                s.id.to_string(),
+            ]
+        }))
+        .collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect();
+    lines.join("\n")
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eca_core::model::{IdpFields, IdpId, Protocol};
+
+    #[test]
+    fn text_shows_the_fields_by_their_labels() {
+        let mut fields = IdpFields::blank(Protocol::Oidc);
+        fields.name = "Okta".into();
+        fields.issuer = Some("https://okta.example".into());
+        fields.notes = "line one\nline two".into();
+        let idp = IdpConfig {
+            id: IdpId::new(),
+            fields,
+            has_secret: true,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        let text = super::idp(&idp, false);
+        assert!(text.contains("Issuer URL"), "{text}");
+        assert!(text.contains("https://okta.example"), "{text}");
+        assert!(text
+            .lines()
+            .any(|l| l.starts_with("Client secret") && l.ends_with("set")));
+        let notes_continued = text.lines().find(|l| l.trim() == "line two").unwrap();
+        assert!(
+            notes_continued.starts_with(' '),
+            "notes stay in their column: {text}"
+        );
+    }
+}

@@ -1,0 +1,970 @@
+//! The `eca` binary, run as an admin or a script would run it, each test in its own temporary
+//! `--data-dir` (so they run in parallel).
+//!
+//! Tests that store a client secret need a real Secret Service: run them through
+//! `scripts/with-keyring.sh` (`make test` does). The discovery tests start the local OpenID
+//! provider of tests/oidc/ (Node and `npm ci --prefix tests/oidc`; they fail, never skip).
+
+#[path = "../../eca-core/tests/support/node_server.rs"]
+mod node_server;
+
+use assert_cmd::Command;
+use eca_core::model::IdpId;
+use eca_core::secrets::{OsKeyring, SecretKey, SecretStore};
+use node_server::NodeServer;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// One data folder and the `eca` commands run on it.
+struct Eca {
+    dir: TempDir,
+}
+
+/// What a finished `eca` run printed.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Eca {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary data folder"),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `eca --data-dir <this folder>`, with no logging and no data folder from the environment.
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_eca"));
+        cmd.arg("--data-dir")
+            .arg(self.path())
+            .env_remove("RUST_LOG")
+            .env_remove("ECA_DATA_DIR");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd().args(args))
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "`eca {}` failed: {}", args.join(" "), r.stderr);
+        r.stdout
+    }
+
+    /// Runs a command with `--json` that must succeed; returns its parsed stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let out = self.ok(&with_json);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"))
+    }
+
+    fn list(&self) -> Vec<Value> {
+        match self.json(&["idp", "list"]) {
+            Value::Array(items) => items,
+            other => panic!("`idp list --json` prints an array, got {other}"),
+        }
+    }
+
+    fn show(&self, idp: &str) -> Value {
+        self.json(&["idp", "show", idp])
+    }
+
+    /// Adds a valid OpenID Connect IdP with every endpoint given (no discovery, no network).
+    fn add(&self, name: &str, host: &str, extra: &[&str]) -> Value {
+        let args = oidc_args(name, host);
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(extra);
+        self.json(&args)
+    }
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("eca runs");
+    Run {
+        code: out.status.code().expect("eca exits, it is not killed"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn oidc_args(name: &str, host: &str) -> Vec<String> {
+    [
+        "idp",
+        "add",
+        "--name",
+        name,
+        "--issuer",
+        &format!("https://{host}"),
+        "--authorization-endpoint",
+        &format!("https://{host}/auth"),
+        "--token-endpoint",
+        &format!("https://{host}/token"),
+        "--jwks-uri",
+        &format!("https://{host}/jwks"),
+        "--client-id",
+        &format!("client-of-{host}"),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn require_session_bus() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test stores a client secret in a real Secret Service: run it through \
+         scripts/with-keyring.sh (e.g. `scripts/with-keyring.sh cargo test -p eca-cli`; \
+         make test does)"
+    );
+}
+
+fn keyring_value(id: &str) -> Option<String> {
+    let id: IdpId = id.parse().expect("the id is a UUID");
+    OsKeyring::new()
+        .get(SecretKey::IdpClientSecret(id))
+        .expect("the keyring is reachable")
+        .map(|s| s.expose().to_string())
+}
+
+/// A value no run could print by chance, different in every test.
+fn canary(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{label}-CANARY-{nanos:x}-{:x}", std::process::id())
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+fn assert_one_line_error(r: &Run, code: i32, starts_with: &str) {
+    assert_eq!(r.code, code, "exit status; stderr: {}", r.stderr);
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "an error is exactly one line on stderr: {:?}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.starts_with(starts_with),
+        "expected stderr to start with {starts_with:?}: {}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "", "nothing on stdout when a command fails");
+}
+
+// ---- add, list, show, edit ------------------------------------------------------------------
+
+#[test]
+fn add_list_show_round_trip_with_json_shapes() {
+    let eca = Eca::new();
+    assert!(eca.list().is_empty(), "a new data folder has no IdP");
+
+    let added = eca.add("Okta", "okta.example", &[]);
+    let id = added["id"].as_str().expect("the saved IdpConfig has an id");
+    assert_eq!(added["name"], "Okta");
+    assert_eq!(added["protocol"], "oidc");
+    assert_eq!(added["issuer"], "https://okta.example");
+    assert_eq!(
+        added["scopes"],
+        json!(["openid", "profile", "email"]),
+        "blank() defaults"
+    );
+    assert_eq!(added["customer_id_claim"], "sub");
+    assert_eq!(added["enabled"], true);
+    assert_eq!(added["has_secret"], false);
+    for key in [
+        "created_at",
+        "updated_at",
+        "client_auth_method",
+        "extra_params",
+    ] {
+        assert!(
+            added.get(key).is_some(),
+            "IdpConfig JSON has {key}: {added}"
+        );
+    }
+
+    let list = eca.list();
+    assert_eq!(list.len(), 1);
+    let mut keys: Vec<&str> = list[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "enabled",
+            "has_secret",
+            "host",
+            "id",
+            "last_test",
+            "name",
+            "protocol",
+            "updated_at"
+        ],
+        "list --json prints IdpSummary rows"
+    );
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(list[0]["host"], "okta.example");
+
+    assert_eq!(
+        eca.show("Okta"),
+        added,
+        "show by name prints what add saved"
+    );
+    assert_eq!(
+        eca.show("okta"),
+        added,
+        "names are found case-insensitively"
+    );
+    assert_eq!(eca.show(id), added, "show by id");
+
+    let text = eca.ok(&["idp", "show", "Okta"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Issuer URL") && l.ends_with("https://okta.example")),
+        "text output labels the fields as the form does: {text}"
+    );
+    let table = eca.ok(&["idp", "list"]);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains("okta.example"), "{table}");
+
+    let missing = eca.run(&["idp", "show", "Nope"]);
+    assert_one_line_error(
+        &missing,
+        1,
+        "error: No identity provider named or with id \"Nope\"",
+    );
+}
+
+#[test]
+fn oauth2_idps_are_added_with_their_own_fields() {
+    let eca = Eca::new();
+    let added = eca.json(&[
+        "idp",
+        "add",
+        "--name",
+        "GitHub",
+        "--protocol",
+        "oauth2",
+        "--authorization-endpoint",
+        "https://gh.example/login/oauth/authorize",
+        "--token-endpoint",
+        "https://gh.example/login/oauth/access_token",
+        "--userinfo-endpoint",
+        "https://api.gh.example/user",
+        "--client-id",
+        "gh-client",
+        "--client-auth-method",
+        "client_secret_post",
+        "--scopes",
+        "read:user user:email",
+        "--customer-id-claim",
+        "email",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--param",
+        "allow_signup=false",
+        "--test-redirect",
+        "loopback",
+        "--notes",
+        "line one\nline two",
+        "--disabled",
+    ]);
+    assert_eq!(added["protocol"], "oauth2");
+    assert_eq!(added["issuer"], Value::Null);
+    assert_eq!(added["client_auth_method"], "client_secret_post");
+    assert_eq!(added["scopes"], json!(["read:user", "user:email"]));
+    assert_eq!(added["customer_id_claim"], "email");
+    assert_eq!(added["redirect_uris"], json!(["https://app.example/cb"]));
+    assert_eq!(
+        added["extra_params"],
+        json!([{"key": "allow_signup", "value": "false"}])
+    );
+    assert_eq!(added["test_redirect"], "loopback");
+    assert_eq!(added["notes"], "line one\nline two");
+    assert_eq!(added["enabled"], false, "--disabled adds it turned off");
+}
+
+#[test]
+fn edit_changes_only_the_fields_given() {
+    let eca = Eca::new();
+    let before = eca.add(
+        "Entra",
+        "entra.example",
+        &[
+            "--param",
+            "prompt=login",
+            "--param",
+            "acr_values=urn:mfa",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--notes",
+            "first",
+        ],
+    );
+
+    let after = eca.json(&["idp", "edit", "Entra", "--notes", "second"]);
+    for (key, value) in before.as_object().unwrap() {
+        match key.as_str() {
+            "notes" => assert_eq!(after[key], "second"),
+            "updated_at" => {}
+            _ => assert_eq!(
+                &after[key], value,
+                "{key} must not change when only --notes is given"
+            ),
+        }
+    }
+
+    let after = eca.json(&["idp", "edit", "Entra", "--param", "max_age=0"]);
+    assert_eq!(
+        after["extra_params"],
+        json!([{"key": "max_age", "value": "0"}]),
+        "giving --param replaces the list"
+    );
+    assert_eq!(after["redirect_uris"], before["redirect_uris"]);
+
+    let after = eca.json(&[
+        "idp",
+        "edit",
+        "Entra",
+        "--clear-params",
+        "--redirect-uri",
+        "https://app.example/cb2",
+        "--redirect-uri",
+        "https://app.example/cb3",
+    ]);
+    assert_eq!(after["extra_params"], json!([]));
+    assert_eq!(
+        after["redirect_uris"],
+        json!(["https://app.example/cb2", "https://app.example/cb3"])
+    );
+
+    let after = eca.json(&[
+        "idp",
+        "edit",
+        "Entra",
+        "--clear-redirect-uris",
+        "--enabled",
+        "false",
+    ]);
+    assert_eq!(after["redirect_uris"], json!([]));
+    assert_eq!(after["enabled"], false);
+
+    let after = eca.json(&[
+        "idp",
+        "edit",
+        before["id"].as_str().unwrap(),
+        "--name",
+        "Entra ID",
+    ]);
+    assert_eq!(after["name"], "Entra ID", "an IdP is found by id too");
+    assert_eq!(after["id"], before["id"], "the id never changes");
+    assert_eq!(
+        eca.run(&["idp", "show", "Entra"]).code,
+        1,
+        "the old name is gone"
+    );
+
+    let nothing = eca.run(&["idp", "edit", "Entra ID"]);
+    assert_one_line_error(&nothing, 2, "error: nothing to change");
+
+    let bad = eca.run(&[
+        "idp",
+        "edit",
+        "Entra ID",
+        "--jwks-uri",
+        "http://keys.example/jwks",
+    ]);
+    assert_one_line_error(&bad, 2, "error: JWKS URI: must use https");
+    assert_eq!(
+        eca.show("Entra ID")["jwks_uri"],
+        "https://entra.example/jwks",
+        "a refused edit writes nothing"
+    );
+}
+
+#[test]
+fn enable_and_disable_take_effect() {
+    let eca = Eca::new();
+    eca.add("Auth0", "auth0.example", &["--disabled"]);
+    assert_eq!(eca.list()[0]["enabled"], false);
+
+    let summary = eca.json(&["idp", "enable", "Auth0"]);
+    assert_eq!(
+        summary["enabled"], true,
+        "enable --json prints the IdpSummary"
+    );
+    assert_eq!(eca.list()[0]["enabled"], true);
+
+    assert_eq!(
+        eca.ok(&["idp", "disable", "Auth0"]).trim(),
+        "Disabled \"Auth0\"."
+    );
+    assert_eq!(eca.show("Auth0")["enabled"], false);
+}
+
+#[test]
+fn delete_needs_yes() {
+    let eca = Eca::new();
+    let added = eca.add("Keycloak", "kc.example", &[]);
+
+    let refused = eca.run(&["idp", "delete", "Keycloak"]);
+    assert_one_line_error(&refused, 2, "error: deleting \"Keycloak\" cannot be undone");
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(eca.list().len(), 1, "nothing is deleted without --yes");
+
+    let deleted = eca.json(&["idp", "delete", "Keycloak", "--yes"]);
+    assert_eq!(deleted, json!({"deleted": added["id"], "name": "Keycloak"}));
+    assert!(eca.list().is_empty());
+    assert_eq!(eca.run(&["idp", "delete", "Keycloak", "--yes"]).code, 1);
+}
+
+#[test]
+fn the_data_folder_can_come_from_the_environment() {
+    let eca = Eca::new();
+    let mut args = oidc_args("From env", "env.example");
+    args.push("--json".into());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eca"));
+    let r = run(cmd
+        .args(&args)
+        .env("ECA_DATA_DIR", eca.path())
+        // Were the variable ignored, the default folder would be in here, not the user's.
+        .env("XDG_DATA_HOME", eca.path().join("xdg"))
+        .env_remove("RUST_LOG"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        eca.list().len(),
+        1,
+        "ECA_DATA_DIR names the same folder as --data-dir"
+    );
+}
+
+// ---- refused input --------------------------------------------------------------------------
+
+#[test]
+fn a_bad_url_is_a_one_line_error_naming_the_field_and_nothing_is_written() {
+    let eca = Eca::new();
+    let mut args = oidc_args("Bad", "bad.example");
+    let issuer = args.iter().position(|a| a == "--issuer").unwrap() + 1;
+    args[issuer] = "http://bad.example".into();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let r = eca.run(&args);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Issuer URL: must use https (http is allowed only for localhost, for development)",
+    );
+    assert!(eca.list().is_empty(), "a refused add writes nothing");
+
+    // With only an issuer, the endpoints would come from discovery: the bad issuer is reported
+    // before any network call, without "is required" noise about the endpoints.
+    let r = eca.run(&[
+        "idp",
+        "add",
+        "--name",
+        "Bad",
+        "--issuer",
+        "http://bad.example",
+        "--client-id",
+        "c",
+    ]);
+    assert_one_line_error(&r, 2, "error: Issuer URL: must use https");
+    assert!(!r.stderr.contains("endpoint"), "{}", r.stderr);
+
+    // Several problems: all of them, on one line, joined with "; ".
+    let r = eca.run(&[
+        "idp",
+        "add",
+        "--name",
+        "",
+        "--protocol",
+        "oauth2",
+        "--authorization-endpoint",
+        "https://x.example/a",
+        "--token-endpoint",
+        "javascript:alert(1)",
+        "--userinfo-endpoint",
+        "https://x.example/u",
+        "--client-id",
+        "c",
+    ]);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Name: is required; Token endpoint: must be an https URL",
+    );
+    assert!(eca.list().is_empty());
+}
+
+#[test]
+fn json_errors_are_the_core_problem_shape() {
+    let eca = Eca::new();
+    let r = eca.run(&[
+        "idp",
+        "add",
+        "--name",
+        "P",
+        "--issuer",
+        "http://p.example",
+        "--client-id",
+        "c",
+        "--json",
+    ]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let problem: Value = serde_json::from_str(&r.stderr).expect("stderr is a Problem as JSON");
+    assert_eq!(problem["code"], "validation");
+    assert_eq!(problem["fields"][0]["field"], "issuer");
+    assert!(problem["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Issuer URL: "));
+
+    let r = eca.run(&["idp", "show", "ghost", "--json"]);
+    assert_eq!(r.code, 1);
+    let problem: Value = serde_json::from_str(&r.stderr).expect("stderr is a Problem as JSON");
+    assert_eq!(problem["code"], "not_found");
+    assert_eq!(problem["fields"], json!([]));
+}
+
+#[test]
+fn a_duplicate_name_or_issuer_is_refused() {
+    let eca = Eca::new();
+    eca.add("Okta", "okta.example", &[]);
+
+    let args = oidc_args("OKTA", "other.example");
+    let r = eca.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_one_line_error(&r, 2, "error: Name: is already used by \"Okta\"");
+
+    let args = oidc_args("Okta 2", "okta.example");
+    let r = eca.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_one_line_error(&r, 2, "error: Issuer URL: is already used by \"Okta\"");
+
+    assert_eq!(eca.list().len(), 1, "neither duplicate was written");
+}
+
+#[test]
+fn a_secret_is_never_taken_as_a_flag_value() {
+    let eca = Eca::new();
+    let secret = canary("FLAG");
+    let mut args = oidc_args("Flag", "flag.example");
+    args.push(format!("--client-secret={secret}"));
+    let r = eca.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Client secret: is never taken as a flag value",
+    );
+    assert!(r.stderr.contains("--client-secret-stdin"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains(&secret),
+        "the refusal must not echo the value"
+    );
+    assert!(eca.list().is_empty());
+}
+
+#[test]
+fn a_public_client_with_a_secret_is_refused_before_the_keyring() {
+    let eca = Eca::new();
+    let mut args = oidc_args("Public", "public.example");
+    args.extend(["--client-auth-method", "none", "--client-secret-stdin"].map(String::from));
+    let r = run(eca.cmd().args(&args).write_stdin("some-secret\n"));
+    assert_one_line_error(&r, 2, "error: Client secret: a public client");
+    assert!(eca.list().is_empty());
+}
+
+// ---- export and import ----------------------------------------------------------------------
+
+#[test]
+fn export_then_import_round_trips() {
+    let a = Eca::new();
+    let okta = a.add("Okta", "okta.example", &["--param", "prompt=login"]);
+    let entra = a.add("Entra", "entra.example", &["--disabled"]);
+
+    let file = a.path().join("idps.json");
+    let said = a.ok(&["idp", "export", "--output", file.to_str().unwrap()]);
+    assert!(said.contains("Exported 2"), "{said}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(doc["format"], "eca-admin/idps");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["idps"].as_array().unwrap().len(), 2);
+    let stdout_doc: Value = serde_json::from_str(&a.ok(&["idp", "export"])).unwrap();
+    assert_eq!(
+        stdout_doc["idps"], doc["idps"],
+        "stdout and --output write the same document"
+    );
+
+    let b = Eca::new();
+    let said = b.ok(&["idp", "import", file.to_str().unwrap()]);
+    assert!(
+        said.starts_with("Imported 2 identity provider(s)."),
+        "{said}"
+    );
+    for original in [&okta, &entra] {
+        let copy = b.show(original["id"].as_str().unwrap());
+        for key in [
+            "name",
+            "issuer",
+            "extra_params",
+            "enabled",
+            "client_id",
+            "jwks_uri",
+        ] {
+            assert_eq!(copy[key], original[key], "{key} survives export and import");
+        }
+    }
+
+    let c = Eca::new();
+    let stdin = std::fs::read_to_string(&file).unwrap();
+    let said = c
+        .cmd()
+        .args(["idp", "import", "-", "--json"])
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    assert!(
+        said.status.success(),
+        "{}",
+        String::from_utf8_lossy(&said.stderr)
+    );
+    let said: Value = serde_json::from_slice(&said.stdout).unwrap();
+    assert_eq!(said["imported"], 2, "import - reads stdin: {said}");
+    assert_eq!(c.list().len(), 2);
+}
+
+#[test]
+fn an_import_with_one_bad_entry_writes_nothing() {
+    let a = Eca::new();
+    a.add("Good", "good.example", &[]);
+    a.add("Bad", "bad.example", &[]);
+    let mut doc: Value = serde_json::from_str(&a.ok(&["idp", "export"])).unwrap();
+    let bad = doc["idps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["name"] == "Bad")
+        .expect("the export has the IdP named Bad");
+    doc["idps"][bad]["token_endpoint"] = json!("http://bad.example/token");
+    let file = a.path().join("broken.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+
+    let b = Eca::new();
+    let r = b.run(&["idp", "import", file.to_str().unwrap()]);
+    assert_one_line_error(&r, 2, "error: Nothing was imported");
+    assert!(
+        r.stderr.contains(&format!(
+            "entry {} (\"Bad\"): Token endpoint: must use https",
+            bad + 1
+        )),
+        "the error names the entry and the field: {}",
+        r.stderr
+    );
+    assert!(b.list().is_empty(), "the good entry was not written either");
+
+    // A pasted secret is refused, not silently dropped.
+    doc["idps"][bad]["token_endpoint"] = json!("https://bad.example/token");
+    doc["idps"][bad]["client_secret"] = json!("pasted");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let r = b.run(&["idp", "import", file.to_str().unwrap()]);
+    assert_one_line_error(&r, 2, "error: Nothing was imported");
+    assert!(
+        r.stderr.contains("unknown field \"client_secret\""),
+        "{}",
+        r.stderr
+    );
+    assert!(b.list().is_empty());
+
+    std::fs::write(&file, "{\"hello\": 1}").unwrap();
+    let r = b.run(&["idp", "import", file.to_str().unwrap()]);
+    assert_one_line_error(&r, 2, "error: The file is not an ECA Admin export");
+}
+
+// ---- secrets (real keyring) -----------------------------------------------------------------
+
+/// THE leak test: a secret given to `eca` ends up in the keyring and nowhere else, even with
+/// every log turned on.
+#[test]
+fn a_client_secret_leaks_nowhere() {
+    require_session_bus();
+    let eca = Eca::new();
+    let secret = canary("LEAK");
+    let mut args = oidc_args("Leak", "leak.example");
+    args.push("--client-secret-stdin".into());
+    let r = run(eca
+        .cmd()
+        .args(&args)
+        .env("RUST_LOG", "trace")
+        .write_stdin(format!("{secret}\n")));
+    assert_eq!(r.code, 0, "add with a secret: {}", r.stderr);
+    assert!(
+        r.stderr.contains("keyring"),
+        "RUST_LOG=trace must turn logging on (else this test proves nothing): {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains(&secret), "the secret is in stdout");
+    assert!(
+        !r.stderr.contains(&secret),
+        "the secret is in the logs on stderr"
+    );
+
+    let files = files_under(eca.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("eca-admin.sqlite3")),
+        "the database is in the data folder: {files:?}"
+    );
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !contains(&bytes, &secret),
+            "the secret is in {}",
+            file.display()
+        );
+    }
+
+    let shown = eca.show("Leak");
+    assert_eq!(
+        shown["has_secret"], true,
+        "show --json says the secret is set"
+    );
+    assert!(!shown.to_string().contains(&secret));
+    let id = shown["id"].as_str().unwrap();
+    assert_eq!(
+        keyring_value(id).as_deref(),
+        Some(secret.as_str()),
+        "the secret is in the keyring, without the trailing newline of stdin"
+    );
+    eca.ok(&["idp", "delete", id, "--yes"]);
+    assert_eq!(
+        keyring_value(id),
+        None,
+        "delete removes the secret from the keyring"
+    );
+}
+
+#[test]
+fn an_export_contains_no_secret() {
+    require_session_bus();
+    let eca = Eca::new();
+    let secret = canary("EXPORT");
+    let mut args = oidc_args("Exported", "exported.example");
+    args.push("--client-secret-stdin".into());
+    let r = run(eca.cmd().args(&args).write_stdin(secret.clone()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let text = eca.ok(&["idp", "export"]);
+    assert!(
+        !text.contains(&secret),
+        "the export holds the secret: {text}"
+    );
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        doc["idps"][0]["had_secret"], true,
+        "the export says a secret was set"
+    );
+    let id = doc["idps"][0]["id"].as_str().unwrap();
+    assert_eq!(keyring_value(id).as_deref(), Some(secret.as_str()));
+    eca.ok(&["idp", "delete", id, "--yes"]);
+}
+
+#[test]
+fn edit_replaces_and_clears_the_secret() {
+    require_session_bus();
+    let eca = Eca::new();
+    let id = eca.add("Rotating", "rotating.example", &[])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = canary("FIRST");
+    let second = canary("SECOND");
+
+    let r = run(eca
+        .cmd()
+        .args(["idp", "edit", "Rotating", "--client-secret-stdin", "--json"])
+        .write_stdin(format!("{first}\r\n")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let saved: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(saved["has_secret"], true);
+    assert_eq!(keyring_value(&id).as_deref(), Some(first.as_str()));
+
+    let r = run(eca
+        .cmd()
+        .args(["idp", "edit", "Rotating", "--client-secret-stdin"])
+        .write_stdin(second.clone()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(&second));
+    assert_eq!(
+        keyring_value(&id).as_deref(),
+        Some(second.as_str()),
+        "replaced"
+    );
+
+    let cleared = eca.json(&["idp", "edit", "Rotating", "--clear-client-secret"]);
+    assert_eq!(cleared["has_secret"], false);
+    assert_eq!(
+        keyring_value(&id),
+        None,
+        "--clear-client-secret removes it from the keyring"
+    );
+}
+
+/// No Secret Service reachable: the secret is refused with the keyring's message, exit 1, and
+/// the IdP's other fields are saved. Needs no keyring (the bus address points nowhere).
+#[test]
+fn with_no_keyring_the_other_fields_are_saved() {
+    let eca = Eca::new();
+    let mut args = oidc_args("No keyring", "nokeyring.example");
+    args.extend(["--notes", "typed by hand", "--client-secret-stdin"].map(String::from));
+    let r = run(eca
+        .cmd()
+        .args(&args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .write_stdin("value-that-goes-nowhere\n"));
+    assert_eq!(r.code, 1, "a refused secret is a failure: {}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: The other fields were saved, but the client secret was not."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("No OS keyring is reachable"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("No keyring"),
+        "the saved IdP is printed: {}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("value-that-goes-nowhere")
+            && !r.stderr.contains("value-that-goes-nowhere")
+    );
+
+    let saved = eca.show("No keyring");
+    assert_eq!(
+        saved["notes"], "typed by hand",
+        "the other fields are saved"
+    );
+    assert_eq!(saved["has_secret"], false);
+
+    let mut args = oidc_args("No keyring 2", "nokeyring2.example");
+    args.extend(["--client-secret-stdin", "--json"].map(String::from));
+    let r = run(eca
+        .cmd()
+        .args(&args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .write_stdin("x-secret"));
+    assert_eq!(r.code, 1);
+    let saved: Value = serde_json::from_str(&r.stdout).expect("stdout: the saved IdpConfig");
+    assert_eq!(saved["name"], "No keyring 2");
+    let problem: Value = serde_json::from_str(&r.stderr).expect("stderr: a Problem");
+    assert_eq!(problem["code"], "keyring");
+}
+
+// ---- discovery (local OpenID provider) ------------------------------------------------------
+
+#[test]
+fn discovery_fills_the_endpoints() {
+    let provider = NodeServer::start("provider.mjs", &[]);
+    let issuer = provider.url.as_str();
+
+    let eca = Eca::new();
+    let added = eca.json(&[
+        "idp",
+        "add",
+        "--name",
+        "X",
+        "--issuer",
+        issuer,
+        "--client-id",
+        "eca-public",
+        "--client-auth-method",
+        "none",
+    ]);
+    assert_eq!(added["authorization_endpoint"], format!("{issuer}/auth"));
+    assert_eq!(added["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(added["userinfo_endpoint"], format!("{issuer}/me"));
+    assert_eq!(added["jwks_uri"], format!("{issuer}/jwks"));
+    assert_eq!(added["client_auth_method"], "none");
+
+    // A flag wins over the discovered value.
+    let other = Eca::new();
+    let added = other.json(&[
+        "idp",
+        "add",
+        "--name",
+        "X",
+        "--issuer",
+        issuer,
+        "--client-id",
+        "eca-public",
+        "--token-endpoint",
+        "http://127.0.0.1:9/custom-token",
+    ]);
+    assert_eq!(added["token_endpoint"], "http://127.0.0.1:9/custom-token");
+    assert_eq!(added["authorization_endpoint"], format!("{issuer}/auth"));
+}
+
+#[test]
+fn a_failed_discovery_writes_nothing() {
+    // A port that was just free: nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let eca = Eca::new();
+    let r = eca.run(&[
+        "idp",
+        "add",
+        "--name",
+        "Down",
+        "--issuer",
+        &format!("http://127.0.0.1:{port}"),
+        "--client-id",
+        "c",
+    ]);
+    assert_one_line_error(&r, 1, "error: ");
+    assert!(
+        r.stderr.contains("127.0.0.1"),
+        "the error says which host: {}",
+        r.stderr
+    );
+    assert!(eca.list().is_empty());
+}

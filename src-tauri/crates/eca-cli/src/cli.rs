@@ -67,6 +67,20 @@ pub enum IdpCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Test Configuration: a real login in the browser ($BROWSER), redirect to a loopback
+    /// listener, ID token and userinfo verified; exits 0 only when fully verified
+    Test {
+        /// The IdP's name or id
+        idp: String,
+        /// How long to wait for the login, in seconds
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Check readiness without a login: discovery, PKCE, auth method, https, JWKS, clock skew
+    Check {
+        /// The IdP's name or id
+        idp: String,
+    },
     /// Write every IdP as a JSON document (never with secrets)
     Export {
         /// The file to write [default: stdout]

@@ -11,6 +11,7 @@ use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
 use crate::output::{self, print};
 use crate::secret_input;
+use crate::testing;
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::clock::SystemClock;
 use eca_core::discovery::{self, DiscoveryInfo};
@@ -34,6 +35,19 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         IdpCommand::Delete { idp, yes } => delete(dir, &idp, yes, json),
         IdpCommand::Export { output } => export(dir, output.as_deref(), json),
         IdpCommand::Import { file } => import(dir, &file, json),
+        IdpCommand::Test { idp, timeout } => {
+            verdict(testing::test(open(dir)?, &idp, timeout, json)?)
+        }
+        IdpCommand::Check { idp } => verdict(testing::check(open(dir)?, &idp, json)?),
+    }
+}
+
+/// A test or check that ran but did not pass: its report is printed; only the status says so.
+fn verdict(passed: bool) -> Result<(), CliError> {
+    if passed {
+        Ok(())
+    } else {
+        Err(CliError::NotPassed)
     }
 }
 

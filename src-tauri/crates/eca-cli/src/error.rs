@@ -35,6 +35,9 @@ pub enum CliError {
     /// The IdP was saved, but the keyring refused its secret (already printed: the IdP).
     #[error("{0}")]
     SecretNotSaved(String),
+    /// A test login or readiness check ran and did not pass; its report is already printed.
+    #[error("the test did not pass")]
+    NotPassed,
 }
 
 impl CliError {
@@ -81,6 +84,7 @@ impl CliError {
             CliError::DataDir(e) => Problem::new(ProblemCode::Storage, e.to_string()),
             e @ CliError::Io { .. } => Problem::new(ProblemCode::Internal, e.to_string()),
             CliError::SecretNotSaved(m) => Problem::new(ProblemCode::Keyring, m),
+            e @ CliError::NotPassed => Problem::new(ProblemCode::Internal, e.to_string()),
         };
         Problem {
             message: one_line(&problem.message),
@@ -102,6 +106,10 @@ fn one_line(message: &str) -> String {
 /// Writes the error to stderr in the chosen format.
 pub fn report(error: CliError, json: bool) -> ExitCode {
     let code = ExitCode::from(error.exit_status());
+    if matches!(error, CliError::NotPassed) {
+        // The report on stdout says what failed; the status is the verdict.
+        return code;
+    }
     let problem = error.into_problem();
     if json {
         let text = serde_json::to_string(&problem)

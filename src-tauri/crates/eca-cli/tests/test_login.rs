@@ -1,0 +1,199 @@
+//! `eca idp test` and `eca idp check` through the built binary, against the real OpenID
+//! provider of tests/oidc/, with the scripted browser (tests/oidc/browser.mjs) as `$BROWSER`.
+//! The confidential-client test stores a secret: run through `scripts/with-keyring.sh`.
+
+#[path = "../../eca-core/tests/support/node_server.rs"]
+mod node_server;
+
+use assert_cmd::Command;
+use node_server::{workspace_root, NodeServer};
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn browser() -> String {
+    format!(
+        "node {}",
+        workspace_root().join("tests/oidc/browser.mjs").display()
+    )
+}
+
+fn eca(dir: &TempDir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_eca"));
+    cmd.arg("--data-dir")
+        .arg(dir.path())
+        .env("BROWSER", browser())
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
+    let mut cmd = eca(dir);
+    cmd.args(["idp", "add", "--name", "Local OP", "--issuer", issuer])
+        .args(extra);
+    if let Some(input) = stdin {
+        cmd.write_stdin(input);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.
+fn test_json(dir: &TempDir) -> (i32, Value) {
+    let out = eca(dir)
+        .args(["idp", "test", "Local OP", "--timeout", "30", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+#[test]
+fn a_public_client_is_verified_and_recorded() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    add(
+        &dir,
+        &op.url,
+        &[
+            "--client-id",
+            "eca-public",
+            "--client-auth-method",
+            "none",
+            "--customer-id-claim",
+            "email",
+            "--scopes",
+            "openid email",
+        ],
+        None,
+    );
+    let (code, report) = test_json(&dir);
+    assert_eq!(code, 0, "a verified login exits 0: {report:#}");
+    assert_eq!(report["outcome"], "passed");
+    assert_eq!(report["claims"]["sub"], "alice", "{report:#}");
+    assert_eq!(report["customer_id"], "alice@example.test");
+    assert_eq!(report["id_token_verified"], true);
+    let steps = report["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 8, "all eight steps are reported: {steps:#?}");
+    for step in steps {
+        assert!(
+            step["name"].is_string()
+                && step["status"].is_string()
+                && step["ms"].is_u64()
+                && step["detail"].is_string(),
+            "{step}"
+        );
+    }
+    // Recorded in the IdP's history: the list shows the last result.
+    let list: Value = serde_json::from_slice(
+        &eca(&dir)
+            .args(["idp", "list", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(list[0]["last_test"]["outcome"], "passed", "{list:#}");
+}
+
+#[test]
+fn a_wrong_secret_exits_non_zero_with_the_reason() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test stores a secret: run it through scripts/with-keyring.sh"
+    );
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    add(
+        &dir,
+        &op.url,
+        &["--client-id", "eca-confidential", "--client-secret-stdin"],
+        Some("wrong-secret\n"),
+    );
+    let (code, report) = test_json(&dir);
+    assert_ne!(code, 0, "a failed login must not exit 0");
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["error"]["code"], "invalid_client", "{report:#}");
+    assert!(report["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("invalid_client"));
+    assert!(
+        !report.to_string().contains("wrong-secret"),
+        "the secret is never printed"
+    );
+}
+
+#[test]
+fn check_reports_readiness_without_a_login() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    add(
+        &dir,
+        &op.url,
+        &["--client-id", "eca-public", "--client-auth-method", "none"],
+        None,
+    );
+    let out = eca(&dir)
+        .args(["idp", "check", "Local OP", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{report:#}");
+    assert_eq!(report["ready"], true);
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "Discovery issuer matches",
+        "PKCE S256 advertised",
+        "Client authentication advertised",
+        "JWKS reachable",
+        "Clock skew",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    // Plain http on loopback is allowed for development, but said.
+    let https = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Endpoints use https")
+        .unwrap();
+    assert_eq!(https["status"], "warning");
+}
+
+#[test]
+fn a_test_that_never_comes_back_times_out() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    add(
+        &dir,
+        &op.url,
+        &["--client-id", "eca-public", "--client-auth-method", "none"],
+        None,
+    );
+    let out = eca(&dir)
+        .env("BROWSER", "true")
+        .args(["idp", "test", "Local OP", "--timeout", "1", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report["outcome"], "timed_out", "{report:#}");
+}

@@ -1,0 +1,108 @@
+// "Test Configuration" in the real app window, end to end: a real login against the local
+// OpenID provider, in the "system browser" (tests/oidc/browser.mjs as $BROWSER), coming back
+// through the deep link (a second app instance started with the URL, as the OS does) and through
+// the loopback listener, then the verified claims on screen.
+//
+// Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { REPO, appBinary, fill, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+
+// The app opens the browser through $BROWSER; the scripted browser signs in as alice and hands a
+// deep link to a second instance of the app, which forwards it to the running one over D-Bus.
+process.env.BROWSER = `node ${join(REPO, 'tests/oidc/browser.mjs')}`;
+process.env.ECA_DEEP_LINK_HANDLER = appBinary();
+
+describe('Test Configuration in the app window', () => {
+  let run;
+  let browser;
+
+  before(async () => {
+    run = await startRun('test-login');
+    ({ browser } = await run.openApp());
+  });
+
+  after(async () => {
+    await run?.cleanup();
+  });
+
+  /** Adds an IdP through discovery; `redirect` is the "Test redirect" option to pick. */
+  async function addIdp(name, { clientId, auth, secret, loopback }) {
+    const $ = ui(browser);
+    await $.click('button', 'Add New Identity Provider');
+    await $.get('heading', 'Add New Identity Provider');
+    await fill(browser, await $.field('Issuer URL'), run.issuer);
+    await $.click('button', 'Fetch from issuer');
+    const token = await $.field('Token endpoint');
+    await $.waitFor(async () => (await token.getValue()).startsWith(run.issuer), 'discovery to fill the endpoints');
+    await fill(browser, await $.field('Name'), name);
+    await fill(browser, await $.field('Client ID'), clientId);
+    await (await $.field('Client authentication')).selectByAttribute('value', auth);
+    if (secret) await fill(browser, await $.field('Client secret'), secret);
+    if (loopback) await (await $.field('Test redirect')).selectByAttribute('value', 'loopback');
+  }
+
+  /** Waits for the test dialog of `name` to finish; returns the dialog and its text. */
+  async function finishedDialog(name) {
+    const $ = ui(browser);
+    const dialog = await $.get('dialog', `Test Configuration: ${name}`);
+    const inDialog = ui(dialog, browser);
+    await inDialog.waitFor(
+      async () => /Configuration verified|How to fix/.test(await textOf(browser, dialog)),
+      'the test login to finish',
+      30_000,
+    );
+    return { dialog, text: await textOf(browser, dialog) };
+  }
+
+  test('a public client, through the deep link, started from the list', async () => {
+    const $ = ui(browser);
+    await addIdp('Deep Link OP', { clientId: 'eca-public', auth: 'none' });
+    await $.click('button', 'Save Changes');
+    await $.get('heading', 'Embedded Client Authentication');
+
+    await $.click('button', 'Test Deep Link OP');
+    const { dialog, text } = await finishedDialog('Deep Link OP');
+    assert.match(text, /Configuration verified/, `the login must verify: ${text}`);
+    assert.match(text, /Customer identifier/, text);
+    assert.match(text, /alice/, 'the verified subject (sub = alice) is shown');
+    for (const step of ['Discovery', 'Redirect received', 'State and issuer checks', 'Code exchange', 'ID token verification', 'Userinfo']) {
+      assert.ok(text.includes(step), `the checklist shows “${step}”: ${text}`);
+    }
+    await screenshot(browser, 'test-login-verified');
+    await press(await ui(dialog, browser).get('button', 'Close'));
+
+    // The list's "Last test" column now shows the run.
+    const row = await browser.$(`//*[@role='row'][.//button[normalize-space()='Deep Link OP']]`);
+    await $.waitFor(async () => /Passed/.test(await textOf(browser, row)), 'the last test result in the row');
+  });
+
+  test('a confidential client, through the loopback listener, testing the unsaved draft', async () => {
+    const $ = ui(browser);
+    await addIdp('Loopback Draft', {
+      clientId: 'eca-confidential',
+      auth: 'client_secret_basic',
+      secret: 'confidential-secret-123',
+      loopback: true,
+    });
+    await $.click('button', 'Test Configuration');
+    const { text } = await finishedDialog('Loopback Draft');
+    assert.match(text, /Configuration verified/, `the draft's login must verify: ${text}`);
+    assert.match(text, /alice/, text);
+  });
+
+  test('a wrong secret fails at the code exchange and says what to fix', async () => {
+    const $ = ui(browser);
+    const close = await $.get('button', 'Close');
+    await press(close);
+    await fill(browser, await $.field('Client secret'), 'not-the-secret');
+    await $.click('button', 'Test Configuration');
+    const { text } = await finishedDialog('Loopback Draft');
+    assert.match(text, /invalid_client/, text);
+    assert.match(text, /How to fix/, text);
+    assert.ok(!text.includes('not-the-secret'), 'the secret is never shown');
+  });
+});

@@ -100,7 +100,9 @@ e2e:
 	ECA_E2E_BIN="$(E2E_BIN)" tests/e2e/run.sh
 
 bench:
+	cargo build --release -p eca-cli --example minimal_login
 	cargo bench -p eca-core
+	cargo bench -p eca-cli
 
 icons: deps
 	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png

@@ -1,12 +1,27 @@
 // Test data and a recording IPC mock: each test says which commands the "core" answers and
-// how, and can assert on exactly what the UI sent.
+// how, and can assert on exactly what the UI sent. Events are mocked too: `emit` from a test
+// reaches the UI's `listen`, as an event from the core would.
+import { emit } from "@tauri-apps/api/event";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { IdpConfig, IdpSummary, Problem } from "../lib/ipc/types";
+import { tick } from "svelte";
+import type {
+  IdpConfig,
+  IdpSummary,
+  Problem,
+  Step,
+  StepName,
+  StepStatus,
+  TestReport,
+  VerifiedIdentity,
+} from "../lib/ipc/types";
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 type Handler = (args: Record<string, unknown>) => unknown;
 
-/** Installs the mock; a command without a handler fails the way a missing command would. */
+/**
+ * Installs the mock; a command without a handler fails the way a missing command would.
+ * Event plugin calls (listen, unlisten, emit) are handled by Tauri's event mock, not recorded.
+ */
 export function mockCore(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
   mockIPC((cmd, payload) => {
@@ -15,8 +30,14 @@ export function mockCore(handlers: Record<string, Handler>): Call[] {
     const handler = handlers[cmd];
     if (!handler) throw problem("internal", `no mock for ${cmd}`);
     return handler(args);
-  });
+  }, { shouldMockEvents: true });
   return calls;
+}
+
+/** Sends an event as the core would (by its literal name: the names are the contract). */
+export async function coreEmits(event: string, payload: unknown): Promise<void> {
+  await emit(event, payload);
+  await tick();
 }
 
 export function problem(code: Problem["code"], message: string, fields: Problem["fields"] = []): Problem {
@@ -38,6 +59,7 @@ export function summary(overrides: Partial<IdpSummary> = {}): IdpSummary {
     enabled: true,
     has_secret: true,
     updated_at: "2025-01-01T00:00:00Z",
+    last_test: null,
     ...overrides,
   };
 }
@@ -66,6 +88,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     customer_id_claim: "sub",
     enabled: true,
     notes: "",
+    test_redirect: "deep_link",
     has_secret: true,
     created_at: "2025-01-01T00:00:00Z",
     updated_at: "2025-01-02T00:00:00Z",
@@ -82,4 +105,63 @@ export function deferred<T>() {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+export function step(name: StepName, status: StepStatus, ms = 0, detail = ""): Step {
+  return { name, status, ms, detail };
+}
+
+/** The steps of a fully verified OpenID Connect login. */
+export function passedSteps(): Step[] {
+  return [
+    step("discovery", "passed", 120, "Issuer matches."),
+    step("jwks", "passed", 80, "2 signing keys."),
+    step("authorization", "passed", 4200, "Login completed in the browser."),
+    step("redirect_received", "passed", 1, "Deep link received."),
+    step("state_and_issuer", "passed", 1, "state and iss match."),
+    step("code_exchange", "passed", 230, "Tokens received."),
+    step("id_token_verification", "passed", 3, "RS256 signature, iss, aud, exp, nonce verified."),
+    step("userinfo", "passed", 95, "sub matches the ID token."),
+  ];
+}
+
+export function identity(overrides: Partial<VerifiedIdentity> = {}): VerifiedIdentity {
+  return {
+    id_token_verified: true,
+    id_token_header: { alg: "RS256", kid: "key-1", typ: "JWT" },
+    id_token_claims: {
+      iss: "https://okta.example.com",
+      sub: "00u1abcd",
+      aud: "eca-client",
+      email: "alice@example.com",
+      email_verified: true,
+      iat: 1_735_689_600,
+      exp: 1_735_693_200,
+    },
+    userinfo_claims: { sub: "00u1abcd", name: "Alice Example", email: "alice@example.com" },
+    customer_id_claim: "email",
+    customer_id: "alice@example.com",
+    granted_scopes: ["openid", "profile", "email"],
+    access_token_masked: "eyJh… (812 characters)",
+    refresh_token_masked: null,
+    access_token_expires_in: 3600,
+    id_token_lifetime: 3600,
+    ...overrides,
+  };
+}
+
+export function testReport(overrides: Partial<TestReport> = {}): TestReport {
+  return {
+    run_id: "run-1",
+    idp_id: config().id,
+    idp_name: "Okta",
+    started_at: "2025-01-02T10:00:00Z",
+    finished_at: "2025-01-02T10:00:05Z",
+    outcome: "passed",
+    redirect_uri: "com.ecaadmin.desktop:/oauth/callback",
+    steps: passedSteps(),
+    error: null,
+    identity: identity(),
+    ...overrides,
+  };
 }

@@ -3,9 +3,18 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { DiscoveryInfo, IdpConfig, SaveIdpRequest } from "../lib/ipc/types";
+import type { DiscoveryInfo, IdpConfig, SaveIdpRequest, StartTestRequest } from "../lib/ipc/types";
 import { Router } from "../lib/nav/router.svelte";
-import { config, deferred, mockCore, problem, type Call } from "../test/fixtures";
+import {
+  config,
+  coreEmits,
+  deferred,
+  mockCore,
+  problem,
+  step,
+  testReport,
+  type Call,
+} from "../test/fixtures";
 import IdpFormView from "./IdpFormView.svelte";
 
 function renderForm(id: string | null = null) {
@@ -86,6 +95,7 @@ describe("IdpFormView: adding", () => {
           customer_id_claim: "email",
           enabled: true,
           notes: "Pilot customers",
+          test_redirect: "deep_link",
         },
         secret: { kind: "replace", value: "s3cr3t" },
       },
@@ -452,5 +462,200 @@ describe("IdpFormView: editing", () => {
     await fireEvent.submit(screen.getByRole("button", { name: "Save Changes" }).closest("form")!);
     await waitFor(() => expect(saved(calls)).toHaveLength(1));
     expect(saved(calls)[0]!.fields.extra_params).toEqual([]);
+  });
+});
+
+function testsStarted(calls: Call[]): StartTestRequest[] {
+  return calls.filter((c) => c.cmd === "start_test_login").map((c) => c.args.request as StartTestRequest);
+}
+
+describe("IdpFormView: Test Configuration", () => {
+  it("offers the two test redirects and says they must be registered", async () => {
+    mockCore({ check_idp: () => [] });
+    renderForm();
+    const select = screen.getByLabelText("Test redirect");
+    expect(select).toHaveValue("deep_link");
+    expect(within(select).getAllByRole("option").map((o) => o.textContent)).toEqual([
+      "Deep link (com.ecaadmin.desktop:/oauth/callback)",
+      "Loopback (http://127.0.0.1:<port>/oauth/callback)",
+    ]);
+    expect(select).toHaveAccessibleDescription(expect.stringContaining("Register this redirect URI at the identity provider"));
+    // A new IdP has no history yet.
+    expect(screen.queryByRole("region", { name: "Test history" })).not.toBeInTheDocument();
+  });
+
+  it("tests the unsaved draft with the secret change Save would send, and saves nothing", async () => {
+    const calls = mockCore({ check_idp: () => [], start_test_login: () => "run-1" });
+    renderForm();
+    await fillRequired();
+    await userEvent.type(screen.getByLabelText("Client secret"), "s3cr3t");
+    await userEvent.selectOptions(screen.getByLabelText("Test redirect"), "loopback");
+    await userEvent.click(screen.getByRole("button", { name: "Test Configuration" }));
+
+    const dialog = await screen.findByRole("dialog", { name: "Test Configuration: Contoso" });
+    expect(testsStarted(calls)).toEqual([
+      {
+        id: null,
+        fields: expect.objectContaining({
+          name: "Contoso",
+          issuer: "https://login.example.com",
+          client_id: "eca",
+          test_redirect: "loopback",
+        }),
+        secret: { kind: "replace", value: "s3cr3t" },
+      },
+    ]);
+    expect(calls.some((c) => c.cmd === "save_idp")).toBe(false);
+
+    await coreEmits("test-run://progress", { run_id: "run-1", steps: [step("discovery", "passed", 40)] });
+    expect(within(dialog).getByRole("list", { name: "Steps" })).toHaveTextContent("40 ms");
+    await coreEmits("test-run://finished", testReport({ run_id: "run-1" }));
+    expect(within(dialog).getByRole("status")).toHaveTextContent("Configuration verified");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Close" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    // Still the unsaved draft.
+    expect(screen.getByLabelText("Name")).toHaveValue("Contoso");
+    expect(screen.getByText("Unsaved changes")).toBeInTheDocument();
+  });
+
+  it("tests a stored IdP's edits with the stored secret, and refreshes its history", async () => {
+    const calls = mockCore({
+      get_idp: () => config(),
+      check_idp: () => [],
+      start_test_login: () => "run-9",
+      test_history: () => [],
+    });
+    renderForm(config().id);
+    await userEvent.type(await screen.findByLabelText("Notes"), "pilot");
+    await userEvent.click(screen.getByRole("button", { name: "Test Configuration" }));
+
+    await screen.findByRole("dialog", { name: "Test Configuration: Okta" });
+    const [sent] = testsStarted(calls);
+    expect(sent).toMatchObject({ id: config().id, secret: { kind: "keep" } });
+    expect(sent!.fields.notes).toBe("pilot");
+    expect(sent!.fields.extra_params).toEqual([{ key: "prompt", value: "login" }]);
+
+    const historyLoads = () => calls.filter((c) => c.cmd === "test_history").length;
+    expect(historyLoads()).toBe(1);
+    await coreEmits("test-run://finished", testReport({ run_id: "run-9", outcome: "failed", identity: null }));
+    await waitFor(() => expect(historyLoads()).toBe(2));
+  });
+
+  it("shows a refused draft's errors next to the fields, without opening the panel", async () => {
+    mockCore({
+      check_idp: () => [],
+      start_test_login: () => {
+        throw problem("validation", "Client ID is required", [{ field: "client_id", message: "is required" }]);
+      },
+    });
+    renderForm();
+    await userEvent.type(screen.getByLabelText("Name"), "Contoso");
+    await userEvent.click(screen.getByRole("button", { name: "Test Configuration" }));
+
+    const clientId = screen.getByLabelText("Client ID");
+    await waitFor(() => expect(clientId).toHaveAttribute("aria-invalid", "true"));
+    expect(clientId).toHaveAccessibleDescription("Client ID is required");
+    expect(clientId).toHaveFocus();
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("reports a test that couldn't start for another reason", async () => {
+    mockCore({
+      check_idp: () => [],
+      start_test_login: () => {
+        throw problem("keyring", "The keyring is locked. Unlock it and try again.");
+      },
+    });
+    renderForm();
+    await fillRequired();
+    await userEvent.click(screen.getByRole("button", { name: "Test Configuration" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Couldn't start the test");
+    expect(alert).toHaveTextContent("The keyring is locked.");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("checks readiness and shows each check inline", async () => {
+    const calls = mockCore({
+      get_idp: () => config(),
+      test_history: () => [],
+      check_readiness: () => ({
+        idp_name: "Okta",
+        ready: false,
+        checks: [
+          { name: "Discovery", status: "passed", detail: "The issuer's configuration matches." },
+          { name: "Redirect URI", status: "failed", detail: "The deep link scheme is not registered with the OS." },
+          { name: "PKCE", status: "warning", detail: "S256 is not advertised." },
+        ],
+      }),
+    });
+    renderForm(config().id);
+    await userEvent.click(await screen.findByRole("button", { name: "Check readiness" }));
+
+    const region = await screen.findByRole("region", { name: "Not ready: 1 check failed" });
+    const checks = within(region).getAllByRole("listitem");
+    expect(checks).toHaveLength(3);
+    expect(checks[0]).toHaveTextContent("Discovery");
+    expect(checks[0]).toHaveTextContent("Passed");
+    expect(checks[1]).toHaveTextContent("Redirect URI");
+    expect(checks[1]).toHaveTextContent("Failed");
+    expect(checks[1]).toHaveTextContent("The deep link scheme is not registered with the OS.");
+    expect(checks[2]).toHaveTextContent("Warning");
+    const sent = calls.find((c) => c.cmd === "check_readiness")!.args.request as StartTestRequest;
+    expect(sent).toMatchObject({ id: config().id, secret: { kind: "keep" }, fields: { name: "Okta" } });
+  });
+
+  it("lists the test history and exports it", async () => {
+    const calls = mockCore({
+      get_idp: () => config(),
+      test_history: () => [
+        testReport({
+          run_id: "r2",
+          outcome: "failed",
+          finished_at: "2025-01-03T09:30:00Z",
+          steps: [step("discovery", "passed", 150), step("jwks", "failed", 50)],
+          error: { code: "jwks", message: "The JWKS could not be fetched (HTTP 500).", fix: "Check the JWKS URI." },
+          identity: null,
+        }),
+        testReport({ run_id: "r1", outcome: "passed", steps: [step("discovery", "passed", 2400)] }),
+      ],
+      export_test_history: () => "/home/admin/Downloads/eca-test-history-okta-20250103093000.json",
+    });
+    renderForm(config().id);
+
+    const history = await screen.findByRole("region", { name: "Test history" });
+    const table = await within(history).findByRole("table", { name: "Test history" });
+    const rows = within(table).getAllByRole("row").slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent("Failed");
+    expect(rows[0]).toHaveTextContent("200 ms");
+    expect(rows[0]).toHaveTextContent("The JWKS could not be fetched (HTTP 500).");
+    expect(rows[0]).toHaveTextContent("2025");
+    expect(rows[1]).toHaveTextContent("Passed");
+    expect(rows[1]).toHaveTextContent("2.4 s");
+    expect(calls.find((c) => c.cmd === "test_history")?.args).toEqual({ id: config().id });
+
+    await userEvent.click(within(history).getByRole("button", { name: "Export JSON" }));
+    expect(await within(history).findByRole("status")).toHaveTextContent(
+      "Saved to /home/admin/Downloads/eca-test-history-okta-20250103093000.json",
+    );
+    expect(calls.filter((c) => c.cmd === "export_test_history")).toEqual([
+      { cmd: "export_test_history", args: { id: config().id } },
+    ]);
+  });
+
+  it("keeps the test redirect when saving", async () => {
+    const calls = mockCore({
+      get_idp: () => config({ test_redirect: "loopback" }),
+      save_idp: (args) => echoSave(args),
+      check_idp: () => [],
+      test_history: () => [],
+    });
+    renderForm(config().id);
+    expect(await screen.findByLabelText("Test redirect")).toHaveValue("loopback");
+    await userEvent.selectOptions(screen.getByLabelText("Test redirect"), "deep_link");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields.test_redirect).toBe("deep_link");
   });
 });

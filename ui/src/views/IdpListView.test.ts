@@ -4,7 +4,18 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { Router } from "../lib/nav/router.svelte";
-import { deferred, manySummaries, mockCore, problem, summary } from "../test/fixtures";
+import type { StartTestRequest } from "../lib/ipc/types";
+import {
+  config,
+  coreEmits,
+  deferred,
+  manySummaries,
+  mockCore,
+  problem,
+  step,
+  summary,
+  testReport,
+} from "../test/fixtures";
 import IdpListView from "./IdpListView.svelte";
 
 const okta = summary({ name: "Okta", host: "okta.example.com", protocol: "oidc" });
@@ -214,6 +225,8 @@ describe("IdpListView", () => {
     await userEvent.tab();
     expect(screen.getByRole("switch", { name: "Enable Okta" })).toHaveFocus();
     await userEvent.tab();
+    expect(screen.getByRole("button", { name: "Test Okta" })).toHaveFocus();
+    await userEvent.tab();
     expect(screen.getByRole("button", { name: "Delete Okta" })).toHaveFocus();
     await userEvent.keyboard("{Enter}");
     expect(screen.getByRole("dialog", { name: "Delete “Okta”?" })).toBeInTheDocument();
@@ -241,5 +254,111 @@ describe("IdpListView", () => {
     const indexes = after.map((r) => Number(r.getAttribute("aria-rowindex")));
     expect(indexes).toContain(5002);
     expect(indexes).not.toContain(2);
+  });
+});
+
+describe("IdpListView: Test Configuration", () => {
+  const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+
+  it("shows the last test's outcome as a labelled badge with how long ago", async () => {
+    mockCore({
+      list_idps: () => [
+        summary({ name: "Alpha", last_test: { outcome: "passed", finished_at: minutesAgo(5) } }),
+        summary({ name: "Bravo", last_test: { outcome: "failed", finished_at: minutesAgo(120) } }),
+        summary({ name: "Charlie", last_test: { outcome: "cancelled", finished_at: minutesAgo(0) } }),
+        summary({ name: "Delta", last_test: { outcome: "timed_out", finished_at: minutesAgo(60 * 24) } }),
+        summary({ name: "Echo", last_test: null }),
+      ],
+    });
+    renderList();
+    await screen.findByRole("table");
+    const lastTest = (row: HTMLElement) => within(row).getAllByRole("cell")[4]!;
+    const rows = bodyRows();
+    expect(lastTest(rows[0]!)).toHaveTextContent(/^Passed 5 minutes ago$/);
+    expect(lastTest(rows[1]!)).toHaveTextContent(/^Failed 2 hours ago$/);
+    expect(lastTest(rows[2]!)).toHaveTextContent(/^Cancelled just now$/);
+    expect(lastTest(rows[3]!)).toHaveTextContent(/^Timed out yesterday$/);
+    expect(lastTest(rows[4]!).textContent?.trim()).toBe("");
+    expect(within(lastTest(rows[0]!)).getByText("5 minutes ago")).toHaveAttribute("datetime");
+  });
+
+  it("tests a row's IdP as stored, with its stored secret", async () => {
+    const stored = config({ id: okta.id, name: "Okta", test_redirect: "loopback" });
+    const calls = mockCore({
+      list_idps: () => [okta, github],
+      get_idp: () => stored,
+      start_test_login: () => "run-1",
+    });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Test Okta" }));
+
+    const dialog = await screen.findByRole("dialog", { name: "Test Configuration: Okta" });
+    expect(calls.filter((c) => c.cmd === "get_idp")).toEqual([{ cmd: "get_idp", args: { id: okta.id } }]);
+    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = stored;
+    expect(calls.filter((c) => c.cmd === "start_test_login").map((c) => c.args.request as StartTestRequest)).toEqual([
+      { id: okta.id, fields, secret: { kind: "keep" } },
+    ]);
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
+  });
+
+  it("refreshes the list when the run finishes, so the Last test column updates", async () => {
+    let tested = false;
+    const calls = mockCore({
+      list_idps: () => [
+        tested ? { ...okta, last_test: { outcome: "failed", finished_at: new Date().toISOString() } } : okta,
+      ],
+      get_idp: () => config({ id: okta.id, name: "Okta" }),
+      start_test_login: () => "run-1",
+    });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Test Okta" }));
+    const dialog = await screen.findByRole("dialog", { name: "Test Configuration: Okta" });
+    await coreEmits("test-run://progress", { run_id: "run-1", steps: [step("authorization", "running")] });
+    expect(within(dialog).getByRole("progressbar")).toHaveAccessibleName("Waiting for the login in your browser…");
+    expect(calls.filter((c) => c.cmd === "list_idps")).toHaveLength(1);
+
+    tested = true;
+    await coreEmits("test-run://finished", {
+      ...testReport({ run_id: "run-1", outcome: "failed", identity: null }),
+      error: { code: "state", message: "The state did not match.", fix: "Start a new test." },
+    });
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "list_idps")).toHaveLength(2));
+    await waitFor(() => expect(within(bodyRows()[0]!).getAllByRole("cell")[4]).toHaveTextContent("Failed"));
+    expect(within(dialog).getByRole("alert")).toHaveTextContent("The state did not match.");
+
+    await userEvent.click(within(dialog).getByRole("button", { name: "Close" }));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    // The table stayed (no loading state) and focus went back to the row's button.
+    expect(screen.getByRole("button", { name: "Test Okta" })).toHaveFocus();
+  });
+
+  it("cancels a row's test from the panel", async () => {
+    const calls = mockCore({
+      list_idps: () => [okta],
+      get_idp: () => config({ id: okta.id, name: "Okta" }),
+      start_test_login: () => "run-5",
+      cancel_test_login: () => true,
+    });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Test Okta" }));
+    const dialog = await screen.findByRole("dialog", { name: "Test Configuration: Okta" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(calls.filter((c) => c.cmd === "cancel_test_login")).toEqual([
+      { cmd: "cancel_test_login", args: { runId: "run-5" } },
+    ]);
+  });
+
+  it("reports a row's test that couldn't start", async () => {
+    mockCore({
+      list_idps: () => [okta],
+      get_idp: () => config({ id: okta.id, name: "Okta" }),
+      start_test_login: () => {
+        throw problem("validation", "Client ID is required", [{ field: "client_id", message: "is required" }]);
+      },
+    });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Test Okta" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Couldn't test “Okta”: Client ID is required");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
   });
 });

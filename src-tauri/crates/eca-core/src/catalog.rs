@@ -7,6 +7,8 @@
 //! - Secret values go only to the [`SecretStore`]; SQLite records `has_secret`. When the keyring
 //!   refuses a secret, the rest of the edit is still saved and the refusal is reported in
 //!   [`SaveOutcome::secret_error`]: the admin loses nothing they typed but the secret.
+//! - Every edit also records its pending sync change ([`crate::sync::outbox`]) in the same
+//!   transaction, so the outbox never misses nor invents an edit.
 
 use crate::clock::{rfc3339, Clock};
 use crate::login::report::TestReport;
@@ -14,7 +16,9 @@ use crate::model::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, Id
 use crate::problem::{Problem, ProblemCode};
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::sync_changes::ChangeKind;
 use crate::store::{self, idps, test_runs, StoreError};
+use crate::sync::outbox;
 use crate::validation::{self, issuer_key, name_key};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
@@ -232,6 +236,7 @@ impl Catalog {
             updated_at: now.clone(),
         };
         let mut changes = audit::diff(before.as_ref().map(|b| &b.fields), Some(&idp.fields));
+        let secret_changed = secret_audit.is_some();
         changes.extend(secret_audit);
         let written = (|| -> Result<(), CatalogError> {
             match &before {
@@ -246,6 +251,14 @@ impl Catalog {
                 AuditAction::Create
             };
             audit::append(&tx, id, &now, action, &changes)?;
+            if before.is_none() || !changes.is_empty() {
+                let kind = if before.is_some() {
+                    ChangeKind::Update
+                } else {
+                    ChangeKind::Create
+                };
+                outbox::record(&tx, id, kind, secret_changed, &now)?;
+            }
             Ok(())
         })()
         .and_then(|()| tx.commit().map_err(CatalogError::from));
@@ -295,6 +308,12 @@ impl Catalog {
                 action,
                 &audit::diff(Some(&before.fields), Some(&after)),
             )?;
+            let kind = if enabled {
+                ChangeKind::Enable
+            } else {
+                ChangeKind::Disable
+            };
+            outbox::record(&tx, id, kind, false, &now)?;
         }
         tx.commit()?;
         let summary = idps::list_summaries(&self.conn)?
@@ -318,6 +337,7 @@ impl Catalog {
             changes.push(audit::secret_change(true));
         }
         audit::append(&tx, id, &now, AuditAction::Delete, &changes)?;
+        outbox::record(&tx, id, ChangeKind::Delete, false, &now)?;
         if before.has_secret {
             self.secrets.delete(SecretKey::IdpClientSecret(id))?;
         }
@@ -410,6 +430,14 @@ impl Catalog {
             }
             let changes = audit::diff(before.as_ref().map(|b| &b.fields), Some(&idp.fields));
             audit::append(&tx, id, &now, AuditAction::Import, &changes)?;
+            if before.is_none() || !changes.is_empty() {
+                let kind = if before.is_some() {
+                    ChangeKind::Update
+                } else {
+                    ChangeKind::Create
+                };
+                outbox::record(&tx, id, kind, false, &now)?;
+            }
             written.push(idp);
         }
         tx.commit()?;

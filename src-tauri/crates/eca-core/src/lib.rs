@@ -7,6 +7,7 @@
 //! - [`secrets`]: client secrets in the OS keyring, behind a redacting type.
 //! - [`login`]: "Test Configuration", a real PKCE login verified step by step.
 //! - [`catalog`]: the operations the app and the CLI call (save, list, delete, import…).
+//! - [`sync`]: pushing local edits to the messaging backend (outbox, three-way plan, conflicts).
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 
 pub mod catalog;
@@ -19,5 +20,6 @@ pub mod model;
 pub mod problem;
 pub mod secrets;
 pub mod store;
+pub mod sync;
 pub mod transfer;
 pub mod validation;

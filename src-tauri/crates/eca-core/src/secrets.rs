@@ -63,6 +63,9 @@ impl Drop for Secret {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecretKey {
     IdpClientSecret(IdpId),
+    /// The API key of the messaging backend that [`crate::sync`] pushes to. One per keyring
+    /// user: sync settings name one backend and workspace at a time.
+    SyncApiKey,
 }
 
 impl SecretKey {
@@ -70,6 +73,7 @@ impl SecretKey {
     pub fn account(&self) -> String {
         match self {
             SecretKey::IdpClientSecret(id) => format!("idp:{id}:client_secret"),
+            SecretKey::SyncApiKey => "sync:api_key".to_string(),
         }
     }
 }
@@ -274,5 +278,6 @@ mod tests {
             SecretKey::IdpClientSecret(id).account(),
             "idp:6f1c2f8e-2d5b-4c1e-9a57-0f6a3b2c1d00:client_secret"
         );
+        assert_eq!(SecretKey::SyncApiKey.account(), "sync:api_key");
     }
 }

@@ -42,6 +42,7 @@ describe("draft", () => {
       scopes: ["openid", "profile", "email"],
       customer_id_claim: "sub",
       enabled: true,
+      test_redirect: "deep_link",
     });
   });
 });

@@ -1,6 +1,6 @@
 // The editable form of an IdP (text as typed) and its conversion to and from `IdpFields`.
 // Pure functions: the form state class and the tests build on them.
-import type { AuthParam, ClientAuthMethod, IdpFields, Protocol } from "../ipc/types";
+import type { AuthParam, ClientAuthMethod, IdpFields, Protocol, TestRedirect } from "../ipc/types";
 
 export type Draft = {
   name: string;
@@ -20,6 +20,8 @@ export type Draft = {
   customer_id_claim: string;
   enabled: boolean;
   notes: string;
+  /** How "Test Configuration" gets the login's redirect back. */
+  test_redirect: TestRedirect;
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -40,6 +42,7 @@ export function blankDraft(): Draft {
     customer_id_claim: "sub",
     enabled: true,
     notes: "",
+    test_redirect: "deep_link",
   };
 }
 
@@ -60,6 +63,7 @@ export function draftFrom(fields: IdpFields): Draft {
     customer_id_claim: fields.customer_id_claim,
     enabled: fields.enabled,
     notes: fields.notes,
+    test_redirect: fields.test_redirect,
   };
 }
 
@@ -96,5 +100,6 @@ export function fieldsFrom(d: Draft): IdpFields {
     customer_id_claim: d.customer_id_claim,
     enabled: d.enabled,
     notes: d.notes,
+    test_redirect: d.test_redirect,
   };
 }

@@ -1,7 +1,8 @@
 // State of the add/edit IdP form: the draft, the write-only client secret, field errors,
 // discovery, dirtiness and saving.
 // Invariants: the stored secret is never read back (only `hasSecret` is known); a secret
-// typed by the admin leaves this class only inside a `save_idp` request; `dirty` compares
+// typed by the admin leaves this class only inside a `save_idp` request (or the test login
+// and readiness requests, which send what the save would); `dirty` compares
 // what would be saved, so cosmetic edits (an empty parameter row) don't count.
 import { SvelteSet } from "svelte/reactivity";
 import { checkIdp, discoverIssuer, saveIdp, toProblem } from "../ipc/commands";
@@ -14,6 +15,7 @@ import type {
   IdpId,
   Problem,
   SecretChange,
+  StartTestRequest,
 } from "../ipc/types";
 import { blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
 import { discoveryWarnings } from "./discovery";
@@ -94,6 +96,11 @@ export class IdpForm {
   readonly dirty: boolean = $derived(
     JSON.stringify(fieldsFrom(this.draft)) !== this.#baseline || this.secretChange.kind !== "keep",
   );
+
+  /** What "Test Configuration" and "Check readiness" test: the draft as Save would send it. */
+  get testRequest(): StartTestRequest {
+    return { id: this.id, fields: this.fields, secret: this.secretChange };
+  }
 
   get warnings(): string[] {
     if (!this.discovery || this.draft.protocol !== "oidc") return [];
@@ -185,6 +192,19 @@ export class IdpForm {
   }
 
   /**
+   * Shows a command's `validation` problem next to the fields it names, for every field
+   * (visited or not), as Save does. Returns false for any other problem: the caller reports it.
+   */
+  showFieldProblems(problem: Problem): boolean {
+    if (problem.code !== "validation" || problem.fields.length === 0) return false;
+    // A check still in flight describes an older draft; drop its answer.
+    this.#checkSeq += 1;
+    this.#showAllErrors = true;
+    this.#setErrors(problem.fields);
+    return true;
+  }
+
+  /**
    * Saves the draft and the secret change. A validation problem marks the fields; any other
    * problem goes to the banner. When the keyring refuses the secret the IdP itself was saved:
    * the form now edits that stored IdP (so a retry updates rather than duplicates it) and
@@ -215,12 +235,7 @@ export class IdpForm {
       return "saved";
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.code === "validation" && problem.fields.length > 0) {
-        this.#showAllErrors = true;
-        this.#setErrors(problem.fields);
-      } else {
-        this.problem = problem;
-      }
+      if (!this.showFieldProblems(problem)) this.problem = problem;
       return "failed";
     } finally {
       this.saving = false;

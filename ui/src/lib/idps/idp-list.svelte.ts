@@ -35,6 +35,21 @@ export class IdpList {
     }
   }
 
+  /**
+   * Reloads the rows in place (e.g. after a test login, for its "Last test" column), keeping
+   * the table, its scroll position and the query. A failure leaves the rows as they were: they
+   * are only a little stale, and the action that asked has its own result to show.
+   */
+  async refresh(): Promise<void> {
+    if (this.loadState !== "ready") return this.load();
+    try {
+      const items = await listIdps();
+      this.items = [...items].sort(byName);
+    } catch {
+      /* see above */
+    }
+  }
+
   find(id: IdpId): IdpSummary | undefined {
     return this.items.find((i) => i.id === id);
   }

@@ -1,5 +1,5 @@
 // Human labels for the IdP model's enum values and fields, as the platform's portal names them.
-import type { ClientAuthMethod, Field, Protocol } from "../ipc/types";
+import type { ClientAuthMethod, Field, Protocol, TestRedirect } from "../ipc/types";
 
 export const PROTOCOL_LABELS: Record<Protocol, string> = {
   oidc: "OpenID Connect",
@@ -10,6 +10,12 @@ export const AUTH_METHOD_LABELS: Record<ClientAuthMethod, string> = {
   client_secret_basic: "Client secret in HTTP Basic header (client_secret_basic)",
   client_secret_post: "Client secret in request body (client_secret_post)",
   none: "None: public client with PKCE (none)",
+};
+
+/** The redirect URI a test login uses; the loopback port is picked when the test starts. */
+export const TEST_REDIRECT_LABELS: Record<TestRedirect, string> = {
+  deep_link: "Deep link (com.ecaadmin.desktop:/oauth/callback)",
+  loopback: "Loopback (http://127.0.0.1:<port>/oauth/callback)",
 };
 
 /** The labels the form shows; they match the Rust `Field::label` so errors read the same. */

@@ -3,14 +3,19 @@
 import { describe, expect, it } from "vitest";
 import { config, mockCore, problem } from "../../test/fixtures";
 import {
+  cancelTestLogin,
   checkIdp,
+  checkReadiness,
   deleteIdp,
+  exportTestHistory,
   discoverIssuer,
   getIdp,
   isProblem,
   listIdps,
   saveIdp,
   setIdpEnabled,
+  startTestLogin,
+  testHistory,
   toProblem,
 } from "./commands";
 
@@ -42,6 +47,32 @@ describe("commands", () => {
       { cmd: "delete_idp", args: { id } },
       { cmd: "discover_issuer", args: { issuer: "https://login.example.com" } },
       { cmd: "check_idp", args: { id: null, fields } },
+    ]);
+  });
+
+  it("invokes the test login commands with their camelCase argument objects", async () => {
+    const calls = mockCore({
+      start_test_login: () => "run-1",
+      cancel_test_login: () => true,
+      check_readiness: () => ({ idp_name: "Okta", ready: true, checks: [] }),
+      test_history: () => [],
+      export_test_history: () => "/home/admin/Downloads/eca-test-history-okta.json",
+    });
+    const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    const request = { id, fields, secret: { kind: "keep" } as const };
+
+    expect(await startTestLogin(request)).toBe("run-1");
+    expect(await cancelTestLogin("run-1")).toBe(true);
+    await checkReadiness(request);
+    await testHistory(id);
+    expect(await exportTestHistory(id)).toBe("/home/admin/Downloads/eca-test-history-okta.json");
+
+    expect(calls).toEqual([
+      { cmd: "start_test_login", args: { request } },
+      { cmd: "cancel_test_login", args: { runId: "run-1" } },
+      { cmd: "check_readiness", args: { request } },
+      { cmd: "test_history", args: { id } },
+      { cmd: "export_test_history", args: { id } },
     ]);
   });
 

@@ -10,8 +10,11 @@ import type { IdpId } from "./bindings/IdpId";
 import type { IdpSummary } from "./bindings/IdpSummary";
 import type { Problem } from "./bindings/Problem";
 import type { ProblemCode } from "./bindings/ProblemCode";
+import type { ReadinessReport } from "./bindings/ReadinessReport";
 import type { SaveIdpRequest } from "./bindings/SaveIdpRequest";
 import type { SaveOutcome } from "./bindings/SaveOutcome";
+import type { StartTestRequest } from "./bindings/StartTestRequest";
+import type { TestReport } from "./bindings/TestReport";
 
 const PROBLEM_CODES: readonly ProblemCode[] = [
   "validation",
@@ -94,4 +97,33 @@ export function discoverIssuer(issuer: string): Promise<DiscoveryInfo> {
 /** The same validation as `save_idp`, without saving: for feedback as the admin edits. */
 export function checkIdp(id: IdpId | null, fields: IdpFields): Promise<FieldError[]> {
   return call("check_idp", { id, fields });
+}
+
+/**
+ * Starts a "Test Configuration" login of a saved IdP or of the form's draft and returns its
+ * run id at once; progress and the result arrive as events (see `events.ts`), possibly before
+ * this resolves. Rejects with a `validation` problem when the draft is invalid.
+ */
+export function startTestLogin(request: StartTestRequest): Promise<string> {
+  return call("start_test_login", { request });
+}
+
+/** False when the run had already ended (its result is on its way or has arrived). */
+export function cancelTestLogin(runId: string): Promise<boolean> {
+  return call("cancel_test_login", { runId });
+}
+
+/** What would stop a test login from working, checked without opening the browser. */
+export function checkReadiness(request: StartTestRequest): Promise<ReadinessReport> {
+  return call("check_readiness", { request });
+}
+
+/** An IdP's recorded test runs, newest first, redacted (claim values read "[redacted]"). */
+export function testHistory(id: IdpId): Promise<TestReport[]> {
+  return call("test_history", { id });
+}
+
+/** Writes the redacted history as a JSON file (for a support ticket); returns its path. */
+export function exportTestHistory(id: IdpId): Promise<string> {
+  return call("export_test_history", { id });
 }

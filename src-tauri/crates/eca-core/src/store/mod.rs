@@ -5,11 +5,15 @@
 //!   timeout), so the app and the CLI can use one file at the same time.
 //! - Migrations are embedded and immutable: append new ones, never edit old ones. A database
 //!   written by a newer version of the app is refused, never downgraded.
-//! - One repository module per table ([`idps`], [`audit`], [`test_runs`]); multi-row work happens in one
+//! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
+//!   [`sync_base`], [`sync_settings`]); multi-row work happens in one
 //!   transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;
+pub mod sync_base;
+pub mod sync_changes;
+pub mod sync_settings;
 pub mod test_runs;
 
 use rusqlite::Connection;
@@ -53,6 +57,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_idps.sql")),
         M::up(include_str!("migrations/0002_test_runs.sql")),
+        M::up(include_str!("migrations/0003_sync.sql")),
     ])
 }
 
@@ -166,7 +171,7 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(
-            v as usize, 2,
+            v as usize, 3,
             "user_version follows the number of migrations"
         );
     }

@@ -2,6 +2,7 @@
 import type { AuthParam } from "./AuthParam";
 import type { ClientAuthMethod } from "./ClientAuthMethod";
 import type { Protocol } from "./Protocol";
+import type { TestRedirect } from "./TestRedirect";
 
 /**
  * Everything an admin edits about an IdP, secret excepted.
@@ -24,4 +25,8 @@ redirect_uris: Array<string>,
 /**
  * The claim that identifies the customer: `sub`, `email`, `phone_number`…
  */
-customer_id_claim: string, enabled: boolean, notes: string, };
+customer_id_claim: string, enabled: boolean, notes: string, 
+/**
+ * How a test login gets its redirect back (older exports lack it: deep link).
+ */
+test_redirect: TestRedirect, };

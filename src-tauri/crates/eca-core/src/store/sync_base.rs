@@ -1,0 +1,100 @@
+//! The `sync_base` table: per IdP, the state the backend last acknowledged (the "base" of the
+//! three-way comparison in [`crate::sync::plan`]).
+//!
+//! Invariants: written only from a backend answer (a successful write, or a conflict resolved
+//! by the admin), in the same transaction that removes the change it acknowledges; holds a
+//! secret's fingerprint at most, never the secret.
+
+use super::StoreError;
+use crate::model::IdpId;
+use crate::sync::wire::{RemoteIdp, WireFields};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The last-synced state of one IdP.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct BaseEntry {
+    pub idp_id: IdpId,
+    pub fields: WireFields,
+    pub version: String,
+    pub secret_set: bool,
+    pub secret_fingerprint: Option<String>,
+    pub synced_at: String,
+}
+
+impl BaseEntry {
+    /// The base a backend answer establishes.
+    pub fn from_remote(remote: &RemoteIdp, synced_at: &str) -> Self {
+        Self {
+            idp_id: remote.id,
+            fields: remote.fields.clone(),
+            version: remote.version.clone(),
+            secret_set: remote.secret_set,
+            secret_fingerprint: remote.secret_fingerprint.clone(),
+            synced_at: synced_at.to_string(),
+        }
+    }
+}
+
+pub fn upsert(conn: &Connection, entry: &BaseEntry) -> Result<(), StoreError> {
+    let fields =
+        serde_json::to_string(&entry.fields).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO sync_base (idp_id, fields, version, secret_set, secret_fingerprint, synced_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (idp_id) DO UPDATE SET fields = ?2, \
+         version = ?3, secret_set = ?4, secret_fingerprint = ?5, synced_at = ?6",
+    )?
+    .execute(params![
+        entry.idp_id.to_string(),
+        fields,
+        entry.version,
+        entry.secret_set,
+        entry.secret_fingerprint,
+        entry.synced_at
+    ])?;
+    Ok(())
+}
+
+pub fn get(conn: &Connection, id: IdpId) -> Result<Option<BaseEntry>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT idp_id, fields, version, secret_set, secret_fingerprint, synced_at \
+             FROM sync_base WHERE idp_id = ?1",
+        )?
+        .query_row([id.to_string()], |r| Ok(read(r)))
+        .optional()?;
+    row.transpose()
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<BaseEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT idp_id, fields, version, secret_set, secret_fingerprint, synced_at \
+         FROM sync_base ORDER BY idp_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(read(r)))?;
+    rows.map(|r| r?).collect()
+}
+
+pub fn delete(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sync_base WHERE idp_id = ?1")?
+        .execute([id.to_string()])?;
+    Ok(())
+}
+
+fn read(r: &rusqlite::Row<'_>) -> Result<BaseEntry, StoreError> {
+    let id: String = r.get(0)?;
+    let fields: String = r.get(1)?;
+    Ok(BaseEntry {
+        idp_id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("sync base id {id:?}")))?,
+        fields: serde_json::from_str(&fields)
+            .map_err(|e| StoreError::Corrupt(format!("sync base fields: {e}")))?,
+        version: r.get(2)?,
+        secret_set: r.get(3)?,
+        secret_fingerprint: r.get(4)?,
+        synced_at: r.get(5)?,
+    })
+}

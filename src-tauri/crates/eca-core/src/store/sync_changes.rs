@@ -1,0 +1,252 @@
+//! The `sync_change` table: the outbox of local edits still to push, oldest first.
+//!
+//! Invariants:
+//! - A row is written in the same transaction as the edit it records (see
+//!   [`crate::sync::outbox::record`]), and removed in the same transaction that records the
+//!   backend's acknowledgement in `sync_base`.
+//! - `request` is set once (see [`freeze`]) and never changed afterwards: it is the exact
+//!   request sent under the row's idempotency key.
+//! - No secret value is ever written here.
+
+use super::StoreError;
+use crate::model::IdpId;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What kind of edit a change records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Delete,
+    Enable,
+    Disable,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Delete => "delete",
+            ChangeKind::Enable => "enable",
+            ChangeKind::Disable => "disable",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "create" => Self::Create,
+            "update" => Self::Update,
+            "delete" => Self::Delete,
+            "enable" => Self::Enable,
+            "disable" => Self::Disable,
+            other => return Err(StoreError::Corrupt(format!("sync change kind {other:?}"))),
+        })
+    }
+}
+
+/// Where a change stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ChangeState {
+    /// Waiting to be pushed (or retried).
+    Pending,
+    /// Refused by the backend; it and later changes of the IdP wait for the admin.
+    Failed,
+    /// The backend's copy changed since the base: resolve with keep mine / take theirs.
+    Conflict,
+}
+
+impl ChangeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeState::Pending => "pending",
+            ChangeState::Failed => "failed",
+            ChangeState::Conflict => "conflict",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "failed" => Self::Failed,
+            "conflict" => Self::Conflict,
+            other => return Err(StoreError::Corrupt(format!("sync change state {other:?}"))),
+        })
+    }
+}
+
+/// One outbox row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncChange {
+    #[ts(type = "number")]
+    pub seq: i64,
+    pub idp_id: IdpId,
+    pub kind: ChangeKind,
+    /// The client secret was set, replaced or removed (the value is never recorded).
+    pub secret_changed: bool,
+    pub created_at: String,
+    pub idempotency_key: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub state: ChangeState,
+    /// The frozen request (JSON), once one may have been sent under the key.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub request: Option<String>,
+}
+
+const COLUMNS: &str = "seq, idp_id, kind, secret_changed, created_at, idempotency_key, attempts, \
+     last_error, next_attempt_at, state, request";
+
+pub fn insert(
+    conn: &Connection,
+    id: IdpId,
+    kind: ChangeKind,
+    secret_changed: bool,
+    created_at: &str,
+    idempotency_key: &str,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO sync_change (idp_id, kind, secret_changed, created_at, idempotency_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        id.to_string(),
+        kind.as_str(),
+        secret_changed,
+        created_at,
+        idempotency_key
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The newest change of one IdP, if any.
+pub fn latest_for_idp(conn: &Connection, id: IdpId) -> Result<Option<SyncChange>, StoreError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM sync_change WHERE idp_id = ?1 ORDER BY seq DESC LIMIT 1");
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], |r| Ok(read(r)))
+        .optional()?;
+    row.transpose()
+}
+
+pub fn get(conn: &Connection, seq: i64) -> Result<Option<SyncChange>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sync_change WHERE seq = ?1");
+    let row = conn
+        .prepare_cached(&sql)?
+        .query_row([seq], |r| Ok(read(r)))
+        .optional()?;
+    row.transpose()
+}
+
+/// Every change, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<SyncChange>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sync_change ORDER BY seq");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| Ok(read(r)))?;
+    rows.map(|r| r?).collect()
+}
+
+/// Folds a later edit into a change nothing was sent under yet.
+pub fn merge(
+    conn: &Connection,
+    seq: i64,
+    kind: ChangeKind,
+    secret_changed: bool,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE sync_change SET kind = ?2, secret_changed = ?3 WHERE seq = ?1 AND request IS NULL",
+    )?
+    .execute(params![seq, kind.as_str(), secret_changed])?;
+    Ok(())
+}
+
+/// Records the request about to be sent under the change's key. Returns false when it was
+/// already frozen (the caller must then resend the stored one).
+pub fn freeze(conn: &Connection, seq: i64, request: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE sync_change SET request = ?2 WHERE seq = ?1 AND request IS NULL")?
+        .execute(params![seq, request])?;
+    Ok(n == 1)
+}
+
+/// Notes a failed attempt that will be retried.
+pub fn record_attempt(
+    conn: &Connection,
+    seq: i64,
+    error: &str,
+    next_attempt_at: Option<&str>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE sync_change SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 \
+         WHERE seq = ?1",
+    )?
+    .execute(params![seq, clip(error), next_attempt_at])?;
+    Ok(())
+}
+
+pub fn set_state(
+    conn: &Connection,
+    seq: i64,
+    state: ChangeState,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE sync_change SET state = ?2, last_error = ?3, attempts = attempts + 1 WHERE seq = ?1",
+    )?
+    .execute(params![seq, state.as_str(), error.map(clip)])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, seq: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sync_change WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+pub fn delete_for_idp(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sync_change WHERE idp_id = ?1")?
+        .execute([id.to_string()])?;
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(4000).collect()
+}
+
+fn read(r: &Row<'_>) -> Result<SyncChange, StoreError> {
+    let id: String = r.get(1)?;
+    Ok(SyncChange {
+        seq: r.get(0)?,
+        idp_id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("sync change id {id:?}")))?,
+        kind: ChangeKind::parse(&r.get::<_, String>(2)?)?,
+        secret_changed: r.get(3)?,
+        created_at: r.get(4)?,
+        idempotency_key: r.get(5)?,
+        attempts: r.get(6)?,
+        last_error: r.get(7)?,
+        next_attempt_at: r.get(8)?,
+        state: ChangeState::parse(&r.get::<_, String>(9)?)?,
+        request: r.get(10)?,
+    })
+}
+
+/// Makes a failed change sendable again: back to `pending`, unfrozen, under a new key. Only
+/// for changes the backend refused before processing (it recorded nothing under the old key).
+pub fn reset(conn: &Connection, seq: i64, new_key: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE sync_change SET state = 'pending', request = NULL, idempotency_key = ?2, \
+         last_error = NULL, next_attempt_at = NULL WHERE seq = ?1",
+    )?
+    .execute(params![seq, new_key])?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Sync: pushing the admin's local IdP edits to the messaging backend (docs/sync-api.yaml).
+//!
+//! - [`outbox`]: every catalog edit records a pending change, in the edit's own transaction.
+//! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
+//! - [`client`], [`settings`], [`wire`]: the HTTP client, where to sync, the wire types.
+//! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
+//!   keep mine / take theirs after a conflict; [`retry`]: backoff with jitter.
+//!
+//! Invariants:
+//! - Nothing is ever overwritten blindly: every write states the version it expects, and a
+//!   412 becomes a conflict for the admin to resolve.
+//! - A change is sent under one idempotency key, with one frozen body, until the backend
+//!   acknowledges it; a crash anywhere resends the same request, which the backend applies
+//!   once. The acknowledgement updates the base and removes the change in one transaction.
+//! - Secret values never enter the sync tables; they are read from the keyring to be sent.
+
+pub mod client;
+pub mod outbox;
+pub mod plan;
+pub mod push;
+pub mod resolve;
+pub mod retry;
+pub mod settings;
+pub mod wire;
+
+pub use plan::SyncPlan;
+pub use push::{Outbox, PushReport};
+
+use crate::http::HttpError;
+use crate::model::{FieldError, IdpId};
+use crate::secrets::SecretError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Sync is not set up. Enter the backend URL and workspace in the sync settings.")]
+    NotConfigured,
+    #[error(
+        "No API key for the backend is stored. Enter the workspace's API key in the sync settings."
+    )]
+    NoApiKey,
+    #[error("The sync settings are not usable: {0}.")]
+    InvalidSettings(String),
+    #[error(
+        "The backend refused the API key (HTTP 401). Enter a new API key in the sync settings, \
+         then sync again; your changes are kept."
+    )]
+    Unauthorized,
+    #[error(
+        "The API key does not open the workspace \"{0}\" (HTTP 403). Check the workspace id, or \
+         enter that workspace's API key; your changes are kept."
+    )]
+    Forbidden(String),
+    #[error("The backend cannot be reached. {0} Your changes are kept and will be sent on the next sync.")]
+    Unreachable(HttpError),
+    #[error(
+        "The backend is busy or failing ({detail}). Your changes are kept; sync again after \
+         {retry_at}."
+    )]
+    Busy { detail: String, retry_at: String },
+    #[error("The backend answered in a way this version of ECA Admin does not understand: {0}")]
+    Protocol(String),
+    #[error("No identity provider with id \"{0}\" exists here or on the backend.")]
+    NotFound(IdpId),
+    #[error("The backend's copy of \"{name}\" cannot be taken: {}", list(.errors))]
+    TheirsInvalid {
+        name: String,
+        errors: Vec<FieldError>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+fn list(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<rusqlite::Error> for SyncError {
+    fn from(e: rusqlite::Error) -> Self {
+        SyncError::Store(e.into())
+    }
+}

@@ -1,0 +1,544 @@
+//! Pushing the outbox: each pending change, oldest first, becomes one conditional write.
+//!
+//! Invariants:
+//! - Before anything is sent under a change's idempotency key, the exact request (method,
+//!   precondition, body without the secret, what to do with the secret) is frozen in the row,
+//!   in a committed transaction that also re-reads the change (so no edit can be coalesced
+//!   into it afterwards). A retry, in this push or after a crash, resends that request.
+//! - Creates use `If-None-Match: *`; updates, toggles and deletes `If-Match: "<base version>"`.
+//! - A success updates `sync_base` and removes the change in one transaction. A 412 marks the
+//!   change `conflict` and keeps it; other refusals mark it `failed`; either way the IdP's
+//!   later changes wait. 401/403 and an unreachable backend stop the push and keep everything.
+//! - 429, 503, 5xx, 409 (in flight) and lost connections are retried with the same key after
+//!   [`retry::delay`], at least the server's `Retry-After`.
+
+use crate::clock::{rfc3339, Clock};
+use crate::http::{HttpError, HttpResponse};
+use crate::model::IdpId;
+use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::store::sync_base::{self, BaseEntry};
+use crate::store::sync_changes::{self, ChangeState, SyncChange};
+use crate::store::{self, idps};
+use crate::sync::client::{BackendClient, Precondition, RemoteProblem};
+use crate::sync::plan::{self, SyncPlan};
+use crate::sync::retry::{self, Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
+use crate::sync::settings::{self, SyncSettings};
+use crate::sync::wire::{RemoteIdp, RemoteList, WireFields};
+use crate::sync::SyncError;
+use rusqlite::{Connection, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use ts_rs::TS;
+
+/// What one push did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PushReport {
+    /// IdPs whose change the backend acknowledged (once per change).
+    pub pushed: Vec<IdpId>,
+    /// IdPs whose backend copy changed since the base: resolve with keep mine / take theirs.
+    pub conflicts: Vec<IdpId>,
+    /// IdPs whose change the backend refused; see the change's `last_error`.
+    pub failed: Vec<IdpId>,
+    /// IdPs with changes held behind a conflict, a failure or a `Retry-After`.
+    pub waiting: Vec<IdpId>,
+}
+
+/// What happens to the client secret in a frozen `PUT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretMode {
+    /// Leave the backend's secret as it is (member omitted).
+    Keep,
+    /// Send the keyring's value, read at send time.
+    Set,
+    /// Remove it (`null`).
+    Clear,
+}
+
+/// The request sent under a change's idempotency key, as stored in `sync_change.request`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum FrozenRequest {
+    Put {
+        precondition: Precondition,
+        /// The wire fields and `id`; never the secret.
+        body: serde_json::Value,
+        secret: SecretMode,
+    },
+    Delete {
+        version: String,
+    },
+}
+
+/// How one change ended in this push.
+enum Settled {
+    Done,
+    Conflict,
+    Failed,
+}
+
+/// The sync side of one data folder: its own connection to the database, the keyring, the
+/// clock, and how to wait between retries.
+pub struct Outbox {
+    pub(crate) conn: Connection,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    pause: Arc<dyn Pause>,
+    jitter: Arc<dyn Jitter>,
+}
+
+impl Outbox {
+    /// Opens the database in `data_dir` (the same file the [`crate::catalog::Catalog`] uses).
+    pub fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SyncError> {
+        let conn = store::open(&data_dir.join(crate::data_dir::DB_FILE))?;
+        Ok(Self::with_connection(conn, secrets, clock))
+    }
+
+    pub fn with_connection(
+        conn: Connection,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            conn,
+            secrets,
+            clock,
+            retry: RetryPolicy::default(),
+            pause: Arc::new(TokioPause),
+            jitter: Arc::new(OsJitter),
+        }
+    }
+
+    /// Replaces how retries are spaced and waited for (tests make waits instant).
+    pub fn with_retry(
+        mut self,
+        policy: RetryPolicy,
+        pause: Arc<dyn Pause>,
+        jitter: Arc<dyn Jitter>,
+    ) -> Self {
+        self.retry = policy;
+        self.pause = pause;
+        self.jitter = jitter;
+        self
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn settings(&self) -> Result<Option<SyncSettings>, SyncError> {
+        settings::load(&self.conn)
+    }
+
+    /// Stores where to sync and, when given, the API key (keyring).
+    pub fn save_settings(
+        &self,
+        settings: SyncSettings,
+        api_key: Option<&Secret>,
+    ) -> Result<SyncSettings, SyncError> {
+        settings::save(&self.conn, self.secrets.as_ref(), settings, api_key)
+    }
+
+    /// The outbox, oldest first.
+    pub fn changes(&self) -> Result<Vec<SyncChange>, SyncError> {
+        Ok(sync_changes::list(&self.conn)?)
+    }
+
+    /// The last-synced state of every IdP.
+    pub fn base(&self) -> Result<Vec<BaseEntry>, SyncError> {
+        Ok(sync_base::list(&self.conn)?)
+    }
+
+    pub(crate) fn client(&self) -> Result<BackendClient, SyncError> {
+        let settings = self.settings()?.ok_or(SyncError::NotConfigured)?;
+        let key = self
+            .secrets
+            .get(SecretKey::SyncApiKey)?
+            .ok_or(SyncError::NoApiKey)?;
+        BackendClient::new(&settings, key)
+    }
+
+    /// The backend's IdPs.
+    pub async fn remote(&mut self) -> Result<Vec<RemoteIdp>, SyncError> {
+        let client = self.client()?;
+        let response = read_ok(client.list().await, &client_workspace(self)?)?;
+        let list: RemoteList = response
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(list.items)
+    }
+
+    /// The three-way plan: local IdPs, the base, and the backend's copy fetched now.
+    pub async fn plan(&mut self) -> Result<SyncPlan, SyncError> {
+        let remote = self.remote().await?;
+        let local = idps::list_full(&self.conn)?;
+        let base = sync_base::list(&self.conn)?;
+        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
+            .into_iter()
+            .filter(|c| c.secret_changed)
+            .map(|c| c.idp_id)
+            .collect();
+        Ok(plan::compute_with_secrets(&local, &base, &remote, &edited))
+    }
+
+    /// Makes a failed change of `id` sendable again (after the admin fixed the IdP).
+    pub fn retry_failed(&mut self, id: IdpId) -> Result<(), SyncError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for change in sync_changes::list(&tx)? {
+            if change.idp_id == id && change.state == ChangeState::Failed {
+                let key = uuid::Uuid::new_v4().hyphenated().to_string();
+                sync_changes::reset(&tx, change.seq, &key)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    // Every async method takes `&mut self`: a future holding `&Outbox` (whose connection is not
+    // `Sync`) could not be sent between threads, and the app's runtime needs that.
+
+    /// Sends every pending change, oldest first. Stops early (keeping everything) when the
+    /// backend is unreachable, refuses the API key, or stays busy.
+    pub async fn push(&mut self) -> Result<PushReport, SyncError> {
+        let client = self.client()?;
+        let workspace = client_workspace(self)?;
+        let mut report = PushReport::default();
+        let mut held: HashSet<IdpId> = HashSet::new();
+        let now = rfc3339(self.clock.now());
+        for change in sync_changes::list(&self.conn)? {
+            let id = change.idp_id;
+            let deferred = change
+                .next_attempt_at
+                .as_deref()
+                .is_some_and(|at| at > now.as_str());
+            if held.contains(&id) || change.state != ChangeState::Pending || deferred {
+                held.insert(id);
+                if !report.waiting.contains(&id) {
+                    report.waiting.push(id);
+                }
+                continue;
+            }
+            let Some(request) = self.freeze(change.seq)? else {
+                continue;
+            };
+            match self.send(&client, &workspace, &change, &request).await? {
+                Settled::Done => report.pushed.push(id),
+                Settled::Conflict => {
+                    held.insert(id);
+                    report.conflicts.push(id);
+                }
+                Settled::Failed => {
+                    held.insert(id);
+                    report.failed.push(id);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The request to send for change `seq`: the frozen one, or one built from the local IdP
+    /// and the base and frozen now. `None` when there is nothing to send (the change is
+    /// dropped: e.g. an IdP deleted before the backend ever had it).
+    fn freeze(&mut self, seq: i64) -> Result<Option<FrozenRequest>, SyncError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(change) = sync_changes::get(&tx, seq)? else {
+            return Ok(None);
+        };
+        if let Some(frozen) = &change.request {
+            return serde_json::from_str(frozen).map(Some).map_err(|e| {
+                SyncError::Store(store::StoreError::Corrupt(format!("sync request: {e}")))
+            });
+        }
+        let local = idps::get(&tx, change.idp_id)?;
+        let base = sync_base::get(&tx, change.idp_id)?;
+        let request = match (local, base) {
+            (Some(local), base) => {
+                let mut body = serde_json::to_value(WireFields::from(&local.fields))
+                    .map_err(|e| SyncError::Protocol(e.to_string()))?;
+                body["id"] = serde_json::Value::String(local.id.to_string());
+                let public = !local.fields.client_auth_method.uses_secret();
+                let secret = match (&base, local.has_secret) {
+                    // A public client has no secret; the backend removes a stored one itself.
+                    _ if public => SecretMode::Keep,
+                    (None, true) => SecretMode::Set,
+                    (None, false) => SecretMode::Keep,
+                    (Some(_), true) if change.secret_changed => SecretMode::Set,
+                    (Some(_), false) if change.secret_changed => SecretMode::Clear,
+                    (Some(_), _) => SecretMode::Keep,
+                };
+                let precondition = match base {
+                    Some(b) => Precondition::Version(b.version),
+                    None => Precondition::Absent,
+                };
+                FrozenRequest::Put {
+                    precondition,
+                    body,
+                    secret,
+                }
+            }
+            (None, Some(base)) => FrozenRequest::Delete {
+                version: base.version,
+            },
+            (None, None) => {
+                sync_changes::delete(&tx, seq)?;
+                tx.commit()?;
+                return Ok(None);
+            }
+        };
+        let json =
+            serde_json::to_string(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        sync_changes::freeze(&tx, seq, &json)?;
+        tx.commit()?;
+        Ok(Some(request))
+    }
+
+    /// Sends one frozen request, retrying what may be retried with the same key.
+    async fn send(
+        &mut self,
+        client: &BackendClient,
+        workspace: &str,
+        change: &SyncChange,
+        request: &FrozenRequest,
+    ) -> Result<Settled, SyncError> {
+        let id = change.idp_id;
+        let key = change.idempotency_key.as_str();
+        let mut attempt = 0u32;
+        loop {
+            let result = match request {
+                FrozenRequest::Put {
+                    precondition,
+                    body,
+                    secret,
+                } => {
+                    let body = self.with_secret(id, body, *secret)?;
+                    client.put(id, precondition, key, &body).await
+                }
+                FrozenRequest::Delete { version } => client.delete(id, version, key).await,
+            };
+            let (detail, retry_after) = match result {
+                Err(
+                    e @ (HttpError::Connect { .. }
+                    | HttpError::Dns { .. }
+                    | HttpError::Tls { .. }
+                    | HttpError::InvalidUrl { .. }),
+                ) => {
+                    sync_changes::record_attempt(&self.conn, change.seq, &e.to_string(), None)?;
+                    return Err(SyncError::Unreachable(e));
+                }
+                // The request may have been applied: only resending under the same key tells.
+                Err(e @ (HttpError::Timeout { .. } | HttpError::Transport { .. })) => {
+                    (e.to_string(), None)
+                }
+                Err(e) => {
+                    sync_changes::record_attempt(&self.conn, change.seq, &e.to_string(), None)?;
+                    return Err(SyncError::Protocol(e.to_string()));
+                }
+                Ok(response) => match response.meta.status {
+                    status @ (409 | 429 | 500..=599) => (
+                        RemoteProblem::parse(&response).describe(status),
+                        retry::parse_retry_after(
+                            response
+                                .meta
+                                .headers
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok()),
+                        ),
+                    ),
+                    _ => return self.settle(workspace, change, request, &response),
+                },
+            };
+            let wait = retry::delay(&self.retry, attempt, retry_after, self.jitter.unit());
+            attempt += 1;
+            if attempt >= self.retry.max_attempts || wait > self.retry.max_wait {
+                let retry_at = rfc3339(self.clock.now() + wait);
+                sync_changes::record_attempt(&self.conn, change.seq, &detail, Some(&retry_at))?;
+                return Err(SyncError::Busy { detail, retry_at });
+            }
+            sync_changes::record_attempt(&self.conn, change.seq, &detail, None)?;
+            tracing::info!(%id, attempt, ?wait, "sync write will be retried");
+            self.pause.pause(wait).await;
+        }
+    }
+
+    /// The body with the secret as the frozen request says, read from the keyring now.
+    fn with_secret(
+        &self,
+        id: IdpId,
+        body: &serde_json::Value,
+        mode: SecretMode,
+    ) -> Result<serde_json::Value, SyncError> {
+        let mut body = body.clone();
+        match mode {
+            SecretMode::Keep => {}
+            SecretMode::Clear => body["client_secret"] = serde_json::Value::Null,
+            SecretMode::Set => match self.secrets.get(SecretKey::IdpClientSecret(id))? {
+                Some(secret) => {
+                    body["client_secret"] = serde_json::Value::String(secret.expose().to_string())
+                }
+                None => {
+                    tracing::warn!(%id, "the keyring has no secret to send; the backend keeps its own")
+                }
+            },
+        }
+        Ok(body)
+    }
+
+    /// Records the backend's final answer to one change.
+    fn settle(
+        &mut self,
+        workspace: &str,
+        change: &SyncChange,
+        request: &FrozenRequest,
+        response: &HttpResponse,
+    ) -> Result<Settled, SyncError> {
+        let status = response.meta.status;
+        let now = rfc3339(self.clock.now());
+        let problem = || RemoteProblem::parse(response);
+        match (request, status) {
+            (FrozenRequest::Put { .. }, 200 | 201) => {
+                let remote: RemoteIdp = response
+                    .json()
+                    .map_err(|e| SyncError::Protocol(e.to_string()))?;
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                sync_base::upsert(&tx, &BaseEntry::from_remote(&remote, &now))?;
+                sync_changes::delete(&tx, change.seq)?;
+                tx.commit()?;
+                Ok(Settled::Done)
+            }
+            // Deleted, or already gone: either way the backend no longer has it.
+            (FrozenRequest::Delete { .. }, 204 | 404) => {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                sync_base::delete(&tx, change.idp_id)?;
+                sync_changes::delete(&tx, change.seq)?;
+                tx.commit()?;
+                Ok(Settled::Done)
+            }
+            (_, 401) => Err(SyncError::Unauthorized),
+            (_, 403) => Err(SyncError::Forbidden(workspace.to_string())),
+            (_, 412) => {
+                let message = "The backend's copy changed since the last sync (another admin, or \
+                               another computer). Review the differences, then keep yours or \
+                               take theirs.";
+                sync_changes::set_state(
+                    &self.conn,
+                    change.seq,
+                    ChangeState::Conflict,
+                    Some(message),
+                )?;
+                Ok(Settled::Conflict)
+            }
+            (_, 422) if problem().kind == "urn:eca:problem:idempotency-key-reused" => {
+                // The key was used for another body: possible only when the secret changed in
+                // the keyring after the first send. What the backend holds is unknown, so the
+                // admin decides, as for any conflict.
+                let message = "The backend already processed an earlier version of this change. \
+                               Review the differences, then keep yours or take theirs.";
+                sync_changes::set_state(
+                    &self.conn,
+                    change.seq,
+                    ChangeState::Conflict,
+                    Some(message),
+                )?;
+                Ok(Settled::Conflict)
+            }
+            _ => {
+                let message = problem().describe(status);
+                sync_changes::set_state(
+                    &self.conn,
+                    change.seq,
+                    ChangeState::Failed,
+                    Some(&message),
+                )?;
+                Ok(Settled::Failed)
+            }
+        }
+    }
+}
+
+fn client_workspace(outbox: &Outbox) -> Result<String, SyncError> {
+    Ok(outbox
+        .settings()?
+        .ok_or(SyncError::NotConfigured)?
+        .workspace_id)
+}
+
+/// A read's answer when it is 2xx; the errors every read shares otherwise.
+pub(crate) fn read_ok(
+    result: Result<HttpResponse, HttpError>,
+    workspace: &str,
+) -> Result<HttpResponse, SyncError> {
+    let response = match result {
+        Ok(r) => r,
+        Err(
+            e @ (HttpError::Connect { .. }
+            | HttpError::Dns { .. }
+            | HttpError::Tls { .. }
+            | HttpError::Timeout { .. }
+            | HttpError::Transport { .. }),
+        ) => return Err(SyncError::Unreachable(e)),
+        Err(e) => return Err(SyncError::Protocol(e.to_string())),
+    };
+    match response.meta.status {
+        200..=299 => Ok(response),
+        401 => Err(SyncError::Unauthorized),
+        403 => Err(SyncError::Forbidden(workspace.to_string())),
+        status @ (429 | 500..=599) => {
+            let wait = retry::parse_retry_after(
+                response
+                    .meta
+                    .headers
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()),
+            )
+            .unwrap_or(Duration::from_secs(1));
+            Err(SyncError::Busy {
+                detail: RemoteProblem::parse(&response).describe(status),
+                retry_at: format!("{} s", wait.as_secs()),
+            })
+        }
+        status => Err(SyncError::Protocol(
+            RemoteProblem::parse(&response).describe(status),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::secrets::MemorySecrets;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn sync_futures_can_run_on_a_multi_threaded_runtime() {
+        // The app runs commands on tokio's multi-threaded runtime, which needs Send futures.
+        let mut outbox = Outbox::with_connection(
+            store::open_in_memory().unwrap(),
+            Arc::new(MemorySecrets::new()),
+            Arc::new(SystemClock),
+        );
+        let id = IdpId::new();
+        assert_send(&outbox.push());
+        assert_send(&outbox.plan());
+        assert_send(&outbox.keep_mine(id));
+        assert_send(&outbox.take_theirs(id));
+    }
+}

@@ -1,0 +1,133 @@
+//! Where this data folder syncs to: the backend URL and workspace (SQLite, `sync_settings`)
+//! and the workspace's API key (OS keyring, [`SecretKey::SyncApiKey`]).
+//!
+//! Invariants: settings are validated before they are stored; the API key never touches
+//! SQLite, and is read only to be sent as a Bearer token.
+
+use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::store::sync_settings;
+use crate::sync::SyncError;
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+/// The backend and workspace to sync with (the API key is kept apart, in the keyring).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncSettings {
+    /// E.g. `https://messaging.example` (no path needed; `/v1/...` is appended).
+    pub backend_url: String,
+    /// The workspace id, e.g. `acme-prod`.
+    pub workspace_id: String,
+}
+
+impl SyncSettings {
+    /// The settings, checked: an http(s) URL without user info, query or fragment (plain http
+    /// only to a loopback host), and a workspace id as the contract spells them.
+    pub fn checked(self) -> Result<Self, SyncError> {
+        let invalid = |message: &str| SyncError::InvalidSettings(message.to_string());
+        let url = Url::parse(self.backend_url.trim())
+            .map_err(|e| invalid(&format!("the backend URL is not a URL ({e})")))?;
+        let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+            || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+            || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(invalid(
+                    "the backend URL must use https (plain http is allowed only to this computer)",
+                ))
+            }
+            _ => return Err(invalid("the backend URL must start with https://")),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid(
+                "the backend URL must not contain a user name or password",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid("the backend URL must not have a query or fragment"));
+        }
+        let ws = self.workspace_id.trim();
+        let ws_ok = (1..=63).contains(&ws.len())
+            && ws.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && ws
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ws_ok {
+            return Err(invalid(
+                "the workspace id must be 1 to 63 lowercase letters, digits or dashes, starting \
+                 with a letter or digit",
+            ));
+        }
+        Ok(Self {
+            backend_url: url.as_str().trim_end_matches('/').to_string(),
+            workspace_id: ws.to_string(),
+        })
+    }
+
+    /// The base URL, parsed (the settings were checked when stored).
+    pub fn url(&self) -> Result<Url, SyncError> {
+        Url::parse(&self.backend_url).map_err(|e| SyncError::InvalidSettings(e.to_string()))
+    }
+}
+
+/// The stored settings, if sync was set up.
+pub fn load(conn: &Connection) -> Result<Option<SyncSettings>, SyncError> {
+    Ok(
+        sync_settings::get(conn)?.map(|(backend_url, workspace_id)| SyncSettings {
+            backend_url,
+            workspace_id,
+        }),
+    )
+}
+
+/// Stores the settings and, when given, the API key (in the keyring).
+pub fn save(
+    conn: &Connection,
+    secrets: &dyn SecretStore,
+    settings: SyncSettings,
+    api_key: Option<&Secret>,
+) -> Result<SyncSettings, SyncError> {
+    let settings = settings.checked()?;
+    if let Some(key) = api_key {
+        if let Some(problem) = key.problem() {
+            return Err(SyncError::InvalidSettings(format!("the API key {problem}")));
+        }
+        secrets.put(SecretKey::SyncApiKey, key)?;
+    }
+    sync_settings::put(conn, &settings.backend_url, &settings.workspace_id)?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(url: &str, ws: &str) -> Result<SyncSettings, SyncError> {
+        SyncSettings {
+            backend_url: url.into(),
+            workspace_id: ws.into(),
+        }
+        .checked()
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert_eq!(
+            s("https://msg.example/", "acme").unwrap().backend_url,
+            "https://msg.example"
+        );
+        assert!(s("http://127.0.0.1:8787", "dev").is_ok());
+        assert!(
+            s("http://msg.example", "dev").is_err(),
+            "plain http off-host"
+        );
+        assert!(s("https://u:p@msg.example", "dev").is_err());
+        assert!(s("https://msg.example", "Acme").is_err());
+        assert!(s("https://msg.example", "").is_err());
+        assert!(s("ftp://msg.example", "dev").is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! The IdP as it travels to and from the backend (docs/sync-api.yaml `IdpFields`, `Idp`).
+//!
+//! Invariants:
+//! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only `test_redirect` is not
+//!   part of it, and it never carries a secret. The secret is added to a `PUT` body only at
+//!   send time (see [`crate::sync::push`]) and is never stored.
+//! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
+//!   adds read-only members does not break sync.
+
+use crate::model::{AuthParam, ClientAuthMethod, IdpFields, IdpId, Protocol};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the backend stores about an IdP, the secret and local-only settings excepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WireFields {
+    pub name: String,
+    pub protocol: Protocol,
+    pub issuer: Option<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub client_id: String,
+    pub client_auth_method: ClientAuthMethod,
+    pub scopes: Vec<String>,
+    pub extra_params: Vec<AuthParam>,
+    pub redirect_uris: Vec<String>,
+    pub customer_id_claim: String,
+    pub enabled: bool,
+    pub notes: String,
+}
+
+impl From<&IdpFields> for WireFields {
+    fn from(f: &IdpFields) -> Self {
+        Self {
+            name: f.name.clone(),
+            protocol: f.protocol,
+            issuer: f.issuer.clone(),
+            authorization_endpoint: f.authorization_endpoint.clone(),
+            token_endpoint: f.token_endpoint.clone(),
+            userinfo_endpoint: f.userinfo_endpoint.clone(),
+            jwks_uri: f.jwks_uri.clone(),
+            client_id: f.client_id.clone(),
+            client_auth_method: f.client_auth_method,
+            scopes: f.scopes.clone(),
+            extra_params: f.extra_params.clone(),
+            redirect_uris: f.redirect_uris.clone(),
+            customer_id_claim: f.customer_id_claim.clone(),
+            enabled: f.enabled,
+            notes: f.notes.clone(),
+        }
+    }
+}
+
+impl WireFields {
+    /// The local fields these become, keeping the local-only settings of `local` (if any).
+    pub fn into_local(self, local: Option<&IdpFields>) -> IdpFields {
+        IdpFields {
+            name: self.name,
+            protocol: self.protocol,
+            issuer: self.issuer,
+            authorization_endpoint: self.authorization_endpoint,
+            token_endpoint: self.token_endpoint,
+            userinfo_endpoint: self.userinfo_endpoint,
+            jwks_uri: self.jwks_uri,
+            client_id: self.client_id,
+            client_auth_method: self.client_auth_method,
+            scopes: self.scopes,
+            extra_params: self.extra_params,
+            redirect_uris: self.redirect_uris,
+            customer_id_claim: self.customer_id_claim,
+            enabled: self.enabled,
+            notes: self.notes,
+            test_redirect: local.map(|l| l.test_redirect).unwrap_or_default(),
+        }
+    }
+}
+
+/// An IdP as the backend returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RemoteIdp {
+    pub id: IdpId,
+    #[serde(flatten)]
+    pub fields: WireFields,
+    /// Opaque; changes on every change (also the `ETag`).
+    pub version: String,
+    pub secret_set: bool,
+    /// 16 hex digits, present when `secret_set`: equal fingerprints mean equal secrets.
+    pub secret_fingerprint: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `GET /idps`.
+#[derive(Debug, Deserialize)]
+pub struct RemoteList {
+    pub items: Vec<RemoteIdp>,
+}

@@ -1,0 +1,225 @@
+//! Shared support for the sync tests: the reference backend started in-process on an
+//! ephemeral loopback port over a temporary folder, and "admins": a data folder each, with its
+//! catalog, its outbox and an in-memory keyring, configured to sync with that backend.
+//!
+//! Waits between retries are recorded and shortened to a millisecond, so tests that honour a
+//! `Retry-After` of seconds still run fast; jitter is fixed.
+
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use eca_backend::faults::FaultSettings;
+use eca_backend::{BackendConfig, RunningBackend, Storage};
+use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
+use eca_core::clock::SystemClock;
+use eca_core::model::{IdpConfig, IdpFields, IdpId, Protocol};
+use eca_core::secrets::{MemorySecrets, Secret};
+use eca_core::sync::retry::{FixedJitter, Pause, RetryPolicy};
+use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::Outbox;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+
+pub const WORKSPACE: &str = "alpha";
+pub const API_KEY: &str = "alpha-key-0123456789abcdef";
+
+pub struct Backend {
+    pub running: RunningBackend,
+    pub dir: TempDir,
+}
+
+impl Backend {
+    pub fn url(&self) -> String {
+        self.running.url()
+    }
+    pub fn set_faults(&self, faults: FaultSettings) {
+        self.running
+            .faults()
+            .replace(faults)
+            .expect("valid fault settings");
+    }
+}
+
+pub async fn backend() -> Backend {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let running = start_backend_in(&dir).await;
+    Backend { running, dir }
+}
+
+/// A backend over `dir` (which may hold an earlier backend's data).
+pub async fn start_backend_in(dir: &TempDir) -> RunningBackend {
+    let mut config = BackendConfig::new(Storage::Dir(dir.path().to_path_buf()));
+    config.api_keys = vec![format!("{WORKSPACE}:{API_KEY}").parse().unwrap()];
+    eca_backend::start(config)
+        .await
+        .expect("the backend starts on loopback")
+}
+
+/// Called with the number of waits so far.
+pub type PauseHook = Box<dyn FnMut(usize) + Send>;
+
+/// Records every wait and sleeps a millisecond instead; may run a hook on each wait (to
+/// switch a fault off after a few tries).
+#[derive(Default)]
+pub struct RecordingPause {
+    pub waits: Mutex<Vec<Duration>>,
+    pub on_pause: Mutex<Option<PauseHook>>,
+}
+
+impl RecordingPause {
+    pub fn waits(&self) -> Vec<Duration> {
+        self.waits.lock().unwrap().clone()
+    }
+    pub fn on_pause(&self, hook: impl FnMut(usize) + Send + 'static) {
+        *self.on_pause.lock().unwrap() = Some(Box::new(hook));
+    }
+}
+
+impl Pause for RecordingPause {
+    fn pause(&self, wait: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let n = {
+            let mut waits = self.waits.lock().unwrap();
+            waits.push(wait);
+            waits.len()
+        };
+        if let Some(hook) = self.on_pause.lock().unwrap().as_mut() {
+            hook(n);
+        }
+        Box::pin(tokio::time::sleep(Duration::from_millis(1)))
+    }
+}
+
+pub fn policy() -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(2),
+        max_attempts: 5,
+        max_wait: Duration::from_secs(60),
+    }
+}
+
+/// One admin's data folder, as the app and the CLI would open it.
+pub struct Admin {
+    pub dir: TempDir,
+    pub secrets: Arc<MemorySecrets>,
+    pub catalog: Catalog,
+    pub outbox: Outbox,
+    pub pause: Arc<RecordingPause>,
+}
+
+impl Admin {
+    pub fn new(backend_url: &str) -> Self {
+        Self::in_dir(
+            tempfile::tempdir().unwrap(),
+            Arc::new(MemorySecrets::new()),
+            backend_url,
+        )
+    }
+
+    /// Opens (again) the data folder `dir`, as after a restart.
+    pub fn in_dir(dir: TempDir, secrets: Arc<MemorySecrets>, backend_url: &str) -> Self {
+        let clock = Arc::new(SystemClock);
+        let catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
+        let pause = Arc::new(RecordingPause::default());
+        let outbox = Outbox::open(dir.path(), secrets.clone(), clock)
+            .unwrap()
+            .with_retry(policy(), pause.clone(), Arc::new(FixedJitter(0.0)));
+        outbox
+            .save_settings(
+                SyncSettings {
+                    backend_url: backend_url.into(),
+                    workspace_id: WORKSPACE.into(),
+                },
+                Some(&Secret::new(API_KEY)),
+            )
+            .expect("valid sync settings");
+        Self {
+            dir,
+            secrets,
+            catalog,
+            outbox,
+            pause,
+        }
+    }
+
+    /// Reopens the outbox with another retry policy.
+    pub fn set_policy(&mut self, policy: RetryPolicy) {
+        self.outbox = Outbox::open(self.dir.path(), self.secrets.clone(), Arc::new(SystemClock))
+            .unwrap()
+            .with_retry(policy, self.pause.clone(), Arc::new(FixedJitter(0.0)));
+    }
+
+    /// Closes everything and opens the same folder again (a restart of the app).
+    pub fn restart(self, backend_url: &str) -> Self {
+        let Admin { dir, secrets, .. } = self;
+        Self::in_dir(dir, secrets, backend_url)
+    }
+
+    pub fn create(&mut self, fields: IdpFields, secret: Option<&str>) -> IdpConfig {
+        let secret = match secret {
+            Some(s) => SecretChange::Replace(Secret::new(s)),
+            None => SecretChange::Keep,
+        };
+        let out = self
+            .catalog
+            .save(SaveIdpRequest {
+                id: None,
+                fields,
+                secret,
+            })
+            .expect("save should succeed");
+        assert_eq!(out.secret_error, None);
+        out.idp
+    }
+
+    pub fn update(&mut self, id: IdpId, fields: IdpFields, secret: SecretChange) -> IdpConfig {
+        self.catalog
+            .save(SaveIdpRequest {
+                id: Some(id),
+                fields,
+                secret,
+            })
+            .expect("save should succeed")
+            .idp
+    }
+}
+
+/// A valid OpenID Connect IdP.
+pub fn okta(name: &str) -> IdpFields {
+    let issuer = format!(
+        "https://{}.idp.example",
+        name.to_lowercase().replace(' ', "-")
+    );
+    IdpFields {
+        name: name.into(),
+        issuer: Some(issuer.clone()),
+        authorization_endpoint: format!("{issuer}/authorize"),
+        token_endpoint: format!("{issuer}/token"),
+        userinfo_endpoint: Some(format!("{issuer}/userinfo")),
+        jwks_uri: Some(format!("{issuer}/keys")),
+        client_id: "client-0001".into(),
+        redirect_uris: vec!["https://chat.example/eca/callback".into()],
+        ..IdpFields::blank(Protocol::Oidc)
+    }
+}
+
+/// Every text cell of the sync tables, concatenated (to look for leaked secrets).
+pub fn sync_tables_text(conn: &rusqlite::Connection) -> String {
+    let mut out = String::new();
+    for table in ["sync_change", "sync_base", "sync_settings"] {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            for i in 0..n {
+                if let Ok(s) = r.get::<_, String>(i) {
+                    out.push_str(&s);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,339 @@
+//! Pushing against the real reference backend (eca-backend), started in-process on an
+//! ephemeral loopback port: the happy path, an unreachable backend, a refused API key,
+//! rate limiting, and a connection lost after the backend committed.
+
+#[path = "sync_common/mod.rs"]
+mod sync_common;
+
+use eca_backend::faults::FaultSettings;
+use eca_core::catalog::SecretChange;
+use eca_core::model::IdpFields;
+use eca_core::secrets::Secret;
+use eca_core::store::sync_changes::ChangeState;
+use eca_core::sync::plan::SyncStatus;
+use eca_core::sync::retry::RetryPolicy;
+use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::SyncError;
+use std::sync::Arc;
+use std::time::Duration;
+use sync_common::{backend, okta, Admin, API_KEY, WORKSPACE};
+
+const SECRET: &str = "hunter2-very-secret-value";
+
+#[tokio::test]
+async fn local_edits_reach_the_backend_in_order() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), Some(SECRET));
+    let beta = admin.create(okta("Beta"), None);
+
+    let report = admin.outbox.push().await.expect("the push succeeds");
+    assert_eq!(report.pushed, vec![acme.id, beta.id], "oldest change first");
+    assert!(
+        admin.outbox.changes().unwrap().is_empty(),
+        "acknowledged changes leave the outbox"
+    );
+
+    let remote = admin.outbox.remote().await.unwrap();
+    assert_eq!(remote.len(), 2);
+    let r_acme = remote.iter().find(|r| r.id == acme.id).unwrap();
+    assert!(r_acme.secret_set, "the secret was sent from the keyring");
+    let base = admin.outbox.base().unwrap();
+    let b_acme = base.iter().find(|b| b.idp_id == acme.id).unwrap();
+    assert_eq!(
+        b_acme.version, r_acme.version,
+        "the base is what the backend acknowledged"
+    );
+    assert_eq!(b_acme.secret_fingerprint, r_acme.secret_fingerprint);
+
+    // Update, toggle, replace the secret, delete: each is conditional on the base version.
+    admin.update(
+        acme.id,
+        IdpFields {
+            notes: "edited".into(),
+            ..okta("Acme")
+        },
+        SecretChange::Replace(Secret::new("another-secret-value")),
+    );
+    admin.catalog.set_enabled(beta.id, false).unwrap();
+    let report = admin.outbox.push().await.unwrap();
+    assert_eq!(report.pushed, vec![acme.id, beta.id]);
+    let remote = admin.outbox.remote().await.unwrap();
+    let r_acme = remote.iter().find(|r| r.id == acme.id).unwrap();
+    assert_eq!(r_acme.fields.notes, "edited");
+    assert_ne!(
+        r_acme.secret_fingerprint, b_acme.secret_fingerprint,
+        "the replaced secret was sent"
+    );
+    assert!(
+        !remote
+            .iter()
+            .find(|r| r.id == beta.id)
+            .unwrap()
+            .fields
+            .enabled
+    );
+
+    admin.catalog.delete(beta.id).unwrap();
+    admin.outbox.push().await.unwrap();
+    let remote = admin.outbox.remote().await.unwrap();
+    assert_eq!(remote.len(), 1, "the delete reached the backend");
+
+    let plan = admin.outbox.plan().await.unwrap();
+    assert!(
+        plan.items.iter().all(|i| i.status == SyncStatus::InSync),
+        "after a push everything is in sync: {plan:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_keeps_the_changes_for_later() {
+    let backend = backend().await;
+    let url = backend.url();
+    let sync_common::Backend { running, dir } = backend;
+    running.stop().await;
+
+    let mut admin = Admin::new(&url);
+    let acme = admin.create(okta("Acme"), Some(SECRET));
+    let err = admin.outbox.push().await.expect_err("nobody listens");
+    assert!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("kept"),
+        "the message reassures: {err}"
+    );
+    let kept = admin.outbox.changes().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].attempts, 1);
+    assert_eq!(kept[0].state, ChangeState::Pending);
+
+    // Edits made while offline do not change what is sent under the first key.
+    admin.catalog.set_enabled(acme.id, false).unwrap();
+    let kept_now = admin.outbox.changes().unwrap();
+    assert_eq!(kept_now.len(), 2, "the frozen change is not coalesced into");
+    assert_eq!(kept_now[0].idempotency_key, kept[0].idempotency_key);
+
+    // The backend comes back (on a new port, as after a restart) and the same change goes out
+    // under the same key.
+    let running = sync_common::start_backend_in(&dir).await;
+    admin
+        .outbox
+        .save_settings(
+            SyncSettings {
+                backend_url: running.url(),
+                workspace_id: WORKSPACE.into(),
+            },
+            None,
+        )
+        .unwrap();
+    let report = admin.outbox.push().await.expect("online again");
+    assert_eq!(
+        report.pushed,
+        vec![acme.id, acme.id],
+        "the create, then the toggle"
+    );
+    assert!(admin.outbox.changes().unwrap().is_empty());
+    let remote = admin.outbox.remote().await.unwrap();
+    assert!(!remote[0].fields.enabled);
+}
+
+#[tokio::test]
+async fn a_refused_api_key_stops_the_push_and_keeps_everything() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    admin.create(okta("Acme"), None);
+    admin
+        .outbox
+        .save_settings(
+            SyncSettings {
+                backend_url: backend.url(),
+                workspace_id: WORKSPACE.into(),
+            },
+            Some(&Secret::new("not-the-right-key-000000")),
+        )
+        .unwrap();
+    let err = admin.outbox.push().await.expect_err("the key is refused");
+    assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
+    assert!(err.to_string().contains("new API key"), "{err}");
+    let kept = admin.outbox.changes().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].state,
+        ChangeState::Pending,
+        "nothing is marked failed"
+    );
+
+    admin
+        .outbox
+        .save_settings(
+            SyncSettings {
+                backend_url: backend.url(),
+                workspace_id: WORKSPACE.into(),
+            },
+            Some(&Secret::new(API_KEY)),
+        )
+        .unwrap();
+    assert_eq!(admin.outbox.push().await.unwrap().pushed.len(), 1);
+}
+
+async fn retried_until_the_fault_clears(status: u16) {
+    let backend = Arc::new(backend().await);
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), None);
+    let mut faults = FaultSettings {
+        retry_after_secs: 2,
+        ..FaultSettings::default()
+    };
+    match status {
+        429 => faults.error_429_rate = 1.0,
+        _ => faults.error_503_rate = 1.0,
+    }
+    backend.set_faults(faults);
+    // The fault clears while the push waits for the second time.
+    let clear = backend.clone();
+    admin.pause.on_pause(move |n| {
+        if n == 2 {
+            clear.set_faults(FaultSettings::default());
+        }
+    });
+
+    let report = admin.outbox.push().await.expect("the push gets through");
+    assert_eq!(report.pushed, vec![acme.id]);
+    let waits = admin.pause.waits();
+    assert_eq!(waits.len(), 2, "two refusals, two waits: {waits:?}");
+    assert!(
+        waits.iter().all(|w| *w >= Duration::from_secs(2)),
+        "Retry-After is honoured: {waits:?}"
+    );
+    assert!(admin.outbox.changes().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rate_limiting_is_waited_out() {
+    retried_until_the_fault_clears(429).await;
+}
+
+#[tokio::test]
+async fn unavailability_is_waited_out() {
+    retried_until_the_fault_clears(503).await;
+}
+
+#[tokio::test]
+async fn a_long_retry_after_defers_the_change_instead_of_sleeping() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    admin.create(okta("Acme"), None);
+    backend.set_faults(FaultSettings {
+        error_503_rate: 1.0,
+        retry_after_secs: 600,
+        ..FaultSettings::default()
+    });
+    let err = admin.outbox.push().await.expect_err("too long to wait");
+    assert!(matches!(err, SyncError::Busy { .. }), "{err:?}");
+    assert!(
+        admin.pause.waits().is_empty(),
+        "a 10-minute wait is not slept through"
+    );
+    let kept = admin.outbox.changes().unwrap();
+    assert!(
+        kept[0].next_attempt_at.is_some(),
+        "the retry time is recorded"
+    );
+
+    backend.set_faults(FaultSettings::default());
+    let report = admin.outbox.push().await.unwrap();
+    assert!(
+        report.pushed.is_empty(),
+        "Retry-After is honoured across pushes"
+    );
+    assert_eq!(report.waiting.len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_lost_after_the_commit_is_replayed_not_applied_twice() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), Some(SECRET));
+
+    // The backend commits the create, then drops the connection; with a single try the push
+    // gives up, like an app killed before the reply.
+    backend.set_faults(FaultSettings {
+        drop_after_commit_rate: 1.0,
+        ..FaultSettings::default()
+    });
+    admin.set_policy(RetryPolicy {
+        max_attempts: 1,
+        ..sync_common::policy()
+    });
+    let err = admin.outbox.push().await.expect_err("the reply was lost");
+    assert!(matches!(err, SyncError::Busy { .. }), "{err:?}");
+    let lost = admin.outbox.changes().unwrap();
+    assert_eq!(lost.len(), 1, "the change is kept");
+    let remote = admin.outbox.remote().await.unwrap();
+    assert_eq!(remote.len(), 1, "the backend did apply it");
+
+    // Restart: the same change goes out with the same key. Sent afresh, a create of an
+    // existing IdP would be a 412 conflict; replayed, it is the recorded 201.
+    let url = backend.url();
+    let mut admin = admin.restart(&url);
+    // Past the short backoff the failed try recorded (a killed app records none).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    backend.set_faults(FaultSettings::default());
+    assert_eq!(
+        admin.outbox.changes().unwrap()[0].idempotency_key,
+        lost[0].idempotency_key,
+        "the key survives the restart"
+    );
+    let report = admin.outbox.push().await.expect("the replay succeeds");
+    assert_eq!(report.pushed, vec![acme.id], "{report:?}");
+    assert!(report.conflicts.is_empty());
+    let base = admin.outbox.base().unwrap();
+    assert_eq!(base[0].version, remote[0].version, "one write, one version");
+
+    // The same for an update, under drop-after-commit with retries inside one push.
+    backend.set_faults(FaultSettings {
+        drop_after_commit_rate: 1.0,
+        ..FaultSettings::default()
+    });
+    admin.update(
+        acme.id,
+        IdpFields {
+            notes: "once".into(),
+            ..okta("Acme")
+        },
+        SecretChange::Keep,
+    );
+    let report = admin
+        .outbox
+        .push()
+        .await
+        .expect("retried with the same key");
+    assert_eq!(report.pushed, vec![acme.id]);
+    assert_eq!(admin.pause.waits().len(), 1, "one lost reply, one retry");
+    let remote = admin.outbox.remote().await.unwrap();
+    assert_eq!(remote[0].fields.notes, "once");
+    assert_eq!(admin.outbox.base().unwrap()[0].version, remote[0].version);
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_sync_tables_even_after_a_push() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    admin.create(okta("Acme"), Some(SECRET));
+    admin.outbox.push().await.unwrap();
+    let conn = admin.outbox.connection();
+    let text = sync_common::sync_tables_text(conn);
+    assert!(!text.is_empty());
+    assert!(
+        !text.contains(SECRET),
+        "a sync table holds the client secret"
+    );
+    assert!(!text.contains(API_KEY), "a sync table holds the API key");
+    let fingerprint: Option<String> = conn
+        .query_row("SELECT secret_fingerprint FROM sync_base", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        fingerprint.map(|f| f.len()),
+        Some(16),
+        "only the fingerprint is kept"
+    );
+}

@@ -1,0 +1,516 @@
+// The harness of ECA Admin's end-to-end tests: it drives the real app window through
+// tauri-driver (which runs WebKitWebDriver, which runs the app) with WebdriverIO, next to a real
+// OpenID provider on loopback (tests/oidc/provider.mjs).
+//
+// Invariants:
+// - One test file at a time within a run: all files share the run's D-Bus session, where a second
+//   app would hand its start over to the first (single-instance) and its session would hang.
+//   tauri-driver and WebKitWebDriver listen on free ports picked per file (tauri-driver's defaults,
+//   4444/4445, would collide with any other e2e run on the machine).
+// - Every child (provider, tauri-driver and what it starts) is ours and is stopped by its own id,
+//   on success, failure, or the process exiting; nothing is killed by name.
+// - Each test file gets a fresh data folder; the D-Bus session, keyring and display come from the
+//   launcher (run.sh: xvfb-run + scripts/with-keyring.sh), so an app of another run can never
+//   take the single-instance hand-off.
+// - Elements are found by role and accessible name (XPath over aria-label, <label for>,
+//   aria-labelledby and text), as a user of assistive tech would find them.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { remote } from 'webdriverio';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ARTIFACTS = join(REPO, 'artifacts', 'e2e');
+/** How long a condition in the window may take: generous for a loaded 2-core CI machine. */
+export const TIMEOUT = Number(process.env.ECA_E2E_TIMEOUT_MS ?? 15_000);
+const BUILD_HINT = 'build it from the repo root with: npx --prefix ui tauri build --debug --no-bundle';
+
+// ---------------------------------------------------------------------------------------------
+// Binaries
+
+const targetDir = () => process.env.CARGO_TARGET_DIR || join(REPO, 'target');
+
+/** The app binary under test: $ECA_E2E_APP (or the Makefile's $ECA_E2E_BIN), else the debug build. */
+export function appBinary() {
+  const bin = resolve(process.env.ECA_E2E_APP || process.env.ECA_E2E_BIN || join(targetDir(), 'debug', 'eca-admin'));
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    assert.fail(`The app binary ${bin} is missing or not executable: ${BUILD_HINT}`);
+  }
+  return bin;
+}
+
+/** The CLI binary ($ECA_E2E_CLI, else target/debug/eca), or null when it hasn't been built. */
+export function cliBinary() {
+  const bin = resolve(process.env.ECA_E2E_CLI || join(targetDir(), 'debug', 'eca'));
+  return existsSync(bin) ? bin : null;
+}
+
+/** tauri-driver: $TAURI_DRIVER, else PATH, else cargo's bin folder (HOME may be a temp dir here). */
+function tauriDriver() {
+  const candidates = [
+    process.env.TAURI_DRIVER,
+    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'tauri-driver')),
+    process.env.CARGO_HOME && join(process.env.CARGO_HOME, 'bin', 'tauri-driver'),
+    join(userInfo().homedir, '.cargo', 'bin', 'tauri-driver'),
+  ].filter(Boolean);
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      /* next */
+    }
+  }
+  return assert.fail(
+    'tauri-driver not found (looked at $TAURI_DRIVER, PATH and $CARGO_HOME/bin): ' +
+      'cargo install tauri-driver --locked --version ^2',
+  );
+}
+
+/** Warns (doesn't fail) when the UI sources are newer than the binary: the window would be stale. */
+function warnIfStale(bin) {
+  const built = statSync(bin).mtimeMs;
+  const newest = (dir) => {
+    let latest = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }
+    return latest;
+  };
+  const src = join(REPO, 'ui', 'src');
+  if (existsSync(src) && newest(src) > built) {
+    process.stderr.write(`e2e: warning: ui/src has changes newer than ${bin}; ${BUILD_HINT}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set();
+
+/** Stops a child we started (its whole process group when it leads one), by id. */
+function stopChild(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    if (child.ecaGroup) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+// A test runner that dies without running `after` hooks must not leave our children behind.
+process.once('exit', () => {
+  for (const child of children) stopChild(child, 'SIGKILL');
+});
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.once(signal, () => process.exit(code));
+}
+
+function waitForExit(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((done) => {
+    const timer = setTimeout(() => done(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done(true);
+    });
+  });
+}
+
+async function stopAndWait(child) {
+  stopChild(child, 'SIGTERM');
+  if (!(await waitForExit(child, 5000))) {
+    stopChild(child, 'SIGKILL');
+    await waitForExit(child, 2000);
+  }
+  children.delete(child);
+}
+
+/** A TCP port nobody listens on right now (the OS picks it). */
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+function portOpen(port) {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts tests/oidc/provider.mjs and resolves with its issuer once it prints `READY <issuer>`. */
+async function startProvider() {
+  const script = join(REPO, 'tests', 'oidc', 'provider.mjs');
+  assert.ok(
+    existsSync(join(REPO, 'tests', 'oidc', 'node_modules', 'oidc-provider')),
+    'tests/oidc has no node_modules: run npm ci --prefix tests/oidc',
+  );
+  // stdin stays a pipe: the provider exits when it closes, even if this process is SIGKILLed.
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const lines = createInterface({ input: child.stdout });
+  const issuer = await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the OpenID provider did not print READY within 15 s:\n${stderr}`)), 15_000);
+    lines.on('line', (line) => {
+      const m = /^READY (\S+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        done(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the OpenID provider exited (${code}) before READY:\n${stderr}`));
+    });
+  });
+  return { issuer, child };
+}
+
+/**
+ * Starts tauri-driver on free ports, in its own process group (so WebKitWebDriver and the app
+ * stop with it), and resolves once it listens.
+ */
+async function startDriver(logFile) {
+  const port = await freePort();
+  let nativePort = await freePort();
+  while (nativePort === port) nativePort = await freePort();
+  const log = openSync(logFile, 'a');
+  const child = spawn(tauriDriver(), ['--port', String(port), '--native-port', String(nativePort)], {
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  child.ecaGroup = true;
+  child.ecaPort = port;
+  children.add(child);
+  const deadline = Date.now() + 15_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null) {
+      assert.fail(`tauri-driver exited (${child.exitCode}) before listening; its log:\n${readFileSync(logFile, 'utf8')}`);
+    }
+    if (Date.now() > deadline) assert.fail(`tauri-driver did not listen on port ${port} within 15 s`);
+    await sleep(50);
+  }
+  return child;
+}
+
+/** The pids of running processes of `bin` whose arguments include `dataDir`. */
+function appProcesses(bin, dataDir) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '') !== bin) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args.includes(dataDir)) found.push(Number(pid));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run: provider + tauri-driver + a data folder, and the app sessions opened over them.
+
+/**
+ * Starts what a test file needs: a temp folder (data dir, logs), the OpenID provider and
+ * tauri-driver. Call `cleanup()` in `after`; it is safe to call twice and after a failed start.
+ */
+export async function startRun(name) {
+  const bin = appBinary();
+  warnIfStale(bin);
+  const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
+  const run = {
+    name,
+    bin,
+    root,
+    dataDir: join(root, 'data'),
+    issuer: null,
+    browser: null,
+    provider: null,
+    driver: null,
+    openApp: () => openApp(run),
+    closeApp: () => closeApp(run),
+    cleanup: () => cleanup(run),
+  };
+  mkdirSync(run.dataDir);
+  try {
+    const provider = await startProvider();
+    run.provider = provider.child;
+    run.issuer = provider.issuer;
+    run.driver = await startDriver(join(root, 'tauri-driver.log'));
+  } catch (error) {
+    await cleanup(run);
+    throw error;
+  }
+  return run;
+}
+
+/** Opens the app window on the run's data folder and waits until the list screen is up. */
+async function openApp(run) {
+  assert.equal(run.browser, null, 'one app window at a time: closeApp() first');
+  const started = Date.now();
+  run.browser = await remote({
+    hostname: '127.0.0.1',
+    port: run.driver.ecaPort,
+    logLevel: process.env.ECA_E2E_WDIO_LOG ?? 'warn',
+    connectionRetryCount: 0,
+    connectionRetryTimeout: 60_000,
+    capabilities: {
+      browserName: 'wry',
+      'tauri:options': { application: run.bin, args: ['--data-dir', run.dataDir] },
+      'wdio:enforceWebDriverClassic': true,
+    },
+  });
+  const url = await run.browser.getUrl();
+  assert.ok(
+    url.startsWith('tauri://') || url.startsWith('http://tauri.localhost'),
+    `The window loads ${url}, not the embedded UI: ${run.bin} is a dev build that needs a dev server; ${BUILD_HINT}`,
+  );
+  await ui(run.browser).get('heading', 'Embedded Client Authentication');
+  const pids = appProcesses(run.bin, run.dataDir);
+  assert.equal(pids.length, 1, `expected one app process on ${run.dataDir} (--data-dir passed through tauri:options), found ${pids.length}`);
+  return { browser: run.browser, ms: Date.now() - started };
+}
+
+/** Ends the WebDriver session (which closes the app) and waits until the app process is gone. */
+async function closeApp(run) {
+  const browser = run.browser;
+  run.browser = null;
+  if (browser) await browser.deleteSession();
+  const deadline = Date.now() + 10_000;
+  while (appProcesses(run.bin, run.dataDir).length > 0) {
+    assert.ok(Date.now() < deadline, 'the app was still running 10 s after its WebDriver session ended');
+    await sleep(50);
+  }
+}
+
+async function cleanup(run) {
+  if (run.browser) {
+    const browser = run.browser;
+    run.browser = null;
+    await Promise.race([browser.deleteSession().catch(() => {}), sleep(5000)]);
+  }
+  if (run.driver) await stopAndWait(run.driver);
+  run.driver = null;
+  // An app the driver left behind (it shouldn't): stop it by its own pid.
+  for (const pid of appProcesses(run.bin, run.dataDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  if (run.provider) {
+    run.provider.stdin.end();
+    await stopAndWait(run.provider);
+  }
+  run.provider = null;
+  if (process.env.ECA_E2E_KEEP === '1') {
+    process.stderr.write(`e2e: kept ${run.root}\n`);
+  } else {
+    rmSync(run.root, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding elements by role and accessible name
+
+/** An XPath string literal for any text (XPath 1.0 has no escapes: quotes are concatenated). */
+export function xpathLiteral(text) {
+  if (!text.includes("'")) return `'${text}'`;
+  if (!text.includes('"')) return `"${text}"`;
+  return `concat(${text.split("'").map((part) => `'${part}'`).join(`, "'", `)})`;
+}
+
+const ROLES = {
+  button: "(self::button or @role='button' or self::input[@type='button' or @type='submit'])",
+  heading: "(self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or @role='heading')",
+  switch: "@role='switch'",
+  checkbox: "(self::input[@type='checkbox'][not(@role)] or @role='checkbox')",
+  dialog: "(self::dialog or @role='dialog' or @role='alertdialog')",
+  searchbox: "(self::input[@type='search'] or @role='searchbox')",
+  combobox: "(self::select or @role='combobox')",
+  table: "(self::table or @role='table')",
+  row: "(self::tr or @role='row')",
+  status: "@role='status'",
+  alert: "@role='alert'",
+  region: "(@role='region' or self::section[@aria-label or @aria-labelledby])",
+};
+
+/**
+ * The accessible-name test of ARIA's name computation, for the cases this UI uses:
+ * aria-labelledby, aria-label, <label for>, a wrapping <label>, then the element's own text.
+ */
+function nameIs(name) {
+  const n = xpathLiteral(name);
+  return (
+    `(@aria-labelledby and @aria-labelledby = //*[normalize-space(.) = ${n}]/@id)` +
+    ` or (not(@aria-labelledby) and (@aria-label = ${n}` +
+    ` or (not(@aria-label) and (@id = //label[normalize-space(.) = ${n}]/@for` +
+    ` or ancestor::label[normalize-space(.) = ${n}] or normalize-space(.) = ${n}))))`
+  );
+}
+
+/** XPath (relative to a scope) of the element with this role and accessible name. */
+export function byRole(role, name) {
+  const test = ROLES[role];
+  assert.ok(test, `unknown role ${role}`);
+  return name === undefined ? `.//*[${test}]` : `.//*[${test}][${nameIs(name)}]`;
+}
+
+/** XPath of the form control (input, select, textarea) labelled `label`. */
+export function byLabel(label) {
+  return `.//*[self::input[not(@type='hidden')] or self::select or self::textarea][${nameIs(label)}]`;
+}
+
+/** What the window shows, for failure messages: its headings, alerts and status messages. */
+async function screenSummary(browser) {
+  try {
+    return await browser.execute(() => {
+      const text = (sel) => Array.from(document.querySelectorAll(sel)).map((e) => e.textContent.replace(/\s+/g, ' ').trim()).filter(Boolean);
+      return `headings [${text('h1, h2').join(' | ')}], banners [${text('[role=alert], [role=status]').join(' | ')}]`;
+    });
+  } catch (error) {
+    return `(could not read the window: ${error.message})`;
+  }
+}
+
+/**
+ * Queries in a scope (the browser, or an element such as a dialog), each waiting up to TIMEOUT:
+ *   get(role, name) / field(label): the element, once it exists
+ *   gone(role, name): resolves once no such element exists
+ *   waitFor(fn, what): a condition, with `what` in the failure message
+ */
+export function ui(scope, browser = scope) {
+  async function waitFor(condition, what, timeout = TIMEOUT) {
+    try {
+      await browser.waitUntil(condition, { timeout, interval: 50 });
+    } catch (error) {
+      const cause = /waitUntil condition timed out|timeout/i.test(error.message) ? '' : ` (${error.message})`;
+      assert.fail(`Timed out after ${timeout} ms waiting for ${what}${cause}; the window shows ${await screenSummary(browser)}`);
+    }
+  }
+  async function find(xpath, what) {
+    let found;
+    await waitFor(async () => {
+      const el = await scope.$(xpath);
+      if (await el.isExisting()) {
+        found = el;
+        return true;
+      }
+      return false;
+    }, what);
+    return found;
+  }
+  const get = (role, name) => find(byRole(role, name), `${role} “${name ?? '*'}”`);
+  return {
+    waitFor,
+    get,
+    /** Finds, then clicks like a user who scrolled it into the middle of the view first. */
+    click: async (role, name) => press(await get(role, name)),
+    field: (label) => find(byLabel(label), `a field labelled “${label}”`),
+    exists: async (role, name) => (await scope.$(byRole(role, name))).isExisting(),
+    gone: (role, name) => waitFor(async () => !(await (await scope.$(byRole(role, name))).isExisting()), `${role} “${name ?? '*'}” to go away`),
+  };
+}
+
+/**
+ * Clicks an element after scrolling it to the middle of its scroller: WebDriver would only scroll
+ * it to the edge, under the form's sticky action bar, and the click would land on the bar.
+ */
+export async function press(el) {
+  await el.scrollIntoView({ block: 'center', inline: 'nearest' });
+  await el.click();
+}
+
+/** An element's text as in the DOM, whitespace collapsed. WebKitWebDriver's Get Element Text
+ * drops text it judges clipped (e.g. an ellipsised cell of a transformed table row). */
+export async function textOf(browser, el) {
+  return browser.execute((node) => node.textContent.replace(/\s+/g, ' ').trim(), el);
+}
+
+/** Resolves once the window has painted its current DOM: a screenshot right after a screen
+ * change can otherwise show the previous screen. */
+export async function painted(browser) {
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+}
+
+/** Replaces a field's text and waits until the field holds exactly that (Svelte sees input events). */
+export async function fill(browser, field, text) {
+  await press(field);
+  // Typed (select all, delete), not WebDriver's Element Clear: the app sees the key and input
+  // events a user's edit makes.
+  await browser.keys(['Control', 'a']);
+  await browser.keys(['Delete']);
+  if (text !== '') await field.addValue(text);
+  await ui(browser).waitFor(async () => (await field.getValue()) === text, `the field to hold ${JSON.stringify(text)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Artefacts and the CLI
+
+/** Saves a screenshot to artifacts/e2e/NAME.png; with ECA_UPDATE_SCREENSHOT=1 also to `copyTo`. */
+export async function screenshot(browser, name, copyTo) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await painted(browser);
+  await browser.saveScreenshot(path);
+  if (copyTo && process.env.ECA_UPDATE_SCREENSHOT === '1') {
+    copyFileSync(path, copyTo);
+    process.stderr.write(`e2e: updated ${copyTo}\n`);
+  }
+  return path;
+}
+
+/**
+ * The IdPs `eca --data-dir DIR idp list --json` prints: a JSON array (or an object holding it
+ * under `idps` or `items`, until the CLI's format is settled).
+ */
+export async function cliIdps(cli, dataDir) {
+  const listed = await cliJson(cli, dataDir, ['idp', 'list', '--json']);
+  const rows = Array.isArray(listed) ? listed : (listed?.idps ?? listed?.items);
+  assert.ok(Array.isArray(rows), `eca idp list --json should print a list of IdPs, printed ${JSON.stringify(listed).slice(0, 300)}`);
+  return rows;
+}
+
+/** `eca --data-dir DIR ARGS…` as parsed JSON; fails with the CLI's output when it isn't. */
+async function cliJson(cli, dataDir, args) {
+  let stdout;
+  try {
+    ({ stdout } = await promisify(execFile)(cli, ['--data-dir', dataDir, ...args], { timeout: 30_000 }));
+  } catch (error) {
+    assert.fail(`${cli} ${args.join(' ')} failed (${error.code ?? error.signal}): ${error.stderr || error.message}`);
+  }
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    return assert.fail(`${cli} ${args.join(' ')} printed no JSON: ${JSON.stringify(stdout.slice(0, 500))}`);
+  }
+}

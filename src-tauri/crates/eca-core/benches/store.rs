@@ -79,7 +79,7 @@ fn bench_save_ours() -> Duration {
 }
 
 /// The same statements, by hand: BEGIN IMMEDIATE, two uniqueness look-ups, the insert, the
-/// audit row, COMMIT.
+/// audit row, the outbox entry, COMMIT.
 fn bench_save_raw() -> Duration {
     let dir = tempfile::tempdir().unwrap();
     drop(catalog(dir.path())); // create the schema
@@ -109,13 +109,26 @@ fn bench_save_raw() -> Duration {
                     id, f.name, nk, "oidc", f.issuer, ik, f.authorization_endpoint, f.token_endpoint,
                     f.userinfo_endpoint, f.jwks_uri, f.client_id, "client_secret_basic", f.scopes.join(" "),
                     "[]", serde_json::to_string(&f.redirect_uris).unwrap(), f.customer_id_claim, true, false,
-                    f.notes, now, now
+                    f.notes, now, now, "deep_link"
                 ])
                 .unwrap();
             tx.prepare_cached("INSERT INTO idp_audit (idp_id, at, action, changes) VALUES (?1, ?2, 'create', '[]')")
                 .unwrap()
                 .execute(params![id, now])
                 .unwrap();
+            // The sync outbox entry every edit records (look for one to coalesce with, then add).
+            let _: Option<i64> = tx
+                .prepare_cached("SELECT seq FROM sync_change WHERE idp_id = ?1 ORDER BY seq DESC LIMIT 1")
+                .unwrap()
+                .query_row([&id], |r| r.get(0))
+                .ok();
+            tx.prepare_cached(
+                "INSERT INTO sync_change (idp_id, kind, secret_changed, created_at, idempotency_key) \
+                 VALUES (?1, 'create', 0, ?2, ?3)",
+            )
+            .unwrap()
+            .execute(params![id, now, uuid::Uuid::new_v4().to_string()])
+            .unwrap();
             tx.commit().unwrap();
             t.elapsed()
         })

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { REPO, appBinary, fill, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+import { REPO, appBinary, byRole, fill, press, screenshot, startRun, textOf, ui } from './harness.mjs';
 
 // The app opens the browser through $BROWSER; the scripted browser signs in as alice and hands a
 // deep link to a second instance of the app, which forwards it to the running one over D-Bus.
@@ -45,17 +45,29 @@ describe('Test Configuration in the app window', () => {
     if (loopback) await (await $.field('Test redirect')).selectByAttribute('value', 'loopback');
   }
 
-  /** Waits for the test dialog of `name` to finish; returns the dialog and its text. */
+  /**
+   * Waits for the test dialog of `name` to show a finished run; returns the dialog and its text.
+   * The dialog is looked up afresh on every poll: a closing dialog of an earlier run must not be
+   * mistaken for this one.
+   */
   async function finishedDialog(name) {
     const $ = ui(browser);
+    let text = '';
+    await $.waitFor(async () => {
+      const dialog = await browser.$(byRole('dialog', `Test Configuration: ${name}`));
+      if (!(await dialog.isExisting())) return false;
+      text = await textOf(browser, dialog).catch(() => '');
+      return /Configuration verified|How to fix/.test(text);
+    }, 'the test login to finish', 30_000);
+    return { dialog: await $.get('dialog', `Test Configuration: ${name}`), text };
+  }
+
+  /** Closes the finished test dialog and waits until it is gone. */
+  async function closeDialog(name) {
+    const $ = ui(browser);
     const dialog = await $.get('dialog', `Test Configuration: ${name}`);
-    const inDialog = ui(dialog, browser);
-    await inDialog.waitFor(
-      async () => /Configuration verified|How to fix/.test(await textOf(browser, dialog)),
-      'the test login to finish',
-      30_000,
-    );
-    return { dialog, text: await textOf(browser, dialog) };
+    await press(await ui(dialog, browser).get('button', 'Close'));
+    await $.gone('dialog', `Test Configuration: ${name}`);
   }
 
   test('a public client, through the deep link, started from the list', async () => {
@@ -73,7 +85,8 @@ describe('Test Configuration in the app window', () => {
       assert.ok(text.includes(step), `the checklist shows “${step}”: ${text}`);
     }
     await screenshot(browser, 'test-login-verified');
-    await press(await ui(dialog, browser).get('button', 'Close'));
+    assert.ok(dialog, 'the dialog is still open');
+    await closeDialog('Deep Link OP');
 
     // The list's "Last test" column now shows the run.
     const row = await browser.$(`//*[@role='row'][.//button[normalize-space()='Deep Link OP']]`);
@@ -96,8 +109,7 @@ describe('Test Configuration in the app window', () => {
 
   test('a wrong secret fails at the code exchange and says what to fix', async () => {
     const $ = ui(browser);
-    const close = await $.get('button', 'Close');
-    await press(close);
+    await closeDialog('Loopback Draft');
     await fill(browser, await $.field('Client secret'), 'not-the-secret');
     await $.click('button', 'Test Configuration');
     const { text } = await finishedDialog('Loopback Draft');

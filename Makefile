@@ -93,16 +93,19 @@ ui-test:
 
 # The real app window driven by WebdriverIO + tauri-driver under Xvfb, on a private D-Bus session
 # and keyring (tests/e2e/run.sh). The binary embeds the built UI and is built once per run; the
-# CLI is built too, so the tests can check that the window and `eca` see the same database.
+# CLI is built too, so the tests can check that the window and `eca` see the same database, and
+# the reference backend, which tests/e2e/sync.test.mjs pushes to.
 e2e:
 	$(TAURI) build --debug --no-bundle
 	cargo build -p eca-cli
+	cargo build -p eca-backend
 	ECA_E2E_BIN="$(E2E_BIN)" tests/e2e/run.sh
 
 bench:
 	cargo build --release -p eca-cli --example minimal_login
 	cargo bench -p eca-core
-	cargo bench -p eca-cli
+	cargo bench -p eca-cli --bench login
+	$(KEYRING) cargo bench -p eca-cli --bench push
 
 icons: deps
 	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png

@@ -72,6 +72,15 @@ pub fn run() -> ExitCode {
             commands::testing::check_readiness,
             commands::testing::test_history,
             commands::testing::export_test_history,
+            commands::sync::get_sync_settings,
+            commands::sync::save_sync_settings,
+            commands::sync::test_backend_connection,
+            commands::sync::sync_plan,
+            commands::sync::local_sync_plan,
+            commands::sync::sync_changes,
+            commands::sync::sync_states,
+            commands::sync::sync_push,
+            commands::sync::resolve_conflict,
         ])
         .build(tauri::generate_context!());
 

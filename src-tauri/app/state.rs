@@ -1,9 +1,11 @@
-//! What the commands share: the catalog (one SQLite connection), the HTTP client, and the test
-//! logins in flight.
+//! What the commands share: the catalog (one SQLite connection), the sync outbox (its own
+//! connection to the same file), the HTTP client, and the test logins in flight.
 //!
 //! Invariants:
 //! - The connection is used by one command at a time (a mutex); other processes, the CLI among
 //!   them, may write the same file meanwhile (SQLite WAL + busy timeout).
+//! - The outbox is behind an async mutex: a push holds it across network waits, and a second
+//!   push, plan or resolution waits its turn instead of interleaving with it.
 //! - A running test login has exactly one cancel handle here, removed when the run ends.
 
 use eca_core::catalog::{Catalog, CatalogError};
@@ -12,6 +14,7 @@ use eca_core::login::flow::LoginContext;
 use eca_core::login::pending::PendingCallbacks;
 use eca_core::problem::Problem;
 use eca_core::secrets::OsKeyring;
+use eca_core::sync::{Outbox, SyncError};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,6 +22,8 @@ use tokio::sync::oneshot;
 
 pub struct AppState {
     catalog: Mutex<Catalog>,
+    /// The sync side of the data folder; see [`Self::outbox`].
+    outbox: tokio::sync::Mutex<Outbox>,
     pub http: reqwest::Client,
     /// Deep-link callbacks awaited by test logins, matched by `state`.
     pub callbacks: PendingCallbacks,
@@ -26,10 +31,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn open(data_dir: &Path) -> Result<Self, CatalogError> {
+    pub fn open(data_dir: &Path) -> Result<Self, OpenError> {
         let catalog = Catalog::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
+        // After the catalog, which created and migrated the file.
+        let outbox = Outbox::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
         Ok(Self {
             catalog: Mutex::new(catalog),
+            outbox: tokio::sync::Mutex::new(outbox),
             http: eca_core::http::client(),
             callbacks: PendingCallbacks::new(),
             cancels: Mutex::default(),
@@ -44,6 +52,11 @@ impl AppState {
             tracing::warn!("recovering the catalog lock after a panic");
             poisoned.into_inner()
         }))
+    }
+
+    /// The outbox, for the length of one command (waits while a push or plan holds it).
+    pub async fn outbox(&self) -> tokio::sync::MutexGuard<'_, Outbox> {
+        self.outbox.lock().await
     }
 
     pub fn login_context(&self) -> LoginContext {
@@ -73,4 +86,13 @@ impl AppState {
     fn cancels(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
         self.cancels.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Why the data folder could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
 }

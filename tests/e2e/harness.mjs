@@ -235,6 +235,43 @@ function appProcesses(bin, dataDir) {
   return found;
 }
 
+/**
+ * Starts the reference Sync backend (target/debug/eca-backend, or $ECA_E2E_BACKEND) on a free
+ * loopback port with an in-memory store, and resolves with the URL, workspace and development
+ * API key its banner prints. `stop()` ends it (by its own id); it is stopped on exit too.
+ */
+export async function startBackend() {
+  const bin = resolve(process.env.ECA_E2E_BACKEND || join(targetDir(), 'debug', 'eca-backend'));
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch {
+    assert.fail(`The reference backend ${bin} is missing: build it with cargo build -p eca-backend`);
+  }
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const lines = createInterface({ input: child.stdout });
+  const banner = await new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`eca-backend printed no banner within 15 s:\n${stderr}`)), 15_000);
+    lines.on('line', (line) => {
+      const m = /^ECA backend listening on (\S+)\s+workspace=(\S+)\s+api_key=(\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        done({ url: m[1], workspace: m[2], apiKey: m[3] });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`eca-backend exited (${code}) before its banner:\n${stderr}`));
+    });
+  }).catch(async (error) => {
+    await stopAndWait(child);
+    throw error;
+  });
+  return { ...banner, stop: () => stopAndWait(child) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run: provider + tauri-driver + a data folder, and the app sessions opened over them.
 

@@ -2,4 +2,5 @@
 //! call one core function, map its error to a `Problem`.
 
 pub mod idps;
+pub mod sync;
 pub mod testing;

@@ -61,6 +61,37 @@ describe("IdpListView", () => {
     expect(screen.getByRole("button", { name: "Add New Identity Provider" })).toBeInTheDocument();
   });
 
+  it("shows each IdP's sync state as a labelled badge, and none when the core can't say", async () => {
+    mockCore({
+      list_idps: () => [okta, github, entra],
+      sync_states: () => [
+        { idp_id: okta.id, state: "synced" },
+        { idp_id: github.id, state: "conflict" },
+        { idp_id: entra.id, state: "pending" },
+      ],
+    });
+    renderList();
+    await screen.findByRole("table", { name: "Identity providers" });
+    expect(within(screen.getByRole("table")).getByRole("columnheader", { name: "Sync" })).toBeInTheDocument();
+    const rowOf = (name: string) => bodyRows().find((r) => within(r).queryByRole("button", { name }))!;
+    await waitFor(() => expect(within(rowOf("Okta")).getByLabelText("Sync state: synced")).toHaveTextContent("synced"));
+    expect(within(rowOf("GitHub")).getByLabelText("Sync state: conflict")).toBeInTheDocument();
+    expect(within(rowOf("Entra ID")).getByLabelText("Sync state: pending")).toBeInTheDocument();
+  });
+
+  it("lists the IdPs without badges when the sync states can't be read", async () => {
+    mockCore({
+      list_idps: () => [okta],
+      sync_states: () => {
+        throw problem("storage", "locked");
+      },
+    });
+    renderList();
+    await screen.findByRole("table", { name: "Identity providers" });
+    expect(screen.getByRole("button", { name: "Okta" })).toBeInTheDocument();
+    expect(screen.queryByLabelText(/Sync state/)).not.toBeInTheDocument();
+  });
+
   it("invites adding the first IdP when there are none", async () => {
     mockCore({ list_idps: () => [] });
     const router = renderList();

@@ -29,11 +29,67 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Identity providers (IdPs)
     #[command(subcommand)]
     Idp(IdpCommand),
+    /// Where to sync: the messaging backend's URL, workspace and API key
+    #[command(subcommand)]
+    Backend(BackendCommand),
+    /// Push local changes to the backend, take its changes, resolve conflicts
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    /// Set the backend URL and workspace and, from stdin, its API key (stored in the keyring)
+    Set {
+        /// The backend's base URL, e.g. https://messaging.example [default: the stored one]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The workspace id, e.g. acme-prod [default: the stored one]
+        #[arg(long, value_name = "ID")]
+        workspace: Option<String>,
+        /// Read the workspace's API key from stdin, to its end (one trailing newline is dropped)
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Refused: a key given as a flag value would show in shell history and `ps`.
+        #[arg(long = "api-key", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
+        api_key_value: Option<Option<String>>,
+    },
+    /// Show the backend settings (never the API key: only whether one is stored)
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// The changes waiting to be pushed, with their state (pending, failed, conflict)
+    Status,
+    /// What a push would do, IdP by IdP, against the backend's copy fetched now
+    Plan,
+    /// Send the pending changes; exits 1 if any is left in conflict or failed
+    Push,
+    /// Take the backend's copy of the IdPs that changed only there (never a local change)
+    Pull,
+    /// Settle a conflict on one IdP: keep mine (and push it) or take theirs
+    Resolve {
+        /// The IdP's name or id
+        idp: String,
+        /// My copy replaces the backend's
+        #[arg(
+            long,
+            conflicts_with = "take_theirs",
+            required_unless_present = "take_theirs"
+        )]
+        keep_mine: bool,
+        /// The backend's copy replaces mine
+        #[arg(long)]
+        take_theirs: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

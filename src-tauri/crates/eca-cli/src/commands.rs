@@ -11,6 +11,7 @@ use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
 use crate::output::{self, print};
 use crate::secret_input;
+use crate::sync;
 use crate::testing;
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::clock::SystemClock;
@@ -24,7 +25,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
-    let Command::Idp(command) = command;
+    let command = match command {
+        Command::Idp(command) => command,
+        Command::Backend(command) => return sync::backend(command, dir, json),
+        Command::Sync(command) => return sync::sync(command, dir, json),
+    };
     match command {
         IdpCommand::List => print(&output::summaries(&open(dir)?.list()?, json)),
         IdpCommand::Show { idp } => print(&output::idp(&open(dir)?.find(&idp)?, json)),

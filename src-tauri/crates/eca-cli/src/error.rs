@@ -11,6 +11,7 @@ use eca_core::catalog::CatalogError;
 use eca_core::data_dir::DataDirError;
 use eca_core::discovery::DiscoveryError;
 use eca_core::problem::{Problem, ProblemCode};
+use eca_core::sync::SyncError;
 use eca_core::transfer::ImportError;
 use std::process::ExitCode;
 
@@ -38,6 +39,11 @@ pub enum CliError {
     /// A test login or readiness check ran and did not pass; its report is already printed.
     #[error("the test did not pass")]
     NotPassed,
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// A push ended with changes left in conflict or failed (its report is already printed).
+    #[error("{0}")]
+    Unsettled(String),
 }
 
 impl CliError {
@@ -53,6 +59,7 @@ impl CliError {
             self,
             CliError::Catalog(CatalogError::Invalid(_))
                 | CliError::Usage(_)
+                | CliError::Sync(SyncError::InvalidSettings(_))
                 | CliError::Import(
                     ImportError::NotAnExport(_)
                         | ImportError::Invalid(_)
@@ -85,6 +92,8 @@ impl CliError {
             e @ CliError::Io { .. } => Problem::new(ProblemCode::Internal, e.to_string()),
             CliError::SecretNotSaved(m) => Problem::new(ProblemCode::Keyring, m),
             e @ CliError::NotPassed => Problem::new(ProblemCode::Internal, e.to_string()),
+            CliError::Sync(e) => e.into(),
+            CliError::Unsettled(m) => Problem::new(ProblemCode::Validation, m),
         };
         Problem {
             message: one_line(&problem.message),

@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod output;
 mod secret_input;
+mod sync;
 mod testing;
 
 use clap::Parser;

@@ -19,6 +19,12 @@ pub enum ProblemCode {
     Keyring,
     Discovery,
     Internal,
+    /// Sync is not set up (no backend URL/workspace, or no API key).
+    SyncNotConfigured,
+    /// The backend refused the API key or the workspace (HTTP 401/403).
+    Unauthorized,
+    /// The backend cannot be reached, or is busy (the changes are kept).
+    BackendUnreachable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]

@@ -3,8 +3,8 @@
 // Invariant: `items` is replaced, never mutated, so 10,000 rows stay cheap to track
 // ($state.raw) and the derived filter reruns only when the list or the query changes.
 import { SvelteSet } from "svelte/reactivity";
-import { deleteIdp, listIdps, setIdpEnabled, toProblem } from "../ipc/commands";
-import type { IdpId, IdpSummary, Problem } from "../ipc/types";
+import { deleteIdp, listIdps, setIdpEnabled, syncStates, toProblem } from "../ipc/commands";
+import type { IdpId, IdpSummary, Problem, SyncBadge } from "../ipc/types";
 import { byName, filterIdps, searchKey, type Searchable } from "./filter";
 
 export type LoadState = "loading" | "ready" | "failed";
@@ -16,6 +16,8 @@ export class IdpList {
   /** The last failed action, shown in a banner until dismissed or the next action. */
   actionError: string | null = $state(null);
   query = $state("");
+  /** Each IdP's sync state; empty when the core could not say (the badges are then left out). */
+  syncStates: Map<IdpId, SyncBadge> = $state.raw(new Map());
   /** Rows whose enable/disable request is in flight; their toggle is disabled meanwhile. */
   readonly pending = new SvelteSet<IdpId>();
 
@@ -32,6 +34,18 @@ export class IdpList {
     } catch (error) {
       this.loadProblem = toProblem(error);
       this.loadState = "failed";
+      return;
+    }
+    await this.loadSyncStates();
+  }
+
+  /** Reads the sync badges; a failure only hides them (the list itself is what matters here). */
+  async loadSyncStates(): Promise<void> {
+    try {
+      const states = await syncStates();
+      this.syncStates = new Map(states.map((s) => [s.idp_id, s.state]));
+    } catch {
+      this.syncStates = new Map();
     }
   }
 
@@ -48,6 +62,7 @@ export class IdpList {
     } catch {
       /* see above */
     }
+    await this.loadSyncStates();
   }
 
   find(id: IdpId): IdpSummary | undefined {
@@ -71,6 +86,7 @@ export class IdpList {
     try {
       const updated = await setIdpEnabled(id, enabled);
       this.#replace(id, () => updated);
+      void this.loadSyncStates();
       return true;
     } catch (error) {
       this.#replace(id, (i) => ({ ...i, enabled: before.enabled }));

@@ -15,6 +15,12 @@ import type { SaveIdpRequest } from "./bindings/SaveIdpRequest";
 import type { SaveOutcome } from "./bindings/SaveOutcome";
 import type { StartTestRequest } from "./bindings/StartTestRequest";
 import type { TestReport } from "./bindings/TestReport";
+import type { IdpSyncState } from "./bindings/IdpSyncState";
+import type { PushReport } from "./bindings/PushReport";
+import type { SyncChange } from "./bindings/SyncChange";
+import type { SyncPlan } from "./bindings/SyncPlan";
+import type { SyncSettings } from "./bindings/SyncSettings";
+import type { SyncSetup } from "./bindings/SyncSetup";
 
 const PROBLEM_CODES: readonly ProblemCode[] = [
   "validation",
@@ -23,6 +29,9 @@ const PROBLEM_CODES: readonly ProblemCode[] = [
   "keyring",
   "discovery",
   "internal",
+  "sync_not_configured",
+  "unauthorized",
+  "backend_unreachable",
 ];
 
 /** True when `value` has the shape of the `Problem` every failing command rejects with. */
@@ -126,4 +135,49 @@ export function testHistory(id: IdpId): Promise<TestReport[]> {
 /** Writes the redacted history as a JSON file (for a support ticket); returns its path. */
 export function exportTestHistory(id: IdpId): Promise<string> {
   return call("export_test_history", { id });
+}
+
+/** Where sync goes; the API key only as `has_api_key` (it is write-only). */
+export function getSyncSettings(): Promise<SyncSetup> {
+  return call("get_sync_settings", {});
+}
+
+/** Stores the backend URL and workspace; `apiKey` replaces the stored key when not null. */
+export function saveSyncSettings(settings: SyncSettings, apiKey: string | null): Promise<SyncSetup> {
+  return call("save_sync_settings", { settings, apiKey });
+}
+
+/** Lists the workspace's IdPs with the stored settings; resolves with how many it has. */
+export function testBackendConnection(): Promise<number> {
+  return call("test_backend_connection", {});
+}
+
+/** The three-way plan (local, last synced, the backend now). Needs the backend. */
+export function syncPlan(): Promise<SyncPlan> {
+  return call("sync_plan", {});
+}
+
+/** The plan against the last-synced copy only: works offline, shows no drift or conflicts. */
+export function localSyncPlan(): Promise<SyncPlan> {
+  return call("local_sync_plan", {});
+}
+
+/** The outbox: every pending change, oldest first, with its state. */
+export function syncChanges(): Promise<SyncChange[]> {
+  return call("sync_changes", {});
+}
+
+/** Every local IdP's sync state, for the list's badges. */
+export function syncStates(): Promise<IdpSyncState[]> {
+  return call("sync_states", {});
+}
+
+/** Sends the outbox to the backend (no progress events: show an indeterminate bar). */
+export function syncPush(): Promise<PushReport> {
+  return call("sync_push", {});
+}
+
+/** Keep mine (pushes, resolves with that push's report) or take theirs (resolves with null). */
+export function resolveConflict(id: IdpId, keepMine: boolean): Promise<PushReport | null> {
+  return call("resolve_conflict", { id, keepMine });
 }

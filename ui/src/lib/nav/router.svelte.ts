@@ -2,7 +2,12 @@
 // Every navigation goes through `navigate`, so the guard covers Cancel and the app's nav alike.
 import type { IdpId } from "../ipc/types";
 
-export type Route = { name: "list" } | { name: "add" } | { name: "edit"; id: IdpId };
+export type Route =
+  | { name: "list" }
+  | { name: "add" }
+  | { name: "edit"; id: IdpId }
+  | { name: "pending" }
+  | { name: "settings" };
 
 /** Resolves true when leaving is fine (nothing to lose, or the admin chose to discard). */
 export type LeaveGuard = () => Promise<boolean>;

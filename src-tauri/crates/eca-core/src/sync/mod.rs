@@ -4,7 +4,8 @@
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
 //! - [`client`], [`settings`], [`wire`]: the HTTP client, where to sync, the wire types.
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
-//!   keep mine / take theirs after a conflict; [`retry`]: backoff with jitter.
+//!   keep mine / take theirs after a conflict; [`pull`]: take the backend's copy of what
+//!   changed only there; [`retry`]: backoff with jitter.
 //!
 //! Invariants:
 //! - Nothing is ever overwritten blindly: every write states the version it expects, and a
@@ -15,8 +16,10 @@
 //! - Secret values never enter the sync tables; they are read from the keyring to be sent.
 
 pub mod client;
+pub mod local;
 pub mod outbox;
 pub mod plan;
+pub mod pull;
 pub mod push;
 pub mod resolve;
 pub mod retry;
@@ -28,6 +31,7 @@ pub use push::{Outbox, PushReport};
 
 use crate::http::HttpError;
 use crate::model::{FieldError, IdpId};
+use crate::problem::{Problem, ProblemCode};
 use crate::secrets::SecretError;
 use crate::store::StoreError;
 
@@ -84,5 +88,23 @@ fn list(errors: &[FieldError]) -> String {
 impl From<rusqlite::Error> for SyncError {
     fn from(e: rusqlite::Error) -> Self {
         SyncError::Store(e.into())
+    }
+}
+
+impl From<SyncError> for Problem {
+    fn from(e: SyncError) -> Self {
+        let code = match &e {
+            SyncError::NotConfigured | SyncError::NoApiKey => ProblemCode::SyncNotConfigured,
+            SyncError::InvalidSettings(_) | SyncError::TheirsInvalid { .. } => {
+                ProblemCode::Validation
+            }
+            SyncError::Unauthorized | SyncError::Forbidden(_) => ProblemCode::Unauthorized,
+            SyncError::Unreachable(_) | SyncError::Busy { .. } => ProblemCode::BackendUnreachable,
+            SyncError::NotFound(_) => ProblemCode::NotFound,
+            SyncError::Store(_) => ProblemCode::Storage,
+            SyncError::Secret(_) => ProblemCode::Keyring,
+            SyncError::Protocol(_) => ProblemCode::Internal,
+        };
+        Problem::new(code, e.to_string())
     }
 }

@@ -6,6 +6,12 @@
 //!   in a committed transaction that also re-reads the change (so no edit can be coalesced
 //!   into it afterwards). A retry, in this push or after a crash, resends that request.
 //! - Creates use `If-None-Match: *`; updates, toggles and deletes `If-Match: "<base version>"`.
+//! - Requests are frozen, and acknowledgements recorded, in batches of up to [`BATCH`] changes
+//!   per transaction (one sync to disk per batch, not two per change). A batch holds at most
+//!   one change per IdP, and an IdP's later change is frozen only after its earlier one's
+//!   acknowledgement is recorded, so every request is built from the base it will meet.
+//!   Acknowledgements not yet recorded when the process dies are harmless: the changes are
+//!   resent under their keys and the backend answers from its record, applying nothing again.
 //! - A success updates `sync_base` and removes the change in one transaction. A 412 marks the
 //!   change `conflict` and keeps it; other refusals mark it `failed`; either way the IdP's
 //!   later changes wait. 401/403 and an unreachable backend stop the push and keep everything.
@@ -27,7 +33,7 @@ use crate::sync::wire::{RemoteIdp, RemoteList, WireFields};
 use crate::sync::SyncError;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,6 +186,11 @@ impl Outbox {
     /// The three-way plan: local IdPs, the base, and the backend's copy fetched now.
     pub async fn plan(&mut self) -> Result<SyncPlan, SyncError> {
         let remote = self.remote().await?;
+        self.plan_against(&remote)
+    }
+
+    /// The three-way plan against this copy of the backend's IdPs.
+    pub(crate) fn plan_against(&self, remote: &[RemoteIdp]) -> Result<SyncPlan, SyncError> {
         let local = idps::list_full(&self.conn)?;
         let base = sync_base::list(&self.conn)?;
         let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
@@ -187,7 +198,7 @@ impl Outbox {
             .filter(|c| c.secret_changed)
             .map(|c| c.idp_id)
             .collect();
-        Ok(plan::compute_with_secrets(&local, &base, &remote, &edited))
+        Ok(plan::compute_with_secrets(&local, &base, remote, &edited))
     }
 
     /// Makes a failed change of `id` sendable again (after the admin fixed the IdP).
@@ -213,27 +224,56 @@ impl Outbox {
     pub async fn push(&mut self) -> Result<PushReport, SyncError> {
         let client = self.client()?;
         let workspace = client_workspace(self)?;
+        let mut acks = Vec::new();
+        let result = self.push_all(&client, &workspace, &mut acks).await;
+        // Whatever ended the push, the acknowledgements received are recorded.
+        let recorded = self.record_acks(&mut acks);
+        let report = result?;
+        recorded?;
+        Ok(report)
+    }
+
+    async fn push_all(
+        &mut self,
+        client: &BackendClient,
+        workspace: &str,
+        acks: &mut Vec<Ack>,
+    ) -> Result<PushReport, SyncError> {
         let mut report = PushReport::default();
         let mut held: HashSet<IdpId> = HashSet::new();
+        // Requests frozen by a batch, not sent yet.
+        let mut ready: HashMap<i64, FrozenRequest> = HashMap::new();
         let now = rfc3339(self.clock.now());
-        for change in sync_changes::list(&self.conn)? {
+        let changes = sync_changes::list(&self.conn)?;
+        for (i, change) in changes.iter().enumerate() {
             let id = change.idp_id;
-            let deferred = change
-                .next_attempt_at
-                .as_deref()
-                .is_some_and(|at| at > now.as_str());
-            if held.contains(&id) || change.state != ChangeState::Pending || deferred {
+            if held.contains(&id) || !sendable(change, &now) {
                 held.insert(id);
                 if !report.waiting.contains(&id) {
                     report.waiting.push(id);
                 }
                 continue;
             }
-            let Some(request) = self.freeze(change.seq)? else {
-                continue;
+            if change.request.is_none() && !ready.contains_key(&change.seq) {
+                // The batch is frozen from the bases as acknowledged so far.
+                self.record_acks(acks)?;
+                let batch = freeze_batch(&changes[i..], &held);
+                ready.extend(self.freeze_all(&batch)?);
+            }
+            let request = match ready.remove(&change.seq) {
+                Some(request) => request,
+                None => match self.freeze(change.seq)? {
+                    Some(request) => request,
+                    None => continue,
+                },
             };
-            match self.send(&client, &workspace, &change, &request).await? {
-                Settled::Done => report.pushed.push(id),
+            match self.send(client, workspace, change, &request, acks).await? {
+                Settled::Done => {
+                    report.pushed.push(id);
+                    if acks.len() >= BATCH {
+                        self.record_acks(acks)?;
+                    }
+                }
                 Settled::Conflict => {
                     held.insert(id);
                     report.conflicts.push(id);
@@ -247,6 +287,43 @@ impl Outbox {
         Ok(report)
     }
 
+    /// Records acknowledged changes: each one's new base, and the change removed, all in one
+    /// transaction (one sync to disk for the batch rather than one per change).
+    fn record_acks(&mut self, acks: &mut Vec<Ack>) -> Result<(), SyncError> {
+        if acks.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for ack in acks.iter() {
+            match &ack.base {
+                Some(base) => sync_base::upsert(&tx, base)?,
+                None => sync_base::delete(&tx, ack.id)?,
+            }
+            sync_changes::delete(&tx, ack.seq)?;
+        }
+        tx.commit()?;
+        acks.clear();
+        Ok(())
+    }
+
+    /// Freezes these changes' requests in one committed transaction (see [`freeze_batch`]).
+    /// A change the batch dropped (nothing to send) has no entry; the loop finds it gone.
+    fn freeze_all(&mut self, seqs: &[i64]) -> Result<HashMap<i64, FrozenRequest>, SyncError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut frozen = HashMap::new();
+        for seq in seqs {
+            if let Some(request) = freeze_in(&tx, *seq)? {
+                frozen.insert(*seq, request);
+            }
+        }
+        tx.commit()?;
+        Ok(frozen)
+    }
+
     /// The request to send for change `seq`: the frozen one, or one built from the local IdP
     /// and the base and frozen now. `None` when there is nothing to send (the change is
     /// dropped: e.g. an IdP deleted before the backend ever had it).
@@ -254,55 +331,9 @@ impl Outbox {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(change) = sync_changes::get(&tx, seq)? else {
-            return Ok(None);
-        };
-        if let Some(frozen) = &change.request {
-            return serde_json::from_str(frozen).map(Some).map_err(|e| {
-                SyncError::Store(store::StoreError::Corrupt(format!("sync request: {e}")))
-            });
-        }
-        let local = idps::get(&tx, change.idp_id)?;
-        let base = sync_base::get(&tx, change.idp_id)?;
-        let request = match (local, base) {
-            (Some(local), base) => {
-                let mut body = serde_json::to_value(WireFields::from(&local.fields))
-                    .map_err(|e| SyncError::Protocol(e.to_string()))?;
-                body["id"] = serde_json::Value::String(local.id.to_string());
-                let public = !local.fields.client_auth_method.uses_secret();
-                let secret = match (&base, local.has_secret) {
-                    // A public client has no secret; the backend removes a stored one itself.
-                    _ if public => SecretMode::Keep,
-                    (None, true) => SecretMode::Set,
-                    (None, false) => SecretMode::Keep,
-                    (Some(_), true) if change.secret_changed => SecretMode::Set,
-                    (Some(_), false) if change.secret_changed => SecretMode::Clear,
-                    (Some(_), _) => SecretMode::Keep,
-                };
-                let precondition = match base {
-                    Some(b) => Precondition::Version(b.version),
-                    None => Precondition::Absent,
-                };
-                FrozenRequest::Put {
-                    precondition,
-                    body,
-                    secret,
-                }
-            }
-            (None, Some(base)) => FrozenRequest::Delete {
-                version: base.version,
-            },
-            (None, None) => {
-                sync_changes::delete(&tx, seq)?;
-                tx.commit()?;
-                return Ok(None);
-            }
-        };
-        let json =
-            serde_json::to_string(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        sync_changes::freeze(&tx, seq, &json)?;
+        let request = freeze_in(&tx, seq)?;
         tx.commit()?;
-        Ok(Some(request))
+        Ok(request)
     }
 
     /// Sends one frozen request, retrying what may be retried with the same key.
@@ -312,6 +343,7 @@ impl Outbox {
         workspace: &str,
         change: &SyncChange,
         request: &FrozenRequest,
+        acks: &mut Vec<Ack>,
     ) -> Result<Settled, SyncError> {
         let id = change.idp_id;
         let key = change.idempotency_key.as_str();
@@ -357,7 +389,7 @@ impl Outbox {
                                 .and_then(|v| v.to_str().ok()),
                         ),
                     ),
-                    _ => return self.settle(workspace, change, request, &response),
+                    _ => return self.settle(workspace, change, request, &response, acks),
                 },
             };
             let wait = retry::delay(&self.retry, attempt, retry_after, self.jitter.unit());
@@ -403,6 +435,7 @@ impl Outbox {
         change: &SyncChange,
         request: &FrozenRequest,
         response: &HttpResponse,
+        acks: &mut Vec<Ack>,
     ) -> Result<Settled, SyncError> {
         let status = response.meta.status;
         let now = rfc3339(self.clock.now());
@@ -412,22 +445,20 @@ impl Outbox {
                 let remote: RemoteIdp = response
                     .json()
                     .map_err(|e| SyncError::Protocol(e.to_string()))?;
-                let tx = self
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                sync_base::upsert(&tx, &BaseEntry::from_remote(&remote, &now))?;
-                sync_changes::delete(&tx, change.seq)?;
-                tx.commit()?;
+                acks.push(Ack {
+                    seq: change.seq,
+                    id: change.idp_id,
+                    base: Some(BaseEntry::from_remote(&remote, &now)),
+                });
                 Ok(Settled::Done)
             }
             // Deleted, or already gone: either way the backend no longer has it.
             (FrozenRequest::Delete { .. }, 204 | 404) => {
-                let tx = self
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                sync_base::delete(&tx, change.idp_id)?;
-                sync_changes::delete(&tx, change.seq)?;
-                tx.commit()?;
+                acks.push(Ack {
+                    seq: change.seq,
+                    id: change.idp_id,
+                    base: None,
+                });
                 Ok(Settled::Done)
             }
             (_, 401) => Err(SyncError::Unauthorized),
@@ -470,6 +501,94 @@ impl Outbox {
             }
         }
     }
+}
+
+/// How many changes are frozen, and acknowledgements recorded, per transaction.
+const BATCH: usize = 64;
+
+/// An acknowledged change whose new base is not recorded yet.
+struct Ack {
+    seq: i64,
+    id: IdpId,
+    /// The backend's copy now; `None` when it no longer has the IdP.
+    base: Option<BaseEntry>,
+}
+
+/// Whether `change` may be sent now (pending, and not deferred by a `Retry-After`).
+fn sendable(change: &SyncChange, now: &str) -> bool {
+    let deferred = change.next_attempt_at.as_deref().is_some_and(|at| at > now);
+    change.state == ChangeState::Pending && !deferred
+}
+
+/// The changes to freeze together, from `upcoming[0]` on: sendable, not yet frozen, and each
+/// the first remaining change of its IdP (so the base it is frozen from cannot move before it
+/// is sent: an IdP's later change is frozen only after its earlier one is acknowledged).
+fn freeze_batch(upcoming: &[SyncChange], held: &HashSet<IdpId>) -> Vec<i64> {
+    let mut seen: HashSet<IdpId> = held.clone();
+    let mut batch = Vec::new();
+    for change in upcoming {
+        if batch.len() >= BATCH {
+            break;
+        }
+        let first_of_idp = seen.insert(change.idp_id);
+        let eligible = change.state == ChangeState::Pending
+            && change.next_attempt_at.is_none()
+            && change.request.is_none();
+        // upcoming[0] is the change about to be sent, checked by the caller.
+        if first_of_idp && (eligible || batch.is_empty()) {
+            batch.push(change.seq);
+        }
+    }
+    batch
+}
+
+fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<FrozenRequest>, SyncError> {
+    let Some(change) = sync_changes::get(tx, seq)? else {
+        return Ok(None);
+    };
+    if let Some(frozen) = &change.request {
+        return serde_json::from_str(frozen).map(Some).map_err(|e| {
+            SyncError::Store(store::StoreError::Corrupt(format!("sync request: {e}")))
+        });
+    }
+    let local = idps::get(tx, change.idp_id)?;
+    let base = sync_base::get(tx, change.idp_id)?;
+    let request = match (local, base) {
+        (Some(local), base) => {
+            let mut body = serde_json::to_value(WireFields::from(&local.fields))
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            body["id"] = serde_json::Value::String(local.id.to_string());
+            let public = !local.fields.client_auth_method.uses_secret();
+            let secret = match (&base, local.has_secret) {
+                // A public client has no secret; the backend removes a stored one itself.
+                _ if public => SecretMode::Keep,
+                (None, true) => SecretMode::Set,
+                (None, false) => SecretMode::Keep,
+                (Some(_), true) if change.secret_changed => SecretMode::Set,
+                (Some(_), false) if change.secret_changed => SecretMode::Clear,
+                (Some(_), _) => SecretMode::Keep,
+            };
+            let precondition = match base {
+                Some(b) => Precondition::Version(b.version),
+                None => Precondition::Absent,
+            };
+            FrozenRequest::Put {
+                precondition,
+                body,
+                secret,
+            }
+        }
+        (None, Some(base)) => FrozenRequest::Delete {
+            version: base.version,
+        },
+        (None, None) => {
+            sync_changes::delete(tx, seq)?;
+            return Ok(None);
+        }
+    };
+    let json = serde_json::to_string(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    sync_changes::freeze(tx, seq, &json)?;
+    Ok(Some(request))
 }
 
 fn client_workspace(outbox: &Outbox) -> Result<String, SyncError> {
@@ -526,6 +645,54 @@ mod tests {
     use crate::secrets::MemorySecrets;
 
     fn assert_send<T: Send>(_: &T) {}
+
+    fn change(seq: i64, id: IdpId, frozen: bool, state: ChangeState) -> SyncChange {
+        SyncChange {
+            seq,
+            idp_id: id,
+            kind: crate::store::sync_changes::ChangeKind::Update,
+            secret_changed: false,
+            created_at: "t".into(),
+            idempotency_key: format!("k{seq}"),
+            attempts: 0,
+            last_error: None,
+            next_attempt_at: None,
+            state,
+            request: frozen.then(|| "{}".to_string()),
+        }
+    }
+
+    #[test]
+    fn a_freeze_batch_takes_only_the_first_change_of_each_idp() {
+        let (x, y, z, w, h) = (
+            IdpId::new(),
+            IdpId::new(),
+            IdpId::new(),
+            IdpId::new(),
+            IdpId::new(),
+        );
+        let upcoming = vec![
+            change(1, x, false, ChangeState::Pending),
+            change(2, y, false, ChangeState::Pending),
+            change(3, x, false, ChangeState::Pending),
+            change(4, z, true, ChangeState::Pending),
+            change(5, z, false, ChangeState::Pending),
+            change(6, w, false, ChangeState::Conflict),
+            change(7, w, false, ChangeState::Pending),
+            change(8, h, false, ChangeState::Pending),
+        ];
+        let held = HashSet::from([h]);
+        assert_eq!(
+            freeze_batch(&upcoming, &held),
+            vec![1, 2],
+            "a later change of an IdP waits until its earlier one is acknowledged, so it is \
+             frozen from the base it will meet; held IdPs and blocked ones are left out"
+        );
+        let many: Vec<SyncChange> = (0..200)
+            .map(|i| change(i, IdpId::new(), false, ChangeState::Pending))
+            .collect();
+        assert_eq!(freeze_batch(&many, &HashSet::new()).len(), BATCH);
+    }
 
     #[test]
     fn sync_futures_can_run_on_a_multi_threaded_runtime() {

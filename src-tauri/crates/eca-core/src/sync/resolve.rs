@@ -87,13 +87,30 @@ impl Outbox {
     /// has none), and my pending changes of it are dropped.
     pub async fn take_theirs(&mut self, id: IdpId) -> Result<(), SyncError> {
         let remote = self.remote_idp(id).await?;
+        self.apply_theirs(id, remote.as_ref(), false)?;
+        Ok(())
+    }
+
+    /// Makes `remote` (the backend's copy of `id` as just fetched; `None`: it has none) the
+    /// local copy and the base, dropping the IdP's pending changes. With `only_if_unchanged`,
+    /// nothing is done (and `false` returned) when the IdP has a change in the outbox, checked
+    /// inside the write transaction so an edit saved meanwhile is never overwritten.
+    pub(crate) fn apply_theirs(
+        &mut self,
+        id: IdpId,
+        remote: Option<&RemoteIdp>,
+        only_if_unchanged: bool,
+    ) -> Result<bool, SyncError> {
         let now = rfc3339(self.clock.now());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if only_if_unchanged && sync_changes::latest_for_idp(&tx, id)?.is_some() {
+            return Ok(false);
+        }
         let local = idps::get(&tx, id)?;
         let mut delete_secret = false;
-        match (&remote, &local) {
+        match (remote, &local) {
             (Some(r), _) => {
                 let name = r.fields.name.clone();
                 let fields = r
@@ -172,6 +189,6 @@ impl Outbox {
             self.secrets.delete(SecretKey::IdpClientSecret(id))?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 }

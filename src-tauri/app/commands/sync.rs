@@ -1,0 +1,86 @@
+//! Commands of the sync screens: settings, connection test, plans, outbox, push, conflicts.
+//!
+//! Each takes the outbox (an async mutex: a push holds it while it waits on the network) and
+//! calls one core function; `SyncError` becomes a `Problem` whose code the UI branches on
+//! (`unauthorized`, `backend_unreachable`, `sync_not_configured`).
+
+use crate::state::AppState;
+use eca_core::model::IdpId;
+use eca_core::problem::Problem;
+use eca_core::secrets::Secret;
+use eca_core::store::sync_changes::SyncChange;
+use eca_core::sync::local::{IdpSyncState, SyncSetup};
+use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::{PushReport, SyncPlan};
+use tauri::State;
+
+#[tauri::command]
+pub async fn get_sync_settings(state: State<'_, AppState>) -> Result<SyncSetup, Problem> {
+    Ok(state.outbox().await.setup()?)
+}
+
+/// Stores the backend and workspace; `api_key` replaces the stored key when given (it is
+/// write-only: no command returns it).
+#[tauri::command]
+pub async fn save_sync_settings(
+    state: State<'_, AppState>,
+    settings: SyncSettings,
+    api_key: Option<Secret>,
+) -> Result<SyncSetup, Problem> {
+    Ok(state
+        .outbox()
+        .await
+        .save_setup(settings, api_key.as_ref())?)
+}
+
+/// Lists the workspace's IdPs with the stored settings; returns how many the backend has.
+#[tauri::command]
+pub async fn test_backend_connection(state: State<'_, AppState>) -> Result<usize, Problem> {
+    Ok(state.outbox().await.remote().await?.len())
+}
+
+/// The three-way plan with the backend's copy as it is now.
+#[tauri::command]
+pub async fn sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
+    Ok(state.outbox().await.plan().await?)
+}
+
+/// The plan against the last-synced base only, without the backend (works offline).
+#[tauri::command]
+pub async fn local_sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
+    Ok(state.outbox().await.local_plan()?)
+}
+
+#[tauri::command]
+pub async fn sync_changes(state: State<'_, AppState>) -> Result<Vec<SyncChange>, Problem> {
+    Ok(state.outbox().await.changes()?)
+}
+
+/// Every local IdP's state for the list's badge.
+#[tauri::command]
+pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>, Problem> {
+    Ok(state.outbox().await.sync_states()?)
+}
+
+/// Sends the outbox. The core reports no progress while it works, so the window shows an
+/// indeterminate bar until this returns.
+#[tauri::command]
+pub async fn sync_push(state: State<'_, AppState>) -> Result<PushReport, Problem> {
+    Ok(state.outbox().await.push().await?)
+}
+
+/// Keep mine (then push; returns that push's report) or take theirs (returns `None`).
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, AppState>,
+    id: IdpId,
+    keep_mine: bool,
+) -> Result<Option<PushReport>, Problem> {
+    let mut outbox = state.outbox().await;
+    if keep_mine {
+        Ok(Some(outbox.keep_mine(id).await?))
+    } else {
+        outbox.take_theirs(id).await?;
+        Ok(None)
+    }
+}

@@ -1,0 +1,409 @@
+//! The `eca backend` and `eca sync` commands: where to sync, and the sync itself (status, plan,
+//! push, pull, resolve), each a thin call into the core's [`Outbox`] on the app's database.
+//!
+//! Invariants:
+//! - The API key enters only from stdin (like the client secret) and goes straight into the
+//!   keyring through the core; it is never printed: `backend show` says only whether one is
+//!   stored.
+//! - Every rule (what is sent, when a change is a conflict, what a pull may overwrite) lives in
+//!   the core; this module opens the outbox, runs one operation and prints its result.
+//! - A push that leaves anything in conflict or failed, or that cannot reach the backend or is
+//!   refused its key, exits non-zero; the core keeps every change for the next push.
+
+use crate::cli::{BackendCommand, SyncCommand};
+use crate::error::CliError;
+use crate::output::{self, print};
+use eca_core::catalog::Catalog;
+use eca_core::clock::SystemClock;
+use eca_core::data_dir;
+use eca_core::model::IdpId;
+use eca_core::secrets::{OsKeyring, Secret};
+use eca_core::store::audit::FieldChange;
+use eca_core::store::sync_changes::SyncChange;
+use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
+use eca_core::sync::pull::PullReport;
+use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::{Outbox, PushReport, SyncError};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    match command {
+        BackendCommand::Set {
+            url,
+            workspace,
+            api_key_stdin,
+            api_key_value,
+        } => {
+            if api_key_value.is_some() {
+                return Err(CliError::Usage(
+                    "the API key is never taken as a flag value (it would show in shell history \
+                     and the process list): pipe it in with --api-key-stdin"
+                        .into(),
+                ));
+            }
+            let key = if api_key_stdin {
+                Some(read_api_key()?)
+            } else {
+                None
+            };
+            let outbox = open(dir)?;
+            let stored = outbox.settings()?;
+            let settings = match (url, workspace, stored) {
+                (Some(backend_url), Some(workspace_id), _) => SyncSettings {
+                    backend_url,
+                    workspace_id,
+                },
+                (url, workspace, Some(s)) => SyncSettings {
+                    backend_url: url.unwrap_or(s.backend_url),
+                    workspace_id: workspace.unwrap_or(s.workspace_id),
+                },
+                (_, _, None) => {
+                    return Err(CliError::Usage(
+                        "sync is not set up yet: pass both --url and --workspace".into(),
+                    ))
+                }
+            };
+            let setup = outbox.save_setup(settings, key.as_ref())?;
+            print_setup(&setup, json)
+        }
+        BackendCommand::Show => print_setup(&open(dir)?.setup()?, json),
+    }
+}
+
+fn print_setup(setup: &eca_core::sync::local::SyncSetup, json: bool) -> Result<(), CliError> {
+    if json {
+        return print(&output::json(setup));
+    }
+    let key = if setup.has_api_key {
+        "stored in the OS keyring"
+    } else {
+        "not stored (set it with `eca backend set --api-key-stdin`)"
+    };
+    print(&match &setup.settings {
+        Some(s) => format!(
+            "Backend URL  {}\nWorkspace    {}\nAPI key      {key}",
+            s.backend_url, s.workspace_id
+        ),
+        None => format!("Sync is not set up (`eca backend set --url URL --workspace ID --api-key-stdin`).\nAPI key      {key}"),
+    })
+}
+
+pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    match command {
+        SyncCommand::Status => status(dir, json),
+        SyncCommand::Plan => plan(dir, json),
+        SyncCommand::Push => {
+            let mut outbox = open(dir)?;
+            let report = block_on(outbox.push())??;
+            print_push(&report, &outbox, json)
+        }
+        SyncCommand::Pull => pull(dir, json),
+        SyncCommand::Resolve {
+            idp,
+            keep_mine,
+            take_theirs,
+        } => resolve(dir, &idp, keep_mine && !take_theirs, json),
+    }
+}
+
+fn open(dir: Option<PathBuf>) -> Result<Outbox, CliError> {
+    let dir = data_dir::resolve(dir)?;
+    Ok(Outbox::open(
+        &dir,
+        Arc::new(OsKeyring::new()),
+        Arc::new(SystemClock),
+    )?)
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io("cannot start the network runtime", e))?;
+    Ok(runtime.block_on(future))
+}
+
+/// The API key from stdin, to its end, without one trailing newline; never from a terminal.
+fn read_api_key() -> Result<Secret, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(CliError::Usage(
+            "--api-key-stdin reads a pipe, not the terminal (typing would echo the key): e.g. \
+             `pass show eca/api-key | eca backend set --api-key-stdin`"
+                .into(),
+        ));
+    }
+    let mut value = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut value)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                CliError::Usage("the API key on stdin is not UTF-8 text".into())
+            }
+            _ => CliError::io("cannot read the API key from stdin", e),
+        })?;
+    let trimmed = value
+        .strip_suffix("\r\n")
+        .or_else(|| value.strip_suffix('\n'))
+        .unwrap_or(&value)
+        .to_string();
+    if trimmed.is_empty() {
+        return Err(CliError::Usage("the API key on stdin is empty".into()));
+    }
+    Ok(Secret::new(trimmed))
+}
+
+/// Every IdP's name, local or last synced (a deleted IdP keeps its name in the base).
+fn names(outbox: &Outbox) -> Result<HashMap<IdpId, String>, CliError> {
+    let mut names: HashMap<IdpId, String> = outbox
+        .base()?
+        .into_iter()
+        .map(|b| (b.idp_id, b.fields.name))
+        .collect();
+    let rows =
+        eca_core::store::idps::list_summaries(outbox.connection()).map_err(SyncError::from)?;
+    names.extend(rows.into_iter().map(|s| (s.id, s.name)));
+    Ok(names)
+}
+
+fn name_of(names: &HashMap<IdpId, String>, id: IdpId) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+/// One outbox row as `sync status` prints it.
+#[derive(Serialize)]
+struct StatusLine {
+    name: String,
+    #[serde(flatten)]
+    change: SyncChange,
+}
+
+fn status(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let outbox = open(dir)?;
+    let names = names(&outbox)?;
+    let lines: Vec<StatusLine> = outbox
+        .changes()?
+        .into_iter()
+        .map(|change| StatusLine {
+            name: name_of(&names, change.idp_id),
+            change,
+        })
+        .collect();
+    if json {
+        return print(&output::json(&lines));
+    }
+    if lines.is_empty() {
+        return print("No pending changes.");
+    }
+    let mut text = format!("{} pending change(s):", lines.len());
+    for l in &lines {
+        let c = &l.change;
+        text.push_str(&format!(
+            "\n  {:<30} {:<8} {:<9} attempts {}",
+            l.name,
+            c.kind.as_str(),
+            c.state.as_str(),
+            c.attempts
+        ));
+        if let Some(e) = &c.last_error {
+            text.push_str(&format!("\n      last error: {e}"));
+        }
+        if let Some(at) = &c.next_attempt_at {
+            text.push_str(&format!("\n      retry after {at}"));
+        }
+    }
+    print(&text)
+}
+
+fn plan(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let mut outbox = open(dir)?;
+    let plan = block_on(outbox.plan())??;
+    if json {
+        return print(&output::json(&plan));
+    }
+    let shown: Vec<&PlanItem> = plan
+        .items
+        .iter()
+        .filter(|i| i.status != SyncStatus::InSync)
+        .collect();
+    if shown.is_empty() {
+        return print(&format!(
+            "Everything is in sync ({} IdP(s)).",
+            plan.items.len()
+        ));
+    }
+    let mut text = String::new();
+    for item in shown {
+        let what = match item.status {
+            SyncStatus::Outgoing => action_word(item.action).to_string(),
+            SyncStatus::Drift => {
+                format!("drift ({} on the backend)", remote_word(item.remote_change))
+            }
+            SyncStatus::Conflict => format!(
+                "CONFLICT ({} on the backend): eca sync resolve {} --keep-mine|--take-theirs",
+                remote_word(item.remote_change),
+                item.idp_id
+            ),
+            SyncStatus::InSync => continue,
+        };
+        text.push_str(&format!("{}  {}  ({})\n", item.name, what, item.idp_id));
+        diff_lines(&mut text, "mine  ", &item.local_changes);
+        diff_lines(&mut text, "theirs", &item.remote_changes);
+    }
+    print(text.trim_end())
+}
+
+fn action_word(action: SyncAction) -> &'static str {
+    match action {
+        SyncAction::Create => "create",
+        SyncAction::Update => "update",
+        SyncAction::Delete => "delete",
+        SyncAction::Enable => "enable",
+        SyncAction::Disable => "disable",
+        SyncAction::None => "none",
+    }
+}
+
+fn remote_word(change: RemoteChange) -> &'static str {
+    match change {
+        RemoteChange::None => "unchanged",
+        RemoteChange::Created => "created",
+        RemoteChange::Updated => "updated",
+        RemoteChange::Deleted => "deleted",
+    }
+}
+
+/// One line per changed field; secrets are only ever "changed" or "removed" (core rule).
+fn diff_lines(text: &mut String, side: &str, changes: &[FieldChange]) {
+    let show = |v: &Option<String>| match v.as_deref() {
+        None | Some("") => "-".to_string(),
+        Some(v) => v.to_string(),
+    };
+    for c in changes {
+        if c.field == "client_secret" {
+            let after = c.after.as_deref().unwrap_or("changed");
+            text.push_str(&format!("    {side} client_secret: {after}\n"));
+        } else {
+            text.push_str(&format!(
+                "    {side} {}: {} → {}\n",
+                c.field,
+                show(&c.before),
+                show(&c.after)
+            ));
+        }
+    }
+}
+
+/// Prints a push's report; a conflict or failure left behind makes the command fail.
+fn print_push(report: &PushReport, outbox: &Outbox, json: bool) -> Result<(), CliError> {
+    if json {
+        print(&output::json(report))?;
+    } else {
+        // Read after the push, and only the IdPs left behind are named: what was pushed is a
+        // count, so a push of thousands prints (and holds) nothing per IdP.
+        let left = report.conflicts.len() + report.failed.len() + report.waiting.len();
+        let names = if left > 0 {
+            names(outbox)?
+        } else {
+            HashMap::new()
+        };
+        let names = &names;
+        let errors: HashMap<IdpId, String> = outbox
+            .changes()?
+            .into_iter()
+            .filter_map(|c| c.last_error.map(|e| (c.idp_id, e)))
+            .collect();
+        let mut text = format!("Pushed {} change(s).", report.pushed.len());
+        for (label, ids) in [
+            ("conflict", &report.conflicts),
+            ("failed", &report.failed),
+            ("waiting", &report.waiting),
+        ] {
+            for id in ids {
+                text.push_str(&format!("\n  {label:<8} {}", name_of(names, *id)));
+                if label != "waiting" {
+                    if let Some(e) = errors.get(id) {
+                        text.push_str(&format!(": {e}"));
+                    }
+                }
+            }
+        }
+        print(&text)?;
+    }
+    let (conflicts, failed) = (report.conflicts.len(), report.failed.len());
+    if conflicts + failed == 0 {
+        return Ok(());
+    }
+    Err(CliError::Unsettled(format!(
+        "{conflicts} conflict(s) and {failed} failed change(s) are left: see `eca sync plan` and \
+         `eca sync status`, then `eca sync resolve IDP --keep-mine|--take-theirs` or fix the IdP."
+    )))
+}
+
+fn pull(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
+    let mut outbox = open(dir)?;
+    let before = names(&outbox)?;
+    let report: PullReport = block_on(outbox.pull())??;
+    if json {
+        return print(&output::json(&report));
+    }
+    let mut names = names(&outbox)?;
+    for (id, name) in before {
+        names.entry(id).or_insert(name);
+    }
+    let mut text = format!("Took the backend's copy of {} IdP(s).", report.pulled.len());
+    for id in &report.pulled {
+        text.push_str(&format!("\n  pulled   {}", name_of(&names, *id)));
+    }
+    for id in &report.kept {
+        text.push_str(&format!(
+            "\n  kept     {} (changed here: push it)",
+            name_of(&names, *id)
+        ));
+    }
+    for id in &report.conflicts {
+        text.push_str(&format!(
+            "\n  conflict {} (eca sync resolve {id} --keep-mine|--take-theirs)",
+            name_of(&names, *id)
+        ));
+    }
+    for r in &report.refused {
+        text.push_str(&format!(
+            "\n  refused  {}: {}",
+            name_of(&names, r.idp_id),
+            r.message
+        ));
+    }
+    print(&text)
+}
+
+fn resolve(dir: Option<PathBuf>, idp: &str, keep_mine: bool, json: bool) -> Result<(), CliError> {
+    let dir = data_dir::resolve(dir)?;
+    let mut outbox = open(Some(dir.clone()))?;
+    let names = names(&outbox)?;
+    // An id is taken as is: the IdP may exist only on the backend, or only in the base.
+    let id = match idp.trim().parse::<IdpId>() {
+        Ok(id) => id,
+        Err(_) => {
+            let catalog = Catalog::open(&dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
+            catalog.find(idp)?.id
+        }
+    };
+    let name = name_of(&names, id);
+    if keep_mine {
+        let report = block_on(outbox.keep_mine(id))??;
+        return print_push(&report, &outbox, json);
+    }
+    block_on(outbox.take_theirs(id))??;
+    print(&if json {
+        output::json(&json!({ "took_theirs": id, "name": name }))
+    } else {
+        format!("Took the backend's copy of \"{name}\".")
+    })
+}

@@ -1,0 +1,296 @@
+//! `eca backend` and `eca sync` through the built binary, against the reference backend
+//! started in-process on an ephemeral loopback port, each test with its own backend and data
+//! folders (so they run in parallel).
+//!
+//! The API key goes to a real Secret Service: run through `scripts/with-keyring.sh`.
+
+mod sync_common;
+
+use eca_backend::faults::FaultSettings;
+use sync_common::{require_session_bus, Backend, Eca, API_KEY, OTHER_KEY};
+
+/// The plan's item for `id` (JSON).
+fn plan_item(eca: &Eca, id: &str) -> serde_json::Value {
+    let plan = eca.json(&["sync", "plan"]);
+    plan["items"]
+        .as_array()
+        .expect("the plan has items")
+        .iter()
+        .find(|i| i["idp_id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no plan item for {id}: {plan}"))
+}
+
+#[test]
+fn backend_settings_never_show_the_key() {
+    require_session_bus();
+    let eca = Eca::new();
+    let r = eca.run(&["backend", "show"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("not set up"), "{}", r.stdout);
+
+    let r = eca.run(&[
+        "backend",
+        "set",
+        "--url",
+        "http://127.0.0.1:9",
+        "--workspace",
+        "alpha",
+    ]);
+    assert_eq!(r.code, 0, "setting without a key is allowed: {}", r.stderr);
+
+    let r = eca.run(&["backend", "set", "--api-key", API_KEY]);
+    assert_eq!(r.code, 2, "a key as a flag value is refused");
+    assert!(r.stderr.contains("--api-key-stdin"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains(API_KEY),
+        "the refusal does not echo the key"
+    );
+
+    let r = eca.run(&[
+        "backend",
+        "set",
+        "--url",
+        "http://msg.example",
+        "--workspace",
+        "alpha",
+    ]);
+    assert_eq!(r.code, 2, "plain http off-host is refused: {}", r.stderr);
+
+    eca.set_backend("http://127.0.0.1:9");
+    let show = eca.ok(&["backend", "show"]);
+    assert!(
+        show.contains("http://127.0.0.1:9") && show.contains("alpha"),
+        "{show}"
+    );
+    assert!(show.contains("stored in the OS keyring"), "{show}");
+    assert!(!show.contains(API_KEY), "the key is never printed: {show}");
+    let json = eca.json(&["backend", "show"]);
+    assert_eq!(json["has_api_key"], true);
+    assert_eq!(json["settings"]["workspace_id"], "alpha");
+    assert!(!json.to_string().contains(API_KEY));
+}
+
+#[test]
+fn push_happy_path() {
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    let okta = eca.add("Okta").to_string();
+    let azure = eca.add("Azure").to_string();
+    let r = eca.run_with_stdin(
+        &["idp", "edit", "Okta", "--client-secret-stdin"],
+        "okta-secret-value\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let status = eca.json(&["sync", "status"]);
+    assert_eq!(
+        status.as_array().unwrap().len(),
+        2,
+        "one coalesced change per IdP: {status}"
+    );
+    assert_eq!(status[0]["state"], "pending");
+    let text = eca.ok(&["sync", "status"]);
+    assert!(text.contains("Okta") && text.contains("create"), "{text}");
+
+    let item = plan_item(&eca, &okta);
+    assert_eq!(item["action"], "create");
+    let secret = item["local_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "client_secret")
+        .expect("the secret shows as a change");
+    assert_eq!(secret["after"], "changed", "secrets only as changed");
+    let plan_text = eca.ok(&["sync", "plan"]);
+    assert!(!plan_text.contains("okta-secret-value"), "{plan_text}");
+    assert!(plan_text.contains("client_secret: changed"), "{plan_text}");
+
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 0, "push succeeds: {}", r.stderr);
+    assert!(r.stdout.contains("Pushed 2 change(s)."), "{}", r.stdout);
+
+    let remote = backend.idps();
+    assert_eq!(remote.len(), 2);
+    for (id, fields) in eca.local_wire() {
+        assert_eq!(
+            remote[&id].fields, fields,
+            "the backend holds the local fields"
+        );
+    }
+    assert!(
+        remote[&okta.parse().unwrap()].secret_set,
+        "the secret was sent"
+    );
+    assert!(!remote[&azure.parse().unwrap()].secret_set);
+    assert_eq!(eca.json(&["sync", "status"]), serde_json::json!([]));
+    assert!(eca
+        .ok(&["sync", "plan"])
+        .contains("Everything is in sync (2 IdP(s))."));
+
+    // Edit, disable and delete, then push again.
+    eca.ok(&["idp", "edit", "Okta", "--notes", "second round"]);
+    eca.ok(&["idp", "disable", "Okta"]);
+    eca.ok(&["idp", "delete", "Azure", "--yes"]);
+    let item = plan_item(&eca, &azure);
+    assert_eq!(item["action"], "delete");
+    let report = eca.json(&["sync", "push"]);
+    assert_eq!(report["pushed"].as_array().unwrap().len(), 2, "{report}");
+    let remote = backend.idps();
+    assert_eq!(remote.len(), 1, "Azure is gone from the backend");
+    let okta_remote = &remote[&okta.parse().unwrap()];
+    assert_eq!(okta_remote.fields.notes, "second round");
+    assert!(!okta_remote.fields.enabled);
+    assert!(
+        okta_remote.secret_set,
+        "the secret stays when it was not edited"
+    );
+}
+
+#[test]
+fn backend_down_then_up() {
+    require_session_bus();
+    let mut backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    let id = eca.add("Okta");
+    let addr = backend.addr();
+    backend.stop();
+
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 1, "an unreachable backend fails the push");
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+    assert!(r.stderr.contains("cannot be reached"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("kept"),
+        "it says the changes are kept: {}",
+        r.stderr
+    );
+    let status = eca.json(&["sync", "status"]);
+    assert_eq!(
+        status.as_array().unwrap().len(),
+        1,
+        "the change is kept: {status}"
+    );
+    assert_eq!(status[0]["state"], "pending");
+    assert!(
+        status[0]["last_error"].as_str().is_some(),
+        "the status says what went wrong: {status}"
+    );
+    let r = eca.run(&["sync", "plan"]);
+    assert_eq!(r.code, 1, "the three-way plan needs the backend");
+
+    backend.restart(addr, API_KEY);
+    if backend.url() != format!("http://{addr}") {
+        eca.set_backend(&backend.url());
+    }
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 0, "the kept change goes out: {}", r.stderr);
+    assert!(backend.idps().contains_key(&id));
+    assert_eq!(eca.outbox_len(), 0);
+}
+
+#[test]
+fn unauthorized_keeps_everything() {
+    require_session_bus();
+    // This backend opens the workspace only with another key, so the stored one gets a 401.
+    let mut backend = Backend::start_with(OTHER_KEY, FaultSettings::default());
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    eca.add("Okta");
+    eca.add("Azure");
+
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 1, "a refused key fails the push");
+    assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    assert!(r.stderr.contains("kept"), "{}", r.stderr);
+    assert!(!r.stderr.contains(API_KEY), "the key is never printed");
+    let r = eca.run(&["sync", "push", "--json"]);
+    let problem: serde_json::Value = serde_json::from_str(r.stderr.trim()).unwrap();
+    assert_eq!(problem["code"], "unauthorized");
+    assert_eq!(eca.outbox_len(), 2, "both changes are kept");
+    assert!(backend.idps().is_empty(), "nothing was written");
+
+    // The backend accepts the stored key again: everything kept goes out.
+    let addr = backend.addr();
+    backend.restart(addr, API_KEY);
+    if backend.url() != format!("http://{addr}") {
+        eca.set_backend(&backend.url());
+    }
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(backend.idps().len(), 2);
+}
+
+#[test]
+fn a_conflict_from_a_second_data_dir_is_resolved_both_ways() {
+    require_session_bus();
+    let backend = Backend::start();
+    let (mine, theirs) = (Eca::new(), Eca::new());
+    mine.set_backend(&backend.url());
+    theirs.set_backend(&backend.url());
+    let id = mine.add("Okta");
+    let other = mine.add("Azure");
+    mine.ok(&["sync", "push"]);
+
+    // The second admin takes both (drift: created on the backend).
+    let pulled = theirs.json(&["sync", "pull"]);
+    assert_eq!(pulled["pulled"].as_array().unwrap().len(), 2, "{pulled}");
+    assert_eq!(theirs.local_wire(), mine.local_wire());
+    assert_eq!(theirs.outbox_len(), 0, "a pull records nothing to push");
+
+    // Both edit Okta; theirs is pushed first.
+    theirs.ok(&["idp", "edit", "Okta", "--notes", "theirs"]);
+    theirs.ok(&["sync", "push"]);
+    mine.ok(&["idp", "edit", "Okta", "--notes", "mine"]);
+    let item = plan_item(&mine, &id.to_string());
+    assert_eq!(item["status"], "conflict", "{item}");
+    let r = mine.run(&["sync", "push"]);
+    assert_eq!(r.code, 1, "a conflict fails the push");
+    assert!(
+        r.stdout.contains("conflict") && r.stdout.contains("Okta"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("1 conflict(s)"), "{}", r.stderr);
+    let status = mine.json(&["sync", "status"]);
+    assert_eq!(status[0]["state"], "conflict", "{status}");
+    assert!(mine.ok(&["sync", "status"]).contains("last error"));
+
+    // Take theirs.
+    mine.ok(&["sync", "resolve", "Okta", "--take-theirs"]);
+    assert_eq!(mine.outbox_len(), 0);
+    assert_eq!(mine.local_wire()[&id].notes, "theirs");
+
+    // Again, and keep mine this time.
+    theirs.ok(&["idp", "edit", "Okta", "--notes", "theirs again"]);
+    theirs.ok(&["sync", "push"]);
+    mine.ok(&["idp", "edit", "Okta", "--notes", "mine again"]);
+    assert_eq!(mine.run(&["sync", "push"]).code, 1);
+    let out = mine.ok(&["sync", "resolve", &id.to_string(), "--keep-mine"]);
+    assert!(out.contains("Pushed 1 change(s)."), "{out}");
+    assert_eq!(backend.idps()[&id].fields.notes, "mine again");
+    assert_eq!(mine.outbox_len(), 0);
+
+    // A pull takes drift only: theirs has a pending edit of Okta and drift on Azure.
+    mine.ok(&["idp", "edit", "Azure", "--notes", "from mine"]);
+    mine.ok(&["sync", "push"]);
+    theirs.ok(&["idp", "edit", "Okta", "--notes", "pending here"]);
+    let pulled = theirs.json(&["sync", "pull"]);
+    assert_eq!(
+        pulled["pulled"],
+        serde_json::json!([other.to_string()]),
+        "{pulled}"
+    );
+    assert_eq!(theirs.local_wire()[&other].notes, "from mine");
+    assert_eq!(
+        theirs.local_wire()[&id].notes,
+        "pending here",
+        "a local pending change is never overwritten by a pull"
+    );
+    assert_eq!(pulled["conflicts"], serde_json::json!([id.to_string()]));
+    assert_eq!(theirs.outbox_len(), 1, "the local edit still waits");
+}

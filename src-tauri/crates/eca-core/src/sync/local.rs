@@ -1,0 +1,146 @@
+//! What can be said about sync without the backend: the settings as the UI sees them, the plan
+//! against the last-synced base (as if the backend had not changed since), and each local
+//! IdP's sync state for the list.
+//!
+//! Invariants: nothing here does network I/O, so the list and the "Pending changes" screen work
+//! offline; the three-way plan with the backend's current copy stays [`Outbox::plan`].
+
+use crate::model::IdpId;
+use crate::secrets::{Secret, SecretKey};
+use crate::store::sync_changes::{self, ChangeState};
+use crate::store::{idps, sync_base};
+use crate::sync::plan::{self, SyncPlan};
+use crate::sync::push::Outbox;
+use crate::sync::settings::SyncSettings;
+use crate::sync::wire::RemoteIdp;
+use crate::sync::SyncError;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use ts_rs::TS;
+
+/// Where one local IdP stands with the backend, as the list shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SyncBadge {
+    /// Never sent, and sync is not set up yet: it exists only here.
+    Draft,
+    /// A change waits to be pushed.
+    Pending,
+    /// The backend has it as it is here (as of the last sync).
+    Synced,
+    /// The backend's copy changed too: keep mine or take theirs.
+    Conflict,
+    /// The backend refused the change.
+    Failed,
+}
+
+/// One local IdP's [`SyncBadge`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct IdpSyncState {
+    pub idp_id: IdpId,
+    pub state: SyncBadge,
+}
+
+/// The sync settings as the UI may see them: the API key only as present or not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncSetup {
+    /// `None` until sync is set up.
+    pub settings: Option<SyncSettings>,
+    pub has_api_key: bool,
+}
+
+impl Outbox {
+    pub fn setup(&self) -> Result<SyncSetup, SyncError> {
+        Ok(SyncSetup {
+            settings: self.settings()?,
+            has_api_key: self.secrets.get(SecretKey::SyncApiKey)?.is_some(),
+        })
+    }
+
+    /// Stores the settings and, when given, a new API key; returns what the UI may see.
+    pub fn save_setup(
+        &self,
+        settings: SyncSettings,
+        api_key: Option<&Secret>,
+    ) -> Result<SyncSetup, SyncError> {
+        self.save_settings(settings, api_key)?;
+        self.setup()
+    }
+
+    /// The plan against the base alone: what a push would send if the backend had not changed
+    /// since the last sync (no drift, no conflicts can show here).
+    pub fn local_plan(&self) -> Result<SyncPlan, SyncError> {
+        let local = idps::list_full(&self.conn)?;
+        let base = sync_base::list(&self.conn)?;
+        let remote: Vec<RemoteIdp> = base
+            .iter()
+            .map(|b| RemoteIdp {
+                id: b.idp_id,
+                fields: b.fields.clone(),
+                version: b.version.clone(),
+                secret_set: b.secret_set,
+                secret_fingerprint: b.secret_fingerprint.clone(),
+                created_at: b.synced_at.clone(),
+                updated_at: b.synced_at.clone(),
+            })
+            .collect();
+        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
+            .into_iter()
+            .filter(|c| c.secret_changed)
+            .map(|c| c.idp_id)
+            .collect();
+        Ok(plan::compute_with_secrets(&local, &base, &remote, &edited))
+    }
+
+    /// Every local IdP's sync state, from the outbox and the base (two reads, no fields parsed
+    /// beyond the base's, so the list of 10,000 IdPs stays quick).
+    pub fn sync_states(&self) -> Result<Vec<IdpSyncState>, SyncError> {
+        let configured = self.settings()?.is_some();
+        let synced: HashSet<IdpId> = sync_base::list(&self.conn)?
+            .into_iter()
+            .map(|b| b.idp_id)
+            .collect();
+        let mut changed: HashMap<IdpId, SyncBadge> = HashMap::new();
+        for change in sync_changes::list(&self.conn)? {
+            let badge = match change.state {
+                ChangeState::Conflict => SyncBadge::Conflict,
+                ChangeState::Failed => SyncBadge::Failed,
+                ChangeState::Pending => SyncBadge::Pending,
+            };
+            let entry = changed.entry(change.idp_id).or_insert(badge);
+            if rank(badge) > rank(*entry) {
+                *entry = badge;
+            }
+        }
+        Ok(idps::list_summaries(&self.conn)?
+            .into_iter()
+            .map(|idp| {
+                let state = match changed.get(&idp.id) {
+                    Some(SyncBadge::Pending) if !configured && !synced.contains(&idp.id) => {
+                        SyncBadge::Draft
+                    }
+                    Some(badge) => *badge,
+                    None if synced.contains(&idp.id) => SyncBadge::Synced,
+                    None => SyncBadge::Draft,
+                };
+                IdpSyncState {
+                    idp_id: idp.id,
+                    state,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Which state wins when an IdP has several changes: what needs the admin first.
+fn rank(badge: SyncBadge) -> u8 {
+    match badge {
+        SyncBadge::Conflict => 3,
+        SyncBadge::Failed => 2,
+        SyncBadge::Pending => 1,
+        SyncBadge::Draft | SyncBadge::Synced => 0,
+    }
+}

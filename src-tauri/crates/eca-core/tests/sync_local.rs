@@ -1,0 +1,112 @@
+//! Sync without the backend: the plan against the base and each IdP's list badge.
+
+use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
+use eca_core::clock::FixedClock;
+use eca_core::model::{IdpFields, Protocol};
+use eca_core::secrets::{MemorySecrets, Secret};
+use eca_core::sync::local::SyncBadge;
+use eca_core::sync::plan::{SyncAction, SyncStatus};
+use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::Outbox;
+use std::sync::Arc;
+use time::macros::datetime;
+
+fn okta() -> IdpFields {
+    IdpFields {
+        name: "Okta".into(),
+        issuer: Some("https://okta.idp.example".into()),
+        authorization_endpoint: "https://okta.idp.example/authorize".into(),
+        token_endpoint: "https://okta.idp.example/token".into(),
+        jwks_uri: Some("https://okta.idp.example/keys".into()),
+        client_id: "client".into(),
+        ..IdpFields::blank(Protocol::Oidc)
+    }
+}
+
+#[test]
+fn a_new_idp_is_a_draft_then_pending_and_planned_as_a_create_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemorySecrets::new());
+    let clock = Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)));
+    let mut catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
+    let id = catalog
+        .save(SaveIdpRequest {
+            id: None,
+            fields: okta(),
+            secret: SecretChange::Replace(Secret::new("s3cret-value-for-test")),
+        })
+        .unwrap()
+        .idp
+        .id;
+    let outbox = Outbox::open(dir.path(), secrets, clock).unwrap();
+
+    let states = outbox.sync_states().unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(
+        states[0].state,
+        SyncBadge::Draft,
+        "without sync settings, an IdP never sent exists only here"
+    );
+
+    let plan = outbox.local_plan().unwrap();
+    let item = plan.item(id).expect("the new IdP is in the plan");
+    assert_eq!(
+        (item.status, item.action),
+        (SyncStatus::Outgoing, SyncAction::Create)
+    );
+    assert!(
+        item.local_changes.iter().any(|c| c.field == "client_secret"
+            && c.before.is_none()
+            && !c.after.as_deref().unwrap_or("").contains("s3cret")),
+        "the secret shows only as changed: {:?}",
+        item.local_changes
+    );
+
+    outbox
+        .save_settings(
+            SyncSettings {
+                backend_url: "http://127.0.0.1:9".into(),
+                workspace_id: "dev".into(),
+            },
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        outbox.sync_states().unwrap()[0].state,
+        SyncBadge::Pending,
+        "once sync is set up, the queued create is pending"
+    );
+}
+
+#[test]
+fn sync_errors_reach_the_ui_with_the_codes_it_branches_on() {
+    use eca_core::problem::{Problem, ProblemCode};
+    use eca_core::sync::SyncError;
+    let code = |e: SyncError| Problem::from(e).code;
+    assert_eq!(
+        code(SyncError::NotConfigured),
+        ProblemCode::SyncNotConfigured
+    );
+    assert_eq!(code(SyncError::NoApiKey), ProblemCode::SyncNotConfigured);
+    assert_eq!(code(SyncError::Unauthorized), ProblemCode::Unauthorized);
+    assert_eq!(
+        code(SyncError::Forbidden("dev".into())),
+        ProblemCode::Unauthorized
+    );
+    assert_eq!(
+        code(SyncError::Busy {
+            detail: "503".into(),
+            retry_at: "later".into()
+        }),
+        ProblemCode::BackendUnreachable
+    );
+    assert_eq!(
+        code(SyncError::InvalidSettings("x".into())),
+        ProblemCode::Validation
+    );
+    let message = Problem::from(SyncError::Unauthorized).message;
+    assert!(
+        message.contains("API key"),
+        "the message says what to fix: {message}"
+    );
+}

@@ -1,0 +1,110 @@
+// State of the "Pending changes" screen: the outbox, the plan (three-way when the backend
+// answers, else against the last-synced copy only), the push and conflict resolution.
+// Invariant: the local plan and the outbox load without the network, so the screen is useful
+// offline; the backend's view replaces the local plan only when it arrives.
+import {
+  localSyncPlan,
+  resolveConflict,
+  syncChanges,
+  syncPlan,
+  syncPush,
+  toProblem,
+} from "../ipc/commands";
+import type { IdpId, PlanItem, Problem, PushReport, SyncChange, SyncPlan } from "../ipc/types";
+
+export class PendingChanges {
+  loadState: "loading" | "ready" | "failed" = $state("loading");
+  loadProblem: Problem | null = $state(null);
+  changes: SyncChange[] = $state.raw([]);
+  plan: SyncPlan = $state.raw({ items: [] });
+  /** True once the plan includes the backend's current copy. */
+  remote = $state(false);
+  /** Why the backend's copy is not in the plan (not set up, unreachable, key refused…). */
+  remoteProblem: Problem | null = $state(null);
+  pushing = $state(false);
+  pushReport: PushReport | null = $state(null);
+  pushProblem: Problem | null = $state(null);
+  /** IdPs whose conflict is being resolved. */
+  resolving: IdpId | null = $state(null);
+  resolveProblem: string | null = $state(null);
+
+  readonly outgoing: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "outgoing"));
+  readonly drift: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "drift"));
+  readonly conflicts: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "conflict"));
+
+  /** The outbox state of an IdP's newest change, if it has one. */
+  changeOf(id: IdpId): SyncChange | undefined {
+    let found: SyncChange | undefined;
+    for (const c of this.changes) if (c.idp_id === id) found = c;
+    return found;
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [changes, plan] = await Promise.all([syncChanges(), localSyncPlan()]);
+      this.changes = changes;
+      if (!this.remote) this.plan = plan;
+      this.loadState = "ready";
+    } catch (error) {
+      this.loadProblem = toProblem(error);
+      this.loadState = "failed";
+      return;
+    }
+    await this.loadRemote();
+  }
+
+  /** Asks the backend for its copy; on failure the local plan stays, with the reason shown. */
+  async loadRemote(): Promise<void> {
+    try {
+      this.plan = await syncPlan();
+      this.remote = true;
+      this.remoteProblem = null;
+    } catch (error) {
+      this.remote = false;
+      this.remoteProblem = toProblem(error);
+    }
+  }
+
+  async push(): Promise<void> {
+    if (this.pushing) return;
+    this.pushing = true;
+    this.pushReport = null;
+    this.pushProblem = null;
+    try {
+      this.pushReport = await syncPush();
+    } catch (error) {
+      this.pushProblem = toProblem(error);
+    } finally {
+      this.pushing = false;
+    }
+    this.remote = false;
+    await this.load();
+  }
+
+  async resolve(id: IdpId, keepMine: boolean): Promise<void> {
+    if (this.resolving !== null) return;
+    this.resolving = id;
+    this.resolveProblem = null;
+    try {
+      const report = await resolveConflict(id, keepMine);
+      if (report) this.pushReport = report;
+    } catch (error) {
+      this.resolveProblem = toProblem(error).message;
+    } finally {
+      this.resolving = null;
+    }
+    this.remote = false;
+    await this.load();
+  }
+}
+
+/** The push's result in one sentence. */
+export function describeReport(report: PushReport): string {
+  const parts: string[] = [];
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  parts.push(`${n(report.pushed.length, "change")} pushed`);
+  if (report.conflicts.length > 0) parts.push(`${n(report.conflicts.length, "conflict")} to resolve`);
+  if (report.failed.length > 0) parts.push(`${report.failed.length} refused by the backend`);
+  if (report.waiting.length > 0) parts.push(`${report.waiting.length} waiting`);
+  return `${parts.join(", ")}.`;
+}

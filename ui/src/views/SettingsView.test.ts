@@ -1,0 +1,124 @@
+// The "Settings" screen against a mocked core: the write-only API key, save, errors next to
+// their fields, and the connection test's outcomes.
+import { render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { SyncSetup } from "../lib/ipc/types";
+import { mockCore, problem } from "../test/fixtures";
+import SettingsView from "./SettingsView.svelte";
+
+const stored: SyncSetup = {
+  settings: { backend_url: "https://msg.example", workspace_id: "acme" },
+  has_api_key: true,
+};
+const empty: SyncSetup = { settings: null, has_api_key: false };
+
+describe("SettingsView", () => {
+  it("shows the stored settings and only whether an API key is stored", async () => {
+    mockCore({ get_sync_settings: () => stored });
+    render(SettingsView);
+
+    expect(screen.getByRole("heading", { name: "Settings" })).toBeInTheDocument();
+    expect(await screen.findByLabelText("Backend URL")).toHaveValue("https://msg.example");
+    expect(screen.getByLabelText("Workspace ID")).toHaveValue("acme");
+    expect(screen.getByText("An API key is stored")).toBeInTheDocument();
+    expect(screen.queryByLabelText("API key", { selector: "input" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Replace API key" })).toBeInTheDocument();
+  });
+
+  it("saves the settings and a new API key, then forgets the key it sent", async () => {
+    const calls = mockCore({
+      get_sync_settings: () => empty,
+      save_sync_settings: () => ({
+        settings: { backend_url: "http://127.0.0.1:8787", workspace_id: "dev" },
+        has_api_key: true,
+      }),
+    });
+    render(SettingsView);
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText("Backend URL"), "http://127.0.0.1:8787");
+    await user.type(screen.getByLabelText("Workspace ID"), "dev");
+    await user.type(screen.getByLabelText("API key", { selector: "input" }), "eca_dev_key");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    expect(await screen.findByText("Saved the sync settings.")).toBeInTheDocument();
+    const save = calls.find((c) => c.cmd === "save_sync_settings");
+    expect(save?.args).toEqual({
+      settings: { backend_url: "http://127.0.0.1:8787", workspace_id: "dev" },
+      apiKey: "eca_dev_key",
+    });
+    expect(screen.queryByLabelText("API key", { selector: "input" })).not.toBeInTheDocument();
+    expect(screen.getByText("An API key is stored")).toBeInTheDocument();
+  });
+
+  it("keeps the stored key unless the admin replaces it", async () => {
+    const calls = mockCore({ get_sync_settings: () => stored, save_sync_settings: () => stored });
+    render(SettingsView);
+    const user = userEvent.setup();
+    await user.clear(await screen.findByLabelText("Workspace ID"));
+    await user.type(screen.getByLabelText("Workspace ID"), "acme");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await screen.findByText("Saved the sync settings.");
+    expect(calls.find((c) => c.cmd === "save_sync_settings")?.args.apiKey).toBeNull();
+
+    await user.click(screen.getByRole("button", { name: "Replace API key" }));
+    expect(screen.getByLabelText("API key", { selector: "input" })).toHaveFocus();
+  });
+
+  it("shows required fields and the core's refusal next to the field", async () => {
+    mockCore({
+      get_sync_settings: () => empty,
+      save_sync_settings: () => {
+        throw problem(
+          "validation",
+          "The sync settings are not usable: the backend URL must use https (plain http is allowed only to this computer).",
+        );
+      },
+    });
+    render(SettingsView);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Save" }));
+    expect(screen.getByLabelText("Backend URL")).toHaveAccessibleDescription(/Enter the backend URL/);
+    expect(screen.getByLabelText("Workspace ID")).toHaveAttribute("aria-invalid", "true");
+
+    await user.type(screen.getByLabelText("Backend URL"), "http://msg.example");
+    await user.type(screen.getByLabelText("Workspace ID"), "dev");
+    await user.type(screen.getByLabelText("API key", { selector: "input" }), "k");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Backend URL")).toHaveAccessibleDescription(/must use https/),
+    );
+    expect(screen.getByLabelText("Workspace ID")).not.toHaveAttribute("aria-invalid");
+  });
+
+  it("reports a working connection with the number of IdPs", async () => {
+    mockCore({ get_sync_settings: () => stored, test_backend_connection: () => 3 });
+    render(SettingsView);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Test connection" }));
+    expect(await screen.findByText("Connection works")).toBeInTheDocument();
+    expect(screen.getByText(/has 3 identity providers/)).toBeInTheDocument();
+  });
+
+  it("puts a refused API key next to the key and an unreachable backend next to the URL", async () => {
+    let answer = problem("unauthorized", "The backend refused the API key (HTTP 401). Enter a new API key.");
+    mockCore({
+      get_sync_settings: () => stored,
+      test_backend_connection: () => {
+        throw answer;
+      },
+    });
+    render(SettingsView);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Test connection" }));
+    expect(await screen.findByText("Connection failed")).toBeInTheDocument();
+    const key = screen.getByRole("group", { name: "API key" });
+    expect(within(key).getByRole("alert")).toHaveTextContent(/refused the API key/);
+
+    answer = problem("backend_unreachable", "The backend cannot be reached. Connection refused.");
+    await user.click(screen.getByRole("button", { name: "Test connection" }));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Backend URL")).toHaveAccessibleDescription(/cannot be reached/),
+    );
+  });
+});

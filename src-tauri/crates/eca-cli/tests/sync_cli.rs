@@ -294,3 +294,65 @@ fn a_conflict_from_a_second_data_dir_is_resolved_both_ways() {
     assert_eq!(pulled["conflicts"], serde_json::json!([id.to_string()]));
     assert_eq!(theirs.outbox_len(), 1, "the local edit still waits");
 }
+
+/// With every log on, a push writes neither the client secret nor the API key anywhere: not in
+/// its output, not in the data folder (the sync tables included).
+#[test]
+fn secrets_stay_out_of_logs_and_files_while_pushing() {
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    eca.add("Okta");
+    let secret = "SYNC-LEAK-CANARY-5f2c9e";
+    let r = eca.run_with_stdin(
+        &["idp", "edit", "Okta", "--client-secret-stdin"],
+        &format!("{secret}\n"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let out = eca
+        .cmd()
+        .args(["sync", "push"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("eca runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("TRACE") || printed.contains("DEBUG"),
+        "RUST_LOG=trace must turn logging on: {printed}"
+    );
+    for value in [secret, API_KEY] {
+        assert!(
+            !printed.contains(value),
+            "a secret reached the logs: {value}"
+        );
+    }
+    assert!(
+        backend.idps().values().all(|i| i.secret_set),
+        "the secret did reach the backend"
+    );
+    let mut files = 0;
+    for entry in std::fs::read_dir(eca.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        files += 1;
+        for value in [secret, API_KEY] {
+            assert!(
+                !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                "{value} is in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(files >= 1, "the data folder holds the database");
+}

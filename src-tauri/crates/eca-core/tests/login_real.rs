@@ -304,3 +304,33 @@ async fn a_missing_customer_claim_lists_the_claims_that_exist() {
     assert_eq!(error.code, "customer_id_claim");
     assert!(error.fix.contains("email"), "{}", error.fix);
 }
+
+#[tokio::test]
+async fn a_plain_oauth2_idp_is_identified_from_its_profile_endpoint() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let mut idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "email").await;
+    // Plain OAuth 2.0: entered endpoints, no issuer, no JWKS, identity from the profile endpoint.
+    idp.fields.protocol = Protocol::Oauth2;
+    idp.fields.issuer = None;
+    idp.fields.jwks_uri = None;
+    let report = loopback_login(idp, None, &[]).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(step(&report, StepName::Discovery), StepStatus::Skipped);
+    assert_eq!(
+        step(&report, StepName::IdTokenVerification),
+        StepStatus::Skipped
+    );
+    let detail = &report
+        .steps
+        .iter()
+        .find(|s| s.name == StepName::IdTokenVerification)
+        .unwrap()
+        .detail;
+    assert!(
+        detail.contains("no ID token was verified"),
+        "the report says so plainly: {detail}"
+    );
+    let identity = report.identity.unwrap();
+    assert!(!identity.id_token_verified);
+    assert_eq!(identity.customer_id.as_deref(), Some("alice@example.test"));
+}

@@ -6,7 +6,7 @@
 //! - Rows outlive the IdP they describe (no foreign key).
 
 use super::StoreError;
-use crate::model::{IdpFields, IdpId};
+use crate::model::IdpId;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -67,9 +67,10 @@ pub struct AuditEntry {
     pub changes: Vec<FieldChange>,
 }
 
-/// What differs between two versions of an IdP's fields, field by field.
-pub fn diff(before: Option<&IdpFields>, after: Option<&IdpFields>) -> Vec<FieldChange> {
-    let as_map = |f: Option<&IdpFields>| match f.map(serde_json::to_value) {
+/// What differs between two versions of a record (an IdP's fields, their wire copy), field by
+/// field, as the record serialises to a JSON object.
+pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Vec<FieldChange> {
+    let as_map = |f: Option<&T>| match f.map(serde_json::to_value) {
         Some(Ok(serde_json::Value::Object(m))) => m,
         _ => serde_json::Map::new(),
     };
@@ -147,7 +148,7 @@ pub fn for_idp(conn: &Connection, id: IdpId) -> Result<Vec<AuditEntry>, StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Protocol;
+    use crate::model::{IdpFields, Protocol};
 
     #[test]
     fn diff_names_only_changed_fields() {

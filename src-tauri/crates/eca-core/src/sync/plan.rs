@@ -9,7 +9,7 @@
 //! - Secrets appear only as "changed" (from the fingerprint or the outbox), never as values.
 
 use crate::model::{IdpConfig, IdpId};
-use crate::store::audit::FieldChange;
+use crate::store::audit::{self, FieldChange};
 use crate::store::sync_base::BaseEntry;
 use crate::sync::wire::{RemoteIdp, WireFields};
 use serde::Serialize;
@@ -237,33 +237,10 @@ fn update_action(changes: &[FieldChange], enabled: bool) -> SyncAction {
 
 /// Field-by-field differences between two wire copies (absent = every field differs).
 pub fn diff(before: Option<&WireFields>, after: Option<&WireFields>) -> Vec<FieldChange> {
-    let as_map = |f: Option<&WireFields>| match f.map(serde_json::to_value) {
-        Some(Ok(serde_json::Value::Object(m))) => m,
-        _ => serde_json::Map::new(),
-    };
-    let (b, a) = (as_map(before), as_map(after));
     if before.is_none() && after.is_none() {
         return Vec::new();
     }
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| b.get(*k) != a.get(*k))
-        .map(|k| FieldChange {
-            field: k.clone(),
-            before: b.get(k).map(display),
-            after: a.get(k).map(display),
-        })
-        .collect()
-}
-
-fn display(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    }
+    audit::diff(before, after)
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ fn secret_change(flags: &FieldArgs, clear: bool) -> Result<SecretChange, CliErro
         .into());
     }
     Ok(if flags.client_secret_stdin {
-        SecretChange::Replace(secret_input::read_from_stdin()?)
+        SecretChange::Replace(secret_input::read_from_stdin(&secret_input::CLIENT_SECRET)?)
     } else if clear {
         SecretChange::Clear
     } else {

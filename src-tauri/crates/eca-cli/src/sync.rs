@@ -13,6 +13,7 @@
 use crate::cli::{BackendCommand, SyncCommand};
 use crate::error::CliError;
 use crate::output::{self, print};
+use crate::secret_input::{self, SecretPrompt};
 use eca_core::catalog::Catalog;
 use eca_core::clock::SystemClock;
 use eca_core::data_dir;
@@ -27,7 +28,7 @@ use eca_core::sync::{Outbox, PushReport, SyncError};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read};
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -130,33 +131,15 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, CliErr
 
 /// The API key from stdin, to its end, without one trailing newline; never from a terminal.
 fn read_api_key() -> Result<Secret, CliError> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(CliError::Usage(
-            "--api-key-stdin reads a pipe, not the terminal (typing would echo the key): e.g. \
-             `pass show eca/api-key | eca backend set --api-key-stdin`"
-                .into(),
-        ));
-    }
-    let mut value = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut value)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => {
-                CliError::Usage("the API key on stdin is not UTF-8 text".into())
-            }
-            _ => CliError::io("cannot read the API key from stdin", e),
-        })?;
-    let trimmed = value
-        .strip_suffix("\r\n")
-        .or_else(|| value.strip_suffix('\n'))
-        .unwrap_or(&value)
-        .to_string();
-    if trimmed.is_empty() {
+    let key = secret_input::read_from_stdin(&SecretPrompt {
+        flag: "--api-key-stdin",
+        what: "the API key",
+        example: "pass show eca/api-key | eca backend set --api-key-stdin",
+    })?;
+    if key.expose().is_empty() {
         return Err(CliError::Usage("the API key on stdin is empty".into()));
     }
-    Ok(Secret::new(trimmed))
+    Ok(key)
 }
 
 /// Every IdP's name, local or last synced (a deleted IdP keeps its name in the base).

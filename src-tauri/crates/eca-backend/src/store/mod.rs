@@ -20,9 +20,6 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -63,52 +60,28 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![M::up(include_str!("migrations/0001_sync.sql"))])
 }
 
-/// Opens (creating if needed) and migrates the database file.
+/// Opens (creating if needed) and migrates the database file, with the same pragmas as the
+/// desktop app's database ([`eca_core::store::open_migrated`]).
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    let shown = path.display().to_string();
-    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
-        path: shown.clone(),
-        detail: e.to_string(),
-    })?;
-    configure(&conn)?;
-    migrate(&mut conn, &shown)?;
-    Ok(conn)
+    Ok(eca_core::store::open_migrated(path, &migrations())?)
 }
 
 /// A private in-memory database, migrated.
 pub fn open_in_memory() -> Result<Connection, StoreError> {
-    let mut conn = Connection::open_in_memory()?;
-    configure(&conn)?;
-    migrate(&mut conn, ":memory:")?;
-    Ok(conn)
+    Ok(eca_core::store::open_in_memory_migrated(&migrations())?)
 }
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    // journal_mode answers with a row, so it is read rather than executed.
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA trusted_schema = OFF;",
-    )?;
-    Ok(())
-}
-
-fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
-    use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
-    migrations().to_latest(conn).map_err(|e| match e {
-        MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
-            StoreError::TooNew {
-                path: shown.to_string(),
-            }
+impl From<eca_core::store::StoreError> for StoreError {
+    fn from(e: eca_core::store::StoreError) -> Self {
+        use eca_core::store::StoreError as Core;
+        match e {
+            Core::TooNew { path } => StoreError::TooNew { path },
+            Core::Open { path, detail } => StoreError::Open { path, detail },
+            Core::Busy => StoreError::Busy,
+            Core::Sqlite(detail) => StoreError::Sqlite(detail),
+            Core::Corrupt(detail) => StoreError::Corrupt(detail),
         }
-        MigError::RusqliteError { err, .. } => StoreError::from(err),
-        other => StoreError::Open {
-            path: shown.to_string(),
-            detail: other.to_string(),
-        },
-    })
+    }
 }
 
 /// The shared connection, used one closure at a time on a blocking thread.

@@ -63,21 +63,32 @@ pub fn migrations() -> Migrations<'static> {
 
 /// Opens (creating if needed) and migrates the database file.
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
+    open_migrated(path, &migrations())
+}
+
+/// A private in-memory database, migrated (unit tests and benchmarks).
+pub fn open_in_memory() -> Result<Connection, StoreError> {
+    open_in_memory_migrated(&migrations())
+}
+
+/// Opens a database file with the pragmas below and `migrations` applied: the one way any
+/// SQLite file of the project is opened (the reference backend passes its own migrations).
+pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
     let shown = path.display().to_string();
     let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
         path: shown.clone(),
         detail: e.to_string(),
     })?;
     configure(&conn)?;
-    migrate(&mut conn, &shown)?;
+    migrate(&mut conn, migrations, &shown)?;
     Ok(conn)
 }
 
-/// A private in-memory database, migrated (unit tests and benchmarks).
-pub fn open_in_memory() -> Result<Connection, StoreError> {
+/// [`open_migrated`] for a private in-memory database.
+pub fn open_in_memory_migrated(migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
     let mut conn = Connection::open_in_memory()?;
     configure(&conn)?;
-    migrate(&mut conn, ":memory:")?;
+    migrate(&mut conn, migrations, ":memory:")?;
     Ok(conn)
 }
 
@@ -93,9 +104,13 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
+fn migrate(
+    conn: &mut Connection,
+    migrations: &Migrations<'_>,
+    shown: &str,
+) -> Result<(), StoreError> {
     use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
-    migrations().to_latest(conn).map_err(|e| match e {
+    migrations.to_latest(conn).map_err(|e| match e {
         MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
             StoreError::TooNew {
                 path: shown.to_string(),

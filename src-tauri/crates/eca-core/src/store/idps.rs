@@ -177,11 +177,6 @@ pub fn delete(conn: &Connection, id: IdpId) -> Result<bool, StoreError> {
     Ok(n == 1)
 }
 
-/// How many IdPs there are.
-pub fn count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT count(*) FROM idp", [], |r| r.get(0))?)
-}
-
 fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
     let opt =

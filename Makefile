@@ -66,9 +66,9 @@ core-tree-check:
 	  echo "core-tree-check: $$crate has no Tauri in its dependency tree"; \
 	done
 
-# ts-rs writes one .ts file per exported type from the `export_bindings_*` tests (of eca-core; run
-# through --workspace so the build is shared with rust-test). The check generates them into a
-# temporary folder and compares with the files in the tree.
+# ts-rs writes one .ts file per exported type from the `export_bindings_*` tests (of eca-model,
+# eca-oidc and eca-core; run through --workspace so the build is shared with rust-test). The
+# check generates them into a temporary folder and compares with the files in the tree.
 bindings-check:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	TS_RS_EXPORT_DIR="$$tmp" cargo test --workspace --quiet export_bindings; \

@@ -2,7 +2,7 @@
 //!
 //! Every URL the OS hands over — at a cold start (`get_current`) or to the running instance
 //! (`on_open_url`: forwarded by single-instance on Linux and Windows, sent by the OS on macOS) —
-//! goes to the pending test logins ([`eca_core::login::pending`]), which match it by `state`.
+//! goes to the pending test logins ([`eca_oidc::login::pending`]), which match it by `state`.
 //!
 //! Invariants:
 //! - A URL is untrusted input (any local process can start the app with one): it is parsed
@@ -13,7 +13,7 @@
 
 use crate::state::AppState;
 use crate::testing::{Refusal, REFUSED_EVENT};
-use eca_core::login::run::DEEP_LINK_REDIRECT;
+use eca_oidc::login::run::DEEP_LINK_REDIRECT;
 use tauri::{App, AppHandle, Emitter, Manager, Runtime, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
 

@@ -9,12 +9,12 @@
 //! - A running test login has exactly one cancel handle here, removed when the run ends.
 
 use eca_core::catalog::{Catalog, CatalogError};
-use eca_core::clock::SystemClock;
-use eca_core::login::flow::LoginContext;
-use eca_core::login::pending::PendingCallbacks;
-use eca_core::problem::Problem;
 use eca_core::secrets::OsKeyring;
 use eca_core::sync::{Outbox, SyncError};
+use eca_model::clock::SystemClock;
+use eca_model::problem::Problem;
+use eca_oidc::login::flow::LoginContext;
+use eca_oidc::login::pending::PendingCallbacks;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,7 +38,7 @@ impl AppState {
         Ok(Self {
             catalog: Mutex::new(catalog),
             outbox: tokio::sync::Mutex::new(outbox),
-            http: eca_core::http::client(),
+            http: eca_oidc::http::client(),
             callbacks: PendingCallbacks::new(),
             cancels: Mutex::default(),
         })

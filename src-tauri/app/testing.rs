@@ -6,12 +6,12 @@
 //! - A run is forgotten (cancel handle dropped, deep-link registration removed) when it ends.
 
 use crate::state::AppState;
-use eca_core::login::browser::SystemBrowser;
-use eca_core::login::flow::DEFAULT_TIMEOUT;
-use eca_core::login::report::{Step, TestReport};
-use eca_core::login::run::{self, Capture, TestLogin};
-use eca_core::model::{IdpConfig, TestRedirect};
 use eca_core::secrets::Secret;
+use eca_model::idp::{IdpConfig, TestRedirect};
+use eca_oidc::login::browser::SystemBrowser;
+use eca_oidc::login::flow::DEFAULT_TIMEOUT;
+use eca_oidc::login::report::{Step, TestReport};
+use eca_oidc::login::run::{self, Capture, TestLogin};
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Manager, Runtime};

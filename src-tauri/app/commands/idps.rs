@@ -4,9 +4,10 @@
 
 use crate::state::AppState;
 use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
-use eca_core::discovery::{self, DiscoveryInfo};
-use eca_core::model::{FieldError, IdpConfig, IdpFields, IdpId, IdpSummary};
-use eca_core::problem::Problem;
+use eca_core::store::idps::IdpSummary;
+use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::problem::Problem;
+use eca_oidc::discovery::{self, DiscoveryInfo};
 use tauri::State;
 
 #[tauri::command]

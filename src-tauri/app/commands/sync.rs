@@ -5,13 +5,13 @@
 //! (`unauthorized`, `backend_unreachable`, `sync_not_configured`).
 
 use crate::state::AppState;
-use eca_core::model::IdpId;
-use eca_core::problem::Problem;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::local::{IdpSyncState, SyncSetup};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::{PushReport, SyncPlan};
+use eca_model::idp::IdpId;
+use eca_model::problem::Problem;
 use tauri::State;
 
 #[tauri::command]

@@ -5,10 +5,10 @@
 use crate::state::AppState;
 use crate::testing;
 use eca_core::catalog::StartTestRequest;
-use eca_core::login::readiness::{self, ReadinessReport};
-use eca_core::login::report::TestReport;
-use eca_core::model::IdpId;
-use eca_core::problem::{Problem, ProblemCode};
+use eca_model::idp::IdpId;
+use eca_model::problem::{Problem, ProblemCode};
+use eca_oidc::login::readiness::{self, ReadinessReport};
+use eca_oidc::login::report::TestReport;
 use tauri::{AppHandle, Manager, State};
 
 /// Starts a test login of a saved IdP or of the form's draft; returns the run id at once.
@@ -71,7 +71,7 @@ pub async fn export_test_history(
         .download_dir()
         .or_else(|_| app.path().home_dir())
         .map_err(|e| failed(e.to_string()))?;
-    let path = dir.join(eca_core::login::report::history_file_name(&name, &runs));
+    let path = dir.join(eca_oidc::login::report::history_file_name(&name, &runs));
     let json = serde_json::to_string_pretty(&runs).map_err(|e| failed(e.to_string()))?;
     std::fs::write(&path, json).map_err(|e| failed(e.to_string()))?;
     Ok(path.display().to_string())

@@ -8,7 +8,7 @@
 use crate::crypto::MasterKey;
 use crate::faults::FaultSettings;
 use crate::workspace::ApiKeyGrant;
-use eca_core::clock::{Clock, SystemClock};
+use eca_model::clock::{Clock, SystemClock};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;

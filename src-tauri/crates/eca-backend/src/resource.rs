@@ -4,8 +4,8 @@
 //! Invariants:
 //! - [`IdpDocument`] is the contract's set of editable fields, declared here and nowhere else,
 //!   so a field the app adds for itself (such as `test_redirect`) does not silently change the
-//!   wire format. Names and types are the app's ([`eca_core::model`]), and so are the rules:
-//!   validation runs [`eca_core::validation::validate`], so the server refuses exactly what the
+//!   wire format. Names and types are the app's ([`eca_model::idp`]), and so are the rules:
+//!   validation runs [`eca_model::validation::validate`], so the server refuses exactly what the
 //!   app refuses and stores the same normalised form the app stores.
 //! - `client_secret` exists only on the way in, as a redacting [`Secret`]; [`IdpResource`] has
 //!   no field that could hold it.
@@ -13,8 +13,8 @@
 
 use crate::problem::FieldError;
 use crate::store::idps::IdpRow;
-use eca_core::model::{AuthParam, ClientAuthMethod, IdpFields, Protocol};
-use eca_core::secrets::Secret;
+use eca_model::idp::{AuthParam, ClientAuthMethod, IdpFields, Protocol};
+use eca_model::secret::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -68,7 +68,7 @@ pub struct IdpDocument {
 }
 
 impl IdpDocument {
-    /// The app's rules ([`eca_core::validation::validate`]); the normalised document.
+    /// The app's rules ([`eca_model::validation::validate`]); the normalised document.
     pub fn validated(self) -> Result<Self, Vec<FieldError>> {
         let app_fields = IdpFields {
             name: self.name,
@@ -90,7 +90,7 @@ impl IdpDocument {
             // fields depends on them.
             ..IdpFields::blank(self.protocol)
         };
-        eca_core::validation::validate(app_fields)
+        eca_model::validation::validate(app_fields)
             .map(Self::from)
             .map_err(|errors| {
                 errors

@@ -16,7 +16,7 @@ use crate::store::{self, api_keys, workspaces, Database, StoreError};
 use crate::workspace::{ApiKey, ApiKeyGrant};
 use axum::body::Body;
 use axum::Router;
-use eca_core::clock::rfc3339;
+use eca_model::clock::rfc3339;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;

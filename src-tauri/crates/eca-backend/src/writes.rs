@@ -20,7 +20,7 @@ use crate::store::idempotency::{self as records, IdempotencyRecord, StoredRespon
 use crate::store::idps::{self, IdpRow, StoredSecret};
 use crate::store::workspaces::{self, Workspace};
 use crate::store::StoreError;
-use eca_core::clock::rfc3339;
+use eca_model::clock::rfc3339;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -219,8 +219,8 @@ mod tests {
     use crate::crypto::MasterKey;
     use crate::idempotency::RequestParts;
     use crate::resource::IdpDocument;
-    use eca_core::model::{ClientAuthMethod, IdpFields, Protocol};
-    use eca_core::secrets::Secret;
+    use eca_model::idp::{ClientAuthMethod, IdpFields, Protocol};
+    use eca_model::secret::Secret;
     use time::macros::datetime;
 
     struct Fixture {

@@ -5,7 +5,7 @@
 //!
 //! Needs `cargo build --release -p eca-cli --example minimal_login` first (make bench does).
 
-#[path = "../../eca-core/tests/support/node_server.rs"]
+#[path = "../../eca-oidc/tests/support/node_server.rs"]
 mod node_server;
 
 use node_server::{workspace_root, NodeServer};

@@ -11,10 +11,10 @@
 mod sync_common;
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, IdpId, Protocol};
 use eca_core::secrets::MemorySecrets;
-use eca_core::sync::wire::WireFields;
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::wire::WireFields;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! hidden `--client-secret` exists only to refuse that mistake with a clear message.
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use eca_core::model::{AuthParam, ClientAuthMethod, Protocol, TestRedirect};
+use eca_model::idp::{AuthParam, ClientAuthMethod, Protocol, TestRedirect};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]

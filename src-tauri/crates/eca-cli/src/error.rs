@@ -9,10 +9,10 @@
 
 use eca_core::catalog::CatalogError;
 use eca_core::data_dir::DataDirError;
-use eca_core::discovery::DiscoveryError;
-use eca_core::problem::{Problem, ProblemCode};
 use eca_core::sync::SyncError;
 use eca_core::transfer::ImportError;
+use eca_model::problem::{Problem, ProblemCode};
+use eca_oidc::discovery::DiscoveryError;
 use std::process::ExitCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +133,7 @@ pub fn report(error: CliError, json: bool) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eca_core::model::{Field, FieldError};
+    use eca_model::idp::{Field, FieldError};
 
     #[test]
     fn field_errors_are_one_line_with_labels_and_exit_2() {

@@ -3,12 +3,12 @@
 //!
 //! Invariants:
 //! - A flag the admin typed always wins over a discovered value.
-//! - Nothing here validates: the core's [`eca_core::validation`] does, on save, for the CLI
+//! - Nothing here validates: the core's [`eca_model::validation`] does, on save, for the CLI
 //!   exactly as for the app.
 
 use crate::cli::FieldArgs;
-use eca_core::discovery::DiscoveryInfo;
-use eca_core::model::{Field, IdpFields, Protocol};
+use eca_model::idp::{Field, IdpFields, Protocol};
+use eca_oidc::discovery::DiscoveryInfo;
 
 /// On edit, what replaces the lists instead of `--param`/`--redirect-uri`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -182,7 +182,7 @@ mod tests {
     fn only_the_flags_given_change_their_field() {
         let mut f = IdpFields::blank(Protocol::Oidc);
         f.notes = "kept".into();
-        f.extra_params = vec![eca_core::model::AuthParam {
+        f.extra_params = vec![eca_model::idp::AuthParam {
             key: "prompt".into(),
             value: "login".into(),
         }];

@@ -5,7 +5,8 @@
 //! `has_secret`.
 
 use crate::error::CliError;
-use eca_core::model::{Field, IdpConfig, IdpSummary};
+use eca_core::store::idps::IdpSummary;
+use eca_model::idp::{Field, IdpConfig};
 use serde::Serialize;
 use std::io::Write;
 
@@ -143,7 +144,7 @@ fn yes_no(b: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eca_core::model::{IdpFields, IdpId, Protocol};
+    use eca_model::idp::{IdpFields, IdpId, Protocol};
 
     #[test]
     fn text_shows_the_fields_by_their_labels() {

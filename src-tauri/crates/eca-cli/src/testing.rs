@@ -9,12 +9,12 @@
 use crate::error::CliError;
 use crate::output::print;
 use eca_core::catalog::Catalog;
-use eca_core::clock::SystemClock;
-use eca_core::login::browser::SystemBrowser;
-use eca_core::login::flow::LoginContext;
-use eca_core::login::readiness::{self, ReadinessReport};
-use eca_core::login::report::{Step, StepStatus, TestOutcome, TestReport};
-use eca_core::login::run::{self, Capture, TestLogin};
+use eca_model::clock::SystemClock;
+use eca_oidc::login::browser::SystemBrowser;
+use eca_oidc::login::flow::LoginContext;
+use eca_oidc::login::readiness::{self, ReadinessReport};
+use eca_oidc::login::report::{Step, StepStatus, TestOutcome, TestReport};
+use eca_oidc::login::run::{self, Capture, TestLogin};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +27,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn context() -> LoginContext {
     LoginContext {
-        http: eca_core::http::client(),
+        http: eca_oidc::http::client(),
         clock: Arc::new(SystemClock),
     }
 }
@@ -58,7 +58,7 @@ pub fn test(
                 eprintln!("{}", step_line(step));
                 *done += 1;
             }
-        }) as eca_core::login::steps::Observer
+        }) as eca_oidc::login::steps::Observer
     });
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),

@@ -5,12 +5,12 @@
 //! `scripts/with-keyring.sh` (`make test` does). The discovery tests start the local OpenID
 //! provider of tests/oidc/ (Node and `npm ci --prefix tests/oidc`; they fail, never skip).
 
-#[path = "../../eca-core/tests/support/node_server.rs"]
+#[path = "../../eca-oidc/tests/support/node_server.rs"]
 mod node_server;
 
 use assert_cmd::Command;
-use eca_core::model::IdpId;
 use eca_core::secrets::{OsKeyring, SecretKey, SecretStore};
+use eca_model::idp::IdpId;
 use node_server::NodeServer;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -13,12 +13,12 @@ mod sync_common;
 
 use eca_backend::faults::FaultSettings;
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, IdpId, Protocol};
 use eca_core::secrets::MemorySecrets;
 use eca_core::store::sync_base;
 use eca_core::store::sync_changes::{self, ChangeKind};
-use eca_core::sync::wire::WireFields;
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::wire::WireFields;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::sync::Arc;

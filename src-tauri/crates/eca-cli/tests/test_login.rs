@@ -2,7 +2,7 @@
 //! provider of tests/oidc/, with the scripted browser (tests/oidc/browser.mjs) as `$BROWSER`.
 //! The confidential-client test stores a secret: run through `scripts/with-keyring.sh`.
 
-#[path = "../../eca-core/tests/support/node_server.rs"]
+#[path = "../../eca-oidc/tests/support/node_server.rs"]
 mod node_server;
 
 use assert_cmd::Command;

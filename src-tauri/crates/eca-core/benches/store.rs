@@ -4,12 +4,12 @@
 //! on this machine, now, so the ratio means something on any machine; no timing is asserted.
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::{rfc3339, SystemClock};
-use eca_core::model::{IdpFields, IdpId, Protocol};
 use eca_core::secrets::MemorySecrets;
 use eca_core::store::{self, idps};
 use eca_core::transfer;
-use eca_core::validation::{issuer_key, name_key};
+use eca_model::clock::{rfc3339, SystemClock};
+use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::validation::{issuer_key, name_key};
 use rusqlite::{params, TransactionBehavior};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,16 +10,17 @@
 //! - Every edit also records its pending sync change ([`crate::sync::outbox`]) in the same
 //!   transaction, so the outbox never misses nor invents an edit.
 
-use crate::clock::{rfc3339, Clock};
-use crate::login::report::TestReport;
-use crate::model::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId, IdpSummary};
-use crate::problem::{Problem, ProblemCode};
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::idps::IdpSummary;
 use crate::store::sync_changes::ChangeKind;
 use crate::store::{self, idps, test_runs, StoreError};
 use crate::sync::outbox;
-use crate::validation::{self, issuer_key, name_key};
+use eca_model::clock::{rfc3339, Clock};
+use eca_model::idp::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::problem::{Problem, ProblemCode};
+use eca_model::validation::{self, issuer_key, name_key};
+use eca_oidc::login::report::TestReport;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
 use std::path::Path;

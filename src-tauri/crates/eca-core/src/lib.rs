@@ -1,25 +1,17 @@
-//! ECA Admin core: everything the desktop app and the `eca` CLI share, with no Tauri in it.
+//! ECA Admin core: what the desktop app and the `eca` CLI keep on this machine, with no Tauri.
+//! The model is [`eca_model`]'s and the login engine [`eca_oidc`]'s; this crate stores and
+//! syncs.
 //!
-//! - [`model`]: the IdP types (exported to TypeScript for the UI's IPC bindings).
-//! - [`validation`]: field rules; a config is stored only after it passes them.
-//! - [`http`] and [`discovery`]: the hardened HTTP client and OpenID discovery auto-fill.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
-//! - [`secrets`]: client secrets in the OS keyring, behind a redacting type.
-//! - [`login`]: "Test Configuration", a real PKCE login verified step by step.
-//! - [`catalog`]: the operations the app and the CLI call (save, list, delete, import…).
+//! - [`secrets`]: client secrets and the API key in the OS keyring.
+//! - [`catalog`]: the operations the app and the CLI call (save, list, delete, test runs…).
+//! - [`transfer`]: export and import of IdPs as JSON.
 //! - [`sync`]: pushing local edits to the messaging backend (outbox, three-way plan, conflicts).
-//! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
+//! - [`data_dir`]: where the database lives.
 
 pub mod catalog;
-pub mod clock;
 pub mod data_dir;
-pub mod discovery;
-pub mod http;
-pub mod login;
-pub mod model;
-pub mod problem;
 pub mod secrets;
 pub mod store;
 pub mod sync;
 pub mod transfer;
-pub mod validation;

@@ -1,63 +1,17 @@
-//! Client secrets (and, later, API keys) in the OS keyring, behind a redacting type.
+//! Client secrets and the sync API key in the OS keyring. The value type, [`Secret`], is the
+//! model's redacting type.
 //!
 //! Invariants:
-//! - A [`Secret`] never prints (`Debug` says `[redacted]`), never serialises, and is read only
-//!   through [`Secret::expose`]. It may be deserialised: that is how it arrives from the UI.
 //! - Values live only in the OS keyring (Secret Service / Keychain / Credential Manager),
 //!   keyed by a [`SecretKey`] built from stable ids. There is no plaintext fallback: when no
 //!   keyring is reachable, operations fail with a [`SecretError`] that says what to do.
 //! - Error messages never contain a secret value.
 
 use crate::data_dir::APP_IDENTIFIER;
-use crate::model::IdpId;
-use serde::Deserialize;
+use eca_model::idp::IdpId;
+pub use eca_model::secret::Secret;
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
-use zeroize::Zeroize;
-
-/// The longest secret accepted, in bytes. IdP client secrets are far shorter.
-pub const MAX_SECRET_BYTES: usize = 4096;
-
-/// A secret value. Redacted in `Debug`; not `Serialize`, not `Display`.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The one way to read the value. Call it only where the value is sent to its destination.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// A problem with the value itself, if any (checked before it reaches the keyring).
-    pub fn problem(&self) -> Option<&'static str> {
-        if self.0.is_empty() {
-            Some("must not be empty")
-        } else if self.0.len() > MAX_SECRET_BYTES {
-            Some("is too long (4096 bytes at most)")
-        } else if self.0.chars().any(char::is_control) {
-            Some("must not contain control characters (check for a pasted line break)")
-        } else {
-            None
-        }
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort: overwrite the bytes before the allocation is released.
-        self.0.zeroize();
-    }
-}
 
 /// What a keyring entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -133,7 +87,7 @@ impl SecretStore for OsKeyring {
 
     fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
         match self.entry(key)?.get_password() {
-            Ok(v) => Ok(Some(Secret(v))),
+            Ok(v) => Ok(Some(Secret::new(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_keyring_error(e)),
         }
@@ -217,7 +171,7 @@ impl SecretStore for MemorySecrets {
         self.values
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key, secret.0.clone());
+            .insert(key, secret.expose().to_string());
         Ok(())
     }
     fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
@@ -228,7 +182,7 @@ impl SecretStore for MemorySecrets {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
             .cloned()
-            .map(Secret))
+            .map(Secret::new))
     }
     fn delete(&self, key: SecretKey) -> Result<(), SecretError> {
         self.check()?;
@@ -243,33 +197,6 @@ impl SecretStore for MemorySecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_never_shows_the_value() {
-        let s = Secret::new("hunter2-very-secret");
-        let shown = format!("{s:?} {:?}", Some(&s));
-        assert!(
-            !shown.contains("hunter2"),
-            "Debug leaked the secret: {shown}"
-        );
-        assert!(shown.contains("redacted"));
-    }
-
-    #[test]
-    fn deserialises_from_a_plain_string() {
-        let s: Secret = serde_json::from_str("\"abc\"").unwrap();
-        assert_eq!(s.expose(), "abc");
-    }
-
-    #[test]
-    fn value_problems_are_named() {
-        assert!(Secret::new("").problem().is_some());
-        assert!(Secret::new("a\nb").problem().is_some());
-        assert!(Secret::new("x".repeat(MAX_SECRET_BYTES + 1))
-            .problem()
-            .is_some());
-        assert_eq!(Secret::new("fine-secret").problem(), None);
-    }
 
     #[test]
     fn accounts_are_keyed_by_stable_id() {

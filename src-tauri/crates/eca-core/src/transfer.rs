@@ -8,9 +8,9 @@
 //!   field is refused rather than silently dropped.
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::clock::{rfc3339, Clock};
-use crate::model::{Field, FieldError, IdpConfig, IdpFields, IdpId};
-use crate::validation::{self, issuer_key, name_key};
+use eca_model::clock::{rfc3339, Clock};
+use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::validation::{self, issuer_key, name_key};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 

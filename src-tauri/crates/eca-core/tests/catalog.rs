@@ -2,12 +2,12 @@
 //! in-process store here; the real OS keyring is exercised in `tests/keyring.rs`.
 
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
-use eca_core::clock::FixedClock;
-use eca_core::model::{AuthParam, ClientAuthMethod, Field, IdpFields, IdpId, Protocol};
 use eca_core::secrets::{MemorySecrets, Secret, SecretKey, SecretStore};
 use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
 use eca_core::transfer::{self, ImportError};
+use eca_model::clock::FixedClock;
+use eca_model::idp::{AuthParam, ClientAuthMethod, Field, IdpFields, IdpId, Protocol};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -50,7 +50,7 @@ fn okta(name: &str, issuer: &str) -> IdpFields {
     }
 }
 
-fn create(c: &mut Catalog, fields: IdpFields, secret: SecretChange) -> eca_core::model::IdpConfig {
+fn create(c: &mut Catalog, fields: IdpFields, secret: SecretChange) -> eca_model::idp::IdpConfig {
     let out = c
         .save(SaveIdpRequest {
             id: None,

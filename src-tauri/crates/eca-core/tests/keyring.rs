@@ -2,9 +2,9 @@
 //! `scripts/with-keyring.sh`, which `make test` wraps the Rust tests in).
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, IdpId, Protocol};
 use eca_core::secrets::{OsKeyring, Secret, SecretKey, SecretStore};
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpFields, IdpId, Protocol};
 use std::sync::Arc;
 
 fn require_session_bus() {

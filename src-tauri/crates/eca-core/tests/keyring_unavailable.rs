@@ -2,9 +2,9 @@
 //! This binary points D-Bus at a socket that does not exist, so it must stay on its own.
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, Protocol};
 use eca_core::secrets::{OsKeyring, Secret, SecretError, SecretKey, SecretStore};
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpFields, Protocol};
 use std::sync::Arc;
 
 fn without_keyring() {

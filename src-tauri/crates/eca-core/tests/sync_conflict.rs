@@ -5,11 +5,11 @@
 mod sync_common;
 
 use eca_core::catalog::SecretChange;
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, IdpId};
 use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::{RemoteChange, SyncStatus};
 use eca_core::transfer;
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpFields, IdpId};
 use sync_common::{backend, okta, Admin, Backend};
 
 /// Alice creates "Acme" and pushes; Bob imports it (same id) and takes the backend's copy as

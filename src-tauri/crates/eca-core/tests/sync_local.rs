@@ -1,13 +1,13 @@
 //! Sync without the backend: the plan against the base and each IdP's list badge.
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::FixedClock;
-use eca_core::model::{IdpFields, Protocol};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::local::SyncBadge;
 use eca_core::sync::plan::{SyncAction, SyncStatus};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::Outbox;
+use eca_model::clock::FixedClock;
+use eca_model::idp::{IdpFields, Protocol};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -80,8 +80,8 @@ fn a_new_idp_is_a_draft_then_pending_and_planned_as_a_create_offline() {
 
 #[test]
 fn sync_errors_reach_the_ui_with_the_codes_it_branches_on() {
-    use eca_core::problem::{Problem, ProblemCode};
     use eca_core::sync::SyncError;
+    use eca_model::problem::{Problem, ProblemCode};
     let code = |e: SyncError| Problem::from(e).code;
     assert_eq!(
         code(SyncError::NotConfigured),

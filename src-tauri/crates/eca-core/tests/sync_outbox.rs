@@ -2,11 +2,11 @@
 //! transaction, coalesced while unsent, never holding a secret. No backend needed.
 
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::FixedClock;
-use eca_core::model::{IdpFields, IdpId, Protocol};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
 use eca_core::transfer;
+use eca_model::clock::FixedClock;
+use eca_model::idp::{IdpFields, IdpId, Protocol};
 use rusqlite::Connection;
 use std::sync::Arc;
 use time::macros::datetime;

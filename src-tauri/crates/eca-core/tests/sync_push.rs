@@ -7,13 +7,13 @@ mod sync_common;
 
 use eca_backend::faults::FaultSettings;
 use eca_core::catalog::SecretChange;
-use eca_core::model::IdpFields;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::SyncStatus;
 use eca_core::sync::retry::RetryPolicy;
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::SyncError;
+use eca_model::idp::IdpFields;
 use std::sync::Arc;
 use std::time::Duration;
 use sync_common::{backend, okta, Admin, API_KEY, WORKSPACE};

@@ -27,7 +27,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use eca_core::clock::Clock;
+use eca_model::clock::Clock;
 use std::sync::Arc;
 
 /// Everything a request handler may use.

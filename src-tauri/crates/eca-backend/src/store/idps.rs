@@ -137,7 +137,7 @@ pub fn delete(conn: &Connection, workspace: &WorkspaceId, id: Uuid) -> Result<bo
 mod tests {
     use super::*;
     use crate::store::workspaces;
-    use eca_core::model::{IdpFields, Protocol};
+    use eca_model::idp::{IdpFields, Protocol};
 
     fn row(id: Uuid, revision: i64) -> IdpRow {
         let mut fields = IdpDocument::from(IdpFields::blank(Protocol::Oauth2));

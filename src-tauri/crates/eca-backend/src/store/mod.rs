@@ -61,19 +61,19 @@ pub fn migrations() -> Migrations<'static> {
 }
 
 /// Opens (creating if needed) and migrates the database file, with the same pragmas as the
-/// desktop app's database ([`eca_core::store::open_migrated`]).
+/// desktop app's database ([`eca_sqlite::open_migrated`]).
 pub fn open(path: &Path) -> Result<Connection, StoreError> {
-    Ok(eca_core::store::open_migrated(path, &migrations())?)
+    Ok(eca_sqlite::open_migrated(path, &migrations())?)
 }
 
 /// A private in-memory database, migrated.
 pub fn open_in_memory() -> Result<Connection, StoreError> {
-    Ok(eca_core::store::open_in_memory_migrated(&migrations())?)
+    Ok(eca_sqlite::open_in_memory_migrated(&migrations())?)
 }
 
-impl From<eca_core::store::StoreError> for StoreError {
-    fn from(e: eca_core::store::StoreError) -> Self {
-        use eca_core::store::StoreError as Core;
+impl From<eca_sqlite::StoreError> for StoreError {
+    fn from(e: eca_sqlite::StoreError) -> Self {
+        use eca_sqlite::StoreError as Core;
         match e {
             Core::TooNew { path } => StoreError::TooNew { path },
             Core::Open { path, detail } => StoreError::Open { path, detail },

@@ -11,9 +11,9 @@
 use assert_cmd::Command;
 use eca_backend::faults::FaultSettings;
 use eca_backend::{BackendConfig, RunningBackend, Storage};
-use eca_core::model::IdpId;
 use eca_core::store::{self, idps, sync_base, sync_changes};
-use eca_core::sync::wire::{RemoteIdp, WireFields};
+use eca_model::idp::IdpId;
+use eca_model::wire::{RemoteIdp, WireFields};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! - Rows outlive the IdP they describe (no foreign key).
 
 use super::StoreError;
-use crate::model::IdpId;
+use eca_model::idp::IdpId;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -148,7 +148,7 @@ pub fn for_idp(conn: &Connection, id: IdpId) -> Result<Vec<AuditEntry>, StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdpFields, Protocol};
+    use eca_model::idp::{IdpFields, Protocol};
 
     #[test]
     fn diff_names_only_changed_fields() {

@@ -7,9 +7,12 @@
 //!   transaction boundaries.
 
 use super::StoreError;
-use crate::model::{AuthParam, IdpConfig, IdpFields, IdpId, IdpSummary, LastTest};
-use crate::validation::{issuer_key, name_key};
+use eca_model::idp::{AuthParam, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::validation::{issuer_key, name_key};
+use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
@@ -35,6 +38,30 @@ const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22 WHERE id = ?1";
+
+/// A light row for the list screen: what the table shows, nothing more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IdpSummary {
+    pub id: IdpId,
+    pub name: String,
+    pub protocol: Protocol,
+    /// The host of the issuer (OIDC) or of the authorization endpoint (OAuth 2.0).
+    pub host: String,
+    pub enabled: bool,
+    pub has_secret: bool,
+    pub updated_at: String,
+    /// The latest "Test Configuration" run, if any.
+    pub last_test: Option<LastTest>,
+}
+
+/// The outcome and time of an IdP's latest test login, for the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LastTest {
+    pub outcome: TestOutcome,
+    pub finished_at: String,
+}
 
 /// Inserts a new IdP.
 pub fn insert(conn: &Connection, idp: &IdpConfig) -> Result<(), StoreError> {

@@ -1,10 +1,8 @@
-//! The local SQLite database: opening it, its pragmas and its embedded migrations.
+//! The local SQLite database: its embedded migrations and one repository module per table.
+//! Opening, pragmas and refusing a newer file are [`eca_sqlite`]'s, shared with the backend.
 //!
 //! Invariants:
-//! - Every connection gets the same pragmas (WAL, `synchronous=FULL`, foreign keys, a busy
-//!   timeout), so the app and the CLI can use one file at the same time.
-//! - Migrations are embedded and immutable: append new ones, never edit old ones. A database
-//!   written by a newer version of the app is refused, never downgraded.
+//! - Migrations are embedded and immutable: append new ones, never edit old ones.
 //! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
 //!   [`sync_base`], [`sync_settings`]); multi-row work happens in one
 //!   transaction opened by the caller.
@@ -16,41 +14,11 @@ pub mod sync_changes;
 pub mod sync_settings;
 pub mod test_runs;
 
+pub use eca_sqlite::StoreError;
+use eca_sqlite::{open_in_memory_migrated, open_migrated};
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;
-use std::time::Duration;
-
-/// How long a writer waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(
-        "The database {path} was written by a newer version of ECA Admin. Update the app, or \
-         point --data-dir at another folder; nothing was changed."
-    )]
-    TooNew { path: String },
-    #[error("Cannot open the database {path}: {detail}")]
-    Open { path: String, detail: String },
-    #[error("The database is busy (another ECA Admin window or the CLI is writing). Try again.")]
-    Busy,
-    #[error("A database error occurred: {0}")]
-    Sqlite(String),
-    #[error("The database holds a row it cannot read ({0}); it may have been edited by hand.")]
-    Corrupt(String),
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                StoreError::Busy
-            }
-            _ => StoreError::Sqlite(e.to_string()),
-        }
-    }
-}
 
 /// The schema's history. Index + 1 is the `user_version` after each step.
 pub fn migrations() -> Migrations<'static> {
@@ -71,59 +39,6 @@ pub fn open_in_memory() -> Result<Connection, StoreError> {
     open_in_memory_migrated(&migrations())
 }
 
-/// Opens a database file with the pragmas below and `migrations` applied: the one way any
-/// SQLite file of the project is opened (the reference backend passes its own migrations).
-pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
-    let shown = path.display().to_string();
-    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
-        path: shown.clone(),
-        detail: e.to_string(),
-    })?;
-    configure(&conn)?;
-    migrate(&mut conn, migrations, &shown)?;
-    Ok(conn)
-}
-
-/// [`open_migrated`] for a private in-memory database.
-pub fn open_in_memory_migrated(migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open_in_memory()?;
-    configure(&conn)?;
-    migrate(&mut conn, migrations, ":memory:")?;
-    Ok(conn)
-}
-
-fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    // journal_mode answers with a row, so it is read rather than executed.
-    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-    conn.execute_batch(
-        "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA trusted_schema = OFF;",
-    )?;
-    Ok(())
-}
-
-fn migrate(
-    conn: &mut Connection,
-    migrations: &Migrations<'_>,
-    shown: &str,
-) -> Result<(), StoreError> {
-    use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
-    migrations.to_latest(conn).map_err(|e| match e {
-        MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
-            StoreError::TooNew {
-                path: shown.to_string(),
-            }
-        }
-        MigError::RusqliteError { err, .. } => StoreError::from(err),
-        other => StoreError::Open {
-            path: shown.to_string(),
-            detail: other.to_string(),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,47 +48,6 @@ mod tests {
         migrations()
             .validate()
             .expect("the embedded migrations must apply cleanly");
-    }
-
-    #[test]
-    fn every_connection_gets_the_pragmas() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = open(&dir.path().join("db.sqlite3")).unwrap();
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
-        let busy: i64 = conn
-            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        assert_eq!(sync, 2, "synchronous must be FULL (2)");
-        assert_eq!(fk, 1);
-        assert_eq!(busy, 5000);
-    }
-
-    #[test]
-    fn a_newer_database_is_refused_and_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        drop(open(&path).unwrap());
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.pragma_update(None, "user_version", 99).unwrap();
-        }
-        let err = open(&path).expect_err("a database from the future must be refused");
-        assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
-        assert!(err.to_string().contains("newer version"));
-        let conn = Connection::open(&path).unwrap();
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, 99, "refusing must not touch the file");
     }
 
     #[test]

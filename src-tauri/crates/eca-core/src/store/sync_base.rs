@@ -6,8 +6,8 @@
 //! secret's fingerprint at most, never the secret.
 
 use super::StoreError;
-use crate::model::IdpId;
-use crate::sync::wire::{RemoteIdp, WireFields};
+use eca_model::idp::IdpId;
+use eca_model::wire::{RemoteIdp, WireFields};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use ts_rs::TS;

@@ -9,7 +9,7 @@
 //! - No secret value is ever written here.
 
 use super::StoreError;
-use crate::model::IdpId;
+use eca_model::idp::IdpId;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

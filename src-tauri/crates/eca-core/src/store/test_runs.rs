@@ -4,8 +4,8 @@
 //! rows are deleted with their IdP, by the catalog, in the same transaction.
 
 use super::StoreError;
-use crate::login::report::TestReport;
-use crate::model::IdpId;
+use eca_model::idp::IdpId;
+use eca_oidc::login::report::TestReport;
 use rusqlite::{params, Connection};
 
 /// How many runs per IdP are kept; older ones are dropped when a new one is written.

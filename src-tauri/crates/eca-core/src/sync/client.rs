@@ -1,4 +1,4 @@
-//! The HTTP client of the Sync API (docs/sync-api.yaml), over the hardened [`crate::http`]
+//! The HTTP client of the Sync API (docs/sync-api.yaml), over the hardened [`eca_oidc::http`]
 //! layer: no redirects, timeouts, capped bodies, errors without secrets.
 //!
 //! Invariants:
@@ -7,12 +7,12 @@
 //! - Every write carries its idempotency key and a precondition; this module does not decide
 //!   which (that is [`crate::sync::push`]), it only sends them.
 
-use crate::http::{self, HttpError, HttpResponse};
-use crate::model::IdpId;
 use crate::secrets::Secret;
 use crate::sync::settings::SyncSettings;
-use crate::sync::wire::RemoteIdp;
 use crate::sync::SyncError;
+use eca_model::idp::IdpId;
+use eca_model::wire::RemoteIdp;
+use eca_oidc::http::{self, HttpError, HttpResponse};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::Method;
 use serde::Deserialize;

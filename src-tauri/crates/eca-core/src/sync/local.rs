@@ -5,15 +5,15 @@
 //! Invariants: nothing here does network I/O, so the list and the "Pending changes" screen work
 //! offline; the three-way plan with the backend's current copy stays [`Outbox::plan`].
 
-use crate::model::IdpId;
 use crate::secrets::{Secret, SecretKey};
 use crate::store::sync_changes::{self, ChangeState};
 use crate::store::{idps, sync_base};
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::push::Outbox;
 use crate::sync::settings::SyncSettings;
-use crate::sync::wire::RemoteIdp;
 use crate::sync::SyncError;
+use eca_model::idp::IdpId;
+use eca_model::wire::RemoteIdp;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use ts_rs::TS;

@@ -2,7 +2,8 @@
 //!
 //! - [`outbox`]: every catalog edit records a pending change, in the edit's own transaction.
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
-//! - [`client`], [`settings`], [`wire`]: the HTTP client, where to sync, the wire types.
+//! - [`client`], [`settings`]: the HTTP client and where to sync (the wire types are
+//!   [`eca_model::wire`]'s).
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
 //!   keep mine / take theirs after a conflict; [`pull`]: take the backend's copy of what
 //!   changed only there; [`retry`]: backoff with jitter.
@@ -24,16 +25,15 @@ pub mod push;
 pub mod resolve;
 pub mod retry;
 pub mod settings;
-pub mod wire;
 
 pub use plan::SyncPlan;
 pub use push::{Outbox, PushReport};
 
-use crate::http::HttpError;
-use crate::model::{FieldError, IdpId};
-use crate::problem::{Problem, ProblemCode};
 use crate::secrets::SecretError;
 use crate::store::StoreError;
+use eca_model::idp::{FieldError, IdpId};
+use eca_model::problem::{Problem, ProblemCode};
+use eca_oidc::http::HttpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {

@@ -14,9 +14,9 @@
 //!   never used for two different bodies.
 //! - Only the fact that the secret changed is recorded; its value stays in the keyring.
 
-use crate::model::IdpId;
 use crate::store::sync_changes::{self, ChangeKind, ChangeState};
 use crate::store::{sync_base, StoreError};
+use eca_model::idp::IdpId;
 use rusqlite::Connection;
 use uuid::Uuid;
 

@@ -8,10 +8,10 @@
 //!   conflict, unless both sides arrived at the same fields (then nothing is left to do).
 //! - Secrets appear only as "changed" (from the fingerprint or the outbox), never as values.
 
-use crate::model::{IdpConfig, IdpId};
 use crate::store::audit::{self, FieldChange};
 use crate::store::sync_base::BaseEntry;
-use crate::sync::wire::{RemoteIdp, WireFields};
+use eca_model::idp::{IdpConfig, IdpId};
+use eca_model::wire::{RemoteIdp, WireFields};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use ts_rs::TS;
@@ -246,7 +246,7 @@ pub fn diff(before: Option<&WireFields>, after: Option<&WireFields>) -> Vec<Fiel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdpFields, Protocol};
+    use eca_model::idp::{IdpFields, Protocol};
 
     fn fields(name: &str) -> IdpFields {
         IdpFields {
@@ -378,7 +378,7 @@ mod tests {
         let id = IdpId::new();
         let f = fields("A");
         let loopback = IdpFields {
-            test_redirect: crate::model::TestRedirect::Loopback,
+            test_redirect: eca_model::idp::TestRedirect::Loopback,
             ..f.clone()
         };
         let plan = compute(

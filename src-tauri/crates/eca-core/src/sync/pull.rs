@@ -9,11 +9,11 @@
 //!   taken here (invalid, or clashing with another local IdP's name or issuer) is reported and
 //!   the rest of the pull goes on.
 
-use crate::model::IdpId;
 use crate::sync::plan::SyncStatus;
 use crate::sync::push::Outbox;
-use crate::sync::wire::RemoteIdp;
 use crate::sync::SyncError;
+use eca_model::idp::IdpId;
+use eca_model::wire::RemoteIdp;
 use serde::Serialize;
 use std::collections::HashMap;
 

@@ -18,9 +18,6 @@
 //! - 429, 503, 5xx, 409 (in flight) and lost connections are retried with the same key after
 //!   [`retry::delay`], at least the server's `Retry-After`.
 
-use crate::clock::{rfc3339, Clock};
-use crate::http::{HttpError, HttpResponse};
-use crate::model::IdpId;
 use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeState, SyncChange};
@@ -29,8 +26,11 @@ use crate::sync::client::{BackendClient, Precondition, RemoteProblem};
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::retry::{self, Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
 use crate::sync::settings::{self, SyncSettings};
-use crate::sync::wire::{RemoteIdp, RemoteList, WireFields};
 use crate::sync::SyncError;
+use eca_model::clock::{rfc3339, Clock};
+use eca_model::idp::IdpId;
+use eca_model::wire::{RemoteIdp, RemoteList, WireFields};
+use eca_oidc::http::{HttpError, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -641,8 +641,8 @@ pub(crate) fn read_ok(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::SystemClock;
     use crate::secrets::MemorySecrets;
+    use eca_model::clock::SystemClock;
 
     fn assert_send<T: Send>(_: &T) {}
 

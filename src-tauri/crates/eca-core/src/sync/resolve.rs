@@ -9,9 +9,6 @@
 //!   so the local secret stays as it is) and drops the IdP's pending changes, in one
 //!   transaction with its audit row and the new base.
 
-use crate::clock::rfc3339;
-use crate::model::{Field, FieldError};
-use crate::model::{IdpConfig, IdpId};
 use crate::secrets::SecretKey;
 use crate::store::audit::{self, AuditAction};
 use crate::store::sync_base::{self, BaseEntry};
@@ -19,9 +16,12 @@ use crate::store::sync_changes::{self, ChangeKind};
 use crate::store::{idps, test_runs};
 use crate::sync::outbox;
 use crate::sync::push::{read_ok, Outbox, PushReport};
-use crate::sync::wire::RemoteIdp;
 use crate::sync::SyncError;
-use crate::validation::{self, issuer_key, name_key};
+use eca_model::clock::rfc3339;
+use eca_model::idp::{Field, FieldError};
+use eca_model::idp::{IdpConfig, IdpId};
+use eca_model::validation::{self, issuer_key, name_key};
+use eca_model::wire::RemoteIdp;
 use rusqlite::TransactionBehavior;
 
 impl Outbox {

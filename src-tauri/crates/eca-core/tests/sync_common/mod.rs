@@ -10,12 +10,12 @@
 use eca_backend::faults::FaultSettings;
 use eca_backend::{BackendConfig, RunningBackend, Storage};
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::clock::SystemClock;
-use eca_core::model::{IdpConfig, IdpFields, IdpId, Protocol};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::retry::{FixedJitter, Pause, RetryPolicy};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::Outbox;
+use eca_model::clock::SystemClock;
+use eca_model::idp::{IdpConfig, IdpFields, IdpId, Protocol};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

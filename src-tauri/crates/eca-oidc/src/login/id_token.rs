@@ -8,10 +8,10 @@
 //! Invariant: every rejection names the check that failed in `TestError::code` (`id_token.*`).
 
 use super::report::TestError;
-use crate::secrets::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use eca_model::secret::Secret;
 use openidconnect::core::{
     CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
 };

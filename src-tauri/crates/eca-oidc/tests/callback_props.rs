@@ -2,7 +2,7 @@
 //! must never panic, must stay within its bounds, and must read back exactly what a well-formed
 //! redirect carried.
 
-use eca_core::login::callback::{self, CallbackError, MAX_CALLBACK_BYTES};
+use eca_oidc::login::callback::{self, CallbackError, MAX_CALLBACK_BYTES};
 use proptest::prelude::*;
 
 const DEEP: &str = "com.ecaadmin.desktop:/oauth/callback";

@@ -7,7 +7,7 @@ use super::flow::LoginContext;
 use super::report::StepStatus;
 use crate::discovery;
 use crate::http;
-use crate::model::{IdpConfig, Protocol};
+use eca_model::idp::{IdpConfig, Protocol};
 use openidconnect::core::CoreJsonWebKeySet;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -6,14 +6,14 @@
 #[path = "support/node_server.rs"]
 mod node_server;
 
-use eca_core::discovery;
-use eca_core::login::browser::Browser;
-use eca_core::login::flow::LoginContext;
-use eca_core::login::pending::PendingCallbacks;
-use eca_core::login::report::{StepName, StepStatus, TestOutcome, TestReport};
-use eca_core::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
-use eca_core::model::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
-use eca_core::secrets::Secret;
+use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::secret::Secret;
+use eca_oidc::discovery;
+use eca_oidc::login::browser::Browser;
+use eca_oidc::login::flow::LoginContext;
+use eca_oidc::login::pending::PendingCallbacks;
+use eca_oidc::login::report::{StepName, StepStatus, TestOutcome, TestReport};
+use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use node_server::{workspace_root, NodeServer};
 use std::process::Command;
 use std::sync::Arc;
@@ -21,14 +21,14 @@ use url::Url;
 
 fn ctx() -> LoginContext {
     LoginContext {
-        http: eca_core::http::client(),
-        clock: Arc::new(eca_core::clock::SystemClock),
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
     }
 }
 
 /// An IdP for the provider at `issuer`, endpoints filled by discovery as the form does.
 async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &str) -> IdpConfig {
-    let info = discovery::fetch(&eca_core::http::client(), issuer)
+    let info = discovery::fetch(&eca_oidc::http::client(), issuer)
         .await
         .expect("discovery");
     IdpConfig {

@@ -8,7 +8,7 @@
 //!   strings by OpenID Connect, so nothing here re-serialises them.
 //! - The length limits here are the same numbers as the `CHECK` constraints in the migrations.
 
-use crate::model::{AuthParam, Field, FieldError, IdpFields, Protocol};
+use crate::idp::{AuthParam, Field, FieldError, IdpFields, Protocol};
 use std::net::IpAddr;
 use unicode_normalization::UnicodeNormalization;
 use url::{Host, Url};
@@ -439,7 +439,7 @@ fn check_notes(notes: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ClientAuthMethod;
+    use crate::idp::ClientAuthMethod;
 
     fn oidc() -> IdpFields {
         IdpFields {

@@ -5,13 +5,13 @@
 
 mod support;
 
-use eca_core::login::browser::Browser;
-use eca_core::login::flow::LoginContext;
-use eca_core::login::pending::{PendingCallbacks, Refused};
-use eca_core::login::report::{TestOutcome, TestReport};
-use eca_core::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
-use eca_core::model::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
-use eca_core::secrets::Secret;
+use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::secret::Secret;
+use eca_oidc::login::browser::Browser;
+use eca_oidc::login::flow::LoginContext;
+use eca_oidc::login::pending::{PendingCallbacks, Refused};
+use eca_oidc::login::report::{TestOutcome, TestReport};
+use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use std::sync::Arc;
 use support::hostile::{HostileOp, Misbehaviour};
 use url::Url;
@@ -64,8 +64,8 @@ impl Browser for RedirectFollower {
 
 async fn test_login(op: &HostileOp) -> TestReport {
     let ctx = LoginContext {
-        http: eca_core::http::client(),
-        clock: Arc::new(eca_core::clock::SystemClock),
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
     };
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
@@ -209,8 +209,8 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
         }
     }
     let ctx = LoginContext {
-        http: eca_core::http::client(),
-        clock: Arc::new(eca_core::clock::SystemClock),
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
     };
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),

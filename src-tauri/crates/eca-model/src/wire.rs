@@ -3,11 +3,11 @@
 //! Invariants:
 //! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only `test_redirect` is not
 //!   part of it, and it never carries a secret. The secret is added to a `PUT` body only at
-//!   send time (see [`crate::sync::push`]) and is never stored.
+//!   send time (see [`the sync push`]) and is never stored.
 //! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
 //!   adds read-only members does not break sync.
 
-use crate::model::{AuthParam, ClientAuthMethod, IdpFields, IdpId, Protocol};
+use crate::idp::{AuthParam, ClientAuthMethod, IdpFields, IdpId, Protocol};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 

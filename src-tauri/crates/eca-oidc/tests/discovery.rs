@@ -8,8 +8,8 @@ mod node_server;
 
 use node_server::NodeServer;
 
-use eca_core::discovery::{self, DiscoveryError};
-use eca_core::http::{self, HttpError};
+use eca_oidc::discovery::{self, DiscoveryError};
+use eca_oidc::http::{self, HttpError};
 
 #[tokio::test]
 async fn discovers_the_real_provider() {

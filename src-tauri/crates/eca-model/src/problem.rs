@@ -4,7 +4,7 @@
 //! Invariants: a `Problem` is built from a typed error's message, which never contains a
 //! secret; `code` is stable (the UI branches on it), `message` is for people.
 
-use crate::model::FieldError;
+use crate::idp::FieldError;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -54,11 +54,5 @@ impl Problem {
             message: list.join("; "),
             fields,
         }
-    }
-}
-
-impl From<crate::discovery::DiscoveryError> for Problem {
-    fn from(e: crate::discovery::DiscoveryError) -> Self {
-        Problem::new(ProblemCode::Discovery, e.to_string())
     }
 }

@@ -8,9 +8,9 @@
 
 use super::report::TestError;
 use crate::http::{self, HttpError};
-use crate::model::ClientAuthMethod;
-use crate::secrets::Secret;
 use base64::Engine;
+use eca_model::idp::ClientAuthMethod;
+use eca_model::secret::Secret;
 use serde::Deserialize;
 
 const MAX_TOKEN_RESPONSE: usize = 256 * 1024;

@@ -2,7 +2,7 @@
 //!
 //! Invariants:
 //! - `IdpFields` is what an admin edits; it carries no secret. The client secret travels
-//!   separately as a [`crate::secrets::Secret`] and is only ever reflected back as `has_secret`.
+//!   separately as a [`crate::secret::Secret`] and is only ever reflected back as `has_secret`.
 //! - An `IdpConfig` read from the store has passed [`crate::validation`]; its `id` never changes.
 //! - These types are exported to TypeScript (ts-rs) for the UI's typed IPC bindings; the
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
@@ -236,30 +236,6 @@ pub struct IdpConfig {
     pub created_at: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
-}
-
-/// A light row for the list screen: what the table shows, nothing more.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct IdpSummary {
-    pub id: IdpId,
-    pub name: String,
-    pub protocol: Protocol,
-    /// The host of the issuer (OIDC) or of the authorization endpoint (OAuth 2.0).
-    pub host: String,
-    pub enabled: bool,
-    pub has_secret: bool,
-    pub updated_at: String,
-    /// The latest "Test Configuration" run, if any.
-    pub last_test: Option<LastTest>,
-}
-
-/// The outcome and time of an IdP's latest test login, for the list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct LastTest {
-    pub outcome: crate::login::report::TestOutcome,
-    pub finished_at: String,
 }
 
 /// The name of an editable field, as validation errors and the UI refer to it.

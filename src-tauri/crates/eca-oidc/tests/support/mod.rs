@@ -1,5 +1,6 @@
-//! Shared support for eca-core's integration tests. Include it from a test file with
-//! `#[path = "support/mod.rs"] mod support;` (or `mod support;`).
+//! Shared support for the relying-party engine's integration tests (and the CLI's login
+//! tests). Include it from a test file with `#[path = "support/mod.rs"] mod support;` (or
+//! `mod support;`).
 //!
 //! - [`hostile`]: an in-process OpenID provider on loopback that can be told to get exactly one
 //!   thing wrong, to prove the login flow rejects what a certified relying party must reject.

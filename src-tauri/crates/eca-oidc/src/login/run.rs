@@ -10,8 +10,8 @@ use super::loopback::{LoopbackError, LoopbackListener};
 use super::pending::PendingCallbacks;
 use super::report::{TestError, TestOutcome, TestReport};
 use super::steps::Observer;
-use crate::model::IdpConfig;
-use crate::secrets::Secret;
+use eca_model::idp::IdpConfig;
+use eca_model::secret::Secret;
 use std::future::Future;
 use time::Duration;
 

@@ -115,7 +115,7 @@ pub struct VerifiedIdentity {
 pub struct TestReport {
     pub run_id: String,
     #[ts(type = "string")]
-    pub idp_id: crate::model::IdpId,
+    pub idp_id: eca_model::idp::IdpId,
     pub idp_name: String,
     pub started_at: String,
     pub finished_at: String,

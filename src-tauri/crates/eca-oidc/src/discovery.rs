@@ -91,6 +91,13 @@ pub enum DiscoveryError {
     CodeFlowUnsupported { supported: Vec<String> },
 }
 
+impl From<DiscoveryError> for eca_model::problem::Problem {
+    fn from(e: DiscoveryError) -> Self {
+        use eca_model::problem::{Problem, ProblemCode};
+        Problem::new(ProblemCode::Discovery, e.to_string())
+    }
+}
+
 /// The one mismatch admins make most: a trailing slash the IdP does not use (or does).
 fn slash_hint(expected: &str, found: &str) -> &'static str {
     if expected != found && expected.trim_end_matches('/') == found.trim_end_matches('/') {

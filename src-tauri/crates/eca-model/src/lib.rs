@@ -1,0 +1,18 @@
+//! The ECA Admin model: what an IdP configuration is and when it is valid, with no I/O.
+//!
+//! - [`idp`]: the IdP types (exported to TypeScript for the UI's IPC bindings).
+//! - [`validation`]: field rules; a config is stored or sent only after it passes them.
+//! - [`wire`]: the IdP as it travels to and from the backend (docs/sync-api.yaml).
+//! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
+//! - [`secret`]: the redacting type every secret value travels in.
+//! - [`clock`]: time, passed in so tests can control it.
+//!
+//! Invariant: no HTTP, SQLite, keyring or Tauri here (the crate's dependencies say so); every
+//! layer above builds on these types.
+
+pub mod clock;
+pub mod idp;
+pub mod problem;
+pub mod secret;
+pub mod validation;
+pub mod wire;

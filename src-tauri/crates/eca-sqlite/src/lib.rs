@@ -1,0 +1,175 @@
+//! Opening a SQLite file the one way this project does: the same pragmas on every connection
+//! and embedded migrations, refusing a file written by a newer version. The desktop store
+//! (`eca-core`) and the reference backend each pass their own migrations.
+//!
+//! Invariants:
+//! - Every connection gets WAL, `synchronous=FULL`, foreign keys, `trusted_schema=OFF` and a
+//!   busy timeout, so several processes can use one file at the same time.
+//! - A database whose `user_version` is ahead of the migrations is refused and left untouched.
+
+use rusqlite::Connection;
+use rusqlite_migration::Migrations;
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "The database {path} was written by a newer version of ECA Admin. Update the app, or \
+         point --data-dir at another folder; nothing was changed."
+    )]
+    TooNew { path: String },
+    #[error("Cannot open the database {path}: {detail}")]
+    Open { path: String, detail: String },
+    #[error("The database is busy (another ECA Admin window or the CLI is writing). Try again.")]
+    Busy,
+    #[error("A database error occurred: {0}")]
+    Sqlite(String),
+    #[error("The database holds a row it cannot read ({0}); it may have been edited by hand.")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(e.to_string()),
+        }
+    }
+}
+
+/// Opens a database file with the pragmas below and `migrations` applied.
+pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
+        path: shown.clone(),
+        detail: e.to_string(),
+    })?;
+    configure(&conn)?;
+    migrate(&mut conn, migrations, &shown)?;
+    Ok(conn)
+}
+
+/// [`open_migrated`] for a private in-memory database.
+pub fn open_in_memory_migrated(migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open_in_memory()?;
+    configure(&conn)?;
+    migrate(&mut conn, migrations, ":memory:")?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with a row, so it is read rather than executed.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA trusted_schema = OFF;",
+    )?;
+    Ok(())
+}
+
+fn migrate(
+    conn: &mut Connection,
+    migrations: &Migrations<'_>,
+    shown: &str,
+) -> Result<(), StoreError> {
+    use rusqlite_migration::{Error as MigError, MigrationDefinitionError};
+    migrations.to_latest(conn).map_err(|e| match e {
+        MigError::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
+            StoreError::TooNew {
+                path: shown.to_string(),
+            }
+        }
+        MigError::RusqliteError { err, .. } => StoreError::from(err),
+        other => StoreError::Open {
+            path: shown.to_string(),
+            detail: other.to_string(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite_migration::M;
+
+    fn migrations() -> Migrations<'static> {
+        Migrations::new(vec![
+            M::up("CREATE TABLE a (x INTEGER);"),
+            M::up("CREATE TABLE b (y INTEGER);"),
+        ])
+    }
+
+    fn open(path: &Path) -> Result<Connection, StoreError> {
+        open_migrated(path, &migrations())
+    }
+
+    #[test]
+    fn every_connection_gets_the_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("db.sqlite3")).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        let busy: i64 = conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous must be FULL (2)");
+        assert_eq!(fk, 1);
+        assert_eq!(busy, 5000);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        drop(open(&path).unwrap());
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = open(&path).expect_err("a database from the future must be refused");
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
+        assert!(err.to_string().contains("newer version"));
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99, "refusing must not touch the file");
+    }
+
+    #[test]
+    fn reopening_keeps_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        drop(open(&path).unwrap());
+        let conn = open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2, "user_version follows the number of migrations");
+    }
+
+    #[test]
+    fn a_busy_error_is_told_apart() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(matches!(StoreError::from(busy), StoreError::Busy));
+    }
+}

@@ -12,7 +12,7 @@
 //! - Only the configured scheme ([`SCHEME`]) is considered.
 
 use crate::state::AppState;
-use crate::testing::{Refusal, REFUSED_EVENT};
+use crate::test_login::{Refusal, REFUSED_EVENT};
 use eca_oidc::login::run::DEEP_LINK_REDIRECT;
 use tauri::{App, AppHandle, Emitter, Manager, Runtime, Url};
 use tauri_plugin_deep_link::DeepLinkExt;

@@ -10,7 +10,7 @@
 mod commands;
 mod deep_link;
 mod state;
-mod testing;
+mod test_login;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -67,11 +67,11 @@ pub fn run() -> ExitCode {
             commands::idps::set_idp_enabled,
             commands::idps::delete_idp,
             commands::idps::discover_issuer,
-            commands::testing::start_test_login,
-            commands::testing::cancel_test_login,
-            commands::testing::check_readiness,
-            commands::testing::test_history,
-            commands::testing::export_test_history,
+            commands::test_configuration::start_test_login,
+            commands::test_configuration::cancel_test_login,
+            commands::test_configuration::check_readiness,
+            commands::test_configuration::test_history,
+            commands::test_configuration::export_test_history,
             commands::sync::get_sync_settings,
             commands::sync::save_sync_settings,
             commands::sync::test_backend_connection,

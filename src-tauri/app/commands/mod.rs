@@ -3,4 +3,4 @@
 
 pub mod idps;
 pub mod sync;
-pub mod testing;
+pub mod test_configuration;

@@ -71,7 +71,8 @@ describe("SettingsView", () => {
       save_sync_settings: () => {
         throw problem(
           "validation",
-          "The sync settings are not usable: the backend URL must use https (plain http is allowed only to this computer).",
+          "The sync settings are not usable: Backend URL: must use https (plain http is allowed only to this computer).",
+          [{ field: "backend_url", message: "must use https (plain http is allowed only to this computer)" }],
         );
       },
     });
@@ -101,7 +102,8 @@ describe("SettingsView", () => {
   });
 
   it("puts a refused API key next to the key and an unreachable backend next to the URL", async () => {
-    let answer = problem("unauthorized", "The backend refused the API key (HTTP 401). Enter a new API key.");
+    const refused = "The backend refused the API key (HTTP 401). Enter a new API key.";
+    let answer = problem("unauthorized", refused, [{ field: "api_key", message: refused }]);
     mockCore({
       get_sync_settings: () => stored,
       test_backend_connection: () => {
@@ -115,7 +117,8 @@ describe("SettingsView", () => {
     const key = screen.getByRole("group", { name: "API key" });
     expect(within(key).getByRole("alert")).toHaveTextContent(/refused the API key/);
 
-    answer = problem("backend_unreachable", "The backend cannot be reached. Connection refused.");
+    const unreachable = "The backend cannot be reached. Connection refused.";
+    answer = problem("backend_unreachable", unreachable, [{ field: "backend_url", message: unreachable }]);
     await user.click(screen.getByRole("button", { name: "Test connection" }));
     await waitFor(() =>
       expect(screen.getByLabelText("Backend URL")).toHaveAccessibleDescription(/cannot be reached/),

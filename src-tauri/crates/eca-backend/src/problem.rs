@@ -22,6 +22,13 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// A rule of the app's validation, named by its wire member.
+impl From<eca_model::idp::FieldError> for FieldError {
+    fn from(e: eca_model::idp::FieldError) -> Self {
+        Self::new(e.field.as_str(), e.message)
+    }
+}
+
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

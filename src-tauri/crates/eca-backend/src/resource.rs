@@ -2,24 +2,24 @@
 //! parsing and validation of a `PUT` body ([`parse_write`]).
 //!
 //! Invariants:
-//! - [`IdpDocument`] is the contract's set of editable fields, declared here and nowhere else,
-//!   so a field the app adds for itself (such as `test_redirect`) does not silently change the
-//!   wire format. Names and types are the app's ([`eca_model::idp`]), and so are the rules:
-//!   validation runs [`eca_model::validation::validate`], so the server refuses exactly what the
-//!   app refuses and stores the same normalised form the app stores.
+//! - The editable fields are the model's wire shape, [`WireFields`] (the contract's
+//!   `IdpFields`, which the desktop sends), and so are the rules: [`WireFields::validated`]
+//!   runs the app's validation, so the server refuses exactly what the app refuses and stores
+//!   the same normalised form the app stores.
 //! - `client_secret` exists only on the way in, as a redacting [`Secret`]; [`IdpResource`] has
 //!   no field that could hold it.
 //! - A body is checked as a whole: every problem is reported, each with the member it concerns.
 
 use crate::problem::FieldError;
 use crate::store::idps::IdpRow;
-use eca_model::idp::{AuthParam, ClientAuthMethod, IdpFields, Protocol};
+use eca_model::idp::{AuthParam, ClientAuthMethod, Protocol};
 use eca_model::secret::Secret;
-use serde::{Deserialize, Serialize};
+use eca_model::wire::WireFields;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The members of [`IdpDocument`], all required on a `PUT`.
+/// The members of [`WireFields`], all required on a `PUT`.
 const FIELDS: &[&str] = &[
     "name",
     "protocol",
@@ -47,88 +47,12 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
 ];
 
-/// Everything an admin edits about an IdP, the secret excepted: the contract's `IdpFields`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdpDocument {
-    pub name: String,
-    pub protocol: Protocol,
-    pub issuer: Option<String>,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub userinfo_endpoint: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub client_id: String,
-    pub client_auth_method: ClientAuthMethod,
-    pub scopes: Vec<String>,
-    pub extra_params: Vec<AuthParam>,
-    pub redirect_uris: Vec<String>,
-    pub customer_id_claim: String,
-    pub enabled: bool,
-    pub notes: String,
-}
-
-impl IdpDocument {
-    /// The app's rules ([`eca_model::validation::validate`]); the normalised document.
-    pub fn validated(self) -> Result<Self, Vec<FieldError>> {
-        let app_fields = IdpFields {
-            name: self.name,
-            protocol: self.protocol,
-            issuer: self.issuer,
-            authorization_endpoint: self.authorization_endpoint,
-            token_endpoint: self.token_endpoint,
-            userinfo_endpoint: self.userinfo_endpoint,
-            jwks_uri: self.jwks_uri,
-            client_id: self.client_id,
-            client_auth_method: self.client_auth_method,
-            scopes: self.scopes,
-            extra_params: self.extra_params,
-            redirect_uris: self.redirect_uris,
-            customer_id_claim: self.customer_id_claim,
-            enabled: self.enabled,
-            notes: self.notes,
-            // Fields the app keeps for itself take their defaults: no rule of the contract's
-            // fields depends on them.
-            ..IdpFields::blank(self.protocol)
-        };
-        eca_model::validation::validate(app_fields)
-            .map(Self::from)
-            .map_err(|errors| {
-                errors
-                    .into_iter()
-                    .map(|e| FieldError::new(e.field.as_str(), e.message))
-                    .collect()
-            })
-    }
-}
-
-impl From<IdpFields> for IdpDocument {
-    fn from(f: IdpFields) -> Self {
-        Self {
-            name: f.name,
-            protocol: f.protocol,
-            issuer: f.issuer,
-            authorization_endpoint: f.authorization_endpoint,
-            token_endpoint: f.token_endpoint,
-            userinfo_endpoint: f.userinfo_endpoint,
-            jwks_uri: f.jwks_uri,
-            client_id: f.client_id,
-            client_auth_method: f.client_auth_method,
-            scopes: f.scopes,
-            extra_params: f.extra_params,
-            redirect_uris: f.redirect_uris,
-            customer_id_claim: f.customer_id_claim,
-            enabled: f.enabled,
-            notes: f.notes,
-        }
-    }
-}
-
 /// A stored IdP as every response shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IdpResource {
     pub id: Uuid,
     #[serde(flatten)]
-    pub fields: IdpDocument,
+    pub fields: WireFields,
     pub version: String,
     pub secret_set: bool,
     pub secret_fingerprint: Option<String>,
@@ -175,7 +99,7 @@ pub enum SecretChange {
 /// A checked, normalised `PUT` body.
 #[derive(Debug)]
 pub struct IdpWrite {
-    pub fields: IdpDocument,
+    pub fields: WireFields,
     pub secret: SecretChange,
 }
 
@@ -186,23 +110,7 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
         errors: Vec::new(),
     };
 
-    for name in body.keys() {
-        let known = FIELDS.contains(&name.as_str())
-            || READ_ONLY.contains(&name.as_str())
-            || name == "id"
-            || name == "client_secret";
-        if !known {
-            r.error(name, "is not a member of an IdP (check its spelling)");
-        }
-    }
-    match body.get("id") {
-        None => {}
-        Some(Value::String(s)) if Uuid::parse_str(s).is_ok_and(|id| id == path_id) => {}
-        Some(_) => r.error(
-            "id",
-            format!("must be the id in the path ({path_id}) or omitted"),
-        ),
-    }
+    r.check_members(path_id);
 
     let name = r.string("name");
     let protocol = r.choice::<Protocol>("protocol");
@@ -221,68 +129,35 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
     let notes = r.string("notes");
     let secret = r.secret();
 
-    let (
-        Some(name),
-        Some(protocol),
-        Some(issuer),
-        Some(authorization_endpoint),
-        Some(token_endpoint),
-        Some(userinfo_endpoint),
-        Some(jwks_uri),
-        Some(client_id),
-        Some(client_auth_method),
-        Some(scopes),
-        Some(extra_params),
-        Some(redirect_uris),
-        Some(customer_id_claim),
-        Some(enabled),
-        Some(notes),
-        Some(secret),
-    ) = (
-        name,
-        protocol,
-        issuer,
-        authorization_endpoint,
-        token_endpoint,
-        userinfo_endpoint,
-        jwks_uri,
-        client_id,
-        client_auth_method,
-        scopes,
-        extra_params,
-        redirect_uris,
-        customer_id_claim,
-        enabled,
-        notes,
-        secret,
-    )
-    else {
+    let document = (|| {
+        Some(WireFields {
+            name: name?,
+            protocol: protocol?,
+            issuer: issuer?,
+            authorization_endpoint: authorization_endpoint?,
+            token_endpoint: token_endpoint?,
+            userinfo_endpoint: userinfo_endpoint?,
+            jwks_uri: jwks_uri?,
+            client_id: client_id?,
+            client_auth_method: client_auth_method?,
+            scopes: scopes?,
+            extra_params: extra_params?,
+            redirect_uris: redirect_uris?,
+            customer_id_claim: customer_id_claim?,
+            enabled: enabled?,
+            notes: notes?,
+        })
+    })();
+    let (Some(document), Some(secret)) = (document, secret) else {
         return Err(r.errors);
     };
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
-
-    let document = IdpDocument {
-        name,
-        protocol,
-        issuer,
-        authorization_endpoint,
-        token_endpoint,
-        userinfo_endpoint,
-        jwks_uri,
-        client_id,
-        client_auth_method,
-        scopes,
-        extra_params,
-        redirect_uris,
-        customer_id_claim,
-        enabled,
-        notes,
-    };
+    let client_auth_method = document.client_auth_method;
     let (fields, mut errors) = match document.validated() {
         Ok(fields) => (Some(fields), Vec::new()),
-        Err(errors) => (None, errors),
+        Err(errors) => (None, errors.into_iter().map(FieldError::from).collect()),
     };
     if client_auth_method == ClientAuthMethod::None && matches!(secret, SecretChange::Set(_)) {
         errors.push(FieldError::new(
@@ -304,6 +179,27 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Every member is one of an IdP's, and `id`, if sent, is the one in the path.
+    fn check_members(&mut self, path_id: Uuid) {
+        for name in self.body.keys() {
+            let known = FIELDS.contains(&name.as_str())
+                || READ_ONLY.contains(&name.as_str())
+                || name == "id"
+                || name == "client_secret";
+            if !known {
+                self.error(name, "is not a member of an IdP (check its spelling)");
+            }
+        }
+        match self.body.get("id") {
+            None => {}
+            Some(Value::String(s)) if Uuid::parse_str(s).is_ok_and(|id| id == path_id) => {}
+            Some(_) => self.error(
+                "id",
+                format!("must be the id in the path ({path_id}) or omitted"),
+            ),
+        }
+    }
+
     fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, message));
     }

@@ -218,9 +218,9 @@ mod tests {
     use super::*;
     use crate::crypto::MasterKey;
     use crate::idempotency::RequestParts;
-    use crate::resource::IdpDocument;
     use eca_model::idp::{ClientAuthMethod, IdpFields, Protocol};
     use eca_model::secret::Secret;
+    use eca_model::wire::WireFields;
     use time::macros::datetime;
 
     struct Fixture {
@@ -239,8 +239,8 @@ mod tests {
         }
     }
 
-    fn fields(name: &str) -> IdpDocument {
-        let mut f = IdpDocument::from(IdpFields::blank(Protocol::Oauth2));
+    fn fields(name: &str) -> WireFields {
+        let mut f = WireFields::from(&IdpFields::blank(Protocol::Oauth2));
         f.name = name.into();
         f.authorization_endpoint = "https://idp.example/authorize".into();
         f.token_endpoint = "https://idp.example/token".into();

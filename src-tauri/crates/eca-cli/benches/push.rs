@@ -13,7 +13,7 @@ mod sync_common;
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::MemorySecrets;
 use eca_model::clock::SystemClock;
-use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -26,22 +26,6 @@ const RUNS: usize = 3;
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn fields(name: &str) -> IdpFields {
-    let issuer = format!("https://{name}.idp.example");
-    IdpFields {
-        name: name.into(),
-        issuer: Some(issuer.clone()),
-        authorization_endpoint: format!("{issuer}/authorize"),
-        token_endpoint: format!("{issuer}/token"),
-        userinfo_endpoint: Some(format!("{issuer}/userinfo")),
-        jwks_uri: Some(format!("{issuer}/keys")),
-        client_id: format!("client-of-{name}"),
-        scopes: vec!["openid".into(), "email".into(), "profile".into()],
-        redirect_uris: vec!["https://chat.example/eca/callback".into()],
-        ..IdpFields::blank(Protocol::Oidc)
-    }
 }
 
 /// Sets every IdP's notes to `notes` through the core (each edit records its outbox row).
@@ -160,7 +144,7 @@ fn run(n: usize) {
                 catalog
                     .save(SaveIdpRequest {
                         id: None,
-                        fields: fields(&format!("idp-{i:05}")),
+                        fields: eca_testkit::fixtures::okta(&format!("idp-{i:05}")),
                         secret: SecretChange::Keep,
                     })
                     .unwrap()

@@ -9,10 +9,10 @@
 use crate::cli::{AddArgs, Command, EditArgs, FieldArgs, IdpCommand};
 use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
+use crate::idp_test;
 use crate::output::{self, print};
 use crate::secret_input;
 use crate::sync;
-use crate::testing;
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::secrets::OsKeyring;
 use eca_core::{data_dir, transfer};
@@ -43,9 +43,9 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         IdpCommand::Export { output } => export(dir, output.as_deref(), json),
         IdpCommand::Import { file } => import(dir, &file, json),
         IdpCommand::Test { idp, timeout } => {
-            verdict(testing::test(open(dir)?, &idp, timeout, json)?)
+            verdict(idp_test::test(open(dir)?, &idp, timeout, json)?)
         }
-        IdpCommand::Check { idp } => verdict(testing::check(open(dir)?, &idp, json)?),
+        IdpCommand::Check { idp } => verdict(idp_test::check(open(dir)?, &idp, json)?),
     }
 }
 

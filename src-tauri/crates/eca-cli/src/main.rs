@@ -10,10 +10,10 @@ mod cli;
 mod commands;
 mod error;
 mod fields;
+mod idp_test;
 mod output;
 mod secret_input;
 mod sync;
-mod testing;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -11,9 +11,10 @@ mod node_server;
 use assert_cmd::Command;
 use eca_core::secrets::{OsKeyring, SecretKey, SecretStore};
 use eca_model::idp::IdpId;
+use eca_testkit::leaks::{canary, contains, files_under};
 use node_server::NodeServer;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::TempDir;
 
 /// One data folder and the `eca` commands run on it.
@@ -88,6 +89,10 @@ impl Eca {
     }
 }
 
+fn require_session_bus() {
+    eca_testkit::keyring::require_session_bus("this test stores a client secret");
+}
+
 fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("eca runs");
     Run {
@@ -118,50 +123,12 @@ fn oidc_args(name: &str, host: &str) -> Vec<String> {
     .to_vec()
 }
 
-fn require_session_bus() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "this test stores a client secret in a real Secret Service: run it through \
-         scripts/with-keyring.sh (e.g. `scripts/with-keyring.sh cargo test -p eca-cli`; \
-         make test does)"
-    );
-}
-
 fn keyring_value(id: &str) -> Option<String> {
     let id: IdpId = id.parse().expect("the id is a UUID");
     OsKeyring::new()
         .get(SecretKey::IdpClientSecret(id))
         .expect("the keyring is reachable")
         .map(|s| s.expose().to_string())
-}
-
-/// A value no run could print by chance, different in every test.
-fn canary(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{label}-CANARY-{nanos:x}-{:x}", std::process::id())
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 fn assert_one_line_error(r: &Run, code: i32, starts_with: &str) {

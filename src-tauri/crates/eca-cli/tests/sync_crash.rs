@@ -17,7 +17,7 @@ use eca_core::secrets::MemorySecrets;
 use eca_core::store::sync_base;
 use eca_core::store::sync_changes::{self, ChangeKind};
 use eca_model::clock::SystemClock;
-use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -46,21 +46,6 @@ impl Rng {
     }
 }
 
-fn fields(name: &str) -> IdpFields {
-    let issuer = format!("https://{name}.idp.example");
-    IdpFields {
-        name: name.into(),
-        issuer: Some(issuer.clone()),
-        authorization_endpoint: format!("{issuer}/authorize"),
-        token_endpoint: format!("{issuer}/token"),
-        userinfo_endpoint: Some(format!("{issuer}/userinfo")),
-        jwks_uri: Some(format!("{issuer}/keys")),
-        client_id: format!("client-of-{name}"),
-        redirect_uris: vec!["https://chat.example/eca/callback".into()],
-        ..IdpFields::blank(Protocol::Oidc)
-    }
-}
-
 /// The highest revision the backend has handed out to a live IdP (`rN` → N).
 fn max_revision(backend: &Backend) -> u64 {
     backend
@@ -82,7 +67,7 @@ fn edit(catalog: &mut Catalog, rng: &mut Rng, round: u64, initial: usize) {
         catalog
             .save(SaveIdpRequest {
                 id: None,
-                fields: fields(&name),
+                fields: eca_testkit::fixtures::okta(&name),
                 secret: SecretChange::Keep,
             })
             .expect("a valid IdP is saved");

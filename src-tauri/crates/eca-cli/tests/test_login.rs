@@ -107,10 +107,7 @@ fn a_public_client_is_verified_and_recorded() {
 
 #[test]
 fn a_wrong_secret_exits_non_zero_with_the_reason() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "this test stores a secret: run it through scripts/with-keyring.sh"
-    );
+    eca_testkit::keyring::require_session_bus("this test stores a secret");
     let op = NodeServer::start("provider.mjs", &[]);
     let dir = tempfile::tempdir().unwrap();
     add(

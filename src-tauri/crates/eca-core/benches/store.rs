@@ -8,7 +8,7 @@ use eca_core::secrets::MemorySecrets;
 use eca_core::store::{self, idps};
 use eca_core::transfer;
 use eca_model::clock::{rfc3339, SystemClock};
-use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::idp::{IdpFields, IdpId};
 use eca_model::validation::{issuer_key, name_key};
 use rusqlite::{params, TransactionBehavior};
 use std::sync::Arc;
@@ -20,17 +20,7 @@ const LISTS: usize = 40;
 
 fn fields(i: usize) -> IdpFields {
     let issuer = format!("https://idp{i}.example.com/oauth2/default");
-    IdpFields {
-        name: format!("IdP number {i}"),
-        issuer: Some(issuer.clone()),
-        authorization_endpoint: format!("{issuer}/v1/authorize"),
-        token_endpoint: format!("{issuer}/v1/token"),
-        userinfo_endpoint: Some(format!("{issuer}/v1/userinfo")),
-        jwks_uri: Some(format!("{issuer}/v1/keys")),
-        client_id: format!("client-{i}"),
-        redirect_uris: vec!["https://chat.example/oauth/callback".into()],
-        ..IdpFields::blank(Protocol::Oidc)
-    }
+    eca_testkit::fixtures::okta_at(&format!("IdP number {i}"), &issuer)
 }
 
 fn catalog(dir: &std::path::Path) -> Catalog {

@@ -7,7 +7,7 @@ use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
 use eca_core::transfer::{self, ImportError};
 use eca_model::clock::FixedClock;
-use eca_model::idp::{AuthParam, ClientAuthMethod, Field, IdpFields, IdpId, Protocol};
+use eca_model::idp::{AuthParam, ClientAuthMethod, Field, IdpFields, IdpId};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -32,21 +32,14 @@ fn fixture() -> Fixture {
     }
 }
 
+/// The fixture with an extra authorization parameter, so every field round-trips.
 fn okta(name: &str, issuer: &str) -> IdpFields {
     IdpFields {
-        name: name.into(),
-        issuer: Some(issuer.into()),
-        authorization_endpoint: format!("{issuer}/v1/authorize"),
-        token_endpoint: format!("{issuer}/v1/token"),
-        userinfo_endpoint: Some(format!("{issuer}/v1/userinfo")),
-        jwks_uri: Some(format!("{issuer}/v1/keys")),
-        client_id: "0oa-client".into(),
         extra_params: vec![AuthParam {
             key: "prompt".into(),
             value: "login".into(),
         }],
-        redirect_uris: vec!["https://chat.example/oauth/callback".into()],
-        ..IdpFields::blank(Protocol::Oidc)
+        ..eca_testkit::fixtures::okta_at(name, issuer)
     }
 }
 

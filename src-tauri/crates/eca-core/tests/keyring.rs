@@ -4,14 +4,11 @@
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{OsKeyring, Secret, SecretKey, SecretStore};
 use eca_model::clock::SystemClock;
-use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::idp::IdpId;
 use std::sync::Arc;
 
 fn require_session_bus() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "these tests need a Secret Service: run them through scripts/with-keyring.sh (make test does)"
-    );
+    eca_testkit::keyring::require_session_bus("these tests keep secrets");
 }
 
 #[test]
@@ -45,15 +42,7 @@ fn the_catalog_keeps_secrets_in_the_keyring_only() {
     let keyring = Arc::new(OsKeyring::new());
     let mut catalog = Catalog::open(dir.path(), keyring.clone(), Arc::new(SystemClock)).unwrap();
     let known = "KNOWN-SECRET-7f3a9c1e-do-not-store";
-    let fields = IdpFields {
-        name: "Keyring test".into(),
-        issuer: Some("https://kr.example".into()),
-        authorization_endpoint: "https://kr.example/a".into(),
-        token_endpoint: "https://kr.example/t".into(),
-        jwks_uri: Some("https://kr.example/k".into()),
-        client_id: "c".into(),
-        ..IdpFields::blank(Protocol::Oidc)
-    };
+    let fields = eca_testkit::fixtures::okta("Keyring test");
     let out = catalog
         .save(SaveIdpRequest {
             id: None,

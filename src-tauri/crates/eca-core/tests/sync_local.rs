@@ -7,20 +7,12 @@ use eca_core::sync::plan::{SyncAction, SyncStatus};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::Outbox;
 use eca_model::clock::FixedClock;
-use eca_model::idp::{IdpFields, Protocol};
+use eca_model::idp::{Field, FieldError, IdpFields};
 use std::sync::Arc;
 use time::macros::datetime;
 
 fn okta() -> IdpFields {
-    IdpFields {
-        name: "Okta".into(),
-        issuer: Some("https://okta.idp.example".into()),
-        authorization_endpoint: "https://okta.idp.example/authorize".into(),
-        token_endpoint: "https://okta.idp.example/token".into(),
-        jwks_uri: Some("https://okta.idp.example/keys".into()),
-        client_id: "client".into(),
-        ..IdpFields::blank(Protocol::Oidc)
-    }
+    eca_testkit::fixtures::okta("Okta")
 }
 
 #[test]
@@ -101,12 +93,34 @@ fn sync_errors_reach_the_ui_with_the_codes_it_branches_on() {
         ProblemCode::BackendUnreachable
     );
     assert_eq!(
-        code(SyncError::InvalidSettings("x".into())),
+        code(SyncError::InvalidSettings(vec![FieldError::new(
+            Field::WorkspaceId,
+            "x"
+        )])),
         ProblemCode::Validation
     );
-    let message = Problem::from(SyncError::Unauthorized).message;
+    let problem = Problem::from(SyncError::Unauthorized);
     assert!(
-        message.contains("API key"),
-        "the message says what to fix: {message}"
+        problem.message.contains("API key"),
+        "the message says what to fix: {}",
+        problem.message
     );
+    let fields =
+        |e: SyncError| -> Vec<Field> { Problem::from(e).fields.iter().map(|f| f.field).collect() };
+    assert_eq!(
+        fields(SyncError::Unauthorized),
+        vec![Field::ApiKey],
+        "a refused key"
+    );
+    assert_eq!(fields(SyncError::NoApiKey), vec![Field::ApiKey]);
+    assert_eq!(fields(SyncError::NotConfigured), vec![Field::BackendUrl]);
+    assert_eq!(
+        fields(SyncError::InvalidSettings(vec![FieldError::new(
+            Field::WorkspaceId,
+            "x"
+        )])),
+        vec![Field::WorkspaceId],
+        "a settings refusal names its field"
+    );
+    assert!(fields(SyncError::Protocol("?".into())).is_empty());
 }

@@ -6,7 +6,9 @@ use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
 use eca_core::transfer;
 use eca_model::clock::FixedClock;
-use eca_model::idp::{IdpFields, IdpId, Protocol};
+use eca_model::idp::{IdpFields, IdpId};
+use eca_testkit::fixtures::okta;
+use eca_testkit::leaks::SYNC_TABLES;
 use rusqlite::Connection;
 use std::sync::Arc;
 use time::macros::datetime;
@@ -19,19 +21,6 @@ fn catalog() -> (tempfile::TempDir, Arc<MemorySecrets>, Catalog) {
     let clock = Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)));
     let catalog = Catalog::open(dir.path(), secrets.clone(), clock).unwrap();
     (dir, secrets, catalog)
-}
-
-fn okta(name: &str) -> IdpFields {
-    let issuer = format!("https://{}.idp.example", name.to_lowercase());
-    IdpFields {
-        name: name.into(),
-        issuer: Some(issuer.clone()),
-        authorization_endpoint: format!("{issuer}/authorize"),
-        token_endpoint: format!("{issuer}/token"),
-        jwks_uri: Some(format!("{issuer}/keys")),
-        client_id: "client".into(),
-        ..IdpFields::blank(Protocol::Oidc)
-    }
 }
 
 fn save(c: &mut Catalog, id: Option<IdpId>, fields: IdpFields, secret: SecretChange) -> IdpId {
@@ -50,25 +39,6 @@ fn freeze_all(conn: &Connection) {
     for c in sync_changes::list(conn).unwrap() {
         sync_changes::freeze(conn, c.seq, "{}").unwrap();
     }
-}
-
-/// Every text cell of the sync tables, concatenated.
-fn sync_tables_text(conn: &Connection) -> String {
-    let mut out = String::new();
-    for table in ["sync_change", "sync_base", "sync_settings"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                if let Ok(s) = r.get::<_, String>(i) {
-                    out.push_str(&s);
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    out
 }
 
 /// One catalog edit, applied to a catalog.
@@ -238,7 +208,7 @@ fn secrets_never_reach_the_sync_tables() {
         okta("Acme"),
         SecretChange::Replace(Secret::new(&replaced)),
     );
-    let text = sync_tables_text(c.connection());
+    let text = eca_testkit::leaks::text_cells(c.connection(), SYNC_TABLES);
     assert!(
         !text.contains(SECRET),
         "a secret leaked into the sync tables"

@@ -114,7 +114,9 @@ async fn an_unreachable_backend_keeps_the_changes_for_later() {
 
     // The backend comes back (on a new port, as after a restart) and the same change goes out
     // under the same key.
-    let running = sync_common::start_backend_in(&dir).await;
+    let running = eca_testkit::backend::start_in(dir.path(), API_KEY, Default::default(), None)
+        .await
+        .expect("the backend starts again");
     admin
         .outbox
         .save_settings(
@@ -321,7 +323,7 @@ async fn secrets_never_reach_the_sync_tables_even_after_a_push() {
     admin.create(okta("Acme"), Some(SECRET));
     admin.outbox.push().await.unwrap();
     let conn = admin.outbox.connection();
-    let text = sync_common::sync_tables_text(conn);
+    let text = eca_testkit::leaks::text_cells(conn, eca_testkit::leaks::SYNC_TABLES);
     assert!(!text.is_empty());
     assert!(
         !text.contains(SECRET),

@@ -238,7 +238,8 @@ pub struct IdpConfig {
     pub updated_at: String,
 }
 
-/// The name of an editable field, as validation errors and the UI refer to it.
+/// The name of an editable field of any form the app shows (the IdP form, the sync settings),
+/// as errors and the UI refer to it. IdP validation names only the IdP form's fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
@@ -258,6 +259,12 @@ pub enum Field {
     RedirectUris,
     CustomerIdClaim,
     Notes,
+    /// Sync settings: the backend's base URL.
+    BackendUrl,
+    /// Sync settings: the workspace id.
+    WorkspaceId,
+    /// Sync settings: the workspace's API key.
+    ApiKey,
 }
 
 impl Field {
@@ -278,6 +285,9 @@ impl Field {
             Field::RedirectUris => "redirect_uris",
             Field::CustomerIdClaim => "customer_id_claim",
             Field::Notes => "notes",
+            Field::BackendUrl => "backend_url",
+            Field::WorkspaceId => "workspace_id",
+            Field::ApiKey => "api_key",
         }
     }
 
@@ -299,6 +309,9 @@ impl Field {
             Field::RedirectUris => "Redirect URIs",
             Field::CustomerIdClaim => "Customer identifier claim",
             Field::Notes => "Notes",
+            Field::BackendUrl => "Backend URL",
+            Field::WorkspaceId => "Workspace ID",
+            Field::ApiKey => "API key",
         }
     }
 }

@@ -42,82 +42,47 @@ const RESERVED_PARAMS: &[&str] = &[
 ];
 
 /// Checks and normalises one IdP. Returns every problem found, not just the first.
-pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
+pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
+    let f = normalise(f);
     let mut errors = Vec::new();
-    let mut err = |field: Field, message: String| errors.push(FieldError { field, message });
-
-    f.name = f.name.trim().to_string();
-    if let Err(m) = check_name(&f.name) {
-        err(Field::Name, m);
+    let mut err = |field: Field, result: Result<(), String>| {
+        if let Err(message) = result {
+            errors.push(FieldError { field, message });
+        }
+    };
+    err(Field::Name, check_name(&f.name));
+    err(Field::Issuer, check_issuer_for(&f));
+    for (field, value) in [
+        (Field::AuthorizationEndpoint, &f.authorization_endpoint),
+        (Field::TokenEndpoint, &f.token_endpoint),
+    ] {
+        err(field, check_required_endpoint(value, f.protocol));
     }
+    err(Field::UserinfoEndpoint, check_userinfo_for(&f));
+    err(Field::JwksUri, check_jwks_for(&f));
+    err(Field::ClientId, check_client_id(&f.client_id));
+    err(Field::Scopes, check_scopes(&f.scopes, f.protocol));
+    err(Field::ExtraParams, check_params(&f.extra_params));
+    err(Field::RedirectUris, check_redirect_uris(&f.redirect_uris));
+    err(Field::CustomerIdClaim, check_claim(&f.customer_id_claim));
+    err(Field::Notes, check_notes(&f.notes));
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(errors)
+    }
+}
 
+/// The stored form of what an admin typed: trimmed, blanks as `None`, scopes split and
+/// deduplicated, empty parameter rows and redirect URIs dropped.
+fn normalise(mut f: IdpFields) -> IdpFields {
+    f.name = f.name.trim().to_string();
     f.issuer = blank_to_none(f.issuer);
     f.userinfo_endpoint = blank_to_none(f.userinfo_endpoint);
     f.jwks_uri = blank_to_none(f.jwks_uri);
     f.authorization_endpoint = f.authorization_endpoint.trim().to_string();
     f.token_endpoint = f.token_endpoint.trim().to_string();
-
-    match (&f.issuer, f.protocol) {
-        (Some(issuer), _) => {
-            if let Err(m) = check_issuer(issuer) {
-                err(Field::Issuer, m);
-            }
-        }
-        (None, Protocol::Oidc) => {
-            err(Field::Issuer, "is required for OpenID Connect".into());
-        }
-        (None, Protocol::Oauth2) => {}
-    }
-
-    for (field, value) in [
-        (Field::AuthorizationEndpoint, &f.authorization_endpoint),
-        (Field::TokenEndpoint, &f.token_endpoint),
-    ] {
-        if value.is_empty() {
-            let hint = match f.protocol {
-                Protocol::Oidc => " (use \"Fetch from issuer\" to fill it)",
-                Protocol::Oauth2 => "",
-            };
-            err(field, format!("is required{hint}"));
-        } else if let Err(m) = check_endpoint(value) {
-            err(field, m);
-        }
-    }
-
-    match (&f.userinfo_endpoint, f.protocol) {
-        (Some(u), _) => {
-            if let Err(m) = check_endpoint(u) {
-                err(Field::UserinfoEndpoint, m);
-            }
-        }
-        (None, Protocol::Oauth2) => err(
-            Field::UserinfoEndpoint,
-            "is required for OAuth 2.0: without an ID token, the customer is identified from it"
-                .into(),
-        ),
-        (None, Protocol::Oidc) => {}
-    }
-
-    match (&f.jwks_uri, f.protocol) {
-        (Some(u), _) => {
-            if let Err(m) = check_endpoint(u) {
-                err(Field::JwksUri, m);
-            }
-        }
-        (None, Protocol::Oidc) => err(
-            Field::JwksUri,
-            "is required for OpenID Connect to verify ID token signatures (use \"Fetch from \
-             issuer\")"
-                .into(),
-        ),
-        (None, Protocol::Oauth2) => {}
-    }
-
     f.client_id = f.client_id.trim().to_string();
-    if let Err(m) = check_client_id(&f.client_id) {
-        err(Field::ClientId, m);
-    }
-
     let mut scopes: Vec<String> = Vec::new();
     for s in f.scopes.iter().flat_map(|s| s.split_whitespace()) {
         if !scopes.iter().any(|seen| seen == s) {
@@ -125,10 +90,6 @@ pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
         }
     }
     f.scopes = scopes;
-    if let Err(m) = check_scopes(&f.scopes, f.protocol) {
-        err(Field::Scopes, m);
-    }
-
     f.extra_params = f
         .extra_params
         .into_iter()
@@ -138,33 +99,56 @@ pub fn validate(mut f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
         })
         .filter(|p| !(p.key.is_empty() && p.value.is_empty()))
         .collect();
-    if let Err(m) = check_params(&f.extra_params) {
-        err(Field::ExtraParams, m);
-    }
-
     f.redirect_uris = f
         .redirect_uris
         .iter()
         .map(|u| u.trim().to_string())
         .filter(|u| !u.is_empty())
         .collect();
-    if let Err(m) = check_redirect_uris(&f.redirect_uris) {
-        err(Field::RedirectUris, m);
-    }
-
     f.customer_id_claim = f.customer_id_claim.trim().to_string();
-    if let Err(m) = check_claim(&f.customer_id_claim) {
-        err(Field::CustomerIdClaim, m);
-    }
+    f
+}
 
-    if let Err(m) = check_notes(&f.notes) {
-        err(Field::Notes, m);
+fn check_issuer_for(f: &IdpFields) -> Result<(), String> {
+    match (&f.issuer, f.protocol) {
+        (Some(issuer), _) => check_issuer(issuer),
+        (None, Protocol::Oidc) => Err("is required for OpenID Connect".into()),
+        (None, Protocol::Oauth2) => Ok(()),
     }
+}
 
-    if errors.is_empty() {
-        Ok(f)
+fn check_required_endpoint(value: &str, protocol: Protocol) -> Result<(), String> {
+    if value.is_empty() {
+        let hint = match protocol {
+            Protocol::Oidc => " (use \"Fetch from issuer\" to fill it)",
+            Protocol::Oauth2 => "",
+        };
+        Err(format!("is required{hint}"))
     } else {
-        Err(errors)
+        check_endpoint(value)
+    }
+}
+
+fn check_userinfo_for(f: &IdpFields) -> Result<(), String> {
+    match (&f.userinfo_endpoint, f.protocol) {
+        (Some(u), _) => check_endpoint(u),
+        (None, Protocol::Oauth2) => Err(
+            "is required for OAuth 2.0: without an ID token, the customer is identified from it"
+                .into(),
+        ),
+        (None, Protocol::Oidc) => Ok(()),
+    }
+}
+
+fn check_jwks_for(f: &IdpFields) -> Result<(), String> {
+    match (&f.jwks_uri, f.protocol) {
+        (Some(u), _) => check_endpoint(u),
+        (None, Protocol::Oidc) => Err(
+            "is required for OpenID Connect to verify ID token signatures (use \"Fetch from \
+             issuer\")"
+                .into(),
+        ),
+        (None, Protocol::Oauth2) => Ok(()),
     }
 }
 

@@ -7,7 +7,8 @@
 //! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
 //!   adds read-only members does not break sync.
 
-use crate::idp::{AuthParam, ClientAuthMethod, IdpFields, IdpId, Protocol};
+use crate::idp::{AuthParam, ClientAuthMethod, FieldError, IdpFields, IdpId, Protocol};
+use crate::validation::validate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -55,6 +56,12 @@ impl From<&IdpFields> for WireFields {
 }
 
 impl WireFields {
+    /// The app's rules ([`validate`]) applied to the wire shape, so the backend refuses exactly
+    /// what the desktop refuses; on success, the same normalised form the desktop stores.
+    pub fn validated(self) -> Result<Self, Vec<FieldError>> {
+        validate(self.into_local(None)).map(|f| Self::from(&f))
+    }
+
     /// The local fields these become, keeping the local-only settings of `local` (if any).
     pub fn into_local(self, local: Option<&IdpFields>) -> IdpFields {
         IdpFields {

@@ -35,6 +35,9 @@ export const FIELD_LABELS: Record<Field, string> = {
   redirect_uris: "Redirect URIs",
   customer_id_claim: "Customer identifier claim",
   notes: "Notes",
+  backend_url: "Backend URL",
+  workspace_id: "Workspace ID",
+  api_key: "API key",
 };
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { problem } from "../../test/fixtures";
 import { fieldChangeText } from "./labels";
 import { describeReport } from "./pending-changes.svelte";
-import { fieldOf } from "./sync-settings.svelte";
+import { settingsErrors } from "./sync-settings.svelte";
 
 describe("sync helpers", () => {
   it("shows a secret only as changed or removed, other fields as before → after", () => {
@@ -15,13 +15,24 @@ describe("sync helpers", () => {
     expect(fieldChangeText({ field: "notes", before: "x", after: null })).toBe("x → (none)");
   });
 
-  it("puts each problem next to the field it concerns", () => {
-    expect(fieldOf(problem("unauthorized", "The backend refused the API key (HTTP 401)."))).toBe("api_key");
-    expect(fieldOf(problem("unauthorized", 'The API key does not open the workspace "x" (HTTP 403).'))).toBe("api_key");
-    expect(fieldOf(problem("backend_unreachable", "The backend cannot be reached."))).toBe("backend_url");
-    expect(fieldOf(problem("validation", "The sync settings are not usable: the workspace id must be…"))).toBe("workspace_id");
-    expect(fieldOf(problem("validation", "The sync settings are not usable: the backend URL is not a URL"))).toBe("backend_url");
-    expect(fieldOf(problem("storage", "The database is locked."))).toBeNull();
+  it("puts each problem next to the field the core names", () => {
+    const said = "The backend refused the API key (HTTP 401).";
+    const refused = problem("unauthorized", said, [{ field: "api_key", message: said }]);
+    expect(settingsErrors(refused)).toEqual({ api_key: "The backend refused the API key (HTTP 401)." });
+
+    const invalid = problem("validation", "The sync settings are not usable: …", [
+      { field: "backend_url", message: "must use https" },
+      { field: "workspace_id", message: "must be 1 to 63 lowercase letters" },
+    ]);
+    expect(settingsErrors(invalid)).toEqual({
+      backend_url: "Backend URL must use https",
+      workspace_id: "Workspace ID must be 1 to 63 lowercase letters",
+    });
+
+    // The message alone no longer decides: words about a field do not make it that field's.
+    expect(settingsErrors(problem("validation", "the backend URL is not a URL"))).toEqual({});
+    const idpOnly = problem("validation", "Name: is required", [{ field: "name", message: "is required" }]);
+    expect(settingsErrors(idpOnly)).toEqual({});
   });
 
   it("sums up a push", () => {

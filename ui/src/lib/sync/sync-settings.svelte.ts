@@ -3,21 +3,20 @@
 // Errors are kept per field so the screen shows them next to the field they concern.
 import { getSyncSettings, saveSyncSettings, testBackendConnection, toProblem } from "../ipc/commands";
 import type { Problem } from "../ipc/types";
+import { fieldMessage } from "../idps/labels";
 
 export type SettingsField = "backend_url" | "workspace_id" | "api_key";
 export type ConnectionResult = { ok: true; message: string } | { ok: false; message: string };
 
-/** Which field a sync problem is about, from its code and message (the core names the field). */
-export function fieldOf(problem: Problem): SettingsField | null {
-  const m = problem.message.toLowerCase();
-  if (problem.code === "unauthorized") return m.includes("workspace") && !m.includes("api key") ? "workspace_id" : "api_key";
-  if (problem.code === "backend_unreachable") return "backend_url";
-  if (problem.code === "validation" || problem.code === "sync_not_configured") {
-    if (m.includes("api key")) return "api_key";
-    if (m.includes("workspace")) return "workspace_id";
-    if (m.includes("url")) return "backend_url";
+const SETTINGS_FIELDS: readonly string[] = ["backend_url", "workspace_id", "api_key"] satisfies SettingsField[];
+
+/** The problem's messages per settings field: the core names the field each one is about. */
+export function settingsErrors(problem: Problem): Partial<Record<SettingsField, string>> {
+  const errors: Partial<Record<SettingsField, string>> = {};
+  for (const { field, message } of problem.fields) {
+    if (SETTINGS_FIELDS.includes(field)) errors[field as SettingsField] = fieldMessage(field, message);
   }
-  return null;
+  return errors;
 }
 
 export class SyncSettingsForm {
@@ -90,8 +89,8 @@ export class SyncSettingsForm {
   }
 
   #show(problem: Problem) {
-    const field = fieldOf(problem);
-    if (field) this.errors = { ...this.errors, [field]: problem.message };
+    const errors = settingsErrors(problem);
+    if (Object.keys(errors).length > 0) this.errors = { ...this.errors, ...errors };
     else this.formError = problem.message;
   }
 

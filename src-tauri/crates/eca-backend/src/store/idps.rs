@@ -1,11 +1,11 @@
 //! The `idp` table: the IdPs of each workspace, their revision and their sealed secret.
 //!
-//! Invariants: rows are always read and written whole; `document` holds an [`IdpDocument`] that
+//! Invariants: rows are always read and written whole; `document` holds an [`WireFields`] that
 //! passed validation; a sealed secret always comes with its fingerprint (a `CHECK` says so).
 
 use super::StoreError;
-use crate::resource::IdpDocument;
 use crate::workspace::WorkspaceId;
+use eca_model::wire::WireFields;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ pub struct StoredSecret {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdpRow {
     pub id: Uuid,
-    pub fields: IdpDocument,
+    pub fields: WireFields,
     pub revision: i64,
     pub secret: Option<StoredSecret>,
     pub created_at: String,
@@ -140,7 +140,7 @@ mod tests {
     use eca_model::idp::{IdpFields, Protocol};
 
     fn row(id: Uuid, revision: i64) -> IdpRow {
-        let mut fields = IdpDocument::from(IdpFields::blank(Protocol::Oauth2));
+        let mut fields = WireFields::from(&IdpFields::blank(Protocol::Oauth2));
         fields.name = format!("IdP {revision}");
         IdpRow {
             id,

@@ -31,7 +31,7 @@ pub use push::{Outbox, PushReport};
 
 use crate::secrets::SecretError;
 use crate::store::StoreError;
-use eca_model::idp::{FieldError, IdpId};
+use eca_model::idp::{Field, FieldError, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
 use eca_oidc::http::HttpError;
 
@@ -43,8 +43,8 @@ pub enum SyncError {
         "No API key for the backend is stored. Enter the workspace's API key in the sync settings."
     )]
     NoApiKey,
-    #[error("The sync settings are not usable: {0}.")]
-    InvalidSettings(String),
+    #[error("The sync settings are not usable: {}.", list(.0))]
+    InvalidSettings(Vec<FieldError>),
     #[error(
         "The backend refused the API key (HTTP 401). Enter a new API key in the sync settings, \
          then sync again; your changes are kept."
@@ -105,6 +105,22 @@ impl From<SyncError> for Problem {
             SyncError::Secret(_) => ProblemCode::Keyring,
             SyncError::Protocol(_) => ProblemCode::Internal,
         };
-        Problem::new(code, e.to_string())
+        let message = e.to_string();
+        // The settings field each refusal is about, so the form shows it there.
+        let fields = match e {
+            SyncError::InvalidSettings(errors) => errors,
+            SyncError::NotConfigured | SyncError::Unreachable(_) => {
+                vec![FieldError::new(Field::BackendUrl, message.clone())]
+            }
+            SyncError::NoApiKey | SyncError::Unauthorized | SyncError::Forbidden(_) => {
+                vec![FieldError::new(Field::ApiKey, message.clone())]
+            }
+            _ => Vec::new(),
+        };
+        Problem {
+            code,
+            message,
+            fields,
+        }
     }
 }

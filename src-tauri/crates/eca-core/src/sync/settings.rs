@@ -7,6 +7,7 @@
 use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::store::sync_settings;
 use crate::sync::SyncError;
+use eca_model::idp::{Field, FieldError};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -24,53 +25,68 @@ pub struct SyncSettings {
 
 impl SyncSettings {
     /// The settings, checked: an http(s) URL without user info, query or fragment (plain http
-    /// only to a loopback host), and a workspace id as the contract spells them.
+    /// only to a loopback host), and a workspace id as the contract spells them. Every field's
+    /// problem is reported, each naming its field.
     pub fn checked(self) -> Result<Self, SyncError> {
-        let invalid = |message: &str| SyncError::InvalidSettings(message.to_string());
-        let url = Url::parse(self.backend_url.trim())
-            .map_err(|e| invalid(&format!("the backend URL is not a URL ({e})")))?;
-        let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
-            || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => {
-                return Err(invalid(
-                    "the backend URL must use https (plain http is allowed only to this computer)",
-                ))
-            }
-            _ => return Err(invalid("the backend URL must start with https://")),
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(
-                "the backend URL must not contain a user name or password",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("the backend URL must not have a query or fragment"));
-        }
+        let url = check_url(self.backend_url.trim());
         let ws = self.workspace_id.trim();
-        let ws_ok = (1..=63).contains(&ws.len())
-            && ws.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && ws
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ws_ok {
-            return Err(invalid(
-                "the workspace id must be 1 to 63 lowercase letters, digits or dashes, starting \
-                 with a letter or digit",
-            ));
+        let errors: Vec<FieldError> = [url.as_ref().err().cloned(), check_workspace(ws).err()]
+            .into_iter()
+            .flatten()
+            .collect();
+        match url {
+            Ok(url) if errors.is_empty() => Ok(Self {
+                backend_url: url.as_str().trim_end_matches('/').to_string(),
+                workspace_id: ws.to_string(),
+            }),
+            _ => Err(SyncError::InvalidSettings(errors)),
         }
-        Ok(Self {
-            backend_url: url.as_str().trim_end_matches('/').to_string(),
-            workspace_id: ws.to_string(),
-        })
     }
 
     /// The base URL, parsed (the settings were checked when stored).
     pub fn url(&self) -> Result<Url, SyncError> {
-        Url::parse(&self.backend_url).map_err(|e| SyncError::InvalidSettings(e.to_string()))
+        check_url(&self.backend_url).map_err(|e| SyncError::InvalidSettings(vec![e]))
+    }
+}
+
+fn check_url(text: &str) -> Result<Url, FieldError> {
+    let invalid = |message: String| FieldError::new(Field::BackendUrl, message);
+    let url = Url::parse(text).map_err(|e| invalid(format!("is not a URL ({e})")))?;
+    let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
+        || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(invalid(
+                "must use https (plain http is allowed only to this computer)".into(),
+            ))
+        }
+        _ => return Err(invalid("must start with https://".into())),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not contain a user name or password".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment".into()));
+    }
+    Ok(url)
+}
+
+fn check_workspace(ws: &str) -> Result<(), FieldError> {
+    let ok = (1..=63).contains(&ws.len())
+        && ws.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && ws
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            Field::WorkspaceId,
+            "must be 1 to 63 lowercase letters, digits or dashes, starting with a letter or digit",
+        ))
     }
 }
 
@@ -94,7 +110,10 @@ pub fn save(
     let settings = settings.checked()?;
     if let Some(key) = api_key {
         if let Some(problem) = key.problem() {
-            return Err(SyncError::InvalidSettings(format!("the API key {problem}")));
+            return Err(SyncError::InvalidSettings(vec![FieldError::new(
+                Field::ApiKey,
+                problem,
+            )]));
         }
         secrets.put(SecretKey::SyncApiKey, key)?;
     }
@@ -129,5 +148,15 @@ mod tests {
         assert!(s("https://msg.example", "Acme").is_err());
         assert!(s("https://msg.example", "").is_err());
         assert!(s("ftp://msg.example", "dev").is_err());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let Err(SyncError::InvalidSettings(errors)) = s("http://msg.example", "Acme") else {
+            panic!("both fields are wrong");
+        };
+        let fields: Vec<Field> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec![Field::BackendUrl, Field::WorkspaceId]);
+        assert!(errors[0].message.contains("https"), "{errors:?}");
     }
 }

@@ -1,60 +1,30 @@
-//! Shared support for the sync tests: the reference backend started in-process on an
-//! ephemeral loopback port over a temporary folder, and "admins": a data folder each, with its
-//! catalog, its outbox and an in-memory keyring, configured to sync with that backend.
+//! Shared support for the sync tests: "admins", a data folder each, with its catalog, its
+//! outbox and an in-memory keyring, configured to sync with the reference backend that
+//! [`eca_testkit::backend`] starts.
 //!
 //! Waits between retries are recorded and shortened to a millisecond, so tests that honour a
 //! `Retry-After` of seconds still run fast; jitter is fixed.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
-use eca_backend::faults::FaultSettings;
-use eca_backend::{BackendConfig, RunningBackend, Storage};
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::retry::{FixedJitter, Pause, RetryPolicy};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::Outbox;
 use eca_model::clock::SystemClock;
-use eca_model::idp::{IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::idp::{IdpConfig, IdpFields, IdpId};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 
-pub const WORKSPACE: &str = "alpha";
-pub const API_KEY: &str = "alpha-key-0123456789abcdef";
-
-pub struct Backend {
-    pub running: RunningBackend,
-    pub dir: TempDir,
-}
-
-impl Backend {
-    pub fn url(&self) -> String {
-        self.running.url()
-    }
-    pub fn set_faults(&self, faults: FaultSettings) {
-        self.running
-            .faults()
-            .replace(faults)
-            .expect("valid fault settings");
-    }
-}
+pub use eca_testkit::backend::{TestBackend as Backend, API_KEY, WORKSPACE};
+pub use eca_testkit::fixtures::okta;
 
 pub async fn backend() -> Backend {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let running = start_backend_in(&dir).await;
-    Backend { running, dir }
-}
-
-/// A backend over `dir` (which may hold an earlier backend's data).
-pub async fn start_backend_in(dir: &TempDir) -> RunningBackend {
-    let mut config = BackendConfig::new(Storage::Dir(dir.path().to_path_buf()));
-    config.api_keys = vec![format!("{WORKSPACE}:{API_KEY}").parse().unwrap()];
-    eca_backend::start(config)
-        .await
-        .expect("the backend starts on loopback")
+    Backend::start().await
 }
 
 /// Called with the number of waits so far.
@@ -184,42 +154,4 @@ impl Admin {
             .expect("save should succeed")
             .idp
     }
-}
-
-/// A valid OpenID Connect IdP.
-pub fn okta(name: &str) -> IdpFields {
-    let issuer = format!(
-        "https://{}.idp.example",
-        name.to_lowercase().replace(' ', "-")
-    );
-    IdpFields {
-        name: name.into(),
-        issuer: Some(issuer.clone()),
-        authorization_endpoint: format!("{issuer}/authorize"),
-        token_endpoint: format!("{issuer}/token"),
-        userinfo_endpoint: Some(format!("{issuer}/userinfo")),
-        jwks_uri: Some(format!("{issuer}/keys")),
-        client_id: "client-0001".into(),
-        redirect_uris: vec!["https://chat.example/eca/callback".into()],
-        ..IdpFields::blank(Protocol::Oidc)
-    }
-}
-
-/// Every text cell of the sync tables, concatenated (to look for leaked secrets).
-pub fn sync_tables_text(conn: &rusqlite::Connection) -> String {
-    let mut out = String::new();
-    for table in ["sync_change", "sync_base", "sync_settings"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            for i in 0..n {
-                if let Ok(s) = r.get::<_, String>(i) {
-                    out.push_str(&s);
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    out
 }

@@ -3,7 +3,7 @@
 //! They are `async` so Tauri runs them off the main thread.
 
 use crate::state::AppState;
-use crate::testing;
+use crate::test_login;
 use eca_core::catalog::StartTestRequest;
 use eca_model::idp::IdpId;
 use eca_model::problem::{Problem, ProblemCode};
@@ -20,7 +20,7 @@ pub async fn start_test_login(
 ) -> Result<String, Problem> {
     let (idp, secret) = state.catalog()?.test_target(request)?;
     let run_id = uuid::Uuid::new_v4().to_string();
-    testing::spawn(app, run_id.clone(), idp, secret);
+    test_login::spawn(app, run_id.clone(), idp, secret);
     Ok(run_id)
 }
 

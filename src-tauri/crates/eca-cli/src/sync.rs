@@ -17,7 +17,7 @@ use crate::secret_input::{self, SecretPrompt};
 use eca_core::catalog::Catalog;
 use eca_core::clock::SystemClock;
 use eca_core::data_dir;
-use eca_core::model::IdpId;
+use eca_core::model::{Field, IdpId};
 use eca_core::secrets::{OsKeyring, Secret};
 use eca_core::store::audit::FieldChange;
 use eca_core::store::sync_changes::SyncChange;
@@ -269,7 +269,7 @@ fn diff_lines(text: &mut String, side: &str, changes: &[FieldChange]) {
         Some(v) => v.to_string(),
     };
     for c in changes {
-        if c.field == "client_secret" {
+        if c.field == Field::ClientSecret {
             let after = c.after.as_deref().unwrap_or("changed");
             text.push_str(&format!("    {side} client_secret: {after}\n"));
         } else {

@@ -262,7 +262,9 @@ pub struct LastTest {
     pub finished_at: String,
 }
 
-/// The name of an editable field, as validation errors and the UI refer to it.
+/// The name of an IdP field (the secret included), as validation errors, the audit, the sync
+/// plan and the UI refer to it. The serialised names are the fields' own (`IdpFields`), so
+/// stored audit rows and the CLI's JSON read the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
@@ -281,7 +283,9 @@ pub enum Field {
     ExtraParams,
     RedirectUris,
     CustomerIdClaim,
+    Enabled,
     Notes,
+    TestRedirect,
 }
 
 impl Field {
@@ -301,7 +305,9 @@ impl Field {
             Field::ExtraParams => "extra_params",
             Field::RedirectUris => "redirect_uris",
             Field::CustomerIdClaim => "customer_id_claim",
+            Field::Enabled => "enabled",
             Field::Notes => "notes",
+            Field::TestRedirect => "test_redirect",
         }
     }
 
@@ -322,7 +328,9 @@ impl Field {
             Field::ExtraParams => "Extra parameters",
             Field::RedirectUris => "Redirect URIs",
             Field::CustomerIdClaim => "Customer identifier claim",
+            Field::Enabled => "Enabled",
             Field::Notes => "Notes",
+            Field::TestRedirect => "Test redirect",
         }
     }
 }

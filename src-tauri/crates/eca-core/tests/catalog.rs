@@ -312,7 +312,7 @@ fn toggling_and_history() {
     let secret = created
         .changes
         .iter()
-        .find(|c| c.field == "client_secret")
+        .find(|c| c.field == Field::ClientSecret)
         .expect("secret change recorded");
     assert_eq!(secret.after.as_deref(), Some("changed"));
     let dump = serde_json::to_string(&history).unwrap();

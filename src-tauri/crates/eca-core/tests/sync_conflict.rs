@@ -6,7 +6,7 @@ mod sync_common;
 
 use eca_core::catalog::SecretChange;
 use eca_core::clock::SystemClock;
-use eca_core::model::{IdpFields, IdpId};
+use eca_core::model::{Field, IdpFields, IdpId};
 use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::{RemoteChange, SyncStatus};
 use eca_core::transfer;
@@ -131,7 +131,8 @@ async fn take_theirs_replaces_the_local_copy_and_drops_the_change() {
     );
     let history = alice.catalog.history(id).unwrap();
     assert_eq!(
-        history[0].changes[0].field, "notes",
+        history[0].changes[0].field,
+        Field::Notes,
         "taking theirs is audited"
     );
 

@@ -34,7 +34,9 @@ export const FIELD_LABELS: Record<Field, string> = {
   extra_params: "Extra parameters",
   redirect_uris: "Redirect URIs",
   customer_id_claim: "Customer identifier claim",
+  enabled: "Enabled",
   notes: "Notes",
+  test_redirect: "Test redirect",
 };
 
 /**

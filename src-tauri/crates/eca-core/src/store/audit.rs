@@ -4,11 +4,15 @@
 //! - A row is appended in the same transaction as the change it describes.
 //! - A secret appears only as "changed" or "removed", never with its value.
 //! - Rows outlive the IdP they describe (no foreign key).
+//! - A change names its field as a [`Field`], serialised as the field's own name; [`diff`] is
+//!   the one field-by-field comparison, shared with the sync plan.
 
 use super::StoreError;
-use crate::model::IdpId;
+use crate::model::{Field, IdpFields, IdpId};
+use crate::sync::wire::WireFields;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use ts_rs::TS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -52,7 +56,7 @@ impl AuditAction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct FieldChange {
-    pub field: String,
+    pub field: Field,
     pub before: Option<String>,
     pub after: Option<String>,
 }
@@ -67,23 +71,116 @@ pub struct AuditEntry {
     pub changes: Vec<FieldChange>,
 }
 
+/// A record whose fields [`diff`] compares: an IdP's fields, or their wire copy.
+pub trait FieldValues {
+    /// Every field with its value as JSON (the value's display is derived from it).
+    fn field_values(&self) -> Vec<(Field, serde_json::Value)>;
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    // Strings, numbers, booleans, unit enums and lists of them: serialising cannot fail.
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+impl FieldValues for IdpFields {
+    fn field_values(&self) -> Vec<(Field, serde_json::Value)> {
+        // Destructured without `..`: a new field does not compile until it is compared too.
+        let IdpFields {
+            name,
+            protocol,
+            issuer,
+            authorization_endpoint,
+            token_endpoint,
+            userinfo_endpoint,
+            jwks_uri,
+            client_id,
+            client_auth_method,
+            scopes,
+            extra_params,
+            redirect_uris,
+            customer_id_claim,
+            enabled,
+            notes,
+            test_redirect,
+        } = self;
+        vec![
+            (Field::Name, json(name)),
+            (Field::Protocol, json(protocol)),
+            (Field::Issuer, json(issuer)),
+            (Field::AuthorizationEndpoint, json(authorization_endpoint)),
+            (Field::TokenEndpoint, json(token_endpoint)),
+            (Field::UserinfoEndpoint, json(userinfo_endpoint)),
+            (Field::JwksUri, json(jwks_uri)),
+            (Field::ClientId, json(client_id)),
+            (Field::ClientAuthMethod, json(client_auth_method)),
+            (Field::Scopes, json(scopes)),
+            (Field::ExtraParams, json(extra_params)),
+            (Field::RedirectUris, json(redirect_uris)),
+            (Field::CustomerIdClaim, json(customer_id_claim)),
+            (Field::Enabled, json(enabled)),
+            (Field::Notes, json(notes)),
+            (Field::TestRedirect, json(test_redirect)),
+        ]
+    }
+}
+
+impl FieldValues for WireFields {
+    fn field_values(&self) -> Vec<(Field, serde_json::Value)> {
+        let WireFields {
+            name,
+            protocol,
+            issuer,
+            authorization_endpoint,
+            token_endpoint,
+            userinfo_endpoint,
+            jwks_uri,
+            client_id,
+            client_auth_method,
+            scopes,
+            extra_params,
+            redirect_uris,
+            customer_id_claim,
+            enabled,
+            notes,
+        } = self;
+        vec![
+            (Field::Name, json(name)),
+            (Field::Protocol, json(protocol)),
+            (Field::Issuer, json(issuer)),
+            (Field::AuthorizationEndpoint, json(authorization_endpoint)),
+            (Field::TokenEndpoint, json(token_endpoint)),
+            (Field::UserinfoEndpoint, json(userinfo_endpoint)),
+            (Field::JwksUri, json(jwks_uri)),
+            (Field::ClientId, json(client_id)),
+            (Field::ClientAuthMethod, json(client_auth_method)),
+            (Field::Scopes, json(scopes)),
+            (Field::ExtraParams, json(extra_params)),
+            (Field::RedirectUris, json(redirect_uris)),
+            (Field::CustomerIdClaim, json(customer_id_claim)),
+            (Field::Enabled, json(enabled)),
+            (Field::Notes, json(notes)),
+        ]
+    }
+}
+
 /// What differs between two versions of a record (an IdP's fields, their wire copy), field by
-/// field, as the record serialises to a JSON object.
-pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Vec<FieldChange> {
-    let as_map = |f: Option<&T>| match f.map(serde_json::to_value) {
-        Some(Ok(serde_json::Value::Object(m))) => m,
-        _ => serde_json::Map::new(),
+/// field, ordered by the fields' serialised names. An absent version has no field at all.
+pub fn diff<T: FieldValues>(before: Option<&T>, after: Option<&T>) -> Vec<FieldChange> {
+    let values = |r: Option<&T>| -> HashMap<Field, serde_json::Value> {
+        r.map(|r| r.field_values().into_iter().collect())
+            .unwrap_or_default()
     };
-    let (b, a) = (as_map(before), as_map(after));
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| b.get(*k) != a.get(*k))
-        .map(|k| FieldChange {
-            field: k.clone(),
-            before: b.get(k).map(display),
-            after: a.get(k).map(display),
+    let (b, a) = (values(before), values(after));
+    let mut fields: Vec<Field> = b.keys().chain(a.keys()).copied().collect();
+    fields.sort_by_key(|f| f.as_str());
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter(|f| b.get(f) != a.get(f))
+        .map(|f| FieldChange {
+            field: f,
+            before: b.get(&f).map(display),
+            after: a.get(&f).map(display),
         })
         .collect()
 }
@@ -99,7 +196,7 @@ fn display(v: &serde_json::Value) -> String {
 /// The change entry for the secret: never the value.
 pub fn secret_change(removed: bool) -> FieldChange {
     FieldChange {
-        field: "client_secret".into(),
+        field: Field::ClientSecret,
         before: None,
         after: Some(if removed { "removed" } else { "changed" }.into()),
     }
@@ -148,7 +245,7 @@ pub fn for_idp(conn: &Connection, id: IdpId) -> Result<Vec<AuditEntry>, StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{IdpFields, Protocol};
+    use crate::model::Protocol;
 
     #[test]
     fn diff_names_only_changed_fields() {
@@ -162,8 +259,8 @@ mod tests {
             ..a.clone()
         };
         let changes = diff(Some(&a), Some(&b));
-        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, vec!["enabled", "name"]);
+        let fields: Vec<Field> = changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, vec![Field::Enabled, Field::Name]);
         assert_eq!(changes[1].before.as_deref(), Some("A"));
         assert_eq!(changes[1].after.as_deref(), Some("B"));
         assert!(diff(Some(&a), Some(&a)).is_empty());
@@ -171,5 +268,46 @@ mod tests {
             diff(None, Some(&a)).len() > 5,
             "a creation lists every field"
         );
+    }
+
+    #[test]
+    fn the_fields_compared_are_named_as_the_records_serialise() {
+        // Stored audit rows and the CLI's JSON name fields by their serialised names: the typed
+        // field must keep exactly those names.
+        let f = IdpFields::blank(Protocol::Oidc);
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let names = |values: Vec<(Field, serde_json::Value)>| -> Vec<String> {
+            let mut n: Vec<String> = values
+                .iter()
+                .map(|(f, _)| {
+                    serde_json::to_value(f)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(
+            names(f.field_values()),
+            keys(serde_json::to_value(&f).unwrap())
+        );
+        let wire = WireFields::from(&f);
+        assert_eq!(
+            names(wire.field_values()),
+            keys(serde_json::to_value(&wire).unwrap())
+        );
+        for (field, _) in f.field_values() {
+            assert_eq!(serde_json::to_value(field).unwrap(), field.as_str());
+        }
+        let stored = r#"[{"field":"client_secret","before":null,"after":"changed"}]"#;
+        let read: Vec<FieldChange> = serde_json::from_str(stored).unwrap();
+        assert_eq!(read, vec![secret_change(false)]);
     }
 }

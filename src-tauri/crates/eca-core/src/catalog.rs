@@ -190,7 +190,11 @@ impl Catalog {
     /// Creates or updates one IdP, its secret and its audit row (see [`write`]).
     pub fn save(&mut self, request: SaveIdpRequest) -> Result<SaveOutcome, CatalogError> {
         let SaveIdpRequest { id, fields, secret } = request;
-        let save = WriteIdp::Save { id, fields, secret };
+        let save = WriteIdp::Save {
+            id,
+            fields: Box::new(fields),
+            secret,
+        };
         let written = self.write(save)?;
         let idp = written
             .idp
@@ -307,7 +311,7 @@ impl Catalog {
         for (i, (id, fields)) in incoming.into_iter().enumerate() {
             let save = WriteIdp::Save {
                 id: Some(id),
-                fields,
+                fields: Box::new(fields),
                 secret: SecretChange::Keep,
             };
             match write::write_idp(&tx, secrets, &now, save, WriteOrigin::Import) {

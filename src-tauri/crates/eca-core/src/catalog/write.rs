@@ -72,7 +72,7 @@ pub enum WriteIdp {
     /// changes its secret as `secret` says (only edits carry a secret; the others `Keep`).
     Save {
         id: Option<IdpId>,
-        fields: IdpFields,
+        fields: Box<IdpFields>,
         secret: SecretChange,
     },
     /// Turns an IdP on or off; nothing is written when it already is.
@@ -139,7 +139,7 @@ pub fn write_idp(
         origin,
     };
     match write {
-        WriteIdp::Save { id, fields, secret } => step.save(id, fields, secret),
+        WriteIdp::Save { id, fields, secret } => step.save(id, *fields, secret),
         WriteIdp::SetEnabled { id, enabled } => step.set_enabled(id, enabled),
         WriteIdp::Delete { id } => step.delete(id),
     }
@@ -444,7 +444,7 @@ mod tests {
     fn save(id: Option<IdpId>, fields: IdpFields) -> WriteIdp {
         WriteIdp::Save {
             id,
-            fields,
+            fields: Box::new(fields),
             secret: SecretChange::Keep,
         }
     }
@@ -640,7 +640,7 @@ mod tests {
         let db = Db::new();
         let replace = WriteIdp::Save {
             id: None,
-            fields: fields("A"),
+            fields: Box::new(fields("A")),
             secret: SecretChange::Replace(Secret::new("s3cr3t-value-1234")),
         };
         let idp = db.write(replace, WriteOrigin::Edit).unwrap().idp.unwrap();
@@ -671,7 +671,7 @@ mod tests {
         db.conn.execute_batch("DROP TABLE idp_audit").unwrap();
         let replace = WriteIdp::Save {
             id: None,
-            fields: fields("A"),
+            fields: Box::new(fields("A")),
             secret: SecretChange::Replace(Secret::new("s3cr3t-value-1234")),
         };
         let err = db.write(replace, WriteOrigin::Edit).unwrap_err();

@@ -83,7 +83,7 @@ pub enum PushRequest {
     Put {
         precondition: Precondition,
         /// The wire fields and `id`; never the secret.
-        body: WireBody,
+        body: Box<WireBody>,
         secret: SecretMode,
     },
     /// `DELETE /idps/{id}` with `If-Match: "<version>"`.
@@ -119,10 +119,10 @@ pub fn request(
                 Some(b) => Precondition::Version(b.version.clone()),
                 None => Precondition::Absent,
             },
-            body: WireBody {
+            body: Box::new(WireBody {
                 id: local.id,
                 fields: WireFields::from(&local.fields),
-            },
+            }),
             secret: secret_mode(local, base.is_some(), secret_changed),
         }),
         (None, Some(base)) => Some(PushRequest::Delete {

@@ -759,7 +759,7 @@ mod tests {
             read,
             PushRequest::Put {
                 precondition: crate::sync::client::Precondition::Version("r1".into()),
-                body: WireBody { id, fields },
+                body: Box::new(WireBody { id, fields }),
                 secret: SecretMode::Set,
             }
         );

@@ -117,12 +117,13 @@ impl Outbox {
         match (remote, &local) {
             (Some(r), _) => {
                 // Fields only: the backend never returns the secret, so the local one stays.
+                let fields = r
+                    .fields
+                    .clone()
+                    .into_local(local.as_ref().map(|l| &l.fields));
                 let save = WriteIdp::Save {
                     id: Some(id),
-                    fields: r
-                        .fields
-                        .clone()
-                        .into_local(local.as_ref().map(|l| &l.fields)),
+                    fields: Box::new(fields),
                     secret: SecretChange::Keep,
                 };
                 write::write_idp(&tx, secrets, &now, save, origin)

@@ -90,7 +90,7 @@ describe('sync in the app window', () => {
       return text.includes('create') && text.includes('pending');
     }, `“${NAME}” to be listed with the action “create” and the state “pending”`);
     const text = await planItemText(NAME);
-    assert.ok(text.includes('client_secret') && text.includes('changed'), `the secret shows only as changed: “${text}”`);
+    assert.ok(text.includes('Client secret') && text.includes('changed'), `the secret shows only as changed: “${text}”`);
     assert.ok(!text.includes('confidential-secret-123'), 'the secret value is never shown');
     await screenshot(browser, 'sync-pending');
   });

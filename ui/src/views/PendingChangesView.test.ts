@@ -70,8 +70,8 @@ describe("PendingChangesView", () => {
     const okta = await screen.findByRole("listitem", { name: "Okta" });
     expect(within(okta).getByLabelText("Action: create")).toBeInTheDocument();
     expect(within(okta).getByLabelText("State: pending")).toBeInTheDocument();
-    expect(within(okta).getByText("client_secret").nextElementSibling).toHaveTextContent("changed");
-    expect(within(okta).getByText("name").nextElementSibling).toHaveTextContent(/^Okta$/);
+    expect(within(okta).getByText("Client secret").nextElementSibling).toHaveTextContent("changed");
+    expect(within(okta).getByText("Name").nextElementSibling).toHaveTextContent(/^Okta$/);
     expect(await screen.findByText("Compared with the last sync only")).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole("button", { name: "Open settings" }));
@@ -112,9 +112,12 @@ describe("PendingChangesView", () => {
     expect(within(github).getByText("conflict")).toBeInTheDocument();
     expect(within(github).getByText("a → mine")).toBeInTheDocument();
     expect(within(github).getByText("a → theirs")).toBeInTheDocument();
+    expect(within(github).getAllByText("Client ID"), "fields read as the form labels them").toHaveLength(2);
+    expect(within(github).queryByText("client_id")).not.toBeInTheDocument();
 
     const drift = screen.getByRole("list", { name: "Changed on the backend" });
     expect(within(drift).getByRole("listitem", { name: "Entra ID" })).toHaveTextContent("by Bob");
+    expect(within(drift).getByText("Notes")).toBeInTheDocument();
     expect(within(drift).queryByRole("button", { name: "Keep mine" })).not.toBeInTheDocument();
     expect(screen.getByText(/Nothing to push/)).toBeInTheDocument();
 

@@ -17,14 +17,14 @@ use crate::secret_input::{self, SecretPrompt};
 use eca_core::catalog::Catalog;
 use eca_core::data_dir;
 use eca_core::secrets::{OsKeyring, Secret};
-use eca_core::store::audit::FieldChange;
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
 use eca_core::sync::pull::PullReport;
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::{Outbox, PushReport, SyncError};
 use eca_model::clock::SystemClock;
-use eca_model::idp::IdpId;
+use eca_model::diff::FieldChange;
+use eca_model::idp::{Field, IdpId};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -269,7 +269,7 @@ fn diff_lines(text: &mut String, side: &str, changes: &[FieldChange]) {
         Some(v) => v.to_string(),
     };
     for c in changes {
-        if c.field == "client_secret" {
+        if c.field == Field::ClientSecret {
             let after = c.after.as_deref().unwrap_or("changed");
             text.push_str(&format!("    {side} client_secret: {after}\n"));
         } else {

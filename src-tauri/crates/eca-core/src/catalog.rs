@@ -1,7 +1,8 @@
 //! The operations on IdPs that the app's commands and the CLI call: one function each.
 //!
 //! Invariants:
-//! - Nothing is written unless [`validation::validate`] and the uniqueness rules pass.
+//! - Every write goes through [`write::write_idp`] (the one write path, shared with import and
+//!   sync): nothing is written unless [`validation::validate`] and the uniqueness rules pass.
 //! - Every change is one `IMMEDIATE` transaction that also appends its audit row, so a failure
 //!   half-way leaves nothing behind, and the app and the CLI can write the same file.
 //! - Secret values go only to the [`SecretStore`]; SQLite records `has_secret`. When the keyring
@@ -11,21 +12,25 @@
 //!   transaction, so the outbox never misses nor invents an edit.
 
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
-use crate::store::audit::{self, AuditAction, AuditEntry};
+use crate::store::audit::{self, AuditEntry};
 use crate::store::idps::IdpSummary;
-use crate::store::sync_changes::ChangeKind;
 use crate::store::{self, idps, test_runs, StoreError};
-use crate::sync::outbox;
 use eca_model::clock::{rfc3339, Clock};
-use eca_model::idp::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
-use eca_model::validation::{self, issuer_key, name_key};
+use eca_model::validation::{self, name_key};
 use eca_oidc::login::report::TestReport;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
 use ts_rs::TS;
+use write::{WriteError, WriteIdp, WriteOrigin, Written};
+
+pub mod write;
+
+/// Entries of a batch that the write path refused: their index in the batch, and why.
+pub(crate) type Refused = Vec<(usize, Vec<FieldError>)>;
 
 /// What to do with the client secret on save. The value arrives from the UI or the CLI's
 /// stdin and is never sent back.
@@ -80,6 +85,17 @@ pub enum CatalogError {
 impl From<rusqlite::Error> for CatalogError {
     fn from(e: rusqlite::Error) -> Self {
         CatalogError::Store(e.into())
+    }
+}
+
+impl From<WriteError> for CatalogError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid(errors) => CatalogError::Invalid(errors),
+            WriteError::NotFound(id) => CatalogError::NotFound(id.to_string()),
+            WriteError::Store(e) => CatalogError::Store(e),
+            WriteError::Secret(e) => CatalogError::Secret(e),
+        }
     }
 }
 
@@ -167,118 +183,26 @@ impl Catalog {
         fields: IdpFields,
     ) -> Result<Vec<FieldError>, CatalogError> {
         match validation::validate(fields) {
-            Ok(valid) => Self::uniqueness_errors(&self.conn, id, &valid),
+            Ok(valid) => Ok(write::uniqueness_errors(&self.conn, id, &valid)?),
             Err(errors) => Ok(errors),
         }
     }
 
-    /// Creates or updates one IdP, its secret and its audit row.
+    /// Creates or updates one IdP, its secret and its audit row (see [`write`]).
     pub fn save(&mut self, request: SaveIdpRequest) -> Result<SaveOutcome, CatalogError> {
         let SaveIdpRequest { id, fields, secret } = request;
-        let auth_method = fields.client_auth_method;
-        let validated = validation::validate(fields);
-        let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
-        if let SecretChange::Replace(s) = &secret {
-            if auth_method == ClientAuthMethod::None {
-                errors.push(FieldError::new(
-                    Field::ClientSecret,
-                    "a public client (authentication \"none\") has no secret: remove it, or \
-                     choose client_secret_basic or client_secret_post",
-                ));
-            } else if let Some(problem) = s.problem() {
-                errors.push(FieldError::new(Field::ClientSecret, problem));
-            }
-        }
-        let fields = match validated {
-            Ok(fields) if errors.is_empty() => fields,
-            _ => return Err(CatalogError::Invalid(errors)),
-        };
-        let now = rfc3339(self.clock.now());
-
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let unique = Self::uniqueness_errors(&tx, id, &fields)?;
-        if !unique.is_empty() {
-            return Err(CatalogError::Invalid(unique));
-        }
-        let before = match id {
-            Some(id) => {
-                Some(idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?)
-            }
-            None => None,
-        };
-        let id = id.unwrap_or_default();
-        let had_secret = before.as_ref().is_some_and(|b| b.has_secret);
-
-        // The keyring is written inside the transaction's lifetime so that a failed commit can
-        // be undone for a new IdP; its failure does not abort the rest of the edit.
-        let key = SecretKey::IdpClientSecret(id);
-        let (has_secret, secret_audit, secret_error) = match &secret {
-            SecretChange::Keep => (had_secret, None, None),
-            SecretChange::Replace(s) => match self.secrets.put(key, s) {
-                Ok(()) => (true, Some(audit::secret_change(false)), None),
-                Err(e) => (had_secret, None, Some(e)),
-            },
-            SecretChange::Clear if !had_secret => (false, None, None),
-            SecretChange::Clear => match self.secrets.delete(key) {
-                Ok(()) => (false, Some(audit::secret_change(true)), None),
-                Err(e) => (had_secret, None, Some(e)),
-            },
-        };
-
-        let idp = IdpConfig {
+        let save = WriteIdp::Save {
             id,
-            fields,
-            has_secret,
-            created_at: before
-                .as_ref()
-                .map_or_else(|| now.clone(), |b| b.created_at.clone()),
-            updated_at: now.clone(),
+            fields: Box::new(fields),
+            secret,
         };
-        let mut changes = audit::diff(before.as_ref().map(|b| &b.fields), Some(&idp.fields));
-        let secret_changed = secret_audit.is_some();
-        changes.extend(secret_audit);
-        let written = (|| -> Result<(), CatalogError> {
-            match &before {
-                Some(_) => {
-                    idps::update(&tx, &idp)?;
-                }
-                None => idps::insert(&tx, &idp)?,
-            }
-            let action = if before.is_some() {
-                AuditAction::Update
-            } else {
-                AuditAction::Create
-            };
-            audit::append(&tx, id, &now, action, &changes)?;
-            if before.is_none() || !changes.is_empty() {
-                let kind = if before.is_some() {
-                    ChangeKind::Update
-                } else {
-                    ChangeKind::Create
-                };
-                outbox::record(&tx, id, kind, secret_changed, &now)?;
-            }
-            Ok(())
-        })()
-        .and_then(|()| tx.commit().map_err(CatalogError::from));
-
-        if let Err(e) = written {
-            if before.is_none()
-                && matches!(secret, SecretChange::Replace(_))
-                && secret_error.is_none()
-            {
-                // Nothing of a new IdP may outlive a failed save, its secret included.
-                if let Err(cleanup) = self.secrets.delete(key) {
-                    tracing::warn!(%id, error = %cleanup, "could not remove the secret of an unsaved IdP");
-                }
-            }
-            return Err(e);
-        }
+        let written = self.write(save)?;
+        let idp = written
+            .idp
+            .ok_or_else(|| CatalogError::NotFound(id.map(|i| i.to_string()).unwrap_or_default()))?;
         Ok(SaveOutcome {
             idp,
-            secret_error: secret_error.map(|e| {
+            secret_error: written.secret_error.map(|e| {
                 format!("The other fields were saved, but the client secret was not. {e}")
             }),
         })
@@ -286,37 +210,7 @@ impl Catalog {
 
     /// Turns an IdP on or off; takes effect immediately.
     pub fn set_enabled(&mut self, id: IdpId, enabled: bool) -> Result<IdpSummary, CatalogError> {
-        let now = rfc3339(self.clock.now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
-        if before.fields.enabled != enabled {
-            idps::set_enabled(&tx, id, enabled, &now)?;
-            let action = if enabled {
-                AuditAction::Enable
-            } else {
-                AuditAction::Disable
-            };
-            let after = IdpFields {
-                enabled,
-                ..before.fields.clone()
-            };
-            audit::append(
-                &tx,
-                id,
-                &now,
-                action,
-                &audit::diff(Some(&before.fields), Some(&after)),
-            )?;
-            let kind = if enabled {
-                ChangeKind::Enable
-            } else {
-                ChangeKind::Disable
-            };
-            outbox::record(&tx, id, kind, false, &now)?;
-        }
-        tx.commit()?;
+        self.write(WriteIdp::SetEnabled { id, enabled })?;
         let summary = idps::list_summaries(&self.conn)?
             .into_iter()
             .find(|s| s.id == id);
@@ -326,24 +220,20 @@ impl Catalog {
     /// Deletes an IdP and its secret. When the keyring cannot delete the secret, the IdP is kept
     /// (so no orphaned credential is left behind) and the error says why.
     pub fn delete(&mut self, id: IdpId) -> Result<(), CatalogError> {
+        self.write(WriteIdp::Delete { id })?;
+        Ok(())
+    }
+
+    /// One edit, in its own `IMMEDIATE` transaction.
+    fn write(&mut self, write: WriteIdp) -> Result<Written, CatalogError> {
         let now = rfc3339(self.clock.now());
+        let secrets = self.secrets.as_ref();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = idps::get(&tx, id)?.ok_or_else(|| CatalogError::NotFound(id.to_string()))?;
-        idps::delete(&tx, id)?;
-        test_runs::delete_for_idp(&tx, id)?;
-        let mut changes = audit::diff(Some(&before.fields), None);
-        if before.has_secret {
-            changes.push(audit::secret_change(true));
-        }
-        audit::append(&tx, id, &now, AuditAction::Delete, &changes)?;
-        outbox::record(&tx, id, ChangeKind::Delete, false, &now)?;
-        if before.has_secret {
-            self.secrets.delete(SecretKey::IdpClientSecret(id))?;
-        }
-        tx.commit()?;
-        Ok(())
+        let written = write::write_idp(&tx, secrets, &now, write, WriteOrigin::Edit)?;
+        write::commit(tx, &written, secrets)?;
+        Ok(written)
     }
 
     /// Records a finished test run (redacted) in the IdP's history. Runs of drafts that were
@@ -403,79 +293,38 @@ impl Catalog {
         Ok(self.secrets.get(SecretKey::IdpClientSecret(id))?)
     }
 
-    /// Writes many validated IdPs in one transaction: all or nothing. Used by import.
+    /// Writes many IdPs in one transaction, all or nothing: each through [`write::write_idp`]
+    /// as an import. Every entry is tried, so all refusals are reported at once, by index in
+    /// `incoming`; nothing is committed when any entry (or, with `refused_already`, an entry
+    /// the caller refused before) was refused.
     pub(crate) fn write_all(
         &mut self,
         incoming: Vec<(IdpId, IdpFields)>,
-    ) -> Result<Vec<IdpConfig>, CatalogError> {
+        refused_already: bool,
+    ) -> Result<Result<Vec<IdpConfig>, Refused>, CatalogError> {
         let now = rfc3339(self.clock.now());
+        let secrets = self.secrets.as_ref();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut written = Vec::with_capacity(incoming.len());
-        for (id, fields) in incoming {
-            let before = idps::get(&tx, id)?;
-            let idp = IdpConfig {
-                id,
-                fields,
-                has_secret: before.as_ref().is_some_and(|b| b.has_secret),
-                created_at: before
-                    .as_ref()
-                    .map_or_else(|| now.clone(), |b| b.created_at.clone()),
-                updated_at: now.clone(),
+        let mut refused = Vec::new();
+        for (i, (id, fields)) in incoming.into_iter().enumerate() {
+            let save = WriteIdp::Save {
+                id: Some(id),
+                fields: Box::new(fields),
+                secret: SecretChange::Keep,
             };
-            if before.is_some() {
-                idps::update(&tx, &idp)?;
-            } else {
-                idps::insert(&tx, &idp)?;
+            match write::write_idp(&tx, secrets, &now, save, WriteOrigin::Import) {
+                Ok(w) => written.extend(w.idp),
+                Err(WriteError::Invalid(errors)) => refused.push((i, errors)),
+                Err(e) => return Err(e.into()),
             }
-            let changes = audit::diff(before.as_ref().map(|b| &b.fields), Some(&idp.fields));
-            audit::append(&tx, id, &now, AuditAction::Import, &changes)?;
-            if before.is_none() || !changes.is_empty() {
-                let kind = if before.is_some() {
-                    ChangeKind::Update
-                } else {
-                    ChangeKind::Create
-                };
-                outbox::record(&tx, id, kind, false, &now)?;
-            }
-            written.push(idp);
+        }
+        if !refused.is_empty() || refused_already {
+            return Ok(Err(refused));
         }
         tx.commit()?;
-        Ok(written)
-    }
-
-    /// Name and issuer must each belong to one IdP only (the issuer: RFC 9207 §4 mix-up defence).
-    fn uniqueness_errors(
-        conn: &Connection,
-        id: Option<IdpId>,
-        f: &IdpFields,
-    ) -> Result<Vec<FieldError>, CatalogError> {
-        let mut errors = Vec::new();
-        let other = |found: Option<IdpId>| found.filter(|found| Some(*found) != id);
-        if let Some(other_id) = other(idps::id_by_name_key(conn, &name_key(&f.name))?) {
-            let name = idps::get(conn, other_id)?
-                .map(|o| o.fields.name)
-                .unwrap_or_default();
-            errors.push(FieldError::new(
-                Field::Name,
-                format!("is already used by \"{name}\""),
-            ));
-        }
-        if let Some(issuer) = &f.issuer {
-            if let Some(other_id) = other(idps::id_by_issuer_key(conn, &issuer_key(issuer))?) {
-                let name = idps::get(conn, other_id)?
-                    .map(|o| o.fields.name)
-                    .unwrap_or_default();
-                errors.push(FieldError::new(
-                    Field::Issuer,
-                    format!(
-                        "is already used by \"{name}\": each issuer may be configured once, so \
-                         responses from one IdP can never be taken for another's"
-                    ),
-                ));
-            }
-        }
-        Ok(errors)
+        Ok(Ok(written))
     }
 }

@@ -3,14 +3,15 @@
 //! Invariants:
 //! - An export never contains a secret (it is built from `IdpConfig`, which has none) and says
 //!   which IdPs had one, so the admin knows what to set again after an import.
-//! - An import validates every entry, and the entries against each other and the store, before
-//!   writing any; then it writes them all in one transaction. An entry that names a secret
-//!   field is refused rather than silently dropped.
+//! - An import writes every entry through the one write path ([`crate::catalog::write`]), in one
+//!   transaction that commits only when no entry was refused: validation and uniqueness (against
+//!   the store and the entries before it) are the same as for any save, and every refused entry
+//!   is reported at once. An entry that names a secret field is refused rather than silently
+//!   dropped.
 
 use crate::catalog::{Catalog, CatalogError};
 use eca_model::clock::{rfc3339, Clock};
-use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId};
-use eca_model::validation::{self, issuer_key, name_key};
+use eca_model::idp::{IdpConfig, IdpFields, IdpId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -85,45 +86,37 @@ pub fn import(catalog: &mut Catalog, json: &str) -> Result<Vec<IdpConfig>, Impor
         )));
     }
 
-    let mut problems = Vec::new();
+    // Refusals by entry index, so each entry's problems read together, in document order.
+    let mut problems: Vec<(usize, String)> = Vec::new();
+    let mut labels = Vec::with_capacity(doc.idps.len());
     let mut ready = Vec::with_capacity(doc.idps.len());
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut issuers: HashMap<String, usize> = HashMap::new();
     let mut ids: HashMap<IdpId, usize> = HashMap::new();
     for (i, entry) in doc.idps.into_iter().enumerate() {
         let label = format!("entry {} ({:?})", i + 1, entry.fields.name);
         if let Some(key) = entry.unknown.keys().next() {
-            problems.push(format!("{label}: unknown field \"{key}\" (secrets are never imported; set them with `eca idp edit --client-secret-stdin`)"));
+            problems.push((i, format!("{label}: unknown field \"{key}\" (secrets are never imported; set them with `eca idp edit --client-secret-stdin`)")));
             continue;
         }
         if let Some(first) = ids.insert(entry.id, i) {
-            problems.push(format!("{label}: same id as entry {}", first + 1));
+            problems.push((i, format!("{label}: same id as entry {}", first + 1)));
+            continue;
         }
-        let fields = match validation::validate(entry.fields) {
-            Ok(f) => f,
-            Err(errors) => {
-                problems.extend(errors.iter().map(|e| format!("{label}: {e}")));
-                continue;
-            }
-        };
-        if let Some(first) = names.insert(name_key(&fields.name), i) {
-            problems.push(format!("{label}: Name: same as entry {}", first + 1));
-        }
-        if let Some(issuer) = &fields.issuer {
-            if let Some(first) = issuers.insert(issuer_key(issuer), i) {
-                problems.push(format!("{label}: Issuer URL: same as entry {}", first + 1));
-            }
-        }
-        let clashes: Vec<FieldError> = catalog
-            .check(Some(entry.id), fields.clone())?
-            .into_iter()
-            .filter(|e| matches!(e.field, Field::Name | Field::Issuer))
-            .collect();
-        problems.extend(clashes.iter().map(|e| format!("{label}: {e}")));
-        ready.push((entry.id, fields));
+        labels.push((i, label));
+        ready.push((entry.id, entry.fields));
     }
-    if !problems.is_empty() {
-        return Err(ImportError::Invalid(problems));
+    // Validation and uniqueness (against the store and the entries written before) are the
+    // write path's, as for any save.
+    let refused = catalog.write_all(ready, !problems.is_empty())?;
+    let refused = match refused {
+        Ok(written) => return Ok(written),
+        Err(refused) => refused,
+    };
+    for (k, errors) in refused {
+        let (i, label) = &labels[k];
+        problems.extend(errors.iter().map(|e| (*i, format!("{label}: {e}"))));
     }
-    Ok(catalog.write_all(ready)?)
+    problems.sort_by_key(|(i, _)| *i);
+    Err(ImportError::Invalid(
+        problems.into_iter().map(|(_, p)| p).collect(),
+    ))
 }

@@ -305,7 +305,7 @@ fn toggling_and_history() {
     let secret = created
         .changes
         .iter()
-        .find(|c| c.field == "client_secret")
+        .find(|c| c.field == Field::ClientSecret)
         .expect("secret change recorded");
     assert_eq!(secret.after.as_deref(), Some("changed"));
     let dump = serde_json::to_string(&history).unwrap();
@@ -450,6 +450,40 @@ fn import_validates_every_entry_before_writing_any() {
     assert!(
         fx.catalog.list().unwrap().is_empty(),
         "nothing may be written when one entry is bad"
+    );
+}
+
+#[test]
+fn an_import_meets_the_one_uniqueness_rule_within_the_document_too() {
+    let mut fx = fixture();
+    let entry = |name: &str, issuer: &str| {
+        let mut e = serde_json::to_value(okta(name, issuer)).unwrap();
+        e["id"] = serde_json::json!(IdpId::new());
+        e
+    };
+    let doc = serde_json::json!({
+        "format": "eca-admin/idps", "version": 1, "exported_at": "x",
+        "idps": [
+            entry("Alpha", "https://alpha.example"),
+            entry("ALPHA", "https://beta.example"),
+            entry("Gamma", "https://alpha.example"),
+        ]
+    });
+    let err = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap_err();
+    let ImportError::Invalid(problems) = err else {
+        panic!("expected Invalid, got {err:?}")
+    };
+    assert_eq!(
+        problems,
+        vec![
+            "entry 2 (\"ALPHA\"): Name: is already used by \"Alpha\"".to_string(),
+            "entry 3 (\"Gamma\"): Issuer URL: is already used by \"Alpha\"".to_string(),
+        ],
+        "entries clash with each other exactly as with stored IdPs: one rule, one message"
+    );
+    assert!(
+        fx.catalog.list().unwrap().is_empty(),
+        "nothing may be written when one entry is refused"
     );
 }
 

@@ -9,7 +9,7 @@ use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::{RemoteChange, SyncStatus};
 use eca_core::transfer;
 use eca_model::clock::SystemClock;
-use eca_model::idp::{IdpFields, IdpId};
+use eca_model::idp::{Field, IdpFields, IdpId};
 use sync_common::{backend, okta, Admin, Backend};
 
 /// Alice creates "Acme" and pushes; Bob imports it (same id) and takes the backend's copy as
@@ -131,7 +131,8 @@ async fn take_theirs_replaces_the_local_copy_and_drops_the_change() {
     );
     let history = alice.catalog.history(id).unwrap();
     assert_eq!(
-        history[0].changes[0].field, "notes",
+        history[0].changes[0].field,
+        Field::Notes,
         "taking theirs is audited"
     );
 

@@ -47,9 +47,11 @@ fn a_new_idp_is_a_draft_then_pending_and_planned_as_a_create_offline() {
         (SyncStatus::Outgoing, SyncAction::Create)
     );
     assert!(
-        item.local_changes.iter().any(|c| c.field == "client_secret"
-            && c.before.is_none()
-            && !c.after.as_deref().unwrap_or("").contains("s3cret")),
+        item.local_changes
+            .iter()
+            .any(|c| c.field == Field::ClientSecret
+                && c.before.is_none()
+                && !c.after.as_deref().unwrap_or("").contains("s3cret")),
         "the secret shows only as changed: {:?}",
         item.local_changes
     );

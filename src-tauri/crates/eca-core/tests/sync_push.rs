@@ -9,7 +9,7 @@ use eca_backend::faults::FaultSettings;
 use eca_core::catalog::SecretChange;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::ChangeState;
-use eca_core::sync::plan::SyncStatus;
+use eca_core::sync::plan::{PushRequest, SecretMode, SyncStatus};
 use eca_core::sync::retry::RetryPolicy;
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::SyncError;
@@ -19,6 +19,45 @@ use std::time::Duration;
 use sync_common::{backend, okta, Admin, API_KEY, WORKSPACE};
 
 const SECRET: &str = "hunter2-very-secret-value";
+
+/// The plan is the program: what the backend ends up holding is exactly the planned requests.
+#[tokio::test]
+async fn the_plans_requests_are_what_the_backend_receives() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), Some(SECRET));
+    let beta = admin.create(okta("Beta"), None);
+    for round in ["create", "edit and delete"] {
+        if round == "edit and delete" {
+            let edited = IdpFields {
+                notes: "edited".into(),
+                ..okta("Acme")
+            };
+            admin.update(acme.id, edited, SecretChange::Keep);
+            admin.catalog.delete(beta.id).unwrap();
+        }
+        let plan = admin.outbox.local_plan().unwrap();
+        assert_eq!(plan.outgoing().count(), 2, "{round}: {plan:#?}");
+        admin.outbox.push().await.expect("the push succeeds");
+        let remote = admin.outbox.remote().await.unwrap();
+        for item in plan.outgoing() {
+            let held = remote.iter().find(|r| r.id == item.idp_id);
+            match (&item.request, held) {
+                (Some(PushRequest::Put { body, secret, .. }), Some(held)) => {
+                    assert_eq!(
+                        held.fields, body.fields,
+                        "{round}: the planned body was sent"
+                    );
+                    if *secret != SecretMode::Keep {
+                        assert_eq!(held.secret_set, *secret == SecretMode::Set, "{round}");
+                    }
+                }
+                (Some(PushRequest::Delete { .. }), None) => {}
+                (planned, held) => panic!("{round}: planned {planned:?}, backend holds {held:?}"),
+            }
+        }
+    }
+}
 
 #[tokio::test]
 async fn local_edits_reach_the_backend_in_order() {

@@ -238,8 +238,10 @@ pub struct IdpConfig {
     pub updated_at: String,
 }
 
-/// The name of an editable field of any form the app shows (the IdP form, the sync settings),
-/// as errors and the UI refer to it. IdP validation names only the IdP form's fields.
+/// The name of a field of any form the app shows (the IdP form, the secret included, and the
+/// sync settings), as validation errors, the audit, the sync plan and the UI refer to it. The
+/// IdP fields serialise to their own names (`IdpFields`), so stored audit rows and the CLI's
+/// JSON read the same; IdP validation and diffs name only those.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
@@ -258,6 +260,7 @@ pub enum Field {
     ExtraParams,
     RedirectUris,
     CustomerIdClaim,
+    Enabled,
     Notes,
     /// Sync settings: the backend's base URL.
     BackendUrl,
@@ -265,6 +268,7 @@ pub enum Field {
     WorkspaceId,
     /// Sync settings: the workspace's API key.
     ApiKey,
+    TestRedirect,
 }
 
 impl Field {
@@ -284,10 +288,12 @@ impl Field {
             Field::ExtraParams => "extra_params",
             Field::RedirectUris => "redirect_uris",
             Field::CustomerIdClaim => "customer_id_claim",
+            Field::Enabled => "enabled",
             Field::Notes => "notes",
             Field::BackendUrl => "backend_url",
             Field::WorkspaceId => "workspace_id",
             Field::ApiKey => "api_key",
+            Field::TestRedirect => "test_redirect",
         }
     }
 
@@ -308,10 +314,12 @@ impl Field {
             Field::ExtraParams => "Extra parameters",
             Field::RedirectUris => "Redirect URIs",
             Field::CustomerIdClaim => "Customer identifier claim",
+            Field::Enabled => "Enabled",
             Field::Notes => "Notes",
             Field::BackendUrl => "Backend URL",
             Field::WorkspaceId => "Workspace ID",
             Field::ApiKey => "API key",
+            Field::TestRedirect => "Test redirect",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! - [`idp`]: the IdP types (exported to TypeScript for the UI's IPC bindings).
 //! - [`validation`]: field rules; a config is stored or sent only after it passes them.
 //! - [`wire`]: the IdP as it travels to and from the backend (docs/sync-api.yaml).
+//! - [`diff`]: what differs between two versions of an IdP, for the audit and the sync plan.
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 //! - [`secret`]: the redacting type every secret value travels in.
 //! - [`clock`]: time, passed in so tests can control it.
@@ -11,6 +12,7 @@
 //! layer above builds on these types.
 
 pub mod clock;
+pub mod diff;
 pub mod idp;
 pub mod problem;
 pub mod secret;

@@ -85,6 +85,15 @@ impl WireFields {
     }
 }
 
+/// The body of a `PUT /idps/{id}` as planned and frozen: the wire fields and the id, never the
+/// secret (added to the JSON at send time only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireBody {
+    pub id: IdpId,
+    #[serde(flatten)]
+    pub fields: WireFields,
+}
+
 /// An IdP as the backend returns it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]

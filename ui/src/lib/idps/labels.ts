@@ -34,10 +34,12 @@ export const FIELD_LABELS: Record<Field, string> = {
   extra_params: "Extra parameters",
   redirect_uris: "Redirect URIs",
   customer_id_claim: "Customer identifier claim",
+  enabled: "Enabled",
   notes: "Notes",
   backend_url: "Backend URL",
   workspace_id: "Workspace ID",
   api_key: "API key",
+  test_redirect: "Test redirect",
 };
 
 /**

@@ -1,5 +1,5 @@
 // Words for the sync states and actions, shared by the list's badge and "Pending changes".
-import type { ChangeState, SyncAction, SyncBadge } from "../ipc/types";
+import type { ChangeState, FieldChange, SyncAction, SyncBadge } from "../ipc/types";
 
 export const BADGE_LABELS: Record<SyncBadge, string> = {
   draft: "draft",
@@ -25,7 +25,7 @@ export const CHANGE_STATE_LABELS: Record<ChangeState, string> = {
 };
 
 /** How a field's change reads; the secret only ever as "changed"/"removed". */
-export function fieldChangeText(change: { field: string; before: string | null; after: string | null }): string {
+export function fieldChangeText(change: FieldChange): string {
   if (change.field === "client_secret") return change.after === "removed" ? "removed" : "changed";
   const show = (v: string | null) => (v === null || v === "" ? "(empty)" : v);
   // A field the other side never had (a create): its value alone reads best.

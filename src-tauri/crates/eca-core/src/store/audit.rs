@@ -4,8 +4,10 @@
 //! - A row is appended in the same transaction as the change it describes.
 //! - A secret appears only as "changed" or "removed", never with its value.
 //! - Rows outlive the IdP they describe (no foreign key).
+//! - A change is the model's [`FieldChange`] ([`eca_model::diff`], shared with the sync plan).
 
 use super::StoreError;
+use eca_model::diff::FieldChange;
 use eca_model::idp::IdpId;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
@@ -47,16 +49,6 @@ impl AuditAction {
     }
 }
 
-/// One field's change. `before`/`after` are display strings; for the secret they are absent
-/// and `after` says "changed" or "removed".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct FieldChange {
-    pub field: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct AuditEntry {
@@ -65,44 +57,6 @@ pub struct AuditEntry {
     pub idp_id: IdpId,
     pub action: AuditAction,
     pub changes: Vec<FieldChange>,
-}
-
-/// What differs between two versions of a record (an IdP's fields, their wire copy), field by
-/// field, as the record serialises to a JSON object.
-pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Vec<FieldChange> {
-    let as_map = |f: Option<&T>| match f.map(serde_json::to_value) {
-        Some(Ok(serde_json::Value::Object(m))) => m,
-        _ => serde_json::Map::new(),
-    };
-    let (b, a) = (as_map(before), as_map(after));
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| b.get(*k) != a.get(*k))
-        .map(|k| FieldChange {
-            field: k.clone(),
-            before: b.get(k).map(display),
-            after: a.get(k).map(display),
-        })
-        .collect()
-}
-
-fn display(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// The change entry for the secret: never the value.
-pub fn secret_change(removed: bool) -> FieldChange {
-    FieldChange {
-        field: "client_secret".into(),
-        before: None,
-        after: Some(if removed { "removed" } else { "changed" }.into()),
-    }
 }
 
 pub fn append(
@@ -143,33 +97,4 @@ pub fn for_idp(conn: &Connection, id: IdpId) -> Result<Vec<AuditEntry>, StoreErr
         })
     })
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use eca_model::idp::{IdpFields, Protocol};
-
-    #[test]
-    fn diff_names_only_changed_fields() {
-        let a = IdpFields {
-            name: "A".into(),
-            ..IdpFields::blank(Protocol::Oidc)
-        };
-        let b = IdpFields {
-            name: "B".into(),
-            enabled: false,
-            ..a.clone()
-        };
-        let changes = diff(Some(&a), Some(&b));
-        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, vec!["enabled", "name"]);
-        assert_eq!(changes[1].before.as_deref(), Some("A"));
-        assert_eq!(changes[1].after.as_deref(), Some("B"));
-        assert!(diff(Some(&a), Some(&a)).is_empty());
-        assert!(
-            diff(None, Some(&a)).len() > 5,
-            "a creation lists every field"
-        );
-    }
 }

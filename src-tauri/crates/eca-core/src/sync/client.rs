@@ -5,7 +5,7 @@
 //! - The API key goes only into the `Authorization: Bearer` header, read through
 //!   [`Secret::expose`] at the moment of sending; errors never contain it.
 //! - Every write carries its idempotency key and a precondition; this module does not decide
-//!   which (that is [`crate::sync::push`]), it only sends them.
+//!   which (the plan does: [`crate::sync::plan::request`]), it only sends them.
 
 use crate::secrets::Secret;
 use crate::sync::settings::SyncSettings;

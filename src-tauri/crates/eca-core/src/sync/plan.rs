@@ -1,18 +1,24 @@
 //! The sync plan: a pure three-way comparison of the local IdPs, the last-synced base and the
-//! backend's copy. Nothing here does I/O, so every case is unit-tested from plain data.
+//! backend's copy, and the exact request a push sends for each local change. Nothing here does
+//! I/O, so every case is unit-tested from plain data.
 //!
 //! Invariants:
 //! - "Changed locally" compares the local fields with the base; "changed remotely" compares
 //!   the remote `version` with the base's (the backend changes it on every change).
 //! - A change on one side only is an action (local) or drift (remote); on both sides, a
 //!   conflict, unless both sides arrived at the same fields (then nothing is left to do).
+//! - What a push sends is decided here only: [`request`] turns the local IdP and the base the
+//!   request will meet into the exact [`PushRequest`] (method, precondition, body, what to do
+//!   with the secret). The plan shows it (an outgoing item's `request` and `action`), and
+//!   [`crate::sync::push`] freezes it as is and sends it; nothing decides twice.
 //! - Secrets appear only as "changed" (from the fingerprint or the outbox), never as values.
 
-use crate::store::audit::{self, FieldChange};
 use crate::store::sync_base::BaseEntry;
-use eca_model::idp::{IdpConfig, IdpId};
-use eca_model::wire::{RemoteIdp, WireFields};
-use serde::Serialize;
+use crate::sync::client::Precondition;
+use eca_model::diff::{self, FieldChange};
+use eca_model::idp::{Field, IdpConfig, IdpId};
+use eca_model::wire::{RemoteIdp, WireBody, WireFields};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use ts_rs::TS;
 
@@ -55,6 +61,91 @@ pub enum RemoteChange {
     Deleted,
 }
 
+/// What happens to the client secret in a `PUT`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretMode {
+    /// Leave the backend's secret as it is (member omitted).
+    Keep,
+    /// Send the keyring's value, read at send time.
+    Set,
+    /// Remove it (`null`).
+    Clear,
+}
+
+/// The exact request that makes the backend's copy of one IdP the local one. Push stores it in
+/// the change's row before sending anything under the change's idempotency key (this
+/// serialised shape is what rows hold: keep it) and resends it unchanged until acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum PushRequest {
+    /// `PUT /idps/{id}`.
+    Put {
+        precondition: Precondition,
+        /// The wire fields and `id`; never the secret.
+        body: Box<WireBody>,
+        secret: SecretMode,
+    },
+    /// `DELETE /idps/{id}` with `If-Match: "<version>"`.
+    Delete { version: String },
+}
+
+impl PushRequest {
+    /// What the request does, in the plan's words.
+    fn action(&self, local_changes: &[FieldChange], enabled: bool) -> SyncAction {
+        match self {
+            PushRequest::Put {
+                precondition: Precondition::Absent,
+                ..
+            } => SyncAction::Create,
+            PushRequest::Put { .. } => update_action(local_changes, enabled),
+            PushRequest::Delete { .. } => SyncAction::Delete,
+        }
+    }
+}
+
+/// The request that makes the backend's copy of an IdP the local one (`local`; `None`: deleted
+/// here), sent against `base`, the copy the backend last acknowledged (its version is the
+/// precondition). `secret_changed`: the secret was edited since `base`. `None` when there is
+/// nothing to tell the backend (an IdP it never had, deleted here).
+pub fn request(
+    local: Option<&IdpConfig>,
+    base: Option<&BaseEntry>,
+    secret_changed: bool,
+) -> Option<PushRequest> {
+    match (local, base) {
+        (Some(local), base) => Some(PushRequest::Put {
+            precondition: match base {
+                Some(b) => Precondition::Version(b.version.clone()),
+                None => Precondition::Absent,
+            },
+            body: Box::new(WireBody {
+                id: local.id,
+                fields: WireFields::from(&local.fields),
+            }),
+            secret: secret_mode(local, base.is_some(), secret_changed),
+        }),
+        (None, Some(base)) => Some(PushRequest::Delete {
+            version: base.version.clone(),
+        }),
+        (None, None) => None,
+    }
+}
+
+fn secret_mode(local: &IdpConfig, synced: bool, secret_changed: bool) -> SecretMode {
+    if !local.fields.client_auth_method.uses_secret() {
+        // A public client has no secret; the backend removes a stored one itself.
+        return SecretMode::Keep;
+    }
+    match (synced, local.has_secret) {
+        (false, true) => SecretMode::Set,
+        (false, false) => SecretMode::Keep,
+        (true, true) if secret_changed => SecretMode::Set,
+        (true, false) if secret_changed => SecretMode::Clear,
+        (true, _) => SecretMode::Keep,
+    }
+}
+
 /// One IdP's line in the plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -70,6 +161,11 @@ pub struct PlanItem {
     pub local_changes: Vec<FieldChange>,
     /// Base → remote, field by field.
     pub remote_changes: Vec<FieldChange>,
+    /// For an outgoing item, the request a push sends (see [`request`]). Not shown to the UI,
+    /// whose `local_changes` say the same in the admin's words.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub request: Option<PushRequest>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
@@ -144,67 +240,27 @@ fn item(
     secret_edited: bool,
 ) -> PlanItem {
     let local_wire = local.map(|l| WireFields::from(&l.fields));
-    let base_fields = base.map(|b| &b.fields);
-    let remote_fields = remote.map(|r| &r.fields);
-
-    let mut local_changes = diff(base_fields, local_wire.as_ref());
-    let local_secret_changed = match (local, base) {
-        // Only an edit counts: a secret missing here but set on the backend (e.g. after taking
-        // theirs, since secrets are never pulled) is not a change to push.
-        (Some(_), Some(_)) => secret_edited,
-        (Some(l), None) => l.has_secret,
-        _ => false,
+    let (local_changes, local_secret_changed) =
+        local_side(local, base, local_wire.as_ref(), secret_edited);
+    let (remote_changes, remote_secret_changed) = remote_side(base, remote);
+    let facts = Facts {
+        local: local.is_some(),
+        base: base.is_some(),
+        remote: remote.is_some(),
+        local_changed: !local_changes.is_empty(),
+        remote_change: remote_change(base, remote),
+        // Both sides arrived at the same fields (e.g. the same edit made twice): nothing to
+        // do, unless a secret changed on either side (its values cannot be compared here).
+        converged: local_wire.as_ref() == remote.map(|r| &r.fields)
+            && !local_secret_changed
+            && !remote_secret_changed,
     };
-    if local_secret_changed {
-        local_changes.push(crate::store::audit::secret_change(
-            !local.is_some_and(|l| l.has_secret),
-        ));
-    }
-    let mut remote_changes = diff(base_fields, remote_fields);
-    let remote_secret_changed = remote.is_some_and(|r| {
-        r.secret_fingerprint.as_deref() != base.and_then(|b| b.secret_fingerprint.as_deref())
-    });
-    if let Some(r) = remote.filter(|_| remote_secret_changed) {
-        remote_changes.push(crate::store::audit::secret_change(!r.secret_set));
-    }
-
-    let local_changed = !local_changes.is_empty();
-    let remote_change = match (base, remote) {
-        (None, None) => RemoteChange::None,
-        (None, Some(_)) => RemoteChange::Created,
-        (Some(_), None) => RemoteChange::Deleted,
-        (Some(b), Some(r)) if b.version != r.version => RemoteChange::Updated,
-        (Some(_), Some(_)) => RemoteChange::None,
+    let status = facts.status();
+    let request = match status {
+        SyncStatus::Outgoing => request(local, base, secret_edited),
+        _ => None,
     };
-
-    // Both sides arrived at the same fields (e.g. the same edit made twice): nothing to do,
-    // unless a secret changed on either side (its values cannot be compared here).
-    let converged =
-        local_wire.as_ref() == remote_fields && !local_secret_changed && !remote_secret_changed;
-
-    let (status, action) = match (local, remote_change) {
-        (Some(_), RemoteChange::None) if base.is_none() => {
-            (SyncStatus::Outgoing, SyncAction::Create)
-        }
-        (Some(l), RemoteChange::None) if local_changed => (
-            SyncStatus::Outgoing,
-            update_action(&local_changes, l.fields.enabled),
-        ),
-        (None, RemoteChange::None) if base.is_some() && remote.is_some() => {
-            (SyncStatus::Outgoing, SyncAction::Delete)
-        }
-        (_, RemoteChange::None) => (SyncStatus::InSync, SyncAction::None),
-        // Deleted on both sides, or the same content on both sides.
-        (None, RemoteChange::Deleted) => (SyncStatus::InSync, SyncAction::None),
-        (Some(_), RemoteChange::Created | RemoteChange::Updated) if converged => {
-            (SyncStatus::InSync, SyncAction::None)
-        }
-        (None, RemoteChange::Created) => (SyncStatus::Drift, SyncAction::None),
-        (Some(_), _) if !local_changed => (SyncStatus::Drift, SyncAction::None),
-        (None, RemoteChange::Updated) => (SyncStatus::Conflict, SyncAction::None),
-        (Some(_), _) => (SyncStatus::Conflict, SyncAction::None),
-    };
-
+    let enabled = local.is_some_and(|l| l.fields.enabled);
     let name = local
         .map(|l| l.fields.name.clone())
         .or_else(|| remote.map(|r| r.fields.name.clone()))
@@ -214,17 +270,93 @@ fn item(
         idp_id: id,
         name,
         status,
-        action,
-        remote_change,
+        action: request
+            .as_ref()
+            .map_or(SyncAction::None, |r| r.action(&local_changes, enabled)),
+        remote_change: facts.remote_change,
         local_changes,
         remote_changes,
+        request,
+    }
+}
+
+/// Base → local, and whether the local secret changed since the base.
+fn local_side(
+    local: Option<&IdpConfig>,
+    base: Option<&BaseEntry>,
+    local_wire: Option<&WireFields>,
+    secret_edited: bool,
+) -> (Vec<FieldChange>, bool) {
+    let mut changes = diff::diff(base.map(|b| &b.fields), local_wire);
+    let secret_changed = match (local, base) {
+        // Only an edit counts: a secret missing here but set on the backend (e.g. after taking
+        // theirs, since secrets are never pulled) is not a change to push.
+        (Some(_), Some(_)) => secret_edited,
+        (Some(l), None) => l.has_secret,
+        _ => false,
+    };
+    if secret_changed {
+        changes.push(diff::secret_change(!local.is_some_and(|l| l.has_secret)));
+    }
+    (changes, secret_changed)
+}
+
+/// Base → remote, and whether the backend's secret changed since the base (by fingerprint).
+fn remote_side(base: Option<&BaseEntry>, remote: Option<&RemoteIdp>) -> (Vec<FieldChange>, bool) {
+    let mut changes = diff::diff(base.map(|b| &b.fields), remote.map(|r| &r.fields));
+    let secret_changed = remote.is_some_and(|r| {
+        r.secret_fingerprint.as_deref() != base.and_then(|b| b.secret_fingerprint.as_deref())
+    });
+    if let Some(r) = remote.filter(|_| secret_changed) {
+        changes.push(diff::secret_change(!r.secret_set));
+    }
+    (changes, secret_changed)
+}
+
+fn remote_change(base: Option<&BaseEntry>, remote: Option<&RemoteIdp>) -> RemoteChange {
+    match (base, remote) {
+        (None, None) => RemoteChange::None,
+        (None, Some(_)) => RemoteChange::Created,
+        (Some(_), None) => RemoteChange::Deleted,
+        (Some(b), Some(r)) if b.version != r.version => RemoteChange::Updated,
+        (Some(_), Some(_)) => RemoteChange::None,
+    }
+}
+
+/// What the three copies of one IdP say, as far as its status needs.
+struct Facts {
+    local: bool,
+    base: bool,
+    remote: bool,
+    local_changed: bool,
+    remote_change: RemoteChange,
+    converged: bool,
+}
+
+impl Facts {
+    fn status(&self) -> SyncStatus {
+        match (self.local, self.remote_change) {
+            (true, RemoteChange::None) if !self.base => SyncStatus::Outgoing,
+            (true, RemoteChange::None) if self.local_changed => SyncStatus::Outgoing,
+            (false, RemoteChange::None) if self.base && self.remote => SyncStatus::Outgoing,
+            (_, RemoteChange::None) => SyncStatus::InSync,
+            // Deleted on both sides, or the same content on both sides.
+            (false, RemoteChange::Deleted) => SyncStatus::InSync,
+            (true, RemoteChange::Created | RemoteChange::Updated) if self.converged => {
+                SyncStatus::InSync
+            }
+            (false, RemoteChange::Created) => SyncStatus::Drift,
+            (true, _) if !self.local_changed => SyncStatus::Drift,
+            (false, RemoteChange::Updated) => SyncStatus::Conflict,
+            (true, _) => SyncStatus::Conflict,
+        }
     }
 }
 
 /// `enable`/`disable` when that is the only change, else `update`.
 fn update_action(changes: &[FieldChange], enabled: bool) -> SyncAction {
     match changes {
-        [only] if only.field == "enabled" => {
+        [only] if only.field == Field::Enabled => {
             if enabled {
                 SyncAction::Enable
             } else {
@@ -233,14 +365,6 @@ fn update_action(changes: &[FieldChange], enabled: bool) -> SyncAction {
         }
         _ => SyncAction::Update,
     }
-}
-
-/// Field-by-field differences between two wire copies (absent = every field differs).
-pub fn diff(before: Option<&WireFields>, after: Option<&WireFields>) -> Vec<FieldChange> {
-    if before.is_none() && after.is_none() {
-        return Vec::new();
-    }
-    audit::diff(before, after)
 }
 
 #[cfg(test)]
@@ -307,7 +431,7 @@ mod tests {
             (item.status, item.action),
             (SyncStatus::Outgoing, SyncAction::Create)
         );
-        assert!(item.local_changes.iter().any(|c| c.field == "name"));
+        assert!(item.local_changes.iter().any(|c| c.field == Field::Name));
         assert_eq!(plan.outgoing().count(), 1);
     }
 
@@ -347,7 +471,7 @@ mod tests {
             (SyncStatus::Outgoing, SyncAction::Update)
         );
         assert_eq!(item.local_changes.len(), 1);
-        assert_eq!(item.local_changes[0].field, "notes");
+        assert_eq!(item.local_changes[0].field, Field::Notes);
         assert_eq!(item.local_changes[0].after.as_deref(), Some("new"));
     }
 
@@ -425,7 +549,7 @@ mod tests {
             (SyncStatus::Drift, SyncAction::None)
         );
         assert_eq!(item.remote_change, RemoteChange::Updated);
-        assert_eq!(item.remote_changes[0].field, "client_id");
+        assert_eq!(item.remote_changes[0].field, Field::ClientId);
         assert_eq!(plan.drift().count(), 1);
     }
 
@@ -567,7 +691,7 @@ mod tests {
             (SyncStatus::Outgoing, SyncAction::Update)
         );
         assert_eq!(item.local_changes.len(), 1);
-        assert_eq!(item.local_changes[0].field, "client_secret");
+        assert_eq!(item.local_changes[0].field, Field::ClientSecret);
         assert_eq!(item.local_changes[0].after.as_deref(), Some("changed"));
         assert_eq!(item.local_changes[0].before, None, "never a value");
 
@@ -580,7 +704,7 @@ mod tests {
         let plan = compute(&[mine], &[b], &[theirs]);
         let item = only(&plan);
         assert_eq!(item.status, SyncStatus::Drift);
-        assert_eq!(item.remote_changes[0].field, "client_secret");
+        assert_eq!(item.remote_changes[0].field, Field::ClientSecret);
         let json = serde_json::to_string(&plan).unwrap();
         assert!(
             !json.contains("fedcba9876543210"),

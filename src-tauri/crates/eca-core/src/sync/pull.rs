@@ -4,7 +4,8 @@
 //! Invariants:
 //! - A local change is never overwritten: only IdPs the plan shows as drift are taken, and each
 //!   is taken in one transaction that first re-checks that the IdP has no change in the outbox
-//!   (an edit saved since the plan was made wins; the IdP is reported as kept).
+//!   (an edit saved since the plan was made wins; the IdP is reported as kept). The copy is
+//!   written through the one write path ([`crate::catalog::write`], origin pull).
 //! - Conflicts are left for the admin (keep mine / take theirs); a backend copy that cannot be
 //!   taken here (invalid, or clashing with another local IdP's name or issuer) is reported and
 //!   the rest of the pull goes on.

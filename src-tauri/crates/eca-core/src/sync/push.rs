@@ -1,11 +1,12 @@
 //! Pushing the outbox: each pending change, oldest first, becomes one conditional write.
 //!
 //! Invariants:
-//! - Before anything is sent under a change's idempotency key, the exact request (method,
-//!   precondition, body without the secret, what to do with the secret) is frozen in the row,
-//!   in a committed transaction that also re-reads the change (so no edit can be coalesced
-//!   into it afterwards). A retry, in this push or after a crash, resends that request.
-//! - Creates use `If-None-Match: *`; updates, toggles and deletes `If-Match: "<base version>"`.
+//! - Push decides nothing about what to send: the plan's [`plan::request`] gives the exact
+//!   request (method, precondition, body without the secret, what to do with the secret) from
+//!   the local IdP and the base, and push freezes it in the row before anything is sent under
+//!   the change's idempotency key, in a committed transaction that also re-reads the change
+//!   (so no edit can be coalesced into it afterwards). A retry, in this push or after a crash,
+//!   resends that frozen request.
 //! - Requests are frozen, and acknowledgements recorded, in batches of up to [`BATCH`] changes
 //!   per transaction (one sync to disk per batch, not two per change). A batch holds at most
 //!   one change per IdP, and an IdP's later change is frozen only after its earlier one's
@@ -22,17 +23,17 @@ use crate::secrets::{Secret, SecretKey, SecretStore};
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeState, SyncChange};
 use crate::store::{self, idps};
-use crate::sync::client::{BackendClient, Precondition, RemoteProblem};
-use crate::sync::plan::{self, SyncPlan};
+use crate::sync::client::{BackendClient, RemoteProblem};
+use crate::sync::plan::{self, PushRequest, SecretMode, SyncPlan};
 use crate::sync::retry::{self, Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
 use crate::sync::settings::{self, SyncSettings};
 use crate::sync::SyncError;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::IdpId;
-use eca_model::wire::{RemoteIdp, RemoteList, WireFields};
+use eca_model::wire::{RemoteIdp, RemoteList, WireBody};
 use eca_oidc::http::{HttpError, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -51,33 +52,6 @@ pub struct PushReport {
     pub failed: Vec<IdpId>,
     /// IdPs with changes held behind a conflict, a failure or a `Retry-After`.
     pub waiting: Vec<IdpId>,
-}
-
-/// What happens to the client secret in a frozen `PUT`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SecretMode {
-    /// Leave the backend's secret as it is (member omitted).
-    Keep,
-    /// Send the keyring's value, read at send time.
-    Set,
-    /// Remove it (`null`).
-    Clear,
-}
-
-/// The request sent under a change's idempotency key, as stored in `sync_change.request`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "method", rename_all = "snake_case")]
-pub enum FrozenRequest {
-    Put {
-        precondition: Precondition,
-        /// The wire fields and `id`; never the secret.
-        body: serde_json::Value,
-        secret: SecretMode,
-    },
-    Delete {
-        version: String,
-    },
 }
 
 /// How one change ended in this push.
@@ -242,7 +216,7 @@ impl Outbox {
         let mut report = PushReport::default();
         let mut held: HashSet<IdpId> = HashSet::new();
         // Requests frozen by a batch, not sent yet.
-        let mut ready: HashMap<i64, FrozenRequest> = HashMap::new();
+        let mut ready: HashMap<i64, PushRequest> = HashMap::new();
         let now = rfc3339(self.clock.now());
         let changes = sync_changes::list(&self.conn)?;
         for (i, change) in changes.iter().enumerate() {
@@ -310,7 +284,7 @@ impl Outbox {
 
     /// Freezes these changes' requests in one committed transaction (see [`freeze_batch`]).
     /// A change the batch dropped (nothing to send) has no entry; the loop finds it gone.
-    fn freeze_all(&mut self, seqs: &[i64]) -> Result<HashMap<i64, FrozenRequest>, SyncError> {
+    fn freeze_all(&mut self, seqs: &[i64]) -> Result<HashMap<i64, PushRequest>, SyncError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -324,10 +298,10 @@ impl Outbox {
         Ok(frozen)
     }
 
-    /// The request to send for change `seq`: the frozen one, or one built from the local IdP
-    /// and the base and frozen now. `None` when there is nothing to send (the change is
+    /// The request to send for change `seq`: the frozen one, or the plan's for it (from the
+    /// local IdP and the base), frozen now. `None` when there is nothing to send (the change is
     /// dropped: e.g. an IdP deleted before the backend ever had it).
-    fn freeze(&mut self, seq: i64) -> Result<Option<FrozenRequest>, SyncError> {
+    fn freeze(&mut self, seq: i64) -> Result<Option<PushRequest>, SyncError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -342,7 +316,7 @@ impl Outbox {
         client: &BackendClient,
         workspace: &str,
         change: &SyncChange,
-        request: &FrozenRequest,
+        request: &PushRequest,
         acks: &mut Vec<Ack>,
     ) -> Result<Settled, SyncError> {
         let id = change.idp_id;
@@ -350,7 +324,7 @@ impl Outbox {
         let mut attempt = 0u32;
         loop {
             let result = match request {
-                FrozenRequest::Put {
+                PushRequest::Put {
                     precondition,
                     body,
                     secret,
@@ -358,7 +332,7 @@ impl Outbox {
                     let body = self.with_secret(id, body, *secret)?;
                     client.put(id, precondition, key, &body).await
                 }
-                FrozenRequest::Delete { version } => client.delete(id, version, key).await,
+                PushRequest::Delete { version } => client.delete(id, version, key).await,
             };
             let (detail, retry_after) = match result {
                 Err(
@@ -409,10 +383,11 @@ impl Outbox {
     fn with_secret(
         &self,
         id: IdpId,
-        body: &serde_json::Value,
+        body: &WireBody,
         mode: SecretMode,
     ) -> Result<serde_json::Value, SyncError> {
-        let mut body = body.clone();
+        let mut body =
+            serde_json::to_value(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
         match mode {
             SecretMode::Keep => {}
             SecretMode::Clear => body["client_secret"] = serde_json::Value::Null,
@@ -433,7 +408,7 @@ impl Outbox {
         &mut self,
         workspace: &str,
         change: &SyncChange,
-        request: &FrozenRequest,
+        request: &PushRequest,
         response: &HttpResponse,
         acks: &mut Vec<Ack>,
     ) -> Result<Settled, SyncError> {
@@ -441,7 +416,7 @@ impl Outbox {
         let now = rfc3339(self.clock.now());
         let problem = || RemoteProblem::parse(response);
         match (request, status) {
-            (FrozenRequest::Put { .. }, 200 | 201) => {
+            (PushRequest::Put { .. }, 200 | 201) => {
                 let remote: RemoteIdp = response
                     .json()
                     .map_err(|e| SyncError::Protocol(e.to_string()))?;
@@ -453,7 +428,7 @@ impl Outbox {
                 Ok(Settled::Done)
             }
             // Deleted, or already gone: either way the backend no longer has it.
-            (FrozenRequest::Delete { .. }, 204 | 404) => {
+            (PushRequest::Delete { .. }, 204 | 404) => {
                 acks.push(Ack {
                     seq: change.seq,
                     id: change.idp_id,
@@ -542,7 +517,9 @@ fn freeze_batch(upcoming: &[SyncChange], held: &HashSet<IdpId>) -> Vec<i64> {
     batch
 }
 
-fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<FrozenRequest>, SyncError> {
+/// Freezes change `seq`: the request the plan makes of it now (see [`plan::request`]), unless
+/// one is frozen already. Drops the change when there is nothing to send.
+fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<PushRequest>, SyncError> {
     let Some(change) = sync_changes::get(tx, seq)? else {
         return Ok(None);
     };
@@ -553,38 +530,9 @@ fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<FrozenRequest>, SyncErr
     }
     let local = idps::get(tx, change.idp_id)?;
     let base = sync_base::get(tx, change.idp_id)?;
-    let request = match (local, base) {
-        (Some(local), base) => {
-            let mut body = serde_json::to_value(WireFields::from(&local.fields))
-                .map_err(|e| SyncError::Protocol(e.to_string()))?;
-            body["id"] = serde_json::Value::String(local.id.to_string());
-            let public = !local.fields.client_auth_method.uses_secret();
-            let secret = match (&base, local.has_secret) {
-                // A public client has no secret; the backend removes a stored one itself.
-                _ if public => SecretMode::Keep,
-                (None, true) => SecretMode::Set,
-                (None, false) => SecretMode::Keep,
-                (Some(_), true) if change.secret_changed => SecretMode::Set,
-                (Some(_), false) if change.secret_changed => SecretMode::Clear,
-                (Some(_), _) => SecretMode::Keep,
-            };
-            let precondition = match base {
-                Some(b) => Precondition::Version(b.version),
-                None => Precondition::Absent,
-            };
-            FrozenRequest::Put {
-                precondition,
-                body,
-                secret,
-            }
-        }
-        (None, Some(base)) => FrozenRequest::Delete {
-            version: base.version,
-        },
-        (None, None) => {
-            sync_changes::delete(tx, seq)?;
-            return Ok(None);
-        }
+    let Some(request) = plan::request(local.as_ref(), base.as_ref(), change.secret_changed) else {
+        sync_changes::delete(tx, seq)?;
+        return Ok(None);
     };
     let json = serde_json::to_string(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
     sync_changes::freeze(tx, seq, &json)?;
@@ -642,6 +590,7 @@ pub(crate) fn read_ok(
 mod tests {
     use super::*;
     use crate::secrets::MemorySecrets;
+    use crate::store::sync_base::BaseEntry;
     use eca_model::clock::SystemClock;
 
     fn assert_send<T: Send>(_: &T) {}
@@ -692,6 +641,140 @@ mod tests {
             .map(|i| change(i, IdpId::new(), false, ChangeState::Pending))
             .collect();
         assert_eq!(freeze_batch(&many, &HashSet::new()).len(), BATCH);
+    }
+
+    fn oidc(name: &str) -> eca_model::idp::IdpFields {
+        let issuer = format!("https://{}.example", name.to_lowercase());
+        eca_model::idp::IdpFields {
+            name: name.into(),
+            issuer: Some(issuer.clone()),
+            authorization_endpoint: format!("{issuer}/authorize"),
+            token_endpoint: format!("{issuer}/token"),
+            jwks_uri: Some(format!("{issuer}/keys")),
+            client_id: "client".into(),
+            ..eca_model::idp::IdpFields::blank(eca_model::idp::Protocol::Oidc)
+        }
+    }
+
+    /// Makes `id` synced as it is now (base "r1"), with nothing left in the outbox.
+    fn mark_synced(outbox: &Outbox, id: IdpId) {
+        let local = idps::get(&outbox.conn, id).unwrap().unwrap();
+        let base = BaseEntry {
+            idp_id: id,
+            fields: eca_model::wire::WireFields::from(&local.fields),
+            version: "r1".into(),
+            secret_set: local.has_secret,
+            secret_fingerprint: local.has_secret.then(|| "0123456789abcdef".into()),
+            synced_at: "t".into(),
+        };
+        sync_base::upsert(&outbox.conn, &base).unwrap();
+        sync_changes::delete_for_idp(&outbox.conn, id).unwrap();
+    }
+
+    #[test]
+    fn the_plans_request_is_what_push_freezes() {
+        use crate::catalog::{Catalog, SaveIdpRequest, SecretChange};
+        use crate::sync::client::Precondition;
+        let dir = tempfile::tempdir().unwrap();
+        let secrets: Arc<MemorySecrets> = Arc::new(MemorySecrets::new());
+        let clock = Arc::new(SystemClock);
+        let mut catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
+        let mut outbox = Outbox::open(dir.path(), secrets, clock).unwrap();
+        let mut save = |id: Option<IdpId>, fields, secret| {
+            let request = SaveIdpRequest { id, fields, secret };
+            catalog.save(request).unwrap().idp
+        };
+        let secret = || SecretChange::Replace(Secret::new("a-long-enough-secret"));
+        let new = save(None, oidc("New"), secret());
+        let edited = save(None, oidc("Edited"), SecretChange::Keep);
+        let rekeyed = save(None, oidc("Rekeyed"), secret());
+        let toggled = save(None, oidc("Toggled"), SecretChange::Keep);
+        let deleted = save(None, oidc("Deleted"), SecretChange::Keep);
+        for id in [edited.id, rekeyed.id, toggled.id, deleted.id] {
+            mark_synced(&outbox, id);
+        }
+        let notes = eca_model::idp::IdpFields {
+            notes: "edited".into(),
+            ..oidc("Edited")
+        };
+        save(Some(edited.id), notes, SecretChange::Keep);
+        save(Some(rekeyed.id), oidc("Rekeyed"), secret());
+        catalog.set_enabled(toggled.id, false).unwrap();
+        catalog.delete(deleted.id).unwrap();
+
+        let plan = outbox.local_plan().unwrap();
+        let planned = |id: IdpId| plan.item(id).and_then(|i| i.request.clone());
+        let put = |id: IdpId| match planned(id) {
+            Some(PushRequest::Put {
+                precondition,
+                secret,
+                body,
+            }) => (precondition, secret, body.fields.enabled),
+            other => panic!("a PUT is planned for {id}: {other:?}"),
+        };
+        let r1 = Precondition::Version("r1".into());
+        assert_eq!(put(new.id), (Precondition::Absent, SecretMode::Set, true));
+        assert_eq!(put(edited.id), (r1.clone(), SecretMode::Keep, true));
+        assert_eq!(put(rekeyed.id), (r1.clone(), SecretMode::Set, true));
+        assert_eq!(put(toggled.id), (r1, SecretMode::Keep, false));
+        assert_eq!(
+            planned(deleted.id),
+            Some(PushRequest::Delete {
+                version: "r1".into()
+            })
+        );
+
+        let changes = outbox.changes().unwrap();
+        assert_eq!(changes.len(), 5);
+        for change in changes {
+            let frozen = outbox.freeze(change.seq).unwrap();
+            assert_eq!(
+                frozen,
+                planned(change.idp_id),
+                "push freezes exactly the plan's request"
+            );
+            let stored = sync_changes::get(&outbox.conn, change.seq)
+                .unwrap()
+                .unwrap();
+            let stored: PushRequest = serde_json::from_str(&stored.request.unwrap()).unwrap();
+            assert_eq!(Some(stored), frozen, "and stores it as is");
+        }
+    }
+
+    #[test]
+    fn a_frozen_request_keeps_its_serialised_shape() {
+        // Rows written by earlier versions hold this shape; they must still be read and sent.
+        let id = IdpId::new();
+        let fields = eca_model::wire::WireFields::from(&oidc("A"));
+        let mut body = serde_json::to_value(&fields).unwrap();
+        body["id"] = serde_json::Value::String(id.to_string());
+        let stored = serde_json::json!({
+            "method": "put",
+            "precondition": {"kind": "version", "version": "r1"},
+            "body": body,
+            "secret": "set",
+        });
+        let read: PushRequest = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(
+            read,
+            PushRequest::Put {
+                precondition: crate::sync::client::Precondition::Version("r1".into()),
+                body: Box::new(WireBody { id, fields }),
+                secret: SecretMode::Set,
+            }
+        );
+        assert_eq!(serde_json::to_value(&read).unwrap(), stored);
+        let PushRequest::Put { body: typed, .. } = &read else {
+            unreachable!()
+        };
+        assert_eq!(
+            serde_json::to_value(typed).unwrap().to_string(),
+            body.to_string(),
+            "the body is sent byte for byte as before"
+        );
+        let delete = serde_json::json!({"method": "delete", "version": "r2"});
+        let read: PushRequest = serde_json::from_value(delete.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&read).unwrap(), delete);
     }
 
     #[test]

@@ -5,22 +5,22 @@
 //!   stale one.
 //! - Keep mine re-bases on that copy's version and records a fresh change under a new
 //!   idempotency key (the old key may have reached the server with another body).
-//! - Take theirs replaces the local copy (fields only: the backend never returns the secret,
-//!   so the local secret stays as it is) and drops the IdP's pending changes, in one
-//!   transaction with its audit row and the new base.
+//! - Take theirs replaces the local copy through the one write path
+//!   ([`crate::catalog::write`], origin take theirs or pull: validated, unique, audited, and
+//!   not recorded in the outbox), fields only (the backend never returns the secret, so the
+//!   local secret stays as it is), and drops the IdP's pending changes, in one transaction
+//!   with the new base.
 
-use crate::secrets::SecretKey;
-use crate::store::audit::{self, AuditAction};
+use crate::catalog::write::{self, WriteError, WriteIdp, WriteOrigin};
+use crate::catalog::SecretChange;
+use crate::store::idps;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeKind};
-use crate::store::{idps, test_runs};
 use crate::sync::outbox;
 use crate::sync::push::{read_ok, Outbox, PushReport};
 use crate::sync::SyncError;
 use eca_model::clock::rfc3339;
-use eca_model::idp::{Field, FieldError};
-use eca_model::idp::{IdpConfig, IdpId};
-use eca_model::validation::{self, issuer_key, name_key};
+use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;
 use rusqlite::TransactionBehavior;
 
@@ -92,16 +92,21 @@ impl Outbox {
     }
 
     /// Makes `remote` (the backend's copy of `id` as just fetched; `None`: it has none) the
-    /// local copy and the base, dropping the IdP's pending changes. With `only_if_unchanged`,
-    /// nothing is done (and `false` returned) when the IdP has a change in the outbox, checked
-    /// inside the write transaction so an edit saved meanwhile is never overwritten.
+    /// local copy and the base, dropping the IdP's pending changes. With `only_if_unchanged`
+    /// (a pull), nothing is done (and `false` returned) when the IdP has a change in the outbox,
+    /// checked inside the write transaction so an edit saved meanwhile is never overwritten.
     pub(crate) fn apply_theirs(
         &mut self,
         id: IdpId,
         remote: Option<&RemoteIdp>,
         only_if_unchanged: bool,
     ) -> Result<bool, SyncError> {
+        let origin = match only_if_unchanged {
+            true => WriteOrigin::Pull,
+            false => WriteOrigin::TakeTheirs,
+        };
         let now = rfc3339(self.clock.now());
+        let secrets = self.secrets.as_ref();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -109,86 +114,44 @@ impl Outbox {
             return Ok(false);
         }
         let local = idps::get(&tx, id)?;
-        let mut delete_secret = false;
         match (remote, &local) {
             (Some(r), _) => {
-                let name = r.fields.name.clone();
+                // Fields only: the backend never returns the secret, so the local one stays.
                 let fields = r
                     .fields
                     .clone()
                     .into_local(local.as_ref().map(|l| &l.fields));
-                let fields =
-                    validation::validate(fields).map_err(|errors| SyncError::TheirsInvalid {
-                        name: name.clone(),
-                        errors,
-                    })?;
-                let clash = |field: Field, other: Option<IdpId>| {
-                    other.filter(|o| *o != id).map(|_| {
-                        FieldError::new(
-                            field,
-                            "is already used by another IdP here; rename it first",
-                        )
-                    })
+                let save = WriteIdp::Save {
+                    id: Some(id),
+                    fields: Box::new(fields),
+                    secret: SecretChange::Keep,
                 };
-                let clashes: Vec<FieldError> = [
-                    clash(
-                        Field::Name,
-                        idps::id_by_name_key(&tx, &name_key(&fields.name))?,
-                    ),
-                    match &fields.issuer {
-                        Some(i) => {
-                            clash(Field::Issuer, idps::id_by_issuer_key(&tx, &issuer_key(i))?)
-                        }
-                        None => None,
-                    },
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                if !clashes.is_empty() {
-                    return Err(SyncError::TheirsInvalid {
-                        name,
-                        errors: clashes,
-                    });
-                }
-                let idp = IdpConfig {
-                    id,
-                    fields,
-                    has_secret: local.as_ref().is_some_and(|l| l.has_secret),
-                    created_at: local
-                        .as_ref()
-                        .map_or_else(|| now.clone(), |l| l.created_at.clone()),
-                    updated_at: now.clone(),
-                };
-                let changes = audit::diff(local.as_ref().map(|l| &l.fields), Some(&idp.fields));
-                if local.is_some() {
-                    idps::update(&tx, &idp)?;
-                    audit::append(&tx, id, &now, AuditAction::Update, &changes)?;
-                } else {
-                    idps::insert(&tx, &idp)?;
-                    audit::append(&tx, id, &now, AuditAction::Create, &changes)?;
-                }
+                write::write_idp(&tx, secrets, &now, save, origin)
+                    .map_err(|e| theirs_refused(e, &r.fields.name))?;
                 sync_base::upsert(&tx, &BaseEntry::from_remote(r, &now))?;
             }
             (None, Some(l)) => {
-                idps::delete(&tx, id)?;
-                test_runs::delete_for_idp(&tx, id)?;
-                let mut changes = audit::diff(Some(&l.fields), None);
-                if l.has_secret {
-                    changes.push(audit::secret_change(true));
-                    delete_secret = true;
-                }
-                audit::append(&tx, id, &now, AuditAction::Delete, &changes)?;
+                write::write_idp(&tx, secrets, &now, WriteIdp::Delete { id }, origin)
+                    .map_err(|e| theirs_refused(e, &l.fields.name))?;
                 sync_base::delete(&tx, id)?;
             }
             (None, None) => sync_base::delete(&tx, id)?,
         }
         sync_changes::delete_for_idp(&tx, id)?;
-        if delete_secret {
-            // As the catalog does: no orphaned credential; a refusal keeps the IdP.
-            self.secrets.delete(SecretKey::IdpClientSecret(id))?;
-        }
         tx.commit()?;
         Ok(true)
+    }
+}
+
+/// A write of the backend's copy that the write path refused, as a sync error.
+fn theirs_refused(e: WriteError, name: &str) -> SyncError {
+    match e {
+        WriteError::Invalid(errors) => SyncError::TheirsInvalid {
+            name: name.to_string(),
+            errors,
+        },
+        WriteError::NotFound(id) => SyncError::NotFound(id),
+        WriteError::Store(e) => SyncError::Store(e),
+        WriteError::Secret(e) => SyncError::Secret(e),
     }
 }

@@ -10,10 +10,11 @@
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
 //!   checks.
 //! - [`readiness`]: the checks that need no login.
-//! - [`report`], [`steps`]: what the admin sees.
+//! - [`report`], [`steps`], [`error_code`]: what the admin sees.
 
 pub mod browser;
 pub mod callback;
+pub mod error_code;
 pub mod flow;
 pub mod id_token;
 pub mod jwks;

@@ -6,6 +6,7 @@
 //!   authorization code and the client secret never. Reports can be stored and exported.
 //! - Steps appear in protocol order; a step is `running` until it ends.
 
+pub use super::error_code::TestErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -65,11 +66,21 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct TestError {
-    /// A stable name of the failed check, e.g. `invalid_client`, `id_token.aud`, `state`.
-    pub code: String,
+    /// The failed check, e.g. `invalid_client`, `id_token.aud`, `state`.
+    pub code: TestErrorCode,
     pub message: String,
     /// What to do about it.
     pub fix: String,
+}
+
+impl TestError {
+    pub fn new(code: TestErrorCode, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -8,7 +8,7 @@ use super::browser::Browser;
 use super::flow::{self, LoginContext, Started};
 use super::loopback::{LoopbackError, LoopbackListener};
 use super::pending::PendingCallbacks;
-use super::report::{TestError, TestOutcome, TestReport};
+use super::report::{TestError, TestErrorCode, TestOutcome, TestReport};
 use super::steps::Observer;
 use crate::model::IdpConfig;
 use crate::secrets::Secret;
@@ -133,17 +133,17 @@ pub async fn run(
 }
 
 fn browser_error(message: String) -> TestError {
-    TestError {
-        code: "browser".into(),
+    TestError::new(
+        TestErrorCode::Browser,
         message,
-        fix: "Set $BROWSER, or open a default browser once.".into(),
-    }
+        "Set $BROWSER, or open a default browser once.",
+    )
 }
 
 fn listener_error(e: LoopbackError) -> TestError {
-    TestError {
-        code: "loopback".into(),
-        message: e.to_string(),
-        fix: "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.".into(),
-    }
+    TestError::new(
+        TestErrorCode::Loopback,
+        e.to_string(),
+        "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.",
+    )
 }

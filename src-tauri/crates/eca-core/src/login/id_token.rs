@@ -65,6 +65,29 @@ pub fn verify(
     exp: &Expectations<'_>,
 ) -> Result<Verified, Rejection> {
     let (header, claims) = decode_parts(token)?;
+    let (alg, allowed) = check_alg(&header, exp.allowed_algs)?;
+    check_required_claims(&claims)?;
+    check_azp(&claims, exp.client_id)?;
+    let subject = verify_signature_and_claims(token, jwks, exp, &allowed)?;
+    check_at_hash(&claims, exp.access_token, &alg)?;
+    let lifetime = match (
+        claims.get("iat").and_then(Value::as_i64),
+        claims.get("exp").and_then(Value::as_i64),
+    ) {
+        (Some(iat), Some(exp)) => Some(exp - iat),
+        _ => None,
+    };
+    Ok(Verified {
+        header,
+        claims,
+        subject,
+        lifetime,
+    })
+}
+
+/// The header's `alg`, refused when `none` or not advertised; with the allowed algorithms
+/// (RS256 alone when discovery lists none).
+fn check_alg(header: &Value, advertised: &[String]) -> Result<(String, Vec<String>), Rejection> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
@@ -77,10 +100,10 @@ pub fn verify(
             "Configure the IdP to sign ID tokens (RS256 or ES256).",
         ));
     }
-    let allowed: Vec<String> = if exp.allowed_algs.is_empty() {
+    let allowed: Vec<String> = if advertised.is_empty() {
         vec!["RS256".into()]
     } else {
-        exp.allowed_algs.to_vec()
+        advertised.to_vec()
     };
     if !allowed.iter().any(|a| a == &alg) {
         return Err(reject(
@@ -89,6 +112,11 @@ pub fn verify(
             "Align the IdP's signing algorithm with what it advertises.",
         ));
     }
+    Ok((alg, allowed))
+}
+
+/// The claims every ID token carries (Core §2), each named when missing.
+fn check_required_claims(claims: &Value) -> Result<(), Rejection> {
     for (claim, code) in [
         ("iss", Code::IdTokenIss),
         ("sub", Code::IdTokenSub),
@@ -105,8 +133,25 @@ pub fn verify(
             ));
         }
     }
-    check_azp(&claims, exp.client_id)?;
+    Ok(())
+}
 
+fn missing_fix(claim: &str) -> &'static str {
+    match claim {
+        "nonce" => "The IdP must echo the nonce of the authorization request in the ID token.",
+        "sub" => "The IdP must identify the user with a sub claim.",
+        _ => "The IdP's ID tokens must carry iss, sub, aud, exp and iat (OpenID Connect Core §2).",
+    }
+}
+
+/// What openidconnect checks: the signature, `iss`, `aud`, `exp`, `nonce`, and our `iat`
+/// bounds. Returns the subject.
+fn verify_signature_and_claims(
+    token: &str,
+    jwks: &CoreJsonWebKeySet,
+    exp: &Expectations<'_>,
+    allowed: &[String],
+) -> Result<String, Rejection> {
     let parsed = CoreIdToken::from_str(token).map_err(|e| {
         reject(
             Code::IdTokenFormat,
@@ -147,45 +192,29 @@ pub fn verify(
     let verified = parsed
         .claims(&verifier, exp.nonce)
         .map_err(|e| map_error(e, exp))?;
-    let subject = verified.subject().as_str().to_string();
-
-    if let Some(at_hash) = claims.get("at_hash").and_then(Value::as_str) {
-        let expected = at_hash_of(exp.access_token, &alg).ok_or_else(|| {
-            reject(
-                Code::IdTokenAtHash,
-                format!("at_hash cannot be checked for {alg}."),
-                "Use an RS*, PS* or ES* signing algorithm.",
-            )
-        })?;
-        if expected != at_hash {
-            return Err(reject(
-                Code::IdTokenAtHash,
-                "The ID token's at_hash does not match the access token: the two were not issued together.",
-                "This points at a faulty or compromised IdP; contact its administrator.",
-            ));
-        }
-    }
-    let lifetime = match (
-        claims.get("iat").and_then(Value::as_i64),
-        claims.get("exp").and_then(Value::as_i64),
-    ) {
-        (Some(iat), Some(exp)) => Some(exp - iat),
-        _ => None,
-    };
-    Ok(Verified {
-        header,
-        claims,
-        subject,
-        lifetime,
-    })
+    Ok(verified.subject().as_str().to_string())
 }
 
-fn missing_fix(claim: &str) -> &'static str {
-    match claim {
-        "nonce" => "The IdP must echo the nonce of the authorization request in the ID token.",
-        "sub" => "The IdP must identify the user with a sub claim.",
-        _ => "The IdP's ID tokens must carry iss, sub, aud, exp and iat (OpenID Connect Core §2).",
+/// `at_hash`, when present, must be the access token's (Core §3.1.3.6).
+fn check_at_hash(claims: &Value, access_token: &str, alg: &str) -> Result<(), Rejection> {
+    let Some(at_hash) = claims.get("at_hash").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let expected = at_hash_of(access_token, alg).ok_or_else(|| {
+        reject(
+            Code::IdTokenAtHash,
+            format!("at_hash cannot be checked for {alg}."),
+            "Use an RS*, PS* or ES* signing algorithm.",
+        )
+    })?;
+    if expected != at_hash {
+        return Err(reject(
+            Code::IdTokenAtHash,
+            "The ID token's at_hash does not match the access token: the two were not issued together.",
+            "This points at a faulty or compromised IdP; contact its administrator.",
+        ));
     }
+    Ok(())
 }
 
 /// Splits a compact JWS and decodes its header and claims as JSON, for checks and display.

@@ -22,7 +22,8 @@ macro_rules! test_error_codes {
             $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
             /// An OAuth error code of the IdP's that is not one of the above (IdPs invent
             /// their own, e.g. `invalid_code`). Built only by [`TestErrorCode::from_idp`], so it
-            /// never holds a known code's string.
+            /// never holds a known code's string. (In TypeScript, `string & {}` keeps the known
+            /// codes as the type's suggestions while admitting these.)
             #[serde(untagged)]
             Other(#[ts(type = "string & {}")] String),
         }

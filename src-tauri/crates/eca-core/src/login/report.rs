@@ -224,6 +224,25 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_run_stored_by_an_older_version_still_loads() {
+        // A history row as the versions with a free-string code wrote it.
+        let row = r#"{"run_id":"r1","idp_id":"00000000-0000-0000-0000-000000000001",
+            "idp_name":"Glewlwyd","started_at":"2026-01-01T00:00:00Z",
+            "finished_at":"2026-01-01T00:00:01Z","outcome":"failed",
+            "redirect_uri":"http://127.0.0.1:4000/oauth/callback",
+            "steps":[{"name":"code_exchange","status":"failed","ms":12,"detail":"refused"}],
+            "error":{"code":"invalid_code","message":"refused","fix":"retry"},"identity":null}"#;
+        let report: TestReport = serde_json::from_str(row).unwrap();
+        let error = report.error.as_ref().unwrap();
+        assert_eq!(error.code, TestErrorCode::Other("invalid_code".into()));
+        let again = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            again["error"]["code"], "invalid_code",
+            "written back unchanged"
+        );
+    }
+
+    #[test]
     fn masking_keeps_too_little_to_use() {
         let t = "eyJhbGciOiJSUzI1NiJ9.payload.signature";
         let m = mask(t);

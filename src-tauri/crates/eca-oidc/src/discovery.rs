@@ -8,8 +8,10 @@
 //! - A [`DiscoveryInfo`] always has the endpoints the code flow needs and supports `code`;
 //!   optional metadata absent from the document holds the spec's default (Discovery §3,
 //!   RFC 8414 §2, RFC 9207 §3), never a guess.
-//! - Parsing ([`parse_document`]) is pure; [`fetch`] only adds the HTTP exchange, through
-//!   [`crate::http`] (no redirects, body capped at [`MAX_DOCUMENT_BYTES`]).
+//! - Parsing ([`parse_document`]) is pure; [`fetch_dated`] only adds the HTTP exchange, through
+//!   [`crate::http`] (no redirects, body capped at [`MAX_DOCUMENT_BYTES`]). It is the one
+//!   discovery fetch: the settings form, readiness and the test login all use it.
+//! - "Does the IdP advertise it" is answered once, by [`DiscoveryInfo`]'s methods.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -42,6 +44,31 @@ pub struct DiscoveryInfo {
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// Whether the authorization response carries `iss` (RFC 9207); `false` when omitted.
     pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl DiscoveryInfo {
+    /// Whether the IdP advertises PKCE with S256, the only method this app sends.
+    pub fn advertises_pkce_s256(&self) -> bool {
+        self.code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+    }
+
+    /// Whether the IdP advertises the client authentication `method` (e.g. `client_secret_basic`)
+    /// at its token endpoint.
+    pub fn advertises_auth_method(&self, method: &str) -> bool {
+        self.token_endpoint_auth_methods_supported
+            .iter()
+            .any(|m| m == method)
+    }
+}
+
+/// A discovery document as fetched, with the IdP's clock at that moment.
+#[derive(Clone, Debug)]
+pub struct Discovered {
+    pub info: DiscoveryInfo,
+    /// The response's `Date` header, when it has a valid one.
+    pub date: Option<time::OffsetDateTime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,9 +170,18 @@ pub async fn fetch(
     client: &reqwest::Client,
     issuer: &str,
 ) -> Result<DiscoveryInfo, DiscoveryError> {
+    fetch_dated(client, issuer).await.map(|d| d.info)
+}
+
+/// [`fetch`], with the IdP's `Date` header (readiness compares clocks with it).
+pub async fn fetch_dated(
+    client: &reqwest::Client,
+    issuer: &str,
+) -> Result<Discovered, DiscoveryError> {
     let url = discovery_url(issuer)?;
-    let document: Value = match http::get_json(client, &url, MAX_DOCUMENT_BYTES).await {
-        Ok((document, _meta)) => document,
+    let (document, meta): (Value, _) = match http::get_json(client, &url, MAX_DOCUMENT_BYTES).await
+    {
+        Ok(fetched) => fetched,
         // A 404/410 or a web page instead of JSON: most likely not the issuer of an OIDC IdP.
         Err(HttpError::Status {
             url,
@@ -166,7 +202,17 @@ pub async fn fetch(
         }
         Err(err) => return Err(err.into()),
     };
-    parse_document(issuer, &document)
+    let date = meta
+        .headers
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()
+        });
+    Ok(Discovered {
+        info: parse_document(issuer, &document)?,
+        date,
+    })
 }
 
 /// Checks a discovery document against the issuer entered and extracts [`DiscoveryInfo`].
@@ -522,6 +568,31 @@ mod tests {
             matches!(err, DiscoveryError::InvalidField { .. }),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn what_is_advertised_is_answered_from_the_document() {
+        let info = parse_document(ISSUER, &minimal()).unwrap();
+        assert!(!info.advertises_pkce_s256(), "omitted = no PKCE announced");
+        assert!(
+            info.advertises_auth_method("client_secret_basic"),
+            "the default"
+        );
+        assert!(!info.advertises_auth_method("client_secret_post"));
+        let doc = with(
+            minimal(),
+            "code_challenge_methods_supported",
+            json!(["plain", "S256"]),
+        );
+        let doc = with(
+            doc,
+            "token_endpoint_auth_methods_supported",
+            json!(["none"]),
+        );
+        let info = parse_document(ISSUER, &doc).unwrap();
+        assert!(info.advertises_pkce_s256());
+        assert!(info.advertises_auth_method("none"));
+        assert!(!info.advertises_auth_method("client_secret_basic"));
     }
 
     #[test]

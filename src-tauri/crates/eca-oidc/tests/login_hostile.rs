@@ -90,7 +90,7 @@ async fn rejection(misbehaviour: Misbehaviour) -> (String, TestReport) {
     let code = report
         .error
         .as_ref()
-        .map(|e| e.code.clone())
+        .map(|e| e.code.to_string())
         .unwrap_or_default();
     (code, report)
 }

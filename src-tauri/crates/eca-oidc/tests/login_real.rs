@@ -12,7 +12,7 @@ use eca_oidc::discovery;
 use eca_oidc::login::browser::Browser;
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::PendingCallbacks;
-use eca_oidc::login::report::{StepName, StepStatus, TestOutcome, TestReport};
+use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use node_server::{workspace_root, NodeServer};
 use std::process::Command;
@@ -271,7 +271,7 @@ async fn a_wrong_secret_says_to_check_the_secret_or_the_method() {
     assert_eq!(report.outcome, TestOutcome::Failed);
     assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Failed);
     let error = report.error.expect("an error");
-    assert_eq!(error.code, "invalid_client", "{error:#?}");
+    assert_eq!(error.code, TestErrorCode::InvalidClient, "{error:#?}");
     assert!(error.fix.contains("client_secret_post"), "{}", error.fix);
     assert!(!serde_json::to_string(&report.steps)
         .unwrap()
@@ -285,7 +285,7 @@ async fn a_cancelled_sign_in_is_reported_as_the_idps_error() {
     let report = loopback_login(idp, None, &[("ECA_BROWSER_ACTION", "abort")]).await;
     assert_eq!(report.outcome, TestOutcome::Failed);
     let error = report.error.clone().expect("an error");
-    assert_eq!(error.code, "access_denied", "{error:#?}");
+    assert_eq!(error.code, TestErrorCode::AccessDenied, "{error:#?}");
     assert_eq!(step(&report, StepName::StateAndIssuer), StepStatus::Failed);
 }
 
@@ -301,7 +301,7 @@ async fn a_missing_customer_claim_lists_the_claims_that_exist() {
     .await;
     let report = loopback_login(idp, None, &[]).await;
     let error = report.error.expect("an error");
-    assert_eq!(error.code, "customer_id_claim");
+    assert_eq!(error.code, TestErrorCode::CustomerIdClaim);
     assert!(error.fix.contains("email"), "{}", error.fix);
 }
 

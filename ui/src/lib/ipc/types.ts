@@ -22,6 +22,7 @@ export type { Step } from "./bindings/Step";
 export type { StepName } from "./bindings/StepName";
 export type { StepStatus } from "./bindings/StepStatus";
 export type { TestError } from "./bindings/TestError";
+export type { TestErrorCode } from "./bindings/TestErrorCode";
 export type { TestOutcome } from "./bindings/TestOutcome";
 export type { TestRedirect } from "./bindings/TestRedirect";
 export type { TestReport } from "./bindings/TestReport";

@@ -1,22 +1,27 @@
 //! One test login, as a state machine in two halves: [`prepare`] (discovery, JWKS, the
 //! authorization URL) and [`complete`] (the callback's checks, the code exchange, the ID token,
-//! userinfo). Between them, the admin logs in in the system browser.
+//! userinfo). Between them, the admin logs in in the system browser. Each step of the step list
+//! is one function here; the checks inside a step are pure functions beside it.
 //!
 //! Invariants:
 //! - PKCE (S256), `state` and `nonce` are fresh for every login, from the OS RNG.
 //! - A [`PendingLogin`] is consumed by [`complete`]: a callback can complete a login once.
 //! - Tokens never leave this module except masked in the [`TestReport`]; nothing here stores them.
 //! - Time comes from the [`Clock`] passed in, so token lifetimes can be tested.
+//! - A failure is a [`TestError`] with one [`TestErrorCode`] per check, never a built string.
 
 use super::callback::{CallbackError, CallbackParams};
 use super::id_token::{self, Expectations, Rejection};
-use super::report::{mask, StepName, TestError, TestOutcome, TestReport, VerifiedIdentity};
+use super::jwks::{self, JwksError};
+use super::report::{
+    mask, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport, VerifiedIdentity,
+};
 use super::steps::{Observer, StepLog};
-use super::token::{self, clean, TokenRequest};
+use super::token::{self, clean, TokenRequest, TokenResponse};
 use crate::discovery::{self, DiscoveryInfo};
 use crate::http;
 use eca_model::clock::{rfc3339, Clock};
-use eca_model::idp::{IdpConfig, Protocol};
+use eca_model::idp::{IdpConfig, IdpFields, Protocol};
 use eca_model::secret::Secret;
 use openidconnect::core::CoreJsonWebKeySet;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier};
@@ -25,7 +30,6 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use url::Url;
 
-const MAX_JWKS_BYTES: usize = 512 * 1024;
 const MAX_USERINFO_BYTES: usize = 256 * 1024;
 /// How long a login may wait for its callback by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::minutes(5);
@@ -44,14 +48,19 @@ pub struct ProviderKeys {
     pub jwks: Option<CoreJsonWebKeySet>,
 }
 
+/// What binds the IdP's answers to this login: fresh per login, each checked once.
+struct LoginBinding {
+    state: CsrfToken,
+    nonce: Nonce,
+    pkce_verifier: PkceCodeVerifier,
+}
+
 /// A login waiting for its callback.
 pub struct PendingLogin {
     pub run_id: String,
     pub idp: IdpConfig,
     secret: Option<Secret>,
-    state: CsrfToken,
-    nonce: Nonce,
-    pkce_verifier: PkceCodeVerifier,
+    binding: LoginBinding,
     pub redirect_uri: String,
     pub started_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -62,7 +71,7 @@ pub struct PendingLogin {
 impl PendingLogin {
     /// The `state` sent with the authorization request, to match the callback by.
     pub fn state(&self) -> &str {
-        self.state.secret()
+        self.binding.state.secret()
     }
 }
 
@@ -84,86 +93,43 @@ pub async fn prepare(
 ) -> Result<Started, Box<TestReport>> {
     let started_at = ctx.clock.now();
     let mut log = StepLog::new(observer);
-    let fail = |log: StepLog, error: TestError| {
-        Box::new(finish(
-            &run_id,
-            &idp,
-            &redirect_uri,
-            started_at,
-            ctx.clock.now(),
-            log,
-            Err(error),
-        ))
+    let (challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+    let binding = LoginBinding {
+        state: CsrfToken::new_random(),
+        nonce: Nonce::new_random(),
+        pkce_verifier,
     };
-
-    let provider = match fetch_provider(ctx, &idp, &mut log).await {
-        Ok(p) => p,
-        Err(error) => return Err(fail(log, error)),
+    let request = AuthorizationRequest {
+        redirect_uri: &redirect_uri,
+        binding: &binding,
+        challenge: &challenge,
     };
-    if idp.fields.client_auth_method.uses_secret() && secret.is_none() {
-        log.start(StepName::Authorization, "");
-        let e = TestError {
-            code: "missing_secret".into(),
-            message: format!(
-                "The client authentication method is {} but no client secret is stored.",
-                idp.fields.client_auth_method.as_str()
-            ),
-            fix:
-                "Enter the client secret in the IdP's form, or choose \"none\" for a public client."
-                    .into(),
-        };
-        let e = log.fail(StepName::Authorization, e);
-        return Err(fail(log, e));
+    let prepared = async {
+        let provider = fetch_provider(ctx, &idp, &mut log).await?;
+        let url = authorization_step(&idp, secret.is_some(), &request, &mut log)?;
+        Ok::<_, TestError>((provider, url))
     }
-
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let state = CsrfToken::new_random();
-    let nonce = Nonce::new_random();
-    let mut url = match Url::parse(&idp.fields.authorization_endpoint) {
-        Ok(u) => u,
-        Err(e) => {
-            log.start(StepName::Authorization, "");
-            let e = log.fail(
-                StepName::Authorization,
-                TestError {
-                    code: "authorization_endpoint".into(),
-                    message: format!("The authorization endpoint is not a URL: {e}"),
-                    fix: "Fix the Authorization endpoint.".into(),
-                },
-            );
-            return Err(fail(log, e));
+    .await;
+    let (provider, authorization_url) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let (now, result) = (ctx.clock.now(), Err(error));
+            let report = finish(&run_id, &idp, &redirect_uri, started_at, now, log, result);
+            return Err(Box::new(report));
         }
     };
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", &idp.fields.client_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("scope", &idp.fields.scopes.join(" "))
-            .append_pair("state", state.secret())
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256");
-        if idp.fields.protocol == Protocol::Oidc {
-            q.append_pair("nonce", nonce.secret());
-        }
-        for p in &idp.fields.extra_params {
-            q.append_pair(&p.key, &p.value);
-        }
-    }
     log.start(
         StepName::Authorization,
         "Waiting for the login in the system browser…",
     );
     let now = ctx.clock.now();
     Ok(Started {
-        authorization_url: url,
+        authorization_url,
         pending: PendingLogin {
             run_id,
             idp,
             secret,
-            state,
-            nonce,
-            pkce_verifier: verifier,
+            binding,
             redirect_uri,
             started_at,
             expires_at: now + timeout,
@@ -194,29 +160,58 @@ async fn fetch_provider(
             jwks: None,
         });
     }
+    let info = discovery_step(ctx, f, log).await?;
+    let jwks_uri = f.jwks_uri.clone().unwrap_or_else(|| info.jwks_uri.clone());
+    let jwks = jwks_step(ctx, &jwks_uri, log).await?;
+    Ok(ProviderKeys {
+        discovery: Some(info),
+        jwks: Some(jwks),
+    })
+}
+
+/// The "Discovery" step: the document, and where it disagrees with the IdP's settings.
+async fn discovery_step(
+    ctx: &LoginContext,
+    f: &IdpFields,
+    log: &mut StepLog,
+) -> Result<DiscoveryInfo, TestError> {
     let issuer = f.issuer.clone().unwrap_or_default();
     log.start(
         StepName::Discovery,
         format!("Fetching {}", discovery_url_text(&issuer)),
     );
-    let info = match discovery::fetch(&ctx.http, &issuer).await {
-        Ok(info) => info,
-        Err(e) => {
-            let code = if matches!(e, discovery::DiscoveryError::IssuerMismatch { .. }) {
-                "issuer_mismatch"
-            } else {
-                "discovery"
-            };
-            return Err(log.fail(
-                StepName::Discovery,
-                TestError {
-                    code: code.into(),
-                    message: e.to_string(),
-                    fix: "Set the Issuer URL to exactly the issuer the IdP announces, then use \"Fetch from issuer\".".into(),
-                },
-            ));
-        }
-    };
+    let info = discovery::fetch(&ctx.http, &issuer).await.map_err(|e| {
+        let code = match e {
+            discovery::DiscoveryError::IssuerMismatch { .. } => Code::IssuerMismatch,
+            _ => Code::Discovery,
+        };
+        log.fail(
+            StepName::Discovery,
+            TestError::new(
+                code,
+                e.to_string(),
+                "Set the Issuer URL to exactly the issuer the IdP announces, then use \"Fetch from issuer\".",
+            ),
+        )
+    })?;
+    let notes = discovery_notes(f, &info);
+    if notes.is_empty() {
+        log.pass(
+            StepName::Discovery,
+            format!("Issuer {} matches; endpoints agree.", info.issuer),
+        );
+    } else {
+        log.warn(
+            StepName::Discovery,
+            format!("Issuer matches, but {}.", notes.join("; ")),
+        );
+    }
+    Ok(info)
+}
+
+/// What the admin should look at: settings that differ from discovery, and what the IdP does
+/// not advertise.
+fn discovery_notes(f: &IdpFields, info: &DiscoveryInfo) -> Vec<String> {
     let mut notes = Vec::new();
     for (label, ours, theirs) in [
         (
@@ -247,45 +242,14 @@ async fn fetch_provider(
             ));
         }
     }
-    if !info
-        .code_challenge_methods_supported
-        .iter()
-        .any(|m| m == "S256")
-    {
+    if !info.advertises_pkce_s256() {
         notes.push("the IdP does not advertise PKCE S256 (the login sends it anyway)".into());
     }
     let method = f.client_auth_method.as_str();
-    if !info
-        .token_endpoint_auth_methods_supported
-        .iter()
-        .any(|m| m == method)
-    {
+    if !info.advertises_auth_method(method) {
         notes.push(format!("the IdP does not advertise {method}"));
     }
-    if notes.is_empty() {
-        log.pass(
-            StepName::Discovery,
-            format!("Issuer {} matches; endpoints agree.", info.issuer),
-        );
-    } else {
-        log.warn(
-            StepName::Discovery,
-            format!("Issuer matches, but {}.", notes.join("; ")),
-        );
-    }
-
-    let jwks_uri = f.jwks_uri.clone().unwrap_or_else(|| info.jwks_uri.clone());
-    log.start(StepName::Jwks, format!("Fetching {jwks_uri}"));
-    match fetch_jwks(ctx, &jwks_uri).await {
-        Ok(jwks) => {
-            log.pass(StepName::Jwks, describe_jwks(&jwks));
-            Ok(ProviderKeys {
-                discovery: Some(info),
-                jwks: Some(jwks),
-            })
-        }
-        Err(e) => Err(log.fail(StepName::Jwks, e)),
-    }
+    notes
 }
 
 fn discovery_url_text(issuer: &str) -> String {
@@ -294,34 +258,97 @@ fn discovery_url_text(issuer: &str) -> String {
         .unwrap_or_else(|_| issuer.to_string())
 }
 
-async fn fetch_jwks(ctx: &LoginContext, uri: &str) -> Result<CoreJsonWebKeySet, TestError> {
-    let jwks_error = |message: String| TestError {
-        code: "jwks".into(),
-        message,
-        fix: "Check the JWKS URI (\"Fetch from issuer\" fills it from discovery).".into(),
-    };
-    let url = Url::parse(uri).map_err(|e| jwks_error(format!("The JWKS URI is not a URL: {e}")))?;
-    let (jwks, _meta): (CoreJsonWebKeySet, _) = http::get_json(&ctx.http, &url, MAX_JWKS_BYTES)
-        .await
-        .map_err(|e| jwks_error(format!("The IdP's signing keys could not be read: {e}")))?;
-    if jwks.keys().is_empty() {
-        return Err(jwks_error("The IdP's JWKS holds no keys.".into()));
+/// The "Signing keys (JWKS)" step.
+async fn jwks_step(
+    ctx: &LoginContext,
+    uri: &str,
+    log: &mut StepLog,
+) -> Result<CoreJsonWebKeySet, TestError> {
+    log.start(StepName::Jwks, format!("Fetching {uri}"));
+    match jwks::fetch(&ctx.http, uri).await {
+        Ok(jwks) => {
+            log.pass(StepName::Jwks, jwks::describe(&jwks));
+            Ok(jwks)
+        }
+        Err(e) => Err(log.fail(StepName::Jwks, jwks_error(e))),
     }
-    Ok(jwks)
 }
 
-fn describe_jwks(jwks: &CoreJsonWebKeySet) -> String {
-    let kids: Vec<String> = jwks
-        .keys()
-        .iter()
-        .map(|k| {
-            use openidconnect::JsonWebKey;
-            k.key_id()
-                .map(|kid| kid.as_str().to_string())
-                .unwrap_or_else(|| "(no kid)".into())
+fn jwks_error(e: JwksError) -> TestError {
+    TestError::new(
+        Code::Jwks,
+        e.to_string(),
+        "Check the JWKS URI (\"Fetch from issuer\" fills it from discovery).",
+    )
+}
+
+/// What goes into the authorization request besides the IdP's settings.
+struct AuthorizationRequest<'a> {
+    redirect_uri: &'a str,
+    binding: &'a LoginBinding,
+    challenge: &'a PkceCodeChallenge,
+}
+
+/// The "Authorization in the browser" step up to opening the browser: the secret the client
+/// authentication needs is there, and the URL to open. Fails the step when not.
+fn authorization_step(
+    idp: &IdpConfig,
+    has_secret: bool,
+    request: &AuthorizationRequest<'_>,
+    log: &mut StepLog,
+) -> Result<Url, TestError> {
+    check_secret_present(idp, has_secret)
+        .and_then(|()| authorization_url(idp, request))
+        .map_err(|e| {
+            log.start(StepName::Authorization, "");
+            log.fail(StepName::Authorization, e)
         })
-        .collect();
-    format!("{} key(s): {}", kids.len(), kids.join(", "))
+}
+
+fn check_secret_present(idp: &IdpConfig, has_secret: bool) -> Result<(), TestError> {
+    let method = idp.fields.client_auth_method;
+    if method.uses_secret() && !has_secret {
+        return Err(TestError::new(
+            Code::MissingSecret,
+            format!(
+                "The client authentication method is {} but no client secret is stored.",
+                method.as_str()
+            ),
+            "Enter the client secret in the IdP's form, or choose \"none\" for a public client.",
+        ));
+    }
+    Ok(())
+}
+
+/// The authorization request (RFC 6749 §4.1.1 with PKCE, and a nonce for OpenID Connect).
+fn authorization_url(
+    idp: &IdpConfig,
+    request: &AuthorizationRequest<'_>,
+) -> Result<Url, TestError> {
+    let f = &idp.fields;
+    let mut url = Url::parse(&f.authorization_endpoint).map_err(|e| {
+        TestError::new(
+            Code::AuthorizationEndpoint,
+            format!("The authorization endpoint is not a URL: {e}"),
+            "Fix the Authorization endpoint.",
+        )
+    })?;
+    let mut q = url.query_pairs_mut();
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", &f.client_id)
+        .append_pair("redirect_uri", request.redirect_uri)
+        .append_pair("scope", &f.scopes.join(" "))
+        .append_pair("state", request.binding.state.secret())
+        .append_pair("code_challenge", request.challenge.as_str())
+        .append_pair("code_challenge_method", "S256");
+    if f.protocol == Protocol::Oidc {
+        q.append_pair("nonce", request.binding.nonce.secret());
+    }
+    for p in &f.extra_params {
+        q.append_pair(&p.key, &p.value);
+    }
+    drop(q);
+    Ok(url)
 }
 
 /// Ends a pending login without a callback: cancelled, timed out, or failed before the
@@ -341,14 +368,14 @@ pub fn abandon(
         ..
     } = pending;
     let error = error.unwrap_or_else(|| match outcome {
-        TestOutcome::TimedOut => TestError {
-            code: "timeout".into(),
-            message: "The login did not come back before the timeout.".into(),
-            fix: format!(
+        TestOutcome::TimedOut => TestError::new(
+            Code::Timeout,
+            "The login did not come back before the timeout.",
+            format!(
                 "Finish the login in the browser sooner. If the browser showed an error about the redirect URI, register exactly {redirect_uri} at the IdP."
             ),
-        },
-        _ => TestError { code: "cancelled".into(), message: "The test was cancelled.".into(), fix: String::new() },
+        ),
+        _ => TestError::new(Code::Cancelled, "The test was cancelled.", ""),
     });
     log.abort_running(&error.message);
     let mut report = finish(
@@ -394,394 +421,428 @@ pub async fn complete(
         run_id,
         idp,
         secret,
-        state,
-        nonce,
-        pkce_verifier,
+        binding,
         redirect_uri,
         started_at,
         provider,
         mut log,
         ..
     } = pending;
-    let result = check_and_exchange(
+    let result = Completion {
         ctx,
-        &idp,
-        secret.as_ref(),
-        &state,
-        &nonce,
-        pkce_verifier,
-        &redirect_uri,
+        idp: &idp,
+        secret: secret.as_ref(),
+        redirect_uri: &redirect_uri,
         provider,
-        &mut log,
-        callback,
-    )
+        log: &mut log,
+    }
+    .run(binding, callback)
     .await;
-    finish(
-        &run_id,
-        &idp,
-        &redirect_uri,
-        started_at,
-        ctx.clock.now(),
-        log,
-        result,
-    )
+    let now = ctx.clock.now();
+    finish(&run_id, &idp, &redirect_uri, started_at, now, log, result)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn check_and_exchange(
-    ctx: &LoginContext,
-    idp: &IdpConfig,
-    secret: Option<&Secret>,
-    state: &CsrfToken,
-    nonce: &Nonce,
-    pkce_verifier: PkceCodeVerifier,
-    redirect_uri: &str,
-    mut provider: ProviderKeys,
-    log: &mut StepLog,
-    callback: Result<CallbackParams, CallbackError>,
-) -> Result<VerifiedIdentity, TestError> {
-    let f = &idp.fields;
-    log.pass(StepName::Authorization, "The browser came back.");
-    log.start(StepName::RedirectReceived, "");
-    let params = callback.map_err(|e| {
-        log.fail(
-            StepName::RedirectReceived,
-            TestError {
-                code: "callback".into(),
-                message: format!("The redirect was refused: {e}."),
-                fix: "Start the test again.".into(),
-            },
-        )
-    })?;
-    log.pass(StepName::RedirectReceived, format!("At {redirect_uri}"));
+/// A login after its redirect: what each of the remaining steps needs.
+struct Completion<'a> {
+    ctx: &'a LoginContext,
+    idp: &'a IdpConfig,
+    secret: Option<&'a Secret>,
+    redirect_uri: &'a str,
+    provider: ProviderKeys,
+    log: &'a mut StepLog,
+}
 
-    log.start(StepName::StateAndIssuer, "");
-    let fail_state = |log: &mut StepLog, code: &str, message: String, fix: &str| {
-        log.fail(
-            StepName::StateAndIssuer,
-            TestError {
-                code: code.into(),
-                message,
-                fix: fix.into(),
-            },
-        )
-    };
-    match &params.state {
-        None => {
-            return Err(fail_state(
-                log,
-                "state",
-                "The redirect carries no state parameter.".into(),
-                "The IdP must return the state it received (RFC 6749 §4.1.2).",
-            ))
-        }
-        Some(s) => {
-            use subtle::ConstantTimeEq;
-            let same: bool = state.secret().as_bytes().ct_eq(s.as_bytes()).into();
-            if !same {
-                return Err(fail_state(
-                    log,
-                    "state",
-                    "The redirect's state does not match this login's: it may be forged or belong to another login.".into(),
-                    "Start the test again; if it repeats, the IdP alters the state parameter.",
-                ));
-            }
-        }
+impl Completion<'_> {
+    /// The steps after the redirect, in protocol order; the first failure ends the login.
+    async fn run(
+        mut self,
+        binding: LoginBinding,
+        callback: Result<CallbackParams, CallbackError>,
+    ) -> Result<VerifiedIdentity, TestError> {
+        let params = self.receive_redirect(callback)?;
+        let code = self.check_state_and_issuer(&params, &binding.state)?;
+        let tokens = self.exchange_code(code, &binding.pkce_verifier).await?;
+        let verified = self.verify_id_token(&tokens, &binding.nonce).await?;
+        let subject = verified.as_ref().map(|v| v.subject.clone());
+        let userinfo = self
+            .userinfo(&tokens.access_token, subject.as_deref())
+            .await?;
+        let mut identity = identity(&self.idp.fields, &tokens, verified, userinfo);
+        identity.customer_id = Some(customer_id(&identity)?);
+        Ok(identity)
     }
-    let issuer = f.issuer.clone();
-    let iss_required = provider
-        .discovery
-        .as_ref()
-        .is_some_and(|d| d.authorization_response_iss_parameter_supported);
-    match (&params.iss, &issuer) {
-        (Some(got), Some(expected)) if got != expected => {
-            return Err(fail_state(
-                log,
-                "iss",
-                format!("The redirect's iss parameter is \"{}\", expected exactly \"{expected}\" (RFC 9207).", clean(got)),
-                "The response came from another IdP (mix-up), or the Issuer URL is wrong.",
-            ));
-        }
-        (None, Some(_)) if iss_required => {
-            return Err(fail_state(
-                log,
-                "iss",
-                "The IdP advertises the iss response parameter (RFC 9207) but the redirect has none.".into(),
-                "The response may not come from this IdP; start the test again.",
-            ));
-        }
-        _ => {}
-    }
-    if let Some(error) = &params.error {
-        let description = params
-            .error_description
-            .as_deref()
-            .map(clean)
-            .unwrap_or_default();
-        return Err(fail_state(
-            log,
-            &clean(error),
-            format!(
-                "The IdP returned the error \"{}\" to the redirect. {description}",
-                clean(error)
+
+    /// The "Redirect received" step: the callback URL was acceptable (see `login::callback`).
+    fn receive_redirect(
+        &mut self,
+        callback: Result<CallbackParams, CallbackError>,
+    ) -> Result<CallbackParams, TestError> {
+        self.log
+            .pass(StepName::Authorization, "The browser came back.");
+        self.log.start(StepName::RedirectReceived, "");
+        let params = callback.map_err(|e| {
+            self.log.fail(
+                StepName::RedirectReceived,
+                TestError::new(
+                    Code::Callback,
+                    format!("The redirect was refused: {e}."),
+                    "Start the test again.",
+                ),
             )
-            .trim_end()
-            .to_string(),
-            authorization_error_fix(error),
-        ));
+        })?;
+        self.log.pass(
+            StepName::RedirectReceived,
+            format!("At {}", self.redirect_uri),
+        );
+        Ok(params)
     }
-    let Some(code) = params.code.as_deref() else {
-        return Err(fail_state(
-            log,
-            "code",
-            "The redirect carries no authorization code.".into(),
-            "Check the response type: it must be \"code\".",
-        ));
-    };
-    let iss_note = if params.iss.is_some() {
-        "; iss matches"
-    } else {
-        ""
-    };
-    log.pass(
-        StepName::StateAndIssuer,
-        format!("State matches{iss_note}."),
-    );
 
-    log.start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
-    let tokens = token::exchange(
-        &ctx.http,
-        TokenRequest {
+    /// The "State and issuer checks" step; returns the authorization code.
+    fn check_state_and_issuer<'p>(
+        &mut self,
+        params: &'p CallbackParams,
+        state: &CsrfToken,
+    ) -> Result<&'p str, TestError> {
+        self.log.start(StepName::StateAndIssuer, "");
+        let iss_advertised = self
+            .provider
+            .discovery
+            .as_ref()
+            .is_some_and(|d| d.authorization_response_iss_parameter_supported);
+        let expected_iss = self.idp.fields.issuer.as_deref();
+        let code = check_state(state, params.state.as_deref())
+            .and_then(|()| check_iss(params.iss.as_deref(), expected_iss, iss_advertised))
+            .and_then(|()| check_authorization_error(params))
+            .and_then(|()| authorization_code(params))
+            .map_err(|e| self.log.fail(StepName::StateAndIssuer, e))?;
+        let iss_note = if params.iss.is_some() {
+            "; iss matches"
+        } else {
+            ""
+        };
+        self.log.pass(
+            StepName::StateAndIssuer,
+            format!("State matches{iss_note}."),
+        );
+        Ok(code)
+    }
+
+    /// The "Code exchange" step.
+    async fn exchange_code(
+        &mut self,
+        code: &str,
+        pkce_verifier: &PkceCodeVerifier,
+    ) -> Result<TokenResponse, TestError> {
+        let f = &self.idp.fields;
+        self.log
+            .start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
+        let request = TokenRequest {
             token_endpoint: &f.token_endpoint,
             client_id: &f.client_id,
             auth_method: f.client_auth_method,
-            secret,
+            secret: self.secret,
             code,
-            redirect_uri,
+            redirect_uri: self.redirect_uri,
             code_verifier: pkce_verifier.secret(),
-        },
-    )
-    .await
-    .map_err(|e| log.fail(StepName::CodeExchange, e))?;
-    log.pass(
-        StepName::CodeExchange,
-        format!(
-            "Tokens received: access token{}{}.",
-            if tokens.id_token.is_some() {
-                ", ID token"
-            } else {
-                ""
-            },
-            if tokens.refresh_token.is_some() {
-                ", refresh token"
-            } else {
-                ""
-            }
-        ),
-    );
+        };
+        let tokens = token::exchange(&self.ctx.http, request)
+            .await
+            .map_err(|e| self.log.fail(StepName::CodeExchange, e))?;
+        let id_token = if tokens.id_token.is_some() {
+            ", ID token"
+        } else {
+            ""
+        };
+        let refresh_token = if tokens.refresh_token.is_some() {
+            ", refresh token"
+        } else {
+            ""
+        };
+        self.log.pass(
+            StepName::CodeExchange,
+            format!("Tokens received: access token{id_token}{refresh_token}."),
+        );
+        Ok(tokens)
+    }
 
+    /// The "ID token verification" step; skipped (`None`) for plain OAuth 2.0.
+    async fn verify_id_token(
+        &mut self,
+        tokens: &TokenResponse,
+        nonce: &Nonce,
+    ) -> Result<Option<id_token::Verified>, TestError> {
+        if self.idp.fields.protocol != Protocol::Oidc {
+            self.log.skip(StepName::IdTokenVerification, "Plain OAuth 2.0: no ID token was verified; the identity comes from the profile endpoint.");
+            return Ok(None);
+        }
+        self.log.start(StepName::IdTokenVerification, "");
+        let verified = match tokens.id_token.as_deref() {
+            None => Err(TestError::new(
+                Code::IdTokenMissing,
+                "The token response has no ID token.",
+                "Request the openid scope, and check the client is an OpenID Connect client at the IdP.",
+            )),
+            Some(raw) => self.verify_with_refetch(raw, &tokens.access_token, nonce).await,
+        };
+        let (verified, refetched) =
+            verified.map_err(|e| self.log.fail(StepName::IdTokenVerification, e))?;
+        let rotated = if refetched {
+            " (after re-fetching the rotated JWKS)"
+        } else {
+            ""
+        };
+        let alg = verified
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        self.log.pass(
+            StepName::IdTokenVerification,
+            format!("Signature ({alg}){rotated}, iss, aud, exp, iat, nonce and sub verified."),
+        );
+        Ok(Some(verified))
+    }
+
+    /// Verifies the ID token; on a key the JWKS does not have, re-fetches discovery and the
+    /// JWKS once (the IdP may have rotated its keys) and tries again. True when it re-fetched.
+    async fn verify_with_refetch(
+        &mut self,
+        raw: &str,
+        access_token: &str,
+        nonce: &Nonce,
+    ) -> Result<(id_token::Verified, bool), TestError> {
+        let idp = self.idp;
+        let issuer = idp.fields.issuer.clone().unwrap_or_default();
+        let algs = self
+            .provider
+            .discovery
+            .as_ref()
+            .map(|d| d.id_token_signing_alg_values_supported.clone())
+            .unwrap_or_default();
+        let expectations = Expectations {
+            issuer: &issuer,
+            client_id: &idp.fields.client_id,
+            secret: self.secret,
+            nonce,
+            allowed_algs: &algs,
+            access_token,
+            now: self.ctx.clock.now(),
+        };
+        let Some(jwks) = self.provider.jwks.clone() else {
+            return Err(TestError::new(
+                Code::Jwks,
+                "No signing keys were fetched.",
+                "Set the JWKS URI.",
+            ));
+        };
+        match id_token::verify(raw, &jwks, &expectations) {
+            Ok(verified) => return Ok((verified, false)),
+            Err(Rejection::Rejected(e)) => return Err(e),
+            Err(Rejection::UnknownKey(_)) => {}
+        }
+        let jwks = self.refetch_keys(&issuer).await?.unwrap_or(jwks);
+        match id_token::verify(raw, &jwks, &expectations) {
+            Ok(verified) => Ok((verified, true)),
+            Err(Rejection::UnknownKey(e) | Rejection::Rejected(e)) => Err(e),
+        }
+    }
+
+    /// Discovery and the JWKS again, for a key rotated since [`prepare`]. `None` when there is
+    /// no JWKS URI to fetch from.
+    async fn refetch_keys(&mut self, issuer: &str) -> Result<Option<CoreJsonWebKeySet>, TestError> {
+        let uri = self
+            .idp
+            .fields
+            .jwks_uri
+            .clone()
+            .or_else(|| self.provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
+        if let Ok(info) = discovery::fetch(&self.ctx.http, issuer).await {
+            self.provider.discovery = Some(info);
+        }
+        match uri {
+            Some(uri) => jwks::fetch(&self.ctx.http, &uri)
+                .await
+                .map(Some)
+                .map_err(jwks_error),
+            None => Ok(None),
+        }
+    }
+
+    /// The "Userinfo" step; skipped (`None`) without a userinfo endpoint. `subject` is the ID
+    /// token's, which userinfo must answer about.
+    async fn userinfo(
+        &mut self,
+        access_token: &str,
+        subject: Option<&str>,
+    ) -> Result<Option<Value>, TestError> {
+        let Some(endpoint) = self.idp.fields.userinfo_endpoint.as_deref() else {
+            self.log
+                .skip(StepName::Userinfo, "No userinfo endpoint configured.");
+            return Ok(None);
+        };
+        self.log
+            .start(StepName::Userinfo, format!("GET {endpoint}"));
+        let claims = fetch_userinfo(self.ctx, endpoint, access_token)
+            .await
+            .and_then(|claims| check_userinfo_subject(&claims, subject).map(|()| claims))
+            .map_err(|e| self.log.fail(StepName::Userinfo, e))?;
+        self.log.pass(
+            StepName::Userinfo,
+            format!("{} claim(s).", claims.as_object().map_or(0, |o| o.len())),
+        );
+        Ok(Some(claims))
+    }
+}
+
+/// `state` must be this login's, compared in constant time (RFC 6749 §10.12).
+fn check_state(expected: &CsrfToken, got: Option<&str>) -> Result<(), TestError> {
+    use subtle::ConstantTimeEq;
+    let Some(got) = got else {
+        return Err(TestError::new(
+            Code::State,
+            "The redirect carries no state parameter.",
+            "The IdP must return the state it received (RFC 6749 §4.1.2).",
+        ));
+    };
+    let same: bool = expected.secret().as_bytes().ct_eq(got.as_bytes()).into();
+    if !same {
+        return Err(TestError::new(
+            Code::State,
+            "The redirect's state does not match this login's: it may be forged or belong to another login.",
+            "Start the test again; if it repeats, the IdP alters the state parameter.",
+        ));
+    }
+    Ok(())
+}
+
+/// The `iss` response parameter (RFC 9207): exactly the issuer when present, and present when
+/// the IdP advertises it.
+fn check_iss(got: Option<&str>, expected: Option<&str>, advertised: bool) -> Result<(), TestError> {
+    match (got, expected) {
+        (Some(got), Some(expected)) if got != expected => Err(TestError::new(
+            Code::Iss,
+            format!("The redirect's iss parameter is \"{}\", expected exactly \"{expected}\" (RFC 9207).", clean(got)),
+            "The response came from another IdP (mix-up), or the Issuer URL is wrong.",
+        )),
+        (None, Some(_)) if advertised => Err(TestError::new(
+            Code::Iss,
+            "The IdP advertises the iss response parameter (RFC 9207) but the redirect has none.",
+            "The response may not come from this IdP; start the test again.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An error response (RFC 6749 §4.1.2.1), named by the IdP's own error code.
+fn check_authorization_error(params: &CallbackParams) -> Result<(), TestError> {
+    let Some(error) = &params.error else {
+        return Ok(());
+    };
+    let code = Code::from_idp(error);
+    let description = params
+        .error_description
+        .as_deref()
+        .map(clean)
+        .unwrap_or_default();
+    let message = format!("The IdP returned the error \"{code}\" to the redirect. {description}");
+    let fix = authorization_error_fix(&code);
+    Err(TestError::new(code, message.trim_end(), fix))
+}
+
+fn authorization_code(params: &CallbackParams) -> Result<&str, TestError> {
+    params.code.as_deref().ok_or_else(|| {
+        TestError::new(
+            Code::Code,
+            "The redirect carries no authorization code.",
+            "Check the response type: it must be \"code\".",
+        )
+    })
+}
+
+/// Userinfo must be about the ID token's subject (OpenID Connect Core §5.3.2).
+fn check_userinfo_subject(claims: &Value, subject: Option<&str>) -> Result<(), TestError> {
+    let Some(sub) = subject else {
+        return Ok(());
+    };
+    let theirs = claims.get("sub").and_then(Value::as_str);
+    if theirs == Some(sub) {
+        return Ok(());
+    }
+    Err(TestError::new(
+        Code::UserinfoSub,
+        format!(
+            "The userinfo sub ({}) differs from the ID token's ({sub}): the answer may be about another user.",
+            theirs.map(clean).unwrap_or_else(|| "missing".into())
+        ),
+        "The IdP must answer userinfo for the same user (OpenID Connect Core §5.3.2).",
+    ))
+}
+
+/// What the login verified, with the tokens masked.
+fn identity(
+    f: &IdpFields,
+    tokens: &TokenResponse,
+    verified: Option<id_token::Verified>,
+    userinfo: Option<Value>,
+) -> VerifiedIdentity {
+    let granted_scopes = tokens
+        .scope
+        .as_deref()
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_else(|| f.scopes.clone());
     let mut identity = VerifiedIdentity {
         customer_id_claim: f.customer_id_claim.clone(),
-        granted_scopes: tokens
-            .scope
-            .as_deref()
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
-            .unwrap_or_else(|| f.scopes.clone()),
+        granted_scopes,
         access_token_masked: mask(&tokens.access_token),
         refresh_token_masked: tokens.refresh_token.as_deref().map(mask),
         access_token_expires_in: tokens.expires_in,
+        userinfo_claims: userinfo,
         ..VerifiedIdentity::default()
     };
-
-    let mut subject = None;
-    if f.protocol == Protocol::Oidc {
-        log.start(StepName::IdTokenVerification, "");
-        let Some(raw) = tokens.id_token.as_deref() else {
-            return Err(log.fail(
-                StepName::IdTokenVerification,
-                TestError {
-                    code: "id_token.missing".into(),
-                    message: "The token response has no ID token.".into(),
-                    fix: "Request the openid scope, and check the client is an OpenID Connect client at the IdP.".into(),
-                },
-            ));
-        };
-        let verified = verify_with_refetch(
-            ctx,
-            idp,
-            secret,
-            nonce,
-            &tokens.access_token,
-            raw,
-            &mut provider,
-            log,
-        )
-        .await?;
-        subject = Some(verified.subject.clone());
+    if let Some(verified) = verified {
         identity.id_token_verified = true;
         identity.id_token_lifetime = verified.lifetime;
         identity.id_token_header = Some(verified.header);
         identity.id_token_claims = Some(verified.claims);
-    } else {
-        log.skip(StepName::IdTokenVerification, "Plain OAuth 2.0: no ID token was verified; the identity comes from the profile endpoint.");
     }
-
-    match f.userinfo_endpoint.as_deref() {
-        Some(endpoint) => {
-            log.start(StepName::Userinfo, format!("GET {endpoint}"));
-            let claims = fetch_userinfo(ctx, endpoint, &tokens.access_token)
-                .await
-                .map_err(|e| log.fail(StepName::Userinfo, e))?;
-            if let Some(sub) = &subject {
-                let theirs = claims.get("sub").and_then(Value::as_str);
-                if theirs != Some(sub.as_str()) {
-                    return Err(log.fail(
-                        StepName::Userinfo,
-                        TestError {
-                            code: "userinfo.sub".into(),
-                            message: format!(
-                                "The userinfo sub ({}) differs from the ID token's ({sub}): the answer may be about another user.",
-                                theirs.map(clean).unwrap_or_else(|| "missing".into())
-                            ),
-                            fix: "The IdP must answer userinfo for the same user (OpenID Connect Core §5.3.2).".into(),
-                        },
-                    ));
-                }
-            }
-            log.pass(
-                StepName::Userinfo,
-                format!("{} claim(s).", claims.as_object().map_or(0, |o| o.len())),
-            );
-            identity.userinfo_claims = Some(claims);
-        }
-        None => log.skip(StepName::Userinfo, "No userinfo endpoint configured."),
-    }
-
-    let claim = &f.customer_id_claim;
-    let value = [
-        identity.id_token_claims.as_ref(),
-        identity.userinfo_claims.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(|c| c.get(claim))
-    .and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    });
-    match value {
-        Some(v) => identity.customer_id = Some(v),
-        None => {
-            let mut available: Vec<String> = [
-                identity.id_token_claims.as_ref(),
-                identity.userinfo_claims.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys().cloned())
-            .collect();
-            available.sort();
-            available.dedup();
-            return Err(TestError {
-                code: "customer_id_claim".into(),
-                message: format!("The login worked, but the IdP returned no \"{claim}\" claim to identify the customer."),
-                fix: format!(
-                    "Choose a customer identifier claim the IdP returns ({}), or request the scope that releases \"{claim}\".",
-                    available.join(", ")
-                ),
-            });
-        }
-    }
-    Ok(identity)
+    identity
 }
 
-/// Verifies the ID token; on a key the JWKS does not have, re-fetches discovery and the JWKS
-/// once (the IdP may have rotated its keys) and tries again.
-#[allow(clippy::too_many_arguments)]
-async fn verify_with_refetch(
-    ctx: &LoginContext,
-    idp: &IdpConfig,
-    secret: Option<&Secret>,
-    nonce: &Nonce,
-    access_token: &str,
-    raw: &str,
-    provider: &mut ProviderKeys,
-    log: &mut StepLog,
-) -> Result<id_token::Verified, TestError> {
-    let issuer = idp.fields.issuer.clone().unwrap_or_default();
-    let algs = provider
-        .discovery
-        .as_ref()
-        .map(|d| d.id_token_signing_alg_values_supported.clone())
-        .unwrap_or_default();
-    let expectations = Expectations {
-        issuer: &issuer,
-        client_id: &idp.fields.client_id,
-        secret,
-        nonce,
-        allowed_algs: &algs,
-        access_token,
-        now: ctx.clock.now(),
-    };
-    let Some(jwks) = provider.jwks.clone() else {
-        return Err(log.fail(
-            StepName::IdTokenVerification,
-            TestError {
-                code: "jwks".into(),
-                message: "No signing keys were fetched.".into(),
-                fix: "Set the JWKS URI.".into(),
-            },
-        ));
-    };
-    let mut refetched = false;
-    let mut jwks = jwks;
-    loop {
-        match id_token::verify(raw, &jwks, &expectations) {
-            Ok(v) => {
-                let rotated = if refetched {
-                    " (after re-fetching the rotated JWKS)"
-                } else {
-                    ""
-                };
-                let alg = v
-                    .header
-                    .get("alg")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string();
-                log.pass(
-                    StepName::IdTokenVerification,
-                    format!(
-                        "Signature ({alg}){rotated}, iss, aud, exp, iat, nonce and sub verified."
-                    ),
-                );
-                return Ok(v);
-            }
-            Err(Rejection::UnknownKey(_)) if !refetched => {
-                refetched = true;
-                let uri = idp
-                    .fields
-                    .jwks_uri
-                    .clone()
-                    .or_else(|| provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
-                if let Ok(info) = discovery::fetch(&ctx.http, &issuer).await {
-                    provider.discovery = Some(info);
-                }
-                match uri {
-                    Some(uri) => match fetch_jwks(ctx, &uri).await {
-                        Ok(fresh) => jwks = fresh,
-                        Err(e) => return Err(log.fail(StepName::IdTokenVerification, e)),
-                    },
-                    None => continue,
-                }
-            }
-            Err(Rejection::UnknownKey(e) | Rejection::Rejected(e)) => {
-                return Err(log.fail(StepName::IdTokenVerification, e));
-            }
-        }
+/// The configured customer identifier claim, from the ID token first, then userinfo.
+fn customer_id(identity: &VerifiedIdentity) -> Result<String, TestError> {
+    let claim = &identity.customer_id_claim;
+    let sources = [
+        identity.id_token_claims.as_ref(),
+        identity.userinfo_claims.as_ref(),
+    ];
+    let value = sources
+        .into_iter()
+        .flatten()
+        .find_map(|c| c.get(claim))
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    if let Some(value) = value {
+        return Ok(value);
     }
+    let mut available: Vec<String> = sources
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|o| o.keys().cloned())
+        .collect();
+    available.sort();
+    available.dedup();
+    Err(TestError::new(
+        Code::CustomerIdClaim,
+        format!("The login worked, but the IdP returned no \"{claim}\" claim to identify the customer."),
+        format!(
+            "Choose a customer identifier claim the IdP returns ({}), or request the scope that releases \"{claim}\".",
+            available.join(", ")
+        ),
+    ))
 }
 
 async fn fetch_userinfo(
@@ -789,11 +850,7 @@ async fn fetch_userinfo(
     endpoint: &str,
     access_token: &str,
 ) -> Result<Value, TestError> {
-    let error = |message: String, fix: &str| TestError {
-        code: "userinfo".into(),
-        message,
-        fix: fix.into(),
-    };
+    let error = |message: String, fix: &str| TestError::new(Code::Userinfo, message, fix);
     let request = ctx
         .http
         .get(endpoint)
@@ -837,17 +894,17 @@ async fn fetch_userinfo(
     Ok(claims)
 }
 
-fn authorization_error_fix(error: &str) -> &'static str {
-    match error {
-        "access_denied" => "The user or an IdP policy denied the login; log in with a user allowed to use this client.",
-        "invalid_scope" => "Remove the scopes the IdP does not grant to this client, or allow them at the IdP.",
-        "unauthorized_client" => "Allow the authorization code grant for this client at the IdP.",
-        "unsupported_response_type" => "Enable the \"code\" response type for this client at the IdP.",
-        "invalid_request" => "Check the extra parameters and that the IdP supports PKCE (S256).",
-        "login_required" | "consent_required" | "interaction_required" => {
+fn authorization_error_fix(code: &Code) -> &'static str {
+    match code {
+        Code::AccessDenied => "The user or an IdP policy denied the login; log in with a user allowed to use this client.",
+        Code::InvalidScope => "Remove the scopes the IdP does not grant to this client, or allow them at the IdP.",
+        Code::UnauthorizedClient => "Allow the authorization code grant for this client at the IdP.",
+        Code::UnsupportedResponseType => "Enable the \"code\" response type for this client at the IdP.",
+        Code::InvalidRequest => "Check the extra parameters and that the IdP supports PKCE (S256).",
+        Code::LoginRequired | Code::ConsentRequired | Code::InteractionRequired => {
             "Remove prompt=none from the extra parameters: the user must be able to log in."
         }
-        "temporarily_unavailable" | "server_error" => "The IdP had a problem; try again later.",
+        Code::TemporarilyUnavailable | Code::ServerError => "The IdP had a problem; try again later.",
         _ => "Look up this error in the IdP's documentation.",
     }
 }
@@ -876,5 +933,81 @@ fn finish(
         steps: log.into_steps(),
         error,
         identity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(query: &str) -> CallbackParams {
+        super::super::callback::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn state_must_be_this_logins() {
+        let state = CsrfToken::new("s1".into());
+        assert!(check_state(&state, Some("s1")).is_ok());
+        for got in [None, Some("s2"), Some("")] {
+            let e = check_state(&state, got).unwrap_err();
+            assert_eq!(e.code, Code::State, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn iss_must_match_and_be_present_when_advertised() {
+        let issuer = Some("https://idp.example");
+        assert!(check_iss(Some("https://idp.example"), issuer, true).is_ok());
+        assert!(check_iss(None, issuer, false).is_ok(), "not advertised");
+        for (got, advertised) in [(Some("https://idp.example/"), false), (None, true)] {
+            let e = check_iss(got, issuer, advertised).unwrap_err();
+            assert_eq!(e.code, Code::Iss, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn an_authorization_error_is_named_by_the_idps_code() {
+        let e = check_authorization_error(&params("error=access_denied&state=s")).unwrap_err();
+        assert_eq!(e.code, Code::AccessDenied);
+        assert!(e.fix.contains("denied"), "{}", e.fix);
+        let e = check_authorization_error(&params("error=invalid_code")).unwrap_err();
+        assert_eq!(e.code, Code::Other("invalid_code".into()));
+        assert!(check_authorization_error(&params("code=c")).is_ok());
+        assert_eq!(authorization_code(&params("code=c")).unwrap(), "c");
+        assert_eq!(
+            authorization_code(&params("state=s")).unwrap_err().code,
+            Code::Code
+        );
+    }
+
+    #[test]
+    fn userinfo_must_be_about_the_same_subject() {
+        let claims = json!({"sub": "u1"});
+        assert!(check_userinfo_subject(&claims, Some("u1")).is_ok());
+        assert!(check_userinfo_subject(&claims, None).is_ok(), "OAuth 2.0");
+        let e = check_userinfo_subject(&claims, Some("u2")).unwrap_err();
+        assert_eq!(e.code, Code::UserinfoSub);
+    }
+
+    #[test]
+    fn the_customer_id_comes_from_the_id_token_first_then_userinfo() {
+        let mut identity = VerifiedIdentity {
+            customer_id_claim: "cid".into(),
+            id_token_claims: Some(json!({"sub": "u1"})),
+            userinfo_claims: Some(json!({"cid": 42, "email": "e"})),
+            ..VerifiedIdentity::default()
+        };
+        assert_eq!(customer_id(&identity).unwrap(), "42");
+        identity.id_token_claims = Some(json!({"cid": "from-id-token"}));
+        assert_eq!(customer_id(&identity).unwrap(), "from-id-token");
+        identity.customer_id_claim = "missing".into();
+        let e = customer_id(&identity).unwrap_err();
+        assert_eq!(e.code, Code::CustomerIdClaim);
+        assert!(
+            e.fix.contains("cid, email"),
+            "names what is there: {}",
+            e.fix
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! several audiences, `iat` neither far in the past nor in the future, and `at_hash`.
 //! Invariant: every rejection names the check that failed in `TestError::code` (`id_token.*`).
 
-use super::report::TestError;
+use super::report::{TestError, TestErrorCode as Code};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -54,12 +54,8 @@ pub enum Rejection {
     Rejected(TestError),
 }
 
-fn reject(check: &str, message: impl Into<String>, fix: impl Into<String>) -> Rejection {
-    Rejection::Rejected(TestError {
-        code: format!("id_token.{check}"),
-        message: message.into(),
-        fix: fix.into(),
-    })
+fn reject(code: Code, message: impl Into<String>, fix: impl Into<String>) -> Rejection {
+    Rejection::Rejected(TestError::new(code, message, fix))
 }
 
 /// Verifies `token` against `jwks` and the expectations of this login.
@@ -69,6 +65,29 @@ pub fn verify(
     exp: &Expectations<'_>,
 ) -> Result<Verified, Rejection> {
     let (header, claims) = decode_parts(token)?;
+    let (alg, allowed) = check_alg(&header, exp.allowed_algs)?;
+    check_required_claims(&claims)?;
+    check_azp(&claims, exp.client_id)?;
+    let subject = verify_signature_and_claims(token, jwks, exp, &allowed)?;
+    check_at_hash(&claims, exp.access_token, &alg)?;
+    let lifetime = match (
+        claims.get("iat").and_then(Value::as_i64),
+        claims.get("exp").and_then(Value::as_i64),
+    ) {
+        (Some(iat), Some(exp)) => Some(exp - iat),
+        _ => None,
+    };
+    Ok(Verified {
+        header,
+        claims,
+        subject,
+        lifetime,
+    })
+}
+
+/// The header's `alg`, refused when `none` or not advertised; with the allowed algorithms
+/// (RS256 alone when discovery lists none).
+fn check_alg(header: &Value, advertised: &[String]) -> Result<(String, Vec<String>), Rejection> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
@@ -76,37 +95,66 @@ pub fn verify(
         .to_string();
     if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
         return Err(reject(
-            "alg",
+            Code::IdTokenAlg,
             "The ID token is not signed (alg \"none\").",
             "Configure the IdP to sign ID tokens (RS256 or ES256).",
         ));
     }
-    let allowed: Vec<String> = if exp.allowed_algs.is_empty() {
+    let allowed: Vec<String> = if advertised.is_empty() {
         vec!["RS256".into()]
     } else {
-        exp.allowed_algs.to_vec()
+        advertised.to_vec()
     };
     if !allowed.iter().any(|a| a == &alg) {
         return Err(reject(
-            "alg",
+            Code::IdTokenAlg,
             format!("The ID token is signed with {alg}, which the IdP's discovery document does not list ({}).", allowed.join(", ")),
             "Align the IdP's signing algorithm with what it advertises.",
         ));
     }
-    for claim in ["iss", "sub", "aud", "exp", "iat", "nonce"] {
+    Ok((alg, allowed))
+}
+
+/// The claims every ID token carries (Core §2), each named when missing.
+fn check_required_claims(claims: &Value) -> Result<(), Rejection> {
+    for (claim, code) in [
+        ("iss", Code::IdTokenIss),
+        ("sub", Code::IdTokenSub),
+        ("aud", Code::IdTokenAud),
+        ("exp", Code::IdTokenExp),
+        ("iat", Code::IdTokenIat),
+        ("nonce", Code::IdTokenNonce),
+    ] {
         if claims.get(claim).is_none_or(Value::is_null) {
             return Err(reject(
-                claim,
+                code,
                 format!("The ID token has no \"{claim}\" claim."),
                 missing_fix(claim),
             ));
         }
     }
-    check_azp(&claims, exp.client_id)?;
+    Ok(())
+}
 
+fn missing_fix(claim: &str) -> &'static str {
+    match claim {
+        "nonce" => "The IdP must echo the nonce of the authorization request in the ID token.",
+        "sub" => "The IdP must identify the user with a sub claim.",
+        _ => "The IdP's ID tokens must carry iss, sub, aud, exp and iat (OpenID Connect Core §2).",
+    }
+}
+
+/// What openidconnect checks: the signature, `iss`, `aud`, `exp`, `nonce`, and our `iat`
+/// bounds. Returns the subject.
+fn verify_signature_and_claims(
+    token: &str,
+    jwks: &CoreJsonWebKeySet,
+    exp: &Expectations<'_>,
+    allowed: &[String],
+) -> Result<String, Rejection> {
     let parsed = CoreIdToken::from_str(token).map_err(|e| {
         reject(
-            "format",
+            Code::IdTokenFormat,
             format!("The ID token is malformed: {e}"),
             "Check the IdP's ID token settings.",
         )
@@ -119,7 +167,7 @@ pub fn verify(
     let skewed_now = to_chrono(now - CLOCK_SKEW);
     let issuer = IssuerUrl::new(exp.issuer.to_string()).map_err(|e| {
         reject(
-            "iss",
+            Code::IdTokenIss,
             format!("The configured issuer is not a URL: {e}"),
             "Fix the Issuer URL.",
         )
@@ -144,52 +192,36 @@ pub fn verify(
     let verified = parsed
         .claims(&verifier, exp.nonce)
         .map_err(|e| map_error(e, exp))?;
-    let subject = verified.subject().as_str().to_string();
-
-    if let Some(at_hash) = claims.get("at_hash").and_then(Value::as_str) {
-        let expected = at_hash_of(exp.access_token, &alg).ok_or_else(|| {
-            reject(
-                "at_hash",
-                format!("at_hash cannot be checked for {alg}."),
-                "Use an RS*, PS* or ES* signing algorithm.",
-            )
-        })?;
-        if expected != at_hash {
-            return Err(reject(
-                "at_hash",
-                "The ID token's at_hash does not match the access token: the two were not issued together.",
-                "This points at a faulty or compromised IdP; contact its administrator.",
-            ));
-        }
-    }
-    let lifetime = match (
-        claims.get("iat").and_then(Value::as_i64),
-        claims.get("exp").and_then(Value::as_i64),
-    ) {
-        (Some(iat), Some(exp)) => Some(exp - iat),
-        _ => None,
-    };
-    Ok(Verified {
-        header,
-        claims,
-        subject,
-        lifetime,
-    })
+    Ok(verified.subject().as_str().to_string())
 }
 
-fn missing_fix(claim: &str) -> &'static str {
-    match claim {
-        "nonce" => "The IdP must echo the nonce of the authorization request in the ID token.",
-        "sub" => "The IdP must identify the user with a sub claim.",
-        _ => "The IdP's ID tokens must carry iss, sub, aud, exp and iat (OpenID Connect Core §2).",
+/// `at_hash`, when present, must be the access token's (Core §3.1.3.6).
+fn check_at_hash(claims: &Value, access_token: &str, alg: &str) -> Result<(), Rejection> {
+    let Some(at_hash) = claims.get("at_hash").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let expected = at_hash_of(access_token, alg).ok_or_else(|| {
+        reject(
+            Code::IdTokenAtHash,
+            format!("at_hash cannot be checked for {alg}."),
+            "Use an RS*, PS* or ES* signing algorithm.",
+        )
+    })?;
+    if expected != at_hash {
+        return Err(reject(
+            Code::IdTokenAtHash,
+            "The ID token's at_hash does not match the access token: the two were not issued together.",
+            "This points at a faulty or compromised IdP; contact its administrator.",
+        ));
     }
+    Ok(())
 }
 
 /// Splits a compact JWS and decodes its header and claims as JSON, for checks and display.
 pub fn decode_parts(token: &str) -> Result<(Value, Value), Rejection> {
     let malformed = |what: &str| {
         reject(
-            "format",
+            Code::IdTokenFormat,
             format!("The ID token is not a valid JWT ({what})."),
             "Check the IdP's ID token settings.",
         )
@@ -219,12 +251,12 @@ fn check_azp(claims: &Value, client_id: &str) -> Result<(), Rejection> {
         .is_some_and(|a| a.len() > 1);
     match claims.get("azp").and_then(Value::as_str) {
         Some(azp) if azp != client_id => Err(reject(
-            "azp",
+            Code::IdTokenAzp,
             format!("The ID token was issued to another party (azp \"{azp}\", this client is \"{client_id}\")."),
             "Check the client ID.",
         )),
         None if several => Err(reject(
-            "azp",
+            Code::IdTokenAzp,
             "The ID token has several audiences but no azp claim naming this client.",
             "Configure the IdP to issue ID tokens for this client only, or to include azp.",
         )),
@@ -270,53 +302,53 @@ fn map_error(e: ClaimsVerificationError, exp: &Expectations<'_>) -> Rejection {
     match e {
         // openidconnect reports the issue-time check (our `check_iat`) as `Expired` too.
         C::Expired(m) if m.starts_with("iat ") => reject(
-            "iat",
+            Code::IdTokenIat,
             format!("The ID token's issue time is out of range ({m})."),
             "Check this computer's clock and the IdP's (clock skew).",
         ),
         C::Expired(m) => reject(
-            "exp",
+            Code::IdTokenExp,
             format!("The ID token has expired ({m}), even allowing {} s of clock skew.", CLOCK_SKEW.whole_seconds()),
             "Check this computer's clock and the IdP's; if both are right, the IdP issues tokens that are already expired.",
         ),
         C::InvalidAudience(m) => reject(
-            "aud",
+            Code::IdTokenAud,
             format!("The ID token is not for this client ({m}); expected the audience \"{}\".", exp.client_id),
             "Check the client ID: it must be the one the IdP issues tokens to.",
         ),
         C::InvalidIssuer(m) => reject(
-            "iss",
+            Code::IdTokenIss,
             format!("The ID token's issuer is wrong ({m}); expected exactly \"{}\".", exp.issuer),
             "Set the Issuer URL to exactly the IdP's issuer (compare trailing slashes).",
         ),
         C::InvalidNonce(m) => reject(
-            "nonce",
+            Code::IdTokenNonce,
             format!("The ID token's nonce does not match this login's ({m})."),
             "The IdP must echo the nonce it received; a mismatch can mean a replayed token.",
         ),
-        C::InvalidSubject(m) => reject("sub", format!("The ID token's subject is invalid ({m})."), "Check the IdP."),
-        C::SignatureVerification(S::NoMatchingKey) => Rejection::UnknownKey(TestError {
-            code: "id_token.kid".into(),
-            message: "The ID token is signed with a key that is not in the IdP's JWKS, even after fetching it again.".into(),
-            fix: "Check the JWKS URI: it must be the key set of this issuer.".into(),
-        }),
+        C::InvalidSubject(m) => reject(Code::IdTokenSub, format!("The ID token's subject is invalid ({m})."), "Check the IdP."),
+        C::SignatureVerification(S::NoMatchingKey) => Rejection::UnknownKey(TestError::new(
+            Code::IdTokenKid,
+            "The ID token is signed with a key that is not in the IdP's JWKS, even after fetching it again.",
+            "Check the JWKS URI: it must be the key set of this issuer.",
+        )),
         C::SignatureVerification(S::AmbiguousKeyId(m)) => reject(
-            "kid",
+            Code::IdTokenKid,
             format!("The ID token names no key (kid) and the JWKS has several that could fit ({m})."),
             "Configure the IdP to put a kid in its ID token headers.",
         ),
         C::SignatureVerification(S::DisallowedAlg(m) | S::UnsupportedAlg(m)) => {
-            reject("alg", format!("The ID token's signing algorithm is not accepted ({m})."), "Use RS256 or ES256 at the IdP.")
+            reject(Code::IdTokenAlg, format!("The ID token's signing algorithm is not accepted ({m})."), "Use RS256 or ES256 at the IdP.")
         }
         C::SignatureVerification(S::NoSignature) => {
-            reject("alg", "The ID token is not signed.", "Configure the IdP to sign ID tokens.")
+            reject(Code::IdTokenAlg, "The ID token is not signed.", "Configure the IdP to sign ID tokens.")
         }
         C::SignatureVerification(other) => reject(
-            "signature",
+            Code::IdTokenSignature,
             format!("The ID token's signature is invalid ({other})."),
             "The token was altered or signed by another key: check the JWKS URI and the issuer.",
         ),
-        other => reject("claims", format!("The ID token was rejected: {other}"), "Check the IdP's ID token settings."),
+        other => reject(Code::IdTokenClaims, format!("The ID token was rejected: {other}"), "Check the IdP's ID token settings."),
     }
 }
 
@@ -338,7 +370,7 @@ mod tests {
     fn several_audiences_need_azp() {
         let claims = serde_json::json!({"aud": ["me", "other"]});
         assert!(
-            matches!(check_azp(&claims, "me"), Err(Rejection::Rejected(e)) if e.code == "id_token.azp")
+            matches!(check_azp(&claims, "me"), Err(Rejection::Rejected(e)) if e.code == Code::IdTokenAzp)
         );
         let claims = serde_json::json!({"aud": ["me", "other"], "azp": "me"});
         assert!(check_azp(&claims, "me").is_ok());
@@ -360,7 +392,7 @@ mod tests {
     fn malformed_tokens_are_named() {
         for t in ["", "a.b", "a.b.c.d", "!!.??.x"] {
             assert!(
-                matches!(decode_parts(t), Err(Rejection::Rejected(e)) if e.code == "id_token.format"),
+                matches!(decode_parts(t), Err(Rejection::Rejected(e)) if e.code == Code::IdTokenFormat),
                 "{t}"
             );
         }

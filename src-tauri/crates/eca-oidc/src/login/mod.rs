@@ -7,14 +7,17 @@
 //! - [`callback`]: parsing the redirect, untrusted input from the OS or a browser.
 //! - [`pending`]: logins waiting for a deep-link callback, matched by `state`, consumed once.
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
-//! - [`token`], [`id_token`]: the code exchange and the ID token checks.
+//! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
+//!   checks.
 //! - [`readiness`]: the checks that need no login.
-//! - [`report`], [`steps`]: what the admin sees.
+//! - [`report`], [`steps`], [`error_code`]: what the admin sees.
 
 pub mod browser;
 pub mod callback;
+pub mod error_code;
 pub mod flow;
 pub mod id_token;
+pub mod jwks;
 pub mod loopback;
 pub mod pending;
 pub mod readiness;

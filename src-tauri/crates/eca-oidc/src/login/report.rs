@@ -6,6 +6,7 @@
 //!   authorization code and the client secret never. Reports can be stored and exported.
 //! - Steps appear in protocol order; a step is `running` until it ends.
 
+pub use super::error_code::TestErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -65,11 +66,21 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct TestError {
-    /// A stable name of the failed check, e.g. `invalid_client`, `id_token.aud`, `state`.
-    pub code: String,
+    /// The failed check, e.g. `invalid_client`, `id_token.aud`, `state`.
+    pub code: TestErrorCode,
     pub message: String,
     /// What to do about it.
     pub fix: String,
+}
+
+impl TestError {
+    pub fn new(code: TestErrorCode, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -209,6 +220,25 @@ mod tests {
         assert_eq!(
             history_file_name("../../etc", &[]),
             "eca-test-history-etc-empty.json"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_stored_by_an_older_version_still_loads() {
+        // A history row as the versions with a free-string code wrote it.
+        let row = r#"{"run_id":"r1","idp_id":"00000000-0000-0000-0000-000000000001",
+            "idp_name":"Glewlwyd","started_at":"2026-01-01T00:00:00Z",
+            "finished_at":"2026-01-01T00:00:01Z","outcome":"failed",
+            "redirect_uri":"http://127.0.0.1:4000/oauth/callback",
+            "steps":[{"name":"code_exchange","status":"failed","ms":12,"detail":"refused"}],
+            "error":{"code":"invalid_code","message":"refused","fix":"retry"},"identity":null}"#;
+        let report: TestReport = serde_json::from_str(row).unwrap();
+        let error = report.error.as_ref().unwrap();
+        assert_eq!(error.code, TestErrorCode::Other("invalid_code".into()));
+        let again = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            again["error"]["code"], "invalid_code",
+            "written back unchanged"
         );
     }
 

@@ -8,7 +8,7 @@ use super::browser::Browser;
 use super::flow::{self, LoginContext, Started};
 use super::loopback::{LoopbackError, LoopbackListener};
 use super::pending::PendingCallbacks;
-use super::report::{TestError, TestOutcome, TestReport};
+use super::report::{TestError, TestErrorCode, TestOutcome, TestReport};
 use super::steps::Observer;
 use eca_model::idp::IdpConfig;
 use eca_model::secret::Secret;
@@ -42,108 +42,131 @@ pub async fn run(
     browser: &dyn Browser,
     cancelled: impl Future<Output = ()>,
 ) -> TestReport {
+    match &login.capture {
+        Capture::Loopback => run_loopback(ctx, login, browser, cancelled).await,
+        Capture::DeepLink(callbacks) => {
+            let callbacks = *callbacks;
+            run_deep_link(ctx, login, callbacks, browser, cancelled).await
+        }
+    }
+}
+
+/// The redirect comes to a listener on 127.0.0.1, which lives as long as this run.
+async fn run_loopback(
+    ctx: &LoginContext,
+    login: TestLogin<'_>,
+    browser: &dyn Browser,
+    cancelled: impl Future<Output = ()>,
+) -> TestReport {
+    let listener = match LoopbackListener::bind().await {
+        Ok(l) => l,
+        Err(e) => {
+            return flow::failed_before_start(
+                ctx,
+                login.run_id,
+                login.idp,
+                String::new(),
+                listener_error(e),
+            )
+        }
+    };
+    let std_timeout = std_duration(login.timeout);
+    let Started {
+        authorization_url,
+        pending,
+    } = match start(ctx, login, listener.redirect_uri()).await {
+        Ok(s) => s,
+        Err(report) => return *report,
+    };
+    if let Err(e) = browser.open(&authorization_url) {
+        return flow::abandon(
+            pending,
+            TestOutcome::Failed,
+            Some(browser_error(e)),
+            ctx.clock.now(),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + std_timeout;
+    tokio::select! {
+        result = listener.wait(deadline) => match result {
+            Ok(params) => flow::complete(ctx, pending, Ok(params)).await,
+            Err(_) => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
+        },
+        () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
+    }
+}
+
+/// The OS hands the redirect to the app, which passes it to `callbacks`; the registration is
+/// removed however the run ends.
+async fn run_deep_link(
+    ctx: &LoginContext,
+    login: TestLogin<'_>,
+    callbacks: &PendingCallbacks,
+    browser: &dyn Browser,
+    cancelled: impl Future<Output = ()>,
+) -> TestReport {
+    let std_timeout = std_duration(login.timeout);
+    let Started {
+        authorization_url,
+        pending,
+    } = match start(ctx, login, DEEP_LINK_REDIRECT.into()).await {
+        Ok(s) => s,
+        Err(report) => return *report,
+    };
+    let receiver = callbacks.register(&pending.run_id, pending.state(), pending.expires_at);
+    let run_id = pending.run_id.clone();
+    if let Err(e) = browser.open(&authorization_url) {
+        callbacks.cancel(&run_id);
+        return flow::abandon(
+            pending,
+            TestOutcome::Failed,
+            Some(browser_error(e)),
+            ctx.clock.now(),
+        );
+    }
+    let report = tokio::select! {
+        result = tokio::time::timeout(std_timeout, receiver) => match result {
+            Ok(Ok(params)) => flow::complete(ctx, pending, Ok(params)).await,
+            _ => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
+        },
+        () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
+    };
+    callbacks.cancel(&run_id);
+    report
+}
+
+async fn start(
+    ctx: &LoginContext,
+    login: TestLogin<'_>,
+    redirect_uri: String,
+) -> Result<Started, Box<TestReport>> {
     let TestLogin {
         run_id,
         idp,
         secret,
-        capture,
         timeout,
         observer,
+        ..
     } = login;
-    let std_timeout = std::time::Duration::from_millis(timeout.whole_milliseconds().max(0) as u64);
-    match capture {
-        Capture::Loopback => {
-            let listener = match LoopbackListener::bind().await {
-                Ok(l) => l,
-                Err(e) => {
-                    return flow::failed_before_start(
-                        ctx,
-                        run_id,
-                        idp,
-                        String::new(),
-                        listener_error(e),
-                    )
-                }
-            };
-            let redirect = listener.redirect_uri();
-            let Started {
-                authorization_url,
-                pending,
-            } = match flow::prepare(ctx, run_id, idp, secret, redirect, timeout, observer).await {
-                Ok(s) => s,
-                Err(report) => return *report,
-            };
-            if let Err(e) = browser.open(&authorization_url) {
-                return flow::abandon(
-                    pending,
-                    TestOutcome::Failed,
-                    Some(browser_error(e)),
-                    ctx.clock.now(),
-                );
-            }
-            let deadline = tokio::time::Instant::now() + std_timeout;
-            tokio::select! {
-                result = listener.wait(deadline) => match result {
-                    Ok(params) => flow::complete(ctx, pending, Ok(params)).await,
-                    Err(_) => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
-                },
-                () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
-            }
-        }
-        Capture::DeepLink(callbacks) => {
-            let Started {
-                authorization_url,
-                pending,
-            } = match flow::prepare(
-                ctx,
-                run_id,
-                idp,
-                secret,
-                DEEP_LINK_REDIRECT.into(),
-                timeout,
-                observer,
-            )
-            .await
-            {
-                Ok(s) => s,
-                Err(report) => return *report,
-            };
-            let receiver = callbacks.register(&pending.run_id, pending.state(), pending.expires_at);
-            let run_id = pending.run_id.clone();
-            if let Err(e) = browser.open(&authorization_url) {
-                callbacks.cancel(&run_id);
-                return flow::abandon(
-                    pending,
-                    TestOutcome::Failed,
-                    Some(browser_error(e)),
-                    ctx.clock.now(),
-                );
-            }
-            let report = tokio::select! {
-                result = tokio::time::timeout(std_timeout, receiver) => match result {
-                    Ok(Ok(params)) => flow::complete(ctx, pending, Ok(params)).await,
-                    _ => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
-                },
-                () = cancelled => flow::abandon(pending, TestOutcome::Cancelled, None, ctx.clock.now()),
-            };
-            callbacks.cancel(&run_id);
-            report
-        }
-    }
+    flow::prepare(ctx, run_id, idp, secret, redirect_uri, timeout, observer).await
+}
+
+fn std_duration(timeout: Duration) -> std::time::Duration {
+    std::time::Duration::from_millis(timeout.whole_milliseconds().max(0) as u64)
 }
 
 fn browser_error(message: String) -> TestError {
-    TestError {
-        code: "browser".into(),
+    TestError::new(
+        TestErrorCode::Browser,
         message,
-        fix: "Set $BROWSER, or open a default browser once.".into(),
-    }
+        "Set $BROWSER, or open a default browser once.",
+    )
 }
 
 fn listener_error(e: LoopbackError) -> TestError {
-    TestError {
-        code: "loopback".into(),
-        message: e.to_string(),
-        fix: "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.".into(),
-    }
+    TestError::new(
+        TestErrorCode::Loopback,
+        e.to_string(),
+        "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.",
+    )
 }

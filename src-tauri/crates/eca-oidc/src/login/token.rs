@@ -6,7 +6,7 @@
 //!   (`client_secret_post`); never in a URL, a log or an error.
 //! - Error messages name the IdP's error code and say what to change in this app or at the IdP.
 
-use super::report::TestError;
+use super::report::{TestError, TestErrorCode};
 use crate::http::{self, HttpError};
 use base64::Engine;
 use eca_model::idp::ClientAuthMethod;
@@ -76,31 +76,33 @@ pub async fn exchange(
         }
         (ClientAuthMethod::None, _) => form.push(("client_id", req.client_id)),
         (method, None) => {
-            return Err(TestError {
-                code: "missing_secret".into(),
-                message: format!("The client authentication method is {} but no client secret is stored.", method.as_str()),
-                fix: "Enter the client secret in the IdP's form (\"Replace secret\"), or choose \"none\" for a public client.".into(),
-            })
+            return Err(TestError::new(
+                TestErrorCode::MissingSecret,
+                format!("The client authentication method is {} but no client secret is stored.", method.as_str()),
+                "Enter the client secret in the IdP's form (\"Replace secret\"), or choose \"none\" for a public client.",
+            ))
         }
     }
     let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
         .await
         .map_err(http_failure)?;
     if response.is_success() {
-        let tokens: TokenResponse = response.json().map_err(|e| TestError {
-            code: "token_response".into(),
-            message: format!("The token endpoint's answer is not a valid token response: {e}"),
-            fix: "Check that the token endpoint URL is the IdP's OAuth token endpoint.".into(),
+        let tokens: TokenResponse = response.json().map_err(|e| {
+            TestError::new(
+                TestErrorCode::TokenResponse,
+                format!("The token endpoint's answer is not a valid token response: {e}"),
+                "Check that the token endpoint URL is the IdP's OAuth token endpoint.",
+            )
         })?;
         if !tokens.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TestError {
-                code: "token_type".into(),
-                message: format!(
+            return Err(TestError::new(
+                TestErrorCode::TokenType,
+                format!(
                     "The IdP issued a \"{}\" token; only Bearer tokens are supported.",
                     tokens.token_type
                 ),
-                fix: "Configure the client at the IdP to issue Bearer access tokens.".into(),
-            });
+                "Configure the client at the IdP to issue Bearer access tokens.",
+            ));
         }
         return Ok(tokens);
     }
@@ -132,12 +134,11 @@ pub fn basic_auth(client_id: &str, secret: &Secret) -> String {
 }
 
 fn http_failure(e: HttpError) -> TestError {
-    TestError {
-        code: "token_endpoint".into(),
-        message: format!("The token request failed: {e}"),
-        fix: "Check the token endpoint URL and that the IdP is reachable from this computer."
-            .into(),
-    }
+    TestError::new(
+        TestErrorCode::TokenEndpoint,
+        format!("The token request failed: {e}"),
+        "Check the token endpoint URL and that the IdP is reachable from this computer.",
+    )
 }
 
 /// Turns an OAuth error response into what to do about it (RFC 6749 §5.2).
@@ -150,8 +151,9 @@ fn explain(
     let said = description
         .map(|d| format!(" The IdP said: \"{}\".", clean(d)))
         .unwrap_or_default();
-    let (message, fix) = match error {
-        "invalid_client" => (
+    let code = TestErrorCode::from_idp(error);
+    let (message, fix) = match &code {
+        TestErrorCode::InvalidClient => (
             format!("The IdP rejected the client's credentials (invalid_client, HTTP {status}).{said}"),
             format!(
                 "Check the client ID and secret, or switch the client authentication method: it is {} now, and the IdP may expect {}.",
@@ -163,39 +165,35 @@ fn explain(
                 }
             ),
         ),
-        "invalid_grant" => (
+        TestErrorCode::InvalidGrant => (
             format!("The IdP refused the authorization code (invalid_grant).{said}"),
             format!(
                 "The code may have expired or been used already, or the redirect URI differs from the one the login started with. Register exactly {} at the IdP, and run the test again.",
                 req.redirect_uri
             ),
         ),
-        "unauthorized_client" => (
+        TestErrorCode::UnauthorizedClient => (
             format!("The client may not use the authorization code grant (unauthorized_client).{said}"),
             "Enable the authorization code grant for this client at the IdP.".into(),
         ),
-        "invalid_scope" => (
+        TestErrorCode::InvalidScope => (
             format!("The IdP refused the requested scopes (invalid_scope).{said}"),
             "Remove the scopes the IdP does not grant to this client, or allow them at the IdP.".into(),
         ),
-        "unsupported_grant_type" => (
+        TestErrorCode::UnsupportedGrantType => (
             format!("The IdP does not support the authorization code grant here (unsupported_grant_type).{said}"),
             "Check that the token endpoint is the IdP's OAuth 2.0 token endpoint.".into(),
         ),
-        "invalid_request" => (
+        TestErrorCode::InvalidRequest => (
             format!("The IdP found the token request malformed (invalid_request).{said}"),
             "Check the client authentication method and that the IdP supports PKCE (S256).".into(),
         ),
         other => (
-            format!("The IdP answered the token request with the error \"{}\".{said}", clean(other)),
+            format!("The IdP answered the token request with the error \"{other}\".{said}"),
             "Look up this error in the IdP's documentation or logs.".into(),
         ),
     };
-    TestError {
-        code: clean(error),
-        message,
-        fix,
-    }
+    TestError::new(code, message, fix)
 }
 
 /// IdP-supplied text, made safe to show: printable, bounded.
@@ -234,7 +232,7 @@ mod tests {
             code_verifier: "v",
         };
         let e = explain("invalid_client", Some("bad secret"), 401, &req);
-        assert_eq!(e.code, "invalid_client");
+        assert_eq!(e.code, TestErrorCode::InvalidClient);
         assert!(e.fix.contains("client_secret_post"), "{}", e.fix);
         let e = explain("invalid_grant", None, 400, &req);
         assert!(

@@ -1,0 +1,223 @@
+//! The stable name of every check a test login can fail: [`TestErrorCode`], the `code` of a
+//! [`super::report::TestError`].
+//!
+//! Invariants:
+//! - One variant per check; each serialises to the exact string the UI, the CLI's `--json`
+//!   and the stored history have always used (`state`, `id_token.aud`, `invalid_client`...).
+//!   The strings live only in the table below; nothing builds a code with `format!`.
+//! - The IdP's own OAuth error codes pass through as the IdP spelt them (cleaned): the
+//!   registered ones this app explains are variants, any other is [`TestErrorCode::Other`].
+//!   So every code ever stored still loads.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One table gives the variants, their wire strings and the list of them all.
+macro_rules! test_error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
+        /// Why a test login failed, as a stable code.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[ts(export)]
+        pub enum TestErrorCode {
+            $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
+            /// An OAuth error code of the IdP's that is not one of the above (IdPs invent
+            /// their own, e.g. `invalid_code`). Built only by [`TestErrorCode::from_idp`], so it
+            /// never holds a known code's string. (In TypeScript, `string & {}` keeps the known
+            /// codes as the type's suggestions while admitting these.)
+            #[serde(untagged)]
+            Other(#[ts(type = "string & {}")] String),
+        }
+
+        impl TestErrorCode {
+            /// Every code but [`TestErrorCode::Other`].
+            pub const KNOWN: &[TestErrorCode] = &[$(TestErrorCode::$variant,)*];
+
+            /// The code as it is serialised.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(TestErrorCode::$variant => $code,)*
+                    TestErrorCode::Other(code) => code,
+                }
+            }
+        }
+    };
+}
+
+test_error_codes! {
+    // Before the browser opens.
+    /// The client authenticates with a secret, but none is stored.
+    MissingSecret = "missing_secret",
+    /// The authorization endpoint is not a URL.
+    AuthorizationEndpoint = "authorization_endpoint",
+    /// The discovery document could not be fetched or is unusable.
+    Discovery = "discovery",
+    /// The discovery document names another issuer.
+    IssuerMismatch = "issuer_mismatch",
+    /// The signing keys could not be fetched, or there are none.
+    Jwks = "jwks",
+    /// The system browser could not be started.
+    Browser = "browser",
+    /// No loopback listener could be opened for the redirect.
+    Loopback = "loopback",
+    // Waiting for the redirect.
+    /// The redirect did not come back in time.
+    Timeout = "timeout",
+    /// The admin cancelled the test.
+    Cancelled = "cancelled",
+    /// The redirect URL itself was refused (see `login::callback`).
+    Callback = "callback",
+    /// The redirect's `state` is missing or not this login's.
+    State = "state",
+    /// The redirect's `iss` (RFC 9207) is wrong, or missing though advertised.
+    Iss = "iss",
+    /// The redirect carries no authorization code.
+    Code = "code",
+    // The code exchange.
+    /// The token request failed before the IdP answered with an OAuth error.
+    TokenEndpoint = "token_endpoint",
+    /// The token endpoint's answer is not a token response.
+    TokenResponse = "token_response",
+    /// The access token is not a Bearer token.
+    TokenType = "token_type",
+    // The ID token (OpenID Connect Core §3.1.3.7).
+    /// The token response has no ID token.
+    IdTokenMissing = "id_token.missing",
+    /// The ID token is not a well-formed JWT.
+    IdTokenFormat = "id_token.format",
+    /// Unsigned, or signed with an algorithm that is not allowed.
+    IdTokenAlg = "id_token.alg",
+    /// The signing key is not in the JWKS, or ambiguous.
+    IdTokenKid = "id_token.kid",
+    /// The signature does not verify.
+    IdTokenSignature = "id_token.signature",
+    /// `iss` is missing or wrong.
+    IdTokenIss = "id_token.iss",
+    /// `sub` is missing or invalid.
+    IdTokenSub = "id_token.sub",
+    /// `aud` is missing or not this client.
+    IdTokenAud = "id_token.aud",
+    /// `exp` is missing or past.
+    IdTokenExp = "id_token.exp",
+    /// `iat` is missing, too old or in the future.
+    IdTokenIat = "id_token.iat",
+    /// `nonce` is missing or not this login's.
+    IdTokenNonce = "id_token.nonce",
+    /// `azp` names another party, or is missing with several audiences.
+    IdTokenAzp = "id_token.azp",
+    /// `at_hash` does not match the access token.
+    IdTokenAtHash = "id_token.at_hash",
+    /// Any other claim check.
+    IdTokenClaims = "id_token.claims",
+    // Userinfo and the identity.
+    /// The userinfo request failed or its answer is unusable.
+    Userinfo = "userinfo",
+    /// Userinfo answered about another subject.
+    UserinfoSub = "userinfo.sub",
+    /// The configured customer identifier claim was not returned.
+    CustomerIdClaim = "customer_id_claim",
+    // The IdP's OAuth errors (RFC 6749 §4.1.2.1 and §5.2, OpenID Connect Core §3.1.2.6).
+    InvalidRequest = "invalid_request",
+    UnauthorizedClient = "unauthorized_client",
+    AccessDenied = "access_denied",
+    UnsupportedResponseType = "unsupported_response_type",
+    InvalidScope = "invalid_scope",
+    ServerError = "server_error",
+    TemporarilyUnavailable = "temporarily_unavailable",
+    InteractionRequired = "interaction_required",
+    LoginRequired = "login_required",
+    ConsentRequired = "consent_required",
+    InvalidClient = "invalid_client",
+    InvalidGrant = "invalid_grant",
+    UnsupportedGrantType = "unsupported_grant_type",
+}
+
+impl TestErrorCode {
+    /// The code for an OAuth `error` the IdP sent: a known code when it is one, else
+    /// [`TestErrorCode::Other`] with the IdP's text made safe to show.
+    pub fn from_idp(error: &str) -> Self {
+        let cleaned = super::token::clean(error);
+        Self::KNOWN
+            .iter()
+            .find(|code| code.as_str() == cleaned)
+            .cloned()
+            .unwrap_or(TestErrorCode::Other(cleaned))
+    }
+}
+
+impl std::fmt::Display for TestErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn codes_serialise_to_the_strings_stored_and_shown_since_the_first_release() {
+        for (code, wire) in [
+            (TestErrorCode::MissingSecret, "missing_secret"),
+            (TestErrorCode::IssuerMismatch, "issuer_mismatch"),
+            (TestErrorCode::State, "state"),
+            (TestErrorCode::Iss, "iss"),
+            (TestErrorCode::IdTokenAud, "id_token.aud"),
+            (TestErrorCode::IdTokenAtHash, "id_token.at_hash"),
+            (TestErrorCode::UserinfoSub, "userinfo.sub"),
+            (TestErrorCode::CustomerIdClaim, "customer_id_claim"),
+            (TestErrorCode::InvalidClient, "invalid_client"),
+            (TestErrorCode::Other("invalid_code".into()), "invalid_code"),
+        ] {
+            assert_eq!(serde_json::to_value(&code).unwrap(), json!(wire));
+        }
+    }
+
+    #[test]
+    fn the_table_and_serde_agree_and_every_code_round_trips() {
+        let mut seen = std::collections::HashSet::new();
+        for code in TestErrorCode::KNOWN {
+            let wire = serde_json::to_value(code).unwrap();
+            assert_eq!(wire, Value::String(code.as_str().into()), "{code:?}");
+            assert_eq!(
+                &serde_json::from_value::<TestErrorCode>(wire).unwrap(),
+                code
+            );
+            assert!(
+                seen.insert(code.as_str()),
+                "{} is listed twice",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn codes_of_stored_runs_still_load() {
+        // Codes as older versions wrote them, including an IdP's own error code.
+        for (stored, expected) in [
+            ("timeout", TestErrorCode::Timeout),
+            ("id_token.kid", TestErrorCode::IdTokenKid),
+            ("access_denied", TestErrorCode::AccessDenied),
+            ("jwks", TestErrorCode::Jwks),
+            ("invalid_code", TestErrorCode::Other("invalid_code".into())),
+        ] {
+            let error: super::super::report::TestError =
+                serde_json::from_value(json!({"code": stored, "message": "m", "fix": "f"}))
+                    .unwrap();
+            assert_eq!(error.code, expected, "{stored}");
+        }
+    }
+
+    #[test]
+    fn idp_codes_map_to_known_codes_and_are_cleaned() {
+        assert_eq!(
+            TestErrorCode::from_idp("invalid_grant"),
+            TestErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            TestErrorCode::from_idp("weird\u{7}_error"),
+            TestErrorCode::Other("weird_error".into())
+        );
+        assert_eq!(TestErrorCode::from_idp("x").to_string(), "x");
+    }
+}

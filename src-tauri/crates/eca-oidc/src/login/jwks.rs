@@ -1,0 +1,48 @@
+//! The IdP's signing keys (JWKS, RFC 7517): the one fetch that readiness and the test login
+//! share.
+//!
+//! Invariant: a key set is returned only when it holds at least one key; it is fetched through
+//! [`crate::http`] (no redirects, body capped at [`MAX_JWKS_BYTES`]).
+
+use crate::http::{self, HttpError};
+use openidconnect::core::CoreJsonWebKeySet;
+use openidconnect::JsonWebKey;
+use url::Url;
+
+/// Real key sets are a few KiB; this leaves room for many keys and certificate chains.
+pub const MAX_JWKS_BYTES: usize = 512 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("The JWKS URI is not a URL: {0}")]
+    InvalidUri(#[from] url::ParseError),
+    #[error("The IdP's signing keys could not be read: {0}")]
+    Unreadable(#[from] HttpError),
+    #[error("The IdP's JWKS holds no keys.")]
+    Empty,
+}
+
+/// Fetches the key set at `uri`.
+pub async fn fetch(client: &reqwest::Client, uri: &str) -> Result<CoreJsonWebKeySet, JwksError> {
+    let url = Url::parse(uri)?;
+    let (jwks, _meta): (CoreJsonWebKeySet, _) =
+        http::get_json(client, &url, MAX_JWKS_BYTES).await?;
+    if jwks.keys().is_empty() {
+        return Err(JwksError::Empty);
+    }
+    Ok(jwks)
+}
+
+/// "2 key(s): k1, k2", for the step list.
+pub fn describe(jwks: &CoreJsonWebKeySet) -> String {
+    let kids: Vec<String> = jwks
+        .keys()
+        .iter()
+        .map(|k| {
+            k.key_id()
+                .map(|kid| kid.as_str().to_string())
+                .unwrap_or_else(|| "(no kid)".into())
+        })
+        .collect();
+    format!("{} key(s): {}", kids.len(), kids.join(", "))
+}

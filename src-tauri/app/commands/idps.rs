@@ -1,4 +1,4 @@
-//! Commands of the IdP screens: list, read, check, save, toggle, delete, discovery.
+//! Commands of the IdP screens: list, read, check, save, toggle, delete, history, discovery.
 //!
 //! They are `async` so Tauri runs them off the main thread: the keyring and SQLite may block.
 
@@ -7,6 +7,7 @@ use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
 use eca_core::discovery::{self, DiscoveryInfo};
 use eca_core::model::{FieldError, IdpConfig, IdpFields, IdpId, IdpSummary};
 use eca_core::problem::Problem;
+use eca_core::store::audit::AuditEntry;
 use tauri::State;
 
 #[tauri::command]
@@ -48,6 +49,15 @@ pub async fn set_idp_enabled(
 #[tauri::command]
 pub async fn delete_idp(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
     Ok(state.catalog()?.delete(id)?)
+}
+
+/// The IdP's audit history, newest first; the client secret only ever as changed or removed.
+#[tauri::command]
+pub async fn idp_history(
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<Vec<AuditEntry>, Problem> {
+    Ok(state.catalog()?.history(id)?)
 }
 
 #[tauri::command]

@@ -66,6 +66,7 @@ pub fn run() -> ExitCode {
             commands::idps::save_idp,
             commands::idps::set_idp_enabled,
             commands::idps::delete_idp,
+            commands::idps::idp_history,
             commands::idps::discover_issuer,
             commands::test_configuration::start_test_login,
             commands::test_configuration::cancel_test_login,
@@ -80,6 +81,7 @@ pub fn run() -> ExitCode {
             commands::sync::sync_changes,
             commands::sync::sync_states,
             commands::sync::sync_push,
+            commands::sync::retry_failed_changes,
             commands::sync::resolve_conflict,
         ])
         .build(tauri::generate_context!());

@@ -1,6 +1,6 @@
-// The IdP screens in the real app window: add through discovery, edit, disable, a field error,
-// delete through the confirmation, and what survives quitting the app. Steps run in order and
-// share one window; a failing step saves a screenshot to artifacts/e2e/.
+// The IdP screens in the real app window: add through discovery, edit (and its History), disable,
+// a field error, delete through the confirmation, and what survives quitting the app. Steps run
+// in order and share one window; a failing step saves a screenshot to artifacts/e2e/.
 //
 // Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
 
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { REPO, cliBinary, cliIdps, fill, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+import { REPO, cliBinary, cliIdps, fill, painted, press, screenshot, startRun, textOf, ui } from './harness.mjs';
 
 const CLIENT_ID = 'eca-confidential';
 const CLIENT_SECRET = 'confidential-secret-123';
@@ -160,6 +160,23 @@ describe('identity providers in the app window', () => {
     await $.get('heading', 'Edit Loopback Provider');
     const notes = await $.field('Notes');
     await $.waitFor(async () => (await notes.getValue()) === 'Edited by the e2e test.', 'the saved notes in the edit form');
+
+    // The form's History lists the edit above the creation; the secret only as "changed".
+    const history = await $.get('region', 'History');
+    const entries = () =>
+      browser.execute((section) => Array.from(section.querySelectorAll('ol > li'), (li) => li.textContent.replace(/\s+/g, ' ').trim()), history);
+    await $.waitFor(async () => (await entries()).length === 2, 'the History to list the creation and the edit');
+    const [edited, created] = await entries();
+    assert.match(edited, /^Edited\b/, `the newest entry is the edit: “${edited}”`);
+    assert.match(edited, /Name\s*Loopback OP → Loopback Provider/, `the edit shows the name before and after: “${edited}”`);
+    assert.match(edited, /Notes\s*\(empty\) → Edited by the e2e test\./, `the edit shows the notes: “${edited}”`);
+    assert.match(created, /^Created\b/, `the oldest entry is the creation: “${created}”`);
+    assert.match(created, /Client secret\s*changed/, `the creation records the secret as changed: “${created}”`);
+    assert.ok(!(await textOf(browser, history)).includes(CLIENT_SECRET), 'the History never shows the client secret');
+    await history.scrollIntoView({ block: 'start' });
+    await painted(browser);
+    await screenshot(browser, 'idp-history');
+
     await $.click('button', 'Cancel');
     await $.get('heading', 'Embedded Client Authentication');
   });

@@ -1,9 +1,10 @@
-//! Commands of the IdP screens: list, read, check, save, toggle, delete, discovery.
+//! Commands of the IdP screens: list, read, check, save, toggle, delete, history, discovery.
 //!
 //! They are `async` so Tauri runs them off the main thread: the keyring and SQLite may block.
 
 use crate::state::AppState;
 use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
+use eca_core::store::audit::AuditEntry;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::Problem;
@@ -49,6 +50,15 @@ pub async fn set_idp_enabled(
 #[tauri::command]
 pub async fn delete_idp(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
     Ok(state.catalog()?.delete(id)?)
+}
+
+/// The IdP's audit history, newest first; the client secret only ever as changed or removed.
+#[tauri::command]
+pub async fn idp_history(
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<Vec<AuditEntry>, Problem> {
+    Ok(state.catalog()?.history(id)?)
 }
 
 #[tauri::command]

@@ -1,4 +1,5 @@
-//! Commands of the sync screens: settings, connection test, plans, outbox, push, conflicts.
+//! Commands of the sync screens: settings, connection test, plans, outbox, push, retry,
+//! conflicts.
 //!
 //! Each takes the outbox (an async mutex: a push holds it while it waits on the network) and
 //! calls one core function; `SyncError` becomes a `Problem` whose code the UI branches on
@@ -67,6 +68,12 @@ pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>
 #[tauri::command]
 pub async fn sync_push(state: State<'_, AppState>) -> Result<PushReport, Problem> {
     Ok(state.outbox().await.push().await?)
+}
+
+/// Makes the IdP's failed changes sendable again (under new keys); the next push sends them.
+#[tauri::command]
+pub async fn retry_failed_changes(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
+    Ok(state.outbox().await.retry_failed(id)?)
 }
 
 /// Keep mine (then push; returns that push's report) or take theirs (returns `None`).

@@ -3,7 +3,7 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { DiscoveryInfo, IdpConfig, SaveIdpRequest, StartTestRequest } from "../lib/ipc/types";
+import type { AuditEntry, DiscoveryInfo, IdpConfig, SaveIdpRequest, StartTestRequest } from "../lib/ipc/types";
 import { Router } from "../lib/nav/router.svelte";
 import {
   config,
@@ -657,5 +657,113 @@ describe("IdpFormView: Test Configuration", () => {
     await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
     await waitFor(() => expect(saved(calls)).toHaveLength(1));
     expect(saved(calls)[0]!.fields.test_redirect).toBe("deep_link");
+  });
+});
+
+describe("IdpFormView: history", () => {
+  const entries: AuditEntry[] = [
+    {
+      at: "2025-01-03T09:30:00Z",
+      idp_id: config().id,
+      action: "update",
+      changes: [
+        { field: "notes", before: "", after: "pilot" },
+        { field: "client_secret", before: null, after: "changed" },
+      ],
+    },
+    {
+      at: "2025-01-02T12:00:00Z",
+      idp_id: config().id,
+      action: "disable",
+      changes: [{ field: "enabled", before: "true", after: "false" }],
+    },
+    {
+      at: "2025-01-01T00:00:00Z",
+      idp_id: config().id,
+      action: "create",
+      changes: [
+        { field: "name", before: null, after: "Okta" },
+        // The core records no value for the secret; were one ever to arrive, it stays unshown.
+        { field: "client_secret", before: "hunter2-old", after: "hunter2-new" },
+      ],
+    },
+  ];
+
+  function rowText(entry: HTMLElement, label: string): string | null | undefined {
+    return within(entry).getByText(label).nextElementSibling?.textContent;
+  }
+
+  it("lists each change, newest first, with its fields and the secret only as changed", async () => {
+    const calls = mockCore({ get_idp: () => config(), test_history: () => [], idp_history: () => entries });
+    renderForm(config().id);
+
+    const section = await screen.findByRole("region", { name: "History" });
+    const list = await within(section).findByRole("list", { name: "Changes, newest first" });
+    expect(list, "a long history scrolls from the keyboard").toHaveAttribute("tabindex", "0");
+    const items = within(list).getAllByRole("listitem");
+    expect(items).toHaveLength(3);
+
+    expect(items[0]).toHaveAccessibleName(expect.stringMatching(/^Edited .*2025/));
+    expect(within(items[0]!).getByText("Edited")).toBeInTheDocument();
+    expect(items[0]!.querySelector("time")).toHaveAttribute("datetime", "2025-01-03T09:30:00Z");
+    expect(rowText(items[0]!, "Notes")).toBe("(empty) → pilot");
+    expect(rowText(items[0]!, "Client secret")).toBe("changed");
+    expect(rowText(items[1]!, "Enabled")).toBe("true → false");
+    expect(within(items[1]!).getByText("Disabled")).toBeInTheDocument();
+    expect(within(items[2]!).getByText("Created")).toBeInTheDocument();
+    expect(rowText(items[2]!, "Name")).toBe("Okta");
+    expect(rowText(items[2]!, "Client secret")).toBe("changed");
+    expect(document.body).not.toHaveTextContent(/hunter2/);
+    expect(calls.filter((c) => c.cmd === "idp_history")).toEqual([{ cmd: "idp_history", args: { id: config().id } }]);
+  });
+
+  it("says when nothing is recorded, and offers a retry when loading fails", async () => {
+    let fail = true;
+    mockCore({
+      get_idp: () => config(),
+      test_history: () => [],
+      idp_history: () => {
+        if (fail) throw problem("storage", "The database is locked.");
+        return [];
+      },
+    });
+    renderForm(config().id);
+
+    const section = await screen.findByRole("region", { name: "History" });
+    expect(await within(section).findByRole("alert")).toHaveTextContent("The database is locked.");
+    fail = false;
+    await userEvent.click(within(section).getByRole("button", { name: "Retry" }));
+    expect(await within(section).findByText("No changes recorded yet.")).toBeInTheDocument();
+  });
+
+  it("has no history for an IdP not saved yet", async () => {
+    mockCore({ check_idp: () => [] });
+    renderForm();
+    await screen.findByRole("heading", { name: "Add New Identity Provider" });
+    expect(screen.queryByRole("region", { name: "History" })).not.toBeInTheDocument();
+  });
+
+  it("refreshes the history after a save that keeps the form open", async () => {
+    let saves = 0;
+    const calls = mockCore({
+      get_idp: () => config(),
+      test_history: () => [],
+      check_idp: () => [],
+      idp_history: () => (saves === 0 ? entries.slice(1) : entries),
+      save_idp: (args) => {
+        saves += 1;
+        return { ...echoSave(args), secret_error: "The keyring is locked. Unlock it, then save again." };
+      },
+    });
+    renderForm(config().id);
+    const section = await screen.findByRole("region", { name: "History" });
+    await waitFor(() => expect(within(section).getAllByRole("listitem")).toHaveLength(2));
+
+    await userEvent.type(screen.getByLabelText("Notes"), "pilot");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(within(section).getAllByRole("listitem")).toHaveLength(3));
+    expect(within(section).getAllByRole("listitem")[0]).toHaveTextContent("Edited");
+    expect(calls.filter((c) => c.cmd === "idp_history")).toHaveLength(2);
   });
 });

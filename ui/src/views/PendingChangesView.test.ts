@@ -1,5 +1,6 @@
 // The "Pending changes" screen against a mocked core: the offline plan, the three-way plan
-// with drift and conflicts, the push with its progress bar and result, and resolutions.
+// with drift and conflicts, the push with its progress bar and result, resolutions, and the
+// retry of a change the backend refused.
 import { render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
@@ -70,6 +71,7 @@ describe("PendingChangesView", () => {
     const okta = await screen.findByRole("listitem", { name: "Okta" });
     expect(within(okta).getByLabelText("Action: create")).toBeInTheDocument();
     expect(within(okta).getByLabelText("State: pending")).toBeInTheDocument();
+    expect(within(okta).queryByRole("button", { name: "Retry" }), "only a failed change is retried").toBeNull();
     expect(within(okta).getByText("Client secret").nextElementSibling).toHaveTextContent("changed");
     expect(within(okta).getByText("Name").nextElementSibling).toHaveTextContent(/^Okta$/);
     expect(await screen.findByText("Compared with the last sync only")).toBeInTheDocument();
@@ -197,5 +199,70 @@ describe("PendingChangesView", () => {
     const okta = await screen.findByRole("listitem", { name: "Okta" });
     expect(within(okta).getByLabelText("State: failed")).toBeInTheDocument();
     expect(okta).toHaveTextContent("HTTP 422: bad issuer.");
+  });
+
+  it("retries a failed change with its IdP's id, then reloads the plan", async () => {
+    let retried = false;
+    const calls = mockCore({
+      sync_changes: () =>
+        retried
+          ? [change({ idempotency_key: "k2" })]
+          : [change({ state: "failed", attempts: 1, last_error: "The backend answered HTTP 422: bad issuer." })],
+      local_sync_plan: () => localPlan,
+      sync_plan: () => localPlan,
+      retry_failed_changes: () => {
+        retried = true;
+        return null;
+      },
+    });
+    renderView();
+    const okta = await screen.findByRole("listitem", { name: "Okta" });
+    const retry = within(okta).getByRole("button", { name: "Retry" });
+    expect(retry).toHaveAccessibleDescription(expect.stringContaining("HTTP 422: bad issuer."));
+    const loads = () => calls.filter((c) => c.cmd === "sync_changes").length;
+    expect(loads()).toBe(1);
+
+    await userEvent.click(retry);
+    await waitFor(() => expect(within(okta).getByLabelText("State: pending")).toBeInTheDocument());
+    expect(calls.filter((c) => c.cmd === "retry_failed_changes")).toEqual([
+      { cmd: "retry_failed_changes", args: { id: OKTA } },
+    ]);
+    expect(loads(), "the outbox and plan reload").toBe(2);
+    expect(calls.filter((c) => c.cmd === "sync_plan").length).toBe(2);
+    expect(within(okta).queryByRole("button", { name: "Retry" })).toBeNull();
+    expect(okta).not.toHaveTextContent("bad issuer");
+  });
+
+  it("shows the failed change a later edit waits behind, with Retry", async () => {
+    mockCore({
+      sync_changes: () => [
+        change({ seq: 1, state: "failed", last_error: "The backend answered HTTP 422: bad issuer." }),
+        change({ seq: 2, kind: "disable", idempotency_key: "k2" }),
+      ],
+      local_sync_plan: () => localPlan,
+      sync_plan: () => localPlan,
+    });
+    renderView();
+    const okta = await screen.findByRole("listitem", { name: "Okta" });
+    expect(within(okta).getByLabelText("State: failed")).toBeInTheDocument();
+    expect(okta).toHaveTextContent("HTTP 422: bad issuer.");
+    expect(within(okta).getByRole("button", { name: "Retry" })).toBeInTheDocument();
+  });
+
+  it("reports a retry that failed, and still reloads", async () => {
+    const calls = mockCore({
+      sync_changes: () => [change({ state: "failed", last_error: "HTTP 422" })],
+      local_sync_plan: () => localPlan,
+      sync_plan: () => localPlan,
+      retry_failed_changes: () => {
+        throw problem("storage", "The database is locked by another program.");
+      },
+    });
+    renderView();
+    const okta = await screen.findByRole("listitem", { name: "Okta" });
+    await userEvent.click(within(okta).getByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The database is locked by another program.");
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "sync_changes")).toHaveLength(2));
+    expect(within(okta).getByLabelText("State: failed")).toBeInTheDocument();
   });
 });

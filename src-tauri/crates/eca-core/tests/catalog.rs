@@ -315,6 +315,79 @@ fn toggling_and_history() {
     );
 }
 
+/// What the form's History section shows: one entry per edit, newest first, with each changed
+/// field's before and after, and the secret only as "changed" or "removed".
+#[test]
+fn history_lists_each_edit_with_its_changed_fields_and_never_the_secret() {
+    let mut fx = fixture();
+    let saved = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Keep,
+    );
+    let edited = IdpFields {
+        notes: "pilot".into(),
+        ..okta("Okta", "https://one.example")
+    };
+    let request = |fields: IdpFields, secret| SaveIdpRequest {
+        id: Some(saved.id),
+        fields,
+        secret,
+    };
+    fx.catalog
+        .save(request(
+            edited.clone(),
+            SecretChange::Replace(Secret::new("first-secret-value")),
+        ))
+        .unwrap();
+    fx.catalog
+        .save(request(edited, SecretChange::Clear))
+        .unwrap();
+
+    let history = fx.catalog.history(saved.id).unwrap();
+    let actions: Vec<AuditAction> = history.iter().map(|h| h.action).collect();
+    assert_eq!(
+        actions,
+        vec![
+            AuditAction::Update,
+            AuditAction::Update,
+            AuditAction::Create
+        ],
+        "newest first, one entry per save"
+    );
+    let fields = |i: usize| -> Vec<&str> {
+        history[i]
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect()
+    };
+    assert_eq!(
+        fields(0),
+        vec!["client_secret"],
+        "only the secret was removed"
+    );
+    assert_eq!(history[0].changes[0].before, None);
+    assert_eq!(history[0].changes[0].after.as_deref(), Some("removed"));
+    assert_eq!(fields(1), vec!["notes", "client_secret"]);
+    let notes = &history[1].changes[0];
+    assert_eq!(
+        (notes.before.as_deref(), notes.after.as_deref()),
+        (Some(""), Some("pilot"))
+    );
+    let secret = &history[1].changes[1];
+    assert_eq!(
+        (secret.before.as_deref(), secret.after.as_deref()),
+        (None, Some("changed"))
+    );
+    assert!(history.iter().all(|h| h.idp_id == saved.id));
+    let dump = serde_json::to_string(&history).unwrap();
+    assert!(
+        !dump.contains("first-secret-value"),
+        "the history must not hold the secret value: {dump}"
+    );
+}
+
 #[test]
 fn deleting_removes_the_secret_and_keeps_history() {
     let mut fx = fixture();

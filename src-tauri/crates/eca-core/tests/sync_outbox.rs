@@ -215,3 +215,59 @@ fn secrets_never_reach_the_sync_tables() {
     );
     assert!(changes(&c).iter().all(|c| c.secret_changed));
 }
+
+/// What the "Retry" button of Pending changes relies on: `retry_failed` makes exactly the
+/// given IdP's failed changes sendable again, unfrozen and under new keys, and leaves every
+/// other change (another IdP's failure, a later pending edit) as it was.
+#[test]
+fn retry_failed_resets_only_that_idps_failed_changes() {
+    let (dir, secrets, mut c) = catalog();
+    let acme = save(&mut c, None, okta("Acme"), SecretChange::Keep);
+    let beta = save(&mut c, None, okta("Beta"), SecretChange::Keep);
+    freeze_all(c.connection());
+    for change in changes(&c) {
+        sync_changes::set_state(
+            c.connection(),
+            change.seq,
+            ChangeState::Failed,
+            Some("issuer: is not allowed in this workspace"),
+        )
+        .unwrap();
+    }
+    // A later edit of Acme waits behind its failed change.
+    c.set_enabled(acme, false).unwrap();
+    let before = changes(&c);
+    assert_eq!(before.len(), 3, "{before:#?}");
+
+    let clock = Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)));
+    let mut outbox = eca_core::sync::Outbox::open(dir.path(), secrets, clock).unwrap();
+    outbox.retry_failed(acme).unwrap();
+
+    let after = changes(&c);
+    let (acme_created, beta_created, acme_disabled) = (&after[0], &after[1], &after[2]);
+    assert_eq!(acme_created.idp_id, acme);
+    assert_eq!(
+        acme_created.state,
+        ChangeState::Pending,
+        "Acme's failure is retried"
+    );
+    assert_eq!(acme_created.last_error, None, "its old error is cleared");
+    assert_eq!(
+        acme_created.request, None,
+        "unfrozen: the request is built again"
+    );
+    assert_ne!(
+        acme_created.idempotency_key, before[0].idempotency_key,
+        "a retried change gets a new key"
+    );
+    assert_eq!(beta_created.idp_id, beta);
+    assert_eq!(beta_created, &before[1], "Beta waits for its own retry");
+    assert_eq!(
+        acme_disabled, &before[2],
+        "a pending change is left as it is"
+    );
+
+    // A second click (or a stale screen) finds nothing failed and changes nothing.
+    outbox.retry_failed(acme).unwrap();
+    assert_eq!(changes(&c), after);
+}

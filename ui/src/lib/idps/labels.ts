@@ -1,5 +1,5 @@
 // Human labels for the IdP model's enum values and fields, as the platform's portal names them.
-import type { ClientAuthMethod, Field, Protocol, TestRedirect } from "../ipc/types";
+import type { AuditAction, ClientAuthMethod, Field, Protocol, TestRedirect } from "../ipc/types";
 
 export const PROTOCOL_LABELS: Record<Protocol, string> = {
   oidc: "OpenID Connect",
@@ -40,6 +40,28 @@ export const FIELD_LABELS: Record<Field, string> = {
   workspace_id: "Workspace ID",
   api_key: "API key",
   test_redirect: "Test redirect",
+};
+
+/** Recorded fields the form has no error for, so `Field` does not name them. */
+const OTHER_FIELD_LABELS: Readonly<Record<string, string>> = {
+  enabled: "Enabled",
+  test_redirect: "Test redirect",
+};
+
+/** A field of a recorded change (its key as the core serialises `IdpFields`), as the form labels it. */
+export function changedFieldLabel(key: string): string {
+  if (Object.hasOwn(FIELD_LABELS, key)) return FIELD_LABELS[key as Field];
+  return Object.hasOwn(OTHER_FIELD_LABELS, key) ? OTHER_FIELD_LABELS[key]! : key;
+}
+
+/** What an entry of an IdP's history did. */
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  create: "Created",
+  update: "Edited",
+  enable: "Enabled",
+  disable: "Disabled",
+  delete: "Deleted",
+  import: "Imported",
 };
 
 /**

@@ -10,8 +10,10 @@ import {
   exportTestHistory,
   discoverIssuer,
   getIdp,
+  idpHistory,
   isProblem,
   listIdps,
+  retryFailedChanges,
   saveIdp,
   setIdpEnabled,
   startTestLogin,
@@ -29,6 +31,7 @@ describe("commands", () => {
       delete_idp: () => null,
       discover_issuer: () => ({}),
       check_idp: () => [],
+      idp_history: () => [],
     });
     const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
     await listIdps();
@@ -38,6 +41,7 @@ describe("commands", () => {
     await deleteIdp(id);
     await discoverIssuer("https://login.example.com");
     await checkIdp(null, fields);
+    await idpHistory(id);
 
     expect(calls).toEqual([
       { cmd: "list_idps", args: {} },
@@ -47,6 +51,7 @@ describe("commands", () => {
       { cmd: "delete_idp", args: { id } },
       { cmd: "discover_issuer", args: { issuer: "https://login.example.com" } },
       { cmd: "check_idp", args: { id: null, fields } },
+      { cmd: "idp_history", args: { id } },
     ]);
   });
 
@@ -74,6 +79,12 @@ describe("commands", () => {
       { cmd: "test_history", args: { id } },
       { cmd: "export_test_history", args: { id } },
     ]);
+  });
+
+  it("invokes the retry of a failed sync change with the IdP's id", async () => {
+    const calls = mockCore({ retry_failed_changes: () => null });
+    await retryFailedChanges(config().id);
+    expect(calls).toEqual([{ cmd: "retry_failed_changes", args: { id: config().id } }]);
   });
 
   it("passes a Problem through unchanged", async () => {

@@ -2,6 +2,7 @@
 // normaliser that turns whatever a failed command rejected with into a `Problem`.
 // Argument keys are camelCase at the invoke boundary (Tauri maps them to snake_case params).
 import { invoke } from "@tauri-apps/api/core";
+import type { AuditEntry } from "./bindings/AuditEntry";
 import type { DiscoveryInfo } from "./bindings/DiscoveryInfo";
 import type { FieldError } from "./bindings/FieldError";
 import type { IdpConfig } from "./bindings/IdpConfig";
@@ -98,6 +99,11 @@ export function deleteIdp(id: IdpId): Promise<null> {
   return call("delete_idp", { id });
 }
 
+/** An IdP's audit history, newest first; the client secret only ever as "changed"/"removed". */
+export function idpHistory(id: IdpId): Promise<AuditEntry[]> {
+  return call("idp_history", { id });
+}
+
 /** Fetches `<issuer>/.well-known/openid-configuration` (from Rust, not the webview). */
 export function discoverIssuer(issuer: string): Promise<DiscoveryInfo> {
   return call("discover_issuer", { issuer });
@@ -175,6 +181,11 @@ export function syncStates(): Promise<IdpSyncState[]> {
 /** Sends the outbox to the backend (no progress events: show an indeterminate bar). */
 export function syncPush(): Promise<PushReport> {
   return call("sync_push", {});
+}
+
+/** Makes the IdP's failed changes sendable again (under new keys); the next push sends them. */
+export function retryFailedChanges(id: IdpId): Promise<null> {
+  return call("retry_failed_changes", { id });
 }
 
 /** Keep mine (pushes, resolves with that push's report) or take theirs (resolves with null). */

@@ -1,4 +1,6 @@
 // Re-exports the IPC binding types so UI code imports them from one place.
+export type { AuditAction } from "./bindings/AuditAction";
+export type { AuditEntry } from "./bindings/AuditEntry";
 export type { AuthParam } from "./bindings/AuthParam";
 export type { ClientAuthMethod } from "./bindings/ClientAuthMethod";
 export type { DiscoveryInfo } from "./bindings/DiscoveryInfo";

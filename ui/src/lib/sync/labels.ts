@@ -24,7 +24,10 @@ export const CHANGE_STATE_LABELS: Record<ChangeState, string> = {
   conflict: "conflict",
 };
 
-/** How a field's change reads; the secret only ever as "changed"/"removed". */
+/**
+ * How a field's change reads, in Pending changes and in an IdP's History; the secret only ever
+ * as "changed"/"removed", whatever values arrive with it.
+ */
 export function fieldChangeText(change: FieldChange): string {
   if (change.field === "client_secret") return change.after === "removed" ? "removed" : "changed";
   const show = (v: string | null) => (v === null || v === "" ? "(empty)" : v);

@@ -1,10 +1,12 @@
 // State of the "Pending changes" screen: the outbox, the plan (three-way when the backend
-// answers, else against the last-synced copy only), the push and conflict resolution.
+// answers, else against the last-synced copy only), the push, conflict resolution and the
+// retry of a change the backend refused.
 // Invariant: the local plan and the outbox load without the network, so the screen is useful
 // offline; the backend's view replaces the local plan only when it arrives.
 import {
   localSyncPlan,
   resolveConflict,
+  retryFailedChanges,
   syncChanges,
   syncPlan,
   syncPush,
@@ -27,15 +29,25 @@ export class PendingChanges {
   /** IdPs whose conflict is being resolved. */
   resolving: IdpId | null = $state(null);
   resolveProblem: string | null = $state(null);
+  /** The IdP whose failed changes are being made sendable again. */
+  retrying: IdpId | null = $state(null);
+  retryProblem: string | null = $state(null);
 
   readonly outgoing: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "outgoing"));
   readonly drift: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "drift"));
   readonly conflicts: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "conflict"));
 
-  /** The outbox state of an IdP's newest change, if it has one. */
+  /**
+   * The outbox change that decides an IdP's state: the failed or conflicting one its later
+   * changes wait behind, else its newest, if it has any.
+   */
   changeOf(id: IdpId): SyncChange | undefined {
     let found: SyncChange | undefined;
-    for (const c of this.changes) if (c.idp_id === id) found = c;
+    for (const c of this.changes) {
+      if (c.idp_id !== id) continue;
+      if (c.state !== "pending") return c;
+      found = c;
+    }
     return found;
   }
 
@@ -92,6 +104,25 @@ export class PendingChanges {
       this.resolveProblem = toProblem(error).message;
     } finally {
       this.resolving = null;
+    }
+    this.remote = false;
+    await this.load();
+  }
+
+  /**
+   * Makes the IdP's refused changes sendable again (after the admin fixed the IdP); the next
+   * push sends them under new keys. The plan reloads either way.
+   */
+  async retry(id: IdpId): Promise<void> {
+    if (this.retrying !== null) return;
+    this.retrying = id;
+    this.retryProblem = null;
+    try {
+      await retryFailedChanges(id);
+    } catch (error) {
+      this.retryProblem = toProblem(error).message;
+    } finally {
+      this.retrying = null;
     }
     this.remote = false;
     await this.load();

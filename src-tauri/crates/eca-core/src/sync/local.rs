@@ -8,8 +8,8 @@
 use crate::secrets::{Secret, SecretKey};
 use crate::store::sync_changes::{self, ChangeState};
 use crate::store::{idps, sync_base};
+use crate::sync::outbox::Outbox;
 use crate::sync::plan::{self, SyncPlan};
-use crate::sync::push::Outbox;
 use crate::sync::settings::SyncSettings;
 use crate::sync::SyncError;
 use eca_model::idp::IdpId;

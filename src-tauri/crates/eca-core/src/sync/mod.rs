@@ -1,6 +1,7 @@
 //! Sync: pushing the admin's local IdP edits to the messaging backend (docs/sync-api.yaml).
 //!
-//! - [`outbox`]: every catalog edit records a pending change, in the edit's own transaction.
+//! - [`outbox`]: the pending changes and [`Outbox`], one data folder's sync side; every
+//!   catalog edit records a change in its own transaction.
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
 //! - [`client`], [`settings`]: the HTTP client and where to sync (the wire types are
 //!   [`eca_model::wire`]'s).
@@ -26,8 +27,9 @@ pub mod resolve;
 pub mod retry;
 pub mod settings;
 
+pub use outbox::Outbox;
 pub use plan::SyncPlan;
-pub use push::{Outbox, PushReport};
+pub use push::PushReport;
 
 use crate::secrets::SecretError;
 use crate::store::StoreError;

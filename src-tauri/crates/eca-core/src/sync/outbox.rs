@@ -1,5 +1,7 @@
-//! Recording local edits in the outbox (`sync_change`), called by [`crate::catalog`] inside
-//! the transaction of each edit.
+//! The outbox: local edits waiting to be pushed (`sync_change`). [`Outbox`] is one data
+//! folder's sync side (its connection, keyring, clock and retry policy), which reads the
+//! changes, plans ([`crate::sync::plan`]) and pushes them ([`crate::sync::push`]); [`record`]
+//! is how [`crate::catalog`] adds a change inside the transaction of each edit.
 //!
 //! Invariants:
 //! - [`record`] runs in the caller's transaction: the edit and its outbox row commit together
@@ -14,11 +16,154 @@
 //!   never used for two different bodies.
 //! - Only the fact that the secret changed is recorded; its value stays in the keyring.
 
-use crate::store::sync_changes::{self, ChangeKind, ChangeState};
-use crate::store::{sync_base, StoreError};
+use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::store::sync_base::{self, BaseEntry};
+use crate::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
+use crate::store::{self, idps, StoreError};
+use crate::sync::client::BackendClient;
+use crate::sync::plan::{self, SyncPlan};
+use crate::sync::push::{client_workspace, read_ok};
+use crate::sync::retry::{Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
+use crate::sync::settings::{self, SyncSettings};
+use crate::sync::SyncError;
+use eca_model::clock::Clock;
 use eca_model::idp::IdpId;
-use rusqlite::Connection;
+use eca_model::wire::{RemoteIdp, RemoteList};
+use rusqlite::{Connection, TransactionBehavior};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
 use uuid::Uuid;
+
+/// The sync side of one data folder: its own connection to the database, the keyring, the
+/// clock, and how to wait between retries.
+pub struct Outbox {
+    pub(crate) conn: Connection,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) pause: Arc<dyn Pause>,
+    pub(crate) jitter: Arc<dyn Jitter>,
+}
+
+impl Outbox {
+    /// Opens the database in `data_dir` (the same file the [`crate::catalog::Catalog`] uses).
+    pub fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SyncError> {
+        let conn = store::open(&data_dir.join(crate::data_dir::DB_FILE))?;
+        Ok(Self::with_connection(conn, secrets, clock))
+    }
+
+    pub fn with_connection(
+        conn: Connection,
+        secrets: Arc<dyn SecretStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            conn,
+            secrets,
+            clock,
+            retry: RetryPolicy::default(),
+            pause: Arc::new(TokioPause),
+            jitter: Arc::new(OsJitter),
+        }
+    }
+
+    /// Replaces how retries are spaced and waited for (tests make waits instant).
+    pub fn with_retry(
+        mut self,
+        policy: RetryPolicy,
+        pause: Arc<dyn Pause>,
+        jitter: Arc<dyn Jitter>,
+    ) -> Self {
+        self.retry = policy;
+        self.pause = pause;
+        self.jitter = jitter;
+        self
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn settings(&self) -> Result<Option<SyncSettings>, SyncError> {
+        settings::load(&self.conn)
+    }
+
+    /// Stores where to sync and, when given, the API key (keyring).
+    pub fn save_settings(
+        &self,
+        settings: SyncSettings,
+        api_key: Option<&Secret>,
+    ) -> Result<SyncSettings, SyncError> {
+        settings::save(&self.conn, self.secrets.as_ref(), settings, api_key)
+    }
+
+    /// The outbox, oldest first.
+    pub fn changes(&self) -> Result<Vec<SyncChange>, SyncError> {
+        Ok(sync_changes::list(&self.conn)?)
+    }
+
+    /// The last-synced state of every IdP.
+    pub fn base(&self) -> Result<Vec<BaseEntry>, SyncError> {
+        Ok(sync_base::list(&self.conn)?)
+    }
+
+    pub(crate) fn client(&self) -> Result<BackendClient, SyncError> {
+        let settings = self.settings()?.ok_or(SyncError::NotConfigured)?;
+        let key = self
+            .secrets
+            .get(SecretKey::SyncApiKey)?
+            .ok_or(SyncError::NoApiKey)?;
+        BackendClient::new(&settings, key)
+    }
+
+    /// The backend's IdPs.
+    pub async fn remote(&mut self) -> Result<Vec<RemoteIdp>, SyncError> {
+        let client = self.client()?;
+        let response = read_ok(client.list().await, &client_workspace(self)?)?;
+        let list: RemoteList = response
+            .json()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(list.items)
+    }
+
+    /// The three-way plan: local IdPs, the base, and the backend's copy fetched now.
+    pub async fn plan(&mut self) -> Result<SyncPlan, SyncError> {
+        let remote = self.remote().await?;
+        self.plan_against(&remote)
+    }
+
+    /// The three-way plan against this copy of the backend's IdPs.
+    pub(crate) fn plan_against(&self, remote: &[RemoteIdp]) -> Result<SyncPlan, SyncError> {
+        let local = idps::list_full(&self.conn)?;
+        let base = sync_base::list(&self.conn)?;
+        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
+            .into_iter()
+            .filter(|c| c.secret_changed)
+            .map(|c| c.idp_id)
+            .collect();
+        Ok(plan::compute_with_secrets(&local, &base, remote, &edited))
+    }
+
+    /// Makes a failed change of `id` sendable again (after the admin fixed the IdP).
+    pub fn retry_failed(&mut self, id: IdpId) -> Result<(), SyncError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for change in sync_changes::list(&tx)? {
+            if change.idp_id == id && change.state == ChangeState::Failed {
+                let key = uuid::Uuid::new_v4().hyphenated().to_string();
+                sync_changes::reset(&tx, change.seq, &key)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
 
 /// Records one local edit of `id` in the outbox, in the caller's transaction.
 pub fn record(

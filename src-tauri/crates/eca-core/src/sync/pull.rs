@@ -10,8 +10,8 @@
 //!   taken here (invalid, or clashing with another local IdP's name or issuer) is reported and
 //!   the rest of the pull goes on.
 
+use crate::sync::outbox::Outbox;
 use crate::sync::plan::SyncStatus;
-use crate::sync::push::Outbox;
 use crate::sync::SyncError;
 use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;

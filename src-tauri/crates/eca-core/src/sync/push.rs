@@ -19,24 +19,22 @@
 //! - 429, 503, 5xx, 409 (in flight) and lost connections are retried with the same key after
 //!   [`retry::delay`], at least the server's `Retry-After`.
 
-use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::secrets::SecretKey;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeState, SyncChange};
 use crate::store::{self, idps};
 use crate::sync::client::{BackendClient, RemoteProblem};
-use crate::sync::plan::{self, PushRequest, SecretMode, SyncPlan};
-use crate::sync::retry::{self, Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
-use crate::sync::settings::{self, SyncSettings};
+use crate::sync::outbox::Outbox;
+use crate::sync::plan::{self, PushRequest, SecretMode};
+use crate::sync::retry;
 use crate::sync::SyncError;
-use eca_model::clock::{rfc3339, Clock};
+use eca_model::clock::rfc3339;
 use eca_model::idp::IdpId;
-use eca_model::wire::{RemoteIdp, RemoteList, WireBody};
+use eca_model::wire::{RemoteIdp, WireBody};
 use eca_oidc::http::{HttpError, HttpResponse};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use ts_rs::TS;
 
@@ -61,135 +59,7 @@ enum Settled {
     Failed,
 }
 
-/// The sync side of one data folder: its own connection to the database, the keyring, the
-/// clock, and how to wait between retries.
-pub struct Outbox {
-    pub(crate) conn: Connection,
-    pub(crate) secrets: Arc<dyn SecretStore>,
-    pub(crate) clock: Arc<dyn Clock>,
-    retry: RetryPolicy,
-    pause: Arc<dyn Pause>,
-    jitter: Arc<dyn Jitter>,
-}
-
 impl Outbox {
-    /// Opens the database in `data_dir` (the same file the [`crate::catalog::Catalog`] uses).
-    pub fn open(
-        data_dir: &Path,
-        secrets: Arc<dyn SecretStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, SyncError> {
-        let conn = store::open(&data_dir.join(crate::data_dir::DB_FILE))?;
-        Ok(Self::with_connection(conn, secrets, clock))
-    }
-
-    pub fn with_connection(
-        conn: Connection,
-        secrets: Arc<dyn SecretStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            conn,
-            secrets,
-            clock,
-            retry: RetryPolicy::default(),
-            pause: Arc::new(TokioPause),
-            jitter: Arc::new(OsJitter),
-        }
-    }
-
-    /// Replaces how retries are spaced and waited for (tests make waits instant).
-    pub fn with_retry(
-        mut self,
-        policy: RetryPolicy,
-        pause: Arc<dyn Pause>,
-        jitter: Arc<dyn Jitter>,
-    ) -> Self {
-        self.retry = policy;
-        self.pause = pause;
-        self.jitter = jitter;
-        self
-    }
-
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub fn settings(&self) -> Result<Option<SyncSettings>, SyncError> {
-        settings::load(&self.conn)
-    }
-
-    /// Stores where to sync and, when given, the API key (keyring).
-    pub fn save_settings(
-        &self,
-        settings: SyncSettings,
-        api_key: Option<&Secret>,
-    ) -> Result<SyncSettings, SyncError> {
-        settings::save(&self.conn, self.secrets.as_ref(), settings, api_key)
-    }
-
-    /// The outbox, oldest first.
-    pub fn changes(&self) -> Result<Vec<SyncChange>, SyncError> {
-        Ok(sync_changes::list(&self.conn)?)
-    }
-
-    /// The last-synced state of every IdP.
-    pub fn base(&self) -> Result<Vec<BaseEntry>, SyncError> {
-        Ok(sync_base::list(&self.conn)?)
-    }
-
-    pub(crate) fn client(&self) -> Result<BackendClient, SyncError> {
-        let settings = self.settings()?.ok_or(SyncError::NotConfigured)?;
-        let key = self
-            .secrets
-            .get(SecretKey::SyncApiKey)?
-            .ok_or(SyncError::NoApiKey)?;
-        BackendClient::new(&settings, key)
-    }
-
-    /// The backend's IdPs.
-    pub async fn remote(&mut self) -> Result<Vec<RemoteIdp>, SyncError> {
-        let client = self.client()?;
-        let response = read_ok(client.list().await, &client_workspace(self)?)?;
-        let list: RemoteList = response
-            .json()
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        Ok(list.items)
-    }
-
-    /// The three-way plan: local IdPs, the base, and the backend's copy fetched now.
-    pub async fn plan(&mut self) -> Result<SyncPlan, SyncError> {
-        let remote = self.remote().await?;
-        self.plan_against(&remote)
-    }
-
-    /// The three-way plan against this copy of the backend's IdPs.
-    pub(crate) fn plan_against(&self, remote: &[RemoteIdp]) -> Result<SyncPlan, SyncError> {
-        let local = idps::list_full(&self.conn)?;
-        let base = sync_base::list(&self.conn)?;
-        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
-            .into_iter()
-            .filter(|c| c.secret_changed)
-            .map(|c| c.idp_id)
-            .collect();
-        Ok(plan::compute_with_secrets(&local, &base, remote, &edited))
-    }
-
-    /// Makes a failed change of `id` sendable again (after the admin fixed the IdP).
-    pub fn retry_failed(&mut self, id: IdpId) -> Result<(), SyncError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for change in sync_changes::list(&tx)? {
-            if change.idp_id == id && change.state == ChangeState::Failed {
-                let key = uuid::Uuid::new_v4().hyphenated().to_string();
-                sync_changes::reset(&tx, change.seq, &key)?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     // Every async method takes `&mut self`: a future holding `&Outbox` (whose connection is not
     // `Sync`) could not be sent between threads, and the app's runtime needs that.
 
@@ -539,7 +409,7 @@ fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<PushRequest>, SyncError
     Ok(Some(request))
 }
 
-fn client_workspace(outbox: &Outbox) -> Result<String, SyncError> {
+pub(crate) fn client_workspace(outbox: &Outbox) -> Result<String, SyncError> {
     Ok(outbox
         .settings()?
         .ok_or(SyncError::NotConfigured)?
@@ -589,9 +459,10 @@ pub(crate) fn read_ok(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::MemorySecrets;
+    use crate::secrets::{MemorySecrets, Secret};
     use crate::store::sync_base::BaseEntry;
     use eca_model::clock::SystemClock;
+    use std::sync::Arc;
 
     fn assert_send<T: Send>(_: &T) {}
 

@@ -8,7 +8,7 @@ use eca_core::store::audit::AuditEntry;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::Problem;
-use eca_oidc::discovery::{self, DiscoveryInfo};
+use eca_oidc::discovery::{self, IssuerDiscovery};
 use tauri::State;
 
 #[tauri::command]
@@ -65,6 +65,6 @@ pub async fn idp_history(
 pub async fn discover_issuer(
     state: State<'_, AppState>,
     issuer: String,
-) -> Result<DiscoveryInfo, Problem> {
-    Ok(discovery::fetch(&state.http, &issuer).await?)
+) -> Result<IssuerDiscovery, Problem> {
+    Ok(discovery::discover(&state.http, &issuer).await?)
 }

@@ -3,7 +3,14 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { AuditEntry, DiscoveryInfo, IdpConfig, SaveIdpRequest, StartTestRequest } from "../lib/ipc/types";
+import type {
+  AuditEntry,
+  DiscoveryInfo,
+  IdpConfig,
+  IssuerDiscovery,
+  SaveIdpRequest,
+  StartTestRequest,
+} from "../lib/ipc/types";
 import { Router } from "../lib/nav/router.svelte";
 import {
   config,
@@ -35,7 +42,7 @@ function echoSave(args: Record<string, unknown>, extra: Partial<IdpConfig> = {})
   };
 }
 
-const discovery: DiscoveryInfo = {
+const info: DiscoveryInfo = {
   issuer: "https://login.example.com",
   authorization_endpoint: "https://login.example.com/oauth2/authorize",
   token_endpoint: "https://login.example.com/oauth2/token",
@@ -46,6 +53,17 @@ const discovery: DiscoveryInfo = {
   scopes_supported: ["openid", "email", "profile", "offline_access"],
   id_token_signing_alg_values_supported: ["RS256"],
   authorization_response_iss_parameter_supported: true,
+};
+/** What the core answers for `info`: S256 and client_secret_basic are advertised. */
+const discovery: IssuerDiscovery = {
+  info,
+  advice: {
+    pkce: null,
+    unadvertised_methods: [
+      { method: "client_secret_post", warning: "The IdP does not advertise client_secret_post for its token endpoint." },
+      { method: "none", warning: "The IdP does not advertise none for its token endpoint." },
+    ],
+  },
 };
 
 async function fillRequired() {
@@ -198,12 +216,12 @@ describe("IdpFormView: discovery", () => {
     await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
 
     await waitFor(() =>
-      expect(screen.getByLabelText("Authorization endpoint")).toHaveValue(discovery.authorization_endpoint),
+      expect(screen.getByLabelText("Authorization endpoint")).toHaveValue(info.authorization_endpoint),
     );
     expect(calls.find((c) => c.cmd === "discover_issuer")?.args).toEqual({ issuer: "https://login.example.com" });
-    expect(screen.getByLabelText("Token endpoint")).toHaveValue(discovery.token_endpoint);
-    expect(screen.getByLabelText("Userinfo endpoint")).toHaveValue(discovery.userinfo_endpoint);
-    expect(screen.getByLabelText("JWKS URI")).toHaveValue(discovery.jwks_uri);
+    expect(screen.getByLabelText("Token endpoint")).toHaveValue(info.token_endpoint);
+    expect(screen.getByLabelText("Userinfo endpoint")).toHaveValue(info.userinfo_endpoint);
+    expect(screen.getByLabelText("JWKS URI")).toHaveValue(info.jwks_uri);
 
     const supported = screen.getByRole("region", { name: "What the identity provider supports" });
     expect(within(supported).getByText("offline_access")).toBeInTheDocument();
@@ -222,8 +240,7 @@ describe("IdpFormView: discovery", () => {
     mockCore({
       discover_issuer: () => ({
         ...discovery,
-        code_challenge_methods_supported: ["plain"],
-        token_endpoint_auth_methods_supported: ["client_secret_basic"],
+        advice: { ...discovery.advice, pkce: "The IdP does not advertise PKCE with S256 (it lists plain)." },
       }),
       check_idp: () => [],
     });
@@ -237,6 +254,19 @@ describe("IdpFormView: discovery", () => {
 
     await userEvent.selectOptions(screen.getByLabelText("Client authentication"), "client_secret_post");
     expect(within(supported).getByText(/does not advertise client_secret_post/)).toBeInTheDocument();
+  });
+
+  it("warns when the issuer is edited away from the one the document was fetched for", async () => {
+    mockCore({ discover_issuer: () => discovery, check_idp: () => [] });
+    renderForm();
+    const issuer = screen.getByLabelText("Issuer URL");
+    await userEvent.type(issuer, "https://login.example.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+    const supported = await screen.findByRole("region", { name: "What the identity provider supports" });
+    expect(within(supported).queryByText(/must match exactly/)).not.toBeInTheDocument();
+
+    await userEvent.type(issuer, "/");
+    expect(within(supported).getByText(/must match exactly/)).toBeInTheDocument();
   });
 
   it("shows a discovery failure next to the issuer", async () => {
@@ -257,7 +287,7 @@ describe("IdpFormView: discovery", () => {
   });
 
   it("shows progress while fetching", async () => {
-    const reply = deferred<DiscoveryInfo>();
+    const reply = deferred<IssuerDiscovery>();
     mockCore({ discover_issuer: () => reply.promise, check_idp: () => [] });
     renderForm();
     await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");

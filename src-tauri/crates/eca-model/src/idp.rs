@@ -96,6 +96,11 @@ pub enum ClientAuthMethod {
 }
 
 impl ClientAuthMethod {
+    pub const ALL: [Self; 3] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::None,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
@@ -350,5 +355,24 @@ impl FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field.label(), self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_auth_method_is_in_all() {
+        // A new method fails to compile here until it is added to ALL as well.
+        let position = |m: ClientAuthMethod| match m {
+            ClientAuthMethod::ClientSecretBasic => 0,
+            ClientAuthMethod::ClientSecretPost => 1,
+            ClientAuthMethod::None => 2,
+        };
+        assert_eq!(ClientAuthMethod::ALL.map(position), [0, 1, 2]);
+        for m in ClientAuthMethod::ALL {
+            assert_eq!(m.as_str().parse::<ClientAuthMethod>(), Ok(m));
+        }
     }
 }

@@ -19,6 +19,7 @@ use ts_rs::TS;
 use url::Url;
 
 use crate::http::{self, HttpError};
+use eca_model::idp::ClientAuthMethod;
 
 /// Real documents are a few KiB; this leaves room for long lists of algorithms and claims.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -61,6 +62,82 @@ impl DiscoveryInfo {
             .iter()
             .any(|m| m == method)
     }
+}
+
+/// What an admin should hear before saving a configuration, from the IdP's discovery document.
+/// Every client authentication method the IdP does not advertise gets its warning here, so
+/// the form shows the one for the method chosen as it changes, without asking again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DiscoveryAdvice {
+    /// Set when the IdP does not advertise PKCE with S256.
+    pub pkce: Option<String>,
+    /// A warning for each method the IdP does not advertise at its token endpoint.
+    pub unadvertised_methods: Vec<MethodWarning>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MethodWarning {
+    pub method: ClientAuthMethod,
+    pub warning: String,
+}
+
+/// An issuer's discovery document and what it means for the form: what "Fetch from issuer"
+/// returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IssuerDiscovery {
+    pub info: DiscoveryInfo,
+    pub advice: DiscoveryAdvice,
+}
+
+impl DiscoveryInfo {
+    /// The warnings of [`DiscoveryAdvice`], from the same `advertises_*` checks the readiness
+    /// checks and the test login use.
+    pub fn advice(&self) -> DiscoveryAdvice {
+        let pkce = (!self.advertises_pkce_s256()).then(|| {
+            if self.code_challenge_methods_supported.is_empty() {
+                "The IdP does not advertise PKCE support (code_challenge_methods_supported is \
+                 missing). Embedded Client Authentication sends PKCE with S256; confirm the IdP \
+                 accepts it."
+                    .to_string()
+            } else {
+                format!(
+                    "The IdP does not advertise PKCE with S256 (it lists {}). Embedded Client \
+                     Authentication requires S256.",
+                    self.code_challenge_methods_supported.join(", ")
+                )
+            }
+        });
+        let unadvertised_methods = ClientAuthMethod::ALL
+            .into_iter()
+            .filter(|m| !self.advertises_auth_method(m.as_str()))
+            .map(|method| MethodWarning {
+                method,
+                warning: format!(
+                    "The IdP does not advertise {} for its token endpoint (it lists {}). Choose \
+                     one of those under Client authentication.",
+                    method.as_str(),
+                    self.token_endpoint_auth_methods_supported.join(", ")
+                ),
+            })
+            .collect();
+        DiscoveryAdvice {
+            pkce,
+            unadvertised_methods,
+        }
+    }
+}
+
+/// Fetches `issuer`'s discovery document with the advice the form shows.
+pub async fn discover(
+    client: &reqwest::Client,
+    issuer: &str,
+) -> Result<IssuerDiscovery, DiscoveryError> {
+    let info = fetch(client, issuer).await?;
+    let advice = info.advice();
+    Ok(IssuerDiscovery { info, advice })
 }
 
 /// A discovery document as fetched, with the IdP's clock at that moment.
@@ -601,5 +678,41 @@ mod tests {
         let back: DiscoveryInfo =
             serde_json::from_str(&serde_json::to_string(&info).unwrap()).unwrap();
         assert_eq!(back, info);
+    }
+
+    #[test]
+    fn advice_warns_of_what_is_not_advertised_only() {
+        let mut info = DiscoveryInfo {
+            code_challenge_methods_supported: vec!["plain".into()],
+            token_endpoint_auth_methods_supported: vec!["client_secret_post".into()],
+            ..parse_document(ISSUER, &minimal()).unwrap()
+        };
+        let advice = info.advice();
+        assert!(
+            advice.pkce.as_deref().is_some_and(|w| w.contains("plain")),
+            "{advice:?}"
+        );
+        let methods: Vec<ClientAuthMethod> = advice
+            .unadvertised_methods
+            .iter()
+            .map(|m| m.method)
+            .collect();
+        assert_eq!(
+            methods,
+            vec![ClientAuthMethod::ClientSecretBasic, ClientAuthMethod::None],
+            "client_secret_post is advertised"
+        );
+        info.code_challenge_methods_supported = vec!["S256".into()];
+        info.token_endpoint_auth_methods_supported = ClientAuthMethod::ALL
+            .iter()
+            .map(|m| m.as_str().to_string())
+            .collect();
+        assert_eq!(
+            info.advice(),
+            DiscoveryAdvice {
+                pkce: None,
+                unadvertised_methods: Vec::new()
+            }
+        );
     }
 }

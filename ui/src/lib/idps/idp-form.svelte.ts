@@ -7,7 +7,7 @@
 import { SvelteSet } from "svelte/reactivity";
 import { checkIdp, discoverIssuer, saveIdp, toProblem } from "../ipc/commands";
 import type {
-  DiscoveryInfo,
+  IssuerDiscovery,
   Field,
   FieldError,
   IdpConfig,
@@ -18,7 +18,6 @@ import type {
   StartTestRequest,
 } from "../ipc/types";
 import { blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
-import { discoveryWarnings } from "./discovery";
 
 /** What happens to the stored secret: nothing, a new value, or removal. */
 export type SecretMode = "keep" | "replace" | "clear";
@@ -45,7 +44,7 @@ export class IdpForm {
   saving = $state(false);
 
   discovering = $state(false);
-  discovery: DiscoveryInfo | null = $state.raw(null);
+  discovery: IssuerDiscovery | null = $state.raw(null);
 
   /** Fields the admin has left at least once; on-blur feedback is shown only for them. */
   readonly touched = new SvelteSet<Field>();
@@ -102,9 +101,22 @@ export class IdpForm {
     return { id: this.id, fields: this.fields, secret: this.secretChange };
   }
 
+  /**
+   * What to check before saving: the core's advice for the chosen authentication method (PKCE
+   * and what the IdP advertises are judged in Rust, like the readiness checks and the login),
+   * and whether the issuer was edited away from the one the document was fetched for.
+   */
   get warnings(): string[] {
     if (!this.discovery || this.draft.protocol !== "oidc") return [];
-    return discoveryWarnings(this.discovery, this.draft.issuer, this.draft.client_auth_method);
+    const { info, advice } = this.discovery;
+    const method = advice.unadvertised_methods.find((m) => m.method === this.draft.client_auth_method);
+    const warnings = [advice.pkce, method?.warning].filter((w): w is string => w != null);
+    if (info.issuer !== this.draft.issuer) {
+      warnings.push(
+        `The IdP identifies itself as ${info.issuer}, not ${this.draft.issuer}. The issuer must match exactly, including any trailing slash.`,
+      );
+    }
+    return warnings;
   }
 
   startReplacingSecret(): void {
@@ -170,8 +182,9 @@ export class IdpForm {
     this.discovering = true;
     delete this.errors.issuer;
     try {
-      const info = await discoverIssuer(issuer.trim());
-      this.discovery = info;
+      const found = await discoverIssuer(issuer.trim());
+      const info = found.info;
+      this.discovery = found;
       this.draft.authorization_endpoint = info.authorization_endpoint;
       this.draft.token_endpoint = info.token_endpoint;
       if (info.userinfo_endpoint !== null) this.draft.userinfo_endpoint = info.userinfo_endpoint;

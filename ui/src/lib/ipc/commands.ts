@@ -3,7 +3,7 @@
 // Argument keys are camelCase at the invoke boundary (Tauri maps them to snake_case params).
 import { invoke } from "@tauri-apps/api/core";
 import type { AuditEntry } from "./bindings/AuditEntry";
-import type { DiscoveryInfo } from "./bindings/DiscoveryInfo";
+import type { IssuerDiscovery } from "./bindings/IssuerDiscovery";
 import type { FieldError } from "./bindings/FieldError";
 import type { IdpConfig } from "./bindings/IdpConfig";
 import type { IdpFields } from "./bindings/IdpFields";
@@ -105,7 +105,7 @@ export function idpHistory(id: IdpId): Promise<AuditEntry[]> {
 }
 
 /** Fetches `<issuer>/.well-known/openid-configuration` (from Rust, not the webview). */
-export function discoverIssuer(issuer: string): Promise<DiscoveryInfo> {
+export function discoverIssuer(issuer: string): Promise<IssuerDiscovery> {
   return call("discover_issuer", { issuer });
 }
 

@@ -4,6 +4,8 @@ export type { AuditEntry } from "./bindings/AuditEntry";
 export type { AuthParam } from "./bindings/AuthParam";
 export type { ClientAuthMethod } from "./bindings/ClientAuthMethod";
 export type { DiscoveryInfo } from "./bindings/DiscoveryInfo";
+export type { DiscoveryAdvice } from "./bindings/DiscoveryAdvice";
+export type { IssuerDiscovery } from "./bindings/IssuerDiscovery";
 export type { Field } from "./bindings/Field";
 export type { FieldError } from "./bindings/FieldError";
 export type { IdpConfig } from "./bindings/IdpConfig";

@@ -19,25 +19,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The members of [`WireFields`], all required on a `PUT`.
-const FIELDS: &[&str] = &[
-    "name",
-    "protocol",
-    "issuer",
-    "authorization_endpoint",
-    "token_endpoint",
-    "userinfo_endpoint",
-    "jwks_uri",
-    "client_id",
-    "client_auth_method",
-    "scopes",
-    "extra_params",
-    "redirect_uris",
-    "customer_id_claim",
-    "enabled",
-    "notes",
-];
-
 /// Members of a response that a client may send back unchanged; they are ignored.
 const READ_ONLY: &[&str] = &[
     "version",
@@ -182,7 +163,7 @@ impl Reader<'_> {
     /// Every member is one of an IdP's, and `id`, if sent, is the one in the path.
     fn check_members(&mut self, path_id: Uuid) {
         for name in self.body.keys() {
-            let known = FIELDS.contains(&name.as_str())
+            let known = WireFields::is_member(name)
                 || READ_ONLY.contains(&name.as_str())
                 || name == "id"
                 || name == "client_secret";

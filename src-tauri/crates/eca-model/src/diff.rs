@@ -5,8 +5,8 @@
 //! - A change names its field as a [`Field`], serialised as the field's own name, so stored
 //!   audit rows and the CLI's JSON read the same.
 //! - A secret appears only as "changed" or "removed" ([`secret_change`]), never with a value.
-//! - Every field of a record is compared: the records are destructured without `..`, so a new
-//!   field does not compile until it is listed here.
+//! - Every field of a record is compared: `IdpFields` is destructured without `..`, so a new
+//!   field does not compile until it is listed here; the wire copy goes through it.
 
 use crate::idp::{Field, IdpFields};
 use crate::wire::WireFields;
@@ -79,40 +79,14 @@ impl FieldValues for IdpFields {
 
 impl FieldValues for WireFields {
     fn field_values(&self) -> Vec<(Field, serde_json::Value)> {
-        let WireFields {
-            name,
-            protocol,
-            issuer,
-            authorization_endpoint,
-            token_endpoint,
-            userinfo_endpoint,
-            jwks_uri,
-            client_id,
-            client_auth_method,
-            scopes,
-            extra_params,
-            redirect_uris,
-            customer_id_claim,
-            enabled,
-            notes,
-        } = self;
-        vec![
-            (Field::Name, json(name)),
-            (Field::Protocol, json(protocol)),
-            (Field::Issuer, json(issuer)),
-            (Field::AuthorizationEndpoint, json(authorization_endpoint)),
-            (Field::TokenEndpoint, json(token_endpoint)),
-            (Field::UserinfoEndpoint, json(userinfo_endpoint)),
-            (Field::JwksUri, json(jwks_uri)),
-            (Field::ClientId, json(client_id)),
-            (Field::ClientAuthMethod, json(client_auth_method)),
-            (Field::Scopes, json(scopes)),
-            (Field::ExtraParams, json(extra_params)),
-            (Field::RedirectUris, json(redirect_uris)),
-            (Field::CustomerIdClaim, json(customer_id_claim)),
-            (Field::Enabled, json(enabled)),
-            (Field::Notes, json(notes)),
-        ]
+        // The wire copy is the IdP's fields less the local-only ones; `into_local` names every
+        // field, so this stays complete as fields are added.
+        self.clone()
+            .into_local(None)
+            .field_values()
+            .into_iter()
+            .filter(|(field, _)| *field != Field::TestRedirect)
+            .collect()
     }
 }
 

@@ -10,6 +10,7 @@
 use crate::idp::{AuthParam, ClientAuthMethod, FieldError, IdpFields, IdpId, Protocol};
 use crate::validation::validate;
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 use ts_rs::TS;
 
 /// What the backend stores about an IdP, the secret and local-only settings excepted.
@@ -56,6 +57,18 @@ impl From<&IdpFields> for WireFields {
 }
 
 impl WireFields {
+    /// Whether `name` is one of the contract's members (as this type serialises them).
+    pub fn is_member(name: &str) -> bool {
+        static MEMBERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+            let blank = WireFields::from(&IdpFields::blank(Protocol::Oidc));
+            match serde_json::to_value(blank) {
+                Ok(serde_json::Value::Object(members)) => members.keys().cloned().collect(),
+                _ => Vec::new(),
+            }
+        });
+        MEMBERS.iter().any(|m| m == name)
+    }
+
     /// The app's rules ([`validate`]) applied to the wire shape, so the backend refuses exactly
     /// what the desktop refuses; on success, the same normalised form the desktop stores.
     pub fn validated(self) -> Result<Self, Vec<FieldError>> {
@@ -114,4 +127,19 @@ pub struct RemoteIdp {
 #[derive(Debug, Deserialize)]
 pub struct RemoteList {
     pub items: Vec<RemoteIdp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_the_contracts_fields() {
+        for name in ["name", "issuer", "client_auth_method", "enabled", "notes"] {
+            assert!(WireFields::is_member(name), "{name} is a member");
+        }
+        for name in ["test_redirect", "client_secret", "id", "version", ""] {
+            assert!(!WireFields::is_member(name), "{name} is not a member");
+        }
+    }
 }

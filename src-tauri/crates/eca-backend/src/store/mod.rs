@@ -2,9 +2,9 @@
 //! connection every request shares.
 //!
 //! Invariants:
-//! - Every connection gets the same pragmas (WAL, `synchronous=FULL`, foreign keys, a busy
-//!   timeout). Migrations are embedded and immutable; a database from a newer version is
-//!   refused, never downgraded.
+//! - The file is opened by [`eca_sqlite`], like the desktop's: the same pragmas on every
+//!   connection, and a database from a newer version refused, never downgraded. Migrations are
+//!   embedded and immutable.
 //! - One repository module per table; multi-row work happens in one transaction opened by the
 //!   caller ([`crate::writes`]).
 //! - All access goes through [`Database::run`], on a blocking thread, one closure at a time. A
@@ -46,12 +46,8 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                StoreError::Busy
-            }
-            _ => StoreError::Sqlite(e.to_string()),
-        }
+        // One reading of SQLite's errors (busy or not), eca-sqlite's.
+        eca_sqlite::StoreError::from(e).into()
     }
 }
 
@@ -132,37 +128,5 @@ mod tests {
         migrations()
             .validate()
             .expect("the embedded migrations must apply cleanly");
-    }
-
-    #[test]
-    fn every_connection_gets_the_pragmas() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = open(&dir.path().join("db.sqlite3")).unwrap();
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(mode, "wal");
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(fk, 1, "foreign keys must be enforced");
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(sync, 2, "synchronous must be FULL");
-    }
-
-    #[test]
-    fn a_database_from_a_newer_version_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        drop(open(&path).unwrap());
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 99).unwrap();
-        drop(conn);
-        assert!(
-            matches!(open(&path), Err(StoreError::TooNew { .. })),
-            "a newer schema must be refused, not downgraded"
-        );
     }
 }

@@ -8,6 +8,7 @@
 //! - [`resource`]: the IdP as it travels over the wire, and field validation of a `PUT` body.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
 //! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
+//! - `harness` (feature `harness`, for the tests of its clients): the backend in-process.
 //!
 //! Invariants: a client secret is stored only encrypted and is never in a response; every
 //! error a client sees is an RFC 9457 problem whose `type` the contract declares.
@@ -16,6 +17,8 @@ pub mod api;
 pub mod config;
 pub mod crypto;
 pub mod faults;
+#[cfg(feature = "harness")]
+pub mod harness;
 pub mod idempotency;
 pub mod problem;
 pub mod resource;

@@ -629,16 +629,8 @@ async fn secrets_are_never_returned_nor_stored_in_plaintext() {
     // Stop the backend so everything is on disk, then read every file of the data folder.
     let Harness { backend, dir, .. } = h;
     backend.stop().await;
-    let mut scanned = Vec::new();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        scanned.extend(std::fs::read(&path).unwrap());
-    }
-    let contains = |needle: &str| {
-        scanned
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
-    };
+    let contains =
+        |needle: &str| !eca_testkit::leaks::files_containing(dir.path(), needle).is_empty();
     assert!(
         contains(CLIENT_ID),
         "the scan must see the stored IdP (its client_id), or it proves nothing"

@@ -5,10 +5,7 @@
 //!
 //! Needs `cargo build --release -p eca-cli --example minimal_login` first (make bench does).
 
-#[path = "../../eca-oidc/tests/support/node_server.rs"]
-mod node_server;
-
-use node_server::{workspace_root, NodeServer};
+use eca_testkit::node_server::{workspace_root, NodeServer};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};

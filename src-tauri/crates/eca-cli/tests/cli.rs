@@ -5,14 +5,11 @@
 //! `scripts/with-keyring.sh` (`make test` does). The discovery tests start the local OpenID
 //! provider of tests/oidc/ (Node and `npm ci --prefix tests/oidc`; they fail, never skip).
 
-#[path = "../../eca-oidc/tests/support/node_server.rs"]
-mod node_server;
-
 use assert_cmd::Command;
 use eca_core::secrets::{OsKeyring, SecretKey, SecretStore};
 use eca_model::idp::IdpId;
 use eca_testkit::leaks::{canary, contains, files_under};
-use node_server::NodeServer;
+use eca_testkit::node_server::NodeServer;
 use serde_json::{json, Value};
 use std::path::Path;
 use tempfile::TempDir;

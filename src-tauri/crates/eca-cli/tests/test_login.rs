@@ -2,11 +2,8 @@
 //! provider of tests/oidc/, with the scripted browser (tests/oidc/browser.mjs) as `$BROWSER`.
 //! The confidential-client test stores a secret: run through `scripts/with-keyring.sh`.
 
-#[path = "../../eca-oidc/tests/support/node_server.rs"]
-mod node_server;
-
 use assert_cmd::Command;
-use node_server::{workspace_root, NodeServer};
+use eca_testkit::node_server::{workspace_root, NodeServer};
 use serde_json::Value;
 use tempfile::TempDir;
 

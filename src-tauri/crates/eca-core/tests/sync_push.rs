@@ -153,7 +153,7 @@ async fn an_unreachable_backend_keeps_the_changes_for_later() {
 
     // The backend comes back (on a new port, as after a restart) and the same change goes out
     // under the same key.
-    let running = eca_testkit::backend::start_in(dir.path(), API_KEY, Default::default(), None)
+    let running = eca_backend::harness::start_in(dir.path(), API_KEY, Default::default(), None)
         .await
         .expect("the backend starts again");
     admin

@@ -3,10 +3,7 @@
 //!
 //! Needs Node and `npm ci --prefix tests/oidc`; without them the tests fail, never skip.
 
-#[path = "support/node_server.rs"]
-mod node_server;
-
-use node_server::NodeServer;
+use eca_testkit::node_server::NodeServer;
 
 use eca_oidc::discovery::{self, DiscoveryError};
 use eca_oidc::http::{self, HttpError};

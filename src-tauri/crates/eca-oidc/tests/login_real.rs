@@ -3,9 +3,6 @@
 //! Covers the loopback redirect and the deep-link redirect, a confidential and a public client,
 //! and the failures an admin meets most: a wrong secret, a cancelled sign-in.
 
-#[path = "support/node_server.rs"]
-mod node_server;
-
 use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::secret::Secret;
 use eca_oidc::discovery;
@@ -14,7 +11,7 @@ use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::PendingCallbacks;
 use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
-use node_server::{workspace_root, NodeServer};
+use eca_testkit::node_server::{workspace_root, NodeServer};
 use std::process::Command;
 use std::sync::Arc;
 use url::Url;

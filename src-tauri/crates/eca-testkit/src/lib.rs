@@ -2,15 +2,15 @@
 //! dev-dependency only: no product crate depends on it (`tests/layers.rs` checks that).
 //!
 //! - [`fixtures`]: valid IdP configurations to start from.
-//! - [`backend`]: the reference backend started in-process over a temporary folder.
+//! - [`node_server`]: the real OpenID provider (and the other Node helpers of tests/oidc/).
 //! - [`keyring`]: the guard of tests that need a real Secret Service.
 //! - [`leaks`]: looking for a secret where it must never be (files, database cells).
 //!
-//! The reference backend's own tests cannot use this crate (it depends on the backend, and a
-//! dev-dependency back would be a cycle); they start the backend through the same
-//! `eca_backend::start`.
+//! The reference backend's in-process harness is the backend's own (`eca_backend::harness`,
+//! feature `harness`): it needs the backend, which needs nothing from here, so no crate's
+//! tests can reach the crate under test through this one.
 
-pub mod backend;
 pub mod fixtures;
 pub mod keyring;
 pub mod leaks;
+pub mod node_server;

@@ -23,7 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("eca-backend", &["eca-model", "eca-sqlite", "eca-oidc"]),
     ("eca-cli", &["eca-model", "eca-oidc", "eca-core"]),
     ("eca-admin", &["eca-model", "eca-oidc", "eca-core"]),
-    ("eca-testkit", &["eca-model", "eca-backend"]),
+    ("eca-testkit", &["eca-model"]),
 ];
 
 /// Crates that a crate may use in its tests only, beyond its normal dependencies.
@@ -31,6 +31,8 @@ const ALLOWED_DEV: &[(&str, &[&str])] = &[
     ("eca-core", &["eca-backend", "eca-testkit"]),
     ("eca-cli", &["eca-backend", "eca-testkit"]),
     ("eca-oidc", &["eca-testkit"]),
+    ("eca-backend", &["eca-testkit"]),
+    ("eca-sqlite", &["eca-testkit"]),
     ("eca-model", &["eca-testkit"]),
     ("eca-admin", &["eca-testkit"]),
 ];

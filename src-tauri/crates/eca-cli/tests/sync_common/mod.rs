@@ -1,5 +1,5 @@
 //! Shared support for the `eca sync` tests: data folders with the `eca` commands run on them,
-//! and reads of the local database. The backend is [`eca_testkit::backend::BlockingBackend`].
+//! and reads of the local database. The backend is [`eca_backend::harness::BlockingBackend`].
 //!
 //! The sync API key lives in the OS keyring under one entry for every data folder, so every
 //! test stores the same key (`API_KEY`); a test that needs a refused key starts a backend that
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tempfile::TempDir;
 
-pub use eca_testkit::backend::{BlockingBackend as Backend, API_KEY, WORKSPACE};
+pub use eca_backend::harness::{BlockingBackend as Backend, API_KEY, WORKSPACE};
 /// A key the "refusing" backend accepts instead of [`API_KEY`].
 pub const OTHER_KEY: &str = "alpha-other-key-0123456789";
 

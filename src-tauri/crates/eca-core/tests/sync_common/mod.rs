@@ -1,6 +1,6 @@
 //! Shared support for the sync tests: "admins", a data folder each, with its catalog, its
 //! outbox and an in-memory keyring, configured to sync with the reference backend that
-//! [`eca_testkit::backend`] starts.
+//! [`eca_backend::harness`] starts.
 //!
 //! Waits between retries are recorded and shortened to a millisecond, so tests that honour a
 //! `Retry-After` of seconds still run fast; jitter is fixed.
@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 
-pub use eca_testkit::backend::{TestBackend as Backend, API_KEY, WORKSPACE};
+pub use eca_backend::harness::{TestBackend as Backend, API_KEY, WORKSPACE};
 pub use eca_testkit::fixtures::okta;
 
 pub async fn backend() -> Backend {

@@ -3,8 +3,6 @@
 //!
 //! Needs Node and `npm ci --prefix tests/oidc`; without them tests fail, never skip.
 
-// Each test binary includes this file but uses only part of it.
-#![allow(dead_code)]
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -1,4 +1,5 @@
-//! The reference backend for the tests of its clients (the core's sync, the CLI, benchmarks):
+//! The reference backend for the tests of its clients (the core's sync, the CLI, benchmarks),
+//! behind the `harness` feature that only their dev-dependencies turn on:
 //! started in-process on an ephemeral loopback port over a temporary folder, with workspace
 //! [`WORKSPACE`] opened by [`API_KEY`].
 //!
@@ -8,8 +9,8 @@
 //!
 //! Invariant: every test starts its own backend over its own folder, so tests share nothing.
 
-use eca_backend::faults::FaultSettings;
-use eca_backend::{BackendConfig, RunningBackend, StartError, Storage};
+use crate::faults::FaultSettings;
+use crate::{BackendConfig, RunningBackend, StartError, Storage};
 use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;
 use std::collections::BTreeMap;
@@ -36,7 +37,7 @@ pub async fn start_in(
         .parse()
         .expect("a valid workspace:key grant")];
     config.faults = faults;
-    eca_backend::start(config).await
+    crate::start(config).await
 }
 
 fn set_faults(running: &RunningBackend, faults: FaultSettings) {

@@ -14,11 +14,12 @@
 //!   records a pending change in the outbox (local edits and imports do; taking the backend's
 //!   copy does not, since that copy is the backend's already), and whether a missing IdP is
 //!   created (an edit of an IdP deleted meanwhile is refused instead).
-//! - Secret values go only to the [`SecretStore`]. A secret stored for a new IdP whose write
-//!   then fails is removed again ([`Written::discard`]), so nothing of an unsaved IdP remains.
+//! - Secret values go only to the [`SecretStore`]. When a write's transaction does not commit,
+//!   [`Written::discard`] puts the keyring back as it was: a new IdP's secret goes, a replaced
+//!   or deleted one returns.
 
 use crate::catalog::SecretChange;
-use crate::secrets::{SecretError, SecretKey, SecretStore};
+use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditAction};
 use crate::store::sync_changes::ChangeKind;
 use crate::store::{idps, test_runs, StoreError};
@@ -109,18 +110,32 @@ pub struct Written {
     pub idp: Option<IdpConfig>,
     /// Set when the fields were written but the keyring refused the secret change.
     pub secret_error: Option<SecretError>,
-    /// The IdP whose secret this write stored for the first time (new IdP).
-    new_secret: Option<IdpId>,
+    /// The keyring entry this write changed, with what it held before.
+    undo: Option<SecretUndo>,
+}
+
+/// What a keyring entry held before a write changed it (`None`: nothing). `Secret` redacts
+/// itself in `Debug`.
+#[derive(Debug)]
+struct SecretUndo {
+    id: IdpId,
+    previous: Option<Secret>,
 }
 
 impl Written {
-    /// Undoes what the keyring kept of a write whose transaction did not commit.
+    /// Puts back what the keyring held before a write whose transaction did not commit, so
+    /// nothing of an unsaved IdP remains and a rolled-back edit or delete loses no secret.
     pub fn discard(&self, secrets: &dyn SecretStore) {
-        if let Some(id) = self.new_secret {
-            // Nothing of a new IdP may outlive a failed save, its secret included.
-            if let Err(cleanup) = secrets.delete(SecretKey::IdpClientSecret(id)) {
-                tracing::warn!(%id, error = %cleanup, "could not remove the secret of an unsaved IdP");
-            }
+        let Some(SecretUndo { id, previous }) = &self.undo else {
+            return;
+        };
+        let key = SecretKey::IdpClientSecret(*id);
+        let undone = match previous {
+            Some(secret) => secrets.put(key, secret),
+            None => secrets.delete(key),
+        };
+        if let Err(error) = undone {
+            tracing::warn!(%id, %error, "could not put the keyring back after a failed write");
         }
     }
 }
@@ -248,13 +263,17 @@ impl Step<'_> {
         let id = id.unwrap_or_default();
         let had_secret = before.as_ref().is_some_and(|b| b.has_secret);
         // The keyring is written before the rows, so a refusal keeps the rest of the edit (the
-        // admin loses nothing they typed but the secret); a failed write undoes a new secret.
+        // admin loses nothing they typed but the secret); a failed write puts it back.
+        let previous = self.previous_secret(id, had_secret, &secret)?;
         let secret = self.change_secret(id, had_secret, &secret);
-        let new_secret = (before.is_none() && secret.audit.is_some()).then_some(id);
+        let undo = secret
+            .audit
+            .is_some()
+            .then_some(SecretUndo { id, previous });
         let written = Written {
             idp: None,
             secret_error: secret.error,
-            new_secret,
+            undo,
         };
         let idp = IdpConfig {
             id,
@@ -305,6 +324,23 @@ impl Step<'_> {
         Ok(())
     }
 
+    /// What the keyring holds for `id` before `change` replaces or clears it.
+    fn previous_secret(
+        &self,
+        id: IdpId,
+        had_secret: bool,
+        change: &SecretChange,
+    ) -> Result<Option<Secret>, WriteError> {
+        let touches = match change {
+            SecretChange::Keep => false,
+            SecretChange::Replace(_) | SecretChange::Clear => had_secret,
+        };
+        if !touches {
+            return Ok(None);
+        }
+        Ok(self.secrets.get(SecretKey::IdpClientSecret(id))?)
+    }
+
     fn change_secret(&self, id: IdpId, had_secret: bool, change: &SecretChange) -> SecretOutcome {
         let key = SecretKey::IdpClientSecret(id);
         let kept = |error: Option<SecretError>| SecretOutcome {
@@ -341,7 +377,7 @@ impl Step<'_> {
             return Ok(Written {
                 idp: Some(before),
                 secret_error: None,
-                new_secret: None,
+                undo: None,
             });
         }
         let after = IdpConfig {
@@ -367,7 +403,7 @@ impl Step<'_> {
         Ok(Written {
             idp: Some(after),
             secret_error: None,
-            new_secret: None,
+            undo: None,
         })
     }
 
@@ -381,13 +417,17 @@ impl Step<'_> {
         }
         self.audit(id, ChangeKind::Delete, &changes)?;
         self.record(id, ChangeKind::Delete, false)?;
+        let mut undo = None;
         if before.has_secret {
-            self.secrets.delete(SecretKey::IdpClientSecret(id))?;
+            let key = SecretKey::IdpClientSecret(id);
+            let previous = self.secrets.get(key)?;
+            self.secrets.delete(key)?;
+            undo = Some(SecretUndo { id, previous });
         }
         Ok(Written {
             idp: None,
             secret_error: None,
-            new_secret: None,
+            undo,
         })
     }
 
@@ -734,5 +774,68 @@ mod tests {
             db.write(WriteIdp::Delete { id: b.id }, WriteOrigin::Edit),
             Err(WriteError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_write_that_does_not_commit_puts_the_keyring_back() {
+        let db = Db::new();
+        let id = IdpId::new();
+        let key = SecretKey::IdpClientSecret(id);
+        let with_secret = |secret: SecretChange| WriteIdp::Save {
+            id: Some(id),
+            fields: Box::new(fields("A")),
+            secret,
+        };
+        let value = |db: &Db| db.secrets.get(key).unwrap().map(|s| s.expose().to_string());
+        db.write(
+            with_secret(SecretChange::Replace(Secret::new("first"))),
+            WriteOrigin::Import,
+        )
+        .unwrap();
+
+        // Replaced, then rolled back: the first secret returns.
+        let replaced = db
+            .write(
+                with_secret(SecretChange::Replace(Secret::new("second"))),
+                WriteOrigin::Edit,
+            )
+            .unwrap();
+        assert_eq!(value(&db).as_deref(), Some("second"));
+        replaced.discard(&db.secrets);
+        assert_eq!(
+            value(&db).as_deref(),
+            Some("first"),
+            "a replaced secret returns"
+        );
+
+        // Deleted (as take theirs or pull may), then rolled back: it returns too.
+        let deleted = db
+            .write(WriteIdp::Delete { id }, WriteOrigin::TakeTheirs)
+            .unwrap();
+        assert_eq!(value(&db), None);
+        deleted.discard(&db.secrets);
+        assert_eq!(
+            value(&db).as_deref(),
+            Some("first"),
+            "a deleted secret returns"
+        );
+
+        // A new IdP's secret goes.
+        let other = IdpId::new();
+        let created = db
+            .write(
+                WriteIdp::Save {
+                    id: Some(other),
+                    fields: Box::new(fields("B")),
+                    secret: SecretChange::Replace(Secret::new("new")),
+                },
+                WriteOrigin::Import,
+            )
+            .unwrap();
+        created.discard(&db.secrets);
+        assert_eq!(
+            db.secrets.get(SecretKey::IdpClientSecret(other)).unwrap(),
+            None
+        );
     }
 }

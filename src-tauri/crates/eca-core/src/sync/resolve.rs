@@ -115,7 +115,7 @@ impl Outbox {
             return Ok(false);
         }
         let local = idps::get(&tx, id)?;
-        match (remote, &local) {
+        let written = match (remote, &local) {
             (Some(r), _) => {
                 // Fields only: the backend never returns the secret, so the local one stays.
                 let fields = r
@@ -127,19 +127,35 @@ impl Outbox {
                     fields: Box::new(fields),
                     secret: SecretChange::Keep,
                 };
-                write::write_idp(&tx, secrets, &now, save, origin)
-                    .map_err(|e| theirs_refused(e, &r.fields.name))?;
-                sync_base::upsert(&tx, &BaseEntry::from_remote(r, &now))?;
+                Some(
+                    write::write_idp(&tx, secrets, &now, save, origin)
+                        .map_err(|e| theirs_refused(e, &r.fields.name))?,
+                )
             }
-            (None, Some(l)) => {
+            (None, Some(l)) => Some(
                 write::write_idp(&tx, secrets, &now, WriteIdp::Delete { id }, origin)
-                    .map_err(|e| theirs_refused(e, &l.fields.name))?;
-                sync_base::delete(&tx, id)?;
+                    .map_err(|e| theirs_refused(e, &l.fields.name))?,
+            ),
+            (None, None) => None,
+        };
+        let base = match remote {
+            Some(r) => sync_base::upsert(&tx, &BaseEntry::from_remote(r, &now)),
+            None => sync_base::delete(&tx, id),
+        };
+        let rest = base.and_then(|()| sync_changes::delete_for_idp(&tx, id));
+        match written {
+            Some(written) => {
+                if let Err(e) = rest {
+                    written.discard(secrets);
+                    return Err(e.into());
+                }
+                write::commit(tx, &written, secrets).map_err(|e| theirs_refused(e, ""))?;
             }
-            (None, None) => sync_base::delete(&tx, id)?,
+            None => {
+                rest?;
+                tx.commit()?;
+            }
         }
-        sync_changes::delete_for_idp(&tx, id)?;
-        tx.commit()?;
         Ok(true)
     }
 }

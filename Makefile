@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 
 TAURI        := npx --prefix ui tauri
 KEYRING      := scripts/with-keyring.sh
-BINDINGS_DIR := ui/src/lib/ipc/bindings
+BINDINGS     := ui/src/lib/ipc/bindings.ts
 E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
 # Arguments for the app, e.g. `make run ARGS="--data-dir /tmp/eca"`.
 ARGS ?=
@@ -27,7 +27,7 @@ help:
 	@echo 'make deps      install missing system packages, npm packages and tauri-driver'
 	@echo 'make fmt-check | clippy | core-tree-check | bindings-check | rust-test | ui-test | e2e'
 	@echo '               the steps of make test, one at a time'
-	@echo 'make bindings  regenerate the TypeScript IPC bindings into $(BINDINGS_DIR)'
+	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
 	@echo 'make bench     cargo bench -p eca-core'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
 
@@ -66,22 +66,21 @@ core-tree-check:
 	  echo "core-tree-check: $$crate has no Tauri in its dependency tree"; \
 	done
 
-# ts-rs writes one .ts file per exported type from the `export_bindings_*` tests (of eca-model,
-# eca-oidc and eca-core; run through --workspace so the build is shared with rust-test). The
-# check generates them into a temporary folder and compares with the files in the tree.
+# The app's `export_bindings` test (tauri-specta, src-tauri/app/commands/mod.rs) writes one file:
+# a typed wrapper per command, every type they use, and the constants the UI takes from the
+# model (problem codes, field and step labels). Run through --workspace so the build is shared
+# with rust-test. The check writes it to a temporary file and compares with the one in the tree.
 bindings-check:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	TS_RS_EXPORT_DIR="$$tmp" cargo test --workspace --quiet export_bindings; \
-	mkdir -p $(BINDINGS_DIR); \
-	if ! diff -r "$$tmp" $(BINDINGS_DIR); then \
-	  echo 'bindings-check: $(BINDINGS_DIR) is stale: run `make bindings` and commit it' >&2; \
+	ECA_BINDINGS_FILE="$$tmp/bindings.ts" cargo test --workspace --quiet export_bindings; \
+	if ! diff -u $(BINDINGS) "$$tmp/bindings.ts"; then \
+	  echo 'bindings-check: $(BINDINGS) is stale: run `make bindings` and commit it' >&2; \
 	  exit 1; \
 	fi; \
-	echo 'bindings-check: $(BINDINGS_DIR) is up to date'
+	echo 'bindings-check: $(BINDINGS) is up to date'
 
 bindings:
-	rm -rf $(BINDINGS_DIR)
-	TS_RS_EXPORT_DIR="$(CURDIR)/$(BINDINGS_DIR)" cargo test --workspace --quiet export_bindings
+	ECA_BINDINGS_FILE="$(CURDIR)/$(BINDINGS)" cargo test --workspace --quiet export_bindings
 
 # Secrets go to a real Secret Service: a private D-Bus session with an unlocked gnome-keyring.
 rust-test:

@@ -59,31 +59,7 @@ pub fn run() -> ExitCode {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::idps::list_idps,
-            commands::idps::get_idp,
-            commands::idps::check_idp,
-            commands::idps::save_idp,
-            commands::idps::set_idp_enabled,
-            commands::idps::delete_idp,
-            commands::idps::idp_history,
-            commands::idps::discover_issuer,
-            commands::test_configuration::start_test_login,
-            commands::test_configuration::cancel_test_login,
-            commands::test_configuration::check_readiness,
-            commands::test_configuration::test_history,
-            commands::test_configuration::export_test_history,
-            commands::sync::get_sync_settings,
-            commands::sync::save_sync_settings,
-            commands::sync::test_backend_connection,
-            commands::sync::sync_plan,
-            commands::sync::local_sync_plan,
-            commands::sync::sync_changes,
-            commands::sync::sync_states,
-            commands::sync::sync_push,
-            commands::sync::retry_failed_changes,
-            commands::sync::resolve_conflict,
-        ])
+        .invoke_handler(commands::bindings().invoke_handler())
         .build(tauri::generate_context!());
 
     match app {

@@ -12,16 +12,19 @@ use eca_oidc::discovery::{self, IssuerDiscovery};
 use tauri::State;
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_idps(state: State<'_, AppState>) -> Result<Vec<IdpSummary>, Problem> {
     Ok(state.catalog()?.list()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn get_idp(state: State<'_, AppState>, id: IdpId) -> Result<IdpConfig, Problem> {
     Ok(state.catalog()?.get(id)?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn check_idp(
     state: State<'_, AppState>,
     id: Option<IdpId>,
@@ -31,6 +34,7 @@ pub async fn check_idp(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn save_idp(
     state: State<'_, AppState>,
     request: SaveIdpRequest,
@@ -39,6 +43,7 @@ pub async fn save_idp(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_idp_enabled(
     state: State<'_, AppState>,
     id: IdpId,
@@ -48,12 +53,14 @@ pub async fn set_idp_enabled(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn delete_idp(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
     Ok(state.catalog()?.delete(id)?)
 }
 
 /// The IdP's audit history, newest first; the client secret only ever as changed or removed.
 #[tauri::command]
+#[specta::specta]
 pub async fn idp_history(
     state: State<'_, AppState>,
     id: IdpId,
@@ -62,6 +69,7 @@ pub async fn idp_history(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn discover_issuer(
     state: State<'_, AppState>,
     issuer: String,

@@ -16,6 +16,7 @@ use eca_model::problem::Problem;
 use tauri::State;
 
 #[tauri::command]
+#[specta::specta]
 pub async fn get_sync_settings(state: State<'_, AppState>) -> Result<SyncSetup, Problem> {
     Ok(state.outbox().await.setup()?)
 }
@@ -23,6 +24,7 @@ pub async fn get_sync_settings(state: State<'_, AppState>) -> Result<SyncSetup, 
 /// Stores the backend and workspace; `api_key` replaces the stored key when given (it is
 /// write-only: no command returns it).
 #[tauri::command]
+#[specta::specta]
 pub async fn save_sync_settings(
     state: State<'_, AppState>,
     settings: SyncSettings,
@@ -36,29 +38,36 @@ pub async fn save_sync_settings(
 
 /// Lists the workspace's IdPs with the stored settings; returns how many the backend has.
 #[tauri::command]
-pub async fn test_backend_connection(state: State<'_, AppState>) -> Result<usize, Problem> {
-    Ok(state.outbox().await.remote().await?.len())
+#[specta::specta]
+pub async fn test_backend_connection(state: State<'_, AppState>) -> Result<u32, Problem> {
+    let count = state.outbox().await.remote().await?.len();
+    // A JavaScript number; no workspace has four billion IdPs.
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// The three-way plan with the backend's copy as it is now.
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
     Ok(state.outbox().await.plan().await?)
 }
 
 /// The plan against the last-synced base only, without the backend (works offline).
 #[tauri::command]
+#[specta::specta]
 pub async fn local_sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
     Ok(state.outbox().await.local_plan()?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_changes(state: State<'_, AppState>) -> Result<Vec<SyncChange>, Problem> {
     Ok(state.outbox().await.changes()?)
 }
 
 /// Every local IdP's state for the list's badge.
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>, Problem> {
     Ok(state.outbox().await.sync_states()?)
 }
@@ -66,18 +75,21 @@ pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>
 /// Sends the outbox. The core reports no progress while it works, so the window shows an
 /// indeterminate bar until this returns.
 #[tauri::command]
+#[specta::specta]
 pub async fn sync_push(state: State<'_, AppState>) -> Result<PushReport, Problem> {
     Ok(state.outbox().await.push().await?)
 }
 
 /// Makes the IdP's failed changes sendable again (under new keys); the next push sends them.
 #[tauri::command]
+#[specta::specta]
 pub async fn retry_failed_changes(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
     Ok(state.outbox().await.retry_failed(id)?)
 }
 
 /// Keep mine (then push; returns that push's report) or take theirs (returns `None`).
 #[tauri::command]
+#[specta::specta]
 pub async fn resolve_conflict(
     state: State<'_, AppState>,
     id: IdpId,

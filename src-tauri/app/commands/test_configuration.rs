@@ -13,6 +13,7 @@ use tauri::{AppHandle, Manager, State};
 
 /// Starts a test login of a saved IdP or of the form's draft; returns the run id at once.
 #[tauri::command]
+#[specta::specta]
 pub async fn start_test_login(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -25,6 +26,7 @@ pub async fn start_test_login(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn cancel_test_login(
     state: State<'_, AppState>,
     run_id: String,
@@ -33,6 +35,7 @@ pub async fn cancel_test_login(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn check_readiness(
     state: State<'_, AppState>,
     request: StartTestRequest,
@@ -42,6 +45,7 @@ pub async fn check_readiness(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn test_history(
     state: State<'_, AppState>,
     id: IdpId,
@@ -51,6 +55,7 @@ pub async fn test_history(
 
 /// Writes the IdP's redacted history as JSON into the Downloads folder; returns the path.
 #[tauri::command]
+#[specta::specta]
 pub async fn export_test_history(
     app: AppHandle,
     state: State<'_, AppState>,

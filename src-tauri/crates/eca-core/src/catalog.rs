@@ -24,7 +24,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
-use ts_rs::TS;
 use write::{WriteError, WriteIdp, WriteOrigin, Written};
 
 pub mod write;
@@ -34,17 +33,15 @@ pub(crate) type Refused = Vec<(usize, Vec<FieldError>)>;
 
 /// What to do with the client secret on save. The value arrives from the UI or the CLI's
 /// stdin and is never sent back.
-#[derive(Debug, Deserialize, TS)]
+#[derive(Debug, Deserialize, specta::Type)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-#[ts(export)]
 pub enum SecretChange {
     Keep,
-    Replace(#[ts(type = "string")] Secret),
+    Replace(#[specta(type = String)] Secret),
     Clear,
 }
 
-#[derive(Debug, Deserialize, TS)]
-#[ts(export)]
+#[derive(Debug, Deserialize, specta::Type)]
 pub struct SaveIdpRequest {
     /// `None` creates a new IdP.
     pub id: Option<IdpId>,
@@ -54,16 +51,14 @@ pub struct SaveIdpRequest {
 
 /// What "Test Configuration" tests: a saved IdP or the form's unsaved draft, with the secret
 /// the draft would save (`keep` uses the stored one).
-#[derive(Debug, Deserialize, TS)]
-#[ts(export)]
+#[derive(Debug, Deserialize, specta::Type)]
 pub struct StartTestRequest {
     pub id: Option<IdpId>,
     pub fields: IdpFields,
     pub secret: SecretChange,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, specta::Type)]
 pub struct SaveOutcome {
     pub idp: IdpConfig,
     /// Set when the fields were saved but the keyring refused the secret change.

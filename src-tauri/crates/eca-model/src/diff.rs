@@ -12,12 +12,10 @@ use crate::idp::{Field, IdpFields};
 use crate::wire::WireFields;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use ts_rs::TS;
 
 /// One field's change. `before`/`after` are display strings; for the secret they are absent
 /// and `after` says "changed" or "removed".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct FieldChange {
     pub field: Field,
     pub before: Option<String>,

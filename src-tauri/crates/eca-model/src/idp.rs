@@ -4,19 +4,19 @@
 //! - `IdpFields` is what an admin edits; it carries no secret. The client secret travels
 //!   separately as a [`crate::secret::Secret`] and is only ever reflected back as `has_secret`.
 //! - An `IdpConfig` read from the store has passed [`crate::validation`]; its `id` never changes.
-//! - These types are exported to TypeScript (ts-rs) for the UI's typed IPC bindings; the
+//! - These types are exported to TypeScript (specta, through the app's tauri-specta bindings); the
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use ts_rs::TS;
 use uuid::Uuid;
 
 /// The stable identity of an IdP. It keys the keyring entry and, later, the backend record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
 #[serde(transparent)]
-#[ts(export, type = "string")]
 pub struct IdpId(pub Uuid);
 
 impl IdpId {
@@ -46,9 +46,8 @@ impl FromStr for IdpId {
 }
 
 /// How the platform talks to the IdP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum Protocol {
     /// OpenID Connect: issuer, discovery, ID token.
     Oidc,
@@ -85,9 +84,8 @@ impl FromStr for Protocol {
 }
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum ClientAuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
@@ -129,9 +127,8 @@ impl FromStr for ClientAuthMethod {
 }
 
 /// How "Test Configuration" receives the login's redirect.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum TestRedirect {
     /// The app's private-use scheme, `com.ecaadmin.desktop:/oauth/callback` (RFC 8252 §7.1).
     #[default]
@@ -164,8 +161,7 @@ impl FromStr for TestRedirect {
 }
 
 /// One extra authorization request parameter, e.g. `prompt=login`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct AuthParam {
     pub key: String,
     pub value: String,
@@ -174,8 +170,7 @@ pub struct AuthParam {
 /// Everything an admin edits about an IdP, secret excepted.
 ///
 /// Optional URLs are `None` when unset; validation turns blank strings into `None`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct IdpFields {
     pub name: String,
     pub protocol: Protocol,
@@ -229,8 +224,7 @@ impl IdpFields {
 }
 
 /// A stored IdP as the UI, the CLI and the export see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct IdpConfig {
     pub id: IdpId,
     #[serde(flatten)]
@@ -247,9 +241,19 @@ pub struct IdpConfig {
 /// sync settings), as validation errors, the audit, the sync plan and the UI refer to it. The
 /// IdP fields serialise to their own names (`IdpFields`), so stored audit rows and the CLI's
 /// JSON read the same; IdP validation and diffs name only those.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    specta::Type,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum Field {
     Name,
     Protocol,
@@ -336,8 +340,7 @@ impl fmt::Display for Field {
 }
 
 /// A problem with one field, shown next to it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct FieldError {
     pub field: Field,
     pub message: String,

@@ -6,11 +6,11 @@
 
 use crate::idp::FieldError;
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum ProblemCode {
     /// One or more fields are wrong; see `fields`.
     Validation,
@@ -27,9 +27,8 @@ pub enum ProblemCode {
     BackendUnreachable,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, thiserror::Error)]
 #[error("{message}")]
-#[ts(export)]
 pub struct Problem {
     pub code: ProblemCode,
     pub message: String,

@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 pub const MAX_SECRET_BYTES: usize = 4096;
 
 /// A secret value. Redacted in `Debug`; not `Serialize`, not `Display`.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, specta::Type)]
 #[serde(transparent)]
 pub struct Secret(String);
 

@@ -11,11 +11,9 @@ use crate::idp::{AuthParam, ClientAuthMethod, FieldError, IdpFields, IdpId, Prot
 use crate::validation::validate;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
-use ts_rs::TS;
 
 /// What the backend stores about an IdP, the secret and local-only settings excepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct WireFields {
     pub name: String,
     pub protocol: Protocol,
@@ -108,8 +106,7 @@ pub struct WireBody {
 }
 
 /// An IdP as the backend returns it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct RemoteIdp {
     pub id: IdpId,
     #[serde(flatten)]

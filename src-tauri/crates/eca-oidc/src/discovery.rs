@@ -15,7 +15,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use ts_rs::TS;
 use url::Url;
 
 use crate::http::{self, HttpError};
@@ -27,8 +26,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 
 /// What discovery tells about an IdP, shown in the UI and used to fill its settings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DiscoveryInfo {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -67,8 +65,7 @@ impl DiscoveryInfo {
 /// What an admin should hear before saving a configuration, from the IdP's discovery document.
 /// Every client authentication method the IdP does not advertise gets its warning here, so
 /// the form shows the one for the method chosen as it changes, without asking again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct DiscoveryAdvice {
     /// Set when the IdP does not advertise PKCE with S256.
     pub pkce: Option<String>,
@@ -76,8 +73,7 @@ pub struct DiscoveryAdvice {
     pub unadvertised_methods: Vec<MethodWarning>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct MethodWarning {
     pub method: ClientAuthMethod,
     pub warning: String,
@@ -85,8 +81,7 @@ pub struct MethodWarning {
 
 /// An issuer's discovery document and what it means for the form: what "Fetch from issuer"
 /// returns.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct IssuerDiscovery {
     pub info: DiscoveryInfo,
     pub advice: DiscoveryAdvice,

@@ -63,7 +63,9 @@ export function draftFrom(fields: IdpFields): Draft {
     customer_id_claim: fields.customer_id_claim,
     enabled: fields.enabled,
     notes: fields.notes,
-    test_redirect: fields.test_redirect,
+    // Optional in the generated type because the core accepts JSON written before the field
+    // existed (`#[serde(default)]`); what the core sends always has it.
+    test_redirect: fields.test_redirect ?? blankDraft().test_redirect,
   };
 }
 

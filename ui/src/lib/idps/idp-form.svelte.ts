@@ -5,7 +5,7 @@
 // and readiness requests, which send what the save would); `dirty` compares
 // what would be saved, so cosmetic edits (an empty parameter row) don't count.
 import { SvelteSet } from "svelte/reactivity";
-import { checkIdp, discoverIssuer, saveIdp, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type {
   IssuerDiscovery,
   Field,
@@ -164,7 +164,7 @@ export class IdpForm {
     this.touched.add(field);
     const seq = ++this.#checkSeq;
     try {
-      const found = await checkIdp(this.id, this.fields);
+      const found = await commands.checkIdp(this.id, this.fields);
       if (seq !== this.#checkSeq) return;
       // The core cannot check a secret it hasn't been given; keep what Save reported.
       this.#setErrors(found, ["client_secret"]);
@@ -182,7 +182,7 @@ export class IdpForm {
     this.discovering = true;
     delete this.errors.issuer;
     try {
-      const found = await discoverIssuer(issuer.trim());
+      const found = await commands.discoverIssuer(issuer.trim());
       const info = found.info;
       this.discovery = found;
       this.draft.authorization_endpoint = info.authorization_endpoint;
@@ -231,7 +231,7 @@ export class IdpForm {
     this.problem = null;
     this.secretError = null;
     try {
-      const outcome = await saveIdp({ id: this.id, fields: this.fields, secret: this.secretChange });
+      const outcome = await commands.saveIdp({ id: this.id, fields: this.fields, secret: this.secretChange });
       const sentSecret = this.secretChange.kind !== "keep";
       if (outcome.secret_error !== null) {
         const typed = this.secretInput;

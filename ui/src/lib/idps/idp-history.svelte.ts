@@ -1,7 +1,7 @@
 // The audit history of one saved IdP: each creation, edit, toggle and import, newest first, as
 // the core recorded it in the same transaction as the change. The core records the client
 // secret only as "changed" or "removed", never its value.
-import { idpHistory, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { AuditEntry, IdpId, Problem } from "../ipc/types";
 
 export class IdpHistory {
@@ -21,7 +21,7 @@ export class IdpHistory {
     const seq = ++this.#seq;
     this.problem = null;
     try {
-      const entries = await idpHistory(this.id);
+      const entries = await commands.idpHistory(this.id);
       if (seq !== this.#seq) return;
       this.entries = entries;
       this.loaded = true;

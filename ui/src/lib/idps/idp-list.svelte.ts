@@ -3,7 +3,7 @@
 // Invariant: `items` is replaced, never mutated, so 10,000 rows stay cheap to track
 // ($state.raw) and the derived filter reruns only when the list or the query changes.
 import { SvelteSet } from "svelte/reactivity";
-import { deleteIdp, listIdps, setIdpEnabled, syncStates, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { IdpId, IdpSummary, Problem, SyncBadge } from "../ipc/types";
 import { byName, filterIdps, searchKey, type Searchable } from "./filter";
 
@@ -28,7 +28,7 @@ export class IdpList {
     this.loadState = "loading";
     this.loadProblem = null;
     try {
-      const items = await listIdps();
+      const items = await commands.listIdps();
       this.items = [...items].sort(byName);
       this.loadState = "ready";
     } catch (error) {
@@ -42,7 +42,7 @@ export class IdpList {
   /** Reads the sync badges; a failure only hides them (the list itself is what matters here). */
   async loadSyncStates(): Promise<void> {
     try {
-      const states = await syncStates();
+      const states = await commands.syncStates();
       this.syncStates = new Map(states.map((s) => [s.idp_id, s.state]));
     } catch {
       this.syncStates = new Map();
@@ -57,7 +57,7 @@ export class IdpList {
   async refresh(): Promise<void> {
     if (this.loadState !== "ready") return this.load();
     try {
-      const items = await listIdps();
+      const items = await commands.listIdps();
       this.items = [...items].sort(byName);
     } catch {
       /* see above */
@@ -84,7 +84,7 @@ export class IdpList {
     this.pending.add(id);
     this.#replace(id, (i) => ({ ...i, enabled }));
     try {
-      const updated = await setIdpEnabled(id, enabled);
+      const updated = await commands.setIdpEnabled(id, enabled);
       this.#replace(id, () => updated);
       void this.loadSyncStates();
       return true;
@@ -103,7 +103,7 @@ export class IdpList {
     if (!target) return false;
     this.actionError = null;
     try {
-      await deleteIdp(id);
+      await commands.deleteIdp(id);
       this.items = this.items.filter((i) => i.id !== id);
       return true;
     } catch (error) {

@@ -1,4 +1,5 @@
 // Human labels for the IdP model's enum values and fields, as the platform's portal names them.
+import { FIELD_LABELS as GENERATED_FIELD_LABELS } from "../ipc/bindings";
 import type { AuditAction, ClientAuthMethod, Field, Protocol, TestRedirect } from "../ipc/types";
 
 export const PROTOCOL_LABELS: Record<Protocol, string> = {
@@ -18,29 +19,8 @@ export const TEST_REDIRECT_LABELS: Record<TestRedirect, string> = {
   loopback: "Loopback (http://127.0.0.1:<port>/oauth/callback)",
 };
 
-/** The labels the form shows; they match the Rust `Field::label` so errors read the same. */
-export const FIELD_LABELS: Record<Field, string> = {
-  name: "Name",
-  protocol: "Protocol",
-  issuer: "Issuer URL",
-  authorization_endpoint: "Authorization endpoint",
-  token_endpoint: "Token endpoint",
-  userinfo_endpoint: "Userinfo endpoint",
-  jwks_uri: "JWKS URI",
-  client_id: "Client ID",
-  client_auth_method: "Client authentication",
-  client_secret: "Client secret",
-  scopes: "Scopes",
-  extra_params: "Extra parameters",
-  redirect_uris: "Redirect URIs",
-  customer_id_claim: "Customer identifier claim",
-  enabled: "Enabled",
-  notes: "Notes",
-  backend_url: "Backend URL",
-  workspace_id: "Workspace ID",
-  api_key: "API key",
-  test_redirect: "Test redirect",
-};
+/** The labels the form shows, from the Rust `Field::label`, so errors read the same everywhere. */
+export const FIELD_LABELS: Readonly<Record<Field, string>> = GENERATED_FIELD_LABELS;
 
 /** Recorded fields the form has no error for, so `Field` does not name them. */
 const OTHER_FIELD_LABELS: Readonly<Record<string, string>> = {

@@ -2,24 +2,7 @@
 // every rejection turned into a Problem.
 import { describe, expect, it } from "vitest";
 import { config, mockCore, problem } from "../../test/fixtures";
-import {
-  cancelTestLogin,
-  checkIdp,
-  checkReadiness,
-  deleteIdp,
-  exportTestHistory,
-  discoverIssuer,
-  getIdp,
-  idpHistory,
-  isProblem,
-  listIdps,
-  retryFailedChanges,
-  saveIdp,
-  setIdpEnabled,
-  startTestLogin,
-  testHistory,
-  toProblem,
-} from "./commands";
+import { commands, isProblem, toProblem } from "./commands";
 
 describe("commands", () => {
   it("invokes each command with its camelCase argument object", async () => {
@@ -34,14 +17,14 @@ describe("commands", () => {
       idp_history: () => [],
     });
     const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
-    await listIdps();
-    await getIdp(id);
-    await saveIdp({ id: null, fields, secret: { kind: "keep" } });
-    await setIdpEnabled(id, false);
-    await deleteIdp(id);
-    await discoverIssuer("https://login.example.com");
-    await checkIdp(null, fields);
-    await idpHistory(id);
+    await commands.listIdps();
+    await commands.getIdp(id);
+    await commands.saveIdp({ id: null, fields, secret: { kind: "keep" } });
+    await commands.setIdpEnabled(id, false);
+    await commands.deleteIdp(id);
+    await commands.discoverIssuer("https://login.example.com");
+    await commands.checkIdp(null, fields);
+    await commands.idpHistory(id);
 
     expect(calls).toEqual([
       { cmd: "list_idps", args: {} },
@@ -66,11 +49,11 @@ describe("commands", () => {
     const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
     const request = { id, fields, secret: { kind: "keep" } as const };
 
-    expect(await startTestLogin(request)).toBe("run-1");
-    expect(await cancelTestLogin("run-1")).toBe(true);
-    await checkReadiness(request);
-    await testHistory(id);
-    expect(await exportTestHistory(id)).toBe("/home/admin/Downloads/eca-test-history-okta.json");
+    expect(await commands.startTestLogin(request)).toBe("run-1");
+    expect(await commands.cancelTestLogin("run-1")).toBe(true);
+    await commands.checkReadiness(request);
+    await commands.testHistory(id);
+    expect(await commands.exportTestHistory(id)).toBe("/home/admin/Downloads/eca-test-history-okta.json");
 
     expect(calls).toEqual([
       { cmd: "start_test_login", args: { request } },
@@ -83,7 +66,7 @@ describe("commands", () => {
 
   it("invokes the retry of a failed sync change with the IdP's id", async () => {
     const calls = mockCore({ retry_failed_changes: () => null });
-    await retryFailedChanges(config().id);
+    await commands.retryFailedChanges(config().id);
     expect(calls).toEqual([{ cmd: "retry_failed_changes", args: { id: config().id } }]);
   });
 
@@ -94,7 +77,7 @@ describe("commands", () => {
         throw sent;
       },
     });
-    await expect(getIdp("x")).rejects.toEqual(sent);
+    await expect(commands.getIdp("x")).rejects.toEqual(sent);
   });
 
   it("turns any other rejection into an internal Problem", async () => {
@@ -103,7 +86,7 @@ describe("commands", () => {
         throw "command list_idps not found";
       },
     });
-    await expect(listIdps()).rejects.toEqual({
+    await expect(commands.listIdps()).rejects.toEqual({
       code: "internal",
       message: "command list_idps not found",
       fields: [],

@@ -1,8 +1,7 @@
 // The events the Rust core sends to the window, one typed listener per event, so no component
 // spells an event name. The names and payloads match `src-tauri/app/testing.rs`.
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { Step } from "./bindings/Step";
-import type { TestReport } from "./bindings/TestReport";
+import type { Step, TestReport } from "./bindings";
 
 /** The whole step list of a run, after each change. */
 export type TestProgress = { run_id: string; steps: Step[] };

@@ -1,46 +1,49 @@
-// Re-exports the IPC binding types so UI code imports them from one place.
-export type { AuditAction } from "./bindings/AuditAction";
-export type { AuditEntry } from "./bindings/AuditEntry";
-export type { AuthParam } from "./bindings/AuthParam";
-export type { ClientAuthMethod } from "./bindings/ClientAuthMethod";
-export type { DiscoveryInfo } from "./bindings/DiscoveryInfo";
-export type { DiscoveryAdvice } from "./bindings/DiscoveryAdvice";
-export type { IssuerDiscovery } from "./bindings/IssuerDiscovery";
-export type { Field } from "./bindings/Field";
-export type { FieldError } from "./bindings/FieldError";
-export type { IdpConfig } from "./bindings/IdpConfig";
-export type { IdpFields } from "./bindings/IdpFields";
-export type { IdpId } from "./bindings/IdpId";
-export type { IdpSummary } from "./bindings/IdpSummary";
-export type { LastTest } from "./bindings/LastTest";
-export type { Problem } from "./bindings/Problem";
-export type { ProblemCode } from "./bindings/ProblemCode";
-export type { Protocol } from "./bindings/Protocol";
-export type { ReadinessCheck } from "./bindings/ReadinessCheck";
-export type { ReadinessReport } from "./bindings/ReadinessReport";
-export type { SaveIdpRequest } from "./bindings/SaveIdpRequest";
-export type { SaveOutcome } from "./bindings/SaveOutcome";
-export type { SecretChange } from "./bindings/SecretChange";
-export type { StartTestRequest } from "./bindings/StartTestRequest";
-export type { Step } from "./bindings/Step";
-export type { StepName } from "./bindings/StepName";
-export type { StepStatus } from "./bindings/StepStatus";
-export type { TestError } from "./bindings/TestError";
-export type { TestErrorCode } from "./bindings/TestErrorCode";
-export type { TestOutcome } from "./bindings/TestOutcome";
-export type { TestRedirect } from "./bindings/TestRedirect";
-export type { TestReport } from "./bindings/TestReport";
-export type { VerifiedIdentity } from "./bindings/VerifiedIdentity";
-export type { ChangeKind } from "./bindings/ChangeKind";
-export type { ChangeState } from "./bindings/ChangeState";
-export type { FieldChange } from "./bindings/FieldChange";
-export type { IdpSyncState } from "./bindings/IdpSyncState";
-export type { PlanItem } from "./bindings/PlanItem";
-export type { PushReport } from "./bindings/PushReport";
-export type { SyncAction } from "./bindings/SyncAction";
-export type { SyncBadge } from "./bindings/SyncBadge";
-export type { SyncChange } from "./bindings/SyncChange";
-export type { SyncPlan } from "./bindings/SyncPlan";
-export type { SyncSettings } from "./bindings/SyncSettings";
-export type { SyncSetup } from "./bindings/SyncSetup";
-export type { SyncStatus } from "./bindings/SyncStatus";
+// Re-exports the IPC types generated from Rust (`bindings.ts`) so UI code imports them from one
+// place.
+export type {
+  AuditAction,
+  AuditEntry,
+  AuthParam,
+  ChangeKind,
+  ChangeState,
+  ClientAuthMethod,
+  DiscoveryAdvice,
+  DiscoveryInfo,
+  Field,
+  FieldChange,
+  FieldError,
+  IdpConfig,
+  IdpFields,
+  IdpId,
+  IdpSummary,
+  IdpSyncState,
+  IssuerDiscovery,
+  LastTest,
+  PlanItem,
+  Problem,
+  ProblemCode,
+  Protocol,
+  PushReport,
+  ReadinessCheck,
+  ReadinessReport,
+  SaveIdpRequest,
+  SaveOutcome,
+  SecretChange,
+  StartTestRequest,
+  Step,
+  StepName,
+  StepStatus,
+  SyncAction,
+  SyncBadge,
+  SyncChange,
+  SyncPlan,
+  SyncSettings,
+  SyncSetup,
+  SyncStatus,
+  TestError,
+  TestErrorCode,
+  TestOutcome,
+  TestRedirect,
+  TestReport,
+  VerifiedIdentity,
+} from "./bindings";

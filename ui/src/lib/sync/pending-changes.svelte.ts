@@ -3,15 +3,7 @@
 // retry of a change the backend refused.
 // Invariant: the local plan and the outbox load without the network, so the screen is useful
 // offline; the backend's view replaces the local plan only when it arrives.
-import {
-  localSyncPlan,
-  resolveConflict,
-  retryFailedChanges,
-  syncChanges,
-  syncPlan,
-  syncPush,
-  toProblem,
-} from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { IdpId, PlanItem, Problem, PushReport, SyncChange, SyncPlan } from "../ipc/types";
 
 export class PendingChanges {
@@ -53,7 +45,7 @@ export class PendingChanges {
 
   async load(): Promise<void> {
     try {
-      const [changes, plan] = await Promise.all([syncChanges(), localSyncPlan()]);
+      const [changes, plan] = await Promise.all([commands.syncChanges(), commands.localSyncPlan()]);
       this.changes = changes;
       if (!this.remote) this.plan = plan;
       this.loadState = "ready";
@@ -68,7 +60,7 @@ export class PendingChanges {
   /** Asks the backend for its copy; on failure the local plan stays, with the reason shown. */
   async loadRemote(): Promise<void> {
     try {
-      this.plan = await syncPlan();
+      this.plan = await commands.syncPlan();
       this.remote = true;
       this.remoteProblem = null;
     } catch (error) {
@@ -83,7 +75,7 @@ export class PendingChanges {
     this.pushReport = null;
     this.pushProblem = null;
     try {
-      this.pushReport = await syncPush();
+      this.pushReport = await commands.syncPush();
     } catch (error) {
       this.pushProblem = toProblem(error);
     } finally {
@@ -98,7 +90,7 @@ export class PendingChanges {
     this.resolving = id;
     this.resolveProblem = null;
     try {
-      const report = await resolveConflict(id, keepMine);
+      const report = await commands.resolveConflict(id, keepMine);
       if (report) this.pushReport = report;
     } catch (error) {
       this.resolveProblem = toProblem(error).message;
@@ -118,7 +110,7 @@ export class PendingChanges {
     this.retrying = id;
     this.retryProblem = null;
     try {
-      await retryFailedChanges(id);
+      await commands.retryFailedChanges(id);
     } catch (error) {
       this.retryProblem = toProblem(error).message;
     } finally {

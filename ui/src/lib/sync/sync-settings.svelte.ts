@@ -1,7 +1,7 @@
 // State of the "Settings" screen: the backend URL and workspace, the write-only API key
 // (the UI only learns whether one is stored), save, and the connection test.
 // Errors are kept per field so the screen shows them next to the field they concern.
-import { getSyncSettings, saveSyncSettings, testBackendConnection, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { Problem } from "../ipc/types";
 import { fieldMessage } from "../idps/labels";
 
@@ -48,7 +48,7 @@ export class SyncSettingsForm {
   async load(): Promise<void> {
     this.loadState = "loading";
     try {
-      const setup = await getSyncSettings();
+      const setup = await commands.getSyncSettings();
       this.#apply(setup.settings?.backend_url ?? "", setup.settings?.workspace_id ?? "", setup.has_api_key);
       this.replacingKey = !setup.has_api_key;
       this.loadState = "ready";
@@ -102,7 +102,7 @@ export class SyncSettingsForm {
     this.saving = true;
     try {
       const key = this.replacingKey && this.apiKeyInput !== "" ? this.apiKeyInput : null;
-      const setup = await saveSyncSettings(
+      const setup = await commands.saveSyncSettings(
         { backend_url: this.backendUrl.trim(), workspace_id: this.workspaceId.trim() },
         key,
       );
@@ -127,7 +127,7 @@ export class SyncSettingsForm {
     this.errors = {};
     this.testing = true;
     try {
-      const count = await testBackendConnection();
+      const count = await commands.testBackendConnection();
       this.connection = {
         ok: true,
         message: `Connected. The workspace has ${count} identity provider${count === 1 ? "" : "s"}.`,

@@ -1,5 +1,6 @@
 // Human labels for "Test Configuration": outcomes, steps (as the Rust `StepName::label` names
 // them, so the app, the CLI and the exported history read the same) and step statuses.
+import { STEP_LABELS as GENERATED_STEP_LABELS } from "../ipc/bindings";
 import type { StepName, StepStatus, TestOutcome } from "../ipc/types";
 
 export const OUTCOME_LABELS: Record<TestOutcome, string> = {
@@ -9,16 +10,8 @@ export const OUTCOME_LABELS: Record<TestOutcome, string> = {
   timed_out: "Timed out",
 };
 
-export const STEP_LABELS: Record<StepName, string> = {
-  discovery: "Discovery",
-  jwks: "Signing keys (JWKS)",
-  authorization: "Authorization in the browser",
-  redirect_received: "Redirect received",
-  state_and_issuer: "State and issuer checks",
-  code_exchange: "Code exchange",
-  id_token_verification: "ID token verification",
-  userinfo: "Userinfo",
-};
+/** From the Rust `StepName::label`. */
+export const STEP_LABELS: Readonly<Record<StepName, string>> = GENERATED_STEP_LABELS;
 
 /** A step's state in the checklist: what the core reported, or not reached (yet). */
 export type ItemStatus = StepStatus | "pending" | "not_run";

@@ -1,7 +1,7 @@
 // "Check readiness": what would stop a test login, checked by the core without opening the
 // browser, for the draft as it was when checked.
 // Invariant: only the answer to the latest check is kept (an older one arriving late is dropped).
-import { checkReadiness, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { Problem, ReadinessReport, StartTestRequest } from "../ipc/types";
 
 export class Readiness {
@@ -17,7 +17,7 @@ export class Readiness {
     this.checking = true;
     this.problem = null;
     try {
-      const report = await checkReadiness(request);
+      const report = await commands.checkReadiness(request);
       if (seq === this.#seq) this.report = report;
       return null;
     } catch (error) {

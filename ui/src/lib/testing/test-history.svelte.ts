@@ -1,6 +1,6 @@
 // The recorded test runs of one saved IdP (redacted by the core: claim values read
 // "[redacted]"), and their export as a JSON file for a support ticket.
-import { exportTestHistory, testHistory, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import type { IdpId, Problem, TestReport } from "../ipc/types";
 
 export class TestHistory {
@@ -25,7 +25,7 @@ export class TestHistory {
     this.loading = true;
     this.problem = null;
     try {
-      const runs = await testHistory(this.id);
+      const runs = await commands.testHistory(this.id);
       if (seq !== this.#seq) return;
       this.runs = runs;
       this.loaded = true;
@@ -42,7 +42,7 @@ export class TestHistory {
     this.exportedTo = null;
     this.exportProblem = null;
     try {
-      this.exportedTo = await exportTestHistory(this.id);
+      this.exportedTo = await commands.exportTestHistory(this.id);
       return true;
     } catch (error) {
       this.exportProblem = toProblem(error);

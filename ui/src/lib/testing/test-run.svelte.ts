@@ -7,7 +7,7 @@
 // - The finished report carries the verified identity with its claim values. It lives in this
 //   object only: nothing here stores it, and it goes when the panel drops the run.
 // - Disposing a run that is still going cancels it: nobody is left to see its result.
-import { cancelTestLogin, getIdp, startTestLogin, toProblem } from "../ipc/commands";
+import { commands, toProblem } from "../ipc/commands";
 import { onTestFinished, onTestProgress, stopListening, type TestProgress } from "../ipc/events";
 import type { IdpId, Problem, StartTestRequest, Step, TestReport } from "../ipc/types";
 import { savedTestRequest } from "./request";
@@ -80,14 +80,14 @@ export class TestRun {
       return { ...toProblem(refused.reason), message: `Can't follow the test's progress: ${toProblem(refused.reason).message}` };
     }
     try {
-      const runId = await startTestLogin(request);
+      const runId = await commands.startTestLogin(request);
       this.runId = runId;
       const held = this.#held.get(runId);
       this.#held.clear();
       if (held?.steps) this.steps = held.steps;
       if (held?.report) this.#finish(held.report);
       // Dropped while the core was starting it: stop it now that it can be named.
-      if (this.#disposed && this.report === null) void cancelTestLogin(runId).catch(() => {});
+      if (this.#disposed && this.report === null) void commands.cancelTestLogin(runId).catch(() => {});
       return null;
     } catch (error) {
       this.dispose();
@@ -132,7 +132,7 @@ export class TestRun {
     this.cancelling = true;
     this.cancelError = null;
     try {
-      const cancelled = await cancelTestLogin(runId);
+      const cancelled = await commands.cancelTestLogin(runId);
       if (this.report === null) this.cancelAnswer = cancelled ? "cancelled" : "already_ended";
     } catch (error) {
       this.cancelError = `Couldn't cancel the test: ${toProblem(error).message}`;
@@ -148,7 +148,7 @@ export class TestRun {
     for (const unlisten of this.#unlisten) stopListening(unlisten);
     this.#unlisten = [];
     this.#held.clear();
-    if (this.runId !== null && this.running) void cancelTestLogin(this.runId).catch(() => {});
+    if (this.runId !== null && this.running) void commands.cancelTestLogin(this.runId).catch(() => {});
   }
 }
 
@@ -161,7 +161,7 @@ export type SavedTestStart = { run: TestRun } | { problem: Problem; name: string
 export async function startSavedTest(id: IdpId, options: TestRunOptions = {}): Promise<SavedTestStart> {
   let name: string | null = null;
   try {
-    const config = await getIdp(id);
+    const config = await commands.getIdp(id);
     name = config.name;
     const run = new TestRun(config.name, options);
     const problem = await run.start(savedTestRequest(config));

@@ -11,11 +11,9 @@ use eca_model::diff::FieldChange;
 use eca_model::idp::IdpId;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum AuditAction {
     Create,
     Update,
@@ -49,11 +47,10 @@ impl AuditAction {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct AuditEntry {
     pub at: String,
-    #[ts(type = "string")]
+    #[specta(type = String)]
     pub idp_id: IdpId,
     pub action: AuditAction,
     pub changes: Vec<FieldChange>,

@@ -12,7 +12,6 @@ use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
@@ -40,8 +39,7 @@ const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4
      created_at = ?20, updated_at = ?21, test_redirect = ?22 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct IdpSummary {
     pub id: IdpId,
     pub name: String,
@@ -56,8 +54,7 @@ pub struct IdpSummary {
 }
 
 /// The outcome and time of an IdP's latest test login, for the list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct LastTest {
     pub outcome: TestOutcome,
     pub finished_at: String,

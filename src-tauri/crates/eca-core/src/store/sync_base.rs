@@ -10,11 +10,9 @@ use eca_model::idp::IdpId;
 use eca_model::wire::{RemoteIdp, WireFields};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use ts_rs::TS;
 
 /// The last-synced state of one IdP.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct BaseEntry {
     pub idp_id: IdpId,
     pub fields: WireFields,

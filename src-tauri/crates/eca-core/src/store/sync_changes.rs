@@ -12,12 +12,10 @@ use super::StoreError;
 use eca_model::idp::IdpId;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
 /// What kind of edit a change records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum ChangeKind {
     Create,
     Update,
@@ -49,9 +47,8 @@ impl ChangeKind {
 }
 
 /// Where a change stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum ChangeState {
     /// Waiting to be pushed (or retried).
     Pending,
@@ -80,10 +77,9 @@ impl ChangeState {
 }
 
 /// One outbox row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct SyncChange {
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub seq: i64,
     pub idp_id: IdpId,
     pub kind: ChangeKind,
@@ -97,7 +93,6 @@ pub struct SyncChange {
     pub state: ChangeState,
     /// The frozen request (JSON), once one may have been sent under the key.
     #[serde(skip)]
-    #[ts(skip)]
     pub request: Option<String>,
 }
 

@@ -16,12 +16,10 @@ use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use ts_rs::TS;
 
 /// Where one local IdP stands with the backend, as the list shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum SyncBadge {
     /// Never sent, and sync is not set up yet: it exists only here.
     Draft,
@@ -36,16 +34,14 @@ pub enum SyncBadge {
 }
 
 /// One local IdP's [`SyncBadge`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct IdpSyncState {
     pub idp_id: IdpId,
     pub state: SyncBadge,
 }
 
 /// The sync settings as the UI may see them: the API key only as present or not.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct SyncSetup {
     /// `None` until sync is set up.
     pub settings: Option<SyncSettings>,

@@ -20,12 +20,10 @@ use eca_model::idp::{Field, IdpConfig, IdpId};
 use eca_model::wire::{RemoteIdp, WireBody, WireFields};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use ts_rs::TS;
 
 /// What pushing would do to the backend's copy of one IdP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum SyncAction {
     Create,
     Update,
@@ -36,9 +34,8 @@ pub enum SyncAction {
 }
 
 /// How the three copies of one IdP relate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum SyncStatus {
     /// Nothing to do.
     InSync,
@@ -51,9 +48,8 @@ pub enum SyncStatus {
 }
 
 /// Why the backend's copy differs from the base, or how a conflict arose.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum RemoteChange {
     None,
     Created,
@@ -147,8 +143,7 @@ fn secret_mode(local: &IdpConfig, synced: bool, secret_changed: bool) -> SecretM
 }
 
 /// One IdP's line in the plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
 pub struct PlanItem {
     pub idp_id: IdpId,
     /// The local name, else the remote one, else the base one.
@@ -164,12 +159,10 @@ pub struct PlanItem {
     /// For an outgoing item, the request a push sends (see [`request`]). Not shown to the UI,
     /// whose `local_changes` say the same in the admin's words.
     #[serde(skip)]
-    #[ts(skip)]
     pub request: Option<PushRequest>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, specta::Type)]
 pub struct SyncPlan {
     /// Every IdP known to any side, ordered by id.
     pub items: Vec<PlanItem>,

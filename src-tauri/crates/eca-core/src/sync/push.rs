@@ -36,11 +36,9 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use ts_rs::TS;
 
 /// What one push did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, specta::Type)]
 pub struct PushReport {
     /// IdPs whose change the backend acknowledged (once per change).
     pub pushed: Vec<IdpId>,

@@ -10,12 +10,10 @@ use crate::sync::SyncError;
 use eca_model::idp::{Field, FieldError};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 use url::Url;
 
 /// The backend and workspace to sync with (the API key is kept apart, in the keyring).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct SyncSettings {
     /// E.g. `https://messaging.example` (no path needed; `/v1/...` is appended).
     pub backend_url: String,

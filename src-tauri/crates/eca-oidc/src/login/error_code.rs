@@ -10,14 +10,22 @@
 //!   So every code ever stored still loads.
 
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
+
+/// `TestErrorCode::Other` in TypeScript: `string & {}`, so the known codes stay the type's
+/// suggestions (a plain `string` would absorb them).
+struct OtherCode;
+
+impl specta::Type for OtherCode {
+    fn definition(_: &mut specta::Types) -> specta::datatype::DataType {
+        specta::datatype::DataType::Reference(specta_typescript::define("string & {}"))
+    }
+}
 
 /// One table gives the variants, their wire strings and the list of them all.
 macro_rules! test_error_codes {
     ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
         /// Why a test login failed, as a stable code.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-        #[ts(export)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
         pub enum TestErrorCode {
             $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
             /// An OAuth error code of the IdP's that is not one of the above (IdPs invent
@@ -25,7 +33,7 @@ macro_rules! test_error_codes {
             /// never holds a known code's string. (In TypeScript, `string & {}` keeps the known
             /// codes as the type's suggestions while admitting these.)
             #[serde(untagged)]
-            Other(#[ts(type = "string & {}")] String),
+            Other(#[specta(type = OtherCode)] String),
         }
 
         impl TestErrorCode {

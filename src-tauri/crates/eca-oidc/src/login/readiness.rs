@@ -11,21 +11,18 @@ use super::report::StepStatus;
 use crate::discovery::{self, Discovered, DiscoveryInfo};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
 /// The largest difference between the IdP's clock and ours that is not reported.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ReadinessCheck {
     pub name: String,
     pub status: StepStatus,
     pub detail: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ReadinessReport {
     pub idp_name: String,
     /// True when no check failed.

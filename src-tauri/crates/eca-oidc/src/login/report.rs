@@ -8,11 +8,11 @@
 
 pub use super::error_code::TestErrorCode;
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum StepName {
     Discovery,
     Jwks,
@@ -39,9 +39,8 @@ impl StepName {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum StepStatus {
     Running,
     Passed,
@@ -51,20 +50,18 @@ pub enum StepStatus {
     Skipped,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct Step {
     pub name: StepName,
     pub status: StepStatus,
     /// How long the step took, in milliseconds.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub ms: u64,
     pub detail: String,
 }
 
 /// Why a test failed, in the IdP's terms, and what to change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct TestError {
     /// The failed check, e.g. `invalid_client`, `id_token.aud`, `state`.
     pub code: TestErrorCode,
@@ -83,9 +80,8 @@ impl TestError {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum TestOutcome {
     /// The login was fully verified.
     Passed,
@@ -95,16 +91,15 @@ pub enum TestOutcome {
 }
 
 /// The identity the IdP vouched for, as verified.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct VerifiedIdentity {
     /// False for plain OAuth 2.0 IdPs: no ID token was verified, the identity is the profile's.
     pub id_token_verified: bool,
-    #[ts(type = "Record<string, unknown> | null")]
+    #[specta(type = Option<std::collections::BTreeMap<String, specta_typescript::Unknown>>)]
     pub id_token_header: Option<serde_json::Value>,
-    #[ts(type = "Record<string, unknown> | null")]
+    #[specta(type = Option<std::collections::BTreeMap<String, specta_typescript::Unknown>>)]
     pub id_token_claims: Option<serde_json::Value>,
-    #[ts(type = "Record<string, unknown> | null")]
+    #[specta(type = Option<std::collections::BTreeMap<String, specta_typescript::Unknown>>)]
     pub userinfo_claims: Option<serde_json::Value>,
     /// The claim configured as the customer identifier, and its value.
     pub customer_id_claim: String,
@@ -113,19 +108,18 @@ pub struct VerifiedIdentity {
     pub access_token_masked: String,
     pub refresh_token_masked: Option<String>,
     /// `expires_in` of the access token, in seconds.
-    #[ts(type = "number | null")]
+    #[specta(type = Option<specta_typescript::Number>)]
     pub access_token_expires_in: Option<u64>,
     /// Seconds from `iat` to `exp` of the ID token.
-    #[ts(type = "number | null")]
+    #[specta(type = Option<specta_typescript::Number>)]
     pub id_token_lifetime: Option<i64>,
 }
 
 /// One test login, start to end.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
-#[ts(export)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TestReport {
     pub run_id: String,
-    #[ts(type = "string")]
+    #[specta(type = String)]
     pub idp_id: eca_model::idp::IdpId,
     pub idp_name: String,
     pub started_at: String,

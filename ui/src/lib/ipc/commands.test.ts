@@ -64,10 +64,45 @@ describe("commands", () => {
     ]);
   });
 
-  it("invokes the retry of a failed sync change with the IdP's id", async () => {
-    const calls = mockCore({ retry_failed_changes: () => null });
-    await commands.retryFailedChanges(config().id);
-    expect(calls).toEqual([{ cmd: "retry_failed_changes", args: { id: config().id } }]);
+  it("invokes the sync commands with their camelCase argument objects", async () => {
+    const setup = { settings: null, has_api_key: false };
+    const calls = mockCore({
+      get_sync_settings: () => setup,
+      save_sync_settings: () => setup,
+      test_backend_connection: () => 3,
+      sync_plan: () => ({ items: [] }),
+      local_sync_plan: () => ({ items: [] }),
+      sync_changes: () => [],
+      sync_states: () => [],
+      sync_push: () => ({ pushed: [], conflicts: [], failed: [], waiting: [] }),
+      retry_failed_changes: () => null,
+      resolve_conflict: () => null,
+    });
+    const { id } = config();
+    const settings = { backend_url: "https://messaging.example", workspace_id: "acme" };
+    await commands.getSyncSettings();
+    await commands.saveSyncSettings(settings, "key-1");
+    expect(await commands.testBackendConnection()).toBe(3);
+    await commands.syncPlan();
+    await commands.localSyncPlan();
+    await commands.syncChanges();
+    await commands.syncStates();
+    await commands.syncPush();
+    await commands.retryFailedChanges(id);
+    expect(await commands.resolveConflict(id, false)).toBeNull();
+
+    expect(calls).toEqual([
+      { cmd: "get_sync_settings", args: {} },
+      { cmd: "save_sync_settings", args: { settings, apiKey: "key-1" } },
+      { cmd: "test_backend_connection", args: {} },
+      { cmd: "sync_plan", args: {} },
+      { cmd: "local_sync_plan", args: {} },
+      { cmd: "sync_changes", args: {} },
+      { cmd: "sync_states", args: {} },
+      { cmd: "sync_push", args: {} },
+      { cmd: "retry_failed_changes", args: { id } },
+      { cmd: "resolve_conflict", args: { id, keepMine: false } },
+    ]);
   });
 
   it("passes a Problem through unchanged", async () => {

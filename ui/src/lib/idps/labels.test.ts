@@ -1,6 +1,6 @@
 // Field messages read as sentences whether the core sends a fragment or a sentence.
 import { describe, expect, it } from "vitest";
-import { changedFieldLabel, fieldMessage } from "./labels";
+import { FIELD_LABELS, fieldMessage } from "./labels";
 
 describe("fieldMessage", () => {
   it("prefixes a fragment with the field's label", () => {
@@ -11,14 +11,11 @@ describe("fieldMessage", () => {
   });
 });
 
-describe("changedFieldLabel", () => {
-  it("names a recorded field as the form labels it", () => {
-    expect(changedFieldLabel("client_secret")).toBe("Client secret");
-    expect(changedFieldLabel("enabled")).toBe("Enabled");
-    expect(changedFieldLabel("test_redirect")).toBe("Test redirect");
-  });
-  it("keeps a key it doesn't know, and ignores inherited names", () => {
-    expect(changedFieldLabel("added_later")).toBe("added_later");
-    expect(changedFieldLabel("toString")).toBe("toString");
+describe("FIELD_LABELS", () => {
+  it("names every field a change can record, as Rust labels it", () => {
+    expect(FIELD_LABELS.client_secret).toBe("Client secret");
+    expect(FIELD_LABELS.enabled).toBe("Enabled");
+    expect(FIELD_LABELS.test_redirect).toBe("Test redirect");
+    expect(FIELD_LABELS.backend_url).toBe("Backend URL");
   });
 });

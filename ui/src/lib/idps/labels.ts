@@ -22,18 +22,6 @@ export const TEST_REDIRECT_LABELS: Record<TestRedirect, string> = {
 /** The labels the form shows, from the Rust `Field::label`, so errors read the same everywhere. */
 export const FIELD_LABELS: Readonly<Record<Field, string>> = GENERATED_FIELD_LABELS;
 
-/** Recorded fields the form has no error for, so `Field` does not name them. */
-const OTHER_FIELD_LABELS: Readonly<Record<string, string>> = {
-  enabled: "Enabled",
-  test_redirect: "Test redirect",
-};
-
-/** A field of a recorded change (its key as the core serialises `IdpFields`), as the form labels it. */
-export function changedFieldLabel(key: string): string {
-  if (Object.hasOwn(FIELD_LABELS, key)) return FIELD_LABELS[key as Field];
-  return Object.hasOwn(OTHER_FIELD_LABELS, key) ? OTHER_FIELD_LABELS[key]! : key;
-}
-
 /** What an entry of an IdP's history did. */
 export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   create: "Created",

@@ -12,10 +12,11 @@
 
 use crate::problem::FieldError;
 use crate::store::idps::IdpRow;
+use eca_model::idp::IdpId;
 use eca_model::idp::{AuthParam, ClientAuthMethod, Protocol};
 use eca_model::secret::Secret;
-use eca_model::wire::WireFields;
-use serde::Serialize;
+use eca_model::wire::{RemoteIdp, WireFields};
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -28,30 +29,14 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
 ];
 
-/// A stored IdP as every response shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct IdpResource {
-    pub id: Uuid,
-    #[serde(flatten)]
-    pub fields: WireFields,
-    pub version: String,
-    pub secret_set: bool,
-    pub secret_fingerprint: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl IdpResource {
-    /// The version as a strong entity tag.
-    pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
-    }
-}
+/// A stored IdP as every response shows it: the model's [`RemoteIdp`], the very type the
+/// desktop reads it into, so the two sides cannot disagree on the representation.
+pub type IdpResource = RemoteIdp;
 
 impl From<&IdpRow> for IdpResource {
     fn from(row: &IdpRow) -> Self {
         Self {
-            id: row.id,
+            id: IdpId(row.id),
             fields: row.fields.clone(),
             version: version_of(row.revision),
             secret_set: row.secret.is_some(),

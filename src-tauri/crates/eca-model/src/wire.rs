@@ -105,7 +105,13 @@ pub struct WireBody {
     pub fields: WireFields,
 }
 
-/// An IdP as the backend returns it.
+/// The strong entity tag of a version (RFC 9110 §8.8.3), as `ETag` and `If-Match` carry it.
+pub fn etag(version: &str) -> String {
+    format!("\"{version}\"")
+}
+
+/// An IdP as the backend returns it (the contract's `Idp`): what the backend serialises and
+/// the desktop reads are this one type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct RemoteIdp {
     pub id: IdpId,
@@ -118,6 +124,13 @@ pub struct RemoteIdp {
     pub secret_fingerprint: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl RemoteIdp {
+    /// The version as a strong entity tag.
+    pub fn etag(&self) -> String {
+        etag(&self.version)
+    }
 }
 
 /// `GET /idps`.

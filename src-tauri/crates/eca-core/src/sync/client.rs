@@ -11,6 +11,7 @@ use crate::secrets::Secret;
 use crate::sync::settings::SyncSettings;
 use crate::sync::SyncError;
 use eca_model::idp::IdpId;
+use eca_model::wire::etag;
 use eca_model::wire::RemoteIdp;
 use eca_oidc::http::{self, HttpError, HttpResponse};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -156,9 +157,4 @@ fn with_precondition(
         Precondition::Absent => request.header("If-None-Match", "*"),
         Precondition::Version(v) => request.header("If-Match", etag(v)),
     }
-}
-
-/// A version as a strong entity tag.
-fn etag(version: &str) -> String {
-    format!("\"{version}\"")
 }

@@ -6,7 +6,7 @@
 //! - Every rule exists here once: the catalog (edits), import, take theirs and pull all call
 //!   [`write_idp`], so an IdP is never stored without passing [`validation::validate`] and
 //!   [`uniqueness_errors`], and never changes without its audit row.
-//! - [`write_idp`] runs in the caller's transaction and does not commit: a caller may write
+//! - [`write_idp`] runs in the caller's transaction (its type says so) and does not commit: a caller may write
 //!   several IdPs (import) or add its own rows (the sync base) in the same transaction. Nothing
 //!   is written before validation and uniqueness pass, so a refused write leaves the
 //!   transaction as it was.
@@ -142,7 +142,7 @@ impl Written {
 
 /// The one way an IdP changes. Runs in `tx` and does not commit it; see the module header.
 pub fn write_idp(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     secrets: &dyn SecretStore,
     at: &str,
     write: WriteIdp,
@@ -460,6 +460,7 @@ mod tests {
     use crate::secrets::{MemorySecrets, Secret};
     use crate::store::{self, sync_changes};
     use eca_model::idp::Protocol;
+    use rusqlite::TransactionBehavior;
 
     const AT: &str = "2026-01-01T00:00:00Z";
     const ORIGINS: [WriteOrigin; 4] = [
@@ -502,8 +503,13 @@ mod tests {
                 secrets: MemorySecrets::new(),
             }
         }
+        /// One write in its own transaction, committed when it succeeds.
         fn write(&self, write: WriteIdp, origin: WriteOrigin) -> Result<Written, WriteError> {
-            write_idp(&self.conn, &self.secrets, AT, write, origin)
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+                .expect("a transaction");
+            let written = write_idp(&tx, &self.secrets, AT, write, origin)?;
+            tx.commit().expect("the write commits");
+            Ok(written)
         }
         fn actions(&self, id: IdpId) -> Vec<AuditAction> {
             audit::for_idp(&self.conn, id)

@@ -84,7 +84,9 @@ impl FromStr for Protocol {
 }
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuthMethod {
     ClientSecretBasic,
@@ -94,11 +96,6 @@ pub enum ClientAuthMethod {
 }
 
 impl ClientAuthMethod {
-    pub const ALL: [Self; 3] = [
-        ClientAuthMethod::ClientSecretBasic,
-        ClientAuthMethod::ClientSecretPost,
-        ClientAuthMethod::None,
-    ];
     pub fn as_str(self) -> &'static str {
         match self {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
@@ -364,17 +361,12 @@ impl fmt::Display for FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::VariantArray;
 
     #[test]
-    fn every_client_auth_method_is_in_all() {
-        // A new method fails to compile here until it is added to ALL as well.
-        let position = |m: ClientAuthMethod| match m {
-            ClientAuthMethod::ClientSecretBasic => 0,
-            ClientAuthMethod::ClientSecretPost => 1,
-            ClientAuthMethod::None => 2,
-        };
-        assert_eq!(ClientAuthMethod::ALL.map(position), [0, 1, 2]);
-        for m in ClientAuthMethod::ALL {
+    fn every_client_auth_method_reads_back_from_its_name() {
+        assert_eq!(ClientAuthMethod::VARIANTS.len(), 3);
+        for &m in ClientAuthMethod::VARIANTS {
             assert_eq!(m.as_str().parse::<ClientAuthMethod>(), Ok(m));
         }
     }

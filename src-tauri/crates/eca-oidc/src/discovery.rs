@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::http::{self, HttpError};
 use eca_model::idp::ClientAuthMethod;
+use strum::VariantArray;
 
 /// Real documents are a few KiB; this leaves room for long lists of algorithms and claims.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -105,8 +106,9 @@ impl DiscoveryInfo {
                 )
             }
         });
-        let unadvertised_methods = ClientAuthMethod::ALL
-            .into_iter()
+        let unadvertised_methods = ClientAuthMethod::VARIANTS
+            .iter()
+            .copied()
             .filter(|m| !self.advertises_auth_method(m.as_str()))
             .map(|method| MethodWarning {
                 method,
@@ -698,7 +700,7 @@ mod tests {
             "client_secret_post is advertised"
         );
         info.code_challenge_methods_supported = vec!["S256".into()];
-        info.token_endpoint_auth_methods_supported = ClientAuthMethod::ALL
+        info.token_endpoint_auth_methods_supported = ClientAuthMethod::VARIANTS
             .iter()
             .map(|m| m.as_str().to_string())
             .collect();

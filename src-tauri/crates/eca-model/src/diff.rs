@@ -53,6 +53,8 @@ impl FieldValues for IdpFields {
             enabled,
             notes,
             test_redirect,
+            claim_mapping,
+            channel_binding,
         } = self;
         vec![
             (Field::Name, json(name)),
@@ -71,6 +73,8 @@ impl FieldValues for IdpFields {
             (Field::Enabled, json(enabled)),
             (Field::Notes, json(notes)),
             (Field::TestRedirect, json(test_redirect)),
+            (Field::ClaimMapping, json(claim_mapping)),
+            (Field::ChannelBinding, json(channel_binding)),
         ]
     }
 }
@@ -130,7 +134,7 @@ pub fn secret_change(removed: bool) -> FieldChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::idp::Protocol;
+    use crate::idp::{ClaimMapping, Protocol};
 
     #[test]
     fn diff_names_only_changed_fields() {
@@ -149,6 +153,30 @@ mod tests {
         assert_eq!(changes[1].before.as_deref(), Some("A"));
         assert_eq!(changes[1].after.as_deref(), Some("B"));
         assert!(diff(Some(&a), Some(&a)).is_empty());
+
+        let mapped = IdpFields {
+            claim_mapping: vec![ClaimMapping {
+                claim: "email".into(),
+                variable: "customer_email".into(),
+            }],
+            channel_binding: true,
+            ..a.clone()
+        };
+        let changes = diff(
+            Some(&WireFields::from(&a)),
+            Some(&WireFields::from(&mapped)),
+        );
+        let fields: Vec<Field> = changes.iter().map(|c| c.field).collect();
+        assert_eq!(
+            fields,
+            vec![Field::ChannelBinding, Field::ClaimMapping],
+            "the wire copy compares the new fields too"
+        );
+        assert_eq!(changes[0].after.as_deref(), Some("true"));
+        assert_eq!(
+            changes[1].after.as_deref(),
+            Some(r#"[{"claim":"email","variable":"customer_email"}]"#)
+        );
         assert!(
             diff(None, Some(&a)).len() > 5,
             "a creation lists every field"

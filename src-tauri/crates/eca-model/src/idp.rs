@@ -164,6 +164,16 @@ pub struct AuthParam {
     pub value: String,
 }
 
+/// One verified claim passed to the chat flow under a variable name, e.g. `email` →
+/// `customer_email`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ClaimMapping {
+    /// The claim's name as the IdP returns it (ID token or userinfo).
+    pub claim: String,
+    /// The flow variable that receives its value.
+    pub variable: String,
+}
+
 /// Everything an admin edits about an IdP, secret excepted.
 ///
 /// Optional URLs are `None` when unset; validation turns blank strings into `None`.
@@ -191,6 +201,15 @@ pub struct IdpFields {
     /// How a test login gets its redirect back (older exports lack it: deep link).
     #[serde(default)]
     pub test_redirect: TestRedirect,
+    /// The verified claims the chat flow receives, and their variable names (older exports
+    /// lack it: none).
+    #[serde(default)]
+    pub claim_mapping: Vec<ClaimMapping>,
+    /// When on, the platform authenticates a customer only if the IdP returns a verified
+    /// `phone_number` equal, in [`crate::phone::e164`] form, to the number the link was sent
+    /// to (older exports lack it: off).
+    #[serde(default)]
+    pub channel_binding: bool,
 }
 
 impl IdpFields {
@@ -216,6 +235,8 @@ impl IdpFields {
             enabled: true,
             notes: String::new(),
             test_redirect: TestRedirect::DeepLink,
+            claim_mapping: Vec::new(),
+            channel_binding: false,
         }
     }
 }
@@ -275,6 +296,8 @@ pub enum Field {
     /// Sync settings: the workspace's API key.
     ApiKey,
     TestRedirect,
+    ClaimMapping,
+    ChannelBinding,
 }
 
 impl Field {
@@ -300,6 +323,8 @@ impl Field {
             Field::WorkspaceId => "workspace_id",
             Field::ApiKey => "api_key",
             Field::TestRedirect => "test_redirect",
+            Field::ClaimMapping => "claim_mapping",
+            Field::ChannelBinding => "channel_binding",
         }
     }
 
@@ -326,6 +351,8 @@ impl Field {
             Field::WorkspaceId => "Workspace ID",
             Field::ApiKey => "API key",
             Field::TestRedirect => "Test redirect",
+            Field::ClaimMapping => "Claim mapping",
+            Field::ChannelBinding => "Channel binding",
         }
     }
 }

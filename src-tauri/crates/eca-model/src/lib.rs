@@ -4,6 +4,7 @@
 //! - [`validation`]: field rules; a config is stored or sent only after it passes them.
 //! - [`wire`]: the IdP as it travels to and from the backend (docs/sync-api.yaml).
 //! - [`diff`]: what differs between two versions of an IdP, for the audit and the sync plan.
+//! - [`phone`]: phone numbers in E.164 form, as channel binding compares them.
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 //! - [`secret`]: the redacting type every secret value travels in.
 //! - [`clock`]: time, passed in so tests can control it.
@@ -14,6 +15,7 @@
 pub mod clock;
 pub mod diff;
 pub mod idp;
+pub mod phone;
 pub mod problem;
 pub mod secret;
 pub mod validation;

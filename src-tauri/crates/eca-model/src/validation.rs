@@ -8,7 +8,7 @@
 //!   strings by OpenID Connect, so nothing here re-serialises them.
 //! - The length limits here are the same numbers as the `CHECK` constraints in the migrations.
 
-use crate::idp::{AuthParam, Field, FieldError, IdpFields, Protocol};
+use crate::idp::{AuthParam, ClaimMapping, Field, FieldError, IdpFields, Protocol};
 use std::net::IpAddr;
 use unicode_normalization::UnicodeNormalization;
 use url::{Host, Url};
@@ -24,6 +24,9 @@ pub const MAX_PARAM_VALUE: usize = 1024;
 pub const MAX_REDIRECT_URIS: usize = 10;
 pub const MAX_CLAIM: usize = 256;
 pub const MAX_NOTES: usize = 4000;
+pub const MAX_CLAIM_MAPPINGS: usize = 50;
+pub const MAX_MAPPED_CLAIM: usize = 128;
+pub const MAX_VARIABLE: usize = 64;
 
 /// Authorization request parameters the app sets itself; an extra parameter may not override them.
 const RESERVED_PARAMS: &[&str] = &[
@@ -66,6 +69,7 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     err(Field::RedirectUris, check_redirect_uris(&f.redirect_uris));
     err(Field::CustomerIdClaim, check_claim(&f.customer_id_claim));
     err(Field::Notes, check_notes(&f.notes));
+    err(Field::ClaimMapping, check_claim_mapping(&f.claim_mapping));
     if errors.is_empty() {
         Ok(f)
     } else {
@@ -74,7 +78,7 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
 }
 
 /// The stored form of what an admin typed: trimmed, blanks as `None`, scopes split and
-/// deduplicated, empty parameter rows and redirect URIs dropped.
+/// deduplicated, empty parameter rows, claim mapping rows and redirect URIs dropped.
 fn normalise(mut f: IdpFields) -> IdpFields {
     f.name = f.name.trim().to_string();
     f.issuer = blank_to_none(f.issuer);
@@ -106,6 +110,15 @@ fn normalise(mut f: IdpFields) -> IdpFields {
         .filter(|u| !u.is_empty())
         .collect();
     f.customer_id_claim = f.customer_id_claim.trim().to_string();
+    f.claim_mapping = f
+        .claim_mapping
+        .into_iter()
+        .map(|m| ClaimMapping {
+            claim: m.claim.trim().to_string(),
+            variable: m.variable.trim().to_string(),
+        })
+        .filter(|m| !(m.claim.is_empty() && m.variable.is_empty()))
+        .collect();
     f
 }
 
@@ -398,11 +411,64 @@ fn check_claim(claim: &str) -> Result<(), String> {
     if claim.is_empty() {
         return Err("is required (usually sub, email or phone_number)".into());
     }
-    if claim.chars().count() > MAX_CLAIM {
-        return Err(format!("is too long ({MAX_CLAIM} characters at most)"));
+    check_claim_name(claim, MAX_CLAIM)
+}
+
+/// What any claim name must be, the customer's or a mapped one: at most `max` characters, no
+/// spaces, control or invisible characters.
+fn check_claim_name(claim: &str, max: usize) -> Result<(), String> {
+    if claim.chars().count() > max {
+        return Err(format!("is too long ({max} characters at most)"));
     }
     if claim.chars().any(|c| c.is_whitespace() || is_deceptive(c)) {
         return Err("must be a claim name without spaces or invisible characters".into());
+    }
+    Ok(())
+}
+
+/// A flow variable name: `^[A-Za-z_][A-Za-z0-9_]{0,63}$`, what flow expressions can refer to.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.len() <= MAX_VARIABLE
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_claim_mapping(mapping: &[ClaimMapping]) -> Result<(), String> {
+    if mapping.len() > MAX_CLAIM_MAPPINGS {
+        return Err(format!(
+            "has too many entries ({MAX_CLAIM_MAPPINGS} at most)"
+        ));
+    }
+    for (i, m) in mapping.iter().enumerate() {
+        if m.claim.is_empty() {
+            return Err(format!("entry {} has a variable but no claim", i + 1));
+        }
+        if m.variable.is_empty() {
+            return Err(format!("entry {} has a claim but no variable", i + 1));
+        }
+        check_claim_name(&m.claim, MAX_MAPPED_CLAIM)
+            .map_err(|e| format!("the claim \"{}\" {e}", m.claim.escape_debug()))?;
+        if !is_variable_name(&m.variable) {
+            return Err(format!(
+                "\"{}\" is not a valid variable name (a letter or _, then letters, digits or _; \
+                 {MAX_VARIABLE} characters at most)",
+                m.variable.escape_debug()
+            ));
+        }
+        if let Some(earlier) = mapping[..i].iter().find(|e| e.variable == m.variable) {
+            return Err(if earlier.claim == m.claim {
+                format!("\"{} → {}\" is listed twice", m.claim, m.variable)
+            } else {
+                format!(
+                    "the variable \"{}\" receives both \"{}\" and \"{}\": give each claim \
+                     its own variable",
+                    m.variable, earlier.claim, m.claim
+                )
+            });
+        }
     }
     Ok(())
 }
@@ -761,6 +827,154 @@ mod tests {
         let mut f = oidc();
         f.notes = "line one\nline two\tok".into();
         assert!(validate(f).is_ok());
+    }
+
+    fn map(claim: &str, variable: &str) -> ClaimMapping {
+        ClaimMapping {
+            claim: claim.into(),
+            variable: variable.into(),
+        }
+    }
+
+    fn with_mapping(mapping: Vec<ClaimMapping>) -> IdpFields {
+        IdpFields {
+            claim_mapping: mapping,
+            ..oidc()
+        }
+    }
+
+    #[test]
+    fn claim_mapping_is_trimmed_and_blank_rows_dropped() {
+        let v = validate(with_mapping(vec![
+            map(" email ", " customer_email "),
+            map("", "  "),
+            map("phone_number", "_phone2"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            v.claim_mapping,
+            vec![
+                map("email", "customer_email"),
+                map("phone_number", "_phone2")
+            ]
+        );
+    }
+
+    #[test]
+    fn mapped_claims_are_named_without_spaces_and_not_too_long() {
+        assert_field_error(
+            with_mapping(vec![map("", "customer_email")]),
+            Field::ClaimMapping,
+            "entry 1 has a variable but no claim",
+        );
+        for bad in ["given name", "email\u{0007}", "em\u{200B}ail"] {
+            assert_field_error(
+                with_mapping(vec![map(bad, "v")]),
+                Field::ClaimMapping,
+                "without spaces or invisible characters",
+            );
+        }
+        assert_field_error(
+            with_mapping(vec![map(&"c".repeat(MAX_MAPPED_CLAIM + 1), "v")]),
+            Field::ClaimMapping,
+            "too long (128 characters at most)",
+        );
+        validate(with_mapping(vec![map(&"c".repeat(MAX_MAPPED_CLAIM), "v")]))
+            .expect("128 characters are within the limit");
+        validate(with_mapping(vec![map(
+            "https://example.com/claims/tier",
+            "tier",
+        )]))
+        .expect("a URI-named claim is a claim name");
+    }
+
+    #[test]
+    fn variables_follow_the_flow_variable_pattern() {
+        for ok in [
+            "a",
+            "_",
+            "customer_email",
+            "Email2",
+            &format!("v{}", "x".repeat(63)),
+        ] {
+            validate(with_mapping(vec![map("email", ok)]))
+                .unwrap_or_else(|e| panic!("{ok:?} is a valid variable: {e:?}"));
+        }
+        assert_field_error(
+            with_mapping(vec![map("email", "")]),
+            Field::ClaimMapping,
+            "entry 1 has a claim but no variable",
+        );
+        for bad in [
+            "2fa",
+            "customer-email",
+            "customer.email",
+            "e mail",
+            "émail",
+            &format!("v{}", "x".repeat(64)),
+        ] {
+            assert_field_error(
+                with_mapping(vec![map("email", bad)]),
+                Field::ClaimMapping,
+                "is not a valid variable name",
+            );
+        }
+    }
+
+    #[test]
+    fn a_variable_receives_one_claim_and_a_pair_is_listed_once() {
+        assert_field_error(
+            with_mapping(vec![
+                map("email", "contact"),
+                map("phone_number", "contact"),
+            ]),
+            Field::ClaimMapping,
+            "receives both \"email\" and \"phone_number\"",
+        );
+        assert_field_error(
+            with_mapping(vec![map("email", "e"), map("email", "e")]),
+            Field::ClaimMapping,
+            "\"email → e\" is listed twice",
+        );
+        validate(with_mapping(vec![map("email", "e1"), map("email", "e2")]))
+            .expect("one claim may reach two variables");
+    }
+
+    #[test]
+    fn claim_mapping_has_at_most_50_entries() {
+        let many = |n: usize| (0..n).map(|i| map("email", &format!("v{i}"))).collect();
+        validate(with_mapping(many(MAX_CLAIM_MAPPINGS))).expect("50 entries are allowed");
+        assert_field_error(
+            with_mapping(many(MAX_CLAIM_MAPPINGS + 1)),
+            Field::ClaimMapping,
+            "too many entries (50 at most)",
+        );
+    }
+
+    #[test]
+    fn channel_binding_on_oauth2_needs_the_userinfo_endpoint() {
+        // Without an ID token, phone_number can only come from userinfo: an OAuth 2.0 IdP
+        // without one is refused (the userinfo rule says so for every OAuth 2.0 IdP).
+        let bound = IdpFields {
+            channel_binding: true,
+            ..oauth2()
+        };
+        validate(bound.clone()).expect("OAuth 2.0 with userinfo may bind the channel");
+        let errs = errors(IdpFields {
+            userinfo_endpoint: None,
+            ..bound
+        });
+        assert_eq!(
+            errs.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            vec![Field::UserinfoEndpoint],
+            "{errs:?}"
+        );
+        validate(IdpFields {
+            channel_binding: true,
+            userinfo_endpoint: None,
+            ..oidc()
+        })
+        .expect("OpenID Connect may bind the channel with the ID token's claims");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
 //!   adds read-only members does not break sync.
 
-use crate::idp::{AuthParam, ClientAuthMethod, FieldError, IdpFields, IdpId, Protocol};
+use crate::idp::{
+    AuthParam, ClaimMapping, ClientAuthMethod, FieldError, IdpFields, IdpId, Protocol,
+};
 use crate::validation::validate;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
@@ -30,6 +32,12 @@ pub struct WireFields {
     pub customer_id_claim: String,
     pub enabled: bool,
     pub notes: String,
+    /// Absent from versions stored before it existed (the sync base): none.
+    #[serde(default)]
+    pub claim_mapping: Vec<ClaimMapping>,
+    /// Absent from versions stored before it existed (the sync base): off.
+    #[serde(default)]
+    pub channel_binding: bool,
 }
 
 impl From<&IdpFields> for WireFields {
@@ -50,6 +58,8 @@ impl From<&IdpFields> for WireFields {
             customer_id_claim: f.customer_id_claim.clone(),
             enabled: f.enabled,
             notes: f.notes.clone(),
+            claim_mapping: f.claim_mapping.clone(),
+            channel_binding: f.channel_binding,
         }
     }
 }
@@ -92,6 +102,8 @@ impl WireFields {
             enabled: self.enabled,
             notes: self.notes,
             test_redirect: local.map(|l| l.test_redirect).unwrap_or_default(),
+            claim_mapping: self.claim_mapping,
+            channel_binding: self.channel_binding,
         }
     }
 }
@@ -145,11 +157,31 @@ mod tests {
 
     #[test]
     fn members_are_the_contracts_fields() {
-        for name in ["name", "issuer", "client_auth_method", "enabled", "notes"] {
+        for name in [
+            "name",
+            "issuer",
+            "client_auth_method",
+            "enabled",
+            "notes",
+            "claim_mapping",
+            "channel_binding",
+        ] {
             assert!(WireFields::is_member(name), "{name} is a member");
         }
         for name in ["test_redirect", "client_secret", "id", "version", ""] {
             assert!(!WireFields::is_member(name), "{name} is not a member");
         }
+    }
+
+    #[test]
+    fn a_version_stored_before_the_claim_mapping_reads_with_none() {
+        let mut old = serde_json::to_value(WireFields::from(&IdpFields::blank(Protocol::Oidc)))
+            .expect("serialises");
+        let members = old.as_object_mut().expect("an object");
+        members.remove("claim_mapping");
+        members.remove("channel_binding");
+        let read: WireFields = serde_json::from_value(old).expect("an older version still reads");
+        assert!(read.claim_mapping.is_empty());
+        assert!(!read.channel_binding);
     }
 }

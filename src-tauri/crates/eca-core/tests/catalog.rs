@@ -7,7 +7,7 @@ use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
 use eca_core::transfer::{self, ImportError};
 use eca_model::clock::FixedClock;
-use eca_model::idp::{AuthParam, ClientAuthMethod, Field, IdpFields, IdpId};
+use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Field, IdpFields, IdpId};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -32,13 +32,25 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The fixture with an extra authorization parameter, so every field round-trips.
+/// The fixture with an extra authorization parameter, a claim mapping and channel binding on,
+/// so every field round-trips with a value other than its default.
 fn okta(name: &str, issuer: &str) -> IdpFields {
     IdpFields {
         extra_params: vec![AuthParam {
             key: "prompt".into(),
             value: "login".into(),
         }],
+        claim_mapping: vec![
+            ClaimMapping {
+                claim: "email".into(),
+                variable: "customer_email".into(),
+            },
+            ClaimMapping {
+                claim: "phone_number".into(),
+                variable: "customer_phone".into(),
+            },
+        ],
+        channel_binding: true,
         ..eca_testkit::fixtures::okta_at(name, issuer)
     }
 }
@@ -486,6 +498,105 @@ fn export_never_contains_secrets_and_import_round_trips() {
     // Importing the same file again updates in place.
     transfer::import(&mut other.catalog, &json).unwrap();
     assert_eq!(other.catalog.list().unwrap().len(), 2);
+}
+
+#[test]
+fn an_export_written_before_the_claim_mapping_still_imports() {
+    let mut fx = fixture();
+    let mut entry = serde_json::to_value(okta("Okta", "https://one.example")).unwrap();
+    entry["id"] = serde_json::json!(IdpId::new());
+    let members = entry.as_object_mut().unwrap();
+    for newer in ["claim_mapping", "channel_binding", "test_redirect"] {
+        members.remove(newer);
+    }
+    let doc = serde_json::json!({
+        "format": "eca-admin/idps", "version": 1, "exported_at": "x", "idps": [entry]
+    });
+    let written = transfer::import(&mut fx.catalog, &doc.to_string())
+        .expect("an older export must still import");
+    assert!(
+        written[0].fields.claim_mapping.is_empty(),
+        "no mapping in the file: none"
+    );
+    assert!(
+        !written[0].fields.channel_binding,
+        "no channel binding in the file: off"
+    );
+}
+
+#[test]
+fn an_import_checks_the_claim_mapping_like_a_save() {
+    let mut fx = fixture();
+    let mut fields = okta("Okta", "https://one.example");
+    fields.claim_mapping[1].variable = "customer_email".into();
+    let mut entry = serde_json::to_value(fields).unwrap();
+    entry["id"] = serde_json::json!(IdpId::new());
+    let doc = serde_json::json!({
+        "format": "eca-admin/idps", "version": 1, "exported_at": "x", "idps": [entry]
+    });
+    let err = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap_err();
+    let ImportError::Invalid(problems) = err else {
+        panic!("expected Invalid, got {err:?}")
+    };
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .starts_with("entry 1 (\"Okta\"): Claim mapping: the variable \"customer_email\""),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_database_from_before_the_claim_mapping_reads_with_none() {
+    // What this version writes for an IdP without mapping or binding, to compare with.
+    let saved_before = {
+        let mut c = fixture();
+        let mut fields = okta("Okta", "https://one.example");
+        fields.claim_mapping.clear();
+        fields.channel_binding = false;
+        create(&mut c.catalog, fields, SecretChange::Keep)
+    };
+    // A version-3 file (before 0004) holding one IdP, then opened by this version.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(eca_core::data_dir::DB_FILE);
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    store::migrations().to_version(&mut conn, 3).unwrap();
+    let f = &saved_before.fields;
+    conn.execute(
+        "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, authorization_endpoint, \
+         token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, \
+         extra_params, redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, \
+         updated_at) VALUES (?1, ?2, 'okta', 'oidc', ?3, ?3, ?4, ?5, ?6, ?7, ?8, \
+         'client_secret_basic', ?9, ?10, ?11, ?12, 1, 0, ?13, ?14, ?14)",
+        rusqlite::params![
+            saved_before.id.to_string(),
+            f.name,
+            f.issuer,
+            f.authorization_endpoint,
+            f.token_endpoint,
+            f.userinfo_endpoint,
+            f.jwks_uri,
+            f.client_id,
+            f.scopes.join(" "),
+            serde_json::to_string(&f.extra_params).unwrap(),
+            serde_json::to_string(&f.redirect_uris).unwrap(),
+            f.customer_id_claim,
+            f.notes,
+            saved_before.created_at,
+        ],
+    )
+    .unwrap();
+    drop(conn);
+    let again = Catalog::with_connection(
+        store::open(&path).unwrap(),
+        Arc::new(MemorySecrets::new()),
+        Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
+    );
+    assert_eq!(
+        again.get(saved_before.id).unwrap().fields,
+        saved_before.fields,
+        "a row written before 0004 reads with no mapping and channel binding off"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //!   transaction boundaries.
 
 use super::StoreError;
-use eca_model::idp::{AuthParam, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::idp::{AuthParam, ClaimMapping, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
-     test_redirect";
+     test_redirect, claim_mapping, channel_binding";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
@@ -29,14 +29,16 @@ pub const LIST_SUMMARIES_SQL: &str = "WITH latest AS (SELECT idp_id, outcome, ma
 pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, \
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
-     has_secret, notes, created_at, updated_at, test_redirect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-     ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+     has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+     ?20, ?21, ?22, ?23, ?24)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
-     created_at = ?20, updated_at = ?21, test_redirect = ?22 WHERE id = ?1";
+     created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
+     channel_binding = ?24 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -76,6 +78,8 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         serde_json::to_string(&f.extra_params).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     let redirects =
         serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let mapping =
+        serde_json::to_string(&f.claim_mapping).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.prepare_cached(sql)?.execute(params![
         idp.id.to_string(),
         f.name,
@@ -99,6 +103,8 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         idp.created_at,
         idp.updated_at,
         f.test_redirect.as_str(),
+        mapping,
+        f.channel_binding,
     ])?;
     Ok(())
 }
@@ -209,6 +215,8 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("extra_params: {e}")))?;
     let redirect_uris: Vec<String> = serde_json::from_str(&text(12)?)
         .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?;
+    let claim_mapping: Vec<ClaimMapping> = serde_json::from_str(&text(20)?)
+        .map_err(|e| StoreError::Corrupt(format!("claim_mapping: {e}")))?;
     Ok(IdpConfig {
         id: parse_id(&text(0)?)?,
         fields: IdpFields {
@@ -228,6 +236,8 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             enabled: r.get(14)?,
             notes: text(16)?,
             test_redirect: text(19)?.parse().map_err(StoreError::Corrupt)?,
+            claim_mapping,
+            channel_binding: r.get(21)?,
         },
         has_secret: r.get(15)?,
         created_at: text(17)?,

@@ -26,6 +26,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_idps.sql")),
         M::up(include_str!("migrations/0002_test_runs.sql")),
         M::up(include_str!("migrations/0003_sync.sql")),
+        M::up(include_str!("migrations/0004_claim_mapping.sql")),
     ])
 }
 
@@ -60,7 +61,7 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(
-            v as usize, 3,
+            v as usize, 4,
             "user_version follows the number of migrations"
         );
     }

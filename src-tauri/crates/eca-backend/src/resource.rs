@@ -13,7 +13,7 @@
 use crate::problem::FieldError;
 use crate::store::idps::IdpRow;
 use eca_model::idp::IdpId;
-use eca_model::idp::{AuthParam, ClientAuthMethod, Protocol};
+use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Protocol};
 use eca_model::secret::Secret;
 use eca_model::wire::{RemoteIdp, WireFields};
 
@@ -93,6 +93,8 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
     let customer_id_claim = r.string("customer_id_claim");
     let enabled = r.boolean("enabled");
     let notes = r.string("notes");
+    let claim_mapping = r.mappings("claim_mapping");
+    let channel_binding = r.boolean("channel_binding");
     let secret = r.secret();
 
     let document = (|| {
@@ -112,6 +114,8 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
             customer_id_claim: customer_id_claim?,
             enabled: enabled?,
             notes: notes?,
+            claim_mapping: claim_mapping?,
+            channel_binding: channel_binding?,
         })
     })();
     let (Some(document), Some(secret)) = (document, secret) else {
@@ -249,6 +253,20 @@ impl Reader<'_> {
         params
     }
 
+    fn mappings(&mut self, field: &str) -> Option<Vec<ClaimMapping>> {
+        let mappings = match self.required(field)? {
+            Value::Array(items) => items.iter().map(mapping).collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        if mappings.is_none() {
+            self.error(
+                field,
+                "must be a list of {\"claim\": string, \"variable\": string} objects",
+            );
+        }
+        mappings
+    }
+
     fn secret(&mut self) -> Option<SecretChange> {
         match self.body.get("client_secret") {
             None => Some(SecretChange::Keep),
@@ -275,14 +293,23 @@ impl Reader<'_> {
 }
 
 fn param(item: &Value) -> Option<AuthParam> {
+    let (key, value) = string_pair(item, "key", "value")?;
+    Some(AuthParam { key, value })
+}
+
+fn mapping(item: &Value) -> Option<ClaimMapping> {
+    let (claim, variable) = string_pair(item, "claim", "variable")?;
+    Some(ClaimMapping { claim, variable })
+}
+
+/// An object of exactly two string members, `first` and `second`.
+fn string_pair(item: &Value, first: &str, second: &str) -> Option<(String, String)> {
     let object = item.as_object()?;
     if object.len() != 2 {
         return None;
     }
-    Some(AuthParam {
-        key: object.get("key")?.as_str()?.to_string(),
-        value: object.get("value")?.as_str()?.to_string(),
-    })
+    let member = |name: &str| object.get(name)?.as_str().map(str::to_string);
+    Some((member(first)?, member(second)?))
 }
 
 #[cfg(test)]
@@ -310,7 +337,9 @@ mod tests {
             "redirect_uris": ["https://chat.example/cb"],
             "customer_id_claim": "email",
             "enabled": true,
-            "notes": ""
+            "notes": "",
+            "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
+            "channel_binding": false
         })
     }
 
@@ -374,6 +403,36 @@ mod tests {
         assert!(
             parse(loopback).is_ok(),
             "http to loopback is allowed for development"
+        );
+    }
+
+    #[test]
+    fn the_claim_mapping_is_read_checked_and_named_in_errors() {
+        let write = parse(valid()).expect("the sample is valid");
+        assert_eq!(
+            write.fields.claim_mapping,
+            [ClaimMapping {
+                claim: "email".into(),
+                variable: "customer_email".into()
+            }]
+        );
+        let mut mistyped = valid();
+        mistyped["claim_mapping"] = json!([{"claim": "email", "var": "e"}]);
+        mistyped["channel_binding"] = json!("on");
+        let errors = parse(mistyped).unwrap_err();
+        assert_eq!(
+            fields_of(&errors),
+            ["claim_mapping", "channel_binding"],
+            "{errors:?}"
+        );
+        let mut refused = valid();
+        refused["claim_mapping"] = json!([{"claim": "email", "variable": "customer-email"}]);
+        let errors = parse(refused).unwrap_err();
+        assert_eq!(fields_of(&errors), ["claim_mapping"], "{errors:?}");
+        assert!(
+            errors[0].message.contains("not a valid variable name"),
+            "{}",
+            errors[0].message
         );
     }
 

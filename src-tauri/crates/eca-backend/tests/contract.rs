@@ -244,6 +244,27 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
         !validator.is_valid(&unknown),
         "unknown members are refused by the schema too"
     );
+    for (mapping, why) in [
+        (
+            json!([{"claim": "email", "variable": "customer-email"}]),
+            "a variable outside the pattern",
+        ),
+        (
+            json!([{"claim": "given name", "variable": "name"}]),
+            "a claim with a space",
+        ),
+        (json!([{"claim": "email"}]), "an entry without its variable"),
+        (
+            json!((0..51)
+                .map(|i| json!({"claim": "email", "variable": format!("v{i}")}))
+                .collect::<Vec<_>>()),
+            "51 entries",
+        ),
+    ] {
+        let mut body = sample_idp("Acme");
+        body["claim_mapping"] = mapping;
+        assert!(!validator.is_valid(&body), "the schema refuses {why}");
+    }
 
     let response_schema = contract.validator(&json!({"$ref": "#/components/schemas/Idp"}));
     let mut leaked = sample_idp("Acme");

@@ -53,7 +53,10 @@ impl From<rusqlite::Error> for StoreError {
 
 /// The schema's history. Index + 1 is the `user_version` after each step.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_sync.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_sync.sql")),
+        M::up(include_str!("migrations/0002_claim_mapping.sql")),
+    ])
 }
 
 /// Opens (creating if needed) and migrates the database file, with the same pragmas as the

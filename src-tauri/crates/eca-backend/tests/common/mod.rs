@@ -184,7 +184,9 @@ pub fn sample_idp(name: &str) -> Value {
         "redirect_uris": ["https://chat.example/eca/callback"],
         "customer_id_claim": "email",
         "enabled": true,
-        "notes": "synced by a test"
+        "notes": "synced by a test",
+        "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
+        "channel_binding": false
     })
 }
 

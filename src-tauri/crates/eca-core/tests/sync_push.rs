@@ -9,11 +9,11 @@ use eca_backend::faults::FaultSettings;
 use eca_core::catalog::SecretChange;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::ChangeState;
-use eca_core::sync::plan::{PushRequest, SecretMode, SyncStatus};
+use eca_core::sync::plan::{PushRequest, SecretMode, SyncAction, SyncStatus};
 use eca_core::sync::retry::RetryPolicy;
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::SyncError;
-use eca_model::idp::IdpFields;
+use eca_model::idp::{ClaimMapping, Field, IdpFields};
 use std::sync::Arc;
 use std::time::Duration;
 use sync_common::{backend, okta, Admin, API_KEY, WORKSPACE};
@@ -122,6 +122,65 @@ async fn local_edits_reach_the_backend_in_order() {
     assert!(
         plan.items.iter().all(|i| i.status == SyncStatus::InSync),
         "after a push everything is in sync: {plan:#?}"
+    );
+}
+
+/// The claim mapping and channel binding are part of what the platform uses: an edit to them
+/// is planned field by field, pushed, and held by the backend.
+#[tokio::test]
+async fn a_claim_mapping_edit_is_planned_and_pushed() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), None);
+    admin.outbox.push().await.expect("the creation is pushed");
+
+    let mapped = IdpFields {
+        claim_mapping: vec![ClaimMapping {
+            claim: "email".into(),
+            variable: "customer_email".into(),
+        }],
+        channel_binding: true,
+        ..okta("Acme")
+    };
+    admin.update(acme.id, mapped.clone(), SecretChange::Keep);
+    let plan = admin.outbox.plan().await.unwrap();
+    let item = plan.item(acme.id).expect("the IdP is in the plan");
+    assert_eq!(
+        (item.status, item.action),
+        (SyncStatus::Outgoing, SyncAction::Update),
+        "{item:#?}"
+    );
+    let fields: Vec<Field> = item.local_changes.iter().map(|c| c.field).collect();
+    assert_eq!(fields, [Field::ChannelBinding, Field::ClaimMapping]);
+    assert_eq!(item.local_changes[0].after.as_deref(), Some("true"));
+    assert_eq!(
+        item.local_changes[1].after.as_deref(),
+        Some(r#"[{"claim":"email","variable":"customer_email"}]"#)
+    );
+
+    admin.outbox.push().await.expect("the edit is pushed");
+    let remote = admin.outbox.remote().await.unwrap();
+    let held = remote.iter().find(|r| r.id == acme.id).unwrap();
+    assert_eq!(held.fields.claim_mapping, mapped.claim_mapping);
+    assert!(
+        held.fields.channel_binding,
+        "the backend returns the binding"
+    );
+    let base = admin.outbox.base().unwrap();
+    assert_eq!(
+        base.iter()
+            .find(|b| b.idp_id == acme.id)
+            .unwrap()
+            .fields
+            .claim_mapping,
+        mapped.claim_mapping,
+        "the base is what the backend acknowledged"
+    );
+    let plan = admin.outbox.plan().await.unwrap();
+    assert_eq!(
+        plan.item(acme.id).unwrap().status,
+        SyncStatus::InSync,
+        "{plan:#?}"
     );
 }
 

@@ -5,7 +5,7 @@
 //! hidden `--client-secret` exists only to refuse that mistake with a clear message.
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use eca_model::idp::{AuthParam, ClientAuthMethod, Protocol, TestRedirect};
+use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Protocol, TestRedirect};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -180,6 +180,10 @@ pub struct EditArgs {
     #[arg(long, conflicts_with = "redirect_uris")]
     pub clear_redirect_uris: bool,
 
+    /// Remove every claim mapping
+    #[arg(long, conflicts_with = "claim_mapping")]
+    pub clear_claim_map: bool,
+
     /// Remove the client secret from the OS keyring
     #[arg(long, conflicts_with = "client_secret_stdin")]
     pub clear_client_secret: bool,
@@ -240,6 +244,16 @@ pub struct FieldArgs {
     #[arg(long, value_name = "CLAIM")]
     pub customer_id_claim: Option<String>,
 
+    /// A verified claim passed to the chat flow as a variable, e.g. email=customer_email
+    /// (repeatable; on edit, replaces the list)
+    #[arg(long = "claim-map", value_name = "CLAIM=VARIABLE", value_parser = parse_claim_map)]
+    pub claim_mapping: Vec<ClaimMapping>,
+
+    /// Authenticate a customer only when the IdP returns a verified phone number equal to the
+    /// number the link was sent to
+    #[arg(long, action = ArgAction::Set, value_name = "true|false")]
+    pub channel_binding: Option<bool>,
+
     /// Free text for the admins
     #[arg(long)]
     pub notes: Option<String>,
@@ -272,6 +286,17 @@ fn parse_param(raw: &str) -> Result<AuthParam, String> {
     }
 }
 
+/// `CLAIM=VARIABLE`, split at the last `=` (a claim name may contain `=`, a variable may not).
+fn parse_claim_map(raw: &str) -> Result<ClaimMapping, String> {
+    match raw.rsplit_once('=') {
+        Some((claim, variable)) => Ok(ClaimMapping {
+            claim: claim.to_string(),
+            variable: variable.to_string(),
+        }),
+        None => Err("expected CLAIM=VARIABLE, e.g. email=customer_email".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +317,19 @@ mod tests {
         assert!(
             parse_param("prompt").is_err(),
             "a parameter without = is refused"
+        );
+    }
+
+    #[test]
+    fn claim_maps_split_at_the_last_equals_sign() {
+        let m = parse_claim_map("https://x.example/c?a=b=tier").unwrap();
+        assert_eq!(
+            (m.claim.as_str(), m.variable.as_str()),
+            ("https://x.example/c?a=b", "tier")
+        );
+        assert!(
+            parse_claim_map("email").is_err(),
+            "a mapping without = is refused"
         );
     }
 }

@@ -81,11 +81,13 @@ fn edit(dir: Option<PathBuf>, args: EditArgs, json: bool) -> Result<(), CliError
     let clears = Clears {
         params: args.clear_params,
         redirect_uris: args.clear_redirect_uris,
+        claim_mapping: args.clear_claim_map,
     };
     if !args.fields.changes_anything()
         && args.enabled.is_none()
         && !clears.params
         && !clears.redirect_uris
+        && !clears.claim_mapping
         && !args.clear_client_secret
     {
         return Err(CliError::Usage(

@@ -10,11 +10,12 @@ use crate::cli::FieldArgs;
 use eca_model::idp::{Field, IdpFields, Protocol};
 use eca_oidc::discovery::DiscoveryInfo;
 
-/// On edit, what replaces the lists instead of `--param`/`--redirect-uri`.
+/// On edit, what replaces the lists instead of `--param`/`--redirect-uri`/`--claim-map`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Clears {
     pub params: bool,
     pub redirect_uris: bool,
+    pub claim_mapping: bool,
 }
 
 impl FieldArgs {
@@ -53,6 +54,12 @@ impl FieldArgs {
             f.redirect_uris.clone_from(&self.redirect_uris);
         }
         set(&mut f.customer_id_claim, &self.customer_id_claim);
+        if clears.claim_mapping || !self.claim_mapping.is_empty() {
+            f.claim_mapping.clone_from(&self.claim_mapping);
+        }
+        if let Some(on) = self.channel_binding {
+            f.channel_binding = on;
+        }
         set(&mut f.notes, &self.notes);
         if let Some(t) = self.test_redirect {
             f.test_redirect = t;
@@ -75,6 +82,8 @@ impl FieldArgs {
             params,
             redirect_uris,
             customer_id_claim,
+            claim_mapping,
+            channel_binding,
             notes,
             test_redirect,
             client_secret_stdin,
@@ -98,6 +107,8 @@ impl FieldArgs {
             || protocol.is_some()
             || client_auth_method.is_some()
             || test_redirect.is_some()
+            || channel_binding.is_some()
+            || !claim_mapping.is_empty()
             || !params.is_empty()
             || !redirect_uris.is_empty()
             || *client_secret_stdin
@@ -194,7 +205,7 @@ mod tests {
 
         let clears = Clears {
             params: true,
-            redirect_uris: false,
+            ..Clears::default()
         };
         args(&[]).apply(&mut f, clears);
         assert!(f.extra_params.is_empty(), "--clear-params empties the list");
@@ -246,6 +257,8 @@ mod tests {
             assert_eq!(a.discovery_issuer(&f).is_some(), expected, "{flags:?}");
         }
         assert!(!args(&[]).changes_anything());
+        assert!(args(&["--claim-map", "email=e"]).changes_anything());
+        assert!(args(&["--channel-binding", "false"]).changes_anything());
         assert!(args(&["--notes", ""]).changes_anything());
     }
 }

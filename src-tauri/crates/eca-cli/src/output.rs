@@ -76,6 +76,19 @@ pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
         ),
         (Field::RedirectUris.label(), list(f.redirect_uris.clone())),
         (Field::CustomerIdClaim.label(), f.customer_id_claim.clone()),
+        (
+            Field::ClaimMapping.label(),
+            list(
+                f.claim_mapping
+                    .iter()
+                    .map(|m| format!("{} → {}", m.claim, m.variable))
+                    .collect(),
+            ),
+        ),
+        (
+            Field::ChannelBinding.label(),
+            yes_no(f.channel_binding).to_string(),
+        ),
         ("Test redirect", f.test_redirect.as_str().to_string()),
         (Field::Notes.label(), f.notes.clone()),
         ("Created", idp.created_at.clone()),

@@ -380,6 +380,98 @@ fn edit_changes_only_the_fields_given() {
 }
 
 #[test]
+fn claim_maps_and_channel_binding_are_added_edited_cleared_and_shown() {
+    let eca = Eca::new();
+    let added = eca.add(
+        "Okta",
+        "okta.example",
+        &[
+            "--claim-map",
+            "email=customer_email",
+            "--claim-map",
+            "phone_number=customer_phone",
+            "--channel-binding",
+            "true",
+        ],
+    );
+    assert_eq!(
+        added["claim_mapping"],
+        json!([
+            {"claim": "email", "variable": "customer_email"},
+            {"claim": "phone_number", "variable": "customer_phone"}
+        ]),
+        "--json prints the mapping in order"
+    );
+    assert_eq!(added["channel_binding"], true);
+    let plain = eca.add("Plain", "plain.example", &[]);
+    assert_eq!(plain["claim_mapping"], json!([]), "none by default");
+    assert_eq!(plain["channel_binding"], false, "off by default");
+
+    let text = eca.ok(&["idp", "show", "Okta"]);
+    assert!(
+        text.lines().any(|l| l.starts_with("Claim mapping")
+            && l.ends_with("email → customer_email, phone_number → customer_phone")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Channel binding") && l.ends_with("yes")),
+        "{text}"
+    );
+
+    let after = eca.json(&["idp", "edit", "Okta", "--notes", "n"]);
+    assert_eq!(
+        after["claim_mapping"], added["claim_mapping"],
+        "an edit without --claim-map keeps the list"
+    );
+    let after = eca.json(&["idp", "edit", "Okta", "--claim-map", "sub=customer_id"]);
+    assert_eq!(
+        after["claim_mapping"],
+        json!([{"claim": "sub", "variable": "customer_id"}]),
+        "--claim-map on edit replaces the list"
+    );
+    assert_eq!(after["channel_binding"], true, "the binding is kept");
+    let after = eca.json(&[
+        "idp",
+        "edit",
+        "Okta",
+        "--clear-claim-map",
+        "--channel-binding",
+        "false",
+    ]);
+    assert_eq!(after["claim_mapping"], json!([]));
+    assert_eq!(after["channel_binding"], false);
+
+    let bad = eca.run(&["idp", "edit", "Okta", "--claim-map", "email=customer-email"]);
+    assert_one_line_error(
+        &bad,
+        2,
+        "error: Claim mapping: \"customer-email\" is not a valid variable name",
+    );
+    assert_eq!(
+        eca.show("Okta")["claim_mapping"],
+        json!([]),
+        "nothing written"
+    );
+    let malformed = eca.run(&["idp", "edit", "Okta", "--claim-map", "email"]);
+    assert_eq!(malformed.code, 2, "{}", malformed.stderr);
+    assert!(
+        malformed.stderr.contains("expected CLAIM=VARIABLE"),
+        "{}",
+        malformed.stderr
+    );
+    let both = eca.run(&[
+        "idp",
+        "edit",
+        "Okta",
+        "--clear-claim-map",
+        "--claim-map",
+        "email=e",
+    ]);
+    assert_eq!(both.code, 2, "clearing and setting at once is refused");
+}
+
+#[test]
 fn enable_and_disable_take_effect() {
     let eca = Eca::new();
     eca.add("Auth0", "auth0.example", &["--disabled"]);

@@ -47,7 +47,7 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable"] as const;
 
@@ -80,6 +80,17 @@ export type ChangeState =
 "failed" | 
 /**  The backend's copy changed since the base: resolve with keep mine / take theirs. */
 "conflict";
+
+/**
+ *  One verified claim passed to the chat flow under a variable name, e.g. `email` →
+ *  `customer_email`.
+ */
+export type ClaimMapping = {
+	/**  The claim's name as the IdP returns it (ID token or userinfo). */
+	claim: string,
+	/**  The flow variable that receives its value. */
+	variable: string,
+};
 
 /**  How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | 
@@ -129,7 +140,7 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect";
+"api_key" | "test_redirect" | "claim_mapping" | "channel_binding";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -185,6 +196,17 @@ export type IdpFields = {
 	notes: string,
 	/**  How a test login gets its redirect back (older exports lack it: deep link). */
 	test_redirect?: TestRedirect,
+	/**
+	 *  The verified claims the chat flow receives, and their variable names (older exports
+	 *  lack it: none).
+	 */
+	claim_mapping?: ClaimMapping[],
+	/**
+	 *  When on, the platform authenticates a customer only if the IdP returns a verified
+	 *  `phone_number` equal, in [`crate::phone::e164`] form, to the number the link was sent
+	 *  to (older exports lack it: off).
+	 */
+	channel_binding?: boolean,
 };
 
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */

@@ -505,6 +505,13 @@ export type TestErrorCode =
 /**  The configured customer identifier claim was not returned. */
 "customer_id_claim" | 
 /**
+ *  The platform's channel binding: the IdP's verified phone number is not the one the link
+ *  was sent to (or is missing, or unverified).
+ */
+"channel_binding.mismatch" | 
+/**  The platform's sign-in: the IdP was deleted or disabled after the link was sent. */
+"idp_unavailable" | 
+/**
  *  The IdP's `error` is not a valid OAuth error code (RFC 6749 §4.1.2.1: printable ASCII
  *  without `"` or `\\`), is too long, or names one of this app's own checks.
  */

@@ -11,6 +11,7 @@
 //! - A failure is a [`TestError`] with one [`TestErrorCode`] per check, never a built string.
 
 use super::callback::{CallbackError, CallbackParams};
+use super::claims;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::report::{
@@ -808,39 +809,18 @@ fn identity(
     identity
 }
 
-/// The configured customer identifier claim, from the ID token first, then userinfo.
+/// The configured customer identifier claim (see [`claims::claim`] for where it is read).
 fn customer_id(identity: &VerifiedIdentity) -> Result<String, TestError> {
     let claim = &identity.customer_id_claim;
-    let sources = [
-        identity.id_token_claims.as_ref(),
-        identity.userinfo_claims.as_ref(),
-    ];
-    let value = sources
-        .into_iter()
-        .flatten()
-        .find_map(|c| c.get(claim))
-        .and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-    if let Some(value) = value {
+    if let Some(value) = claims::claim_text(identity, claim) {
         return Ok(value);
     }
-    let mut available: Vec<String> = sources
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-        .flat_map(|o| o.keys().cloned())
-        .collect();
-    available.sort();
-    available.dedup();
     Err(TestError::new(
         Code::CustomerIdClaim,
         format!("The login worked, but the IdP returned no \"{claim}\" claim to identify the customer."),
         format!(
             "Choose a customer identifier claim the IdP returns ({}), or request the scope that releases \"{claim}\".",
-            available.join(", ")
+            claims::available(identity).join(", ")
         ),
     ))
 }

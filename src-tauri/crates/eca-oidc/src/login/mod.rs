@@ -9,11 +9,13 @@
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
 //!   checks.
+//! - [`claims`]: reading the verified identity: one claim, mapped claims, the channel binding.
 //! - [`readiness`]: the checks that need no login.
 //! - [`report`], [`steps`], [`error_code`]: what the admin sees.
 
 pub mod browser;
 pub mod callback;
+pub mod claims;
 pub mod error_code;
 pub mod flow;
 pub mod id_token;

@@ -8,13 +8,27 @@
 // - http://127.0.0.1:… (loopback): a GET to the app's listener;
 // - a private-use scheme (deep link): runs `$ECA_DEEP_LINK_HANDLER <url>` (the app binary, as a
 //   second instance) when set, otherwise prints the URL on stdout.
-// ECA_BROWSER_PRINT=1 only prints the final redirect. Everything stays on loopback.
+// ECA_BROWSER_PRINT=1 only prints the final redirect.
+// ECA_BROWSER_CUSTOMER=1 plays a customer instead: the URL is a platform's link (/l/<token>),
+// which redirects to the IdP; the final redirect back to the platform is followed too, and the
+// page the platform shows is printed on stdout as `PAGE <status>` then its body (also when the
+// link itself answers with a page). Everything stays on loopback.
 import { execFileSync } from 'node:child_process';
 
-const start = process.argv[2];
+let start = process.argv[2];
 if (!start) {
   console.error('usage: browser.mjs <authorization URL>');
   process.exit(2);
+}
+const customer = process.env.ECA_BROWSER_CUSTOMER === '1';
+if (customer) {
+  // The link: the platform redirects to the IdP, or shows why not.
+  const res = await fetch(start, { redirect: 'manual' });
+  if (res.status !== 302) {
+    await showPage(res);
+    process.exit(0);
+  }
+  start = new URL(res.headers.get('location'), start).toString();
 }
 const origin = new URL(start).origin;
 const cookies = new Map();
@@ -73,8 +87,15 @@ for (let hop = 0; hop < 20; hop += 1) {
 console.error('browser.mjs: too many redirects');
 process.exit(1);
 
+async function showPage(res) {
+  console.log(`PAGE ${res.status}`);
+  console.log(await res.text());
+}
+
 async function deliver(target) {
-  if (process.env.ECA_BROWSER_PRINT === '1') {
+  if (customer) {
+    await showPage(await fetch(target, { redirect: 'manual' }));
+  } else if (process.env.ECA_BROWSER_PRINT === '1') {
     console.log(target);
   } else if (target.startsWith('http://127.0.0.1:') || target.startsWith('http://localhost:')) {
     const res = await fetch(target, { redirect: 'manual' });

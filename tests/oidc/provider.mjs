@@ -58,6 +58,7 @@ const USERS = {
       email: 'alice@example.test',
       email_verified: true,
       phone_number: '+44 20 7946 0000',
+      phone_number_verified: true,
     },
   },
 };
@@ -89,7 +90,7 @@ const provider = new Provider(issuer, {
     openid: ['sub'],
     profile: ['name'],
     email: ['email', 'email_verified'],
-    phone: ['phone_number'],
+    phone: ['phone_number', 'phone_number_verified'],
   },
   features: {
     devInteractions: { enabled: false },

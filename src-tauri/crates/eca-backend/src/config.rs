@@ -45,6 +45,11 @@ pub struct BackendConfig {
     /// Serve `GET`/`POST /_faults` to change the faults while running.
     pub fault_admin: bool,
     pub clock: Arc<dyn Clock>,
+    /// How customers' browsers and IdPs reach this backend (links, the redirect URI), without
+    /// a trailing slash. `None`: `http://<listen address>`.
+    pub public_url: Option<String>,
+    /// How long a customer's link works.
+    pub link_ttl: time::Duration,
 }
 
 impl BackendConfig {
@@ -60,6 +65,8 @@ impl BackendConfig {
             faults: FaultSettings::default(),
             fault_admin: false,
             clock: Arc::new(SystemClock),
+            public_url: None,
+            link_ttl: crate::signin::DEFAULT_LINK_TTL,
         }
     }
 }

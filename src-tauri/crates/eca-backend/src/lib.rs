@@ -1,5 +1,7 @@
-//! The reference backend of the ECA Sync API: it implements `docs/sync-api.yaml` exactly, so the
-//! app's sync client can be built and tested against a real server on loopback.
+//! The reference backend, the messaging platform's stand-in: it implements the ECA Sync API
+//! (`docs/sync-api.yaml`) and customer sign-in (`docs/auth-api.yaml`) exactly, so the app's
+//! sync client and "Test on the platform" can be built and tested against a real server on
+//! loopback.
 //!
 //! - [`config`] and [`server`]: what a backend is started with, binding, the accept loop.
 //! - [`api`]: the HTTP routes, authentication and request parsing (thin).
@@ -7,6 +9,7 @@
 //!   record. Everything that makes a retried write safe lives there.
 //! - [`resource`]: the IdP as it travels over the wire, and field validation of a `PUT` body.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
+//! - [`signin`]: customer sign-in (`docs/auth-api.yaml`) with the relying-party engine.
 //! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
 //! - `harness` (feature `harness`, for the tests of its clients): the backend in-process.
 //!
@@ -24,6 +27,7 @@ pub mod problem;
 pub mod resource;
 pub mod response;
 pub mod server;
+pub mod signin;
 pub mod store;
 pub mod workspace;
 pub mod writes;

@@ -92,6 +92,21 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u32 },
     #[error("The service is temporarily unavailable. Retry in {retry_after_secs} s.")]
     Unavailable { retry_after_secs: u32 },
+    /// A sign-in route's body (an auth request, a webhook) with invalid fields.
+    #[error("{}", invalid_fields_detail(.0))]
+    InvalidFields(Vec<FieldError>),
+    #[error("\"{0}\" is not an auth request id: ids are UUIDs.")]
+    InvalidAuthRequestId(String),
+    #[error("There is no auth request {id} in workspace \"{workspace}\".")]
+    AuthRequestNotFound { workspace: String, id: String },
+    #[error("Workspace \"{0}\" has no webhook. Set one with PUT and {{\"url\": …}}.")]
+    NoWebhook(String),
+    #[error("There is no IdP {0} in this workspace. Push it from ECA Admin first.")]
+    UnknownIdp(String),
+    #[error("The IdP \"{0}\" is disabled. Enable it in ECA Admin and push, then try again.")]
+    IdpDisabled(String),
+    #[error("{0}")]
+    ConfigIncomplete(String),
     #[error(
         "An internal error occurred{}. A write may or may not have been applied: retry it \
          with the same Idempotency-Key to find out.",
@@ -114,12 +129,20 @@ fn precondition_failed_detail(current: Option<&IdpResource>) -> String {
     }
 }
 
+fn invalid_fields_detail(errors: &[FieldError]) -> String {
+    format!("The request is not valid. {}", field_list(errors))
+}
+
 fn validation_detail(errors: &[FieldError]) -> String {
+    format!("The IdP is not valid. {}", field_list(errors))
+}
+
+fn field_list(errors: &[FieldError]) -> String {
     let list: Vec<String> = errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))
         .collect();
-    format!("The IdP is not valid. {}", list.join("; "))
+    list.join("; ")
 }
 
 impl ApiError {
@@ -130,16 +153,23 @@ impl ApiError {
             ApiError::MissingIdempotencyKey
             | ApiError::InvalidIdempotencyKey
             | ApiError::InvalidIdpId(_)
+            | ApiError::InvalidAuthRequestId(_)
             | ApiError::InvalidPrecondition(_)
             | ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound { .. } | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. }
+            | ApiError::AuthRequestNotFound { .. }
+            | ApiError::NoWebhook(_)
+            | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            ApiError::Validation(_) | ApiError::IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::InvalidFields(_)
+            | ApiError::UnknownIdp(_)
+            | ApiError::IdpDisabled(_)
+            | ApiError::ConfigIncomplete(_)
+            | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -158,11 +188,18 @@ impl ApiError {
             ApiError::InvalidPrecondition(_) => "invalid-precondition",
             ApiError::MalformedBody(_) => "malformed-body",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
-            ApiError::NotFound { .. } | ApiError::RouteNotFound(_) => "not-found",
+            ApiError::NotFound { .. }
+            | ApiError::AuthRequestNotFound { .. }
+            | ApiError::NoWebhook(_)
+            | ApiError::RouteNotFound(_) => "not-found",
             ApiError::MethodNotAllowed(_) => "method-not-allowed",
             ApiError::PreconditionRequired => "precondition-required",
             ApiError::PreconditionFailed { .. } => "precondition-failed",
-            ApiError::Validation(_) => "validation",
+            ApiError::Validation(_) | ApiError::InvalidFields(_) => "validation",
+            ApiError::InvalidAuthRequestId(_) => "invalid-auth-request-id",
+            ApiError::UnknownIdp(_) => "unknown-idp",
+            ApiError::IdpDisabled(_) => "idp-disabled",
+            ApiError::ConfigIncomplete(_) => "config-incomplete",
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyInFlight => "idempotency-in-flight",
             ApiError::RateLimited { .. } => "rate-limited",
@@ -181,11 +218,19 @@ impl ApiError {
             ApiError::InvalidPrecondition(_) => "Invalid precondition header",
             ApiError::MalformedBody(_) => "Malformed request body",
             ApiError::PayloadTooLarge { .. } => "Request body too large",
-            ApiError::NotFound { .. } | ApiError::RouteNotFound(_) => "Not found",
+            ApiError::NotFound { .. }
+            | ApiError::AuthRequestNotFound { .. }
+            | ApiError::NoWebhook(_)
+            | ApiError::RouteNotFound(_) => "Not found",
             ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::PreconditionRequired => "Precondition required",
             ApiError::PreconditionFailed { .. } => "Precondition failed",
             ApiError::Validation(_) => "Invalid IdP",
+            ApiError::InvalidFields(_) => "Invalid request",
+            ApiError::InvalidAuthRequestId(_) => "Invalid auth request id",
+            ApiError::UnknownIdp(_) => "Unknown IdP",
+            ApiError::IdpDisabled(_) => "IdP disabled",
+            ApiError::ConfigIncomplete(_) => "IdP configuration incomplete",
             ApiError::IdempotencyKeyReused => "Idempotency-Key reused",
             ApiError::IdempotencyInFlight => "Request in flight",
             ApiError::RateLimited { .. } => "Too many requests",
@@ -205,7 +250,7 @@ impl ApiError {
         body.insert("status".into(), self.status().as_u16().into());
         body.insert("detail".into(), self.to_string().into());
         match self {
-            ApiError::Validation(errors) => {
+            ApiError::Validation(errors) | ApiError::InvalidFields(errors) => {
                 body.insert(
                     "errors".into(),
                     serde_json::to_value(errors).unwrap_or_default(),

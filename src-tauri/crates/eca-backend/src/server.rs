@@ -12,6 +12,7 @@ use crate::config::{BackendConfig, Storage, DATABASE_FILE, DEV_KEY_FILE, DEV_WOR
 use crate::crypto::{write_private_file, CryptoError, MasterKey, SecretSealer};
 use crate::faults::{FaultError, Faults};
 use crate::idempotency::InFlight;
+use crate::signin::SignIn;
 use crate::store::{self, api_keys, workspaces, Database, StoreError};
 use crate::workspace::{ApiKey, ApiKeyGrant};
 use axum::body::Body;
@@ -45,6 +46,9 @@ pub enum StartError {
     #[error("Invalid fault settings: {0}")]
     Faults(#[from] FaultError),
 }
+
+/// How often expired customer data is looked for.
+const ERASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Lets a handler drop its connection without answering (for the drop-after-commit fault).
 #[derive(Clone, Default)]
@@ -159,16 +163,30 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         detail: e.to_string(),
     })?;
 
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let sealer = Arc::new(SecretSealer::new(&master_key));
+    let signin = Arc::new(SignIn::new(
+        &public_url,
+        config.link_ttl,
+        Arc::clone(&config.clock),
+        Arc::clone(&sealer),
+    ));
     let state = AppState {
         db,
-        sealer: Arc::new(SecretSealer::new(&master_key)),
+        sealer,
         faults: Arc::clone(&faults),
         in_flight: Arc::new(InFlight::default()),
         access: Arc::new(AccessList::new(workspaces, keys)),
         clock: Arc::clone(&config.clock),
+        signin: Arc::clone(&signin),
     };
+    let state_db = state.db.clone();
     let router = api::router(state, config.fault_admin);
     let (stop, stopped) = watch::channel(false);
+    tokio::spawn(erase_customer_data(state_db, signin, stopped.clone()));
     let task = tokio::spawn(accept_loop(listener, router, stopped));
     Ok(RunningBackend {
         addr,
@@ -211,6 +229,25 @@ fn dev_grant_in(dir: &Path) -> Result<ApiKeyGrant, StartError> {
             Ok(grant)
         }
         Err(e) => Err(data_dir_error(e)),
+    }
+}
+
+/// Erases the customer data whose retention ended, every [`ERASE_EVERY`], until stopped.
+async fn erase_customer_data(
+    db: Database,
+    signin: Arc<SignIn>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(ERASE_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = signin.erase_due(&db).await {
+                    tracing::warn!(error = %e, "erasing expired customer data failed");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn put(
     let if_match = header_text(&headers, IF_MATCH)?;
     let if_none_match = header_text(&headers, IF_NONE_MATCH)?;
     let precondition = preconditions::for_put(if_match, if_none_match)?;
-    let value = read_json(body).await?;
+    let value = read_json(body, MAX_BODY_BYTES).await?;
     let Value::Object(members) = &value else {
         return Err(ApiError::MalformedBody(
             "it must be a JSON object (an IdP).".into(),
@@ -206,20 +206,17 @@ fn header_text(headers: &HeaderMap, name: HeaderName) -> Result<Option<&str>, Ap
         .transpose()
 }
 
-async fn read_json(body: Body) -> Result<Value, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|e| {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            if too_large {
-                ApiError::PayloadTooLarge {
-                    limit: MAX_BODY_BYTES,
-                }
-            } else {
-                ApiError::MalformedBody("it could not be read completely.".into())
-            }
-        })?;
+/// A JSON body of at most `limit` bytes (413 beyond), for every route that takes one.
+pub(super) async fn read_json(body: Body, limit: usize) -> Result<Value, ApiError> {
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::MalformedBody("it could not be read completely.".into())
+        }
+    })?;
     // serde_json's syntax errors name a position, never the content (which may hold a secret).
     serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody(format!("not JSON ({e}).")))
 }

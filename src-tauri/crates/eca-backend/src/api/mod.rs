@@ -11,6 +11,7 @@ mod fault_admin;
 mod health;
 mod idps;
 mod preconditions;
+mod signin;
 
 pub use auth::{AccessList, WorkspaceAccess};
 
@@ -18,6 +19,7 @@ use crate::crypto::SecretSealer;
 use crate::faults::Faults;
 use crate::idempotency::InFlight;
 use crate::problem::ApiError;
+use crate::signin::SignIn;
 use crate::store::idempotency::StoredResponse;
 use crate::store::Database;
 use axum::body::Body;
@@ -25,7 +27,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use eca_model::clock::Clock;
 use std::sync::Arc;
@@ -39,6 +41,7 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     pub access: Arc<AccessList>,
     pub clock: Arc<dyn Clock>,
+    pub signin: Arc<SignIn>,
 }
 
 /// The header that marks a replayed response.
@@ -55,9 +58,32 @@ pub fn router(state: AppState, fault_admin: bool) -> Router {
             state.clone(),
             fault_admin::inject_errors,
         ));
+    let auth_api = Router::new()
+        .route("/v1/platform", get(signin::platform))
+        .route(
+            "/v1/workspaces/{workspace_id}/auth-requests",
+            post(signin::create),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/auth-requests/{auth_request_id}",
+            get(signin::get_one),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/messages",
+            get(signin::messages),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/webhook",
+            get(signin::get_webhook)
+                .put(signin::put_webhook)
+                .delete(signin::delete_webhook),
+        )
+        .route("/l/{token}", get(signin::open_link))
+        .route(crate::signin::CALLBACK_PATH, get(signin::callback));
     let mut app = Router::new()
         .route("/v1/health", get(health::get))
-        .merge(workspace_api);
+        .merge(workspace_api)
+        .merge(auth_api);
     if fault_admin {
         app = app.route(
             "/_faults",
@@ -99,10 +125,11 @@ async fn method_not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
-/// One line per request: method, path, status, time. Never headers or bodies.
+/// One line per request: method, path, status, time. Never headers, queries or bodies, and
+/// never a link's token.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let path = loggable_path(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     tracing::info!(
@@ -113,4 +140,24 @@ async fn log_request(request: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+/// The path as it may be logged: a link's token is a credential, so `/l/…` is logged bare.
+fn loggable_path(path: &str) -> String {
+    if path.starts_with("/l/") {
+        "/l/…".to_string()
+    } else {
+        path.chars().take(200).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_links_token_never_reaches_the_log() {
+        assert_eq!(loggable_path("/l/AAAAAAAAAAAAAAAAAAAAAA"), "/l/…");
+        assert_eq!(loggable_path("/v1/health"), "/v1/health");
+    }
 }

@@ -12,8 +12,10 @@
 //!   a transaction is never cut in half by a client hanging up.
 
 pub mod api_keys;
+pub mod auth_requests;
 pub mod idempotency;
 pub mod idps;
+pub mod webhooks;
 pub mod workspaces;
 
 use rusqlite::Connection;
@@ -56,6 +58,7 @@ pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_sync.sql")),
         M::up(include_str!("migrations/0002_claim_mapping.sql")),
+        M::up(include_str!("migrations/0003_signin.sql")),
     ])
 }
 

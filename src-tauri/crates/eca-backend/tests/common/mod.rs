@@ -5,6 +5,9 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod contract;
+pub mod platform;
+
 use eca_backend::faults::FaultSettings;
 use eca_backend::{BackendConfig, RunningBackend, Storage};
 use reqwest::header::HeaderMap;

@@ -1,0 +1,77 @@
+//! Customer logins at their IdP: opened by a link, waiting for the IdP's redirect to the
+//! platform's callback.
+//!
+//! Invariants:
+//! - A login is found by the SHA-256 of its `state`, so the lookup's timing says nothing about
+//!   the state; it is removed when found, so a redirect completes a login once.
+//! - Entries expire with their request and are dropped whenever the list is touched; the list
+//!   holds at most [`MAX_IN_FLIGHT`] logins, so a flood of opened links cannot exhaust memory.
+//! - They live in memory only (PKCE verifier, nonce, the decrypted secret): nothing of them is
+//!   written anywhere. A restart ends them; their requests then expire.
+
+use crate::workspace::WorkspaceId;
+use eca_oidc::login::flow::PendingLogin;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The most logins waiting at once.
+pub const MAX_IN_FLIGHT: usize = 10_000;
+
+/// A login waiting for the IdP's redirect, and what judging it needs.
+pub struct InFlight {
+    pub workspace: WorkspaceId,
+    pub request_id: Uuid,
+    /// E.164, for the channel binding.
+    pub customer: String,
+    pub return_url: Option<String>,
+    pub admin_test: bool,
+    pub login: PendingLogin,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Too many sign-ins are in progress; try again in a minute.")]
+pub struct Full;
+
+#[derive(Default)]
+pub struct InFlightLogins {
+    entries: Mutex<HashMap<[u8; 32], InFlight>>,
+}
+
+fn key(state: &str) -> [u8; 32] {
+    Sha256::digest(state.as_bytes()).into()
+}
+
+impl InFlightLogins {
+    /// Adds a login, keyed by its state.
+    pub fn insert(&self, entry: InFlight, now: OffsetDateTime) -> Result<(), Full> {
+        let mut entries = self.lock();
+        entries.retain(|_, e| e.login.expires_at > now);
+        if entries.len() >= MAX_IN_FLIGHT {
+            return Err(Full);
+        }
+        entries.insert(key(entry.login.state()), entry);
+        Ok(())
+    }
+
+    /// Takes the login this `state` belongs to, if it is still waiting.
+    pub fn take(&self, state: &str, now: OffsetDateTime) -> Option<InFlight> {
+        let mut entries = self.lock();
+        let entry = entries.remove(&key(state))?;
+        (entry.login.expires_at > now).then_some(entry)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], InFlight>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,619 @@
+//! Customer sign-in (`docs/auth-api.yaml`): the platform side of Embedded Client
+//! Authentication. A flow or an agent creates an auth request; the gateway sends its link; the
+//! customer opens it and logs in at the IdP; the platform verifies the login with the same
+//! relying-party engine as ECA Admin's Test Configuration ([`eca_oidc::login::flow`]), using
+//! the configuration and secret that sync pushed.
+//!
+//! - [`request`]: the request body, its checks, and the [`request::Outcome`].
+//! - [`link`]: the link token. [`gateway`]: the message text. [`pages`]: what the customer sees.
+//! - [`logins`]: logins waiting at the IdP, in memory.
+//! - [`judge`]: the engine's report plus the platform's rules (channel binding, claim mapping).
+//! - [`webhook`]: the signed delivery of a finished request to the workspace's webhook.
+//!
+//! Invariants:
+//! - The redirect URI is always `{public_url}/v1/oauth/callback`, PKCE S256, `state` and
+//!   `nonce` fresh per login (the engine's [`eca_oidc::login::flow::prepare`]).
+//! - A request is `authenticated` at most once and only through [`SignIn::callback`]; a link
+//!   starts at most one login.
+//! - No token of the IdP is stored; the customer's data is erased once the result is read (or
+//!   delivered to the webhook) or its retention ends ([`SignIn::erase_due`]); no log line
+//!   names a customer or a link token.
+
+pub mod gateway;
+pub mod judge;
+pub mod link;
+pub mod logins;
+pub mod pages;
+pub mod request;
+pub mod webhook;
+
+use crate::crypto::{row_binding, SecretSealer};
+use crate::problem::ApiError;
+use crate::store::auth_requests::{
+    self, AuthRequestRow, LinkRefused, NewAuthRequest, NewMessage, RowState,
+};
+use crate::store::{idps, webhooks, Database, StoreError};
+use crate::workspace::WorkspaceId;
+use eca_model::clock::{rfc3339, Clock};
+use eca_model::idp::{IdpConfig, IdpId};
+use eca_model::secret::Secret;
+use eca_oidc::login::callback;
+use eca_oidc::login::flow::{self, LoginContext};
+use eca_oidc::login::report::{TestError, TestErrorCode};
+use judge::Judging;
+use link::LinkToken;
+use logins::{InFlight, InFlightLogins};
+use pages::Page;
+use request::{CreateRequest, Failure, Kind, Outcome};
+use serde::Serialize;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use url::Url;
+use uuid::Uuid;
+
+/// How long a link works by default: the platform's session length.
+pub const DEFAULT_LINK_TTL: Duration = Duration::minutes(10);
+/// The callback's path under the public URL.
+pub const CALLBACK_PATH: &str = "/v1/oauth/callback";
+
+/// The sign-in side of a running backend.
+pub struct SignIn {
+    public_url: String,
+    link_ttl: Duration,
+    logins: InFlightLogins,
+    login: LoginContext,
+    sealer: Arc<SecretSealer>,
+}
+
+/// `201` of `POST …/auth-requests`.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub id: Uuid,
+    pub link: String,
+    pub expires_at: String,
+    pub status: &'static str,
+}
+
+/// `GET …/auth-requests/{id}`.
+#[derive(Debug, Serialize)]
+pub struct AuthRequestView {
+    pub id: Uuid,
+    pub idp_id: Uuid,
+    pub kind: Kind,
+    pub channel: request::Channel,
+    pub conversation_id: String,
+    pub status: &'static str,
+    pub created_at: String,
+    pub expires_at: String,
+    pub opened_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub result: Option<request::Verified>,
+    pub error: Option<Failure>,
+    pub steps: Option<Vec<eca_oidc::login::report::Step>>,
+}
+
+/// `GET /v1/platform`.
+#[derive(Debug, Serialize)]
+pub struct Platform {
+    pub redirect_uri: String,
+    pub link_base: String,
+}
+
+impl SignIn {
+    /// `public_url` is how customers' browsers and IdPs reach this backend, without a
+    /// trailing slash.
+    pub fn new(
+        public_url: &str,
+        link_ttl: Duration,
+        clock: Arc<dyn Clock>,
+        sealer: Arc<SecretSealer>,
+    ) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            link_ttl,
+            logins: InFlightLogins::default(),
+            login: LoginContext {
+                http: eca_oidc::http::client(),
+                clock,
+            },
+            sealer,
+        }
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("{}{CALLBACK_PATH}", self.public_url)
+    }
+
+    pub fn platform(&self) -> Platform {
+        Platform {
+            redirect_uri: self.redirect_uri(),
+            link_base: format!("{}/l/", self.public_url),
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.login.clock.now()
+    }
+
+    /// Creates a request and sends its link, after checking the IdP can sign anyone in.
+    pub async fn create(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+        create: CreateRequest,
+    ) -> Result<(Created, String), ApiError> {
+        let now = self.now();
+        let token = LinkToken::generate();
+        let link = format!("{}/l/{}", self.public_url, token.as_str());
+        let expires = now + self.link_ttl;
+        let row = AuthRequestRow {
+            id: Uuid::new_v4(),
+            idp_id: create.idp_id,
+            kind: create.kind,
+            channel: create.channel,
+            customer: Some(create.customer.clone()),
+            conversation_id: create.conversation_id,
+            return_url: create.return_url,
+            state: RowState::Pending,
+            created_at: rfc3339(now),
+            expires_unix: expires.unix_timestamp(),
+            opened_at: None,
+            finished_at: None,
+            outcome: None,
+            claims_erased: false,
+        };
+        let text = gateway::message_text(create.channel, &link, self.link_ttl);
+        let (id, ws) = (row.id, workspace.clone());
+        let link_for_db = link.clone();
+        db.run(move |conn| {
+            let tx = conn.transaction()?;
+            let idp = idps::get(&tx, &ws, row.idp_id)?;
+            if let Err(e) = usable(idp.as_ref(), row.idp_id) {
+                return Ok(Err(e));
+            }
+            let new = NewAuthRequest {
+                row: &row,
+                link_hash: &token.hash(),
+                message: NewMessage {
+                    id: Uuid::new_v4(),
+                    body: &text,
+                    link: &link_for_db,
+                },
+            };
+            auth_requests::insert(&tx, &ws, &new)?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+        .await??;
+        let location = format!("/v1/workspaces/{workspace}/auth-requests/{id}");
+        Ok((
+            Created {
+                id,
+                link,
+                expires_at: rfc3339(expires),
+                status: "pending",
+            },
+            location,
+        ))
+    }
+
+    /// The customer opened a link: starts the login and returns where to send the browser, or
+    /// the page to show instead.
+    pub async fn open(&self, db: &Database, token: &str) -> Result<Url, (Page, Option<String>)> {
+        let Some(token) = LinkToken::parse(token) else {
+            return Err((Page::LinkUnknown, None));
+        };
+        let now = self.now();
+        let (hash, now_unix, now_text) = (token.hash(), now.unix_timestamp(), rfc3339(now));
+        let sealer = Arc::clone(&self.sealer);
+        let opened = db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let opened = match auth_requests::open_link(&tx, &hash, now_unix, &now_text)? {
+                    Ok((ws, row)) => {
+                        let idp = idps::get(&tx, &ws, row.idp_id)?;
+                        let config = usable(idp.as_ref(), row.idp_id)
+                            .map(|()| idp.map(|idp| idp_config(&sealer, &ws, idp)));
+                        Ok((ws, row, config))
+                    }
+                    Err(refused) => Err(refused),
+                };
+                tx.commit()?;
+                Ok(opened)
+            })
+            .await;
+        let (workspace, row, config) = match opened {
+            Ok(Ok(opened)) => opened,
+            Ok(Err(LinkRefused::Unknown)) => return Err((Page::LinkUnknown, None)),
+            Ok(Err(LinkRefused::Used)) => return Err((Page::LinkUsed, None)),
+            Ok(Err(LinkRefused::Expired)) => return Err((Page::LinkExpired, None)),
+            Err(e) => {
+                tracing::error!(error = %e, "opening a link failed");
+                return Err((Page::CannotStart, None));
+            }
+        };
+        let return_url = row.return_url.clone();
+        let (idp, secret) = match config {
+            Ok(Some(Ok(config))) => config,
+            Ok(Some(Err(e))) => {
+                tracing::error!(error = %e, "a stored secret does not open");
+                let error = TestError::new(
+                    TestErrorCode::MissingSecret,
+                    "The platform cannot read the IdP's stored client secret.",
+                    "Push the IdP again with its client secret.",
+                );
+                self.fail(db, &workspace, row.id, error).await;
+                return Err((Page::CannotStart, return_url));
+            }
+            Err(ApiError::ConfigIncomplete(message)) => {
+                let error = TestError::new(
+                    TestErrorCode::MissingSecret,
+                    message,
+                    "Push the IdP from ECA Admin with its client secret, then send a new link.",
+                );
+                self.fail(db, &workspace, row.id, error).await;
+                return Err((Page::CannotStart, return_url));
+            }
+            Ok(None) | Err(_) => {
+                let error = TestError::new(
+                    TestErrorCode::IdpUnavailable,
+                    "The IdP was deleted or disabled after the link was sent.",
+                    "Enable the IdP (or push it again), then send a new link.",
+                );
+                self.fail(db, &workspace, row.id, error).await;
+                return Err((Page::CannotStart, return_url));
+            }
+        };
+        let remaining = OffsetDateTime::from_unix_timestamp(row.expires_unix)
+            .map(|expires| expires - now)
+            .unwrap_or(Duration::ZERO);
+        let judged_idp = idp.clone();
+        let started = flow::prepare(
+            &self.login,
+            row.id.to_string(),
+            idp,
+            secret,
+            self.redirect_uri(),
+            remaining,
+            None,
+        )
+        .await;
+        let started = match started {
+            Ok(started) => started,
+            Err(report) => {
+                let judging = Judging {
+                    idp: &judged_idp,
+                    customer: row.customer.as_deref().unwrap_or_default(),
+                    admin_test: row.kind == Kind::AdminTest,
+                };
+                let outcome = judge::judge(*report, &judging);
+                self.finish(db, &workspace, row.id, outcome).await;
+                return Err((Page::CannotStart, return_url));
+            }
+        };
+        let entry = InFlight {
+            workspace: workspace.clone(),
+            request_id: row.id,
+            customer: row.customer.clone().unwrap_or_default(),
+            return_url: return_url.clone(),
+            admin_test: row.kind == Kind::AdminTest,
+            login: started.pending,
+        };
+        if self.logins.insert(entry, now).is_err() {
+            let error = TestError::new(
+                TestErrorCode::TemporarilyUnavailable,
+                "Too many sign-ins were in progress on the platform.",
+                "Send a new link in a minute.",
+            );
+            self.fail(db, &workspace, row.id, error).await;
+            return Err((Page::Busy, return_url));
+        }
+        Ok(started.authorization_url)
+    }
+
+    /// The IdP's redirect: finishes the login it belongs to and records the outcome.
+    pub async fn callback(&self, db: &Database, query: &str) -> (Page, Option<String>) {
+        let url = format!("{}?{query}", self.redirect_uri());
+        let params = match callback::parse(&url, &self.redirect_uri()) {
+            Ok(params) => params,
+            Err(_) => return (Page::CallbackRefused, None),
+        };
+        let Some(state) = params.state.clone() else {
+            return (Page::CallbackRefused, None);
+        };
+        let Some(entry) = self.logins.take(&state, self.now()) else {
+            return (Page::CallbackRefused, None);
+        };
+        let InFlight {
+            workspace,
+            request_id,
+            customer,
+            return_url,
+            admin_test,
+            login,
+        } = entry;
+        let idp = login.idp.clone();
+        let report = flow::complete(&self.login, login, Ok(params)).await;
+        let judging = Judging {
+            idp: &idp,
+            customer: &customer,
+            admin_test,
+        };
+        let outcome = judge::judge(report, &judging);
+        let page = if outcome.result.is_some() {
+            Page::Verified
+        } else {
+            Page::NotVerified
+        };
+        self.finish(db, &workspace, request_id, outcome).await;
+        (page, return_url)
+    }
+
+    /// A request as the flow reads it. The first read of a result hands out the customer's
+    /// data and erases it.
+    pub async fn read(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+        id: Uuid,
+    ) -> Result<AuthRequestView, ApiError> {
+        let now = self.now();
+        let ws = workspace.clone();
+        let row = db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let row = auth_requests::get(&tx, &ws, id)?;
+                if let Some(outcome) = row
+                    .as_ref()
+                    .and_then(|r| r.outcome.as_ref())
+                    .filter(|_| !row.as_ref().is_some_and(|r| r.claims_erased))
+                {
+                    auth_requests::erase_claims(&tx, &ws, id, Some(&outcome.erased()))?;
+                }
+                tx.commit()?;
+                Ok(row)
+            })
+            .await?
+            .ok_or_else(|| ApiError::AuthRequestNotFound {
+                workspace: workspace.to_string(),
+                id: id.to_string(),
+            })?;
+        Ok(view(row, now))
+    }
+
+    /// Erases the customer's data of every request whose retention has ended.
+    pub async fn erase_due(&self, db: &Database) -> Result<usize, StoreError> {
+        let now_unix = self.now().unix_timestamp();
+        db.run(move |conn| {
+            let tx = conn.transaction()?;
+            let due = auth_requests::due_for_erasure(&tx, now_unix)?;
+            for (ws, row) in &due {
+                let erased = row.outcome.as_ref().map(Outcome::erased);
+                auth_requests::erase_claims(&tx, ws, row.id, erased.as_ref())?;
+            }
+            tx.commit()?;
+            Ok(due.len())
+        })
+        .await
+    }
+
+    async fn fail(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, error: TestError) {
+        let outcome = Outcome {
+            result: None,
+            error: Some(Failure {
+                step: None,
+                code: error.code,
+                message: error.message,
+                fix: error.fix,
+            }),
+            steps: None,
+        };
+        self.finish(db, workspace, id, outcome).await;
+    }
+
+    async fn finish(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, outcome: Outcome) {
+        let now = self.now();
+        let (now_text, keep_until) = (rfc3339(now), (now + self.link_ttl).unix_timestamp());
+        let ws = workspace.clone();
+        let result = db
+            .run(move |conn| auth_requests::finish(conn, &ws, id, &outcome, &now_text, keep_until))
+            .await;
+        match result {
+            Ok(true) => {
+                let notice = Notice {
+                    db: db.clone(),
+                    sealer: Arc::clone(&self.sealer),
+                    http: self.login.http.clone(),
+                    clock: Arc::clone(&self.login.clock),
+                };
+                tokio::spawn(notice.send(workspace.clone(), id));
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "recording a sign-in's outcome failed"),
+        }
+    }
+
+    /// Sets the workspace's webhook, with a new signing secret, shown only here.
+    pub async fn set_webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+        url: String,
+    ) -> Result<WebhookSet, ApiError> {
+        let secret = webhook::new_secret();
+        let sealed = self
+            .sealer
+            .seal(&webhook::secret_binding(workspace.as_str()), &secret)
+            .map_err(StoreError::from)?;
+        let now = rfc3339(self.now());
+        let row = webhooks::WebhookRow {
+            url: url.clone(),
+            secret_sealed: sealed,
+        };
+        db.run(move |conn| webhooks::set(conn, &workspace, &row, &now))
+            .await?;
+        Ok(WebhookSet {
+            url,
+            secret: secret.to_string(),
+        })
+    }
+
+    /// The workspace's webhook URL, if one is set.
+    pub async fn webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+    ) -> Result<Option<Webhook>, ApiError> {
+        let row = db.run(move |conn| webhooks::get(conn, &workspace)).await?;
+        Ok(row.map(|row| Webhook { url: row.url }))
+    }
+
+    pub async fn delete_webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+    ) -> Result<bool, ApiError> {
+        Ok(db
+            .run(move |conn| webhooks::delete(conn, &workspace))
+            .await?)
+    }
+}
+
+/// `GET …/webhook`.
+#[derive(Debug, Serialize)]
+pub struct Webhook {
+    pub url: String,
+}
+
+/// `PUT …/webhook`: the only time the signing secret is shown.
+#[derive(Serialize)]
+pub struct WebhookSet {
+    pub url: String,
+    pub secret: String,
+}
+
+/// What delivering a finished request to the webhook needs, detached from the request that
+/// finished it.
+struct Notice {
+    db: Database,
+    sealer: Arc<SecretSealer>,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+}
+
+impl Notice {
+    /// Delivers the request as `GET` would show it; a delivered result counts as read, so the
+    /// customer's data is erased then.
+    async fn send(self, workspace: WorkspaceId, id: Uuid) {
+        let ws = workspace.clone();
+        let found = self
+            .db
+            .run(move |conn| {
+                let hook = webhooks::get(conn, &ws)?;
+                let row = auth_requests::get(conn, &ws, id)?;
+                Ok(hook.zip(row))
+            })
+            .await;
+        let (hook, row) = match found {
+            Ok(Some(found)) => found,
+            Ok(None) => return,
+            Err(e) => return tracing::error!(error = %e, "reading a webhook failed"),
+        };
+        let secret = match self.sealer.open(
+            &webhook::secret_binding(workspace.as_str()),
+            &hook.secret_sealed,
+        ) {
+            Ok(secret) => secret,
+            Err(e) => return tracing::error!(error = %e, "a webhook secret does not open"),
+        };
+        let erased = row.outcome.as_ref().map(Outcome::erased);
+        let body = serde_json::to_vec(&view(row, self.clock.now())).unwrap_or_default();
+        let clock = Arc::clone(&self.clock);
+        let now_unix = move || clock.now().unix_timestamp();
+        if webhook::deliver(&self.http, &hook.url, &secret, body, now_unix).await {
+            let result = self
+                .db
+                .run(move |conn| auth_requests::erase_claims(conn, &workspace, id, erased.as_ref()))
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "erasing delivered claims failed");
+            }
+        }
+    }
+}
+
+/// Whether the IdP can sign a customer in: it exists, is enabled, and has its secret when its
+/// client authentication needs one.
+fn usable(idp: Option<&idps::IdpRow>, id: Uuid) -> Result<(), ApiError> {
+    let idp = idp.ok_or(ApiError::UnknownIdp(id.to_string()))?;
+    if !idp.fields.enabled {
+        return Err(ApiError::IdpDisabled(idp.fields.name.clone()));
+    }
+    let method = idp.fields.client_auth_method;
+    if method.uses_secret() && idp.secret.is_none() {
+        return Err(ApiError::ConfigIncomplete(format!(
+            "The IdP \"{}\" authenticates with {} but no client secret was pushed. Push it \
+             from ECA Admin with its client secret.",
+            idp.fields.name,
+            method.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The IdP as the engine takes it, with its secret opened.
+fn idp_config(
+    sealer: &SecretSealer,
+    workspace: &WorkspaceId,
+    row: idps::IdpRow,
+) -> Result<(IdpConfig, Option<Secret>), crate::crypto::CryptoError> {
+    let id = row.id.hyphenated().to_string();
+    let secret = row
+        .secret
+        .as_ref()
+        .map(|s| sealer.open(&row_binding(workspace.as_str(), &id), &s.sealed))
+        .transpose()?
+        .map(|plain| Secret::new(plain.as_str()));
+    let config = IdpConfig {
+        id: IdpId(row.id),
+        fields: row.fields.into_local(None),
+        has_secret: secret.is_some(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok((config, secret))
+}
+
+/// The status a flow sees: `started` is still `pending` to it, and an unfinished request past
+/// its expiry is `expired`.
+fn view(row: AuthRequestRow, now: OffsetDateTime) -> AuthRequestView {
+    let expired = now.unix_timestamp() >= row.expires_unix;
+    let status = match row.state {
+        RowState::Authenticated => "authenticated",
+        RowState::Failed => "failed",
+        RowState::Pending | RowState::Started if expired => "expired",
+        RowState::Pending | RowState::Started => "pending",
+    };
+    let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_unix)
+        .map(rfc3339)
+        .unwrap_or_default();
+    let (result, error, steps) = match row.outcome {
+        Some(o) => (o.result, o.error, o.steps),
+        None => (None, None, None),
+    };
+    AuthRequestView {
+        id: row.id,
+        idp_id: row.idp_id,
+        kind: row.kind,
+        channel: row.channel,
+        conversation_id: row.conversation_id,
+        status,
+        created_at: row.created_at,
+        expires_at,
+        opened_at: row.opened_at,
+        finished_at: row.finished_at,
+        result,
+        error,
+        steps,
+    }
+}

@@ -1,0 +1,103 @@
+//! The per-workspace webhook: the finished auth request, delivered as a flow's success/failure
+//! branch would consume it, signed so the receiver can trust it came from the platform.
+//!
+//! Invariants:
+//! - The body is exactly what `GET …/auth-requests/{id}` answers; the signature header is
+//!   `ECA-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, so a
+//!   receiver can refuse old or altered deliveries.
+//! - The signing secret is 256 bits from the OS RNG, stored sealed like client secrets, and
+//!   shown once, when the webhook is set.
+//! - Delivery never holds up the customer's page: it runs in its own task, with a bounded
+//!   number of attempts, and reports to nobody but the log (without the body).
+
+use aes_gcm::aead::{rand_core::RngCore, OsRng};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The header that carries the signature.
+pub const SIGNATURE_HEADER: &str = "eca-signature";
+/// How many times a delivery is tried, and the pause before each retry.
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(3)];
+
+/// A fresh signing secret, `whsec_` and 64 hex digits.
+pub fn new_secret() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(bytes.as_mut());
+    Zeroizing::new(format!("whsec_{}", hex::encode(bytes.as_ref())))
+}
+
+/// The associated data that ties a sealed webhook secret to its workspace.
+pub fn secret_binding(workspace: &str) -> Vec<u8> {
+    format!("eca-backend/webhook-secret/v1/{workspace}").into_bytes()
+}
+
+/// The `ECA-Signature` value for `body` sent at `unix_seconds`.
+pub fn signature(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any size");
+    mac.update(unix_seconds.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={unix_seconds},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// One delivery: POSTs `body` until a 2xx answer or the attempts run out. True when delivered.
+pub async fn deliver(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    body: Vec<u8>,
+    now_unix: impl Fn() -> i64,
+) -> bool {
+    for attempt in 0..=RETRY_PAUSES.len() {
+        if let Some(pause) = attempt.checked_sub(1).map(|i| RETRY_PAUSES[i]) {
+            tokio::time::sleep(pause).await;
+        }
+        let sent = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature(secret, now_unix(), &body))
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => return true,
+            Ok(response) => {
+                tracing::warn!(
+                    status = response.status().as_u16(),
+                    attempt,
+                    "webhook refused"
+                )
+            }
+            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "webhook unreachable"),
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_covers_the_time_and_the_body() {
+        let a = signature("whsec_k", 1_700_000_000, b"{}");
+        assert!(a.starts_with("t=1700000000,v1="), "{a}");
+        assert_eq!(a.len(), "t=1700000000,v1=".len() + 64);
+        assert_ne!(a, signature("whsec_k", 1_700_000_001, b"{}"));
+        assert_ne!(a, signature("whsec_k", 1_700_000_000, b"{ }"));
+        assert_ne!(a, signature("whsec_other", 1_700_000_000, b"{}"));
+    }
+
+    #[test]
+    fn secrets_are_fresh() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(*a, *b);
+        assert!(a.starts_with("whsec_") && a.len() == 6 + 64);
+    }
+}

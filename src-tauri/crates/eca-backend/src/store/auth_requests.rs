@@ -1,0 +1,363 @@
+//! The `auth_request` and `message` tables: customer sign-in requests and what the simulated
+//! gateway sent for them.
+//!
+//! Invariants:
+//! - A link is found by the SHA-256 of its token only; the token itself is never stored.
+//! - [`open_link`] moves a request from `pending` to `started` in one statement, so a link is
+//!   used once however many browsers open it at the same time.
+//! - [`finish`] ends only a `started` request, once; the customer's number is erased then.
+//! - [`erase_claims`] rewrites an outcome without the customer's data; it is what reading a
+//!   result and expiry both call.
+
+use super::StoreError;
+use crate::signin::request::{Channel, Kind, Outcome};
+use crate::workspace::WorkspaceId;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+
+/// A stored request, as the status route and the link route need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthRequestRow {
+    pub id: Uuid,
+    pub idp_id: Uuid,
+    pub kind: Kind,
+    pub channel: Channel,
+    /// E.164; `None` once the request finished or expired.
+    pub customer: Option<String>,
+    pub conversation_id: String,
+    pub return_url: Option<String>,
+    pub state: RowState,
+    pub created_at: String,
+    pub expires_unix: i64,
+    pub opened_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub claims_erased: bool,
+}
+
+/// The stored lifecycle; `expired` is not stored but derived from the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowState {
+    Pending,
+    Started,
+    Authenticated,
+    Failed,
+}
+
+impl RowState {
+    fn as_str(self) -> &'static str {
+        match self {
+            RowState::Pending => "pending",
+            RowState::Started => "started",
+            RowState::Authenticated => "authenticated",
+            RowState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => RowState::Pending,
+            "started" => RowState::Started,
+            "authenticated" => RowState::Authenticated,
+            "failed" => RowState::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A new request, with its link's hash and the message the gateway sends.
+pub struct NewAuthRequest<'a> {
+    pub row: &'a AuthRequestRow,
+    pub link_hash: &'a str,
+    pub message: NewMessage<'a>,
+}
+
+pub struct NewMessage<'a> {
+    pub id: Uuid,
+    pub body: &'a str,
+    pub link: &'a str,
+}
+
+/// A message as the gateway's outbox shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MessageRow {
+    pub id: Uuid,
+    pub channel: Channel,
+    pub to: String,
+    pub body: String,
+    pub link: String,
+    pub auth_request_id: Uuid,
+    pub sent_at: String,
+}
+
+const COLUMNS: &str = "id, idp_id, kind, channel, customer, conversation_id, return_url, status, \
+                       created_at, expires_unix, opened_at, finished_at, outcome, claims_erased";
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("auth request {what} {value:?}"))
+}
+
+fn decode(r: &Row<'_>) -> rusqlite::Result<Result<AuthRequestRow, StoreError>> {
+    let id: String = r.get(0)?;
+    let idp_id: String = r.get(1)?;
+    let kind: String = r.get(2)?;
+    let channel: String = r.get(3)?;
+    let status: String = r.get(7)?;
+    let outcome: Option<String> = r.get(12)?;
+    let (customer, conversation_id, return_url) = (r.get(4)?, r.get(5)?, r.get(6)?);
+    let (created_at, expires_unix, opened_at, finished_at) =
+        (r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?);
+    let claims_erased: i64 = r.get(13)?;
+    Ok((|| {
+        Ok(AuthRequestRow {
+            id: Uuid::parse_str(&id).map_err(|_| corrupt("id", &id))?,
+            idp_id: Uuid::parse_str(&idp_id).map_err(|_| corrupt("idp_id", &idp_id))?,
+            kind: kind.parse().map_err(|_| corrupt("kind", &kind))?,
+            channel: channel.parse().map_err(|_| corrupt("channel", &channel))?,
+            customer,
+            conversation_id,
+            return_url,
+            state: RowState::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+            created_at,
+            expires_unix,
+            opened_at,
+            finished_at,
+            outcome: outcome
+                .map(|o| serde_json::from_str(&o).map_err(|e| corrupt("outcome", &e.to_string())))
+                .transpose()?,
+            claims_erased: claims_erased != 0,
+        })
+    })())
+}
+
+fn query_one(
+    conn: &Connection,
+    condition: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<AuthRequestRow>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM auth_request WHERE {condition}"),
+        params,
+        decode,
+    )
+    .optional()?
+    .transpose()
+}
+
+/// Records a new request and the message that carries its link.
+pub fn insert(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    new: &NewAuthRequest<'_>,
+) -> Result<(), StoreError> {
+    let row = new.row;
+    conn.execute(
+        "INSERT INTO auth_request (workspace_id, id, idp_id, kind, channel, customer,
+             conversation_id, return_url, link_hash, status, created_at, expires_unix,
+             keep_until_unix)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11, ?11)",
+        params![
+            workspace.as_str(),
+            row.id.hyphenated().to_string(),
+            row.idp_id.hyphenated().to_string(),
+            row.kind.as_str(),
+            row.channel.as_str(),
+            row.customer,
+            row.conversation_id,
+            row.return_url,
+            new.link_hash,
+            row.created_at,
+            row.expires_unix,
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO message (workspace_id, id, seq, channel, recipient, body, link,
+             auth_request_id, sent_at)
+         VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 FROM message WHERE workspace_id = ?1),
+                 ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            workspace.as_str(),
+            new.message.id.hyphenated().to_string(),
+            row.channel.as_str(),
+            row.customer,
+            new.message.body,
+            new.message.link,
+            row.id.hyphenated().to_string(),
+            row.created_at,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn get(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    id: Uuid,
+) -> Result<Option<AuthRequestRow>, StoreError> {
+    query_one(
+        conn,
+        "workspace_id = ?1 AND id = ?2",
+        params![workspace.as_str(), id.hyphenated().to_string()],
+    )
+}
+
+/// Why a link does not start a login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRefused {
+    Unknown,
+    Used,
+    Expired,
+}
+
+/// Uses the link: the `pending` request it belongs to becomes `started`. Returns the request
+/// and its workspace.
+pub fn open_link(
+    conn: &Connection,
+    link_hash: &str,
+    now_unix: i64,
+    now: &str,
+) -> Result<Result<(WorkspaceId, AuthRequestRow), LinkRefused>, StoreError> {
+    let found: Option<(String, String, String, i64)> = conn
+        .query_row(
+            "SELECT workspace_id, id, status, expires_unix FROM auth_request WHERE link_hash = ?1",
+            [link_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((workspace, id, status, expires_unix)) = found else {
+        return Ok(Err(LinkRefused::Unknown));
+    };
+    if status != RowState::Pending.as_str() {
+        return Ok(Err(LinkRefused::Used));
+    }
+    if expires_unix <= now_unix {
+        return Ok(Err(LinkRefused::Expired));
+    }
+    let changed = conn.execute(
+        "UPDATE auth_request SET status = 'started', opened_at = ?2
+         WHERE link_hash = ?1 AND status = 'pending'",
+        params![link_hash, now],
+    )?;
+    if changed != 1 {
+        return Ok(Err(LinkRefused::Used));
+    }
+    let workspace: WorkspaceId = workspace
+        .parse()
+        .map_err(|_| corrupt("workspace", &workspace))?;
+    let row = query_one(
+        conn,
+        "workspace_id = ?1 AND id = ?2",
+        params![workspace.as_str(), id],
+    )?
+    .ok_or_else(|| corrupt("id", &id))?;
+    Ok(Ok((workspace, row)))
+}
+
+/// Ends a `started` request with its outcome, kept until `keep_until_unix` at most. False when
+/// it was not `started` (already finished): nothing changes then.
+pub fn finish(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    id: Uuid,
+    outcome: &Outcome,
+    now: &str,
+    keep_until_unix: i64,
+) -> Result<bool, StoreError> {
+    let state = if outcome.result.is_some() {
+        RowState::Authenticated
+    } else {
+        RowState::Failed
+    };
+    let json = serde_json::to_string(outcome).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    Ok(conn.execute(
+        "UPDATE auth_request SET status = ?3, finished_at = ?4, outcome = ?5, customer = NULL,
+             keep_until_unix = ?6
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'started'",
+        params![
+            workspace.as_str(),
+            id.hyphenated().to_string(),
+            state.as_str(),
+            now,
+            json,
+            keep_until_unix
+        ],
+    )? == 1)
+}
+
+/// Replaces a request's outcome by `erased` (the same without the customer's data).
+pub fn erase_claims(
+    conn: &Connection,
+    workspace: &WorkspaceId,
+    id: Uuid,
+    erased: Option<&Outcome>,
+) -> Result<(), StoreError> {
+    let json = erased
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    conn.execute(
+        "UPDATE auth_request SET outcome = ?3, claims_erased = 1, customer = NULL
+         WHERE workspace_id = ?1 AND id = ?2",
+        params![workspace.as_str(), id.hyphenated().to_string(), json],
+    )?;
+    Ok(())
+}
+
+/// Requests kept past their retention at `now_unix` that still hold customer data.
+pub fn due_for_erasure(
+    conn: &Connection,
+    now_unix: i64,
+) -> Result<Vec<(WorkspaceId, AuthRequestRow)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT workspace_id, id FROM auth_request
+         WHERE claims_erased = 0 AND keep_until_unix <= ?1 LIMIT 1000",
+    )?;
+    let keys = stmt
+        .query_map([now_unix], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut due = Vec::with_capacity(keys.len());
+    for (workspace, id) in keys {
+        let workspace: WorkspaceId = workspace
+            .parse()
+            .map_err(|_| corrupt("workspace", &workspace))?;
+        let id = Uuid::parse_str(&id).map_err(|_| corrupt("id", &id))?;
+        if let Some(row) = get(conn, &workspace, id)? {
+            due.push((workspace, row));
+        }
+    }
+    Ok(due)
+}
+
+/// The gateway's outbox for a workspace, newest first.
+pub fn messages(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<MessageRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, channel, recipient, body, link, auth_request_id, sent_at FROM message
+         WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT 1000",
+    )?;
+    let rows = stmt.query_map([workspace.as_str()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (id, channel, to, body, link, request, sent_at) = row?;
+        Ok(MessageRow {
+            id: Uuid::parse_str(&id).map_err(|_| corrupt("message id", &id))?,
+            channel: channel.parse().map_err(|_| corrupt("channel", &channel))?,
+            to,
+            body,
+            link,
+            auth_request_id: Uuid::parse_str(&request).map_err(|_| corrupt("id", &request))?,
+            sent_at,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,195 @@
+//! The platform for sign-in tests: the backend in-process with a clock the test moves, a real
+//! OpenID provider (tests/oidc/provider.mjs) whose web client is registered with the
+//! platform's redirect URI (or not), and the scripted browser playing the customer.
+
+use super::*;
+use eca_model::clock::Clock;
+use eca_testkit::node_server::{workspace_root, NodeServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+pub const CLIENT_ID: &str = "eca-platform";
+pub const CLIENT_SECRET: &str = "platform-secret-123";
+/// alice's number at the provider (tests/oidc/provider.mjs), verified.
+pub const ALICE_PHONE: &str = "+442079460000";
+pub const OTHER_PHONE: &str = "+27825550100";
+
+/// A clock the test moves forward.
+pub struct TestClock(Mutex<OffsetDateTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+pub struct Platform {
+    pub harness: Harness,
+    pub provider: NodeServer,
+    pub clock: Arc<TestClock>,
+    _clients: tempfile::NamedTempFile,
+}
+
+/// The backend, then the provider with a web client whose redirect URIs are `redirects`
+/// (the platform's own callback when `register_platform`).
+pub async fn platform(register_platform: bool) -> Platform {
+    let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
+    let shared: Arc<dyn Clock> = clock.clone();
+    let harness = start_with(|config| config.clock = shared).await;
+    let callback = format!("{}/v1/oauth/callback", harness.backend.url());
+    let redirect = if register_platform {
+        callback
+    } else {
+        "https://elsewhere.example/callback".to_string()
+    };
+    let clients = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        clients.path(),
+        json!([{
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "token_endpoint_auth_method": "client_secret_basic",
+            "application_type": "web",
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "redirect_uris": [redirect],
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let provider = NodeServer::start(
+        "provider.mjs",
+        &["--clients", clients.path().to_str().unwrap()],
+    );
+    Platform {
+        harness,
+        provider,
+        clock,
+        _clients: clients,
+    }
+}
+
+impl Platform {
+    pub fn url(&self, path: &str) -> String {
+        self.harness.url(path)
+    }
+
+    /// Pushes an IdP for the provider, as ECA Admin's sync would.
+    pub async fn push_idp(&self, secret: &str, adjust: impl FnOnce(&mut Value)) -> Uuid {
+        let issuer = &self.provider.url;
+        let mut body = json!({
+            "name": "Local OP",
+            "protocol": "oidc",
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "userinfo_endpoint": format!("{issuer}/me"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "client_id": CLIENT_ID,
+            "client_auth_method": "client_secret_basic",
+            "client_secret": secret,
+            "scopes": ["openid", "email", "phone"],
+            "extra_params": [],
+            "redirect_uris": [format!("{}/v1/oauth/callback", self.harness.backend.url())],
+            "customer_id_claim": "sub",
+            "enabled": true,
+            "notes": "",
+            "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
+            "channel_binding": false,
+        });
+        adjust(&mut body);
+        let id = Uuid::new_v4();
+        let created = send(self.harness.create(id, &Uuid::new_v4().to_string(), &body)).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        id
+    }
+
+    pub fn call(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.harness.call(method, path)
+    }
+
+    pub async fn create_request(&self, body: Value) -> Captured {
+        send(
+            self.call(
+                Method::POST,
+                &format!("/v1/workspaces/{ALPHA}/auth-requests"),
+            )
+            .json(&body),
+        )
+        .await
+    }
+
+    /// Creates a request for `customer` and returns its id and the link from the gateway.
+    pub async fn request_link(&self, idp: Uuid, customer: &str) -> (String, String) {
+        let created = self
+            .create_request(json!({
+                "idp_id": idp,
+                "channel": "whatsapp",
+                "customer": customer,
+                "conversation_id": "conv-42",
+                "return_url": "https://chat.example/conversations/42",
+            }))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let created = created.json();
+        assert_eq!(created["status"], "pending");
+        let id = created["id"].as_str().unwrap().to_string();
+        let messages =
+            send(self.call(Method::GET, &format!("/v1/workspaces/{ALPHA}/messages"))).await;
+        let message = messages.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["auth_request_id"] == id.as_str())
+            .cloned()
+            .expect("the gateway sent a message for the request");
+        assert_eq!(message["to"], customer);
+        assert_eq!(message["channel"], "whatsapp");
+        let link = message["link"].as_str().unwrap().to_string();
+        assert_eq!(created["link"], link.as_str());
+        assert!(message["body"].as_str().unwrap().contains(&link));
+        (id, link)
+    }
+
+    pub async fn status(&self, id: &str) -> Value {
+        let got = send(self.call(
+            Method::GET,
+            &format!("/v1/workspaces/{ALPHA}/auth-requests/{id}"),
+        ))
+        .await;
+        assert_eq!(got.status, 200, "{}", got.text());
+        got.json()
+    }
+}
+
+/// What the customer's browser ends on: `(status, page)`.
+pub fn open_as_customer(link: &str) -> (u16, String) {
+    let out = Command::new("node")
+        .arg(workspace_root().join("tests/oidc/browser.mjs"))
+        .arg(link)
+        .env("ECA_BROWSER_CUSTOMER", "1")
+        .output()
+        .expect("node runs the scripted browser");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "the browser failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (first, page) = stdout.split_once('\n').unwrap_or((&stdout, ""));
+    let status = first
+        .strip_prefix("PAGE ")
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no PAGE line in {stdout:?}"));
+    (status, page.to_string())
+}

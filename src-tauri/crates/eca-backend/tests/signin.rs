@@ -1,0 +1,274 @@
+//! Customer sign-in end to end (`docs/auth-api.yaml`): the backend in-process, a real OpenID
+//! provider on loopback (npm `oidc-provider`, tests/oidc/provider.mjs) registered with the
+//! platform's redirect URI, and the scripted browser of tests/oidc/browser.mjs playing the
+//! customer who opens the link from the message.
+//!
+//! Covers the main path (link → IdP → callback → authenticated with the customer id and the
+//! mapped claims, read once), and the failures: a replayed link, an expired link, a secret
+//! the platform holds that the IdP refuses, the channel binding, a redirect URI the IdP does
+//! not know, and the refusals of the create route.
+
+mod common;
+
+use common::platform::*;
+use common::*;
+use eca_testkit::node_server::workspace_root;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::process::Command;
+use time::Duration;
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_signs_in_and_the_flow_reads_who_once() {
+    let p = platform(true).await;
+    let platform_info = send(p.harness.http.get(p.url("/v1/platform"))).await.json();
+    assert_eq!(
+        platform_info["redirect_uri"],
+        format!("{}/v1/oauth/callback", p.harness.backend.url())
+    );
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    assert!(link.starts_with(platform_info["link_base"].as_str().unwrap()));
+    assert_eq!(p.status(&id).await["status"], "pending");
+
+    let (status, page) = tokio::task::spawn_blocking({
+        let link = link.clone();
+        move || open_as_customer(&link)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You're verified"), "{page}");
+    assert!(
+        page.contains("href=\"https://chat.example/conversations/42\""),
+        "a link back to the chat: {page}"
+    );
+
+    let first = p.status(&id).await;
+    assert_eq!(first["status"], "authenticated", "{first}");
+    assert_eq!(first["conversation_id"], "conv-42");
+    let result = &first["result"];
+    assert_eq!(result["customer_id"], "alice");
+    assert_eq!(
+        result["claims"],
+        json!({"customer_email": "alice@example.test"})
+    );
+    assert_eq!(result["idp"]["name"], "Local OP");
+    assert_eq!(result["claims_erased"], false);
+    assert!(
+        first["steps"].is_null(),
+        "steps are for the admin's test only"
+    );
+
+    let second = p.status(&id).await;
+    assert_eq!(second["status"], "authenticated");
+    assert_eq!(
+        second["result"]["customer_id"],
+        Value::Null,
+        "read once: {second}"
+    );
+    assert_eq!(second["result"]["claims"], json!({}));
+    assert_eq!(second["result"]["claims_erased"], true);
+
+    // The link is single-use.
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 410, "{page}");
+    assert!(page.contains("already used"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_the_idp_refuses_fails_at_the_code_exchange() {
+    let p = platform(true).await;
+    let idp = p.push_idp("a-stale-secret", |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("could not verify"), "{page}");
+    let got = p.status(&id).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["step"], "code_exchange");
+    assert_eq!(got["error"]["code"], "invalid_client");
+    assert!(got["result"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_channel_binding_wants_the_number_the_link_went_to() {
+    let p = platform(true).await;
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| body["channel_binding"] = json!(true))
+        .await;
+
+    let (elsewhere, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    let got = p.status(&elsewhere).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["code"], "channel_binding.mismatch");
+
+    let (own, link) = p.request_link(idp, ALICE_PHONE).await;
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(p.status(&own).await["status"], "authenticated");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_link_starts_nothing() {
+    let p = platform(true).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    p.clock
+        .advance(Duration::minutes(10) + Duration::seconds(1));
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 410, "{page}");
+    assert!(page.contains("expired"), "{page}");
+    assert_eq!(p.status(&id).await["status"], "expired");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unregistered_platform_redirect_never_comes_back() {
+    let p = platform(false).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(workspace_root().join("tests/oidc/browser.mjs"))
+            .arg(&link)
+            .env("ECA_BROWSER_CUSTOMER", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        !out.status.success(),
+        "the IdP must stop the customer at its own error page"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("redirect_uri"),
+        "the IdP names the redirect URI: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(p.status(&id).await["status"], "pending");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_the_platform_cannot_serve_is_refused_with_its_reason() {
+    let p = platform(true).await;
+    let enabled = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let disabled = p
+        .push_idp(CLIENT_SECRET, |body| body["enabled"] = json!(false))
+        .await;
+    let public_without_secret = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body.as_object_mut().unwrap().remove("client_secret");
+        })
+        .await;
+    let request = |idp: Uuid, customer: &str| json!({"idp_id": idp, "channel": "sms", "customer": customer, "conversation_id": "c"});
+    for (body, kind, field) in [
+        (request(Uuid::new_v4(), OTHER_PHONE), "unknown-idp", None),
+        (request(disabled, OTHER_PHONE), "idp-disabled", None),
+        (
+            request(public_without_secret, OTHER_PHONE),
+            "config-incomplete",
+            None,
+        ),
+        (
+            request(enabled, "0825550100"),
+            "validation",
+            Some("customer"),
+        ),
+    ] {
+        let refused = p.create_request(body).await;
+        assert_eq!(refused.status, 422, "{}", refused.text());
+        assert_eq!(refused.problem_type(), format!("urn:eca:problem:{kind}"));
+        if let Some(field) = field {
+            assert_eq!(refused.json()["errors"][0]["field"], field);
+        }
+    }
+    let messages = send(p.call(Method::GET, &format!("/v1/workspaces/{ALPHA}/messages"))).await;
+    assert_eq!(messages.json()["items"], json!([]), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_finished_request_reaches_the_webhook_signed() {
+    use axum::http::{HeaderMap, StatusCode};
+    use hmac::{Hmac, Mac};
+
+    let p = platform(true).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Vec<u8>)>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let signature = headers
+                    .get("eca-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = tx.send((signature, body.to_vec()));
+                StatusCode::OK
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let set = send(
+        p.call(Method::PUT, &format!("/v1/workspaces/{ALPHA}/webhook"))
+            .json(&json!({ "url": hook_url })),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let secret = set.json()["secret"].as_str().unwrap().to_string();
+    let shown = send(p.call(Method::GET, &format!("/v1/workspaces/{ALPHA}/webhook"))).await;
+    assert_eq!(
+        shown.json(),
+        json!({ "url": hook_url }),
+        "the secret is shown once"
+    );
+
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let (signature, body) = tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the webhook is called")
+        .unwrap();
+
+    let (t, v1) = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap_or_else(|| panic!("ECA-Signature t=…,v1=…: {signature:?}"));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&body);
+    assert_eq!(
+        v1,
+        hex::encode(mac.finalize().into_bytes()),
+        "signed with the secret"
+    );
+    let delivered: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(delivered["id"], id.as_str());
+    assert_eq!(delivered["status"], "authenticated", "{delivered}");
+    assert_eq!(delivered["result"]["customer_id"], "alice");
+    assert_eq!(
+        delivered["result"]["claims"]["customer_email"],
+        "alice@example.test"
+    );
+}

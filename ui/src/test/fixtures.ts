@@ -89,6 +89,8 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     enabled: true,
     notes: "",
     test_redirect: "deep_link",
+    claim_mapping: [{ claim: "email", variable: "customer_email" }],
+    channel_binding: true,
     has_secret: true,
     created_at: "2025-01-01T00:00:00Z",
     updated_at: "2025-01-02T00:00:00Z",

@@ -114,6 +114,8 @@ describe("IdpFormView: adding", () => {
           enabled: true,
           notes: "Pilot customers",
           test_redirect: "deep_link",
+          claim_mapping: [],
+          channel_binding: false,
         },
         secret: { kind: "replace", value: "s3cr3t" },
       },
@@ -795,5 +797,76 @@ describe("IdpFormView: history", () => {
     await waitFor(() => expect(within(section).getAllByRole("listitem")).toHaveLength(3));
     expect(within(section).getAllByRole("listitem")[0]).toHaveTextContent("Edited");
     expect(calls.filter((c) => c.cmd === "idp_history")).toHaveLength(2);
+  });
+});
+
+describe("IdpFormView: claim mapping and channel binding", () => {
+  it("adds, edits and removes mapping rows, and sends them with the channel binding", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm();
+    await fillRequired();
+    const add = screen.getByRole("button", { name: "Add mapping" });
+    await userEvent.click(add);
+    expect(screen.getByLabelText("Mapping 1 claim")).toHaveFocus();
+    await userEvent.type(screen.getByLabelText("Mapping 1 claim"), "sub");
+    await userEvent.type(screen.getByLabelText("Mapping 1 variable"), "customer_id");
+    await userEvent.click(add);
+    await userEvent.type(screen.getByLabelText("Mapping 2 claim"), "email");
+    await userEvent.type(screen.getByLabelText("Mapping 2 variable"), "customer_email");
+    await userEvent.click(add);
+    await userEvent.click(screen.getByRole("button", { name: "Remove mapping 1" }));
+    expect(screen.getByLabelText("Mapping 1 claim")).toHaveValue("email");
+    expect(screen.queryByLabelText("Mapping 3 claim")).not.toBeInTheDocument();
+    const binding = screen.getByRole("checkbox", { name: "Channel binding" });
+    expect(binding).not.toBeChecked();
+    expect(binding).toHaveAccessibleDescription(
+      "Authenticate only when the IdP returns a verified phone number equal to the number the link was sent to.",
+    );
+    await userEvent.click(binding);
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    const fields = saved(calls)[0]!.fields;
+    expect(fields.claim_mapping, "the blank row is an unused click, not a mapping").toEqual([
+      { claim: "email", variable: "customer_email" },
+    ]);
+    expect(fields.channel_binding).toBe(true);
+    // The parameters editor is the same component with its own rows.
+    expect(fields.extra_params).toEqual([]);
+  });
+
+  it("loads the stored mapping and binding", async () => {
+    mockCore({ get_idp: () => config() });
+    renderForm(config().id);
+    expect(await screen.findByLabelText("Mapping 1 claim")).toHaveValue("email");
+    expect(screen.getByLabelText("Mapping 1 variable")).toHaveValue("customer_email");
+    expect(screen.getByRole("checkbox", { name: "Channel binding" })).toBeChecked();
+  });
+
+  it("shows the core's claim mapping error next to the list, and checks it on leaving", async () => {
+    const message = '"customer-email" is not a valid variable name';
+    const calls = mockCore({
+      check_idp: () => [{ field: "claim_mapping", message }],
+      save_idp: () => {
+        throw problem("validation", `Claim mapping: ${message}`, [{ field: "claim_mapping", message }]);
+      },
+    });
+    renderForm();
+    await userEvent.click(screen.getByRole("button", { name: "Add mapping" }));
+    await userEvent.type(screen.getByLabelText("Mapping 1 claim"), "email");
+    await userEvent.type(screen.getByLabelText("Mapping 1 variable"), "customer-email");
+    await userEvent.click(screen.getByLabelText("Notes"));
+
+    const variable = screen.getByLabelText("Mapping 1 variable");
+    await waitFor(() => expect(variable).toHaveAttribute("aria-invalid", "true"));
+    const list = screen.getByRole("group", { name: /Claim mapping/ });
+    expect(list).toHaveAccessibleDescription(expect.stringContaining(message));
+    expect(screen.getByRole("group", { name: /Extra parameters/ })).not.toHaveAccessibleDescription(
+      expect.stringContaining(message),
+    );
+    const check = calls.find((c) => c.cmd === "check_idp")!;
+    expect((check.args.fields as { claim_mapping: unknown }).claim_mapping).toEqual([
+      { claim: "email", variable: "customer-email" },
+    ]);
   });
 });

@@ -34,6 +34,25 @@ describe("draft", () => {
     expect(f.extra_params).toEqual([{ key: "prompt", value: "" }]);
   });
 
+  it("drops blank claim mapping rows and keeps half-filled ones for validation", () => {
+    const f = fieldsFrom({
+      ...blankDraft(),
+      claim_mapping: [
+        { claim: " ", variable: "" },
+        { claim: "email", variable: "" },
+      ],
+    });
+    expect(f.claim_mapping).toEqual([{ claim: "email", variable: "" }]);
+  });
+
+  it("reads fields written before the claim mapping as none and channel binding off", () => {
+    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, claim_mapping: _m, channel_binding: _b, ...older } =
+      config();
+    const d = draftFrom(older);
+    expect(d.claim_mapping).toEqual([]);
+    expect(d.channel_binding).toBe(false);
+  });
+
   it("starts from the core's OIDC defaults", () => {
     const f = fieldsFrom(blankDraft());
     expect(f).toMatchObject({
@@ -43,6 +62,8 @@ describe("draft", () => {
       customer_id_claim: "sub",
       enabled: true,
       test_redirect: "deep_link",
+      claim_mapping: [],
+      channel_binding: false,
     });
   });
 });

@@ -1,6 +1,6 @@
 // The editable form of an IdP (text as typed) and its conversion to and from `IdpFields`.
 // Pure functions: the form state class and the tests build on them.
-import type { AuthParam, ClientAuthMethod, IdpFields, Protocol, TestRedirect } from "../ipc/types";
+import type { AuthParam, ClaimMapping, ClientAuthMethod, IdpFields, Protocol, TestRedirect } from "../ipc/types";
 
 export type Draft = {
   name: string;
@@ -22,6 +22,8 @@ export type Draft = {
   notes: string;
   /** How "Test Configuration" gets the login's redirect back. */
   test_redirect: TestRedirect;
+  claim_mapping: ClaimMapping[];
+  channel_binding: boolean;
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -43,6 +45,8 @@ export function blankDraft(): Draft {
     enabled: true,
     notes: "",
     test_redirect: "deep_link",
+    claim_mapping: [],
+    channel_binding: false,
   };
 }
 
@@ -66,6 +70,8 @@ export function draftFrom(fields: IdpFields): Draft {
     // Optional in the generated type because the core accepts JSON written before the field
     // existed (`#[serde(default)]`); what the core sends always has it.
     test_redirect: fields.test_redirect ?? blankDraft().test_redirect,
+    claim_mapping: (fields.claim_mapping ?? []).map((m) => ({ claim: m.claim, variable: m.variable })),
+    channel_binding: fields.channel_binding ?? false,
   };
 }
 
@@ -91,10 +97,13 @@ export function fieldsFrom(d: Draft): IdpFields {
     client_id: d.client_id,
     client_auth_method: d.client_auth_method,
     scopes: d.scopes.split(/\s+/).filter(Boolean),
-    // A row left completely blank is an unused "Add parameter" click, not a parameter.
+    // A row left completely blank is an unused "Add" click, not an entry.
     extra_params: d.extra_params
       .filter((p) => p.key.trim() !== "" || p.value.trim() !== "")
       .map((p) => ({ key: p.key, value: p.value })),
+    claim_mapping: d.claim_mapping
+      .filter((m) => m.claim.trim() !== "" || m.variable.trim() !== "")
+      .map((m) => ({ claim: m.claim, variable: m.variable })),
     redirect_uris: d.redirect_uris
       .split(/\r?\n/)
       .map((u) => u.trim())
@@ -103,5 +112,6 @@ export function fieldsFrom(d: Draft): IdpFields {
     enabled: d.enabled,
     notes: d.notes,
     test_redirect: d.test_redirect,
+    channel_binding: d.channel_binding,
   };
 }

@@ -136,14 +136,6 @@ export class IdpForm {
     delete this.errors.client_secret;
   }
 
-  addParam(): void {
-    this.draft.extra_params.push({ key: "", value: "" });
-  }
-
-  removeParam(index: number): void {
-    this.draft.extra_params.splice(index, 1);
-  }
-
   #setErrors(list: FieldError[], keep: Field[] = []): void {
     const next: FieldErrors = {};
     for (const f of keep) if (this.errors[f]) next[f] = this.errors[f];

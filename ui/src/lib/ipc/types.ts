@@ -6,6 +6,7 @@ export type {
   AuthParam,
   ChangeKind,
   ChangeState,
+  ClaimMapping,
   ClientAuthMethod,
   DiscoveryAdvice,
   DiscoveryInfo,

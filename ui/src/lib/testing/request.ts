@@ -23,6 +23,8 @@ export function fieldsOf(config: IdpConfig): IdpFields {
     enabled: config.enabled,
     notes: config.notes,
     test_redirect: config.test_redirect,
+    claim_mapping: config.claim_mapping,
+    channel_binding: config.channel_binding,
   };
 }
 

@@ -72,6 +72,13 @@ struct Args {
     /// The seed of the fault RNG (same seed, same requests: same faults).
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// How customers' browsers and IdPs reach this backend (links and the redirect URI
+    /// `<url>/v1/oauth/callback`), e.g. behind a tunnel. Default: http://<listen address>.
+    #[arg(long, env = "ECA_BACKEND_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// How long a customer's link works, in seconds.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(30..=86_400))]
+    link_ttl_secs: u32,
 }
 
 #[tokio::main]
@@ -112,6 +119,8 @@ async fn run(args: Args) -> Result<(), String> {
         retry_after_secs: args.fault_retry_after,
         seed: args.fault_seed,
     };
+    config.public_url = args.public_url.map(|u| public_url(&u)).transpose()?;
+    config.link_ttl = time::Duration::seconds(i64::from(args.link_ttl_secs));
     if let Ok(hex_key) = std::env::var("ECA_BACKEND_SECRET_KEY") {
         config.master_key = Some(MasterKey::from_hex(&hex_key).map_err(|e| e.to_string())?);
     }
@@ -130,6 +139,21 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
     backend.stop().await;
     Ok(())
+}
+
+/// `--public-url`: an http(s) origin, maybe with a path prefix, without a query or fragment.
+fn public_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("--public-url {text:?}: {e}"))?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty();
+    if !plain {
+        return Err(format!(
+            "--public-url {text:?} must be an http(s) URL without user, query or fragment"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 fn print_banner(
@@ -154,6 +178,14 @@ fn print_banner(
     if fault_admin {
         writeln!(out, "  fault switches: GET/POST {url}/_faults")?;
     }
-    writeln!(out, "  contract: docs/sync-api.yaml; stop with Ctrl-C")?;
+    writeln!(
+        out,
+        "  customer sign-in: register {} at the IdP (docs/auth-api.yaml)",
+        backend.platform_redirect_uri()
+    )?;
+    writeln!(
+        out,
+        "  contracts: docs/sync-api.yaml, docs/auth-api.yaml; stop with Ctrl-C"
+    )?;
     out.flush()
 }

@@ -66,6 +66,7 @@ impl ConnectionKill {
 /// A running backend. Dropping it stops it.
 pub struct RunningBackend {
     addr: SocketAddr,
+    signin: Arc<SignIn>,
     faults: Arc<Faults>,
     dev_grant: Option<ApiKeyGrant>,
     stop: watch::Sender<bool>,
@@ -80,6 +81,11 @@ impl RunningBackend {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The redirect URI customer sign-in uses, to register at IdPs.
+    pub fn platform_redirect_uri(&self) -> String {
+        self.signin.redirect_uri()
     }
 
     /// The live fault switches, to change while running (in-process tests).
@@ -186,10 +192,15 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
     let state_db = state.db.clone();
     let router = api::router(state, config.fault_admin);
     let (stop, stopped) = watch::channel(false);
-    tokio::spawn(erase_customer_data(state_db, signin, stopped.clone()));
+    tokio::spawn(erase_customer_data(
+        state_db,
+        Arc::clone(&signin),
+        stopped.clone(),
+    ));
     let task = tokio::spawn(accept_loop(listener, router, stopped));
     Ok(RunningBackend {
         addr,
+        signin,
         faults,
         dev_grant,
         stop,

@@ -49,29 +49,51 @@ fn parse_if_match(value: &str) -> Result<Precondition, ApiError> {
     if value == "*" {
         return Ok(Precondition::AnyVersion);
     }
-    let mut strong = Vec::new();
-    let mut tags = 0;
-    for tag in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        tags += 1;
-        match tag.strip_prefix("W/") {
-            Some(weak) => {
-                opaque(weak).ok_or_else(|| invalid(tag))?;
-            }
-            None => strong.push(opaque(tag).ok_or_else(|| invalid(tag))?.to_string()),
-        }
-    }
-    if tags == 0 {
+    let tags = entity_tags(value).ok_or_else(|| invalid(value))?;
+    if tags.is_empty() {
         return Err(invalid(value));
     }
+    let strong = tags
+        .into_iter()
+        .filter(|(weak, _)| !weak)
+        .map(|(_, opaque)| opaque.to_string())
+        .collect();
     Ok(Precondition::OneOf(strong))
 }
 
-/// The inside of an opaque-tag: `DQUOTE *etagc DQUOTE`, etagc = %x21 / %x23-7E (obs-text is
-/// not visible ASCII, so the header was already refused).
-fn opaque(tag: &str) -> Option<&str> {
-    tag.strip_prefix('"')?
-        .strip_suffix('"')
-        .filter(|inner| inner.chars().all(|c| c.is_ascii_graphic() && c != '"'))
+/// Optional whitespace (RFC 9110 §5.6.3).
+const OWS: [char; 2] = [' ', '\t'];
+
+/// `#entity-tag` as (weak, opaque) pairs, or `None` if it is not one. An opaque-tag is
+/// `DQUOTE *etagc DQUOTE`, etagc = %x21 / %x23-7E (a comma included: the list is read tag by
+/// tag, never split on commas; obs-text is not visible ASCII, so the header was refused).
+fn entity_tags(mut rest: &str) -> Option<Vec<(bool, &str)>> {
+    let mut tags = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(OWS);
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after;
+            continue;
+        }
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let inner = quoted.strip_prefix('"')?;
+        let end = inner.find('"')?;
+        let opaque = &inner[..end];
+        if !opaque.chars().all(|c| c.is_ascii_graphic()) {
+            return None;
+        }
+        tags.push((weak, opaque));
+        rest = inner[end + 1..].trim_start_matches(OWS);
+        if !rest.is_empty() {
+            rest = rest.strip_prefix(',')?;
+        }
+    }
 }
 
 fn invalid(tag: &str) -> ApiError {
@@ -138,6 +160,11 @@ mod tests {
             for_delete(Some("\"r1\", ,\"r2\",")).unwrap(),
             one_of(&["r1", "r2"]),
             "empty list elements are ignored (RFC 9110 §5.6.1.2)"
+        );
+        assert_eq!(
+            for_delete(Some("\"a,b\",W/\"c,\" ,\t\"d\"")).unwrap(),
+            one_of(&["a,b", "d"]),
+            "a comma is an etagc: a tag holding one is one tag"
         );
         assert!(matches!(
             for_delete(None),

@@ -19,13 +19,14 @@ E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
 ARGS ?=
 
 .PHONY: help deps run test fmt-check clippy core-tree-check bindings-check bindings rust-test \
-        ui-test e2e bench icons
+        contract-fuzz ui-test e2e bench icons
 
 help:
 	@echo 'make run       install missing dependencies, start the app (ARGS="..." for the app)'
 	@echo 'make test      install missing dependencies, run every check CI runs'
 	@echo 'make deps      install missing system packages, npm packages and tauri-driver'
-	@echo 'make fmt-check | clippy | core-tree-check | bindings-check | rust-test | ui-test | e2e'
+	@echo 'make fmt-check | clippy | core-tree-check | bindings-check | rust-test | contract-fuzz'
+	@echo '               | ui-test | e2e'
 	@echo '               the steps of make test, one at a time'
 	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
 	@echo 'make bench     cargo bench -p eca-core'
@@ -44,6 +45,7 @@ test: deps
 	$(MAKE) core-tree-check
 	$(MAKE) bindings-check
 	$(MAKE) rust-test
+	$(MAKE) contract-fuzz
 	$(MAKE) ui-test
 	$(MAKE) e2e
 	@echo 'make test: all checks passed'
@@ -85,6 +87,12 @@ bindings:
 # Secrets go to a real Secret Service: a private D-Bus session with an unlocked gnome-keyring.
 rust-test:
 	$(KEYRING) cargo test --workspace
+
+# An independent client (schemathesis) against the reference backend, per contract: any 5xx,
+# response that breaks its schema, or schema-valid request refused fails (scripts/schemathesis.sh).
+CONTRACTS := docs/sync-api.yaml
+contract-fuzz:
+	scripts/schemathesis.sh $(CONTRACTS)
 
 ui-test:
 	@if [[ ! -f ui/package.json ]]; then echo 'ui-test: SKIPPED, no ui/package.json yet'; exit 0; fi; \

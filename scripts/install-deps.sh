@@ -8,7 +8,8 @@
 #     only when node_modules is missing or older than the lock file.
 #   - tauri-driver (WebDriver bridge for the end-to-end tests): `cargo install` when missing.
 #
-# The Rust toolchain (rustup) and Node.js >= 20.19 come with the machine; this only checks them.
+# The Rust toolchain (rustup), Node.js >= 20.19 and python3 come with the machine; this only
+# checks them (and installs python3-venv when python3 cannot make a venv, for schemathesis).
 # Set ECA_SKIP_APT=1 to skip the system packages (e.g. on a machine you manage yourself).
 set -euo pipefail
 
@@ -31,6 +32,9 @@ node -e '
   const [maj, min] = process.versions.node.split(".").map(Number);
   process.exit(maj > 20 || (maj === 20 && min >= 19) ? 0 : 1);' ||
   die "Node.js $(node --version) is too old: Vite 8 needs >= 20.19 (or >= 22.12)."
+
+command -v python3 >/dev/null 2>&1 ||
+  die "python3 not found. Install Python >= 3.9 (scripts/schemathesis.sh runs schemathesis in a venv)."
 
 # ---- System packages ----------------------------------------------------------------------------
 APT_PACKAGES=(
@@ -65,6 +69,14 @@ else
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     say "system packages: all ${#APT_PACKAGES[@]} present"
+  fi
+  # Debian's python3 needs python3-venv for `python3 -m venv` (a pyenv or python.org one has it).
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null && ! installed python3-venv; then
+    say "installing python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    sudo=(); [[ "$(id -u)" -ne 0 ]] && sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
   fi
 fi
 

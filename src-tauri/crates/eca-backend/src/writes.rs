@@ -34,13 +34,16 @@ pub enum Precondition {
     AnyVersion,
     /// `If-Match: "v1", "v2"`: it must exist at one of these versions (strong comparison).
     OneOf(Vec<String>),
+    /// `If-Match` and `If-None-Match: *` together: RFC 9110 §13.2.2 evaluates both, and an IdP
+    /// cannot both exist at a version and not exist, so the write always gets 412.
+    Unsatisfiable,
 }
 
 impl Precondition {
     fn admits(&self, current: Option<&IdpRow>) -> bool {
         match (self, current) {
             (Precondition::Absent, current) => current.is_none(),
-            (_, None) => false,
+            (Precondition::Unsatisfiable, _) | (_, None) => false,
             (Precondition::AnyVersion, Some(_)) => true,
             (Precondition::OneOf(versions), Some(row)) => {
                 let version = version_of(row.revision);

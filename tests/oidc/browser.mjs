@@ -10,9 +10,12 @@
 //   second instance) when set, otherwise prints the URL on stdout.
 // ECA_BROWSER_PRINT=1 only prints the final redirect.
 // ECA_BROWSER_CUSTOMER=1 plays a customer instead: the URL is a platform's link (/l/<token>),
-// which redirects to the IdP; the final redirect back to the platform is followed too, and the
-// page the platform shows is printed on stdout as `PAGE <status>` then its body (also when the
-// link itself answers with a page). Everything stays on loopback.
+// which shows a "Continue" form; posting it redirects to the IdP (and sets the cookie the
+// platform's callback wants back); the final redirect back to the platform is followed too, and
+// the page the platform shows is printed on stdout as `PAGE <status>` then its body (also when
+// the link answers with another page). ECA_BROWSER_DROP_COOKIES=1 forgets the cookies before
+// coming back to the platform, like another browser finishing the login. Everything stays on
+// loopback.
 import { execFileSync } from 'node:child_process';
 
 let start = process.argv[2];
@@ -20,17 +23,6 @@ if (!start) {
   console.error('usage: browser.mjs <authorization URL>');
   process.exit(2);
 }
-const customer = process.env.ECA_BROWSER_CUSTOMER === '1';
-if (customer) {
-  // The link: the platform redirects to the IdP, or shows why not.
-  const res = await fetch(start, { redirect: 'manual' });
-  if (res.status !== 302) {
-    await showPage(res);
-    process.exit(0);
-  }
-  start = new URL(res.headers.get('location'), start).toString();
-}
-const origin = new URL(start).origin;
 const cookies = new Map();
 
 function remember(res) {
@@ -51,6 +43,25 @@ async function request(url, init = {}) {
   remember(res);
   return res;
 }
+
+const customer = process.env.ECA_BROWSER_CUSTOMER === '1';
+if (customer) {
+  // The link: a page with a button that posts back to it, or a page saying why not.
+  const page = await request(start);
+  const html = await page.text();
+  if (page.status !== 200 || !html.includes('<form method="post" action="">')) {
+    console.log(`PAGE ${page.status}`);
+    console.log(html);
+    process.exit(0);
+  }
+  const res = await request(start, { method: 'POST' });
+  if (res.status !== 303) {
+    await showPage(res);
+    process.exit(0);
+  }
+  start = new URL(res.headers.get('location'), start).toString();
+}
+const origin = new URL(start).origin;
 
 let url = start;
 let init = {};
@@ -94,7 +105,8 @@ async function showPage(res) {
 
 async function deliver(target) {
   if (customer) {
-    await showPage(await fetch(target, { redirect: 'manual' }));
+    if (process.env.ECA_BROWSER_DROP_COOKIES === '1') cookies.clear();
+    await showPage(await request(target));
   } else if (process.env.ECA_BROWSER_PRINT === '1') {
     console.log(target);
   } else if (target.startsWith('http://127.0.0.1:') || target.startsWith('http://localhost:')) {

@@ -40,7 +40,8 @@ fn the_spec_is_well_formed() {
             "listMessages",
             "oauthCallback",
             "openLink",
-            "putWebhook"
+            "putWebhook",
+            "startSignIn"
         ]
     );
     for schema in contract.doc["components"]["schemas"]
@@ -217,15 +218,27 @@ async fn every_operation_and_status_matches_the_spec() {
         .await,
     );
 
-    // openLink, then the callback of a login that passes.
+    // openLink, startSignIn, then the callback of a login that passes.
     let path = |url: &str| url.trim_start_matches(&p.harness.backend.url()).to_string();
-    let opened = send(get(&path(&link))).await;
-    contract.check("openLink", "to the IdP", &opened);
-    let authorization = opened.header("location").unwrap().to_string();
+    let post = |path: &str| no_redirects.post(p.url(path));
+    contract.check(
+        "openLink",
+        "the continue page",
+        &send(get(&path(&link))).await,
+    );
+    let started = send(post(&path(&link))).await;
+    contract.check("startSignIn", "to the IdP", &started);
+    let cookie = started
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let authorization = started.header("location").unwrap().to_string();
     let back = tokio::task::spawn_blocking(move || redirect_after_login(&authorization))
         .await
         .unwrap();
-    contract.check("oauthCallback", "verified", &send(get(&path(&back))).await);
+    let callback = get(&path(&back)).header("cookie", &cookie);
+    contract.check("oauthCallback", "verified", &send(callback).await);
     let done = send(p.call(Method::GET, &one)).await;
     contract.check("getAuthRequest", "authenticated", &done);
     let done = done.json();
@@ -235,24 +248,27 @@ async fn every_operation_and_status_matches_the_spec() {
         .expect("an admin test keeps its steps");
     assert!(steps.iter().all(|s| s["status"] != "failed"), "{done}");
     contract.check("openLink", "used", &send(get(&path(&link))).await);
-    contract.check(
-        "openLink",
-        "unknown",
-        &send(get("/l/AAAAAAAAAAAAAAAAAAAAAA")).await,
-    );
+    contract.check("startSignIn", "used", &send(post(&path(&link))).await);
+    let unknown = "/l/AAAAAAAAAAAAAAAAAAAAAA";
+    contract.check("openLink", "unknown", &send(get(unknown)).await);
+    contract.check("startSignIn", "unknown", &send(post(unknown)).await);
 
     // A login the platform cannot verify (the IdP refuses its secret).
     let failing = p.create_request(body(stale)).await.json();
-    let opened = send(get(&path(failing["link"].as_str().unwrap()))).await;
-    let authorization = opened.header("location").unwrap().to_string();
+    let started = send(post(&path(failing["link"].as_str().unwrap()))).await;
+    let cookie = started
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let authorization = started.header("location").unwrap().to_string();
     let back = tokio::task::spawn_blocking(move || redirect_after_login(&authorization))
         .await
         .unwrap();
-    contract.check(
-        "oauthCallback",
-        "not verified",
-        &send(get(&path(&back))).await,
-    );
+    let callback = get(&path(&back)).header("cookie", &cookie);
+    contract.check("oauthCallback", "not verified", &send(callback).await);
     let failed = send(p.call(
         Method::GET,
         &format!("{requests}/{}", failing["id"].as_str().unwrap()),
@@ -260,14 +276,18 @@ async fn every_operation_and_status_matches_the_spec() {
     .await;
     contract.check("getAuthRequest", "failed", &failed);
     assert_eq!(failed.json()["error"]["code"], "invalid_client");
-    contract.check("oauthCallback", "replayed", &send(get(&path(&back))).await);
+    contract.check(
+        "oauthCallback",
+        "replayed",
+        &send(get(&path(&back)).header("cookie", &cookie)).await,
+    );
 
     // An IdP the platform cannot reach: the link cannot start a login.
     let down = p.create_request(body(unreachable)).await.json();
     contract.check(
-        "openLink",
+        "startSignIn",
         "IdP unreachable",
-        &send(get(&path(down["link"].as_str().unwrap()))).await,
+        &send(post(&path(down["link"].as_str().unwrap()))).await,
     );
     let down = send(p.call(
         Method::GET,
@@ -300,6 +320,16 @@ async fn every_operation_and_status_matches_the_spec() {
             p.call(Method::PUT, &hook)
                 .header("content-type", "application/json")
                 .body("{"),
+        )
+        .await,
+    );
+    contract.check(
+        "putWebhook",
+        "too large",
+        &send(
+            p.call(Method::PUT, &hook)
+                .header("content-type", "application/json")
+                .body(format!("{{\"url\": \"{}\"}}", "x".repeat(20_000))),
         )
         .await,
     );

@@ -3,10 +3,11 @@
 //! platform's redirect URI, and the scripted browser of tests/oidc/browser.mjs playing the
 //! customer who opens the link from the message.
 //!
-//! Covers the main path (link → IdP → callback → authenticated with the customer id and the
-//! mapped claims, read once), and the failures: a replayed link, an expired link, a secret
-//! the platform holds that the IdP refuses, the channel binding, a redirect URI the IdP does
-//! not know, and the refusals of the create route.
+//! Covers the main path (link → continue → IdP → callback → authenticated with the customer
+//! id and the mapped claims, read once), and the failures: a replayed link, an expired link, a
+//! secret the platform holds that the IdP refuses, the channel binding, a login finished in
+//! another browser, a redirect URI the IdP does not know, and the refusals of the create
+//! route.
 
 mod common;
 
@@ -31,6 +32,16 @@ async fn a_customer_signs_in_and_the_flow_reads_who_once() {
     let (id, link) = p.request_link(idp, OTHER_PHONE).await;
     assert!(link.starts_with(platform_info["link_base"].as_str().unwrap()));
     assert_eq!(p.status(&id).await["status"], "pending");
+
+    // A link preview fetches the link: that does not use it.
+    let preview = send(p.harness.http.get(&link)).await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview.text().contains("+27•••••0100"),
+        "{}",
+        preview.text()
+    );
+    assert_eq!(p.status(&id).await["opened_at"], Value::Null);
 
     let (status, page) = tokio::task::spawn_blocking({
         let link = link.clone();
@@ -271,4 +282,27 @@ async fn a_finished_request_reaches_the_webhook_signed() {
         delivered["result"]["claims"]["customer_email"],
         "alice@example.test"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_finished_in_another_browser_is_refused() {
+    let p = platform(true).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(workspace_root().join("tests/oidc/browser.mjs"))
+            .arg(&link)
+            .env("ECA_BROWSER_CUSTOMER", "1")
+            .env("ECA_BROWSER_DROP_COOKIES", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("PAGE 401"), "{stdout}");
+    let got = p.status(&id).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["code"], "browser_binding.mismatch");
 }

@@ -511,6 +511,8 @@ export type TestErrorCode =
 "channel_binding.mismatch" | 
 /**  The platform's sign-in: the IdP was deleted or disabled after the link was sent. */
 "idp_unavailable" | 
+/**  The platform's sign-in came back in another browser than the one that opened the link. */
+"browser_binding.mismatch" | 
 /**
  *  The IdP's `error` is not a valid OAuth error code (RFC 6749 §4.1.2.1: printable ASCII
  *  without `"` or `\\`), is too long, or names one of this app's own checks.

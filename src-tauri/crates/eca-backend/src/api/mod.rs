@@ -78,7 +78,10 @@ pub fn router(state: AppState, fault_admin: bool) -> Router {
                 .put(signin::put_webhook)
                 .delete(signin::delete_webhook),
         )
-        .route("/l/{token}", get(signin::open_link))
+        .route(
+            "/l/{token}",
+            get(signin::open_link).post(signin::start_sign_in),
+        )
         .route(crate::signin::CALLBACK_PATH, get(signin::callback));
     let mut app = Router::new()
         .route("/v1/health", get(health::get))

@@ -8,15 +8,16 @@ use super::idps::read_json;
 use super::{AppState, WorkspaceAccess};
 use crate::problem::ApiError;
 use crate::problem::FieldError;
-use crate::signin::pages;
+use crate::signin::pages::{self, Page};
 use crate::signin::request::{check_web_url, parse_create};
 use crate::store::auth_requests;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The largest auth request body accepted; a real one is a few hundred bytes.
@@ -75,12 +76,30 @@ pub async fn messages(
 }
 
 pub async fn open_link(State(app): State<AppState>, Path(token): Path<String>) -> Response {
-    match app.signin.open(&app.db, &token).await {
-        Ok(authorization_url) => {
-            let mut response = StatusCode::FOUND.into_response();
+    match app.signin.peek(&app.db, &token).await {
+        Ok(sent_to) => pages::continue_page(&sent_to),
+        Err(page) => page.render(None),
+    }
+}
+
+/// The customer's click. The work runs in its own task, so a browser that goes away mid-way
+/// cannot leave the request half started.
+pub async fn start_sign_in(State(app): State<AppState>, Path(token): Path<String>) -> Response {
+    let (signin, db) = (Arc::clone(&app.signin), app.db.clone());
+    let started = tokio::spawn(async move { signin.start(&db, &token).await })
+        .await
+        .unwrap_or(Err((Page::CannotStart, None)));
+    match started {
+        Ok(started) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
             let headers = response.headers_mut();
-            if let Ok(location) = HeaderValue::from_str(authorization_url.as_str()) {
-                headers.insert(header::LOCATION, location);
+            for (name, value) in [
+                (header::LOCATION, started.authorization_url.to_string()),
+                (header::SET_COOKIE, started.cookie.header()),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
             }
             pages::no_store(headers);
             response
@@ -89,10 +108,29 @@ pub async fn open_link(State(app): State<AppState>, Path(token): Path<String>) -
     }
 }
 
-pub async fn callback(State(app): State<AppState>, uri: Uri) -> Response {
-    let query = uri.query().unwrap_or_default();
-    let (page, return_url) = app.signin.callback(&app.db, query).await;
+/// The IdP's redirect, finished in its own task for the same reason.
+pub async fn callback(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let query = uri.query().unwrap_or_default().to_string();
+    let (signin, db) = (Arc::clone(&app.signin), app.db.clone());
+    let (page, return_url) = tokio::spawn(async move {
+        let cookie = |name: &str| cookie_value(&headers, name);
+        signin.callback(&db, &query, cookie).await
+    })
+    .await
+    .unwrap_or((Page::CannotStart, None));
     page.render(return_url.as_deref())
+}
+
+/// The value of the cookie `name`, from every `Cookie` header of the request.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_string())
 }
 
 pub async fn put_webhook(
@@ -106,7 +144,7 @@ pub async fn put_webhook(
         _ => None,
     };
     let url = match url {
-        Some(Value::String(url)) => check_web_url(url).map(|_| url.clone()),
+        Some(Value::String(url)) => check_web_url(url).map(|()| url.clone()),
         _ => Err("is required, and is the only member"),
     }
     .map_err(|message| ApiError::InvalidFields(vec![FieldError::new("url", message)]))?;
@@ -136,5 +174,29 @@ pub async fn delete_webhook(
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::NoWebhook(ws))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cookie_is_found_by_its_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; eca_signin_x=v1"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("eca_signin_y=v2"));
+        assert_eq!(
+            cookie_value(&headers, "eca_signin_y").as_deref(),
+            Some("v2")
+        );
+        assert_eq!(
+            cookie_value(&headers, "eca_signin_x").as_deref(),
+            Some("v1")
+        );
+        assert_eq!(cookie_value(&headers, "eca_signin"), None);
     }
 }

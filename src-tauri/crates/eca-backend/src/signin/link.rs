@@ -16,11 +16,17 @@ const TOKEN_CHARS: usize = 22;
 #[derive(Clone, PartialEq, Eq)]
 pub struct LinkToken(String);
 
+/// 128 random bits from the OS RNG as 22 base64url characters: a link token, a browser
+/// binding.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 impl LinkToken {
     pub fn generate() -> Self {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        OsRng.fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(random_token())
     }
 
     /// A token as it comes in a path, when it has the shape of one.

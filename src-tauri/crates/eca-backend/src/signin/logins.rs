@@ -5,7 +5,11 @@
 //! - A login is found by the SHA-256 of its `state`, so the lookup's timing says nothing about
 //!   the state; it is removed when found, so a redirect completes a login once.
 //! - Entries expire with their request and are dropped whenever the list is touched; the list
-//!   holds at most [`MAX_IN_FLIGHT`] logins, so a flood of opened links cannot exhaust memory.
+//!   holds at most [`MAX_IN_FLIGHT`] logins, and one workspace at most
+//!   [`MAX_IN_FLIGHT_PER_WORKSPACE`], so a flood of opened links can neither exhaust memory nor
+//!   lock other workspaces' customers out.
+//! - Each login is bound to the browser that started it: the callback must bring the cookie
+//!   whose hash is [`InFlight::browser`], compared in constant time.
 //! - They live in memory only (PKCE verifier, nonce, the decrypted secret): nothing of them is
 //!   written anywhere. A restart ends them; their requests then expire.
 
@@ -17,8 +21,9 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The most logins waiting at once.
+/// The most logins waiting at once, in all and per workspace.
 pub const MAX_IN_FLIGHT: usize = 10_000;
+pub const MAX_IN_FLIGHT_PER_WORKSPACE: usize = 1_000;
 
 /// A login waiting for the IdP's redirect, and what judging it needs.
 pub struct InFlight {
@@ -28,7 +33,22 @@ pub struct InFlight {
     pub customer: String,
     pub return_url: Option<String>,
     pub admin_test: bool,
+    /// The request's own expiry: the login cannot outlive it.
+    pub expires_at: OffsetDateTime,
+    /// SHA-256 of the browser-binding cookie set when the login started.
+    pub browser: [u8; 32],
     pub login: PendingLogin,
+}
+
+impl InFlight {
+    /// Whether `cookie` is the one this login's browser was given.
+    pub fn same_browser(&self, cookie: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        cookie.is_some_and(|c| {
+            let presented: [u8; 32] = Sha256::digest(c.as_bytes()).into();
+            bool::from(self.browser.ct_eq(&presented))
+        })
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -48,8 +68,12 @@ impl InFlightLogins {
     /// Adds a login, keyed by its state.
     pub fn insert(&self, entry: InFlight, now: OffsetDateTime) -> Result<(), Full> {
         let mut entries = self.lock();
-        entries.retain(|_, e| e.login.expires_at > now);
-        if entries.len() >= MAX_IN_FLIGHT {
+        entries.retain(|_, e| e.expires_at > now);
+        let same_workspace = entries
+            .values()
+            .filter(|e| e.workspace == entry.workspace)
+            .count();
+        if entries.len() >= MAX_IN_FLIGHT || same_workspace >= MAX_IN_FLIGHT_PER_WORKSPACE {
             return Err(Full);
         }
         entries.insert(key(entry.login.state()), entry);
@@ -60,7 +84,7 @@ impl InFlightLogins {
     pub fn take(&self, state: &str, now: OffsetDateTime) -> Option<InFlight> {
         let mut entries = self.lock();
         let entry = entries.remove(&key(state))?;
-        (entry.login.expires_at > now).then_some(entry)
+        (entry.expires_at > now).then_some(entry)
     }
 
     pub fn len(&self) -> usize {

@@ -46,6 +46,7 @@ use logins::{InFlight, InFlightLogins};
 use pages::Page;
 use request::{CreateRequest, Failure, Kind, Outcome};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use url::Url;
@@ -53,6 +54,9 @@ use uuid::Uuid;
 
 /// How long a link works by default: the platform's session length.
 pub const DEFAULT_LINK_TTL: Duration = Duration::minutes(10);
+/// How long an erased request is still answered (as `expired`, `failed`…) before it is
+/// deleted.
+pub const KEEP_ERASED_ROWS: Duration = Duration::days(1);
 /// The callback's path under the public URL.
 pub const CALLBACK_PATH: &str = "/v1/oauth/callback";
 
@@ -197,9 +201,32 @@ impl SignIn {
         ))
     }
 
-    /// The customer opened a link: starts the login and returns where to send the browser, or
-    /// the page to show instead.
-    pub async fn open(&self, db: &Database, token: &str) -> Result<Url, (Page, Option<String>)> {
+    /// The customer opened a link (`GET`): whom it is for, to confirm with a click; nothing is
+    /// used yet. `Err` is the page to show instead.
+    pub async fn peek(&self, db: &Database, token: &str) -> Result<String, Page> {
+        let token = LinkToken::parse(token).ok_or(Page::LinkUnknown)?;
+        let (hash, now_unix) = (token.hash(), self.now().unix_timestamp());
+        let found = db
+            .run(move |conn| auth_requests::find_link(conn, &hash, now_unix))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading a link failed");
+                Page::CannotStart
+            })?;
+        match found {
+            Ok((_, row)) => Ok(row.customer.unwrap_or_default()),
+            Err(refused) => Err(refused_page(refused)),
+        }
+    }
+
+    /// The customer confirmed (`POST` to the link): uses the link, starts the login, and
+    /// returns where to send the browser with the cookie that binds the login to it, or the page
+    /// to show instead.
+    pub async fn start(
+        &self,
+        db: &Database,
+        token: &str,
+    ) -> Result<Started, (Page, Option<String>)> {
         let Some(token) = LinkToken::parse(token) else {
             return Err((Page::LinkUnknown, None));
         };
@@ -209,7 +236,7 @@ impl SignIn {
         let opened = db
             .run(move |conn| {
                 let tx = conn.transaction()?;
-                let opened = match auth_requests::open_link(&tx, &hash, now_unix, &now_text)? {
+                let opened = match auth_requests::use_link(&tx, &hash, now_unix, &now_text)? {
                     Ok((ws, row)) => {
                         let idp = idps::get(&tx, &ws, row.idp_id)?;
                         let config = usable(idp.as_ref(), row.idp_id)
@@ -224,9 +251,7 @@ impl SignIn {
             .await;
         let (workspace, row, config) = match opened {
             Ok(Ok(opened)) => opened,
-            Ok(Err(LinkRefused::Unknown)) => return Err((Page::LinkUnknown, None)),
-            Ok(Err(LinkRefused::Used)) => return Err((Page::LinkUsed, None)),
-            Ok(Err(LinkRefused::Expired)) => return Err((Page::LinkExpired, None)),
+            Ok(Err(refused)) => return Err((refused_page(refused), None)),
             Err(e) => {
                 tracing::error!(error = %e, "opening a link failed");
                 return Err((Page::CannotStart, None));
@@ -264,9 +289,8 @@ impl SignIn {
                 return Err((Page::CannotStart, return_url));
             }
         };
-        let remaining = OffsetDateTime::from_unix_timestamp(row.expires_unix)
-            .map(|expires| expires - now)
-            .unwrap_or(Duration::ZERO);
+        let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_unix).unwrap_or(now);
+        let remaining = expires_at - now;
         let judged_idp = idp.clone();
         let started = flow::prepare(
             &self.login,
@@ -291,12 +315,21 @@ impl SignIn {
                 return Err((Page::CannotStart, return_url));
             }
         };
+        let binding = link::random_token();
+        let cookie = BrowserCookie {
+            name: cookie_name(started.pending.state()),
+            value: binding.clone(),
+            max_age: remaining.whole_seconds().max(1),
+            secure: self.public_url.starts_with("https://"),
+        };
         let entry = InFlight {
             workspace: workspace.clone(),
             request_id: row.id,
             customer: row.customer.clone().unwrap_or_default(),
             return_url: return_url.clone(),
             admin_test: row.kind == Kind::AdminTest,
+            expires_at,
+            browser: Sha256::digest(binding.as_bytes()).into(),
             login: started.pending,
         };
         if self.logins.insert(entry, now).is_err() {
@@ -308,11 +341,20 @@ impl SignIn {
             self.fail(db, &workspace, row.id, error).await;
             return Err((Page::Busy, return_url));
         }
-        Ok(started.authorization_url)
+        Ok(Started {
+            authorization_url: started.authorization_url,
+            cookie,
+        })
     }
 
     /// The IdP's redirect: finishes the login it belongs to and records the outcome.
-    pub async fn callback(&self, db: &Database, query: &str) -> (Page, Option<String>) {
+    /// `cookie` reads a cookie of the request by name: the login's browser binding must be there.
+    pub async fn callback(
+        &self,
+        db: &Database,
+        query: &str,
+        cookie: impl Fn(&str) -> Option<String>,
+    ) -> (Page, Option<String>) {
         let url = format!("{}?{query}", self.redirect_uri());
         let params = match callback::parse(&url, &self.redirect_uri()) {
             Ok(params) => params,
@@ -324,6 +366,17 @@ impl SignIn {
         let Some(entry) = self.logins.take(&state, self.now()) else {
             return (Page::CallbackRefused, None);
         };
+        if !entry.same_browser(cookie(&cookie_name(&state)).as_deref()) {
+            let error = TestError::new(
+                TestErrorCode::BrowserMismatch,
+                "The sign-in came back in another browser than the one that opened the link.",
+                "Open the link and sign in in the same browser; if you did not open a link, \
+                 someone may have forwarded one to you.",
+            );
+            self.fail(db, &entry.workspace, entry.request_id, error)
+                .await;
+            return (Page::NotVerified, None);
+        }
         let InFlight {
             workspace,
             request_id,
@@ -331,6 +384,7 @@ impl SignIn {
             return_url,
             admin_test,
             login,
+            ..
         } = entry;
         let idp = login.idp.clone();
         let report = flow::complete(&self.login, login, Ok(params)).await;
@@ -391,6 +445,7 @@ impl SignIn {
                 let erased = row.outcome.as_ref().map(Outcome::erased);
                 auth_requests::erase_claims(&tx, ws, row.id, erased.as_ref())?;
             }
+            auth_requests::delete_old(&tx, now_unix - KEEP_ERASED_ROWS.whole_seconds())?;
             tx.commit()?;
             Ok(due.len())
         })
@@ -414,9 +469,13 @@ impl SignIn {
     async fn finish(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, outcome: Outcome) {
         let now = self.now();
         let (now_text, keep_until) = (rfc3339(now), (now + self.link_ttl).unix_timestamp());
+        let now_unix = now.unix_timestamp();
         let ws = workspace.clone();
         let result = db
-            .run(move |conn| auth_requests::finish(conn, &ws, id, &outcome, &now_text, keep_until))
+            .run(move |conn| {
+                let at = (now_unix, now_text.as_str());
+                auth_requests::finish(conn, &ws, id, &outcome, at, keep_until)
+            })
             .await;
         match result {
             Ok(true) => {
@@ -539,6 +598,47 @@ impl Notice {
                 tracing::error!(error = %e, "erasing delivered claims failed");
             }
         }
+    }
+}
+
+/// A started login: where the browser goes, and the cookie that binds the login to it.
+pub struct Started {
+    pub authorization_url: Url,
+    pub cookie: BrowserCookie,
+}
+
+/// The cookie a login's browser must bring back to the callback.
+pub struct BrowserCookie {
+    pub name: String,
+    pub value: String,
+    pub max_age: i64,
+    pub secure: bool,
+}
+
+impl BrowserCookie {
+    /// The `Set-Cookie` value: only sent back to the callback, never readable by scripts,
+    /// sent on the IdP's top-level redirect (`SameSite=Lax`).
+    pub fn header(&self) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}={}; Path={CALLBACK_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            self.name, self.value, self.max_age
+        )
+    }
+}
+
+/// One cookie per login (named after its state), so two links opened in one browser do not
+/// overwrite each other's binding.
+fn cookie_name(state: &str) -> String {
+    let digest = Sha256::digest(state.as_bytes());
+    format!("eca_signin_{}", hex::encode(&digest[..8]))
+}
+
+fn refused_page(refused: LinkRefused) -> Page {
+    match refused {
+        LinkRefused::Unknown => Page::LinkUnknown,
+        LinkRefused::Used => Page::LinkUsed,
+        LinkRefused::Expired => Page::LinkExpired,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The short pages a customer's browser shows. They are fixed text: nothing from the request
-//! (query, path, headers) is ever put in them; the only variable is the request's own
-//! `return_url`, validated when the request was created and HTML-escaped here.
+//! (query, path, headers) is ever put in them; the only variables are the request's own
+//! `return_url`, validated when the request was created, and on [`continue_page`] the last
+//! digits of the number the link was sent to, both HTML-escaped here.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -88,6 +89,46 @@ impl Page {
     }
 }
 
+/// What a link shows before it is used: who it is for (masked) and a button that posts back to
+/// the same address. Opening the link does not use it, so a link preview or a scanner that
+/// fetches it cannot spend it; only the customer's click does.
+pub fn continue_page(sent_to: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Confirm it's you</title></head><body><h1>Confirm it's you</h1>\
+         <p>This sign-in was sent to {}. Continue only if that is your number.</p>\
+         <form method=\"post\" action=\"\"><button type=\"submit\">Continue to sign in</button>\
+         </form></body></html>",
+        escape(&masked(sent_to))
+    );
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    no_store(headers);
+    // The form posts to this page itself.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    response
+}
+
+/// A number with all but its first three and last four characters hidden: `+27•••••0100`.
+fn masked(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 7 {
+        return "•".repeat(chars.len());
+    }
+    let hidden = chars.len() - 7;
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "•".repeat(hidden))
+}
+
 /// Nothing about a sign-in may be cached, nor its address sent on as a referrer.
 pub fn no_store(headers: &mut axum::http::HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -136,6 +177,21 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("You're verified"));
+    }
+
+    #[tokio::test]
+    async fn the_continue_page_shows_only_the_ends_of_the_number() {
+        let response = continue_page("+27825550100");
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = body(response).await;
+        assert!(html.contains("+27•••••0100"), "{html}");
+        assert!(!html.contains("8255"), "{html}");
+        assert!(
+            html.contains("<form method=\"post\" action=\"\">"),
+            "{html}"
+        );
+        assert_eq!(masked("+12345678"), "+12••5678");
+        assert_eq!(masked("+123"), "••••");
     }
 
     #[tokio::test]

@@ -13,7 +13,6 @@ use eca_oidc::login::report::{Step, StepName, TestErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::str::FromStr;
-use url::Url;
 use uuid::Uuid;
 
 /// Where "go back to the chat" may lead in the app's own test: its deep link.
@@ -200,35 +199,72 @@ fn check_return_url(url: &str, kind: Option<Kind>) -> Result<(), &'static str> {
             Err("ECA Admin's deep link must be com.ecaadmin.desktop:/platform-test/done")
         }
         (true, _) => Err("ECA Admin's deep link is only for kind admin_test"),
-        (false, _) => check_web_url(url).map(|_| ()),
+        (false, _) => check_web_url(url),
     }
 }
 
-/// A URL the platform links to or calls (a return URL, a webhook): https anywhere, http on
-/// loopback only, at most 2048 characters, never credentials in it.
-pub fn check_web_url(url: &str) -> Result<Url, &'static str> {
+/// A URL the platform links to or calls (a return URL, a webhook), exactly the contract's
+/// `WebUrl`: `https://` and a DNS name whose last label starts with a letter, or `http://` on
+/// `127.0.0.1`, `localhost` or `[::1]`; an optional port 1-65535; then only visible ASCII; at
+/// most 2048 characters. (No user or password can fit, nor an IP address over https.)
+pub fn check_web_url(url: &str) -> Result<(), &'static str> {
     if url.len() > MAX_URL {
         return Err("must be at most 2048 characters");
     }
-    let parsed = Url::parse(url).map_err(|_| "must be an absolute URL")?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("must not contain a user name or password");
+    let (https, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (_, Some(rest)) => (false, rest),
+        _ => return Err("must start with https:// (or http:// on loopback)"),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if !tail.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err("must be visible ASCII, without spaces");
     }
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
-        "http" => Err("must use https (http only on 127.0.0.1, [::1] or localhost)"),
-        _ => Err("must be an https URL"),
+    let (host, port) = match authority.strip_prefix("[::1]") {
+        Some(after) => ("[::1]", after),
+        None => authority.split_at(authority.find(':').unwrap_or(authority.len())),
+    };
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => is_port(digits),
+        None => port.is_empty(),
+    };
+    if !port_ok {
+        return Err("must have a port from 1 to 65535");
+    }
+    let host_ok = if https {
+        is_dns_name(host)
+    } else {
+        matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+    };
+    match (host_ok, https) {
+        (true, _) => Ok(()),
+        (false, true) => Err("must name its host by a DNS name"),
+        (false, false) => Err("must use https (http only on 127.0.0.1, [::1] or localhost)"),
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+/// Labels of letters, digits and inner hyphens, 1 to 63 long; the last starts with a letter.
+fn is_dns_name(host: &str) -> bool {
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    host.split('.').all(label_ok)
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
+/// A port number as the contract writes it: 1 to 65535, no leading zero.
+fn is_port(digits: &str) -> bool {
+    !digits.starts_with('0')
+        && (1..=5).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u32>().is_ok_and(|p| p <= 65_535)
 }
 
 /// How a request ended: a verified customer, or the step and check that failed.
@@ -267,14 +303,21 @@ pub struct Failure {
 }
 
 impl Outcome {
-    /// The same outcome with nothing about the customer: no customer id, no claims.
+    /// The same outcome with nothing about the customer: no customer id, claims or
+    /// authentication time; of a failure only the step, the code and the fix (an IdP's message
+    /// may quote the customer), and no step details.
     pub fn erased(&self) -> Outcome {
         let mut erased = self.clone();
         if let Some(result) = &mut erased.result {
             result.customer_id = None;
             result.claims = Map::new();
+            result.auth_time = None;
             result.claims_erased = true;
         }
+        if let Some(error) = &mut erased.error {
+            error.message = String::new();
+        }
+        erased.steps = None;
         erased
     }
 }
@@ -340,6 +383,8 @@ mod tests {
         };
         assert!(with("https://chat.example/back", "customer").is_ok());
         assert!(with("http://127.0.0.1:4000/done", "customer").is_ok());
+        assert!(with("http://[::1]:65535?x", "customer").is_ok());
+        assert!(with("https://a-1.chat.example#top", "customer").is_ok());
         assert!(with(
             "com.ecaadmin.desktop:/platform-test/done?request=x",
             "admin_test"
@@ -352,6 +397,13 @@ mod tests {
             ("javascript:alert(1)", "customer"),
             ("https://user:pw@chat.example/", "customer"),
             ("/relative", "customer"),
+            ("HTTPS://chat.example/", "customer"),
+            ("https:/chat.example/", "customer"),
+            ("https://10.0.0.1/", "customer"),
+            ("https://x_y.example/", "customer"),
+            ("https://chat.example:0/", "customer"),
+            ("https://chat.example:65536/", "customer"),
+            ("https://chat.example/a b", "customer"),
         ] {
             assert_eq!(fields(with(url, kind)), ["return_url"], "{url}");
         }
@@ -367,17 +419,35 @@ mod tests {
                 },
                 customer_id: Some("alice".into()),
                 claims: body(json!({"customer_email": "a@b"})),
-                auth_time: None,
+                auth_time: Some("2026-11-30T08:00:00Z".into()),
                 claims_erased: false,
             }),
             error: None,
-            steps: None,
+            steps: Some(Vec::new()),
         };
         let erased = outcome.erased();
+        assert_eq!(erased.steps, None);
         let result = erased.result.unwrap();
         assert_eq!(result.customer_id, None);
         assert!(result.claims.is_empty());
+        assert_eq!(result.auth_time, None);
         assert!(result.claims_erased);
         assert_eq!(result.idp.name, "Acme");
+        let failed = Outcome {
+            result: None,
+            error: Some(Failure {
+                step: Some(StepName::Userinfo),
+                code: TestErrorCode::UserinfoSub,
+                message: "The userinfo sub (alice) differs".into(),
+                fix: "fix".into(),
+            }),
+            steps: None,
+        }
+        .erased();
+        let error = failed.error.unwrap();
+        assert_eq!(
+            (error.message.as_str(), error.code),
+            ("", TestErrorCode::UserinfoSub)
+        );
     }
 }

@@ -2,12 +2,15 @@
 //! gateway sent for them.
 //!
 //! Invariants:
-//! - A link is found by the SHA-256 of its token only; the token itself is never stored.
-//! - [`open_link`] moves a request from `pending` to `started` in one statement, so a link is
+//! - A request row keeps only the SHA-256 of its link's token, and is found by it.
+//!   (The simulated gateway's `message` row holds the link until the request's data is erased,
+//!   as a carrier would hold an SMS.)
+//! - [`use_link`] moves a request from `pending` to `started` in one statement, so a link is
 //!   used once however many browsers open it at the same time.
-//! - [`finish`] ends only a `started` request, once; the customer's number is erased then.
-//! - [`erase_claims`] rewrites an outcome without the customer's data; it is what reading a
-//!   result and expiry both call.
+//! - [`finish`] ends only a `started`, unexpired, unerased request, once; the customer's number
+//!   is erased then.
+//! - [`erase_claims`] rewrites an outcome without the customer's data and drops its message;
+//!   reading a result, delivering it and the end of its retention all call it.
 
 use super::StoreError;
 use crate::signin::request::{Channel, Kind, Outcome};
@@ -209,38 +212,22 @@ pub enum LinkRefused {
     Expired,
 }
 
-/// Uses the link: the `pending` request it belongs to becomes `started`. Returns the request
-/// and its workspace.
-pub fn open_link(
+/// The `pending`, unexpired request a link belongs to, and its workspace; nothing changes.
+pub fn find_link(
     conn: &Connection,
     link_hash: &str,
     now_unix: i64,
-    now: &str,
 ) -> Result<Result<(WorkspaceId, AuthRequestRow), LinkRefused>, StoreError> {
-    let found: Option<(String, String, String, i64)> = conn
+    let found: Option<(String, String)> = conn
         .query_row(
-            "SELECT workspace_id, id, status, expires_unix FROM auth_request WHERE link_hash = ?1",
+            "SELECT workspace_id, id FROM auth_request WHERE link_hash = ?1",
             [link_hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some((workspace, id, status, expires_unix)) = found else {
+    let Some((workspace, id)) = found else {
         return Ok(Err(LinkRefused::Unknown));
     };
-    if status != RowState::Pending.as_str() {
-        return Ok(Err(LinkRefused::Used));
-    }
-    if expires_unix <= now_unix {
-        return Ok(Err(LinkRefused::Expired));
-    }
-    let changed = conn.execute(
-        "UPDATE auth_request SET status = 'started', opened_at = ?2
-         WHERE link_hash = ?1 AND status = 'pending'",
-        params![link_hash, now],
-    )?;
-    if changed != 1 {
-        return Ok(Err(LinkRefused::Used));
-    }
     let workspace: WorkspaceId = workspace
         .parse()
         .map_err(|_| corrupt("workspace", &workspace))?;
@@ -250,17 +237,49 @@ pub fn open_link(
         params![workspace.as_str(), id],
     )?
     .ok_or_else(|| corrupt("id", &id))?;
+    if row.state != RowState::Pending {
+        return Ok(Err(LinkRefused::Used));
+    }
+    if row.expires_unix <= now_unix {
+        return Ok(Err(LinkRefused::Expired));
+    }
+    Ok(Ok((workspace, row)))
+}
+
+/// Uses the link: the `pending` request it belongs to becomes `started`, once, in one
+/// statement. Returns the request and its workspace.
+pub fn use_link(
+    conn: &Connection,
+    link_hash: &str,
+    now_unix: i64,
+    now: &str,
+) -> Result<Result<(WorkspaceId, AuthRequestRow), LinkRefused>, StoreError> {
+    let (workspace, mut row) = match find_link(conn, link_hash, now_unix)? {
+        Ok(found) => found,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let changed = conn.execute(
+        "UPDATE auth_request SET status = 'started', opened_at = ?2
+         WHERE link_hash = ?1 AND status = 'pending'",
+        params![link_hash, now],
+    )?;
+    if changed != 1 {
+        return Ok(Err(LinkRefused::Used));
+    }
+    row.state = RowState::Started;
+    row.opened_at = Some(now.to_string());
     Ok(Ok((workspace, row)))
 }
 
 /// Ends a `started` request with its outcome, kept until `keep_until_unix` at most. False when
-/// it was not `started` (already finished): nothing changes then.
+/// it is not `started` any more, has expired by `now_unix`, or had its data erased: nothing
+/// changes then (the request stays `expired`; a late result is not kept).
 pub fn finish(
     conn: &Connection,
     workspace: &WorkspaceId,
     id: Uuid,
     outcome: &Outcome,
-    now: &str,
+    (now_unix, now): (i64, &str),
     keep_until_unix: i64,
 ) -> Result<bool, StoreError> {
     let state = if outcome.result.is_some() {
@@ -272,25 +291,32 @@ pub fn finish(
     Ok(conn.execute(
         "UPDATE auth_request SET status = ?3, finished_at = ?4, outcome = ?5, customer = NULL,
              keep_until_unix = ?6
-         WHERE workspace_id = ?1 AND id = ?2 AND status = 'started'",
+         WHERE workspace_id = ?1 AND id = ?2 AND status = 'started' AND claims_erased = 0
+               AND expires_unix > ?7",
         params![
             workspace.as_str(),
             id.hyphenated().to_string(),
             state.as_str(),
             now,
             json,
-            keep_until_unix
+            keep_until_unix,
+            now_unix
         ],
     )? == 1)
 }
 
-/// Replaces a request's outcome by `erased` (the same without the customer's data).
+/// Replaces a request's outcome by `erased` (the same without the customer's data), and
+/// removes the gateway's copy of its message (the number and the link).
 pub fn erase_claims(
     conn: &Connection,
     workspace: &WorkspaceId,
     id: Uuid,
     erased: Option<&Outcome>,
 ) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM message WHERE workspace_id = ?1 AND auth_request_id = ?2",
+        params![workspace.as_str(), id.hyphenated().to_string()],
+    )?;
     let json = erased
         .map(serde_json::to_string)
         .transpose()
@@ -301,6 +327,15 @@ pub fn erase_claims(
         params![workspace.as_str(), id.hyphenated().to_string(), json],
     )?;
     Ok(())
+}
+
+/// Deletes the requests whose retention ended before `before_unix` (their data is long
+/// erased); how many.
+pub fn delete_old(conn: &Connection, before_unix: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM auth_request WHERE claims_erased = 1 AND keep_until_unix < ?1",
+        [before_unix],
+    )?)
 }
 
 /// Requests kept past their retention at `now_unix` that still hold customer data.
@@ -360,4 +395,140 @@ pub fn messages(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<Messag
         })
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signin::request::{Failure, IdpRef, Verified};
+    use crate::store::workspaces;
+    use eca_oidc::login::report::TestErrorCode;
+    use serde_json::Map;
+
+    fn setup() -> (Connection, WorkspaceId, AuthRequestRow) {
+        let conn = crate::store::open_in_memory().unwrap();
+        let ws: WorkspaceId = "a".parse().unwrap();
+        workspaces::ensure(&conn, &ws, "t").unwrap();
+        let row = AuthRequestRow {
+            id: Uuid::new_v4(),
+            idp_id: Uuid::new_v4(),
+            kind: Kind::Customer,
+            channel: Channel::Sms,
+            customer: Some("+27825550100".into()),
+            conversation_id: "c".into(),
+            return_url: None,
+            state: RowState::Pending,
+            created_at: "t0".into(),
+            expires_unix: 1_000,
+            opened_at: None,
+            finished_at: None,
+            outcome: None,
+            claims_erased: false,
+        };
+        let new = NewAuthRequest {
+            row: &row,
+            link_hash: &"h".repeat(64),
+            message: NewMessage {
+                id: Uuid::new_v4(),
+                body: "b",
+                link: "http://p/l/x",
+            },
+        };
+        insert(&conn, &ws, &new).unwrap();
+        (conn, ws, row)
+    }
+
+    fn verified() -> Outcome {
+        Outcome {
+            result: Some(Verified {
+                idp: IdpRef {
+                    id: Uuid::nil(),
+                    name: "n".into(),
+                },
+                customer_id: Some("alice".into()),
+                claims: Map::new(),
+                auth_time: None,
+                claims_erased: false,
+            }),
+            error: None,
+            steps: None,
+        }
+    }
+
+    #[test]
+    fn a_link_is_used_once_and_refused_after_expiry() {
+        let (conn, _, _) = setup();
+        let hash = "h".repeat(64);
+        assert!(
+            find_link(&conn, &hash, 999).unwrap().is_ok(),
+            "peeking uses nothing"
+        );
+        assert!(use_link(&conn, &hash, 999, "t1").unwrap().is_ok());
+        assert_eq!(
+            use_link(&conn, &hash, 999, "t1").unwrap().unwrap_err(),
+            LinkRefused::Used
+        );
+        let (conn, _, _) = setup();
+        assert_eq!(
+            use_link(&conn, &hash, 1_000, "t1").unwrap().unwrap_err(),
+            LinkRefused::Expired
+        );
+        assert_eq!(
+            find_link(&conn, &"0".repeat(64), 1).unwrap().unwrap_err(),
+            LinkRefused::Unknown
+        );
+    }
+
+    #[test]
+    fn a_result_arriving_after_erasure_or_expiry_is_not_kept() {
+        let (conn, ws, row) = setup();
+        use_link(&conn, &"h".repeat(64), 500, "t1")
+            .unwrap()
+            .unwrap();
+        // The retention ended while the login was at the IdP: its data was erased.
+        assert_eq!(due_for_erasure(&conn, 1_000).unwrap().len(), 1);
+        erase_claims(&conn, &ws, row.id, None).unwrap();
+        assert!(!finish(&conn, &ws, row.id, &verified(), (900, "t2"), 2_000).unwrap());
+        let kept = get(&conn, &ws, row.id).unwrap().unwrap();
+        assert_eq!(kept.outcome, None, "the late result is not stored");
+        assert_eq!(kept.customer, None);
+        assert!(
+            messages(&conn, &ws).unwrap().is_empty(),
+            "the message went with it"
+        );
+
+        let (conn, ws, row) = setup();
+        use_link(&conn, &"h".repeat(64), 500, "t1")
+            .unwrap()
+            .unwrap();
+        assert!(!finish(&conn, &ws, row.id, &verified(), (1_000, "t2"), 2_000).unwrap());
+        assert!(finish(&conn, &ws, row.id, &verified(), (999, "t2"), 2_000).unwrap());
+        let failed = Outcome {
+            result: None,
+            error: Some(Failure {
+                step: None,
+                code: TestErrorCode::Timeout,
+                message: String::new(),
+                fix: String::new(),
+            }),
+            steps: None,
+        };
+        assert!(
+            !finish(&conn, &ws, row.id, &failed, (999, "t3"), 2_000).unwrap(),
+            "a request finishes once"
+        );
+    }
+
+    #[test]
+    fn erased_rows_are_deleted_after_their_grace() {
+        let (conn, ws, row) = setup();
+        erase_claims(&conn, &ws, row.id, None).unwrap();
+        assert_eq!(
+            delete_old(&conn, 1_000).unwrap(),
+            0,
+            "kept until the grace ends"
+        );
+        assert_eq!(delete_old(&conn, 1_001).unwrap(), 1);
+        assert_eq!(get(&conn, &ws, row.id).unwrap(), None);
+    }
 }

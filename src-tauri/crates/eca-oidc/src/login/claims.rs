@@ -63,38 +63,46 @@ pub fn mapped<'m>(
 }
 
 /// The channel binding: the IdP vouches for `phone_number` (`phone_number_verified: true`)
-/// and it is, in E.164, the number the link was sent to.
+/// and it is, in E.164, the number the link was sent to. Both claims are read from the same
+/// set (the ID token's, else userinfo's), so a number from one cannot borrow the other's
+/// verification.
 pub fn check_channel_binding(identity: &VerifiedIdentity, sent_to: &str) -> Result<(), TestError> {
-    let fail = |message: String, fix: &str| {
-        Err(TestError::new(Code::ChannelBindingMismatch, message, fix))
-    };
-    let Some(number) = claim(identity, "phone_number").and_then(Value::as_str) else {
+    let fail =
+        |message: &str, fix: &str| Err(TestError::new(Code::ChannelBindingMismatch, message, fix));
+    let set = [
+        identity.id_token_claims.as_ref(),
+        identity.userinfo_claims.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|claims| claims.get("phone_number").is_some());
+    let Some(number) = set
+        .and_then(|c| c.get("phone_number"))
+        .and_then(Value::as_str)
+    else {
         return fail(
             "The IdP returned no phone_number, so the login cannot be bound to the number the \
-             link was sent to."
-                .into(),
+             link was sent to.",
             "Request the phone scope, and have the IdP release phone_number; or turn channel \
              binding off for this IdP.",
         );
     };
     // Some IdPs (Cognito) send the boolean as a string.
     let verified = matches!(
-        claim(identity, "phone_number_verified"),
+        set.and_then(|c| c.get("phone_number_verified")),
         Some(Value::Bool(true))
-    ) || matches!(claim(identity, "phone_number_verified"), Some(Value::String(s)) if s == "true");
+    ) || matches!(set.and_then(|c| c.get("phone_number_verified")), Some(Value::String(s)) if s == "true");
     if !verified {
         return fail(
             "The IdP does not say the customer's phone number is verified \
-             (phone_number_verified is not true)."
-                .into(),
+             (phone_number_verified is not true).",
             "Have the IdP verify phone numbers, or turn channel binding off for this IdP.",
         );
     }
     if e164(number).as_deref() != Some(sent_to) {
         return fail(
             "The phone number the IdP verified is not the number the link was sent to: someone \
-             else may have opened the link."
-                .into(),
+             else may have opened the link.",
             "Send a new link to the customer's own number.",
         );
     }
@@ -138,6 +146,16 @@ mod tests {
             Value::Object(got),
             json!({"customer_email": "a@id", "customer_name": "Ann"})
         );
+    }
+
+    #[test]
+    fn a_number_cannot_borrow_the_verification_of_another_claim_set() {
+        let who = identity(
+            json!({"phone_number": "+27825550100"}),
+            json!({"phone_number": "+27825550100", "phone_number_verified": true}),
+        );
+        let e = check_channel_binding(&who, "+27825550100").unwrap_err();
+        assert!(e.message.contains("verified"), "{}", e.message);
     }
 
     #[test]

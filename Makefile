@@ -90,7 +90,7 @@ rust-test:
 
 # An independent client (schemathesis) against the reference backend, per contract: any 5xx,
 # response that breaks its schema, or schema-valid request refused fails (scripts/schemathesis.sh).
-CONTRACTS := docs/sync-api.yaml
+CONTRACTS := docs/sync-api.yaml docs/auth-api.yaml
 contract-fuzz:
 	scripts/schemathesis.sh $(CONTRACTS)
 

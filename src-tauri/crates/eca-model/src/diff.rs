@@ -53,6 +53,7 @@ impl FieldValues for IdpFields {
             enabled,
             notes,
             test_redirect,
+            loopback_port,
         } = self;
         vec![
             (Field::Name, json(name)),
@@ -71,6 +72,7 @@ impl FieldValues for IdpFields {
             (Field::Enabled, json(enabled)),
             (Field::Notes, json(notes)),
             (Field::TestRedirect, json(test_redirect)),
+            (Field::LoopbackPort, json(loopback_port)),
         ]
     }
 }
@@ -83,7 +85,7 @@ impl FieldValues for WireFields {
             .into_local(None)
             .field_values()
             .into_iter()
-            .filter(|(field, _)| *field != Field::TestRedirect)
+            .filter(|(field, _)| !field.is_local_only())
             .collect()
     }
 }

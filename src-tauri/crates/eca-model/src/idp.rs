@@ -191,6 +191,11 @@ pub struct IdpFields {
     /// How a test login gets its redirect back (older exports lack it: deep link).
     #[serde(default)]
     pub test_redirect: TestRedirect,
+    /// The fixed port of the loopback test redirect, for IdPs that match redirect URIs exactly,
+    /// port included; `None` picks a free port per test (RFC 8252 §7.3). Used only with
+    /// [`TestRedirect::Loopback`] (see [`crate::validation`]). Older exports lack it.
+    #[serde(default)]
+    pub loopback_port: Option<u16>,
 }
 
 impl IdpFields {
@@ -216,6 +221,7 @@ impl IdpFields {
             enabled: true,
             notes: String::new(),
             test_redirect: TestRedirect::DeepLink,
+            loopback_port: None,
         }
     }
 }
@@ -275,6 +281,7 @@ pub enum Field {
     /// Sync settings: the workspace's API key.
     ApiKey,
     TestRedirect,
+    LoopbackPort,
 }
 
 impl Field {
@@ -300,6 +307,7 @@ impl Field {
             Field::WorkspaceId => "workspace_id",
             Field::ApiKey => "api_key",
             Field::TestRedirect => "test_redirect",
+            Field::LoopbackPort => "loopback_port",
         }
     }
 
@@ -326,7 +334,14 @@ impl Field {
             Field::WorkspaceId => "Workspace ID",
             Field::ApiKey => "API key",
             Field::TestRedirect => "Test redirect",
+            Field::LoopbackPort => "Loopback port",
         }
+    }
+
+    /// Whether the field is a desktop-only setting of the test login, never synced to the
+    /// backend (and so absent from [`crate::wire::WireFields`]).
+    pub fn is_local_only(self) -> bool {
+        matches!(self, Field::TestRedirect | Field::LoopbackPort)
     }
 }
 

@@ -1,8 +1,8 @@
 //! The IdP as it travels to and from the backend (docs/sync-api.yaml `IdpFields`, `Idp`).
 //!
 //! Invariants:
-//! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only `test_redirect` is not
-//!   part of it, and it never carries a secret. The secret is added to a `PUT` body only at
+//! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only settings of the test
+//!   login (`test_redirect`, `loopback_port`: [`crate::idp::Field::is_local_only`]) are not part of it, and it never carries a secret. The secret is added to a `PUT` body only at
 //!   send time (see [`the sync push`]) and is never stored.
 //! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
 //!   adds read-only members does not break sync.
@@ -92,6 +92,7 @@ impl WireFields {
             enabled: self.enabled,
             notes: self.notes,
             test_redirect: local.map(|l| l.test_redirect).unwrap_or_default(),
+            loopback_port: local.and_then(|l| l.loopback_port),
         }
     }
 }
@@ -148,7 +149,14 @@ mod tests {
         for name in ["name", "issuer", "client_auth_method", "enabled", "notes"] {
             assert!(WireFields::is_member(name), "{name} is a member");
         }
-        for name in ["test_redirect", "client_secret", "id", "version", ""] {
+        for name in [
+            "test_redirect",
+            "loopback_port",
+            "client_secret",
+            "id",
+            "version",
+            "",
+        ] {
             assert!(!WireFields::is_member(name), "{name} is not a member");
         }
     }

@@ -57,6 +57,9 @@ impl FieldArgs {
         if let Some(t) = self.test_redirect {
             f.test_redirect = t;
         }
+        if let Some(port) = self.loopback_port {
+            f.loopback_port = port.0;
+        }
     }
 
     /// Whether any field flag was given (the secret flags count: they change the IdP too).
@@ -77,6 +80,7 @@ impl FieldArgs {
             customer_id_claim,
             notes,
             test_redirect,
+            loopback_port,
             client_secret_stdin,
             no_discover: _,
             client_secret_value: _,
@@ -98,6 +102,7 @@ impl FieldArgs {
             || protocol.is_some()
             || client_auth_method.is_some()
             || test_redirect.is_some()
+            || loopback_port.is_some()
             || !params.is_empty()
             || !redirect_uris.is_empty()
             || *client_secret_stdin

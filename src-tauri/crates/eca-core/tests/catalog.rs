@@ -507,7 +507,10 @@ fn an_export_from_before_the_test_settings_imports_with_their_defaults() {
     });
     let written = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap();
     assert_eq!(
-        (written[0].fields.test_redirect, written[0].fields.loopback_port),
+        (
+            written[0].fields.test_redirect,
+            written[0].fields.loopback_port
+        ),
         (TestRedirect::DeepLink, None),
         "an older file has neither setting: the deep link, no fixed port"
     );

@@ -287,7 +287,10 @@ mod tests {
             Err(e) => e,
             Ok(l) => panic!("bound {} although it is taken", l.redirect_uri()),
         };
-        assert!(matches!(err, LoopbackError::PortInUse(p) if p == port), "{err:?}");
+        assert!(
+            matches!(err, LoopbackError::PortInUse(p) if p == port),
+            "{err:?}"
+        );
         assert!(err.to_string().contains(&format!("port {port} ")), "{err}");
         assert!(err.fix().contains(&format!("port {port}")), "{}", err.fix());
         assert!(err.fix().contains("\"Loopback port\""), "{}", err.fix());

@@ -89,6 +89,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     enabled: true,
     notes: "",
     test_redirect: "deep_link",
+    loopback_port: null,
     has_secret: true,
     created_at: "2025-01-01T00:00:00Z",
     updated_at: "2025-01-02T00:00:00Z",

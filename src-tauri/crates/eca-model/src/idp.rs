@@ -192,8 +192,8 @@ pub struct IdpFields {
     #[serde(default)]
     pub test_redirect: TestRedirect,
     /// The fixed port of the loopback test redirect, for IdPs that match redirect URIs exactly,
-    /// port included; `None` picks a free port per test (RFC 8252 §7.3). Used only with
-    /// [`TestRedirect::Loopback`] (see [`crate::validation`]). Older exports lack it.
+    /// port included; none picks a free port per test (RFC 8252 §7.3). Valid only with the
+    /// loopback test redirect, from 1024 to 65535. Older exports lack it.
     #[serde(default)]
     pub loopback_port: Option<u16>,
 }

@@ -22,6 +22,8 @@ export type Draft = {
   notes: string;
   /** How "Test Configuration" gets the login's redirect back. */
   test_redirect: TestRedirect;
+  /** The loopback redirect's fixed port, as typed; empty for a free port per test. */
+  loopback_port: string;
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -43,6 +45,7 @@ export function blankDraft(): Draft {
     enabled: true,
     notes: "",
     test_redirect: "deep_link",
+    loopback_port: "",
   };
 }
 
@@ -66,7 +69,27 @@ export function draftFrom(fields: IdpFields): Draft {
     // Optional in the generated type because the core accepts JSON written before the field
     // existed (`#[serde(default)]`); what the core sends always has it.
     test_redirect: fields.test_redirect ?? blankDraft().test_redirect,
+    loopback_port: fields.loopback_port == null ? "" : String(fields.loopback_port),
   };
+}
+
+/**
+ * The port to send for the loopback redirect. Only the loopback redirect has one (the field is
+ * hidden for the deep link). Text that is not a port number is sent as 0, which the core
+ * refuses with its range message: the rule lives once, in the core's validation.
+ */
+function loopbackPort(d: Draft): number | null {
+  const text = d.loopback_port.trim();
+  if (d.test_redirect !== "loopback" || text === "") return null;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  return port <= 65535 ? port : 0;
+}
+
+/** The redirect URI a test login of this draft uses; `<port>` when it is picked per test. */
+export function testRedirectUri(d: Draft): string {
+  if (d.test_redirect === "deep_link") return "com.ecaadmin.desktop:/oauth/callback";
+  const port = loopbackPort(d);
+  return `http://127.0.0.1:${port ? String(port) : "<port>"}/oauth/callback`;
 }
 
 function optional(value: string): string | null {
@@ -103,5 +126,6 @@ export function fieldsFrom(d: Draft): IdpFields {
     enabled: d.enabled,
     notes: d.notes,
     test_redirect: d.test_redirect,
+    loopback_port: loopbackPort(d),
   };
 }

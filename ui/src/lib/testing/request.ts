@@ -23,6 +23,7 @@ export function fieldsOf(config: IdpConfig): IdpFields {
     enabled: config.enabled,
     notes: config.notes,
     test_redirect: config.test_redirect,
+    loopback_port: config.loopback_port,
   };
 }
 

@@ -46,6 +46,8 @@ APT_PACKAGES=(
   fonts-dejavu-core gnome-keyring imagemagick
   # `make icons` (rasterises icons/source.svg)
   librsvg2-bin
+  # the second real OpenID provider of the login tests and its harness (tests/glewlwyd/up.sh)
+  glewlwyd sqlite3 openssl jq
 )
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 // A scripted "system browser" for login tests, used as $BROWSER: `browser.mjs <authorization URL>`.
 //
-// It does over HTTP what a person does in a browser against tests/oidc/provider.mjs: follows the
-// redirects with a cookie jar, fills the sign-in form (alice / wonderland, or ECA_BROWSER_USER /
-// ECA_BROWSER_PASSWORD; ECA_BROWSER_ACTION=abort presses Cancel), lets consent happen, and
-// stops at the redirect to the app. Then it delivers that redirect the way the OS would:
+// It does over HTTP what a person does in a browser: follows the redirects with a cookie jar,
+// signs in (alice / wonderland, or ECA_BROWSER_USER / ECA_BROWSER_PASSWORD), lets consent
+// happen, and stops at the redirect to the app. It knows two providers' sign-in pages:
+// - tests/oidc/provider.mjs (oidc-provider): fills the HTML form at /interaction/<uid>
+//   (ECA_BROWSER_ACTION=abort presses Cancel instead);
+// - Glewlwyd (tests/glewlwyd/): its authorization endpoint always detours through
+//   `login.html?…&callback_url=<authorization URL>`. What its web page would do is done through
+//   its JSON API: POST /api/auth/ (sign in), PUT /api/auth/grant/<client_id> with the requested
+//   scopes (space-separated: consent), then GET `callback_url + "&g_continue"`.
+// Then it delivers the redirect to the app the way the OS would:
 // - http://127.0.0.1:… (loopback): a GET to the app's listener;
 // - a private-use scheme (deep link): runs `$ECA_DEEP_LINK_HANDLER <url>` (the app binary, as a
 //   second instance) when set, otherwise prints the URL on stdout.
@@ -74,7 +80,8 @@ for (let hop = 0; hop < 20; hop += 1) {
       await deliver(next);
       process.exit(0);
     }
-    url = next;
+    const detour = glewlwydDetour(next);
+    url = detour ? await glewlwydSignIn(detour) : next;
     continue;
   }
   const html = await res.text();
@@ -101,6 +108,50 @@ process.exit(1);
 async function showPage(res) {
   console.log(`PAGE ${res.status}`);
   console.log(await res.text());
+}
+
+/** The authorization URL to come back to, if `target` is Glewlwyd's login.html detour. */
+function glewlwydDetour(target) {
+  const page = new URL(target);
+  const callback = page.searchParams.get('callback_url');
+  return page.pathname.endsWith('/login.html') && callback ? { page, callback } : null;
+}
+
+/** Signs in and consents through Glewlwyd's API; returns the URL that resumes the login. */
+async function glewlwydSignIn({ page, callback }) {
+  if (process.env.ECA_BROWSER_ACTION === 'abort') {
+    console.error('browser.mjs: ECA_BROWSER_ACTION=abort is not supported for Glewlwyd');
+    process.exit(1);
+  }
+  const api = new URL('api/', page).toString(); // login.html sits beside the API prefix
+  const authorize = new URL(callback);
+  const json = (method, body) => ({
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const steps = [
+    [
+      `${api}auth/`,
+      json('POST', {
+        username: process.env.ECA_BROWSER_USER ?? 'alice',
+        password: process.env.ECA_BROWSER_PASSWORD ?? 'wonderland',
+      }),
+    ],
+    [
+      `${api}auth/grant/${encodeURIComponent(authorize.searchParams.get('client_id') ?? '')}`,
+      json('PUT', { scope: authorize.searchParams.get('scope') ?? 'openid' }),
+    ],
+  ];
+  for (const [target, init] of steps) {
+    const res = await request(target, init);
+    if (!res.ok) {
+      console.error(`browser.mjs: Glewlwyd's ${init.method} ${target} answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
+      process.exit(1);
+    }
+    await res.arrayBuffer();
+  }
+  return `${callback}&g_continue`;
 }
 
 async function deliver(target) {

@@ -91,6 +91,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     test_redirect: "deep_link",
     claim_mapping: [{ claim: "email", variable: "customer_email" }],
     channel_binding: true,
+    loopback_port: null,
     has_secret: true,
     created_at: "2025-01-01T00:00:00Z",
     updated_at: "2025-01-02T00:00:00Z",

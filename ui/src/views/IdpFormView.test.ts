@@ -116,6 +116,7 @@ describe("IdpFormView: adding", () => {
           test_redirect: "deep_link",
           claim_mapping: [],
           channel_binding: false,
+          loopback_port: null,
         },
         secret: { kind: "replace", value: "s3cr3t" },
       },
@@ -674,6 +675,48 @@ describe("IdpFormView: Test Configuration", () => {
     expect(calls.filter((c) => c.cmd === "export_test_history")).toEqual([
       { cmd: "export_test_history", args: { id: config().id } },
     ]);
+  });
+
+  it("offers a loopback port with the loopback redirect, shows its redirect and saves it", async () => {
+    const calls = mockCore({
+      get_idp: () => config({ test_redirect: "deep_link" }),
+      save_idp: (args) => echoSave(args),
+      check_idp: () => [],
+      test_history: () => [],
+    });
+    renderForm(config().id);
+    const select = await screen.findByLabelText("Test redirect");
+    expect(screen.queryByLabelText(/Loopback port/)).not.toBeInTheDocument();
+    await userEvent.selectOptions(select, "loopback");
+    const port = screen.getByLabelText(/Loopback port/);
+    expect(select).toHaveAccessibleDescription(expect.stringContaining("http://127.0.0.1:<port>/oauth/callback"));
+    await userEvent.type(port, "8765");
+    expect(select).toHaveAccessibleDescription(
+      expect.stringContaining("http://127.0.0.1:8765/oauth/callback. Register exactly this redirect URI"),
+    );
+    expect(port).toHaveAccessibleDescription("Register exactly http://127.0.0.1:8765/oauth/callback at the identity provider.");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields).toMatchObject({ test_redirect: "loopback", loopback_port: 8765 });
+  });
+
+  it("shows the core's refusal of a loopback port next to it", async () => {
+    mockCore({
+      get_idp: () => config({ test_redirect: "loopback", loopback_port: 8765 }),
+      check_idp: (args) =>
+        (args.fields as { loopback_port: number | null }).loopback_port === 80
+          ? [{ field: "loopback_port", message: "must be between 1024 and 65535" }]
+          : [],
+      test_history: () => [],
+    });
+    renderForm(config().id);
+    const port = await screen.findByLabelText(/Loopback port/);
+    expect(port).toHaveValue("8765");
+    await userEvent.clear(port);
+    await userEvent.type(port, "80");
+    await userEvent.tab();
+    await waitFor(() => expect(port).toHaveAttribute("aria-invalid", "true"));
+    expect(port).toHaveAccessibleDescription(expect.stringContaining("must be between 1024 and 65535"));
   });
 
   it("keeps the test redirect when saving", async () => {

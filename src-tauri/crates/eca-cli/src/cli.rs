@@ -262,6 +262,12 @@ pub struct FieldArgs {
     #[arg(long, value_name = "deep_link|loopback")]
     pub test_redirect: Option<TestRedirect>,
 
+    /// The loopback test redirect's fixed port (1024-65535), for IdPs that match redirect URIs
+    /// exactly, port included: register http://127.0.0.1:PORT/oauth/callback there. "none"
+    /// clears it (a free port per test)
+    #[arg(long, value_name = "PORT|none", value_parser = parse_loopback_port)]
+    pub loopback_port: Option<LoopbackPortArg>,
+
     /// Read the client secret from stdin, to its end (one trailing newline is dropped)
     #[arg(long)]
     pub client_secret_stdin: bool,
@@ -273,6 +279,20 @@ pub struct FieldArgs {
     /// Refused: a secret given as a flag value would show in shell history and `ps`.
     #[arg(long = "client-secret", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
     pub client_secret_value: Option<Option<String>>,
+}
+
+/// `--loopback-port`: a port, or `none` to clear it. The range is validation's, on save.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopbackPortArg(pub Option<u16>);
+
+fn parse_loopback_port(raw: &str) -> Result<LoopbackPortArg, String> {
+    match raw {
+        "none" => Ok(LoopbackPortArg(None)),
+        _ => raw
+            .parse()
+            .map(|port| LoopbackPortArg(Some(port)))
+            .map_err(|_| "expected a port number (1024-65535) or none".to_string()),
+    }
 }
 
 /// `KEY=VALUE`, split at the first `=` (values may contain `=`).
@@ -331,5 +351,18 @@ mod tests {
             parse_claim_map("email").is_err(),
             "a mapping without = is refused"
         );
+    }
+
+    #[test]
+    fn a_loopback_port_is_a_number_or_none() {
+        assert_eq!(parse_loopback_port("8765"), Ok(LoopbackPortArg(Some(8765))));
+        assert_eq!(parse_loopback_port("none"), Ok(LoopbackPortArg(None)));
+        for bad in ["", "70000", "-1", "http"] {
+            assert_eq!(
+                parse_loopback_port(bad),
+                Err("expected a port number (1024-65535) or none".to_string()),
+                "{bad:?}"
+            );
+        }
     }
 }

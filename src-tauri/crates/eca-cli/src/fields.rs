@@ -64,6 +64,9 @@ impl FieldArgs {
         if let Some(t) = self.test_redirect {
             f.test_redirect = t;
         }
+        if let Some(port) = self.loopback_port {
+            f.loopback_port = port.0;
+        }
     }
 
     /// Whether any field flag was given (the secret flags count: they change the IdP too).
@@ -86,6 +89,7 @@ impl FieldArgs {
             channel_binding,
             notes,
             test_redirect,
+            loopback_port,
             client_secret_stdin,
             no_discover: _,
             client_secret_value: _,
@@ -109,6 +113,7 @@ impl FieldArgs {
             || test_redirect.is_some()
             || channel_binding.is_some()
             || !claim_mapping.is_empty()
+            || loopback_port.is_some()
             || !params.is_empty()
             || !redirect_uris.is_empty()
             || *client_secret_stdin

@@ -90,6 +90,13 @@ pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
             yes_no(f.channel_binding).to_string(),
         ),
         ("Test redirect", f.test_redirect.as_str().to_string()),
+        (
+            Field::LoopbackPort.label(),
+            f.loopback_port.map_or_else(
+                || "none (a free port per test)".to_string(),
+                |p| p.to_string(),
+            ),
+        ),
         (Field::Notes.label(), f.notes.clone()),
         ("Created", idp.created_at.clone()),
         ("Updated", idp.updated_at.clone()),

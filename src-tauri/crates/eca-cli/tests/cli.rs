@@ -472,6 +472,44 @@ fn claim_maps_and_channel_binding_are_added_edited_cleared_and_shown() {
 }
 
 #[test]
+fn a_loopback_port_is_set_shown_refused_out_of_range_and_cleared() {
+    let eca = Eca::new();
+    let added = eca.add(
+        "Glew",
+        "glew.example",
+        &["--test-redirect", "loopback", "--loopback-port", "8765"],
+    );
+    assert_eq!(added["loopback_port"], 8765);
+    assert_eq!(eca.show("Glew")["loopback_port"], 8765, "--json shows it");
+    let text = eca.ok(&["idp", "show", "Glew"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Loopback port") && l.ends_with(" 8765")),
+        "{text}"
+    );
+
+    let r = eca.run(&["idp", "edit", "Glew", "--loopback-port", "80"]);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Loopback port: must be between 1024 and 65535 (lower ports need administrator \
+         rights); leave it empty to pick a free port for each test",
+    );
+    let r = eca.run(&["idp", "edit", "Glew", "--test-redirect", "deep_link"]);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Loopback port: is used only by the loopback test redirect",
+    );
+    assert_eq!(eca.show("Glew")["loopback_port"], 8765, "nothing written");
+
+    let cleared = eca.json(&["idp", "edit", "Glew", "--loopback-port", "none"]);
+    assert_eq!(cleared["loopback_port"], Value::Null);
+    let text = eca.ok(&["idp", "show", "Glew"]);
+    assert!(text.contains("none (a free port per test)"), "{text}");
+}
+
+#[test]
 fn enable_and_disable_take_effect() {
     let eca = Eca::new();
     eca.add("Auth0", "auth0.example", &["--disabled"]);

@@ -7,7 +7,9 @@ use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
 use eca_core::transfer::{self, ImportError};
 use eca_model::clock::FixedClock;
-use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Field, IdpFields, IdpId};
+use eca_model::idp::{
+    AuthParam, ClaimMapping, ClientAuthMethod, Field, IdpFields, IdpId, TestRedirect,
+};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -459,9 +461,14 @@ fn sqlite_checks_back_up_the_rust_limits() {
 #[test]
 fn export_never_contains_secrets_and_import_round_trips() {
     let mut fx = fixture();
+    let fixed_port = IdpFields {
+        test_redirect: TestRedirect::Loopback,
+        loopback_port: Some(8765),
+        ..okta("Okta", "https://one.example")
+    };
     create(
         &mut fx.catalog,
-        okta("Okta", "https://one.example"),
+        fixed_port,
         SecretChange::Replace(Secret::new("hunter2-secret")),
     );
     create(
@@ -474,6 +481,7 @@ fn export_never_contains_secrets_and_import_round_trips() {
         serde_json::to_string_pretty(&transfer::export(&fx.catalog, &clock).unwrap()).unwrap();
     assert!(!json.contains("hunter2"), "export leaked a secret");
     assert!(json.contains("\"had_secret\": true"));
+    assert!(json.contains("\"loopback_port\": 8765"), "{json}");
 
     let mut other = fixture();
     let written = transfer::import(&mut other.catalog, &json).unwrap();
@@ -596,6 +604,28 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
         again.get(saved_before.id).unwrap().fields,
         saved_before.fields,
         "a row written before 0004 reads with no mapping and channel binding off"
+    );
+}
+
+#[test]
+fn an_export_from_before_the_test_settings_imports_with_their_defaults() {
+    let mut fx = fixture();
+    let mut entry = serde_json::to_value(okta("Old", "https://old.example")).unwrap();
+    let members = entry.as_object_mut().unwrap();
+    members.remove("test_redirect");
+    members.remove("loopback_port");
+    members.insert("id".into(), serde_json::json!(IdpId::new()));
+    let doc = serde_json::json!({
+        "format": "eca-admin/idps", "version": 1, "exported_at": "x", "idps": [entry]
+    });
+    let written = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap();
+    assert_eq!(
+        (
+            written[0].fields.test_redirect,
+            written[0].fields.loopback_port
+        ),
+        (TestRedirect::DeepLink, None),
+        "an older file has neither setting: the deep link, no fixed port"
     );
 }
 

@@ -55,6 +55,7 @@ impl FieldValues for IdpFields {
             test_redirect,
             claim_mapping,
             channel_binding,
+            loopback_port,
         } = self;
         vec![
             (Field::Name, json(name)),
@@ -75,6 +76,7 @@ impl FieldValues for IdpFields {
             (Field::TestRedirect, json(test_redirect)),
             (Field::ClaimMapping, json(claim_mapping)),
             (Field::ChannelBinding, json(channel_binding)),
+            (Field::LoopbackPort, json(loopback_port)),
         ]
     }
 }
@@ -87,7 +89,7 @@ impl FieldValues for WireFields {
             .into_local(None)
             .field_values()
             .into_iter()
-            .filter(|(field, _)| *field != Field::TestRedirect)
+            .filter(|(field, _)| !field.is_local_only())
             .collect()
     }
 }

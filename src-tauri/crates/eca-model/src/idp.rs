@@ -210,6 +210,11 @@ pub struct IdpFields {
     /// to (older exports lack it: off).
     #[serde(default)]
     pub channel_binding: bool,
+    /// The fixed port of the loopback test redirect, for IdPs that match redirect URIs exactly,
+    /// port included; none picks a free port per test (RFC 8252 §7.3). Valid only with the
+    /// loopback test redirect, from 1024 to 65535. Older exports lack it.
+    #[serde(default)]
+    pub loopback_port: Option<u16>,
 }
 
 impl IdpFields {
@@ -237,6 +242,7 @@ impl IdpFields {
             test_redirect: TestRedirect::DeepLink,
             claim_mapping: Vec::new(),
             channel_binding: false,
+            loopback_port: None,
         }
     }
 }
@@ -298,6 +304,7 @@ pub enum Field {
     TestRedirect,
     ClaimMapping,
     ChannelBinding,
+    LoopbackPort,
 }
 
 impl Field {
@@ -325,6 +332,7 @@ impl Field {
             Field::TestRedirect => "test_redirect",
             Field::ClaimMapping => "claim_mapping",
             Field::ChannelBinding => "channel_binding",
+            Field::LoopbackPort => "loopback_port",
         }
     }
 
@@ -353,7 +361,14 @@ impl Field {
             Field::TestRedirect => "Test redirect",
             Field::ClaimMapping => "Claim mapping",
             Field::ChannelBinding => "Channel binding",
+            Field::LoopbackPort => "Loopback port",
         }
+    }
+
+    /// Whether the field is a desktop-only setting of the test login, never synced to the
+    /// backend (and so absent from [`crate::wire::WireFields`]).
+    pub fn is_local_only(self) -> bool {
+        matches!(self, Field::TestRedirect | Field::LoopbackPort)
     }
 }
 

@@ -8,7 +8,7 @@
 //!   strings by OpenID Connect, so nothing here re-serialises them.
 //! - The length limits here are the same numbers as the `CHECK` constraints in the migrations.
 
-use crate::idp::{AuthParam, ClaimMapping, Field, FieldError, IdpFields, Protocol};
+use crate::idp::{AuthParam, ClaimMapping, Field, FieldError, IdpFields, Protocol, TestRedirect};
 use std::net::IpAddr;
 use unicode_normalization::UnicodeNormalization;
 use url::{Host, Url};
@@ -27,6 +27,8 @@ pub const MAX_NOTES: usize = 4000;
 pub const MAX_CLAIM_MAPPINGS: usize = 50;
 pub const MAX_MAPPED_CLAIM: usize = 128;
 pub const MAX_VARIABLE: usize = 64;
+/// The lowest fixed loopback port: the ones below need administrator rights to listen on.
+pub const MIN_LOOPBACK_PORT: u16 = 1024;
 
 /// Authorization request parameters the app sets itself; an extra parameter may not override them.
 const RESERVED_PARAMS: &[&str] = &[
@@ -70,6 +72,7 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     err(Field::CustomerIdClaim, check_claim(&f.customer_id_claim));
     err(Field::Notes, check_notes(&f.notes));
     err(Field::ClaimMapping, check_claim_mapping(&f.claim_mapping));
+    err(Field::LoopbackPort, check_loopback_port_for(&f));
     if errors.is_empty() {
         Ok(f)
     } else {
@@ -471,6 +474,24 @@ fn check_claim_mapping(mapping: &[ClaimMapping]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A fixed loopback port belongs to the loopback test redirect; with the deep link it would be
+/// a setting that silently does nothing, so it is refused rather than kept unused.
+fn check_loopback_port_for(f: &IdpFields) -> Result<(), String> {
+    match (f.loopback_port, f.test_redirect) {
+        (None, _) => Ok(()),
+        (Some(_), TestRedirect::DeepLink) => Err(
+            "is used only by the loopback test redirect: choose \"Loopback\" as the test \
+             redirect, or clear the port"
+                .into(),
+        ),
+        (Some(port), TestRedirect::Loopback) if port < MIN_LOOPBACK_PORT => Err(format!(
+            "must be between {MIN_LOOPBACK_PORT} and 65535 (lower ports need administrator \
+             rights); leave it empty to pick a free port for each test"
+        )),
+        (Some(_), TestRedirect::Loopback) => Ok(()),
+    }
 }
 
 fn check_notes(notes: &str) -> Result<(), String> {
@@ -975,6 +996,46 @@ mod tests {
             ..oidc()
         })
         .expect("OpenID Connect may bind the channel with the ID token's claims");
+    }
+
+    #[test]
+    fn a_loopback_port_is_1024_to_65535_with_the_loopback_redirect_only() {
+        let loopback = |port| IdpFields {
+            test_redirect: TestRedirect::Loopback,
+            loopback_port: Some(port),
+            ..oidc()
+        };
+        for port in [1024, 8765, 65535] {
+            assert_eq!(
+                validate(loopback(port)).map(|f| f.loopback_port),
+                Ok(Some(port)),
+                "{port} is a usable fixed port"
+            );
+        }
+        for port in [0, 80, 1023] {
+            assert_eq!(
+                errors(loopback(port)),
+                vec![(
+                    Field::LoopbackPort,
+                    "must be between 1024 and 65535 (lower ports need administrator rights); \
+                     leave it empty to pick a free port for each test"
+                        .to_string()
+                )],
+                "{port} is refused"
+            );
+        }
+        let deep_link = IdpFields {
+            test_redirect: TestRedirect::DeepLink,
+            loopback_port: Some(8765),
+            ..oidc()
+        };
+        assert_field_error(deep_link, Field::LoopbackPort, "used only by the loopback");
+        let random = IdpFields {
+            test_redirect: TestRedirect::Loopback,
+            loopback_port: None,
+            ..oidc()
+        };
+        assert!(validate(random).is_ok(), "no port: a free one per test");
     }
 
     #[test]

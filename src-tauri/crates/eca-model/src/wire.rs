@@ -1,7 +1,8 @@
 //! The IdP as it travels to and from the backend (docs/sync-api.yaml `IdpFields`, `Idp`).
 //!
 //! Invariants:
-//! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only `test_redirect` is not
+//! - [`WireFields`] is exactly the contract's `IdpFields`: the local-only settings of the test
+//!   login (`test_redirect`, `loopback_port`: [`crate::idp::Field::is_local_only`]) are not
 //!   part of it, and it never carries a secret. The secret is added to a `PUT` body only at
 //!   send time (see [`the sync push`]) and is never stored.
 //! - A [`RemoteIdp`] is read leniently (unknown members are ignored) so a newer backend that
@@ -104,6 +105,7 @@ impl WireFields {
             test_redirect: local.map(|l| l.test_redirect).unwrap_or_default(),
             claim_mapping: self.claim_mapping,
             channel_binding: self.channel_binding,
+            loopback_port: local.and_then(|l| l.loopback_port),
         }
     }
 }
@@ -168,7 +170,14 @@ mod tests {
         ] {
             assert!(WireFields::is_member(name), "{name} is a member");
         }
-        for name in ["test_redirect", "client_secret", "id", "version", ""] {
+        for name in [
+            "test_redirect",
+            "loopback_port",
+            "client_secret",
+            "id",
+            "version",
+            "",
+        ] {
             assert!(!WireFields::is_member(name), "{name} is not a member");
         }
     }

@@ -3,6 +3,7 @@
 //!
 //! - [`fixtures`]: valid IdP configurations to start from.
 //! - [`node_server`]: the real OpenID provider (and the other Node helpers of tests/oidc/).
+//! - [`glewlwyd`]: a second, independent real OpenID provider (tests/glewlwyd/).
 //! - [`keyring`]: the guard of tests that need a real Secret Service.
 //! - [`leaks`]: looking for a secret where it must never be (files, database cells).
 //!
@@ -11,6 +12,7 @@
 //! tests can reach the crate under test through this one.
 
 pub mod fixtures;
+pub mod glewlwyd;
 pub mod keyring;
 pub mod leaks;
 pub mod node_server;

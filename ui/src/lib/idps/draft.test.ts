@@ -1,7 +1,7 @@
 // Conversions between the form's text and IdpFields.
 import { describe, expect, it } from "vitest";
 import { config } from "../../test/fixtures";
-import { blankDraft, draftFrom, fieldsFrom } from "./draft";
+import { blankDraft, draftFrom, fieldsFrom, testRedirectUri } from "./draft";
 
 describe("draft", () => {
   it("round-trips a stored IdP", () => {
@@ -53,6 +53,24 @@ describe("draft", () => {
     expect(d.channel_binding).toBe(false);
   });
 
+  it("sends the loopback port only with the loopback redirect, and non-ports as 0 for the core to refuse", () => {
+    const loopback = { ...blankDraft(), test_redirect: "loopback" as const };
+    expect(fieldsFrom({ ...loopback, loopback_port: " 8765 " }).loopback_port).toBe(8765);
+    expect(fieldsFrom({ ...loopback, loopback_port: "" }).loopback_port).toBeNull();
+    for (const typed of ["abc", "70000", "80.5", "-1"]) {
+      expect(fieldsFrom({ ...loopback, loopback_port: typed }).loopback_port, typed).toBe(0);
+    }
+    expect(fieldsFrom({ ...blankDraft(), loopback_port: "8765" }).loopback_port).toBeNull();
+    expect(draftFrom(fieldsFrom({ ...loopback, loopback_port: "8765" })).loopback_port).toBe("8765");
+  });
+
+  it("shows the test redirect the login will use", () => {
+    const loopback = { ...blankDraft(), test_redirect: "loopback" as const };
+    expect(testRedirectUri(blankDraft())).toBe("com.ecaadmin.desktop:/oauth/callback");
+    expect(testRedirectUri(loopback)).toBe("http://127.0.0.1:<port>/oauth/callback");
+    expect(testRedirectUri({ ...loopback, loopback_port: "8765" })).toBe("http://127.0.0.1:8765/oauth/callback");
+  });
+
   it("starts from the core's OIDC defaults", () => {
     const f = fieldsFrom(blankDraft());
     expect(f).toMatchObject({
@@ -64,6 +82,7 @@ describe("draft", () => {
       test_redirect: "deep_link",
       claim_mapping: [],
       channel_binding: false,
+      loopback_port: null,
     });
   });
 });

@@ -24,6 +24,8 @@ export type Draft = {
   test_redirect: TestRedirect;
   claim_mapping: ClaimMapping[];
   channel_binding: boolean;
+  /** The loopback redirect's fixed port, as typed; empty for a free port per test. */
+  loopback_port: string;
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -47,6 +49,7 @@ export function blankDraft(): Draft {
     test_redirect: "deep_link",
     claim_mapping: [],
     channel_binding: false,
+    loopback_port: "",
   };
 }
 
@@ -72,7 +75,27 @@ export function draftFrom(fields: IdpFields): Draft {
     test_redirect: fields.test_redirect ?? blankDraft().test_redirect,
     claim_mapping: (fields.claim_mapping ?? []).map((m) => ({ claim: m.claim, variable: m.variable })),
     channel_binding: fields.channel_binding ?? false,
+    loopback_port: fields.loopback_port == null ? "" : String(fields.loopback_port),
   };
+}
+
+/**
+ * The port to send for the loopback redirect. Only the loopback redirect has one (the field is
+ * hidden for the deep link). Text that is not a port number is sent as 0, which the core
+ * refuses with its range message: the rule lives once, in the core's validation.
+ */
+function loopbackPort(d: Draft): number | null {
+  const text = d.loopback_port.trim();
+  if (d.test_redirect !== "loopback" || text === "") return null;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  return port <= 65535 ? port : 0;
+}
+
+/** The redirect URI a test login of this draft uses; `<port>` when it is picked per test. */
+export function testRedirectUri(d: Draft): string {
+  if (d.test_redirect === "deep_link") return "com.ecaadmin.desktop:/oauth/callback";
+  const port = loopbackPort(d);
+  return `http://127.0.0.1:${port ? String(port) : "<port>"}/oauth/callback`;
 }
 
 function optional(value: string): string | null {
@@ -113,5 +136,6 @@ export function fieldsFrom(d: Draft): IdpFields {
     notes: d.notes,
     test_redirect: d.test_redirect,
     channel_binding: d.channel_binding,
+    loopback_port: loopbackPort(d),
   };
 }

@@ -47,7 +47,7 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable"] as const;
 
@@ -140,7 +140,7 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect" | "claim_mapping" | "channel_binding";
+"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -207,6 +207,12 @@ export type IdpFields = {
 	 *  to (older exports lack it: off).
 	 */
 	channel_binding?: boolean,
+	/**
+	 *  The fixed port of the loopback test redirect, for IdPs that match redirect URIs exactly,
+	 *  port included; none picks a free port per test (RFC 8252 §7.3). Valid only with the
+	 *  loopback test redirect, from 1024 to 65535. Older exports lack it.
+	 */
+	loopback_port?: number | null,
 };
 
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */

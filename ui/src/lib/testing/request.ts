@@ -25,6 +25,7 @@ export function fieldsOf(config: IdpConfig): IdpFields {
     test_redirect: config.test_redirect,
     claim_mapping: config.claim_mapping,
     channel_binding: config.channel_binding,
+    loopback_port: config.loopback_port,
   };
 }
 

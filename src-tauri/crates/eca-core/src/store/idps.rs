@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
-     test_redirect, claim_mapping, channel_binding";
+     test_redirect, claim_mapping, channel_binding, loopback_port";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
@@ -29,16 +29,16 @@ pub const LIST_SUMMARIES_SQL: &str = "WITH latest AS (SELECT idp_id, outcome, ma
 pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, \
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
-     has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
-     ?20, ?21, ?22, ?23, ?24)";
+     has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding, \
+     loopback_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
-     channel_binding = ?24 WHERE id = ?1";
+     channel_binding = ?24, loopback_port = ?25 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -105,6 +105,7 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         f.test_redirect.as_str(),
         mapping,
         f.channel_binding,
+        f.loopback_port,
     ])?;
     Ok(())
 }
@@ -238,6 +239,7 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             test_redirect: text(19)?.parse().map_err(StoreError::Corrupt)?,
             claim_mapping,
             channel_binding: r.get(21)?,
+            loopback_port: r.get(22)?,
         },
         has_secret: r.get(15)?,
         created_at: text(17)?,

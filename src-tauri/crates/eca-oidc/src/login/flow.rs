@@ -14,6 +14,7 @@ use super::callback::{CallbackError, CallbackParams};
 use super::claims;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
+use super::loopback::registration_advice;
 use super::report::{
     mask, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport, VerifiedIdentity,
 };
@@ -373,7 +374,8 @@ pub fn abandon(
             Code::Timeout,
             "The login did not come back before the timeout.",
             format!(
-                "Finish the login in the browser sooner. If the browser showed an error about the redirect URI, register exactly {redirect_uri} at the IdP."
+                "Finish the login in the browser sooner. If the browser showed an error about the redirect URI (or a bare \"403 Forbidden\"), the IdP refused it: {}",
+                registration_advice(&redirect_uri, idp.fields.loopback_port)
             ),
         ),
         _ => TestError::new(Code::Cancelled, "The test was cancelled.", ""),
@@ -544,6 +546,7 @@ impl Completion<'_> {
             secret: self.secret,
             code,
             redirect_uri: self.redirect_uri,
+            loopback_port: f.loopback_port,
             code_verifier: pkce_verifier.secret(),
         };
         let tokens = token::exchange(&self.ctx.http, request)

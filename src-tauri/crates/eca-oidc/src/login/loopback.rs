@@ -2,7 +2,12 @@
 //! for the CLI.
 //!
 //! Invariants:
-//! - It binds to 127.0.0.1 on an ephemeral port, never to another interface.
+//! - It binds to 127.0.0.1, never to another interface: on the IdP's fixed loopback port when
+//!   it has one (for IdPs that match redirect URIs exactly, port included), else on an
+//!   ephemeral port. A fixed port that is taken is an error naming the port, never a silent
+//!   fallback to another port the IdP would refuse.
+//! - What the admin can register for a loopback redirect is said here ([`registration_advice`]),
+//!   for every fix message that names the redirect.
 //! - It reads at most [`MAX_REQUEST_BYTES`] of a request, with a per-connection time limit.
 //! - Only `GET /oauth/callback` can end the wait; any other path gets a 404 and the login stays
 //!   pending. A malformed callback gets a 400 and the login stays pending too.
@@ -33,22 +38,48 @@ pub struct LoopbackListener {
 pub enum LoopbackError {
     #[error("cannot listen on 127.0.0.1 for the login's redirect: {0}")]
     Bind(std::io::Error),
+    #[error(
+        "the IdP's loopback port {0} on 127.0.0.1 is in use by another program (or another test \
+         login)"
+    )]
+    PortInUse(u16),
     #[error("no redirect arrived before the timeout")]
     TimedOut,
 }
 
+impl LoopbackError {
+    /// What the admin can do about it.
+    pub fn fix(&self) -> String {
+        match self {
+            LoopbackError::PortInUse(port) => format!(
+                "Close the program that listens on port {port} (or wait for the other test login \
+                 to end) and run the test again. If the port stays taken, choose another \
+                 \"Loopback port\" for this IdP and register \
+                 http://127.0.0.1:<that port>{CALLBACK_PATH} at the IdP."
+            ),
+            LoopbackError::Bind(_) | LoopbackError::TimedOut => "Allow the app to listen on \
+                 127.0.0.1, or switch the IdP's test redirect to the deep link."
+                .into(),
+        }
+    }
+}
+
 impl LoopbackListener {
-    pub async fn bind() -> Result<Self, LoopbackError> {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
+    /// Listens on `fixed_port` when given, else on a free port picked by the OS.
+    pub async fn bind(fixed_port: Option<u16>) -> Result<Self, LoopbackError> {
+        let listener = TcpListener::bind(("127.0.0.1", fixed_port.unwrap_or(0)))
             .await
-            .map_err(LoopbackError::Bind)?;
+            .map_err(|e| match (fixed_port, e.kind()) {
+                (Some(port), std::io::ErrorKind::AddrInUse) => LoopbackError::PortInUse(port),
+                _ => LoopbackError::Bind(e),
+            })?;
         let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
         Ok(Self { listener, port })
     }
 
     /// `http://127.0.0.1:<port>/oauth/callback`.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        redirect_uri(self.port)
     }
 
     /// Waits for the first well-formed callback, answering everything else, until `deadline`.
@@ -67,6 +98,33 @@ impl LoopbackListener {
                 return Ok(params);
             }
         }
+    }
+}
+
+/// The loopback redirect URI on `port`.
+fn redirect_uri(port: u16) -> String {
+    format!("http://127.0.0.1:{port}{CALLBACK_PATH}")
+}
+
+/// What to register at the IdP so that it accepts `redirect_uri`, the redirect a test login
+/// used; `fixed_port` is the IdP's loopback port setting. A loopback redirect on a port picked
+/// for one run cannot be registered for good, so the advice names what can.
+pub fn registration_advice(redirect_uri: &str, fixed_port: Option<u16>) -> String {
+    let picked_per_run = fixed_port.is_none()
+        && redirect_uri
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix(CALLBACK_PATH))
+            .is_some_and(|port| port.parse::<u16>().is_ok());
+    if picked_per_run {
+        format!(
+            "This test listened on a port picked for this run only. If the IdP matches redirect \
+             URIs exactly, port included, it needs a fixed loopback port: set \"Loopback port\" \
+             in the IdP's form (eca idp edit --loopback-port N) and register exactly \
+             http://127.0.0.1:N{CALLBACK_PATH}. IdPs that follow RFC 8252 §7.3 accept any port \
+             once http://127.0.0.1{CALLBACK_PATH} is registered."
+        )
+    } else {
+        format!("Register exactly {redirect_uri} at the IdP.")
     }
 }
 
@@ -177,7 +235,7 @@ mod tests {
 
     #[tokio::test]
     async fn other_paths_do_not_consume_the_login() {
-        let listener = LoopbackListener::bind().await.unwrap();
+        let listener = LoopbackListener::bind(None).await.unwrap();
         let redirect = listener.redirect_uri();
         assert!(redirect.starts_with("http://127.0.0.1:"));
         let base = redirect.trim_end_matches(CALLBACK_PATH).to_string();
@@ -201,9 +259,69 @@ mod tests {
         );
     }
 
+    /// A port that was free a moment ago (bound by the OS, then released).
+    async fn free_port() -> u16 {
+        let probe = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        probe.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn a_fixed_port_is_the_one_listened_on() {
+        let port = free_port().await;
+        let listener = LoopbackListener::bind(Some(port)).await.unwrap();
+        assert_eq!(
+            listener.redirect_uri(),
+            format!("http://127.0.0.1:{port}/oauth/callback")
+        );
+        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
+        let (status, _) = get(&format!("http://127.0.0.1:{port}/oauth/callback?code=c")).await;
+        assert_eq!(status, 200);
+        assert_eq!(waiter.await.unwrap().unwrap().code.as_deref(), Some("c"));
+    }
+
+    #[tokio::test]
+    async fn a_taken_fixed_port_is_an_error_naming_it() {
+        let taken = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = match LoopbackListener::bind(Some(port)).await {
+            Err(e) => e,
+            Ok(l) => panic!("bound {} although it is taken", l.redirect_uri()),
+        };
+        assert!(
+            matches!(err, LoopbackError::PortInUse(p) if p == port),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(&format!("port {port} ")), "{err}");
+        assert!(err.fix().contains(&format!("port {port}")), "{}", err.fix());
+        assert!(err.fix().contains("\"Loopback port\""), "{}", err.fix());
+    }
+
+    #[test]
+    fn the_advice_names_what_can_be_registered() {
+        let fixed = registration_advice("http://127.0.0.1:8765/oauth/callback", Some(8765));
+        assert_eq!(
+            fixed,
+            "Register exactly http://127.0.0.1:8765/oauth/callback at the IdP."
+        );
+        let random = registration_advice("http://127.0.0.1:41234/oauth/callback", None);
+        assert!(
+            !random.contains("41234"),
+            "a port picked for one run is never offered for registration: {random}"
+        );
+        assert!(random.contains("set \"Loopback port\""), "{random}");
+        assert!(
+            random.contains("RFC 8252 §7.3 accept any port once http://127.0.0.1/oauth/callback"),
+            "{random}"
+        );
+        assert_eq!(
+            registration_advice("com.ecaadmin.desktop:/oauth/callback", None),
+            "Register exactly com.ecaadmin.desktop:/oauth/callback at the IdP."
+        );
+    }
+
     #[tokio::test]
     async fn it_times_out() {
-        let listener = LoopbackListener::bind().await.unwrap();
+        let listener = LoopbackListener::bind(None).await.unwrap();
         let r = listener
             .wait(Instant::now() + Duration::from_millis(50))
             .await;

@@ -51,14 +51,15 @@ pub async fn run(
     }
 }
 
-/// The redirect comes to a listener on 127.0.0.1, which lives as long as this run.
+/// The redirect comes to a listener on 127.0.0.1 (on the IdP's fixed loopback port, if set),
+/// which lives as long as this run.
 async fn run_loopback(
     ctx: &LoginContext,
     login: TestLogin<'_>,
     browser: &dyn Browser,
     cancelled: impl Future<Output = ()>,
 ) -> TestReport {
-    let listener = match LoopbackListener::bind().await {
+    let listener = match LoopbackListener::bind(login.idp.fields.loopback_port).await {
         Ok(l) => l,
         Err(e) => {
             return flow::failed_before_start(
@@ -164,9 +165,6 @@ fn browser_error(message: String) -> TestError {
 }
 
 fn listener_error(e: LoopbackError) -> TestError {
-    TestError::new(
-        TestErrorCode::Loopback,
-        e.to_string(),
-        "Allow the app to listen on 127.0.0.1, or switch the IdP's test redirect to the deep link.",
-    )
+    let fix = e.fix();
+    TestError::new(TestErrorCode::Loopback, e.to_string(), fix)
 }

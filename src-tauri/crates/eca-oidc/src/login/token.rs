@@ -6,6 +6,7 @@
 //!   (`client_secret_post`); never in a URL, a log or an error.
 //! - Error messages name the IdP's error code and say what to change in this app or at the IdP.
 
+use super::loopback::registration_advice;
 use super::report::{TestError, TestErrorCode};
 use crate::http::{self, HttpError};
 use base64::Engine;
@@ -49,6 +50,8 @@ pub struct TokenRequest<'a> {
     pub secret: Option<&'a Secret>,
     pub code: &'a str,
     pub redirect_uri: &'a str,
+    /// The IdP's fixed loopback port, if any: what an error may advise registering.
+    pub loopback_port: Option<u16>,
     pub code_verifier: &'a str,
 }
 
@@ -168,8 +171,8 @@ fn explain(
         TestErrorCode::InvalidGrant => (
             format!("The IdP refused the authorization code (invalid_grant).{said}"),
             format!(
-                "The code may have expired or been used already, or the redirect URI differs from the one the login started with. Register exactly {} at the IdP, and run the test again.",
-                req.redirect_uri
+                "The code may have expired or been used already, or the redirect URI differs from the one the login started with. {} Then run the test again.",
+                registration_advice(req.redirect_uri, req.loopback_port)
             ),
         ),
         TestErrorCode::UnauthorizedClient => (
@@ -229,6 +232,7 @@ mod tests {
             secret: Some(&secret),
             code: "c",
             redirect_uri: "com.ecaadmin.desktop:/oauth/callback",
+            loopback_port: None,
             code_verifier: "v",
         };
         let e = explain("invalid_client", Some("bad secret"), 401, &req);

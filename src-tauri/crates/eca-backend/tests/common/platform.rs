@@ -174,10 +174,16 @@ impl Platform {
 
 /// What the customer's browser ends on: `(status, page)`.
 pub fn open_as_customer(link: &str) -> (u16, String) {
+    open_as_customer_with(link, &[])
+}
+
+/// The same, with more environment for the scripted browser (e.g. another provider's user).
+pub fn open_as_customer_with(link: &str, envs: &[(&str, String)]) -> (u16, String) {
     let out = Command::new("node")
         .arg(workspace_root().join("tests/oidc/browser.mjs"))
         .arg(link)
         .env("ECA_BROWSER_CUSTOMER", "1")
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("node runs the scripted browser");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();

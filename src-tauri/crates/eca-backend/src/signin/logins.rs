@@ -13,6 +13,7 @@
 //! - They live in memory only (PKCE verifier, nonce, the decrypted secret): nothing of them is
 //!   written anywhere. A restart ends them; their requests then expire.
 
+use super::CALLBACK_PATH;
 use crate::workspace::WorkspaceId;
 use eca_oidc::login::flow::PendingLogin;
 use sha2::{Digest, Sha256};
@@ -62,6 +63,33 @@ pub struct InFlightLogins {
 
 fn key(state: &str) -> [u8; 32] {
     Sha256::digest(state.as_bytes()).into()
+}
+
+/// The cookie a login's browser must bring back to the callback.
+pub struct BrowserCookie {
+    pub name: String,
+    pub value: String,
+    pub max_age: i64,
+    pub secure: bool,
+}
+
+impl BrowserCookie {
+    /// The `Set-Cookie` value: only sent back to the callback, never readable by scripts,
+    /// sent on the IdP's top-level redirect (`SameSite=Lax`).
+    pub fn header(&self) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}={}; Path={CALLBACK_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            self.name, self.value, self.max_age
+        )
+    }
+}
+
+/// One cookie per login (named after its state), so two links opened in one browser do not
+/// overwrite each other's binding.
+pub fn cookie_name(state: &str) -> String {
+    let digest = Sha256::digest(state.as_bytes());
+    format!("eca_signin_{}", hex::encode(&digest[..8]))
 }
 
 impl InFlightLogins {

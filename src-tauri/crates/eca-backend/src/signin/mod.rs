@@ -8,7 +8,8 @@
 //! - [`link`]: the link token. [`gateway`]: the message text. [`pages`]: what the customer sees.
 //! - [`logins`]: logins waiting at the IdP, in memory.
 //! - [`judge`]: the engine's report plus the platform's rules (channel binding, claim mapping).
-//! - [`webhook`]: the signed delivery of a finished request to the workspace's webhook.
+//! - [`status`]: where a request stands, as a flow reads it, and erasure.
+//! - [`webhook`]: the workspace's webhook and the signed delivery of a finished request.
 //!
 //! Invariants:
 //! - The redirect URI is always `{public_url}/v1/oauth/callback`, PKCE S256, `state` and
@@ -25,6 +26,7 @@ pub mod link;
 pub mod logins;
 pub mod pages;
 pub mod request;
+pub mod status;
 pub mod webhook;
 
 use crate::crypto::{row_binding, SecretSealer};
@@ -32,7 +34,7 @@ use crate::problem::ApiError;
 use crate::store::auth_requests::{
     self, AuthRequestRow, LinkRefused, NewAuthRequest, NewMessage, RowState,
 };
-use crate::store::{idps, webhooks, Database, StoreError};
+use crate::store::{idps, Database};
 use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpId};
@@ -42,7 +44,7 @@ use eca_oidc::login::flow::{self, LoginContext};
 use eca_oidc::login::report::{TestError, TestErrorCode};
 use judge::Judging;
 use link::LinkToken;
-use logins::{InFlight, InFlightLogins};
+use logins::{cookie_name, BrowserCookie, InFlight, InFlightLogins};
 use pages::Page;
 use request::{CreateRequest, Failure, Kind, Outcome};
 use serde::Serialize;
@@ -51,6 +53,7 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use url::Url;
 use uuid::Uuid;
+use webhook::Notice;
 
 /// How long a link works by default: the platform's session length.
 pub const DEFAULT_LINK_TTL: Duration = Duration::minutes(10);
@@ -76,24 +79,6 @@ pub struct Created {
     pub link: String,
     pub expires_at: String,
     pub status: &'static str,
-}
-
-/// `GET …/auth-requests/{id}`.
-#[derive(Debug, Serialize)]
-pub struct AuthRequestView {
-    pub id: Uuid,
-    pub idp_id: Uuid,
-    pub kind: Kind,
-    pub channel: request::Channel,
-    pub conversation_id: String,
-    pub status: &'static str,
-    pub created_at: String,
-    pub expires_at: String,
-    pub opened_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub result: Option<request::Verified>,
-    pub error: Option<Failure>,
-    pub steps: Option<Vec<eca_oidc::login::report::Step>>,
 }
 
 /// `GET /v1/platform`.
@@ -403,55 +388,6 @@ impl SignIn {
         (page, return_url)
     }
 
-    /// A request as the flow reads it. The first read of a result hands out the customer's
-    /// data and erases it.
-    pub async fn read(
-        &self,
-        db: &Database,
-        workspace: WorkspaceId,
-        id: Uuid,
-    ) -> Result<AuthRequestView, ApiError> {
-        let now = self.now();
-        let ws = workspace.clone();
-        let row = db
-            .run(move |conn| {
-                let tx = conn.transaction()?;
-                let row = auth_requests::get(&tx, &ws, id)?;
-                if let Some(outcome) = row
-                    .as_ref()
-                    .and_then(|r| r.outcome.as_ref())
-                    .filter(|_| !row.as_ref().is_some_and(|r| r.claims_erased))
-                {
-                    auth_requests::erase_claims(&tx, &ws, id, Some(&outcome.erased()))?;
-                }
-                tx.commit()?;
-                Ok(row)
-            })
-            .await?
-            .ok_or_else(|| ApiError::AuthRequestNotFound {
-                workspace: workspace.to_string(),
-                id: id.to_string(),
-            })?;
-        Ok(view(row, now))
-    }
-
-    /// Erases the customer's data of every request whose retention has ended.
-    pub async fn erase_due(&self, db: &Database) -> Result<usize, StoreError> {
-        let now_unix = self.now().unix_timestamp();
-        db.run(move |conn| {
-            let tx = conn.transaction()?;
-            let due = auth_requests::due_for_erasure(&tx, now_unix)?;
-            for (ws, row) in &due {
-                let erased = row.outcome.as_ref().map(Outcome::erased);
-                auth_requests::erase_claims(&tx, ws, row.id, erased.as_ref())?;
-            }
-            auth_requests::delete_old(&tx, now_unix - KEEP_ERASED_ROWS.whole_seconds())?;
-            tx.commit()?;
-            Ok(due.len())
-        })
-        .await
-    }
-
     async fn fail(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, error: TestError) {
         let outcome = Outcome {
             result: None,
@@ -491,147 +427,12 @@ impl SignIn {
             Err(e) => tracing::error!(error = %e, "recording a sign-in's outcome failed"),
         }
     }
-
-    /// Sets the workspace's webhook, with a new signing secret, shown only here.
-    pub async fn set_webhook(
-        &self,
-        db: &Database,
-        workspace: WorkspaceId,
-        url: String,
-    ) -> Result<WebhookSet, ApiError> {
-        let secret = webhook::new_secret();
-        let sealed = self
-            .sealer
-            .seal(&webhook::secret_binding(workspace.as_str()), &secret)
-            .map_err(StoreError::from)?;
-        let now = rfc3339(self.now());
-        let row = webhooks::WebhookRow {
-            url: url.clone(),
-            secret_sealed: sealed,
-        };
-        db.run(move |conn| webhooks::set(conn, &workspace, &row, &now))
-            .await?;
-        Ok(WebhookSet {
-            url,
-            secret: secret.to_string(),
-        })
-    }
-
-    /// The workspace's webhook URL, if one is set.
-    pub async fn webhook(
-        &self,
-        db: &Database,
-        workspace: WorkspaceId,
-    ) -> Result<Option<Webhook>, ApiError> {
-        let row = db.run(move |conn| webhooks::get(conn, &workspace)).await?;
-        Ok(row.map(|row| Webhook { url: row.url }))
-    }
-
-    pub async fn delete_webhook(
-        &self,
-        db: &Database,
-        workspace: WorkspaceId,
-    ) -> Result<bool, ApiError> {
-        Ok(db
-            .run(move |conn| webhooks::delete(conn, &workspace))
-            .await?)
-    }
-}
-
-/// `GET …/webhook`.
-#[derive(Debug, Serialize)]
-pub struct Webhook {
-    pub url: String,
-}
-
-/// `PUT …/webhook`: the only time the signing secret is shown.
-#[derive(Serialize)]
-pub struct WebhookSet {
-    pub url: String,
-    pub secret: String,
-}
-
-/// What delivering a finished request to the webhook needs, detached from the request that
-/// finished it.
-struct Notice {
-    db: Database,
-    sealer: Arc<SecretSealer>,
-    http: reqwest::Client,
-    clock: Arc<dyn Clock>,
-}
-
-impl Notice {
-    /// Delivers the request as `GET` would show it; a delivered result counts as read, so the
-    /// customer's data is erased then.
-    async fn send(self, workspace: WorkspaceId, id: Uuid) {
-        let ws = workspace.clone();
-        let found = self
-            .db
-            .run(move |conn| {
-                let hook = webhooks::get(conn, &ws)?;
-                let row = auth_requests::get(conn, &ws, id)?;
-                Ok(hook.zip(row))
-            })
-            .await;
-        let (hook, row) = match found {
-            Ok(Some(found)) => found,
-            Ok(None) => return,
-            Err(e) => return tracing::error!(error = %e, "reading a webhook failed"),
-        };
-        let secret = match self.sealer.open(
-            &webhook::secret_binding(workspace.as_str()),
-            &hook.secret_sealed,
-        ) {
-            Ok(secret) => secret,
-            Err(e) => return tracing::error!(error = %e, "a webhook secret does not open"),
-        };
-        let erased = row.outcome.as_ref().map(Outcome::erased);
-        let body = serde_json::to_vec(&view(row, self.clock.now())).unwrap_or_default();
-        let clock = Arc::clone(&self.clock);
-        let now_unix = move || clock.now().unix_timestamp();
-        if webhook::deliver(&self.http, &hook.url, &secret, body, now_unix).await {
-            let result = self
-                .db
-                .run(move |conn| auth_requests::erase_claims(conn, &workspace, id, erased.as_ref()))
-                .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "erasing delivered claims failed");
-            }
-        }
-    }
 }
 
 /// A started login: where the browser goes, and the cookie that binds the login to it.
 pub struct Started {
     pub authorization_url: Url,
     pub cookie: BrowserCookie,
-}
-
-/// The cookie a login's browser must bring back to the callback.
-pub struct BrowserCookie {
-    pub name: String,
-    pub value: String,
-    pub max_age: i64,
-    pub secure: bool,
-}
-
-impl BrowserCookie {
-    /// The `Set-Cookie` value: only sent back to the callback, never readable by scripts,
-    /// sent on the IdP's top-level redirect (`SameSite=Lax`).
-    pub fn header(&self) -> String {
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}={}; Path={CALLBACK_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-            self.name, self.value, self.max_age
-        )
-    }
-}
-
-/// One cookie per login (named after its state), so two links opened in one browser do not
-/// overwrite each other's binding.
-fn cookie_name(state: &str) -> String {
-    let digest = Sha256::digest(state.as_bytes());
-    format!("eca_signin_{}", hex::encode(&digest[..8]))
 }
 
 fn refused_page(refused: LinkRefused) -> Page {
@@ -682,38 +483,4 @@ fn idp_config(
         updated_at: row.updated_at,
     };
     Ok((config, secret))
-}
-
-/// The status a flow sees: `started` is still `pending` to it, and an unfinished request past
-/// its expiry is `expired`.
-fn view(row: AuthRequestRow, now: OffsetDateTime) -> AuthRequestView {
-    let expired = now.unix_timestamp() >= row.expires_unix;
-    let status = match row.state {
-        RowState::Authenticated => "authenticated",
-        RowState::Failed => "failed",
-        RowState::Pending | RowState::Started if expired => "expired",
-        RowState::Pending | RowState::Started => "pending",
-    };
-    let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_unix)
-        .map(rfc3339)
-        .unwrap_or_default();
-    let (result, error, steps) = match row.outcome {
-        Some(o) => (o.result, o.error, o.steps),
-        None => (None, None, None),
-    };
-    AuthRequestView {
-        id: row.id,
-        idp_id: row.idp_id,
-        kind: row.kind,
-        channel: row.channel,
-        conversation_id: row.conversation_id,
-        status,
-        created_at: row.created_at,
-        expires_at,
-        opened_at: row.opened_at,
-        finished_at: row.finished_at,
-        result,
-        error,
-        steps,
-    }
 }

@@ -16,6 +16,18 @@ use sha2::Sha256;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+use super::status::view;
+use super::SignIn;
+use crate::crypto::SecretSealer;
+use crate::problem::ApiError;
+use crate::signin::request::Outcome;
+use crate::store::{auth_requests, webhooks, Database, StoreError};
+use crate::workspace::WorkspaceId;
+use eca_model::clock::{rfc3339, Clock};
+use serde::Serialize;
+use std::sync::Arc;
+use uuid::Uuid;
+
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "eca-signature";
 /// How many times a delivery is tried, and the pause before each retry.
@@ -78,6 +90,116 @@ pub async fn deliver(
         }
     }
     false
+}
+
+impl SignIn {
+    /// Sets the workspace's webhook, with a new signing secret, shown only here.
+    pub async fn set_webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+        url: String,
+    ) -> Result<WebhookSet, ApiError> {
+        let secret = new_secret();
+        let sealed = self
+            .sealer
+            .seal(&secret_binding(workspace.as_str()), &secret)
+            .map_err(StoreError::from)?;
+        let now = rfc3339(self.now());
+        let row = webhooks::WebhookRow {
+            url: url.clone(),
+            secret_sealed: sealed,
+        };
+        db.run(move |conn| webhooks::set(conn, &workspace, &row, &now))
+            .await?;
+        Ok(WebhookSet {
+            url,
+            secret: secret.to_string(),
+        })
+    }
+
+    /// The workspace's webhook URL, if one is set.
+    pub async fn webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+    ) -> Result<Option<Webhook>, ApiError> {
+        let row = db.run(move |conn| webhooks::get(conn, &workspace)).await?;
+        Ok(row.map(|row| Webhook { url: row.url }))
+    }
+
+    pub async fn delete_webhook(
+        &self,
+        db: &Database,
+        workspace: WorkspaceId,
+    ) -> Result<bool, ApiError> {
+        Ok(db
+            .run(move |conn| webhooks::delete(conn, &workspace))
+            .await?)
+    }
+}
+
+/// `GET …/webhook`.
+#[derive(Debug, Serialize)]
+pub struct Webhook {
+    pub url: String,
+}
+
+/// `PUT …/webhook`: the only time the signing secret is shown.
+#[derive(Serialize)]
+pub struct WebhookSet {
+    pub url: String,
+    pub secret: String,
+}
+
+/// What delivering a finished request to the webhook needs, detached from the request that
+/// finished it.
+pub(super) struct Notice {
+    pub db: Database,
+    pub sealer: Arc<SecretSealer>,
+    pub http: reqwest::Client,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Notice {
+    /// Delivers the request as `GET` would show it; a delivered result counts as read, so the
+    /// customer's data is erased then.
+    pub async fn send(self, workspace: WorkspaceId, id: Uuid) {
+        let ws = workspace.clone();
+        let found = self
+            .db
+            .run(move |conn| {
+                let hook = webhooks::get(conn, &ws)?;
+                let row = auth_requests::get(conn, &ws, id)?;
+                Ok(hook.zip(row))
+            })
+            .await;
+        let (hook, row) = match found {
+            Ok(Some(found)) => found,
+            Ok(None) => return,
+            Err(e) => return tracing::error!(error = %e, "reading a webhook failed"),
+        };
+        let secret = match self
+            .sealer
+            .open(&secret_binding(workspace.as_str()), &hook.secret_sealed)
+        {
+            Ok(secret) => secret,
+            Err(e) => return tracing::error!(error = %e, "a webhook secret does not open"),
+        };
+        let erased = row.outcome.as_ref().map(Outcome::erased);
+        let body = serde_json::to_vec(&view(row, self.clock.now())).unwrap_or_default();
+        let clock = Arc::clone(&self.clock);
+        let now_unix = move || clock.now().unix_timestamp();
+        if deliver(&self.http, &hook.url, &secret, body, now_unix).await {
+            let result = self
+                .db
+                .run(move |conn| auth_requests::erase_claims(conn, &workspace, id, erased.as_ref()))
+                .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "erasing delivered claims failed");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

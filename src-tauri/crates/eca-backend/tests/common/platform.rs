@@ -4,12 +4,12 @@
 
 use super::*;
 use eca_model::clock::Clock;
+pub use eca_testkit::clock::TestClock;
 use eca_testkit::node_server::{workspace_root, NodeServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use time::{Duration, OffsetDateTime};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const CLIENT_ID: &str = "eca-platform";
@@ -17,21 +17,6 @@ pub const CLIENT_SECRET: &str = "platform-secret-123";
 /// alice's number at the provider (tests/oidc/provider.mjs), verified.
 pub const ALICE_PHONE: &str = "+442079460000";
 pub const OTHER_PHONE: &str = "+27825550100";
-
-/// A clock the test moves forward.
-pub struct TestClock(Mutex<OffsetDateTime>);
-
-impl Clock for TestClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    pub fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
 
 pub struct Platform {
     pub harness: Harness,
@@ -43,7 +28,7 @@ pub struct Platform {
 /// The backend, then the provider with a web client whose redirect URIs are `redirects`
 /// (the platform's own callback when `register_platform`).
 pub async fn platform(register_platform: bool) -> Platform {
-    let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
+    let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
     let harness = start_with(|config| config.clock = shared).await;
     let callback = format!("{}/v1/oauth/callback", harness.backend.url());
@@ -193,3 +178,4 @@ pub fn open_as_customer(link: &str) -> (u16, String) {
         .unwrap_or_else(|| panic!("no PAGE line in {stdout:?}"));
     (status, page.to_string())
 }
+

@@ -179,3 +179,52 @@ pub fn open_as_customer(link: &str) -> (u16, String) {
     (status, page.to_string())
 }
 
+/// A pass-through in front of the provider that counts the requests it forwards: what the
+/// provider sees, without replacing it.
+pub struct CountingProxy {
+    pub url: String,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingProxy {
+    pub async fn start(upstream: &str) -> Self {
+        use axum::extract::State;
+        use axum::http::{header, StatusCode, Uri};
+        use axum::response::IntoResponse;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        type Shared = (String, Arc<AtomicUsize>, reqwest::Client);
+        async fn forward(
+            State((upstream, count, http)): State<Shared>,
+            uri: Uri,
+        ) -> impl IntoResponse {
+            count.fetch_add(1, Ordering::SeqCst);
+            let answer = http.get(format!("{upstream}{uri}")).send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let content_type = answer
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let body = answer.bytes().await.unwrap();
+            (status, [(header::CONTENT_TYPE, content_type)], body)
+        }
+
+        let requests = Arc::new(AtomicUsize::new(0));
+        let shared: Shared = (
+            upstream.to_string(),
+            requests.clone(),
+            reqwest::Client::new(),
+        );
+        let app = axum::Router::new().fallback(forward).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, requests }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

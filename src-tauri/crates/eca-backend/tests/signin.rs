@@ -105,6 +105,24 @@ async fn logins_share_one_fetch_of_the_idps_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn server_timing_is_sent_only_when_asked() {
+    for on in [false, true] {
+        let h = start_with(|config| config.server_timing = on).await;
+        let page = send(h.http.get(h.url("/l/AAAAAAAAAAAAAAAAAAAAAA"))).await;
+        let timing = page.header("server-timing").map(str::to_string);
+        assert_eq!(timing.is_some(), on, "--server-timing {on}: {timing:?}");
+        if let Some(timing) = timing {
+            assert!(timing.starts_with("app;dur=") && timing.contains(", idp;dur=0.000"));
+        }
+        let health = send(h.http.get(h.url("/v1/health"))).await;
+        assert!(
+            health.header("server-timing").is_none(),
+            "customer routes only"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_secret_the_idp_refuses_fails_at_the_code_exchange() {
     let p = platform(true).await;
     let idp = p.push_idp("a-stale-secret", |_| {}).await;

@@ -29,7 +29,7 @@ help:
 	@echo '               | ui-test | e2e'
 	@echo '               the steps of make test, one at a time'
 	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
-	@echo 'make bench     cargo bench -p eca-core'
+	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
 
 deps:
@@ -113,6 +113,8 @@ bench:
 	cargo bench -p eca-core
 	cargo bench -p eca-cli --bench login
 	$(KEYRING) cargo bench -p eca-cli --bench push
+	cargo build --release -p eca-backend --example platform_floor
+	cargo bench -p eca-backend --bench platform
 
 icons: deps
 	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png

@@ -63,6 +63,8 @@ impl AppState {
         LoginContext {
             http: self.http.clone(),
             clock: Arc::new(SystemClock),
+            // Test Configuration: discovery and keys fetched fresh for every test.
+            provider_cache: None,
         }
     }
 

@@ -1,6 +1,6 @@
 // A real OpenID provider (npm `oidc-provider`) on loopback, for ECA Admin's tests.
 //
-//   node tests/oidc/provider.mjs [--port N] [--clients FILE]
+//   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N]
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -10,6 +10,10 @@
 // The login is a small HTML form (user `alice`, password `wonderland`) posted over plain
 // HTTP, followed by automatic consent, so a test can drive a full authorization-code flow
 // with nothing but an HTTP client and a cookie jar.
+//
+// oidc-provider keeps sessions, interactions, grants and codes in memory, at most 1000 of them
+// by default: enough for tests, not for hundreds of logins at once (it drops entries of logins
+// still in progress). --store-size raises that bound (the platform benchmark does).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { fstatSync, readFileSync } from 'node:fs';
@@ -17,6 +21,8 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 // stdout carries the READY line only: oidc-provider prints notices with console.info.
 console.log = console.info = console.error;
@@ -25,8 +31,10 @@ const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     clients: { type: 'string' },
+    'store-size': { type: 'string', default: '1000' },
   },
 });
+const store = new LRU({ maxSize: Number(args['store-size']) });
 
 const DEFAULT_CLIENTS = [
   {
@@ -81,6 +89,7 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients,
+  adapter: (model) => new MemoryAdapter(model, store),
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   responseTypes: ['code'],

@@ -44,6 +44,8 @@ pub struct BackendConfig {
     pub faults: FaultSettings,
     /// Serve `GET`/`POST /_faults` to change the faults while running.
     pub fault_admin: bool,
+    /// Add `Server-Timing` (own work, time waiting on the IdP) to the customer's routes.
+    pub server_timing: bool,
     pub clock: Arc<dyn Clock>,
     /// How customers' browsers and IdPs reach this backend (links, the redirect URI), without
     /// a trailing slash. `None`: `http://<listen address>`.
@@ -64,6 +66,7 @@ impl BackendConfig {
             dev_workspace: false,
             faults: FaultSettings::default(),
             fault_admin: false,
+            server_timing: false,
             clock: Arc::new(SystemClock),
             public_url: None,
             link_ttl: crate::signin::DEFAULT_LINK_TTL,

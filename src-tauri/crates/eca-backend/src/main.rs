@@ -51,6 +51,10 @@ struct Args {
     /// Serve GET/POST /_faults to change the faults while running (tests).
     #[arg(long)]
     fault_admin: bool,
+    /// Answer the customer's routes (/l/…, the callback) with Server-Timing: the backend's
+    /// own time and the time it waited on the IdP (the platform benchmark reads it).
+    #[arg(long)]
+    server_timing: bool,
     /// Added latency per API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     fault_latency_ms: u64,
@@ -110,6 +114,7 @@ async fn run(args: Args) -> Result<(), String> {
     config.api_keys = args.api_keys;
     config.dev_workspace = !args.no_dev_workspace;
     config.fault_admin = args.fault_admin;
+    config.server_timing = args.server_timing;
     config.faults = FaultSettings {
         latency_ms: args.fault_latency_ms,
         drop_after_commit_rate: args.fault_drop_after_commit,

@@ -190,7 +190,11 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         signin: Arc::clone(&signin),
     };
     let state_db = state.db.clone();
-    let router = api::router(state, config.fault_admin);
+    let extras = api::Extras {
+        fault_admin: config.fault_admin,
+        server_timing: config.server_timing,
+    };
+    let router = api::router(state, extras);
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(erase_customer_data(
         state_db,

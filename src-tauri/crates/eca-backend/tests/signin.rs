@@ -7,7 +7,8 @@
 //! id and the mapped claims, read once), and the failures: a replayed link, an expired link, a
 //! secret the platform holds that the IdP refuses, the channel binding, a login finished in
 //! another browser, a redirect URI the IdP does not know, and the refusals of the create
-//! route.
+//! route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
+//! fetch the JWKS once.
 
 mod common;
 
@@ -88,6 +89,48 @@ async fn a_customer_signs_in_and_the_flow_reads_who_once() {
         .unwrap();
     assert_eq!(status, 410, "{page}");
     assert!(page.contains("already used"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logins_share_one_fetch_of_the_idps_keys() {
+    const LOGINS: usize = 3;
+    let p = platform(true).await;
+    let jwks = CountingProxy::start(&p.provider.url).await;
+    let jwks_uri = format!("{}/jwks", jwks.url);
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| body["jwks_uri"] = json!(jwks_uri))
+        .await;
+    for login in 0..LOGINS {
+        let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+        let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "login {login}: {page}");
+        assert_eq!(p.status(&id).await["status"], "authenticated");
+    }
+    assert_eq!(
+        jwks.requests(),
+        1,
+        "{LOGINS} logins, one JWKS fetch: the platform caches the IdP's keys"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_timing_is_sent_only_when_asked() {
+    for on in [false, true] {
+        let h = start_with(|config| config.server_timing = on).await;
+        let page = send(h.http.get(h.url("/l/AAAAAAAAAAAAAAAAAAAAAA"))).await;
+        let timing = page.header("server-timing").map(str::to_string);
+        assert_eq!(timing.is_some(), on, "--server-timing {on}: {timing:?}");
+        if let Some(timing) = timing {
+            assert!(timing.starts_with("app;dur=") && timing.contains(", idp;dur=0.000"));
+        }
+        let health = send(h.http.get(h.url("/v1/health"))).await;
+        assert!(
+            health.header("server-timing").is_none(),
+            "customer routes only"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,6 +29,8 @@ fn context() -> LoginContext {
     LoginContext {
         http: eca_oidc::http::client(),
         clock: Arc::new(SystemClock),
+        // `eca idp test`: discovery and keys fetched fresh for every test.
+        provider_cache: None,
     }
 }
 

@@ -11,9 +11,13 @@
 //! - Errors carry only what is safe to show an admin: the host, the URL without user info,
 //!   query or fragment, the status, and a short sanitised snippet of the body. Request headers
 //!   (`Authorization`, client secrets in a form body) never reach an error.
+//! - Every exchange goes through [`send`], so the time a task waits on IdPs is counted there
+//!   and only there ([`time_idp_calls`]).
 
+use std::cell::Cell;
 use std::error::Error as _;
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{redirect, Client, RequestBuilder, StatusCode};
@@ -166,12 +170,37 @@ pub enum HttpError {
     },
 }
 
+tokio::task_local! {
+    /// The time spent in [`send`] by the task running inside [`time_idp_calls`].
+    static IDP_TIME: Cell<Duration>;
+}
+
+/// Runs `future` and returns, with its output, how long it waited on IdPs (in [`send`]): what
+/// a server subtracts from a handler's time to know its own work. Tasks it spawns are not
+/// counted.
+pub async fn time_idp_calls<F: Future>(future: F) -> (F::Output, Duration) {
+    IDP_TIME
+        .scope(Cell::new(Duration::ZERO), async move {
+            let output = future.await;
+            (output, IDP_TIME.with(Cell::get))
+        })
+        .await
+}
+
 /// Sends `request` and reads the whole body, at most `max_bytes` of it.
 ///
 /// Returns any status except a redirect (3xx other than 304), which is refused; use
 /// [`HttpResponse::into_success`] or [`HttpResponse::json`] on the result. The request's own
 /// headers and body never appear in an error.
 pub async fn send(request: RequestBuilder, max_bytes: usize) -> Result<HttpResponse, HttpError> {
+    let started = Instant::now();
+    let result = exchange(request, max_bytes).await;
+    // Outside `time_idp_calls` there is nothing to count into.
+    let _ = IDP_TIME.try_with(|spent| spent.set(spent.get() + started.elapsed()));
+    result
+}
+
+async fn exchange(request: RequestBuilder, max_bytes: usize) -> Result<HttpResponse, HttpError> {
     let (client, request) = request.build_split();
     let request = request.map_err(|err| HttpError::InvalidUrl {
         url: err.url().map(safe_url).unwrap_or_default(),
@@ -549,6 +578,29 @@ mod tests {
             !message.contains("AT-1"),
             "a token in an error body is not echoed: {message}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_time_waiting_on_idps_is_counted_and_nothing_else() {
+        let url = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
+        let local_work = Duration::from_millis(500);
+        let (answers, idp) = time_idp_calls(async {
+            tokio::time::sleep(local_work).await;
+            let mut answers = 0;
+            for _ in 0..2 {
+                let started = Instant::now();
+                send(client().get(url.clone()), 1024).await.unwrap();
+                answers += started.elapsed().as_nanos();
+            }
+            Duration::from_nanos(answers as u64)
+        })
+        .await;
+        assert!(idp > Duration::ZERO, "two exchanges were counted");
+        assert!(
+            idp <= answers,
+            "{idp:?} counts only the exchanges ({answers:?})"
+        );
+        assert!(idp < local_work, "the local wait is not the IdP's: {idp:?}");
     }
 
     #[tokio::test]

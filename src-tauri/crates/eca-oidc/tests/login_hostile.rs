@@ -1,7 +1,8 @@
 //! What a certified relying party must reject, proven against a hostile provider that gets
 //! exactly one thing wrong per test (tests/support/hostile). Each rejection must name the check
 //! that failed (`TestError::code`); the two valid oddities (no `kid` with one key, a rotated key)
-//! must be accepted.
+//! must be accepted. With the platform's provider cache, logins share one JWKS fetch and a
+//! rotated key is picked up at most once per refresh interval.
 
 mod support;
 
@@ -10,8 +11,10 @@ use eca_model::secret::Secret;
 use eca_oidc::login::browser::Browser;
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::{PendingCallbacks, Refused};
+use eca_oidc::login::provider_cache::{CachePolicy, ProviderCache};
 use eca_oidc::login::report::{TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
+use eca_testkit::clock::TestClock;
 use std::sync::Arc;
 use support::hostile::{HostileOp, Misbehaviour};
 use url::Url;
@@ -66,7 +69,12 @@ async fn test_login(op: &HostileOp) -> TestReport {
     let ctx = LoginContext {
         http: eca_oidc::http::client(),
         clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
     };
+    login_with(&ctx, op).await
+}
+
+async fn login_with(ctx: &LoginContext, op: &HostileOp) -> TestReport {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp: idp_for(op),
@@ -75,7 +83,7 @@ async fn test_login(op: &HostileOp) -> TestReport {
         timeout: time::Duration::seconds(20),
         observer: None,
     };
-    run::run(&ctx, login, &RedirectFollower, std::future::pending()).await
+    run::run(ctx, login, &RedirectFollower, std::future::pending()).await
 }
 
 /// Runs a login against a provider with `misbehaviour` and returns the failed check's code.
@@ -157,6 +165,56 @@ async fn accepts_a_rotated_key_after_one_refetch() {
     assert!(detail.contains("rotated"), "{detail}");
 }
 
+/// The platform's context: logins share the cache, and the test moves its clock.
+#[tokio::test]
+async fn a_shared_cache_fetches_keys_once_and_refreshes_them_at_most_once_per_interval() {
+    let op = HostileOp::start(Misbehaviour::None);
+    let clock = Arc::new(TestClock::now_utc());
+    let ctx = LoginContext {
+        http: eca_oidc::http::client(),
+        clock: clock.clone(),
+        provider_cache: Some(Arc::new(ProviderCache::default())),
+    };
+    let outcome = |report: &TestReport| {
+        let code = report.error.as_ref().map(|e| e.code.to_string());
+        (report.outcome, code)
+    };
+    let passed = (TestOutcome::Passed, None);
+    let unknown_key = (TestOutcome::Failed, Some("id_token.kid".to_string()));
+    for login in 0..3 {
+        assert_eq!(
+            outcome(&login_with(&ctx, &op).await),
+            passed,
+            "login {login}"
+        );
+    }
+    assert_eq!(op.jwks_fetches(), 1, "three logins, one JWKS fetch");
+
+    // The OP signs with a new key; its next JWKS answer is still the old set, then the new.
+    op.set(Misbehaviour::RotatedKey);
+    let interval = CachePolicy::default().refresh_interval;
+    for step in [
+        "fetched < 30 s ago",
+        "refreshed: the stale set",
+        "< 30 s again",
+    ] {
+        if step.starts_with("refreshed") {
+            clock.advance(interval);
+        }
+        let report = login_with(&ctx, &op).await;
+        assert_eq!(outcome(&report), unknown_key, "{step}: {report:#?}");
+    }
+    assert_eq!(op.jwks_fetches(), 2, "one refresh in the first interval");
+    clock.advance(interval);
+    let report = login_with(&ctx, &op).await;
+    assert_eq!(outcome(&report), passed, "{report:#?}");
+    assert_eq!(
+        op.jwks_fetches(),
+        3,
+        "the next interval's refresh has the new key"
+    );
+}
+
 #[tokio::test]
 async fn a_correct_provider_passes() {
     let op = HostileOp::start(Misbehaviour::None);
@@ -211,6 +269,7 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
     let ctx = LoginContext {
         http: eca_oidc::http::client(),
         clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
     };
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),

@@ -20,6 +20,7 @@ fn ctx() -> LoginContext {
     LoginContext {
         http: eca_oidc::http::client(),
         clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Test support shared by the tests and benchmarks of every crate in the workspace. A
 //! dev-dependency only: no product crate depends on it (`tests/layers.rs` checks that).
 //!
+//! - [`clock`]: a clock the test moves.
 //! - [`fixtures`]: valid IdP configurations to start from.
 //! - [`node_server`]: the real OpenID provider (and the other Node helpers of tests/oidc/).
 //! - [`glewlwyd`]: a second, independent real OpenID provider (tests/glewlwyd/).
@@ -11,6 +12,7 @@
 //! feature `harness`): it needs the backend, which needs nothing from here, so no crate's
 //! tests can reach the crate under test through this one.
 
+pub mod clock;
 pub mod fixtures;
 pub mod glewlwyd;
 pub mod keyring;

@@ -11,6 +11,7 @@ mod fault_admin;
 mod health;
 mod idps;
 mod preconditions;
+mod server_timing;
 mod signin;
 
 pub use auth::{AccessList, WorkspaceAccess};
@@ -47,7 +48,16 @@ pub struct AppState {
 /// The header that marks a replayed response.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-pub fn router(state: AppState, fault_admin: bool) -> Router {
+/// What a router serves besides the contract.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras {
+    /// `GET`/`POST /_faults`.
+    pub fault_admin: bool,
+    /// `Server-Timing` on the customer's routes ([`server_timing`]).
+    pub server_timing: bool,
+}
+
+pub fn router(state: AppState, extras: Extras) -> Router {
     let workspace_api = Router::new()
         .route("/v1/workspaces/{workspace_id}/idps", get(idps::list))
         .route(
@@ -77,17 +87,22 @@ pub fn router(state: AppState, fault_admin: bool) -> Router {
             get(signin::get_webhook)
                 .put(signin::put_webhook)
                 .delete(signin::delete_webhook),
-        )
+        );
+    let mut customer = Router::new()
         .route(
             "/l/{token}",
             get(signin::open_link).post(signin::start_sign_in),
         )
         .route(crate::signin::CALLBACK_PATH, get(signin::callback));
+    if extras.server_timing {
+        customer = customer.route_layer(middleware::from_fn(server_timing::add));
+    }
     let mut app = Router::new()
         .route("/v1/health", get(health::get))
         .merge(workspace_api)
-        .merge(auth_api);
-    if fault_admin {
+        .merge(auth_api)
+        .merge(customer);
+    if extras.fault_admin {
         app = app.route(
             "/_faults",
             get(fault_admin::show).post(fault_admin::replace),

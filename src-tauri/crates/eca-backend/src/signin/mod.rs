@@ -16,6 +16,8 @@
 //!   `nonce` fresh per login (the engine's [`eca_oidc::login::flow::prepare`]).
 //! - A request is `authenticated` at most once and only through [`SignIn::callback`]; a link
 //!   starts at most one login.
+//! - Discovery and the JWKS come from one [`ProviderCache`] shared by every login, so a
+//!   customer login fetches neither (an unknown `kid` refreshes them, rate-limited).
 //! - No token of the IdP is stored; the customer's data is erased once the result is read (or
 //!   delivered to the webhook) or its retention ends ([`SignIn::erase_due`]); no log line
 //!   names a customer or a link token.
@@ -41,6 +43,7 @@ use eca_model::idp::{IdpConfig, IdpId};
 use eca_model::secret::Secret;
 use eca_oidc::login::callback;
 use eca_oidc::login::flow::{self, LoginContext};
+use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
 use judge::Judging;
 use link::LinkToken;
@@ -104,6 +107,7 @@ impl SignIn {
             login: LoginContext {
                 http: eca_oidc::http::client(),
                 clock,
+                provider_cache: Some(Arc::new(ProviderCache::default())),
             },
             sealer,
         }

@@ -4,12 +4,12 @@
 
 use super::*;
 use eca_model::clock::Clock;
+pub use eca_testkit::clock::TestClock;
 use eca_testkit::node_server::{workspace_root, NodeServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use time::{Duration, OffsetDateTime};
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const CLIENT_ID: &str = "eca-platform";
@@ -17,21 +17,6 @@ pub const CLIENT_SECRET: &str = "platform-secret-123";
 /// alice's number at the provider (tests/oidc/provider.mjs), verified.
 pub const ALICE_PHONE: &str = "+442079460000";
 pub const OTHER_PHONE: &str = "+27825550100";
-
-/// A clock the test moves forward.
-pub struct TestClock(Mutex<OffsetDateTime>);
-
-impl Clock for TestClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    pub fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
 
 pub struct Platform {
     pub harness: Harness,
@@ -43,7 +28,7 @@ pub struct Platform {
 /// The backend, then the provider with a web client whose redirect URIs are `redirects`
 /// (the platform's own callback when `register_platform`).
 pub async fn platform(register_platform: bool) -> Platform {
-    let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
+    let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
     let harness = start_with(|config| config.clock = shared).await;
     let callback = format!("{}/v1/oauth/callback", harness.backend.url());
@@ -198,4 +183,54 @@ pub fn open_as_customer_with(link: &str, envs: &[(&str, String)]) -> (u16, Strin
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or_else(|| panic!("no PAGE line in {stdout:?}"));
     (status, page.to_string())
+}
+
+/// A pass-through in front of the provider that counts the requests it forwards: what the
+/// provider sees, without replacing it.
+pub struct CountingProxy {
+    pub url: String,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingProxy {
+    pub async fn start(upstream: &str) -> Self {
+        use axum::extract::State;
+        use axum::http::{header, StatusCode, Uri};
+        use axum::response::IntoResponse;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        type Shared = (String, Arc<AtomicUsize>, reqwest::Client);
+        async fn forward(
+            State((upstream, count, http)): State<Shared>,
+            uri: Uri,
+        ) -> impl IntoResponse {
+            count.fetch_add(1, Ordering::SeqCst);
+            let answer = http.get(format!("{upstream}{uri}")).send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let content_type = answer
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let body = answer.bytes().await.unwrap();
+            (status, [(header::CONTENT_TYPE, content_type)], body)
+        }
+
+        let requests = Arc::new(AtomicUsize::new(0));
+        let shared: Shared = (
+            upstream.to_string(),
+            requests.clone(),
+            reqwest::Client::new(),
+        );
+        let app = axum::Router::new().fallback(forward).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, requests }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }

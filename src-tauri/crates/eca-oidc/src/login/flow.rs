@@ -8,6 +8,8 @@
 //! - A [`PendingLogin`] is consumed by [`complete`]: a callback can complete a login once.
 //! - Tokens never leave this module except masked in the [`TestReport`]; nothing here stores them.
 //! - Time comes from the [`Clock`] passed in, so token lifetimes can be tested.
+//! - Discovery and the JWKS come through [`LoginContext`]: fetched for this login, or from the
+//!   platform's [`ProviderCache`] when it has one; nowhere else fetches them.
 //! - A failure is a [`TestError`] with one [`TestErrorCode`] per check, never a built string.
 
 use super::callback::{CallbackError, CallbackParams};
@@ -15,12 +17,13 @@ use super::claims;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
+use super::provider_cache::{Cached, ProviderCache};
 use super::report::{
     mask, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport, VerifiedIdentity,
 };
 use super::steps::{Observer, StepLog};
 use super::token::{self, clean, TokenRequest, TokenResponse};
-use crate::discovery::{self, DiscoveryInfo};
+use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
 use crate::http;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
@@ -36,18 +39,64 @@ const MAX_USERINFO_BYTES: usize = 256 * 1024;
 /// How long a login may wait for its callback by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::minutes(5);
 
-/// What a login needs from outside: HTTP, time, and who to tell about progress.
+/// What a login needs from outside: HTTP, time, and where the IdP's documents come from.
 #[derive(Clone)]
 pub struct LoginContext {
     pub http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
+    /// `None`: discovery and the JWKS are fetched for every login, as Test Configuration
+    /// wants (an admin testing a change must see the IdP as it is now). `Some`: shared by
+    /// every login of the platform, so a customer login fetches neither (see
+    /// [`ProviderCache`] for how long entries live and how often an unknown `kid` refreshes).
+    pub provider_cache: Option<Arc<ProviderCache>>,
+}
+
+impl LoginContext {
+    async fn discovery(&self, issuer: &str) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
+        match &self.provider_cache {
+            Some(cache) => cache.discovery(&self.http, issuer, self.clock.now()).await,
+            None => discovery::fetch(&self.http, issuer)
+                .await
+                .map(Cached::fetched),
+        }
+    }
+
+    async fn jwks(&self, uri: &str) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
+        match &self.provider_cache {
+            Some(cache) => cache.jwks(&self.http, uri, self.clock.now()).await,
+            None => jwks::fetch(&self.http, uri).await.map(Cached::fetched),
+        }
+    }
+
+    /// Discovery again, after a token signed by a key the login's JWKS does not have.
+    async fn refresh_discovery(
+        &self,
+        issuer: &str,
+    ) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
+        match &self.provider_cache {
+            Some(cache) => {
+                cache
+                    .refresh_discovery(&self.http, issuer, self.clock.now())
+                    .await
+            }
+            None => self.discovery(issuer).await,
+        }
+    }
+
+    /// The JWKS again, after a token signed by a key the login's JWKS does not have.
+    async fn refresh_jwks(&self, uri: &str) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
+        match &self.provider_cache {
+            Some(cache) => cache.refresh_jwks(&self.http, uri, self.clock.now()).await,
+            None => self.jwks(uri).await,
+        }
+    }
 }
 
 /// What the IdP told us before the login: its discovery document and keys.
 #[derive(Clone)]
 pub struct ProviderKeys {
-    pub discovery: Option<DiscoveryInfo>,
-    pub jwks: Option<CoreJsonWebKeySet>,
+    pub discovery: Option<Arc<DiscoveryInfo>>,
+    pub jwks: Option<Arc<CoreJsonWebKeySet>>,
 }
 
 /// What binds the IdP's answers to this login: fresh per login, each checked once.
@@ -176,13 +225,13 @@ async fn discovery_step(
     ctx: &LoginContext,
     f: &IdpFields,
     log: &mut StepLog,
-) -> Result<DiscoveryInfo, TestError> {
+) -> Result<Arc<DiscoveryInfo>, TestError> {
     let issuer = f.issuer.clone().unwrap_or_default();
     log.start(
         StepName::Discovery,
         format!("Fetching {}", discovery_url_text(&issuer)),
     );
-    let info = discovery::fetch(&ctx.http, &issuer).await.map_err(|e| {
+    let cached = ctx.discovery(&issuer).await.map_err(|e| {
         let code = match e {
             discovery::DiscoveryError::IssuerMismatch { .. } => Code::IssuerMismatch,
             _ => Code::Discovery,
@@ -196,16 +245,17 @@ async fn discovery_step(
             ),
         )
     })?;
+    let (info, origin) = (cached.value, origin(cached.fetched));
     let notes = discovery_notes(f, &info);
     if notes.is_empty() {
         log.pass(
             StepName::Discovery,
-            format!("Issuer {} matches; endpoints agree.", info.issuer),
+            format!("Issuer {} matches; endpoints agree{origin}.", info.issuer),
         );
     } else {
         log.warn(
             StepName::Discovery,
-            format!("Issuer matches, but {}.", notes.join("; ")),
+            format!("Issuer matches, but {}{origin}.", notes.join("; ")),
         );
     }
     Ok(info)
@@ -260,17 +310,31 @@ fn discovery_url_text(issuer: &str) -> String {
         .unwrap_or_else(|_| issuer.to_string())
 }
 
+/// " (cached)" after a step's detail when the document did not come from a fetch just now.
+fn origin(fetched: bool) -> &'static str {
+    if fetched {
+        ""
+    } else {
+        " (cached)"
+    }
+}
+
 /// The "Signing keys (JWKS)" step.
 async fn jwks_step(
     ctx: &LoginContext,
     uri: &str,
     log: &mut StepLog,
-) -> Result<CoreJsonWebKeySet, TestError> {
+) -> Result<Arc<CoreJsonWebKeySet>, TestError> {
     log.start(StepName::Jwks, format!("Fetching {uri}"));
-    match jwks::fetch(&ctx.http, uri).await {
-        Ok(jwks) => {
-            log.pass(StepName::Jwks, jwks::describe(&jwks));
-            Ok(jwks)
+    match ctx.jwks(uri).await {
+        Ok(cached) => {
+            let detail = format!(
+                "{}{}",
+                jwks::describe(&cached.value),
+                origin(cached.fetched)
+            );
+            log.pass(StepName::Jwks, detail);
+            Ok(cached.value)
         }
         Err(e) => Err(log.fail(StepName::Jwks, jwks_error(e))),
     }
@@ -651,22 +715,28 @@ impl Completion<'_> {
         }
     }
 
-    /// Discovery and the JWKS again, for a key rotated since [`prepare`]. `None` when there is
-    /// no JWKS URI to fetch from.
-    async fn refetch_keys(&mut self, issuer: &str) -> Result<Option<CoreJsonWebKeySet>, TestError> {
+    /// Discovery and the JWKS again, for a key rotated since [`prepare`] (from the platform's
+    /// cache, at most once per its refresh interval). `None` when there is no JWKS URI to
+    /// fetch from.
+    async fn refetch_keys(
+        &mut self,
+        issuer: &str,
+    ) -> Result<Option<Arc<CoreJsonWebKeySet>>, TestError> {
         let uri = self
             .idp
             .fields
             .jwks_uri
             .clone()
             .or_else(|| self.provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
-        if let Ok(info) = discovery::fetch(&self.ctx.http, issuer).await {
-            self.provider.discovery = Some(info);
+        if let Ok(info) = self.ctx.refresh_discovery(issuer).await {
+            self.provider.discovery = Some(info.value);
         }
         match uri {
-            Some(uri) => jwks::fetch(&self.ctx.http, &uri)
+            Some(uri) => self
+                .ctx
+                .refresh_jwks(&uri)
                 .await
-                .map(Some)
+                .map(|cached| Some(cached.value))
                 .map_err(jwks_error),
             None => Ok(None),
         }

@@ -9,6 +9,8 @@
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
 //!   checks.
+//! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
+//!   Configuration fetches them fresh).
 //! - [`claims`]: reading the verified identity: one claim, mapped claims, the channel binding.
 //! - [`readiness`]: the checks that need no login.
 //! - [`report`], [`steps`], [`error_code`]: what the admin sees.
@@ -22,6 +24,7 @@ pub mod id_token;
 pub mod jwks;
 pub mod loopback;
 pub mod pending;
+pub mod provider_cache;
 pub mod readiness;
 pub mod report;
 pub mod run;

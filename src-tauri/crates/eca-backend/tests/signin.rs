@@ -349,3 +349,22 @@ async fn a_login_finished_in_another_browser_is_refused() {
     assert_eq!(got["status"], "failed", "{got}");
     assert_eq!(got["error"]["code"], "browser_binding.mismatch");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_nobody_reads_is_erased_when_its_retention_ends() {
+    let p = platform(true).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    // The result is kept for the link's lifetime after the login, then it is gone unread.
+    p.clock
+        .advance(Duration::minutes(10) + Duration::seconds(1));
+    let got = p.status(&id).await;
+    assert_eq!(got["status"], "authenticated", "{got}");
+    assert_eq!(got["result"]["claims_erased"], true, "{got}");
+    assert_eq!(got["result"]["customer_id"], Value::Null);
+    assert_eq!(got["result"]["claims"], json!({}));
+}

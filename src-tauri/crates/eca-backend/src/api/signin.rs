@@ -39,7 +39,6 @@ pub async fn create(
         ));
     };
     let create = parse_create(members).map_err(ApiError::InvalidFields)?;
-    app.signin.erase_due(&app.db).await?;
     let (created, location) = app.signin.create(&app.db, workspace.id, create).await?;
     let mut response = (StatusCode::CREATED, Json(created)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -55,7 +54,6 @@ pub async fn get_one(
 ) -> Result<Response, ApiError> {
     let id = Uuid::parse_str(&raw_id)
         .map_err(|_| ApiError::InvalidAuthRequestId(raw_id.chars().take(80).collect()))?;
-    app.signin.erase_due(&app.db).await?;
     let view = app.signin.read(&app.db, workspace.id, id).await?;
     let mut response = Json(view).into_response();
     pages::no_store(response.headers_mut());

@@ -150,6 +150,7 @@ impl SignIn {
             state: RowState::Pending,
             created_at: rfc3339(now),
             expires_unix: expires.unix_timestamp(),
+            keep_until_unix: expires.unix_timestamp(),
             opened_at: None,
             finished_at: None,
             outcome: None,

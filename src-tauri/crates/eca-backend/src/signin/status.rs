@@ -38,7 +38,7 @@ pub struct AuthRequestView {
 
 impl SignIn {
     /// A request as the flow reads it. The first read of a result hands out the customer's
-    /// data and erases it.
+    /// data and erases it; past its retention, the data is erased before it is read.
     pub async fn read(
         &self,
         db: &Database,
@@ -46,20 +46,24 @@ impl SignIn {
         id: Uuid,
     ) -> Result<AuthRequestView, ApiError> {
         let now = self.now();
+        let now_unix = now.unix_timestamp();
         let ws = workspace.clone();
         let row = db
             .run(move |conn| {
                 let tx = conn.transaction()?;
-                let row = auth_requests::get(&tx, &ws, id)?;
-                if let Some(outcome) = row
-                    .as_ref()
-                    .and_then(|r| r.outcome.as_ref())
-                    .filter(|_| !row.as_ref().is_some_and(|r| r.claims_erased))
-                {
-                    auth_requests::erase_claims(&tx, &ws, id, Some(&outcome.erased()))?;
+                let Some(mut row) = auth_requests::get(&tx, &ws, id)? else {
+                    return Ok(None);
+                };
+                let erased = row.outcome.as_ref().map(Outcome::erased);
+                let past_retention = row.keep_until_unix <= now_unix;
+                if !row.claims_erased && (erased.is_some() || past_retention) {
+                    auth_requests::erase_claims(&tx, &ws, id, erased.as_ref())?;
+                    if past_retention {
+                        row.outcome = erased;
+                    }
                 }
                 tx.commit()?;
-                Ok(row)
+                Ok(Some(row))
             })
             .await?
             .ok_or_else(|| ApiError::AuthRequestNotFound {

@@ -32,6 +32,8 @@ pub struct AuthRequestRow {
     pub state: RowState,
     pub created_at: String,
     pub expires_unix: i64,
+    /// Until when the customer's data may be kept: the expiry, then the result's lifetime.
+    pub keep_until_unix: i64,
     pub opened_at: Option<String>,
     pub finished_at: Option<String>,
     pub outcome: Option<Outcome>,
@@ -94,7 +96,8 @@ pub struct MessageRow {
 }
 
 const COLUMNS: &str = "id, idp_id, kind, channel, customer, conversation_id, return_url, status, \
-                       created_at, expires_unix, opened_at, finished_at, outcome, claims_erased";
+                       created_at, expires_unix, opened_at, finished_at, outcome, claims_erased, \
+                       keep_until_unix";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("auth request {what} {value:?}"))
@@ -111,6 +114,7 @@ fn decode(r: &Row<'_>) -> rusqlite::Result<Result<AuthRequestRow, StoreError>> {
     let (created_at, expires_unix, opened_at, finished_at) =
         (r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?);
     let claims_erased: i64 = r.get(13)?;
+    let keep_until_unix: i64 = r.get(14)?;
     Ok((|| {
         Ok(AuthRequestRow {
             id: Uuid::parse_str(&id).map_err(|_| corrupt("id", &id))?,
@@ -123,6 +127,7 @@ fn decode(r: &Row<'_>) -> rusqlite::Result<Result<AuthRequestRow, StoreError>> {
             state: RowState::parse(&status).ok_or_else(|| corrupt("status", &status))?,
             created_at,
             expires_unix,
+            keep_until_unix,
             opened_at,
             finished_at,
             outcome: outcome
@@ -420,6 +425,7 @@ mod tests {
             state: RowState::Pending,
             created_at: "t0".into(),
             expires_unix: 1_000,
+            keep_until_unix: 1_000,
             opened_at: None,
             finished_at: None,
             outcome: None,

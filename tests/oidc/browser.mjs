@@ -12,7 +12,10 @@
 // ECA_BROWSER_CUSTOMER=1 plays a customer instead: the URL is a platform's link (/l/<token>),
 // which redirects to the IdP; the final redirect back to the platform is followed too, and the
 // page the platform shows is printed on stdout as `PAGE <status>` then its body (also when the
-// link itself answers with a page). Everything stays on loopback.
+// link itself answers with a page). When that page's "Back to the chat" link leads to a
+// loopback URL (the return URL of `eca idp test --via-platform`), it is followed with a GET, as
+// a person clicking it would, which tells the waiting CLI the browser came back. Everything
+// stays on loopback.
 import { execFileSync } from 'node:child_process';
 
 let start = process.argv[2];
@@ -88,8 +91,15 @@ console.error('browser.mjs: too many redirects');
 process.exit(1);
 
 async function showPage(res) {
+  const html = await res.text();
   console.log(`PAGE ${res.status}`);
-  console.log(await res.text());
+  console.log(html);
+  const back = /<a href="(http:\/\/(?:127\.0\.0\.1|localhost):\d+\/[^"]*)">Back to the chat<\/a>/.exec(html);
+  if (back) {
+    const target = back[1].replaceAll('&amp;', '&');
+    const done = await fetch(target, { redirect: 'manual' });
+    await done.text();
+  }
 }
 
 async function deliver(target) {

@@ -1,8 +1,12 @@
-//! Deep links (`com.ecaadmin.desktop:/oauth/callback?code=…&state=…`) into the test logins.
+//! Deep links into the tests: `com.ecaadmin.desktop:/oauth/callback?code=…&state=…` for the
+//! test logins, `com.ecaadmin.desktop:/platform-test/done?request=…` for the tests on the
+//! platform.
 //!
 //! Every URL the OS hands over — at a cold start (`get_current`) or to the running instance
 //! (`on_open_url`: forwarded by single-instance on Linux and Windows, sent by the OS on macOS) —
-//! goes to the pending test logins ([`eca_oidc::login::pending`]), which match it by `state`.
+//! goes, by its path, to the pending test logins ([`eca_oidc::login::pending`]), which match it
+//! by `state`, or to the pending tests on the platform
+//! ([`eca_core::platform_test::return_link`]), which match it by test id.
 //!
 //! Invariants:
 //! - A URL is untrusted input (any local process can start the app with one): it is parsed
@@ -13,6 +17,7 @@
 
 use crate::state::AppState;
 use crate::test_login::{Refusal, REFUSED_EVENT};
+use eca_core::platform_test::return_link::RETURN_PATH;
 use eca_oidc::login::run::DEEP_LINK_REDIRECT;
 use tauri::{App, AppHandle, Emitter, Manager, Runtime, Url};
 use tauri_plugin_deep_link::DeepLinkExt;
@@ -52,22 +57,26 @@ fn receive<R: Runtime>(app: &AppHandle<R>, url: &Url) {
         tracing::warn!(url = %without_query(url), "deep link before the app was ready: refused");
         return;
     };
-    let now = time::OffsetDateTime::now_utc();
-    match state
-        .callbacks
-        .deliver(url.as_str(), DEEP_LINK_REDIRECT, now)
-    {
+    let delivered = if url.path() == RETURN_PATH {
+        state
+            .platform_returns
+            .deliver(url.as_str())
+            .map(|test_id| test_id.to_string())
+            .map_err(|refused| refused.to_string())
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        state
+            .callbacks
+            .deliver(url.as_str(), DEEP_LINK_REDIRECT, now)
+            .map_err(|refused| refused.to_string())
+    };
+    match delivered {
         Ok(run_id) => {
-            tracing::info!(%run_id, url = %without_query(url), "deep link delivered to its test login")
+            tracing::info!(%run_id, url = %without_query(url), "deep link delivered to its test")
         }
-        Err(refused) => {
-            tracing::warn!(url = %without_query(url), reason = %refused, "deep link refused");
-            let _ = app.emit(
-                REFUSED_EVENT,
-                Refusal {
-                    reason: refused.to_string(),
-                },
-            );
+        Err(reason) => {
+            tracing::warn!(url = %without_query(url), %reason, "deep link refused");
+            let _ = app.emit(REFUSED_EVENT, Refusal { reason });
         }
     }
 }

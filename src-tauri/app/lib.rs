@@ -9,6 +9,7 @@
 
 mod commands;
 mod deep_link;
+mod platform_test;
 mod state;
 mod test_login;
 

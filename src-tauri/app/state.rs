@@ -1,5 +1,6 @@
 //! What the commands share: the catalog (one SQLite connection), the sync outbox (its own
-//! connection to the same file), the HTTP client, and the test logins in flight.
+//! connection to the same file), the HTTP client, and the test logins (local and on the
+//! platform) in flight.
 //!
 //! Invariants:
 //! - The connection is used by one command at a time (a mutex); other processes, the CLI among
@@ -9,6 +10,7 @@
 //! - A running test login has exactly one cancel handle here, removed when the run ends.
 
 use eca_core::catalog::{Catalog, CatalogError};
+use eca_core::platform_test::return_link::PendingReturns;
 use eca_core::secrets::OsKeyring;
 use eca_core::sync::{Outbox, SyncError};
 use eca_model::clock::SystemClock;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Deep-link callbacks awaited by test logins, matched by `state`.
     pub callbacks: PendingCallbacks,
+    /// Return deep links awaited by tests on the platform, matched by test id.
+    pub platform_returns: PendingReturns,
     cancels: Mutex<HashMap<String, oneshot::Sender<()>>>,
 }
 
@@ -40,6 +44,7 @@ impl AppState {
             outbox: tokio::sync::Mutex::new(outbox),
             http: eca_oidc::http::client(),
             callbacks: PendingCallbacks::new(),
+            platform_returns: PendingReturns::new(),
             cancels: Mutex::default(),
         })
     }

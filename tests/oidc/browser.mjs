@@ -19,9 +19,13 @@
 // which shows a "Continue" form; posting it redirects to the IdP (and sets the cookie the
 // platform's callback wants back); the final redirect back to the platform is followed too, and
 // the page the platform shows is printed on stdout as `PAGE <status>` then its body (also when
-// the link answers with another page). ECA_BROWSER_DROP_COOKIES=1 forgets the cookies before
-// coming back to the platform, like another browser finishing the login. Everything stays on
-// loopback.
+// the link answers with another page). When that page's "Back to the chat" link leads to a
+// loopback URL (the return URL of `eca idp test --via-platform`), it is followed with a GET, as
+// a person clicking it would, which tells the waiting CLI the browser came back. A URL of the
+// form http://127.0.0.1:<port>/l/<token> is taken as a platform link even without
+// ECA_BROWSER_CUSTOMER (the app and the CLI open those through $BROWSER).
+// ECA_BROWSER_DROP_COOKIES=1 forgets the cookies before coming back to the platform, like
+// another browser finishing the login. Everything stays on loopback.
 import { execFileSync } from 'node:child_process';
 
 let start = process.argv[2];
@@ -50,7 +54,8 @@ async function request(url, init = {}) {
   return res;
 }
 
-const customer = process.env.ECA_BROWSER_CUSTOMER === '1';
+const customer =
+  process.env.ECA_BROWSER_CUSTOMER === '1' || /^http:\/\/127\.0\.0\.1:\d+\/l\/[\w-]{22}$/.test(start);
 if (customer) {
   // The link: a page with a button that posts back to it, or a page saying why not.
   const page = await request(start);
@@ -106,8 +111,22 @@ console.error('browser.mjs: too many redirects');
 process.exit(1);
 
 async function showPage(res) {
+  const html = await res.text();
   console.log(`PAGE ${res.status}`);
-  console.log(await res.text());
+  console.log(html);
+  const back = /<a href="((?:http:\/\/(?:127\.0\.0\.1|localhost):\d+\/|com\.ecaadmin\.desktop:\/)[^"]*)">Back to the chat<\/a>/.exec(html);
+  if (back) {
+    const target = back[1].replaceAll('&amp;', '&');
+    if (target.startsWith('com.ecaadmin.desktop:')) {
+      // The app's deep link: the OS hands it to the app (its binary, as a second instance).
+      if (process.env.ECA_DEEP_LINK_HANDLER) {
+        execFileSync(process.env.ECA_DEEP_LINK_HANDLER, [target], { stdio: 'inherit', timeout: 30000 });
+      }
+    } else {
+      const done = await fetch(target, { redirect: 'manual' });
+      await done.text();
+    }
+  }
 }
 
 /** The authorization URL to come back to, if `target` is Glewlwyd's login.html detour. */

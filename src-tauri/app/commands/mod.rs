@@ -10,6 +10,7 @@
 //!   labels) are written beside the wrappers from the Rust enums, never copied by hand.
 
 pub mod idps;
+pub mod platform_test;
 pub mod sync;
 pub mod test_configuration;
 
@@ -48,6 +49,9 @@ pub fn bindings() -> Builder<tauri::Wry> {
             sync::sync_push,
             sync::retry_failed_changes,
             sync::resolve_conflict,
+            platform_test::platform_info,
+            platform_test::test_on_platform,
+            platform_test::cancel_platform_test,
         ])
         .error_handling(ErrorHandlingMode::Throw)
         // One shape per type: the UI sends back what it was sent.

@@ -131,6 +131,14 @@ pub enum IdpCommand {
         /// How long to wait for the login, in seconds
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         timeout: u64,
+        /// Test on the platform instead: the login goes through the backend's redirect URI and
+        /// is verified there with the pushed configuration and secret (push first)
+        #[arg(long)]
+        via_platform: bool,
+        /// With --via-platform: the number the test's link is sent to, E.164 (channel binding
+        /// compares it with the IdP's verified number) [default: +12025550100, a fictional one]
+        #[arg(long, value_name = "NUMBER", requires = "via_platform")]
+        phone: Option<String>,
     },
     /// Check readiness without a login: discovery, PKCE, auth method, https, JWKS, clock skew
     Check {

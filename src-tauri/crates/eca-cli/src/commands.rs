@@ -11,6 +11,7 @@ use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
 use crate::idp_test;
 use crate::output::{self, print};
+use crate::platform_test;
 use crate::secret_input;
 use crate::sync;
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
@@ -42,7 +43,18 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         IdpCommand::Delete { idp, yes } => delete(dir, &idp, yes, json),
         IdpCommand::Export { output } => export(dir, output.as_deref(), json),
         IdpCommand::Import { file } => import(dir, &file, json),
-        IdpCommand::Test { idp, timeout } => {
+        IdpCommand::Test {
+            idp,
+            timeout,
+            via_platform: true,
+            phone,
+        } => {
+            let (catalog, outbox) = (open(dir.clone())?, sync::open(dir)?);
+            verdict(platform_test::test(
+                catalog, outbox, &idp, phone, timeout, json,
+            )?)
+        }
+        IdpCommand::Test { idp, timeout, .. } => {
             verdict(idp_test::test(open(dir)?, &idp, timeout, json)?)
         }
         IdpCommand::Check { idp } => verdict(idp_test::check(open(dir)?, &idp, json)?),

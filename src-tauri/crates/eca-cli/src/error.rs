@@ -9,6 +9,7 @@
 
 use eca_core::catalog::CatalogError;
 use eca_core::data_dir::DataDirError;
+use eca_core::platform_test::PlatformTestError;
 use eca_core::sync::SyncError;
 use eca_core::transfer::ImportError;
 use eca_model::problem::{Problem, ProblemCode};
@@ -41,6 +42,9 @@ pub enum CliError {
     NotPassed,
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// A test on the platform could not start (not pushed, refused, unreachable).
+    #[error(transparent)]
+    PlatformTest(#[from] PlatformTestError),
     /// A push ended with changes left in conflict or failed (its report is already printed).
     #[error("{0}")]
     Unsettled(String),
@@ -60,6 +64,7 @@ impl CliError {
             CliError::Catalog(CatalogError::Invalid(_))
                 | CliError::Usage(_)
                 | CliError::Sync(SyncError::InvalidSettings(_))
+                | CliError::PlatformTest(PlatformTestError::BadNumber)
                 | CliError::Import(
                     ImportError::NotAnExport(_)
                         | ImportError::Invalid(_)
@@ -93,6 +98,7 @@ impl CliError {
             CliError::SecretNotSaved(m) => Problem::new(ProblemCode::Keyring, m),
             e @ CliError::NotPassed => Problem::new(ProblemCode::Internal, e.to_string()),
             CliError::Sync(e) => e.into(),
+            CliError::PlatformTest(e) => e.into(),
             CliError::Unsettled(m) => Problem::new(ProblemCode::Validation, m),
         };
         Problem {

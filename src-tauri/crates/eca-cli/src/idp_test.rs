@@ -18,7 +18,7 @@ use eca_oidc::login::run::{self, Capture, TestLogin};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -109,7 +109,7 @@ fn status_word(status: StepStatus) -> &'static str {
     }
 }
 
-fn step_line(step: &Step) -> String {
+pub(crate) fn step_line(step: &Step) -> String {
     format!(
         "{:<8} {:<30} {:>6} ms  {}",
         status_word(step.status),

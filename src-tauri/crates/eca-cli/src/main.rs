@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod idp_test;
 mod output;
+mod platform_test;
 mod secret_input;
 mod sync;
 

@@ -112,7 +112,7 @@ pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<()
     }
 }
 
-fn open(dir: Option<PathBuf>) -> Result<Outbox, CliError> {
+pub(crate) fn open(dir: Option<PathBuf>) -> Result<Outbox, CliError> {
     let dir = data_dir::resolve(dir)?;
     Ok(Outbox::open(
         &dir,

@@ -7,10 +7,13 @@
 //! - [`catalog`]: the operations the app and the CLI call (save, list, delete, test runs…).
 //! - [`transfer`]: export and import of IdPs as JSON.
 //! - [`sync`]: pushing local edits to the messaging backend (outbox, three-way plan, conflicts).
+//! - [`platform_test`]: "Test on the platform", a test login through the backend's own
+//!   redirect URI with the pushed configuration.
 //! - [`data_dir`]: where the database lives.
 
 pub mod catalog;
 pub mod data_dir;
+pub mod platform_test;
 pub mod secrets;
 pub mod store;
 pub mod sync;

@@ -25,6 +25,8 @@ pub enum ProblemCode {
     Unauthorized,
     /// The backend cannot be reached, or is busy (the changes are kept).
     BackendUnreachable,
+    /// The IdP is not pushed, or changed since: push first (e.g. before a test on the platform).
+    NotPushed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, thiserror::Error)]

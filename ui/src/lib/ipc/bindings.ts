@@ -44,12 +44,23 @@ export const commands = {
 	retryFailedChanges: (id: IdpId) => __TAURI_INVOKE<null>("retry_failed_changes", { id }),
 	/**  Keep mine (then push; returns that push's report) or take theirs (returns `None`). */
 	resolveConflict: (id: IdpId, keepMine: boolean) => __TAURI_INVOKE<PushReport | null>("resolve_conflict", { id, keepMine }),
+	/**
+	 *  The configured backend's `GET /v1/platform`: the redirect URI to register at the IdP.
+	 *  `sync_not_configured` until sync is set up.
+	 */
+	platformInfo: () => __TAURI_INVOKE<PlatformInfo>("platform_info"),
+	/**
+	 *  Tests the saved IdP on the platform and answers when the test has ended (the browser came
+	 *  back, the timeout, or `cancel_platform_test`). `not_pushed` when it must be pushed first.
+	 */
+	testOnPlatform: (id: IdpId) => __TAURI_INVOKE<PlatformTestReport>("test_on_platform", { id }),
+	cancelPlatformTest: (id: IdpId) => __TAURI_INVOKE<boolean>("cancel_platform_test", { id }),
 };
 
 /* Constants */
 export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
-export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable"] as const;
+export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed"] as const;
 
 export const STEP_LABELS = {"authorization":"Authorization in the browser","code_exchange":"Code exchange","discovery":"Discovery","id_token_verification":"ID token verification","jwks":"Signing keys (JWKS)","redirect_received":"Redirect received","state_and_issuer":"State and issuer checks","userinfo":"Userinfo"} as const;
 
@@ -68,6 +79,21 @@ export type AuthParam = {
 	key: string,
 	value: string,
 };
+
+/**  What the explanation is about (the UI and scripts may branch on it). */
+export type Cause = 
+/**  The IdP did not send the browser back to the platform's redirect URI. */
+"redirect_uri_not_registered" | 
+/**  The browser never opened the platform's link. */
+"link_not_opened" | 
+/**  The platform's copy of the client secret is missing or not the one tested here. */
+"platform_secret" | 
+/**  The IdP did not release the customer-id claim to the platform. */
+"customer_id_claim" | 
+/**  The platform's channel binding did not hold for the test number. */
+"channel_binding" | 
+/**  Another check failed on the platform only. */
+"other";
 
 /**  What kind of edit a change records. */
 export type ChangeKind = "create" | "update" | "delete" | "enable" | "disable";
@@ -126,6 +152,13 @@ export type DiscoveryInfo = {
 	id_token_signing_alg_values_supported: string[],
 	/**  Whether the authorization response carries `iss` (RFC 9207); `false` when omitted. */
 	authorization_response_iss_parameter_supported: boolean,
+};
+
+export type Explanation = {
+	cause: Cause,
+	/**  "Passes from this computer, fails on the platform: …" (or "Fails on the platform: …"). */
+	message: string,
+	fix: string,
 };
 
 /**
@@ -273,6 +306,39 @@ export type PlanItem = {
 	remote_changes: FieldChange[],
 };
 
+/**  `GET /v1/platform`: what an admin registers at the IdP for customer sign-in. */
+export type PlatformInfo = {
+	/**  Register exactly this at the IdP. */
+	redirect_uri: string,
+	link_base: string,
+};
+
+/**
+ *  A test on the platform, start to end: the same step list as Test Configuration's report,
+ *  as the platform ran it.
+ */
+export type PlatformTestReport = {
+	test_id: string,
+	/**  The platform's auth request. */
+	request_id: string,
+	idp_id: IdpId,
+	idp_name: string,
+	started_at: string,
+	finished_at: string,
+	outcome: TestOutcome,
+	/**  The platform's redirect URI, which the login went through. */
+	redirect_uri: string,
+	steps: Step[],
+	failed_step: StepName | null,
+	error: TestError | null,
+	/**  The customer id the platform verified (the IdP's customer-id claim). */
+	customer_id: string | null,
+	/**  The mapped claims, by variable name, as a flow would receive them. */
+	claims: { [key in string]: unknown },
+	/**  Why the platform's result differs from this computer's, when it failed. */
+	explanation: Explanation | null,
+};
+
 export type Problem = {
 	code: ProblemCode,
 	message: string,
@@ -288,7 +354,9 @@ export type ProblemCode =
 /**  The backend refused the API key or the workspace (HTTP 401/403). */
 "unauthorized" | 
 /**  The backend cannot be reached, or is busy (the changes are kept). */
-"backend_unreachable";
+"backend_unreachable" | 
+/**  The IdP is not pushed, or changed since: push first (e.g. before a test on the platform). */
+"not_pushed";
 
 /**  How the platform talks to the IdP. */
 export type Protocol = 

@@ -1,5 +1,6 @@
-//! The HTTP client of the Sync API (docs/sync-api.yaml), over the hardened [`eca_oidc::http`]
-//! layer: no redirects, timeouts, capped bodies, errors without secrets.
+//! The HTTP client of the Sync API (docs/sync-api.yaml) and of the few auth API calls
+//! (docs/auth-api.yaml) that "Test on the platform" makes, over the hardened
+//! [`eca_oidc::http`] layer: no redirects, timeouts, capped bodies, errors without secrets.
 //!
 //! Invariants:
 //! - The API key goes only into the `Authorization: Bearer` header, read through
@@ -23,6 +24,8 @@ use url::Url;
 pub const MAX_IDP_BYTES: usize = 512 * 1024;
 /// The largest list answer accepted.
 pub const MAX_LIST_BYTES: usize = 32 * 1024 * 1024;
+/// The largest auth API answer accepted (a request with every step of a login is a few KiB).
+pub const MAX_AUTH_BYTES: usize = 256 * 1024;
 
 /// What a write expects of the backend's copy.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
@@ -91,22 +94,57 @@ impl BackendClient {
         })
     }
 
+    pub fn workspace(&self) -> &str {
+        &self.workspace
+    }
+
     fn url(&self, id: Option<IdpId>) -> Url {
-        let mut url = self.base.clone();
-        let path = match id {
-            Some(id) => format!("v1/workspaces/{}/idps/{id}", self.workspace),
-            None => format!("v1/workspaces/{}/idps", self.workspace),
-        };
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{prefix}/{path}"));
-        url
+        match id {
+            Some(id) => self.workspace_url(&format!("idps/{id}")),
+            None => self.workspace_url("idps"),
+        }
+    }
+
+    /// `{base}/v1/workspaces/{ws}/{path}`.
+    fn workspace_url(&self, path: &str) -> Url {
+        under(
+            &self.base,
+            &format!("v1/workspaces/{}/{path}", self.workspace),
+        )
     }
 
     fn request(&self, method: Method, id: Option<IdpId>) -> reqwest::RequestBuilder {
+        self.authorized(method, self.url(id))
+    }
+
+    fn authorized(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         self.http
-            .request(method, self.url(id))
+            .request(method, url)
             .bearer_auth(self.api_key.expose())
             .header(ACCEPT, "application/json")
+    }
+
+    /// `GET /v1/platform` (any status).
+    pub async fn platform(&self) -> Result<HttpResponse, HttpError> {
+        platform(&self.http, &self.base).await
+    }
+
+    /// `POST /auth-requests` with this body (any status).
+    pub async fn create_auth_request(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<HttpResponse, HttpError> {
+        let request = self
+            .authorized(Method::POST, self.workspace_url("auth-requests"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        http::send(request, MAX_AUTH_BYTES).await
+    }
+
+    /// `GET /auth-requests/{id}` (any status).
+    pub async fn auth_request(&self, id: uuid::Uuid) -> Result<HttpResponse, HttpError> {
+        let url = self.workspace_url(&format!("auth-requests/{}", id.hyphenated()));
+        http::send(self.authorized(Method::GET, url), MAX_AUTH_BYTES).await
     }
 
     /// `GET /idps` (any status).
@@ -147,6 +185,22 @@ impl BackendClient {
             .header("Idempotency-Key", idempotency_key);
         http::send(request, MAX_IDP_BYTES).await
     }
+}
+
+/// `GET {base}/v1/platform`, the platform's public description (no API key is sent).
+pub async fn platform(http: &reqwest::Client, base: &Url) -> Result<HttpResponse, HttpError> {
+    let request = http
+        .get(under(base, "v1/platform"))
+        .header(ACCEPT, "application/json");
+    http::send(request, MAX_AUTH_BYTES).await
+}
+
+/// `path` under the base URL's own path (a backend may live under a prefix).
+fn under(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}/{path}"));
+    url
 }
 
 fn with_precondition(

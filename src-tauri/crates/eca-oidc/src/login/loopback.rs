@@ -1,5 +1,6 @@
 //! The loopback redirect listener (RFC 8252 §7.3), for IdPs that refuse private-use schemes and
-//! for the CLI.
+//! for the CLI; also the CLI's "the browser came back" listener of a test on the platform
+//! (another path, same rules).
 //!
 //! Invariants:
 //! - It binds to 127.0.0.1, never to another interface: on the IdP's fixed loopback port when
@@ -9,8 +10,8 @@
 //! - What the admin can register for a loopback redirect is said here ([`registration_advice`]),
 //!   for every fix message that names the redirect.
 //! - It reads at most [`MAX_REQUEST_BYTES`] of a request, with a per-connection time limit.
-//! - Only `GET /oauth/callback` can end the wait; any other path gets a 404 and the login stays
-//!   pending. A malformed callback gets a 400 and the login stays pending too.
+//! - Only a `GET` of its one path ([`CALLBACK_PATH`] unless bound with another) can end the
+//!   wait; any other path gets a 404 and the login stays pending. A malformed callback gets a 400 and the login stays pending too.
 //! - The page it serves is static: it loads nothing external and echoes nothing from the request.
 //! - It stops after the first well-formed callback or at the deadline, whichever comes first.
 
@@ -32,6 +33,7 @@ text-align:center;color:#1f2937}</style></head><body><h1>Login received</h1>\
 pub struct LoopbackListener {
     listener: TcpListener,
     port: u16,
+    path: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,8 +67,16 @@ impl LoopbackError {
 }
 
 impl LoopbackListener {
-    /// Listens on `fixed_port` when given, else on a free port picked by the OS.
+    /// The redirect listener: on `fixed_port` when given, else on a free port picked by the OS.
     pub async fn bind(fixed_port: Option<u16>) -> Result<Self, LoopbackError> {
+        Self::bind_at(fixed_port, CALLBACK_PATH).await
+    }
+
+    /// A listener whose one path is `path` (which starts with `/`).
+    pub async fn bind_at(
+        fixed_port: Option<u16>,
+        path: &'static str,
+    ) -> Result<Self, LoopbackError> {
         let listener = TcpListener::bind(("127.0.0.1", fixed_port.unwrap_or(0)))
             .await
             .map_err(|e| match (fixed_port, e.kind()) {
@@ -74,12 +84,16 @@ impl LoopbackListener {
                 _ => LoopbackError::Bind(e),
             })?;
         let port = listener.local_addr().map_err(LoopbackError::Bind)?.port();
-        Ok(Self { listener, port })
+        Ok(Self {
+            listener,
+            port,
+            path,
+        })
     }
 
-    /// `http://127.0.0.1:<port>/oauth/callback`.
+    /// `http://127.0.0.1:<port>/oauth/callback` (or its other path).
     pub fn redirect_uri(&self) -> String {
-        redirect_uri(self.port)
+        format!("http://127.0.0.1:{}{}", self.port, self.path)
     }
 
     /// Waits for the first well-formed callback, answering everything else, until `deadline`.
@@ -94,16 +108,11 @@ impl LoopbackListener {
                 }
                 Ok(Ok(pair)) => pair,
             };
-            if let Some(params) = serve(stream).await {
+            if let Some(params) = serve(stream, self.path).await {
                 return Ok(params);
             }
         }
     }
-}
-
-/// The loopback redirect URI on `port`.
-fn redirect_uri(port: u16) -> String {
-    format!("http://127.0.0.1:{port}{CALLBACK_PATH}")
 }
 
 /// What to register at the IdP so that it accepts `redirect_uri`, the redirect a test login
@@ -129,7 +138,7 @@ pub fn registration_advice(redirect_uri: &str, fixed_port: Option<u16>) -> Strin
 }
 
 /// Answers one connection; returns the callback's parameters if it was a good one.
-async fn serve(mut stream: TcpStream) -> Option<CallbackParams> {
+async fn serve(mut stream: TcpStream, expected_path: &str) -> Option<CallbackParams> {
     let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
         Ok(Some(head)) => head,
         _ => {
@@ -144,7 +153,7 @@ async fn serve(mut stream: TcpStream) -> Option<CallbackParams> {
         parts.next().unwrap_or_default(),
     );
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path != CALLBACK_PATH {
+    if path != expected_path {
         respond(&mut stream, 404, "Not Found", "text/plain", "Not found").await;
         return None;
     }
@@ -316,6 +325,23 @@ mod tests {
         assert_eq!(
             registration_advice("com.ecaadmin.desktop:/oauth/callback", None),
             "Register exactly com.ecaadmin.desktop:/oauth/callback at the IdP."
+        );
+    }
+
+    #[tokio::test]
+    async fn another_path_is_its_only_path() {
+        let listener = LoopbackListener::bind_at(None, "/platform-test/done")
+            .await
+            .unwrap();
+        let done = listener.redirect_uri();
+        assert!(done.ends_with("/platform-test/done"), "{done}");
+        let base = done.trim_end_matches("/platform-test/done").to_string();
+        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
+        assert_eq!(get(&format!("{base}{CALLBACK_PATH}?code=a")).await.0, 404);
+        assert_eq!(get(&done).await.0, 200);
+        assert!(
+            waiter.await.unwrap().is_ok(),
+            "a GET of its path ends the wait"
         );
     }
 

@@ -3,8 +3,9 @@
 // OpenID provider on loopback (tests/oidc/provider.mjs).
 //
 // Invariants:
-// - One test file at a time within a run: all files share the run's D-Bus session, where a second
-//   app would hand its start over to the first (single-instance) and its session would hang.
+// - One test file at a time, each in its own D-Bus session and keyring (run.sh): within a session
+//   a second app would hand its start over to the first (single-instance) and its session would
+//   hang, and the keyring holds the app's sync API key, which one file must not leave to the next.
 //   tauri-driver and WebKitWebDriver listen on free ports picked per file (tauri-driver's defaults,
 //   4444/4445, would collide with any other e2e run on the machine).
 // - Every child (provider, tauri-driver and what it starts) is ours and is stopped by its own id,
@@ -164,14 +165,15 @@ function portOpen(port) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts tests/oidc/provider.mjs and resolves with its issuer once it prints `READY <issuer>`. */
-async function startProvider() {
+async function startProvider(extraRedirects = []) {
   const script = join(REPO, 'tests', 'oidc', 'provider.mjs');
   assert.ok(
     existsSync(join(REPO, 'tests', 'oidc', 'node_modules', 'oidc-provider')),
     'tests/oidc has no node_modules: run npm ci --prefix tests/oidc',
   );
   // stdin stays a pipe: the provider exits when it closes, even if this process is SIGKILLed.
-  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = [script, ...extraRedirects.flatMap((uri) => ['--extra-redirect', uri])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -278,8 +280,9 @@ export async function startBackend() {
 /**
  * Starts what a test file needs: a temp folder (data dir, logs), the OpenID provider and
  * tauri-driver. Call `cleanup()` in `after`; it is safe to call twice and after a failed start.
+ * `extraRedirects` are registered at the provider too (e.g. a platform's callback).
  */
-export async function startRun(name) {
+export async function startRun(name, { extraRedirects = [] } = {}) {
   const bin = appBinary();
   warnIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
@@ -298,7 +301,7 @@ export async function startRun(name) {
   };
   mkdirSync(run.dataDir);
   try {
-    const provider = await startProvider();
+    const provider = await startProvider(extraRedirects);
     run.provider = provider.child;
     run.issuer = provider.issuer;
     run.driver = await startDriver(join(root, 'tauri-driver.log'));
@@ -508,6 +511,41 @@ export async function fill(browser, field, text) {
   await browser.keys(['Delete']);
   if (text !== '') await field.addValue(text);
   await ui(browser).waitFor(async () => (await field.getValue()) === text, `the field to hold ${JSON.stringify(text)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What several test files do the same way in the window
+
+/**
+ * Opens "Add New Identity Provider" and fills it from `issuer`'s discovery ("Fetch from issuer"),
+ * then the name, client id and, when given, the client authentication, the secret and the
+ * loopback test redirect. The form is left open and unsaved.
+ */
+export async function fillNewIdp(browser, issuer, { name, clientId, auth, secret, loopback }) {
+  const $ = ui(browser);
+  await $.click('button', 'Add New Identity Provider');
+  await $.get('heading', 'Add New Identity Provider');
+  await fill(browser, await $.field('Issuer URL'), issuer);
+  await $.click('button', 'Fetch from issuer');
+  const token = await $.field('Token endpoint');
+  await $.waitFor(async () => (await token.getValue()).startsWith(issuer), 'discovery to fill the endpoints');
+  await fill(browser, await $.field('Name'), name);
+  await fill(browser, await $.field('Client ID'), clientId);
+  if (auth) await (await $.field('Client authentication')).selectByAttribute('value', auth);
+  if (secret) await fill(browser, await $.field('Client secret'), secret);
+  if (loopback) await (await $.field('Test redirect')).selectByAttribute('value', 'loopback');
+}
+
+/** Saves `backend`'s URL, workspace and API key on the Settings screen (which stays open). */
+export async function saveSyncSettings(browser, backend) {
+  const $ = ui(browser);
+  await $.click('button', 'Settings');
+  await $.get('heading', 'Settings');
+  await fill(browser, await $.field('Backend URL'), backend.url);
+  await fill(browser, await $.field('Workspace ID'), backend.workspace);
+  await fill(browser, await $.field('API key'), backend.apiKey);
+  await $.click('button', 'Save');
+  await $.get('button', 'Replace API key');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 # Usage: tests/e2e/run.sh [TEST_FILE...]   (default: every tests/e2e/*.test.mjs)
 #
 # Runs the end-to-end tests against the built app (ECA_E2E_APP, default target/debug/eca-admin,
-# an embedded-UI build: `npx --prefix ui tauri build --debug --no-bundle`) on a private X display,
-# D-Bus session and unlocked keyring, one test file at a time (the files share the D-Bus session,
-# where a second app instance would hand itself over to the first).
+# an embedded-UI build: `npx --prefix ui tauri build --debug --no-bundle`) one test file at a
+# time, each on its own private X display, D-Bus session and unlocked keyring: a file starts from
+# an empty keyring as it starts from an empty data folder (the app keeps the sync API key in the
+# keyring), and a second app instance can only hand itself over to its own file's app.
 # Screenshots go to artifacts/e2e/. ECA_UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
 set -euo pipefail
 
@@ -25,5 +26,9 @@ files=("$@")
 ((${#files[@]})) || files=("$here"/*.test.mjs)
 export ECA_E2E_APP=$app
 mkdir -p "$repo/artifacts/e2e"
-exec xvfb-run -a --server-args='-screen 0 1280x800x24' \
-  "$repo/scripts/with-keyring.sh" node --test --test-concurrency=1 "${files[@]}"
+status=0
+for file in "${files[@]}"; do
+  xvfb-run -a --server-args='-screen 0 1280x800x24' \
+    "$repo/scripts/with-keyring.sh" node --test --test-concurrency=1 "$file" || status=1
+done
+exit "$status"

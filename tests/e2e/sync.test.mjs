@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { fill, screenshot, startBackend, startRun, textOf, ui } from './harness.mjs';
+import { fill, saveSyncSettings, screenshot, startBackend, startRun, textOf, ui } from './harness.mjs';
 
 const NAME = 'Sync OP';
 
@@ -98,13 +98,7 @@ describe('sync in the app window', () => {
   step('enters the backend settings and tests the connection', async () => {
     backend = await startBackend();
     const $ = ui(browser);
-    await $.click('button', 'Settings');
-    await $.get('heading', 'Settings');
-    await fill(browser, await $.field('Backend URL'), backend.url);
-    await fill(browser, await $.field('Workspace ID'), backend.workspace);
-    await fill(browser, await $.field('API key'), backend.apiKey);
-    await $.click('button', 'Save');
-    await $.get('button', 'Replace API key');
+    await saveSyncSettings(browser, backend);
     await $.click('button', 'Test connection');
     await $.waitFor(
       async () => (await textOf(browser, await browser.$('body'))).includes('Connection works'),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { REPO, appBinary, byRole, fill, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+import { REPO, appBinary, byRole, fill, fillNewIdp, press, screenshot, startRun, textOf, ui } from './harness.mjs';
 
 // The app opens the browser through $BROWSER; the scripted browser signs in as alice and hands a
 // deep link to a second instance of the app, which forwards it to the running one over D-Bus.
@@ -29,21 +29,8 @@ describe('Test Configuration in the app window', () => {
     await run?.cleanup();
   });
 
-  /** Adds an IdP through discovery; `redirect` is the "Test redirect" option to pick. */
-  async function addIdp(name, { clientId, auth, secret, loopback }) {
-    const $ = ui(browser);
-    await $.click('button', 'Add New Identity Provider');
-    await $.get('heading', 'Add New Identity Provider');
-    await fill(browser, await $.field('Issuer URL'), run.issuer);
-    await $.click('button', 'Fetch from issuer');
-    const token = await $.field('Token endpoint');
-    await $.waitFor(async () => (await token.getValue()).startsWith(run.issuer), 'discovery to fill the endpoints');
-    await fill(browser, await $.field('Name'), name);
-    await fill(browser, await $.field('Client ID'), clientId);
-    await (await $.field('Client authentication')).selectByAttribute('value', auth);
-    if (secret) await fill(browser, await $.field('Client secret'), secret);
-    if (loopback) await (await $.field('Test redirect')).selectByAttribute('value', 'loopback');
-  }
+  /** Fills a new IdP's form through discovery (not saved); `loopback` picks that test redirect. */
+  const addIdp = (name, fields) => fillNewIdp(browser, run.issuer, { name, ...fields });
 
   /**
    * Waits for the test dialog of `name` to show a finished run; returns the dialog and its text.

@@ -1,6 +1,9 @@
 // A real OpenID provider (npm `oidc-provider`) on loopback, for ECA Admin's tests.
 //
-//   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N]
+//   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N] [--extra-redirect URI]...
+//
+// --extra-redirect adds a redirect URI to every default client, e.g. a platform's
+// http://127.0.0.1:<port>/v1/oauth/callback for customer sign-in.
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     clients: { type: 'string' },
     'store-size': { type: 'string', default: '1000' },
+    'extra-redirect': { type: 'string', multiple: true, default: [] },
   },
 });
 const store = new LRU({ maxSize: Number(args['store-size']) });
@@ -51,7 +55,11 @@ const DEFAULT_CLIENTS = [
   grant_types: ['authorization_code'],
   response_types: ['code'],
   // Native clients may use any port on a loopback redirect (RFC 8252 §7.3).
-  redirect_uris: ['com.ecaadmin.desktop:/oauth/callback', 'http://127.0.0.1/oauth/callback'],
+  redirect_uris: [
+    'com.ecaadmin.desktop:/oauth/callback',
+    'http://127.0.0.1/oauth/callback',
+    ...args['extra-redirect'],
+  ],
   ...client,
 }));
 

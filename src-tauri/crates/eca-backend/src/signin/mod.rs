@@ -217,64 +217,13 @@ impl SignIn {
         db: &Database,
         token: &str,
     ) -> Result<Started, (Page, Option<String>)> {
-        let Some(token) = LinkToken::parse(token) else {
-            return Err((Page::LinkUnknown, None));
-        };
+        let token = LinkToken::parse(token).ok_or((Page::LinkUnknown, None))?;
         let now = self.now();
-        let (hash, now_unix, now_text) = (token.hash(), now.unix_timestamp(), rfc3339(now));
-        let sealer = Arc::clone(&self.sealer);
-        let opened = db
-            .run(move |conn| {
-                let tx = conn.transaction()?;
-                let opened = match auth_requests::use_link(&tx, &hash, now_unix, &now_text)? {
-                    Ok((ws, row)) => {
-                        let idp = idps::get(&tx, &ws, row.idp_id)?;
-                        let config = usable(idp.as_ref(), row.idp_id)
-                            .map(|()| idp.map(|idp| idp_config(&sealer, &ws, idp)));
-                        Ok((ws, row, config))
-                    }
-                    Err(refused) => Err(refused),
-                };
-                tx.commit()?;
-                Ok(opened)
-            })
-            .await;
-        let (workspace, row, config) = match opened {
-            Ok(Ok(opened)) => opened,
-            Ok(Err(refused)) => return Err((refused_page(refused), None)),
-            Err(e) => {
-                tracing::error!(error = %e, "opening a link failed");
-                return Err((Page::CannotStart, None));
-            }
-        };
+        let (workspace, row, config) = self.use_link(db, &token, now).await?;
         let return_url = row.return_url.clone();
         let (idp, secret) = match config {
-            Ok(Some(Ok(config))) => config,
-            Ok(Some(Err(e))) => {
-                tracing::error!(error = %e, "a stored secret does not open");
-                let error = TestError::new(
-                    TestErrorCode::MissingSecret,
-                    "The platform cannot read the IdP's stored client secret.",
-                    "Push the IdP again with its client secret.",
-                );
-                self.fail(db, &workspace, row.id, error).await;
-                return Err((Page::CannotStart, return_url));
-            }
-            Err(ApiError::ConfigIncomplete(message)) => {
-                let error = TestError::new(
-                    TestErrorCode::MissingSecret,
-                    message,
-                    "Push the IdP from ECA Admin with its client secret, then send a new link.",
-                );
-                self.fail(db, &workspace, row.id, error).await;
-                return Err((Page::CannotStart, return_url));
-            }
-            Ok(None) | Err(_) => {
-                let error = TestError::new(
-                    TestErrorCode::IdpUnavailable,
-                    "The IdP was deleted or disabled after the link was sent.",
-                    "Enable the IdP (or push it again), then send a new link.",
-                );
+            Ok(config) => config,
+            Err(error) => {
                 self.fail(db, &workspace, row.id, error).await;
                 return Err((Page::CannotStart, return_url));
             }
@@ -282,17 +231,18 @@ impl SignIn {
         let expires_at = OffsetDateTime::from_unix_timestamp(row.expires_unix).unwrap_or(now);
         let remaining = expires_at - now;
         let judged_idp = idp.clone();
-        let started = flow::prepare(
+        let (id, redirect_uri) = (row.id.to_string(), self.redirect_uri());
+        let started = match flow::prepare(
             &self.login,
-            row.id.to_string(),
+            id,
             idp,
             secret,
-            self.redirect_uri(),
+            redirect_uri,
             remaining,
             None,
         )
-        .await;
-        let started = match started {
+        .await
+        {
             Ok(started) => started,
             Err(report) => {
                 let judging = Judging {
@@ -335,6 +285,48 @@ impl SignIn {
             authorization_url: started.authorization_url,
             cookie,
         })
+    }
+
+    /// Uses the link in one transaction, and reads the IdP it signs in at with its secret
+    /// opened; the IdP's problem, if it cannot sign anyone in now, as the failure to record.
+    async fn use_link(
+        &self,
+        db: &Database,
+        token: &LinkToken,
+        now: OffsetDateTime,
+    ) -> Result<
+        (
+            WorkspaceId,
+            AuthRequestRow,
+            Result<IdpWithSecret, TestError>,
+        ),
+        (Page, Option<String>),
+    > {
+        let (hash, now_unix, now_text) = (token.hash(), now.unix_timestamp(), rfc3339(now));
+        let sealer = Arc::clone(&self.sealer);
+        let used = db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let used = match auth_requests::use_link(&tx, &hash, now_unix, &now_text)? {
+                    Ok((ws, row)) => {
+                        let idp = idps::get(&tx, &ws, row.idp_id)?;
+                        let config = signing_idp(&sealer, &ws, row.idp_id, idp);
+                        Ok((ws, row, config))
+                    }
+                    Err(refused) => Err(refused),
+                };
+                tx.commit()?;
+                Ok(used)
+            })
+            .await;
+        match used {
+            Ok(Ok(used)) => Ok(used),
+            Ok(Err(refused)) => Err((refused_page(refused), None)),
+            Err(e) => {
+                tracing::error!(error = %e, "opening a link failed");
+                Err((Page::CannotStart, None))
+            }
+        }
     }
 
     /// The IdP's redirect: finishes the login it belongs to and records the outcome.
@@ -467,12 +459,45 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An IdP as the engine takes it, and its opened secret.
+type IdpWithSecret = (IdpConfig, Option<Secret>);
+
+/// The IdP a started link signs in at, or why it cannot (deleted or disabled since the link was
+/// sent, no secret pushed, a secret that does not open) as the failure the request ends with.
+fn signing_idp(
+    sealer: &SecretSealer,
+    workspace: &WorkspaceId,
+    id: Uuid,
+    idp: Option<idps::IdpRow>,
+) -> Result<IdpWithSecret, TestError> {
+    match (usable(idp.as_ref(), id), idp) {
+        (Ok(()), Some(idp)) => idp_config(sealer, workspace, idp).map_err(|e| {
+            tracing::error!(error = %e, "a stored secret does not open");
+            TestError::new(
+                TestErrorCode::MissingSecret,
+                "The platform cannot read the IdP's stored client secret.",
+                "Push the IdP again with its client secret.",
+            )
+        }),
+        (Err(ApiError::ConfigIncomplete(message)), _) => Err(TestError::new(
+            TestErrorCode::MissingSecret,
+            message,
+            "Push the IdP from ECA Admin with its client secret, then send a new link.",
+        )),
+        _ => Err(TestError::new(
+            TestErrorCode::IdpUnavailable,
+            "The IdP was deleted or disabled after the link was sent.",
+            "Enable the IdP (or push it again), then send a new link.",
+        )),
+    }
+}
+
 /// The IdP as the engine takes it, with its secret opened.
 fn idp_config(
     sealer: &SecretSealer,
     workspace: &WorkspaceId,
     row: idps::IdpRow,
-) -> Result<(IdpConfig, Option<Secret>), crate::crypto::CryptoError> {
+) -> Result<IdpWithSecret, crate::crypto::CryptoError> {
     let id = row.id.hyphenated().to_string();
     let secret = row
         .secret

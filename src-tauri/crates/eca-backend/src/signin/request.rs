@@ -126,51 +126,38 @@ pub fn parse_create(members: &Map<String, Value>) -> Result<CreateRequest, Vec<F
     let return_url = text("return_url", false);
     let kind = text("kind", false);
 
-    let idp_id = idp_id.and_then(|s| {
-        Uuid::parse_str(&s)
-            .map_err(|_| errors.push(FieldError::new("idp_id", "must be an IdP id (a UUID)")))
-            .ok()
+    let e = &mut errors;
+    let idp_id = checked(e, "idp_id", idp_id, |s| {
+        Uuid::parse_str(&s).map_err(|_| "must be an IdP id (a UUID)")
     });
-    let channel = channel.and_then(|s| {
-        s.parse::<Channel>()
-            .map_err(|()| errors.push(FieldError::new("channel", "must be sms or whatsapp")))
-            .ok()
+    let channel = checked(e, "channel", channel, |s| {
+        s.parse::<Channel>().map_err(|()| "must be sms or whatsapp")
     });
-    let customer = customer.and_then(|s| match e164(&s) {
-        Some(number) if number == s => Some(number),
-        _ => {
-            errors.push(FieldError::new(
-                "customer",
+    let customer = checked(e, "customer", customer, |s| {
+        (e164(&s).as_deref() == Some(s.as_str()))
+            .then_some(s)
+            .ok_or(
                 "must be a phone number in E.164 form: + and 8 to 15 digits, no spaces \
-                 (e.g. +27825550100)",
-            ));
-            None
-        }
+             (e.g. +27825550100)",
+            )
     });
-    let conversation_id = conversation_id.and_then(|s| {
+    let conversation_id = checked(e, "conversation_id", conversation_id, |s| {
         let ok = (1..=MAX_CONVERSATION_ID).contains(&s.len())
             && s.bytes().all(|b| (0x21..=0x7e).contains(&b));
-        if !ok {
-            errors.push(FieldError::new(
-                "conversation_id",
-                "must be 1 to 128 visible ASCII characters",
-            ));
-        }
         ok.then_some(s)
+            .ok_or("must be 1 to 128 visible ASCII characters")
     });
-    let kind = match kind {
-        None => Some(Kind::Customer),
-        Some(s) => s
-            .parse::<Kind>()
-            .map_err(|()| errors.push(FieldError::new("kind", "must be customer or admin_test")))
-            .ok(),
-    };
-    let return_url = return_url.and_then(|url| match (check_return_url(&url, kind), kind) {
-        (Ok(()), _) => Some(url),
-        (Err(message), _) => {
-            errors.push(FieldError::new("return_url", message));
-            None
-        }
+    let kind = checked(
+        e,
+        "kind",
+        Some(kind.unwrap_or_else(|| "customer".into())),
+        |s| {
+            s.parse::<Kind>()
+                .map_err(|()| "must be customer or admin_test")
+        },
+    );
+    let return_url = checked(e, "return_url", return_url, |url| {
+        check_return_url(&url, kind).map(|()| url)
     });
     match (idp_id, channel, customer, conversation_id, kind) {
         (Some(idp_id), Some(channel), Some(customer), Some(conversation_id), Some(kind))
@@ -187,6 +174,18 @@ pub fn parse_create(members: &Map<String, Value>) -> Result<CreateRequest, Vec<F
         }
         _ => Err(errors),
     }
+}
+
+/// `value` after `rule`, or `None` with the rule's message recorded against `name`.
+fn checked<T>(
+    errors: &mut Vec<FieldError>,
+    name: &'static str,
+    value: Option<String>,
+    rule: impl FnOnce(String) -> Result<T, &'static str>,
+) -> Option<T> {
+    rule(value?)
+        .map_err(|message| errors.push(FieldError::new(name, message)))
+        .ok()
 }
 
 /// A `return_url` is shown as a link to the customer: a [`check_web_url`], or the app's deep

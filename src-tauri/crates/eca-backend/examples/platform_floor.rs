@@ -66,8 +66,11 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [listen, issuer, client_id, client_secret] = <[String; 4]>::try_from(args)
         .expect("usage: platform_floor <listen addr> <issuer> <client_id> <client_secret>");
+    // The pool's idle timeout as the platform's (an IdP closing a pooled connection as a code
+    // exchange is sent on it resets the exchange).
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(eca_oidc::http::POOL_IDLE_TIMEOUT)
         .build()
         .unwrap();
     let metadata =
@@ -176,6 +179,9 @@ async fn callback(State(floor): State<Shared>, RawQuery(query): RawQuery) -> Res
         Ok(_) => (StatusCode::OK, "You're verified, go back to the chat."),
         Err(_) => (StatusCode::UNAUTHORIZED, "We could not verify you."),
     };
+    if let Err(e) = &outcome {
+        eprintln!("platform_floor: a login failed: {e}");
+    }
     let sub = outcome.unwrap_or_default();
     floor.results.lock().unwrap().insert(request, Some(sub));
     let idp = Duration::from_nanos(spent.load(Ordering::Relaxed));

@@ -98,12 +98,14 @@ impl RunningBackend {
         self.dev_grant.as_ref()
     }
 
-    /// Stops accepting, closes every connection, and waits for the loop to end.
+    /// Stops accepting, closes every connection, waits for the loop to end and for the
+    /// sign-in's last writes to be committed.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.signin.settled().await;
     }
 }
 
@@ -119,9 +121,9 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         return Err(StartError::NotLoopback(config.listen));
     }
     let faults = Arc::new(Faults::new(config.faults.clone())?);
-    let (conn, master_key) = match &config.storage {
+    let (db, master_key) = match &config.storage {
         Storage::InMemory => (
-            store::open_in_memory()?,
+            Database::new(store::open_in_memory()?),
             config
                 .master_key
                 .clone()
@@ -136,10 +138,10 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
                 Some(key) => key.clone(),
                 None => MasterKey::load_or_create(&dir.join(KEY_FILE))?,
             };
-            (store::open(&dir.join(DATABASE_FILE))?, key)
+            let path = dir.join(DATABASE_FILE);
+            (Database::with_readers(store::open(&path)?, &path)?, key)
         }
     };
-    let db = Database::new(conn);
     let now = rfc3339(config.clock.now());
 
     let dev_grant = match (&config.storage, config.dev_workspace) {
@@ -179,6 +181,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         config.link_ttl,
         Arc::clone(&config.clock),
         Arc::clone(&sealer),
+        &db,
     ));
     let state = AppState {
         db,

@@ -14,9 +14,10 @@
 //! - Every exchange goes through [`send`], so the time a task waits on IdPs is counted there
 //!   and only there ([`time_idp_calls`]).
 
-use std::cell::Cell;
 use std::error::Error as _;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
@@ -29,6 +30,10 @@ pub const USER_AGENT: &str = concat!("ECA-Admin/", env!("CARGO_PKG_VERSION"));
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// For the whole exchange: connect, send, and read the body.
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long an idle connection stays in the pool: under the 5 s keep-alive of Node and Apache
+/// servers, so the client drops it before the IdP closes it. A POST sent on a connection the
+/// server is closing is reset, and a code exchange cannot be sent twice.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// How many characters of an error body are shown.
 const SNIPPET_CHARS: usize = 200;
@@ -39,6 +44,7 @@ pub fn client() -> Client {
         .redirect(redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TOTAL_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .user_agent(USER_AGENT)
         .build()
         // Only fails if the TLS backend cannot initialise, which with the bundled rustls and
@@ -171,20 +177,30 @@ pub enum HttpError {
 }
 
 tokio::task_local! {
-    /// The time spent in [`send`] by the task running inside [`time_idp_calls`].
-    static IDP_TIME: Cell<Duration>;
+    /// The time spent in [`send`] (in nanoseconds) by the work running inside
+    /// [`time_idp_calls`], tasks it carried the timer into ([`carry_idp_timer`]) included.
+    static IDP_TIME: Arc<AtomicU64>;
 }
 
 /// Runs `future` and returns, with its output, how long it waited on IdPs (in [`send`]): what
-/// a server subtracts from a handler's time to know its own work. Tasks it spawns are not
-/// counted.
+/// a server subtracts from a handler's time to know its own work. A task it spawns is counted
+/// only when its future was wrapped in [`carry_idp_timer`].
 pub async fn time_idp_calls<F: Future>(future: F) -> (F::Output, Duration) {
-    IDP_TIME
-        .scope(Cell::new(Duration::ZERO), async move {
-            let output = future.await;
-            (output, IDP_TIME.with(Cell::get))
-        })
-        .await
+    let spent = Arc::new(AtomicU64::new(0));
+    let output = IDP_TIME.scope(Arc::clone(&spent), future).await;
+    (output, Duration::from_nanos(spent.load(Ordering::Relaxed)))
+}
+
+/// `future`, counting its IdP calls into the caller's [`time_idp_calls`] (if any) wherever it
+/// runs: wrap a future with it before handing it to `tokio::spawn`.
+pub fn carry_idp_timer<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let timer = IDP_TIME.try_with(Arc::clone).ok();
+    async move {
+        match timer {
+            Some(timer) => IDP_TIME.scope(timer, future).await,
+            None => future.await,
+        }
+    }
 }
 
 /// Sends `request` and reads the whole body, at most `max_bytes` of it.
@@ -196,7 +212,8 @@ pub async fn send(request: RequestBuilder, max_bytes: usize) -> Result<HttpRespo
     let started = Instant::now();
     let result = exchange(request, max_bytes).await;
     // Outside `time_idp_calls` there is nothing to count into.
-    let _ = IDP_TIME.try_with(|spent| spent.set(spent.get() + started.elapsed()));
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let _ = IDP_TIME.try_with(|spent| spent.fetch_add(nanos, Ordering::Relaxed));
     result
 }
 
@@ -601,6 +618,25 @@ mod tests {
             "{idp:?} counts only the exchanges ({answers:?})"
         );
         assert!(idp < local_work, "the local wait is not the IdP's: {idp:?}");
+    }
+
+    #[tokio::test]
+    async fn a_spawned_task_is_counted_only_when_it_carries_the_timer() {
+        let url = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
+        let exchange = |url: Url| async move {
+            let started = Instant::now();
+            send(client().get(url), 1024).await.unwrap();
+            started.elapsed()
+        };
+        let (took, idp) = time_idp_calls(async {
+            let carried = tokio::spawn(carry_idp_timer(exchange(url.clone())));
+            let took = carried.await.unwrap();
+            tokio::spawn(exchange(url.clone())).await.unwrap();
+            took
+        })
+        .await;
+        assert!(idp > Duration::ZERO, "the carried exchange is counted");
+        assert!(idp <= took, "only the carried one: {idp:?} > {took:?}");
     }
 
     #[tokio::test]

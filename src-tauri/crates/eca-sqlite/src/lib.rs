@@ -6,6 +6,8 @@
 //! - Every connection gets WAL, `synchronous=FULL`, foreign keys, `trusted_schema=OFF` and a
 //!   busy timeout, so several processes can use one file at the same time.
 //! - A database whose `user_version` is ahead of the migrations is refused and left untouched.
+//! - A reader ([`open_reader`]) is a read-only connection to a file its writer opened and
+//!   migrated: with WAL it reads the last commit without waiting for the writer.
 
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
@@ -52,6 +54,20 @@ pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connect
     })?;
     configure(&conn)?;
     migrate(&mut conn, migrations, &shown)?;
+    Ok(conn)
+}
+
+/// A read-only connection to `path`, which [`open_migrated`] already opened: it cannot write,
+/// even by mistake, and reads without waiting for the writer.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA trusted_schema = OFF;")?;
     Ok(conn)
 }
 
@@ -162,6 +178,27 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, 2, "user_version follows the number of migrations");
+    }
+
+    #[test]
+    fn a_reader_sees_the_writers_commits_and_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let writer = open(&path).unwrap();
+        let reader = open_reader(&path).unwrap();
+        writer.execute("INSERT INTO a (x) VALUES (7)", []).unwrap();
+        let x: i64 = reader
+            .query_row("SELECT x FROM a", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(x, 7);
+        let refused = reader.execute("INSERT INTO a (x) VALUES (8)", []);
+        assert!(
+            matches!(
+                refused.as_ref().map_err(|e| e.sqlite_error_code()),
+                Err(Some(rusqlite::ErrorCode::ReadOnly))
+            ),
+            "{refused:?}"
+        );
     }
 
     #[test]

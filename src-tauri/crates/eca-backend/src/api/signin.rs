@@ -16,6 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use eca_oidc::http::carry_idp_timer;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -74,7 +75,7 @@ pub async fn messages(
 }
 
 pub async fn open_link(State(app): State<AppState>, Path(token): Path<String>) -> Response {
-    match app.signin.peek(&app.db, &token).await {
+    match app.signin.peek(&app.db, &token) {
         Ok(sent_to) => pages::continue_page(&sent_to),
         Err(page) => page.render(None),
     }
@@ -84,9 +85,11 @@ pub async fn open_link(State(app): State<AppState>, Path(token): Path<String>) -
 /// cannot leave the request half started.
 pub async fn start_sign_in(State(app): State<AppState>, Path(token): Path<String>) -> Response {
     let (signin, db) = (Arc::clone(&app.signin), app.db.clone());
-    let started = tokio::spawn(async move { signin.start(&db, &token).await })
-        .await
-        .unwrap_or(Err((Page::CannotStart, None)));
+    let started = tokio::spawn(carry_idp_timer(
+        async move { signin.start(&db, &token).await },
+    ))
+    .await
+    .unwrap_or(Err((Page::CannotStart, None)));
     match started {
         Ok(started) => {
             let mut response = StatusCode::SEE_OTHER.into_response();
@@ -109,11 +112,11 @@ pub async fn start_sign_in(State(app): State<AppState>, Path(token): Path<String
 /// The IdP's redirect, finished in its own task for the same reason.
 pub async fn callback(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let query = uri.query().unwrap_or_default().to_string();
-    let (signin, db) = (Arc::clone(&app.signin), app.db.clone());
-    let (page, return_url) = tokio::spawn(async move {
+    let signin = Arc::clone(&app.signin);
+    let (page, return_url) = tokio::spawn(carry_idp_timer(async move {
         let cookie = |name: &str| cookie_value(&headers, name);
-        signin.callback(&db, &query, cookie).await
-    })
+        signin.callback(&query, cookie).await
+    }))
     .await
     .unwrap_or((Page::CannotStart, None));
     page.render(return_url.as_deref())

@@ -7,6 +7,7 @@
 //! - [`request`]: the request body, its checks, and the [`request::Outcome`].
 //! - [`link`]: the link token. [`gateway`]: the message text. [`pages`]: what the customer sees.
 //! - [`logins`]: logins waiting at the IdP, in memory.
+//! - [`journal`]: the customer's routes' writes, committed in batches off their responses.
 //! - [`judge`]: the engine's report plus the platform's rules (channel binding, claim mapping).
 //! - [`status`]: where a request stands, as a flow reads it, and erasure.
 //! - [`webhook`]: the workspace's webhook and the signed delivery of a finished request.
@@ -16,6 +17,9 @@
 //!   `nonce` fresh per login (the engine's [`eca_oidc::login::flow::prepare`]).
 //! - A request is `authenticated` at most once and only through [`SignIn::callback`]; a link
 //!   starts at most one login.
+//! - The customer's routes read by key ([`Database::lookup`]) and write through the
+//!   [`journal::Journal`]: they wait neither for the writer connection nor for the disk. Every
+//!   read of a request by the API settles the journal first.
 //! - Discovery and the JWKS come from one [`ProviderCache`] shared by every login, so a
 //!   customer login fetches neither (an unknown `kid` refreshes them, rate-limited).
 //! - No token of the IdP is stored; the customer's data is erased once the result is read (or
@@ -23,6 +27,7 @@
 //!   names a customer or a link token.
 
 pub mod gateway;
+pub mod journal;
 pub mod judge;
 pub mod link;
 pub mod logins;
@@ -45,6 +50,7 @@ use eca_oidc::login::callback;
 use eca_oidc::login::flow::{self, LoginContext};
 use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
+use journal::{Journal, Write};
 use judge::Judging;
 use link::LinkToken;
 use logins::{cookie_name, BrowserCookie, InFlight, InFlightLogins};
@@ -73,6 +79,7 @@ pub struct SignIn {
     logins: InFlightLogins,
     login: LoginContext,
     sealer: Arc<SecretSealer>,
+    journal: Journal,
 }
 
 /// `201` of `POST …/auth-requests`.
@@ -93,24 +100,41 @@ pub struct Platform {
 
 impl SignIn {
     /// `public_url` is how customers' browsers and IdPs reach this backend, without a
-    /// trailing slash.
+    /// trailing slash. Starts the journal's writer on the current runtime.
     pub fn new(
         public_url: &str,
         link_ttl: Duration,
         clock: Arc<dyn Clock>,
         sealer: Arc<SecretSealer>,
+        db: &Database,
     ) -> Self {
+        let http = eca_oidc::http::client();
+        let notice = Notice {
+            db: db.clone(),
+            sealer: Arc::clone(&sealer),
+            http: http.clone(),
+            clock: Arc::clone(&clock),
+        };
+        let deliver = Box::new(move |workspace, id| {
+            tokio::spawn(notice.clone().send(workspace, id));
+        });
         Self {
             public_url: public_url.trim_end_matches('/').to_string(),
             link_ttl,
             logins: InFlightLogins::default(),
             login: LoginContext {
-                http: eca_oidc::http::client(),
+                http,
                 clock,
                 provider_cache: Some(Arc::new(ProviderCache::default())),
             },
             sealer,
+            journal: Journal::start(db.clone(), deliver),
         }
+    }
+
+    /// Waits until every write of the customer's routes queued so far is committed.
+    pub async fn settled(&self) {
+        self.journal.settled().await;
     }
 
     pub fn redirect_uri(&self) -> String {
@@ -193,12 +217,14 @@ impl SignIn {
 
     /// The customer opened a link (`GET`): whom it is for, to confirm with a click; nothing is
     /// used yet. `Err` is the page to show instead.
-    pub async fn peek(&self, db: &Database, token: &str) -> Result<String, Page> {
+    pub fn peek(&self, db: &Database, token: &str) -> Result<String, Page> {
         let token = LinkToken::parse(token).ok_or(Page::LinkUnknown)?;
         let (hash, now_unix) = (token.hash(), self.now().unix_timestamp());
+        if self.journal.is_claimed(&hash) {
+            return Err(Page::LinkUsed);
+        }
         let found = db
-            .run(move |conn| auth_requests::find_link(conn, &hash, now_unix))
-            .await
+            .lookup(|conn| auth_requests::find_link(conn, &hash, now_unix))
             .map_err(|e| {
                 tracing::error!(error = %e, "reading a link failed");
                 Page::CannotStart
@@ -219,12 +245,12 @@ impl SignIn {
     ) -> Result<Started, (Page, Option<String>)> {
         let token = LinkToken::parse(token).ok_or((Page::LinkUnknown, None))?;
         let now = self.now();
-        let (workspace, row, config) = self.use_link(db, &token, now).await?;
+        let (workspace, row, config) = self.use_link(db, &token, now)?;
         let return_url = row.return_url.clone();
         let (idp, secret) = match config {
             Ok(config) => config,
             Err(error) => {
-                self.fail(db, &workspace, row.id, error).await;
+                self.fail(&workspace, row.id, error);
                 return Err((Page::CannotStart, return_url));
             }
         };
@@ -251,7 +277,7 @@ impl SignIn {
                     admin_test: row.kind == Kind::AdminTest,
                 };
                 let outcome = judge::judge(*report, &judging);
-                self.finish(db, &workspace, row.id, outcome).await;
+                self.finish(&workspace, row.id, outcome);
                 return Err((Page::CannotStart, return_url));
             }
         };
@@ -278,7 +304,7 @@ impl SignIn {
                 "Too many sign-ins were in progress on the platform.",
                 "Send a new link in a minute.",
             );
-            self.fail(db, &workspace, row.id, error).await;
+            self.fail(&workspace, row.id, error);
             return Err((Page::Busy, return_url));
         }
         Ok(Started {
@@ -287,40 +313,38 @@ impl SignIn {
         })
     }
 
-    /// Uses the link in one transaction, and reads the IdP it signs in at with its secret
-    /// opened; the IdP's problem, if it cannot sign anyone in now, as the failure to record.
-    async fn use_link(
+    /// Uses the link (held at once, `started` through the journal), and reads the IdP it signs
+    /// in at with its secret opened; the IdP's problem, if it cannot sign anyone in now, as the
+    /// failure to record.
+    fn use_link(
         &self,
         db: &Database,
         token: &LinkToken,
         now: OffsetDateTime,
-    ) -> Result<
-        (
-            WorkspaceId,
-            AuthRequestRow,
-            Result<IdpWithSecret, TestError>,
-        ),
-        (Page, Option<String>),
-    > {
-        let (hash, now_unix, now_text) = (token.hash(), now.unix_timestamp(), rfc3339(now));
-        let sealer = Arc::clone(&self.sealer);
-        let used = db
-            .run(move |conn| {
-                let tx = conn.transaction()?;
-                let used = match auth_requests::use_link(&tx, &hash, now_unix, &now_text)? {
+    ) -> Result<UsedLink, (Page, Option<String>)> {
+        let claim = self
+            .journal
+            .claim_link(token.hash())
+            .ok_or((Page::LinkUsed, None))?;
+        let now_unix = now.unix_timestamp();
+        let found = db.lookup(|conn| {
+            Ok(
+                match auth_requests::find_link(conn, claim.hash(), now_unix)? {
                     Ok((ws, row)) => {
-                        let idp = idps::get(&tx, &ws, row.idp_id)?;
-                        let config = signing_idp(&sealer, &ws, row.idp_id, idp);
-                        Ok((ws, row, config))
+                        let idp = idps::get(conn, &ws, row.idp_id)?;
+                        Ok((ws, row, idp))
                     }
                     Err(refused) => Err(refused),
-                };
-                tx.commit()?;
-                Ok(used)
-            })
-            .await;
-        match used {
-            Ok(Ok(used)) => Ok(used),
+                },
+            )
+        });
+        match found {
+            Ok(Ok((workspace, row, idp))) => {
+                let at = (now_unix, rfc3339(now));
+                self.journal.push(Write::LinkUsed { claim, at });
+                let config = signing_idp(&self.sealer, &workspace, row.idp_id, idp);
+                Ok((workspace, row, config))
+            }
             Ok(Err(refused)) => Err((refused_page(refused), None)),
             Err(e) => {
                 tracing::error!(error = %e, "opening a link failed");
@@ -333,7 +357,7 @@ impl SignIn {
     /// `cookie` reads a cookie of the request by name: the login's browser binding must be there.
     pub async fn callback(
         &self,
-        db: &Database,
+
         query: &str,
         cookie: impl Fn(&str) -> Option<String>,
     ) -> (Page, Option<String>) {
@@ -355,8 +379,7 @@ impl SignIn {
                 "Open the link and sign in in the same browser; if you did not open a link, \
                  someone may have forwarded one to you.",
             );
-            self.fail(db, &entry.workspace, entry.request_id, error)
-                .await;
+            self.fail(&entry.workspace, entry.request_id, error);
             return (Page::NotVerified, None);
         }
         let InFlight {
@@ -381,11 +404,11 @@ impl SignIn {
         } else {
             Page::NotVerified
         };
-        self.finish(db, &workspace, request_id, outcome).await;
+        self.finish(&workspace, request_id, outcome);
         (page, return_url)
     }
 
-    async fn fail(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, error: TestError) {
+    fn fail(&self, workspace: &WorkspaceId, id: Uuid, error: TestError) {
         let outcome = Outcome {
             result: None,
             error: Some(Failure {
@@ -396,33 +419,19 @@ impl SignIn {
             }),
             steps: None,
         };
-        self.finish(db, workspace, id, outcome).await;
+        self.finish(workspace, id, outcome);
     }
 
-    async fn finish(&self, db: &Database, workspace: &WorkspaceId, id: Uuid, outcome: Outcome) {
+    /// Records the outcome (through the journal); the webhook gets it once it is committed.
+    fn finish(&self, workspace: &WorkspaceId, id: Uuid, outcome: Outcome) {
         let now = self.now();
-        let (now_text, keep_until) = (rfc3339(now), (now + self.link_ttl).unix_timestamp());
-        let now_unix = now.unix_timestamp();
-        let ws = workspace.clone();
-        let result = db
-            .run(move |conn| {
-                let at = (now_unix, now_text.as_str());
-                auth_requests::finish(conn, &ws, id, &outcome, at, keep_until)
-            })
-            .await;
-        match result {
-            Ok(true) => {
-                let notice = Notice {
-                    db: db.clone(),
-                    sealer: Arc::clone(&self.sealer),
-                    http: self.login.http.clone(),
-                    clock: Arc::clone(&self.login.clock),
-                };
-                tokio::spawn(notice.send(workspace.clone(), id));
-            }
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "recording a sign-in's outcome failed"),
-        }
+        self.journal.push(Write::Finished {
+            workspace: workspace.clone(),
+            id,
+            outcome: Box::new(outcome),
+            at: (now.unix_timestamp(), rfc3339(now)),
+            keep_until_unix: (now + self.link_ttl).unix_timestamp(),
+        });
     }
 }
 
@@ -461,6 +470,13 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid) -> Result<(), ApiError> {
 
 /// An IdP as the engine takes it, and its opened secret.
 type IdpWithSecret = (IdpConfig, Option<Secret>);
+
+/// A used link's workspace and request, and the IdP it signs in at (or why it cannot).
+type UsedLink = (
+    WorkspaceId,
+    AuthRequestRow,
+    Result<IdpWithSecret, TestError>,
+);
 
 /// The IdP a started link signs in at, or why it cannot (deleted or disabled since the link was
 /// sent, no secret pushed, a secret that does not open) as the failure the request ends with.

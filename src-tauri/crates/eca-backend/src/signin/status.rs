@@ -45,6 +45,7 @@ impl SignIn {
         workspace: WorkspaceId,
         id: Uuid,
     ) -> Result<AuthRequestView, ApiError> {
+        self.settled().await;
         let now = self.now();
         let now_unix = now.unix_timestamp();
         let ws = workspace.clone();

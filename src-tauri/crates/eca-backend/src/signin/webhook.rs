@@ -154,6 +154,7 @@ pub struct WebhookSet {
 
 /// What delivering a finished request to the webhook needs, detached from the request that
 /// finished it.
+#[derive(Clone)]
 pub(super) struct Notice {
     pub db: Database,
     pub sealer: Arc<SecretSealer>,

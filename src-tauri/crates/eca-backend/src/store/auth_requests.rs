@@ -403,14 +403,16 @@ pub fn messages(conn: &Connection, workspace: &WorkspaceId) -> Result<Vec<Messag
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::signin::request::{Failure, IdpRef, Verified};
     use crate::store::workspaces;
     use eca_oidc::login::report::TestErrorCode;
     use serde_json::Map;
 
-    fn setup() -> (Connection, WorkspaceId, AuthRequestRow) {
+    /// A migrated in-memory database with one pending request whose link hash is `h` × 64,
+    /// expiring at unix second 1,000.
+    pub(crate) fn setup() -> (Connection, WorkspaceId, AuthRequestRow) {
         let conn = crate::store::open_in_memory().unwrap();
         let ws: WorkspaceId = "a".parse().unwrap();
         workspaces::ensure(&conn, &ws, "t").unwrap();
@@ -444,7 +446,7 @@ mod tests {
         (conn, ws, row)
     }
 
-    fn verified() -> Outcome {
+    pub(crate) fn verified() -> Outcome {
         Outcome {
             result: Some(Verified {
                 idp: IdpRef {

@@ -7,9 +7,12 @@
 //!   embedded and immutable.
 //! - One repository module per table; multi-row work happens in one transaction opened by the
 //!   caller ([`crate::writes`]).
-//! - All access goes through [`Database::run`], on a blocking thread, one closure at a time. A
+//! - Every write goes through [`Database::run`], on a blocking thread, one closure at a time. A
 //!   closure that started runs to its end even when the request that asked for it is gone, so
 //!   a transaction is never cut in half by a client hanging up.
+//! - [`Database::lookup`] is for the customer's routes only: a read by key on one of a few
+//!   read-only connections (WAL: it sees the last commit and never waits for the writer), run
+//!   in place, because it takes microseconds and a hop to a blocking thread takes longer.
 
 pub mod api_keys;
 pub mod auth_requests;
@@ -21,6 +24,7 @@ pub mod workspaces;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Debug, thiserror::Error)]
@@ -86,17 +90,39 @@ impl From<eca_sqlite::StoreError> for StoreError {
     }
 }
 
-/// The shared connection, used one closure at a time on a blocking thread.
+/// The shared writer connection, used one closure at a time on a blocking thread, and the
+/// readers of the same file.
 #[derive(Clone)]
 pub struct Database {
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections to the file; none for an in-memory database, whose lookups use
+    /// the writer.
+    readers: Arc<[Mutex<Connection>]>,
+    next_reader: Arc<AtomicUsize>,
 }
 
+/// How many read-only connections a file-backed database gets.
+const READERS: usize = 4;
+
 impl Database {
+    /// A database with its writer only (an in-memory one).
     pub fn new(conn: Connection) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::from(Vec::new()),
+            next_reader: Arc::default(),
         }
+    }
+
+    /// The database at `path`, whose writer `conn` opened and migrated, with its readers.
+    pub fn with_readers(conn: Connection, path: &Path) -> Result<Self, StoreError> {
+        let readers = (0..READERS)
+            .map(|_| eca_sqlite::open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            readers: Arc::from(readers),
+            ..Self::new(conn)
+        })
     }
 
     /// Runs `work` with the connection. It runs to completion even if the caller is dropped.
@@ -123,11 +149,51 @@ impl Database {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         work(&mut conn)
     }
+
+    /// A read by key, in place, on the next reader (the writer when there are none). Never
+    /// for scans or writes: see the module's invariants.
+    pub fn lookup<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.readers.is_empty() {
+            return self.run_now(|conn| work(conn));
+        }
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        // The first reader free from there on; if all are busy, wait for the next in turn.
+        let reader = (0..self.readers.len())
+            .find_map(|i| {
+                self.readers[(first + i) % self.readers.len()]
+                    .try_lock()
+                    .ok()
+            })
+            .unwrap_or_else(|| {
+                let turn = &self.readers[first % self.readers.len()];
+                turn.lock().unwrap_or_else(PoisonError::into_inner)
+            });
+        work(&reader)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_lookup_reads_the_last_commit_on_a_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let db = Database::with_readers(open(&path).unwrap(), &path).unwrap();
+        let ws: crate::workspace::WorkspaceId = "a".parse().unwrap();
+        let created = ws.clone();
+        db.run(move |conn| workspaces::ensure(conn, &created, "t"))
+            .await
+            .unwrap();
+        let found = db.lookup(workspaces::all).unwrap();
+        assert!(found.iter().any(|w| w.id == ws), "the committed workspace is seen");
+        let written = db.lookup(|conn| Ok(conn.execute("DELETE FROM workspace", [])?));
+        assert!(written.is_err(), "a lookup cannot write");
+    }
 
     #[test]
     fn migrations_are_valid() {

@@ -81,16 +81,10 @@ pub async fn open_link(State(app): State<AppState>, Path(token): Path<String>) -
     }
 }
 
-/// The customer's click. The work runs in its own task, so a browser that goes away mid-way
-/// cannot leave the request half started.
+/// The customer's click. A browser that goes away mid-way leaves the link unspent
+/// ([`crate::signin::SignIn::start`] spends it after its last wait).
 pub async fn start_sign_in(State(app): State<AppState>, Path(token): Path<String>) -> Response {
-    let (signin, db) = (Arc::clone(&app.signin), app.db.clone());
-    let started = tokio::spawn(carry_idp_timer(
-        async move { signin.start(&db, &token).await },
-    ))
-    .await
-    .unwrap_or(Err((Page::CannotStart, None)));
-    match started {
+    match app.signin.start(&app.db, &token).await {
         Ok(started) => {
             let mut response = StatusCode::SEE_OTHER.into_response();
             let headers = response.headers_mut();

@@ -191,7 +191,13 @@ mod tests {
         let finished: OnFinished = Box::new(move |_, _| {
             counted.fetch_add(1, Ordering::SeqCst);
         });
-        (Journal::start(db.clone(), finished), db, ws, row.id, delivered)
+        (
+            Journal::start(db.clone(), finished),
+            db,
+            ws,
+            row.id,
+            delivered,
+        )
     }
 
     fn state(db: &Database, ws: &WorkspaceId, id: Uuid) -> RowState {
@@ -213,7 +219,9 @@ mod tests {
     async fn a_link_is_held_by_one_click_until_its_use_is_committed() {
         let (journal, db, ws, id, _) = journal();
         let hash = "h".repeat(64);
-        let claim = journal.claim_link(hash.clone()).expect("the first click holds it");
+        let claim = journal
+            .claim_link(hash.clone())
+            .expect("the first click holds it");
         assert!(journal.claim_link(hash.clone()).is_none(), "a second click");
         assert!(journal.is_claimed(&hash));
         journal.push(Write::LinkUsed {

@@ -50,7 +50,7 @@ use eca_oidc::login::callback;
 use eca_oidc::login::flow::{self, LoginContext};
 use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
-use journal::{Journal, Write};
+use journal::{Journal, LinkClaim, Write};
 use judge::Judging;
 use link::LinkToken;
 use logins::{cookie_name, BrowserCookie, InFlight, InFlightLogins};
@@ -237,7 +237,8 @@ impl SignIn {
 
     /// The customer confirmed (`POST` to the link): uses the link, starts the login, and
     /// returns where to send the browser with the cookie that binds the login to it, or the page
-    /// to show instead.
+    /// to show instead. The link is spent only once nothing is left to wait for, so a click
+    /// whose request goes away half-way leaves the link as it was.
     pub async fn start(
         &self,
         db: &Database,
@@ -245,11 +246,17 @@ impl SignIn {
     ) -> Result<Started, (Page, Option<String>)> {
         let token = LinkToken::parse(token).ok_or((Page::LinkUnknown, None))?;
         let now = self.now();
-        let (workspace, row, config) = self.use_link(db, &token, now)?;
+        let HeldLink {
+            claim,
+            workspace,
+            row,
+            idp,
+        } = self.hold_link(db, &token, now)?;
         let return_url = row.return_url.clone();
-        let (idp, secret) = match config {
-            Ok(config) => config,
+        let (idp, secret) = match idp {
+            Ok(idp) => idp,
             Err(error) => {
+                self.spend(claim, now);
                 self.fail(&workspace, row.id, error);
                 return Err((Page::CannotStart, return_url));
             }
@@ -258,17 +265,10 @@ impl SignIn {
         let remaining = expires_at - now;
         let judged_idp = idp.clone();
         let (id, redirect_uri) = (row.id.to_string(), self.redirect_uri());
-        let started = match flow::prepare(
-            &self.login,
-            id,
-            idp,
-            secret,
-            redirect_uri,
-            remaining,
-            None,
-        )
-        .await
-        {
+        let prepared =
+            flow::prepare(&self.login, id, idp, secret, redirect_uri, remaining, None).await;
+        self.spend(claim, now);
+        let started = match prepared {
             Ok(started) => started,
             Err(report) => {
                 let judging = Judging {
@@ -313,15 +313,15 @@ impl SignIn {
         })
     }
 
-    /// Uses the link (held at once, `started` through the journal), and reads the IdP it signs
-    /// in at with its secret opened; the IdP's problem, if it cannot sign anyone in now, as the
-    /// failure to record.
-    fn use_link(
+    /// Holds the link for this click (nothing is written yet), and reads its request and the
+    /// IdP it signs in at with its secret opened; the IdP's problem, if it cannot sign anyone in
+    /// now, as the failure to record.
+    fn hold_link(
         &self,
         db: &Database,
         token: &LinkToken,
         now: OffsetDateTime,
-    ) -> Result<UsedLink, (Page, Option<String>)> {
+    ) -> Result<HeldLink, (Page, Option<String>)> {
         let claim = self
             .journal
             .claim_link(token.hash())
@@ -340,10 +340,13 @@ impl SignIn {
         });
         match found {
             Ok(Ok((workspace, row, idp))) => {
-                let at = (now_unix, rfc3339(now));
-                self.journal.push(Write::LinkUsed { claim, at });
-                let config = signing_idp(&self.sealer, &workspace, row.idp_id, idp);
-                Ok((workspace, row, config))
+                let idp = signing_idp(&self.sealer, &workspace, row.idp_id, idp);
+                Ok(HeldLink {
+                    claim,
+                    workspace,
+                    row,
+                    idp,
+                })
             }
             Ok(Err(refused)) => Err((refused_page(refused), None)),
             Err(e) => {
@@ -351,6 +354,13 @@ impl SignIn {
                 Err((Page::CannotStart, None))
             }
         }
+    }
+
+    /// Spends a held link: its request becomes `started` (through the journal, before any
+    /// outcome recorded after this call).
+    fn spend(&self, claim: LinkClaim, now: OffsetDateTime) {
+        let at = (now.unix_timestamp(), rfc3339(now));
+        self.journal.push(Write::LinkUsed { claim, at });
     }
 
     /// The IdP's redirect: finishes the login it belongs to and records the outcome.
@@ -471,12 +481,13 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid) -> Result<(), ApiError> {
 /// An IdP as the engine takes it, and its opened secret.
 type IdpWithSecret = (IdpConfig, Option<Secret>);
 
-/// A used link's workspace and request, and the IdP it signs in at (or why it cannot).
-type UsedLink = (
-    WorkspaceId,
-    AuthRequestRow,
-    Result<IdpWithSecret, TestError>,
-);
+/// A link held by one click, its request, and the IdP it signs in at (or why it cannot).
+struct HeldLink {
+    claim: LinkClaim,
+    workspace: WorkspaceId,
+    row: AuthRequestRow,
+    idp: Result<IdpWithSecret, TestError>,
+}
 
 /// The IdP a started link signs in at, or why it cannot (deleted or disabled since the link was
 /// sent, no secret pushed, a secret that does not open) as the failure the request ends with.

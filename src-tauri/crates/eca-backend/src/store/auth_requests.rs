@@ -99,6 +99,9 @@ const COLUMNS: &str = "id, idp_id, kind, channel, customer, conversation_id, ret
                        created_at, expires_unix, opened_at, finished_at, outcome, claims_erased, \
                        keep_until_unix";
 
+/// The index of a column selected right after [`COLUMNS`].
+const WORKSPACE_AFTER_COLUMNS: usize = 15;
+
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("auth request {what} {value:?}"))
 }
@@ -143,11 +146,10 @@ fn query_one(
     condition: &str,
     params: impl rusqlite::Params,
 ) -> Result<Option<AuthRequestRow>, StoreError> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM auth_request WHERE {condition}"),
-        params,
-        decode,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM auth_request WHERE {condition}"
+    ))?
+    .query_row(params, decode)
     .optional()?
     .transpose()
 }
@@ -223,25 +225,23 @@ pub fn find_link(
     link_hash: &str,
     now_unix: i64,
 ) -> Result<Result<(WorkspaceId, AuthRequestRow), LinkRefused>, StoreError> {
-    let found: Option<(String, String)> = conn
-        .query_row(
-            "SELECT workspace_id, id FROM auth_request WHERE link_hash = ?1",
-            [link_hash],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, workspace_id FROM auth_request WHERE link_hash = ?1"
+        ))?
+        .query_row([link_hash], |r| {
+            // The workspace follows the row's columns.
+            let workspace: String = r.get(WORKSPACE_AFTER_COLUMNS)?;
+            Ok((workspace, decode(r)?))
+        })
         .optional()?;
-    let Some((workspace, id)) = found else {
+    let Some((workspace, row)) = found else {
         return Ok(Err(LinkRefused::Unknown));
     };
     let workspace: WorkspaceId = workspace
         .parse()
         .map_err(|_| corrupt("workspace", &workspace))?;
-    let row = query_one(
-        conn,
-        "workspace_id = ?1 AND id = ?2",
-        params![workspace.as_str(), id],
-    )?
-    .ok_or_else(|| corrupt("id", &id))?;
+    let row = row?;
     if row.state != RowState::Pending {
         return Ok(Err(LinkRefused::Used));
     }

@@ -88,8 +88,10 @@ pub fn get(
     workspace: &WorkspaceId,
     id: Uuid,
 ) -> Result<Option<IdpRow>, StoreError> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM idp WHERE workspace_id = ?1 AND id = ?2"),
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM idp WHERE workspace_id = ?1 AND id = ?2"
+    ))?
+    .query_row(
         params![workspace.as_str(), id.hyphenated().to_string()],
         raw,
     )

@@ -150,8 +150,8 @@ impl Database {
         work(&mut conn)
     }
 
-    /// A read by key, in place, on the next reader (the writer when there are none). Never
-    /// for scans or writes: see the module's invariants.
+    /// A read by key, in place, in one snapshot, on the next reader (the writer when there are
+    /// none). Never for scans or writes: see the module's invariants.
     pub fn lookup<T>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -171,7 +171,11 @@ impl Database {
                 let turn = &self.readers[first % self.readers.len()];
                 turn.lock().unwrap_or_else(PoisonError::into_inner)
             });
-        work(&reader)
+        // One snapshot for the whole read.
+        let tx = reader.unchecked_transaction()?;
+        let read = work(&tx)?;
+        tx.finish()?;
+        Ok(read)
     }
 }
 
@@ -190,7 +194,10 @@ mod tests {
             .await
             .unwrap();
         let found = db.lookup(workspaces::all).unwrap();
-        assert!(found.iter().any(|w| w.id == ws), "the committed workspace is seen");
+        assert!(
+            found.iter().any(|w| w.id == ws),
+            "the committed workspace is seen"
+        );
         let written = db.lookup(|conn| Ok(conn.execute("DELETE FROM workspace", [])?));
         assert!(written.is_err(), "a lookup cannot write");
     }

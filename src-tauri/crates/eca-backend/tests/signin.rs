@@ -6,8 +6,8 @@
 //! Covers the main path (link → continue → IdP → callback → authenticated with the customer
 //! id and the mapped claims, read once), and the failures: a replayed link, an expired link, a
 //! secret the platform holds that the IdP refuses, the channel binding, a login finished in
-//! another browser, a redirect URI the IdP does not know, and the refusals of the create
-//! route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
+//! another browser, a redirect URI the IdP does not know, a click abandoned before the IdP
+//! answered (the link stays unspent), and the refusals of the create route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
 //! fetch the JWKS once.
 
 mod common;
@@ -367,4 +367,45 @@ async fn a_result_nobody_reads_is_erased_when_its_retention_ends() {
     assert_eq!(got["result"]["claims_erased"], true, "{got}");
     assert_eq!(got["result"]["customer_id"], Value::Null);
     assert_eq!(got["result"]["claims"], json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_click_whose_browser_goes_away_before_the_idp_answers_leaves_the_link_unspent() {
+    let p = platform(true).await;
+    // An IdP that accepts connections and never answers: the click waits on its discovery.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let issuer = format!("http://{}", silent.local_addr().unwrap());
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| body["issuer"] = json!(issuer))
+        .await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let click = impatient.post(&link).send().await;
+    assert!(
+        click.is_err(),
+        "the click waits on the silent IdP: {click:?}"
+    );
+
+    // The backend notices the closed connection and drops the click; until then the link is
+    // held by it, and shows as used.
+    let mut page = send(p.harness.http.get(&link)).await;
+    for _ in 0..50 {
+        if page.text().contains("+27•••••0100") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = send(p.harness.http.get(&link)).await;
+    }
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("+27•••••0100"),
+        "the link can still be continued: {}",
+        page.text()
+    );
+    let status = p.status(&id).await;
+    assert_eq!(status["status"], "pending", "{status}");
+    assert_eq!(status["opened_at"], Value::Null, "{status}");
 }

@@ -430,7 +430,9 @@ fn snippet(body: &[u8], content_type: Option<&str>) -> String {
     }
     let text = String::from_utf8_lossy(body);
     if looks_like_html(body, content_type) {
-        let lower = text.to_lowercase();
+        // ASCII lower-casing keeps every byte offset (`to_lowercase` does not: `İ` grows), so
+        // the offsets found in `lower` slice `text` on the same character boundaries.
+        let lower = text.to_ascii_lowercase();
         let title = lower.find("<title>").and_then(|start| {
             let start = start + "<title>".len();
             lower[start..]
@@ -724,6 +726,17 @@ mod tests {
         assert_eq!(
             snippet(b"<html><title> Oops </title>", None),
             "an HTML page titled \"Oops\""
+        );
+    }
+
+    #[test]
+    fn an_html_title_after_letters_that_change_length_when_lower_cased_is_read() {
+        // Lower-cased by Unicode rules, `İ` takes one byte more, and the title's offset would
+        // fall inside `é`.
+        let body = "İ<TITLE>é request</TITLE>".as_bytes();
+        assert_eq!(
+            snippet(body, Some("text/html")),
+            "an HTML page titled \"é request\""
         );
     }
 

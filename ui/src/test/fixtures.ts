@@ -31,7 +31,44 @@ export function mockCore(handlers: Record<string, Handler>): Call[] {
     if (!handler) throw problem("internal", `no mock for ${cmd}`);
     return handler(args);
   }, { shouldMockEvents: true });
+  noticeListens();
   return calls;
+}
+
+/** How many times the UI called `listen` / `unlisten` per event since the last `mockCore`. */
+const eventCalls = new Map<string, number>();
+const awaitingEventCalls: Array<{ key: string; count: number; resume: () => void }> = [];
+
+/** Wraps the mocked `invoke` so that the UI's `listen` and `unlisten` are seen by `coreSaw`. */
+function noticeListens(): void {
+  eventCalls.clear();
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: Invoke } }).__TAURI_INTERNALS__;
+  const invoke = internals.invoke;
+  internals.invoke = async (cmd, args, options) => {
+    const answer = await invoke(cmd, args, options);
+    const call = cmd.match(/^plugin:event\|(listen|unlisten)$/)?.[1];
+    if (call) {
+      const key = `${call} ${String((args as { event?: unknown }).event)}`;
+      const count = (eventCalls.get(key) ?? 0) + 1;
+      eventCalls.set(key, count);
+      for (const waiter of awaitingEventCalls.filter((w) => w.key === key && w.count <= count)) {
+        awaitingEventCalls.splice(awaitingEventCalls.indexOf(waiter), 1);
+        waiter.resume();
+      }
+    }
+    return answer;
+  };
+}
+type Invoke = (cmd: string, args?: unknown, options?: unknown) => Promise<unknown>;
+
+/**
+ * Resolves once the UI has called `listen` (or `unlisten`) for `event` `count` times: a component
+ * subscribes as it mounts, a round trip later.
+ */
+export function coreSaw(call: "listen" | "unlisten", event: string, count = 1): Promise<void> {
+  const key = `${call} ${event}`;
+  if ((eventCalls.get(key) ?? 0) >= count) return Promise.resolve();
+  return new Promise((resume) => awaitingEventCalls.push({ key, count, resume }));
 }
 
 /** Sends an event as the core would (by its literal name: the names are the contract). */

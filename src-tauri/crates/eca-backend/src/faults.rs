@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The longest latency that can be injected, so a mistaken setting cannot hang a test run.
 pub const MAX_LATENCY_MS: u64 = 60_000;
@@ -106,6 +107,8 @@ pub enum InjectedError {
 /// The live fault switches of one backend, changeable while it runs.
 pub struct Faults {
     state: Mutex<(FaultSettings, ChaCha8Rng)>,
+    /// How many requests the injected latency is holding right now.
+    held: watch::Sender<usize>,
 }
 
 impl Faults {
@@ -114,6 +117,7 @@ impl Faults {
         let rng = ChaCha8Rng::seed_from_u64(settings.seed);
         Ok(Self {
             state: Mutex::new((settings, rng)),
+            held: watch::Sender::new(0),
         })
     }
 
@@ -164,17 +168,36 @@ impl Faults {
         Duration::from_millis(self.lock().0.latency_ms)
     }
 
-    /// Waits for the configured latency, if any.
+    /// Waits for the configured latency, if any, counted in [`Faults::held`] meanwhile.
     pub async fn delay(&self) {
         let latency = self.latency();
         if !latency.is_zero() {
+            self.held.send_modify(|n| *n += 1);
+            let _released = Released(&self.held);
             tokio::time::sleep(latency).await;
         }
+    }
+
+    /// Waits until the injected latency holds at least `count` requests: a test's "the first
+    /// request is in the handler now", without guessing a sleep.
+    pub async fn held(&self, count: usize) {
+        let mut held = self.held.subscribe();
+        // Err: the sender is gone with the backend; there is nothing more to wait for.
+        let _ = held.wait_for(|n| *n >= count).await;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (FaultSettings, ChaCha8Rng)> {
         // The state is always whole (replaced in one assignment), so a poisoned lock is usable.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Counts a held request out when its wait ends, or when the request is dropped mid-wait.
+struct Released<'a>(&'a watch::Sender<usize>);
+
+impl Drop for Released<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
     }
 }
 

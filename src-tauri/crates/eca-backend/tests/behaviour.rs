@@ -7,7 +7,6 @@ use common::*;
 use eca_backend::faults::FaultSettings;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::Duration;
 use uuid::Uuid;
 
 fn version(r: &Captured) -> String {
@@ -407,8 +406,8 @@ async fn the_same_key_while_in_flight_is_409() {
     .await;
     let id = Uuid::new_v4();
     let original = tokio::spawn(send(h.create(id, "slow", &sample_idp("Acme"))));
-    // Long enough for the original to claim its key, well within its added latency.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The original has claimed its key once the latency holds it.
+    h.backend.faults().held(1).await;
     let concurrent = send(h.create(id, "slow", &sample_idp("Acme"))).await;
     assert_eq!(concurrent.status, 409, "{}", concurrent.text());
     assert_eq!(

@@ -12,7 +12,6 @@ use common::*;
 use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::Duration;
 use uuid::Uuid;
 
 const SPEC: &str = "sync-api.yaml";
@@ -229,7 +228,7 @@ async fn every_operation_and_status_matches_the_spec() {
         ..Default::default()
     });
     let first = tokio::spawn(send(h.replace(id, &v2, "c-10", &idp)));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    h.backend.faults().held(1).await;
     c.check(
         "putIdp",
         "in flight",
@@ -317,7 +316,7 @@ async fn every_operation_and_status_matches_the_spec() {
         ..Default::default()
     });
     let held = tokio::spawn(send(del(id, Some("d-5"), Some(&current))));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    h.backend.faults().held(1).await;
     c.check(
         "deleteIdp",
         "in flight",

@@ -1,12 +1,12 @@
 //! The outbox as catalog edits fill it: one pending change per edit, in the edit's own
 //! transaction, coalesced while unsent, never holding a secret. No backend needed.
 
-use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
+use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
 use eca_core::transfer;
 use eca_model::clock::FixedClock;
-use eca_model::idp::{IdpFields, IdpId};
+use eca_model::idp::{Field, IdpFields, IdpId};
 use eca_testkit::fixtures::okta;
 use eca_testkit::leaks::SYNC_TABLES;
 use rusqlite::Connection;
@@ -162,16 +162,22 @@ fn a_refused_edit_leaves_no_change_behind() {
         name: String::new(),
         ..okta("Acme")
     };
-    assert!(c
-        .save(SaveIdpRequest {
-            id: Some(id),
-            fields: bad,
-            secret: SecretChange::Keep,
-        })
-        .is_err());
+    let refused = c.save(SaveIdpRequest {
+        id: Some(id),
+        fields: bad,
+        secret: SecretChange::Keep,
+    });
+    assert!(
+        matches!(&refused, Err(CatalogError::Invalid(errors)) if errors.iter().any(|e| e.field == Field::Name)),
+        "{refused:?}"
+    );
     // The keyring refuses to delete the secret: the delete is rolled back, with its change.
     secrets.fail_from_now();
-    assert!(c.delete(id).is_err());
+    let refused = c.delete(id);
+    assert!(
+        matches!(refused, Err(CatalogError::Secret(_))),
+        "{refused:?}"
+    );
     assert!(c.get(id).is_ok(), "the IdP is kept");
     assert_eq!(changes(&c).len(), 1, "only the creation is recorded");
 }

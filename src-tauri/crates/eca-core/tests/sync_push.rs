@@ -376,7 +376,7 @@ async fn a_reply_lost_after_the_commit_is_replayed_not_applied_twice() {
     let url = backend.url();
     let mut admin = admin.restart(&url);
     // Past the short backoff the failed try recorded (a killed app records none).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    admin.clock.advance(time::Duration::seconds(1));
     backend.set_faults(FaultSettings::default());
     assert_eq!(
         admin.outbox.changes().unwrap()[0].idempotency_key,

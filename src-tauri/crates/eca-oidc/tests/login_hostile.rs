@@ -17,6 +17,7 @@ use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use eca_testkit::clock::TestClock;
 use std::sync::Arc;
 use support::hostile::{HostileOp, Misbehaviour};
+use tokio::task::JoinHandle;
 use url::Url;
 
 fn idp_for(op: &HostileOp) -> IdpConfig {
@@ -230,12 +231,17 @@ async fn a_correct_provider_passes() {
 async fn deep_links_refuse_forged_and_replayed_callbacks() {
     let op = HostileOp::start(Misbehaviour::None);
     let callbacks = Arc::new(PendingCallbacks::new());
-    struct DeepLinkBrowser(Arc<PendingCallbacks>);
+    /// Delivers the callbacks from a task of its own, kept so that the test can await it: an
+    /// assertion failing in it fails the test.
+    struct DeepLinkBrowser(
+        Arc<PendingCallbacks>,
+        std::sync::Mutex<Option<JoinHandle<()>>>,
+    );
     impl Browser for DeepLinkBrowser {
         fn open(&self, url: &Url) -> Result<(), String> {
             let url = url.to_string();
             let callbacks = self.0.clone();
-            tokio::spawn(async move {
+            let delivering = tokio::spawn(async move {
                 let http = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
@@ -263,6 +269,7 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
                     "replay"
                 );
             });
+            *self.1.lock().unwrap() = Some(delivering);
             Ok(())
         }
     }
@@ -279,13 +286,13 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
         timeout: time::Duration::seconds(20),
         observer: None,
     };
-    let report = run::run(
-        &ctx,
-        login,
-        &DeepLinkBrowser(callbacks.clone()),
-        std::future::pending(),
-    )
-    .await;
+    let browser = DeepLinkBrowser(callbacks.clone(), Default::default());
+    let report = run::run(&ctx, login, &browser, std::future::pending()).await;
+    let delivering = browser.1.lock().unwrap().take();
+    delivering
+        .expect("the browser was opened")
+        .await
+        .expect("the forged and replayed callbacks were refused");
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(op.token_calls(), 1, "the code was exchanged once");
 }

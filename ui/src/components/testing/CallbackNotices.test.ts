@@ -2,7 +2,7 @@
 import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { coreEmits, mockCore } from "../../test/fixtures";
+import { coreEmits, coreSaw, mockCore } from "../../test/fixtures";
 import CallbackNotices from "./CallbackNotices.svelte";
 
 describe("CallbackNotices", () => {
@@ -12,8 +12,8 @@ describe("CallbackNotices", () => {
     const region = screen.getByRole("status");
     expect(region.textContent?.trim()).toBe("");
 
-    // Listening starts when the shell mounts; give `listen` its round trip.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Listening starts when the shell mounts, a round trip later.
+    await coreSaw("listen", "test-run://callback-refused");
     await coreEmits("test-run://callback-refused", { reason: "No test login is waiting for this callback." });
     expect(region).toHaveTextContent("A sign-in callback was ignored");
     expect(region).toHaveTextContent("No test login is waiting for this callback.");
@@ -25,7 +25,7 @@ describe("CallbackNotices", () => {
   it("keeps only the latest three", async () => {
     mockCore({});
     render(CallbackNotices);
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await coreSaw("listen", "test-run://callback-refused");
     for (const n of [1, 2, 3, 4]) await coreEmits("test-run://callback-refused", { reason: `Refused #${n}.` });
     const region = screen.getByRole("status");
     expect(within(region).getAllByRole("button", { name: "Dismiss" })).toHaveLength(3);

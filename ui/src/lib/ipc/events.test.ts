@@ -1,7 +1,7 @@
 // The typed listeners hear the core's events by their contract names, and stop cleanly, even
 // when stopped before listening has started.
 import { describe, expect, it } from "vitest";
-import { coreEmits, mockCore, step, testReport } from "../../test/fixtures";
+import { coreEmits, coreSaw, mockCore, step, testReport } from "../../test/fixtures";
 import { listening, onCallbackRefused, onTestFinished, onTestProgress } from "./events";
 
 describe("events", () => {
@@ -30,7 +30,9 @@ describe("events", () => {
     const stopLater = listening(onCallbackRefused((r) => heard.push(`later:${r.reason}`)));
     const stopAtOnce = listening(onCallbackRefused((r) => heard.push(`at once:${r.reason}`)));
     stopAtOnce();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Both have listened, and the one stopped at once has stopped.
+    await coreSaw("listen", "test-run://callback-refused", 2);
+    await coreSaw("unlisten", "test-run://callback-refused");
     await coreEmits("test-run://callback-refused", { reason: "1" });
     stopLater();
     await coreEmits("test-run://callback-refused", { reason: "2" });

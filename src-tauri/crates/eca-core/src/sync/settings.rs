@@ -138,14 +138,23 @@ mod tests {
             "https://msg.example"
         );
         assert!(s("http://127.0.0.1:8787", "dev").is_ok());
-        assert!(
-            s("http://msg.example", "dev").is_err(),
-            "plain http off-host"
-        );
-        assert!(s("https://u:p@msg.example", "dev").is_err());
-        assert!(s("https://msg.example", "Acme").is_err());
-        assert!(s("https://msg.example", "").is_err());
-        assert!(s("ftp://msg.example", "dev").is_err());
+        let refused_field = |url: &str, ws: &str| match s(url, ws) {
+            Err(SyncError::InvalidSettings(errors)) => {
+                errors.iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            other => panic!("{url} / {ws}: {other:?}"),
+        };
+        for (url, why) in [
+            ("http://msg.example", "plain http off-host"),
+            ("https://u:p@msg.example", "user info"),
+            ("ftp://msg.example", "another scheme"),
+        ] {
+            assert_eq!(refused_field(url, "dev"), [Field::BackendUrl], "{why}");
+        }
+        for ws in ["Acme", ""] {
+            let fields = refused_field("https://msg.example", ws);
+            assert_eq!(fields, [Field::WorkspaceId], "{ws:?}");
+        }
     }
 
     #[test]

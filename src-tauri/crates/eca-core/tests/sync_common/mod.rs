@@ -12,8 +12,8 @@ use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::retry::{FixedJitter, Pause, RetryPolicy};
 use eca_core::sync::settings::SyncSettings;
 use eca_core::sync::Outbox;
-use eca_model::clock::SystemClock;
 use eca_model::idp::{IdpConfig, IdpFields, IdpId};
+use eca_testkit::clock::TestClock;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -77,6 +77,8 @@ pub struct Admin {
     pub catalog: Catalog,
     pub outbox: Outbox,
     pub pause: Arc<RecordingPause>,
+    /// The app's clock, which the test moves (past a recorded backoff, say).
+    pub clock: Arc<TestClock>,
 }
 
 impl Admin {
@@ -84,16 +86,21 @@ impl Admin {
         Self::in_dir(
             tempfile::tempdir().unwrap(),
             Arc::new(MemorySecrets::new()),
+            Arc::new(TestClock::now_utc()),
             backend_url,
         )
     }
 
     /// Opens (again) the data folder `dir`, as after a restart.
-    pub fn in_dir(dir: TempDir, secrets: Arc<MemorySecrets>, backend_url: &str) -> Self {
-        let clock = Arc::new(SystemClock);
+    pub fn in_dir(
+        dir: TempDir,
+        secrets: Arc<MemorySecrets>,
+        clock: Arc<TestClock>,
+        backend_url: &str,
+    ) -> Self {
         let catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
         let pause = Arc::new(RecordingPause::default());
-        let outbox = Outbox::open(dir.path(), secrets.clone(), clock)
+        let outbox = Outbox::open(dir.path(), secrets.clone(), clock.clone())
             .unwrap()
             .with_retry(policy(), pause.clone(), Arc::new(FixedJitter(0.0)));
         outbox
@@ -111,20 +118,26 @@ impl Admin {
             catalog,
             outbox,
             pause,
+            clock,
         }
     }
 
     /// Reopens the outbox with another retry policy.
     pub fn set_policy(&mut self, policy: RetryPolicy) {
-        self.outbox = Outbox::open(self.dir.path(), self.secrets.clone(), Arc::new(SystemClock))
+        self.outbox = Outbox::open(self.dir.path(), self.secrets.clone(), self.clock.clone())
             .unwrap()
             .with_retry(policy, self.pause.clone(), Arc::new(FixedJitter(0.0)));
     }
 
     /// Closes everything and opens the same folder again (a restart of the app).
     pub fn restart(self, backend_url: &str) -> Self {
-        let Admin { dir, secrets, .. } = self;
-        Self::in_dir(dir, secrets, backend_url)
+        let Admin {
+            dir,
+            secrets,
+            clock,
+            ..
+        } = self;
+        Self::in_dir(dir, secrets, clock, backend_url)
     }
 
     pub fn create(&mut self, fields: IdpFields, secret: Option<&str>) -> IdpConfig {

@@ -44,6 +44,8 @@ APT_PACKAGES=(
   # run and test headless (Xvfb, WebDriver, a private D-Bus with a Secret Service, screenshots)
   xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils x11-utils dbus-x11 dbus-bin at-spi2-core
   fonts-dejavu-core gnome-keyring imagemagick
+  # tests/e2e writes a client secret straight into the test keyring (Secret Service over D-Bus)
+  python3-gi
   # `make icons` (rasterises icons/source.svg)
   librsvg2-bin
   # the second real OpenID provider of the login tests and its harness (tests/glewlwyd/up.sh)

@@ -18,11 +18,12 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -164,16 +165,18 @@ function portOpen(port) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts tests/oidc/provider.mjs and resolves with its issuer once it prints `READY <issuer>`. */
-async function startProvider(extraRedirects = []) {
+/**
+ * Starts tests/oidc/provider.mjs with `args` and resolves with its issuer once it prints
+ * `READY <issuer>`.
+ */
+async function startProvider(args) {
   const script = join(REPO, 'tests', 'oidc', 'provider.mjs');
   assert.ok(
     existsSync(join(REPO, 'tests', 'oidc', 'node_modules', 'oidc-provider')),
     'tests/oidc has no node_modules: run npm ci --prefix tests/oidc',
   );
   // stdin stays a pipe: the provider exits when it closes, even if this process is SIGKILLed.
-  const args = [script, ...extraRedirects.flatMap((uri) => ['--extra-redirect', uri])];
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -197,7 +200,9 @@ async function startProvider(extraRedirects = []) {
 
 /**
  * Starts tauri-driver on free ports, in its own process group (so WebKitWebDriver and the app
- * stop with it), and resolves once it listens.
+ * stop with it), and resolves once it and the WebKitWebDriver it starts both listen: a session
+ * requested before WebKitWebDriver listens is dropped (tauri-driver's proxy gets "connection
+ * refused" and closes the socket: UND_ERR_SOCKET), which a loaded machine makes likely.
  */
 async function startDriver(logFile) {
   const port = await freePort();
@@ -212,12 +217,14 @@ async function startDriver(logFile) {
   child.ecaPort = port;
   children.add(child);
   const deadline = Date.now() + 15_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null) {
-      assert.fail(`tauri-driver exited (${child.exitCode}) before listening; its log:\n${readFileSync(logFile, 'utf8')}`);
+  for (const [what, p] of [['tauri-driver', port], ['WebKitWebDriver', nativePort]]) {
+    while (!(await portOpen(p))) {
+      if (child.exitCode !== null) {
+        assert.fail(`tauri-driver exited (${child.exitCode}) before ${what} listened; its log:\n${readFileSync(logFile, 'utf8')}`);
+      }
+      if (Date.now() > deadline) assert.fail(`${what} did not listen on port ${p} within 15 s`);
+      await sleep(50);
     }
-    if (Date.now() > deadline) assert.fail(`tauri-driver did not listen on port ${port} within 15 s`);
-    await sleep(50);
   }
   return child;
 }
@@ -280,9 +287,11 @@ export async function startBackend() {
 /**
  * Starts what a test file needs: a temp folder (data dir, logs), the OpenID provider and
  * tauri-driver. Call `cleanup()` in `after`; it is safe to call twice and after a failed start.
- * `extraRedirects` are registered at the provider too (e.g. a platform's callback).
+ * `extraRedirects` are registered at the provider's default clients too (e.g. a platform's
+ * callback); `clients`, when given, replaces those clients (provider.mjs --clients: their ids,
+ * secrets and redirect URIs as the test wants them).
  */
-export async function startRun(name, { extraRedirects = [] } = {}) {
+export async function startRun(name, { extraRedirects = [], clients } = {}) {
   const bin = appBinary();
   warnIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
@@ -301,7 +310,13 @@ export async function startRun(name, { extraRedirects = [] } = {}) {
   };
   mkdirSync(run.dataDir);
   try {
-    const provider = await startProvider(extraRedirects);
+    const args = extraRedirects.flatMap((uri) => ['--extra-redirect', uri]);
+    if (clients) {
+      const file = join(root, 'clients.json');
+      writeFileSync(file, JSON.stringify(clients));
+      args.push('--clients', file);
+    }
+    const provider = await startProvider(args);
     run.provider = provider.child;
     run.issuer = provider.issuer;
     run.driver = await startDriver(join(root, 'tauri-driver.log'));
@@ -536,16 +551,207 @@ export async function fillNewIdp(browser, issuer, { name, clientId, auth, secret
   if (loopback) await (await $.field('Test redirect')).selectByAttribute('value', 'loopback');
 }
 
-/** Saves `backend`'s URL, workspace and API key on the Settings screen (which stays open). */
+/**
+ * Saves `backend`'s URL, workspace and API key on the Settings screen (which stays open). The
+ * keyring holds one API key for every data folder: when an earlier app of the same test file
+ * left one there, it is replaced.
+ */
 export async function saveSyncSettings(browser, backend) {
   const $ = ui(browser);
   await $.click('button', 'Settings');
   await $.get('heading', 'Settings');
   await fill(browser, await $.field('Backend URL'), backend.url);
   await fill(browser, await $.field('Workspace ID'), backend.workspace);
+  let stored = false;
+  await $.waitFor(async () => {
+    stored = await $.exists('button', 'Replace API key');
+    return stored || (await browser.$(byLabel('API key'))).isExisting();
+  }, 'the API key field, or the key already stored');
+  if (stored) await $.click('button', 'Replace API key');
   await fill(browser, await $.field('API key'), backend.apiKey);
   await $.click('button', 'Save');
   await $.get('button', 'Replace API key');
+}
+
+/**
+ * Steps of one scenario, in order, sharing one window: `step(name, fn)` is a test that saves a
+ * screenshot (artifacts/e2e/failed-PREFIX-<step>.png) when it fails; after a failure the later
+ * steps are skipped. `browser()` gives the scenario's window (or null before it opens).
+ */
+export function stepper(prefix, browser) {
+  let failedStep = null;
+  return function step(name, fn) {
+    test(name, async (t) => {
+      if (failedStep) {
+        t.skip(`the previous step “${failedStep}” failed`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (error) {
+        failedStep = name;
+        const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+        const window = browser();
+        const shot = window ? await screenshot(window, `failed-${prefix}-${slug}`).catch(() => null) : null;
+        if (shot) error.message += `\n(screenshot: ${shot})`;
+        throw error;
+      }
+    });
+  };
+}
+
+/**
+ * `backend`'s workspace API (the sync and auth APIs) with its API key, as a Chat Flow node or a
+ * test calls it: `api(method, path, body)` resolves with `{status, body}` (body parsed).
+ */
+export function backendApi(backend) {
+  return async (method, path, body) => {
+    const response = await fetch(`${backend.url}/v1/workspaces/${backend.workspace}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+/** `GET /v1/platform` of `backend` (public): its `redirect_uri` is what to register at an IdP. */
+export async function platformInfo(backend) {
+  const response = await fetch(`${backend.url}/v1/platform`);
+  assert.equal(response.status, 200, `GET ${backend.url}/v1/platform`);
+  return response.json();
+}
+
+/** Waits until `dialog`'s text matches `done`, and resolves with that text. */
+async function dialogText(browser, dialogName, done, what, timeout) {
+  let text = '';
+  await ui(browser).waitFor(async () => {
+    const dialog = await browser.$(byRole('dialog', dialogName));
+    if (!(await dialog.isExisting())) return false;
+    text = await textOf(browser, dialog).catch(() => '');
+    return done.test(text);
+  }, what, timeout);
+  return text;
+}
+
+/** Closes the open dialog `dialogName` with its Close button. */
+export async function closeDialog(browser, dialogName) {
+  const $ = ui(browser);
+  const dialog = await $.get('dialog', dialogName);
+  await press(await ui(dialog, browser).get('button', 'Close'));
+  await $.gone('dialog', dialogName);
+}
+
+/**
+ * Runs Test Configuration of the IdP `name` from the list (the scripted browser logs in), waits
+ * for its outcome, closes the dialog and resolves with the text the dialog showed.
+ */
+export async function localTest(browser, name) {
+  await ui(browser).click('button', `Test ${name}`);
+  const dialog = `Test Configuration: ${name}`;
+  const text = await dialogText(browser, dialog, /Configuration verified|How to fix/, 'the local test login to finish', 30_000);
+  await closeDialog(browser, dialog);
+  return text;
+}
+
+/** Pushes every pending change from the Pending changes screen; expects `count` to go. */
+export async function pushChanges(browser, count = 1) {
+  const $ = ui(browser);
+  await $.click('button', 'Pending changes');
+  await $.get('heading', 'Pending changes');
+  await $.click('button', 'Push');
+  const said = `${count} change${count === 1 ? '' : 's'} pushed`;
+  await $.waitFor(async () => (await textOf(browser, await browser.$('body'))).includes(said), `the push to report “${said}”`);
+}
+
+/**
+ * Opens the IdP `name`'s form from the list, checks that it shows `redirectUri` as the platform
+ * redirect URI, and presses "Test on the platform" (the app opens the platform's link in
+ * $BROWSER). The dialog is left running.
+ */
+export async function startPlatformTest(browser, name, redirectUri) {
+  const $ = ui(browser);
+  await $.click('button', 'Identity providers');
+  await $.get('heading', 'Embedded Client Authentication');
+  await $.click('button', name);
+  const field = await $.field('Platform redirect URI');
+  await $.waitFor(async () => (await field.getValue()) === redirectUri, `the platform redirect URI ${redirectUri} in the form`);
+  await $.click('button', 'Test on the platform');
+  await $.get('dialog', `Test on the platform: ${name}`);
+}
+
+/** Waits for the running test on the platform of `name` to end; resolves with the dialog's text. */
+export function platformTestResult(browser, name, timeout = 60_000) {
+  return dialogText(
+    browser,
+    `Test on the platform: ${name}`,
+    /Verified on the platform|Failed on the platform|No result from the platform|Test cancelled/,
+    'the test on the platform to finish',
+    timeout,
+  );
+}
+
+/**
+ * The status each step of the open test-on-the-platform dialog shows, by step label (e.g.
+ * {'Code exchange': 'Failed'}), as read from its "Steps on the platform" list.
+ */
+export async function platformSteps(browser, name) {
+  const dialog = await ui(browser).get('dialog', `Test on the platform: ${name}`);
+  return browser.execute((node) => {
+    const list = node.querySelector('ol[aria-label="Steps on the platform"]');
+    const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+    return Object.fromEntries(Array.from(list?.children ?? []).map((li) => [text(li.querySelector('.name')), text(li.querySelector('.state'))]));
+  }, dialog);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test's keyring
+
+/** Where the app keeps an IdP's client secret (eca-core's SecretKey::IdpClientSecret, OsKeyring). */
+const KEYRING_SERVICE = 'com.ecaadmin.desktop';
+const idpSecretAccount = (idpId) => `idp:${idpId}:client_secret`;
+
+// Replaces the secret of the one keyring item with these `service` and `username` attributes
+// (the keyring crate's), over the Secret Service D-Bus API on one connection (a "plain" session
+// belongs to the connection that opened it), then reads it back. The secret comes on stdin.
+const SET_SECRET_PY = `
+import sys
+from gi.repository import Gio, GLib
+service, account = sys.argv[1], sys.argv[2]
+secret = sys.stdin.buffer.read()
+bus = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+def call(path, iface, method, args, reply):
+    return bus.call_sync('org.freedesktop.secrets', path, 'org.freedesktop.Secret.' + iface, method,
+                         args, GLib.VariantType.new(reply), Gio.DBusCallFlags.NONE, 10000, None).unpack()
+_, session = call('/org/freedesktop/secrets', 'Service', 'OpenSession', GLib.Variant('(sv)', ('plain', GLib.Variant('s', ''))), '(vo)')
+unlocked, locked = call('/org/freedesktop/secrets', 'Service', 'SearchItems', GLib.Variant('(a{ss})', ({'service': service, 'username': account},)), '(aoao)')
+if len(unlocked) != 1 or locked:
+    sys.exit(f'expected one unlocked keyring item {service} / {account}, found {len(unlocked)} unlocked and {len(locked)} locked')
+call(unlocked[0], 'Item', 'SetSecret', GLib.Variant('((oayays))', ((session, b'', secret, 'text/plain'),)), '()')
+(got,) = call(unlocked[0], 'Item', 'GetSecret', GLib.Variant('(o)', (session,)), '((oayays))')
+if bytes(got[2]) != secret:
+    sys.exit('the keyring item does not hold the new secret after SetSecret')
+`;
+
+/**
+ * Puts `secret` as the IdP's client secret straight into this run's keyring (the Secret Service
+ * of run.sh's D-Bus session), outside the app: as when the secret was changed on this computer
+ * without the IdP's form, no pending change is recorded. The item must exist (the app wrote it).
+ * Uses Debian's python3 with PyGObject (python3-gi) for the D-Bus call.
+ */
+export async function putIdpSecretInKeyring(idpId, secret) {
+  const python = process.env.ECA_E2E_PYTHON || '/usr/bin/python3';
+  await new Promise((done, fail) => {
+    const child = execFile(python, ['-c', SET_SECRET_PY, KEYRING_SERVICE, idpSecretAccount(idpId)], { timeout: 20_000 }, (error, _stdout, stderr) => {
+      if (error) {
+        fail(new Error(`${python} could not set the IdP's secret in the keyring (needs python3-gi and run.sh's keyring): ${stderr || error.message}`));
+      } else {
+        done();
+      }
+    });
+    child.stdin.end(secret);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,21 +12,26 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { promisify } from 'node:util';
 
 import {
   REPO,
   appBinary,
-  byRole,
+  backendApi,
+  closeDialog,
   fill,
   fillNewIdp,
-  press,
+  localTest,
+  platformInfo,
+  platformTestResult,
+  pushChanges,
   saveSyncSettings,
   screenshot,
   startBackend,
+  startPlatformTest,
   startRun,
-  textOf,
+  stepper,
   ui,
 } from './harness.mjs';
 
@@ -44,42 +49,15 @@ describe('a customer signs in through the config the admin pushed', () => {
   let run;
   let browser;
   let backend;
-  let failedStep = null;
-  const flow = {};
-
-  /** A test that screenshots the window when it fails; after a failure the rest are skipped. */
-  function step(name, fn) {
-    test(name, async (t) => {
-      if (failedStep) {
-        t.skip(`the previous step “${failedStep}” failed`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (error) {
-        failedStep = name;
-        const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-        const shot = browser ? await screenshot(browser, `failed-platform-${slug}`).catch(() => null) : null;
-        if (shot) error.message += `\n(screenshot: ${shot})`;
-        throw error;
-      }
-    });
-  }
-
   /** The backend's auth API as a Chat Flow node calls it. */
-  async function api(method, path, body) {
-    const response = await fetch(`${backend.url}/v1/workspaces/${backend.workspace}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  }
+  let api;
+  const step = stepper('platform', () => browser);
+  const flow = {};
 
   before(async () => {
     backend = await startBackend();
-    const platform = await (await fetch(`${backend.url}/v1/platform`)).json();
+    api = backendApi(backend);
+    const platform = await platformInfo(backend);
     run = await startRun('platform', { extraRedirects: [platform.redirect_uri] });
     ({ browser } = await run.openApp());
   });
@@ -110,29 +88,12 @@ describe('a customer signs in through the config the admin pushed', () => {
     await $.click('button', 'Save Changes');
     await $.get('heading', 'Embedded Client Authentication');
 
-    await $.click('button', `Test ${NAME}`);
-    let text = '';
-    await $.waitFor(async () => {
-      const dialog = await browser.$(byRole('dialog', `Test Configuration: ${NAME}`));
-      if (!(await dialog.isExisting())) return false;
-      text = await textOf(browser, dialog).catch(() => '');
-      return /Configuration verified|How to fix/.test(text);
-    }, 'the local test login to finish', 30_000);
+    const text = await localTest(browser, NAME);
     assert.match(text, /Configuration verified/, `the local test must pass: ${text}`);
-    const dialog = await $.get('dialog', `Test Configuration: ${NAME}`);
-    await press(await ui(dialog, browser).get('button', 'Close'));
-    await $.gone('dialog', `Test Configuration: ${NAME}`);
   });
 
   step('pushes it to the platform', async () => {
-    const $ = ui(browser);
-    await $.click('button', 'Pending changes');
-    await $.get('heading', 'Pending changes');
-    await $.click('button', 'Push');
-    await $.waitFor(
-      async () => (await textOf(browser, await browser.$('body'))).includes('1 change pushed'),
-      'the push to report “1 change pushed”',
-    );
+    await pushChanges(browser, 1);
     const listed = await api('GET', '/idps');
     const pushed = listed.body.items.find((i) => i.name === NAME);
     assert.ok(pushed, `the platform holds “${NAME}”: ${JSON.stringify(listed.body).slice(0, 300)}`);
@@ -141,30 +102,15 @@ describe('a customer signs in through the config the admin pushed', () => {
   });
 
   step('the form shows the platform redirect URI, and Test on the platform passes', async () => {
-    const $ = ui(browser);
-    const platform = await (await fetch(`${backend.url}/v1/platform`)).json();
-    await $.click('button', 'Identity providers');
-    await $.get('heading', 'Embedded Client Authentication');
-    await $.click('button', NAME);
-    const field = await $.field('Platform redirect URI');
-    await $.waitFor(async () => (await field.getValue()) === platform.redirect_uri, 'the platform redirect URI in the form');
-
-    await $.click('button', 'Test on the platform');
-    let text = '';
-    await $.waitFor(async () => {
-      const dialog = await browser.$(byRole('dialog', `Test on the platform: ${NAME}`));
-      if (!(await dialog.isExisting())) return false;
-      text = await textOf(browser, dialog).catch(() => '');
-      return /Verified on the platform|Failed on the platform|No result from the platform/.test(text);
-    }, 'the test on the platform to finish', 60_000);
+    const platform = await platformInfo(backend);
+    await startPlatformTest(browser, NAME, platform.redirect_uri);
+    const text = await platformTestResult(browser, NAME);
     assert.match(text, /Verified on the platform/, `the platform must verify the login: ${text}`);
-    const dialog = await $.get('dialog', `Test on the platform: ${NAME}`);
     for (const stepName of ['Code exchange', 'ID token verification', 'Userinfo']) {
       assert.ok(text.includes(stepName), `the platform's steps show “${stepName}”: ${text}`);
     }
     await screenshot(browser, 'platform-test-verified');
-    await press(await ui(dialog, browser).get('button', 'Close'));
-    await $.gone('dialog', `Test on the platform: ${NAME}`);
+    await closeDialog(browser, `Test on the platform: ${NAME}`);
   });
 
   step('a Chat Flow node asks the platform to verify a customer; the gateway sends the link', async () => {

@@ -25,8 +25,11 @@
 // form http://127.0.0.1:<port>/l/<token> is taken as a platform link even without
 // ECA_BROWSER_CUSTOMER (the app and the CLI open those through $BROWSER).
 // ECA_BROWSER_DROP_COOKIES=1 forgets the cookies before coming back to the platform, like
-// another browser finishing the login. Everything stays on loopback.
+// another browser finishing the login. ECA_BROWSER_LOG=<file> also appends, as one JSON line,
+// the page the browser got stuck on (e.g. the IdP's error page), for a test that started the
+// browser through an app and cannot read its output. Everything stays on loopback.
 import { execFileSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 
 let start = process.argv[2];
 if (!start) {
@@ -105,6 +108,9 @@ for (let hop = 0; hop < 20; hop += 1) {
     continue;
   }
   console.error(`browser.mjs: stuck at ${url} (HTTP ${res.status}): ${html.slice(0, 300)}`);
+  if (process.env.ECA_BROWSER_LOG) {
+    appendFileSync(process.env.ECA_BROWSER_LOG, `${JSON.stringify({ stuck: url, status: res.status, page: html })}\n`);
+  }
   process.exit(1);
 }
 console.error('browser.mjs: too many redirects');

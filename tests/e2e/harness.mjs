@@ -52,9 +52,11 @@ export function appBinary() {
 }
 
 /** The CLI binary ($ECA_E2E_CLI, else target/debug/eca), or null when it hasn't been built. */
+/** The `eca` CLI the cross-checks run: $ECA_E2E_CLI, else target/debug/eca; a missing one fails. */
 export function cliBinary() {
   const bin = resolve(process.env.ECA_E2E_CLI || join(targetDir(), 'debug', 'eca'));
-  return existsSync(bin) ? bin : null;
+  assert.ok(existsSync(bin), `no CLI binary at ${bin}: build it with cargo build -p eca-cli (make e2e does)`);
+  return bin;
 }
 
 /** tauri-driver: $TAURI_DRIVER, else PATH, else cargo's bin folder (HOME may be a temp dir here). */
@@ -79,8 +81,8 @@ function tauriDriver() {
   );
 }
 
-/** Warns (doesn't fail) when the UI sources are newer than the binary: the window would be stale. */
-function warnIfStale(bin) {
+/** Refuses an app binary older than the UI sources: the window would test stale code. */
+function refuseIfStale(bin) {
   const built = statSync(bin).mtimeMs;
   const newest = (dir) => {
     let latest = 0;
@@ -92,7 +94,7 @@ function warnIfStale(bin) {
   };
   const src = join(REPO, 'ui', 'src');
   if (existsSync(src) && newest(src) > built) {
-    process.stderr.write(`e2e: warning: ui/src has changes newer than ${bin}; ${BUILD_HINT}\n`);
+    throw new Error(`e2e: ui/src has changes newer than ${bin}; ${BUILD_HINT}`);
   }
 }
 
@@ -293,7 +295,7 @@ export async function startBackend() {
  */
 export async function startRun(name, { extraRedirects = [], clients } = {}) {
   const bin = appBinary();
-  warnIfStale(bin);
+  refuseIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
   const run = {
     name,
@@ -770,15 +772,20 @@ export async function screenshot(browser, name, copyTo) {
   return path;
 }
 
-/**
- * The IdPs `eca --data-dir DIR idp list --json` prints: a JSON array (or an object holding it
- * under `idps` or `items`, until the CLI's format is settled).
- */
+/** The fields of each row of `eca idp list --json`, exactly (its shape is pinned here, once). */
+const CLI_LIST_FIELDS = ['enabled', 'has_secret', 'host', 'id', 'last_test', 'name', 'protocol', 'updated_at'];
+
+/** The IdPs `eca --data-dir DIR idp list --json` prints: a JSON array of rows of the pinned shape. */
 export async function cliIdps(cli, dataDir) {
-  const listed = await cliJson(cli, dataDir, ['idp', 'list', '--json']);
-  const rows = Array.isArray(listed) ? listed : (listed?.idps ?? listed?.items);
-  assert.ok(Array.isArray(rows), `eca idp list --json should print a list of IdPs, printed ${JSON.stringify(listed).slice(0, 300)}`);
+  const rows = await cliJson(cli, dataDir, ['idp', 'list', '--json']);
+  assert.ok(Array.isArray(rows), `eca idp list --json should print a list of IdPs, printed ${JSON.stringify(rows).slice(0, 300)}`);
+  for (const row of rows) assert.deepEqual(Object.keys(row).sort(), CLI_LIST_FIELDS, `a row of eca idp list --json: ${JSON.stringify(row)}`);
   return rows;
+}
+
+/** One IdP in full, as `eca --data-dir DIR idp show NAME --json` prints it. */
+export function cliIdp(cli, dataDir, name) {
+  return cliJson(cli, dataDir, ['idp', 'show', name, '--json']);
 }
 
 /** `eca --data-dir DIR ARGS…` as parsed JSON; fails with the CLI's output when it isn't. */

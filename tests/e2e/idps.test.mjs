@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { REPO, cliBinary, cliIdps, fill, painted, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+import { REPO, cliBinary, cliIdp, cliIdps, fill, painted, press, screenshot, startRun, textOf, ui } from './harness.mjs';
 
 const CLIENT_ID = 'eca-confidential';
 const CLIENT_SECRET = 'confidential-secret-123';
@@ -123,20 +123,19 @@ describe('identity providers in the app window', () => {
     await screenshot(browser, 'idp-list', join(REPO, 'docs', 'screenshot.png'));
   });
 
-  step('the CLI sees what the window saved', async (t) => {
+  step('the CLI sees what the window saved', async () => {
     const cli = cliBinary();
-    if (!cli) {
-      t.skip('no CLI binary (target/debug/eca; the Makefile builds it)');
-      return;
-    }
     const rows = await cliIdps(cli, run.dataDir);
-    const idp = rows.find((r) => r.name === 'Loopback OP');
-    assert.ok(idp, `the CLI should list “Loopback OP”, it listed ${JSON.stringify(rows.map((r) => r.name))}`);
-    assert.equal(idp.enabled, true, 'the CLI should see the IdP enabled');
-    if ('has_secret' in idp) assert.equal(idp.has_secret, true, 'the secret typed in the window is in the keyring');
-    if ('client_id' in idp) assert.equal(idp.client_id, CLIENT_ID);
-    if ('token_endpoint' in idp) assert.equal(idp.token_endpoint, discovery.token_endpoint);
-    assert.ok(!JSON.stringify(rows).includes(CLIENT_SECRET), 'the CLI must never print the client secret');
+    const listed = rows.find((r) => r.name === 'Loopback OP');
+    assert.ok(listed, `the CLI should list “Loopback OP”, it listed ${JSON.stringify(rows.map((r) => r.name))}`);
+    assert.equal(listed.enabled, true, 'the CLI should see the IdP enabled');
+    assert.equal(listed.has_secret, true, 'the secret typed in the window is in the keyring');
+    const idp = await cliIdp(cli, run.dataDir, 'Loopback OP');
+    assert.equal(idp.client_id, CLIENT_ID, 'the client ID typed in the window');
+    assert.equal(idp.token_endpoint, discovery.token_endpoint, 'the token endpoint discovered in the window');
+    for (const printed of [rows, idp]) {
+      assert.ok(!JSON.stringify(printed).includes(CLIENT_SECRET), 'the CLI must never print the client secret');
+    }
   });
 
   step('edits the name and notes', async () => {
@@ -298,14 +297,11 @@ describe('identity providers in the app window', () => {
     assert.equal(await (await again.field('Token endpoint')).getValue(), discovery.token_endpoint, 'the endpoints saved before the restart');
     assert.equal(await again.exists('button', 'Replace secret'), true, 'the secret is still stored in the keyring');
 
-    const cli = cliBinary();
-    if (cli) {
-      const rows = await cliIdps(cli, run.dataDir);
-      assert.deepEqual(
-        rows.map((r) => [r.name, r.enabled]),
-        [['Persisted OP', false]],
-        'the CLI sees exactly the one disabled IdP the window left',
-      );
-    }
+    const rows = await cliIdps(cliBinary(), run.dataDir);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.enabled]),
+      [['Persisted OP', false]],
+      'the CLI sees exactly the one disabled IdP the window left',
+    );
   });
 });

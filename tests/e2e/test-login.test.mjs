@@ -72,7 +72,7 @@ describe('Test Configuration in the app window', () => {
       assert.ok(text.includes(step), `the checklist shows “${step}”: ${text}`);
     }
     await screenshot(browser, 'test-login-verified');
-    assert.ok(dialog, 'the dialog is still open');
+    assert.equal(await dialog.isDisplayed(), true, 'the dialog is still open after the login');
     await closeDialog('Deep Link OP');
 
     // The list's "Last test" column now shows the run.

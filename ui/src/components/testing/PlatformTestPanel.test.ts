@@ -48,9 +48,23 @@ describe("PlatformTestPanel", () => {
 
     await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
     expect(calls.find((c) => c.cmd === "cancel_platform_test")?.args).toEqual({ id: config().id });
-    answer.resolve(report({ outcome: "cancelled", steps: [] }));
+    answer.resolve(
+      report({
+        outcome: "cancelled",
+        steps: [],
+        error: { code: "cancelled", message: "Cancelled before the platform had a result.", fix: "Register it." },
+        explanation: {
+          cause: "redirect_uri_not_registered",
+          message: "Passes from this computer, fails on the platform: the IdP refused the platform's redirect URI.",
+          fix: `Register ${URI} at the IdP.`,
+        },
+      }),
+    );
     await running;
     expect(await within(dialog).findByText("Test cancelled")).toBeInTheDocument();
+    expect(dialog).toHaveTextContent("Cancelled before the platform had a result.");
+    const why = within(dialog).getByRole("region", { name: "Why it differs from this computer" });
+    expect(why).toHaveTextContent(`Register ${URI} at the IdP.`);
     expect(within(dialog).getByRole("button", { name: "Close" })).toBeInTheDocument();
   });
 
@@ -88,7 +102,8 @@ describe("PlatformTestPanel", () => {
     await test.start();
     const { dialog } = open(test);
     expect(within(dialog).getByRole("alert")).toHaveTextContent("Failed on the platform");
-    expect(within(dialog).getByRole("alert")).toHaveTextContent("Check the secret.");
+    expect(within(dialog).getByRole("alert")).toHaveTextContent("The IdP refused the client secret.");
+    expect(dialog).not.toHaveTextContent("Check the secret.");
     const why = within(dialog).getByRole("region", { name: "Why it differs from this computer" });
     expect(why).toHaveTextContent("Passes from this computer, fails on the platform");
     expect(why).toHaveTextContent("Push the secret you tested with.");

@@ -208,7 +208,9 @@ impl StartedPlatformTest {
         let ending = match browser.open(&self.link) {
             Err(message) => Ending::BrowserFailed(message),
             Ok(()) => match wait.await {
-                Waited::Cancelled => Ending::Cancelled,
+                // What the platform saw so far still explains a cancel (an admin who saw the
+                // IdP's error page cancels); a read that fails leaves a plain cancel.
+                Waited::Cancelled => Ending::Cancelled(self.read().await.ok()),
                 Waited::CameBack | Waited::TimedOut => Ending::Read(self.read().await?),
             },
         };
@@ -249,7 +251,8 @@ impl StartedPlatformTest {
 #[derive(Debug)]
 enum Ending {
     BrowserFailed(String),
-    Cancelled,
+    /// Cancelled by the admin, with the platform's state then, if it could be read.
+    Cancelled(Option<AuthRequestState>),
     Read(AuthRequestState),
 }
 
@@ -298,9 +301,11 @@ fn conclude(
                 ..Conclusion::ended(TestOutcome::Failed, Vec::new())
             }
         }
-        Ending::Cancelled => return Conclusion::ended(TestOutcome::Cancelled, Vec::new()),
-        Ending::Read(state) => state,
+        Ending::Cancelled(None) => return Conclusion::ended(TestOutcome::Cancelled, Vec::new()),
+        Ending::Cancelled(Some(state)) => (state, true),
+        Ending::Read(state) => (state, false),
     };
+    let (state, cancelled) = state;
     let steps = state.steps.unwrap_or_default();
     let failure = match state.status {
         Status::Authenticated => {
@@ -317,6 +322,14 @@ fn conclude(
             message: "The platform reports a failure without saying which check failed.".into(),
             fix: "Test on the platform again.".into(),
         }),
+        Status::Pending | Status::Expired if cancelled => wire::Failure {
+            step: None,
+            code: TestErrorCode::Cancelled,
+            message: "Cancelled before the platform had a result: the login had not come back \
+                      to the platform's redirect URI."
+                .into(),
+            fix: String::new(),
+        },
         Status::Pending | Status::Expired => wire::Failure {
             step: None,
             code: TestErrorCode::Timeout,
@@ -343,12 +356,14 @@ fn conclude(
     let explanation = explain::explain(seen, &ctx);
     let outcome = match state.status {
         Status::Failed => TestOutcome::Failed,
+        _ if cancelled => TestOutcome::Cancelled,
         _ => TestOutcome::TimedOut,
     };
-    // With no result, the platform gave no fix: the explanation's is the one there is.
-    let fix = match (&explanation, failure.fix.is_empty()) {
-        (Some(e), true) => e.fix.clone(),
-        _ => failure.fix,
+    // The explanation's fix accounts for both results (the platform's alone is generic, or
+    // absent when there is no result).
+    let fix = match &explanation {
+        Some(e) => e.fix.clone(),
+        None => failure.fix,
     };
     Conclusion {
         failed_step: failure.step,
@@ -436,11 +451,24 @@ mod tests {
         assert_eq!(c.failed_step, Some(StepName::CodeExchange));
         let error = c.error.unwrap();
         assert_eq!(error.code, TestErrorCode::InvalidClient);
+        let explanation = c.explanation.unwrap();
+        assert_eq!(explanation.cause, explain::Cause::PlatformSecret);
         assert_eq!(
-            error.fix, "Check the secret.",
-            "the platform's own fix is kept"
+            error.fix, explanation.fix,
+            "the explanation's fix, not the platform's generic one"
         );
-        assert_eq!(c.explanation.unwrap().cause, explain::Cause::PlatformSecret);
+        assert!(error.fix.starts_with("Push"), "{}", error.fix);
+        let alone = conclude_on(
+            read(json!({"status": "failed", "opened_at": "t",
+                "error": {"step": "authorization", "code": "access_denied", "message": "Refused.", "fix": "Ask the user."}})),
+            false,
+        );
+        assert!(alone.explanation.is_none());
+        assert_eq!(
+            alone.error.unwrap().fix,
+            "Ask the user.",
+            "with nothing to explain, the platform's own fix"
+        );
     }
 
     #[test]
@@ -463,8 +491,30 @@ mod tests {
     }
 
     #[test]
-    fn a_cancel_or_a_browser_that_would_not_start_reads_nothing() {
-        let c = conclude_on(Ending::Cancelled, true);
+    fn a_cancel_is_explained_by_what_the_platform_saw() {
+        let state = |v: Value| serde_json::from_value(v).unwrap();
+        let waiting = state(json!({"status": "pending", "opened_at": "t"}));
+        let c = conclude_on(Ending::Cancelled(Some(waiting)), true);
+        assert_eq!(c.outcome, TestOutcome::Cancelled);
+        assert_eq!(c.error.as_ref().unwrap().code, TestErrorCode::Cancelled);
+        assert_eq!(
+            c.explanation.unwrap().cause,
+            explain::Cause::RedirectUriNotRegistered
+        );
+        assert!(c.error.unwrap().fix.contains(URI));
+        let finished = state(json!({"status": "failed", "opened_at": "t",
+            "error": {"step": "code_exchange", "code": "invalid_client", "message": "Refused.", "fix": "Push."}}));
+        let c = conclude_on(Ending::Cancelled(Some(finished)), true);
+        assert_eq!(
+            c.outcome,
+            TestOutcome::Failed,
+            "a result that arrived is shown"
+        );
+    }
+
+    #[test]
+    fn an_unread_cancel_or_a_browser_that_would_not_start_explains_nothing() {
+        let c = conclude_on(Ending::Cancelled(None), true);
         assert_eq!(c.outcome, TestOutcome::Cancelled);
         assert!(c.explanation.is_none());
         let c = conclude_on(Ending::BrowserFailed("no browser".into()), true);

@@ -184,7 +184,7 @@ async function startProvider(args) {
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const lines = createInterface({ input: child.stdout });
   const issuer = await new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the OpenID provider did not print READY within 15 s:\n${stderr}`)), 15_000);
+    const timer = setTimeout(() => fail(new Error(`the OpenID provider did not print READY within 45 s:\n${stderr}`)), 45_000);
     lines.on('line', (line) => {
       const m = /^READY (\S+)$/.exec(line);
       if (m) {
@@ -196,6 +196,10 @@ async function startProvider(args) {
       clearTimeout(timer);
       fail(new Error(`the OpenID provider exited (${code}) before READY:\n${stderr}`));
     });
+  }).catch(async (error) => {
+    // A provider that never got ready is stopped: its open pipes would keep the run alive.
+    await stopAndWait(child);
+    throw error;
   });
   return { issuer, child };
 }

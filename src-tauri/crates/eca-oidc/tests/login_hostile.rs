@@ -132,8 +132,6 @@ rejects! {
     rejects_a_discovery_issuer_mismatch: Misbehaviour::DiscoveryIssuerMismatch => "issuer_mismatch",
     rejects_a_wrong_iss_parameter: Misbehaviour::WrongIssParam => "iss",
     rejects_a_missing_advertised_iss_parameter: Misbehaviour::MissingIssParamWhenAdvertised => "iss",
-    rejects_a_wrong_state: Misbehaviour::WrongState => "state",
-    rejects_a_missing_state: Misbehaviour::MissingState => "state",
     reports_the_token_endpoints_error: Misbehaviour::TokenError("invalid_grant") => "invalid_grant",
     reports_the_authorization_error: Misbehaviour::AuthorizeError("access_denied") => "access_denied",
 }
@@ -222,6 +220,35 @@ async fn a_correct_provider_passes() {
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(op.token_calls(), 1);
     assert_eq!(op.userinfo_calls(), 1);
+}
+
+/// An IdP that alters or drops `state`: its redirect is not this login's, so the loopback
+/// listener answers it 400 and keeps waiting for the real one, as the deep link does for a
+/// forged state; the login ends at its timeout. (The flow's own state check is unit-tested.)
+#[tokio::test]
+async fn a_redirect_without_this_logins_state_never_reaches_the_flow() {
+    let ctx = LoginContext {
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
+    };
+    for misbehaviour in [Misbehaviour::WrongState, Misbehaviour::MissingState] {
+        let op = HostileOp::start(misbehaviour);
+        let login = TestLogin {
+            run_id: uuid::Uuid::new_v4().to_string(),
+            idp: idp_for(&op),
+            secret: Some(Secret::new(op.client_secret())),
+            capture: Capture::Loopback,
+            timeout: time::Duration::seconds(2),
+            observer: None,
+        };
+        let report = run::run(&ctx, login, &RedirectFollower, std::future::pending()).await;
+        assert_eq!(
+            report.outcome,
+            TestOutcome::TimedOut,
+            "{misbehaviour:?}: {report:#?}"
+        );
+    }
 }
 
 /// Through a deep link, a forged state matches no login and a replayed callback matches nothing:

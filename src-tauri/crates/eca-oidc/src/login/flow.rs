@@ -12,7 +12,7 @@
 //!   platform's [`ProviderCache`] when it has one; nowhere else fetches them.
 //! - A failure is a [`TestError`] with one [`TestErrorCode`] per check, never a built string.
 
-use super::callback::{CallbackError, CallbackParams};
+use super::callback::{self, CallbackError, CallbackParams};
 use super::claims;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
@@ -770,7 +770,6 @@ impl Completion<'_> {
 
 /// `state` must be this login's, compared in constant time (RFC 6749 §10.12).
 fn check_state(expected: &CsrfToken, got: Option<&str>) -> Result<(), TestError> {
-    use subtle::ConstantTimeEq;
     let Some(got) = got else {
         return Err(TestError::new(
             Code::State,
@@ -778,8 +777,7 @@ fn check_state(expected: &CsrfToken, got: Option<&str>) -> Result<(), TestError>
             "The IdP must return the state it received (RFC 6749 §4.1.2).",
         ));
     };
-    let same: bool = expected.secret().as_bytes().ct_eq(got.as_bytes()).into();
-    if !same {
+    if !callback::same_state(expected.secret(), got) {
         return Err(TestError::new(
             Code::State,
             "The redirect's state does not match this login's: it may be forged or belong to another login.",

@@ -88,8 +88,9 @@ async fn run_loopback(
         );
     }
     let deadline = tokio::time::Instant::now() + std_timeout;
+    let state = pending.state().to_string();
     tokio::select! {
-        result = listener.wait(deadline) => match result {
+        result = listener.wait(&state, deadline) => match result {
             Ok(params) => flow::complete(ctx, pending, Ok(params)).await,
             Err(_) => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
         },

@@ -19,7 +19,8 @@ use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
 use super::provider_cache::{Cached, ProviderCache};
 use super::report::{
-    mask, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport, VerifiedIdentity,
+    mask, Step, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport,
+    VerifiedIdentity,
 };
 use super::steps::{Observer, StepLog};
 use super::token::{self, clean, TokenRequest, TokenResponse};
@@ -476,6 +477,27 @@ pub fn failed_before_start(
         StepLog::new(None),
         Err(error),
     )
+}
+
+/// Ends a login whose task panicked ([`crate::panicked`]): the steps as last observed, the one
+/// running marked failed, and an error that says it was a bug, not the IdP.
+pub fn crashed(
+    ctx: &LoginContext,
+    run_id: String,
+    idp: IdpConfig,
+    redirect_uri: String,
+    steps: Vec<Step>,
+) -> TestReport {
+    let now = ctx.clock.now();
+    let error = TestError::new(
+        Code::Internal,
+        "ECA Admin stopped this test on an internal error (a bug), not because of the IdP's \
+         answer.",
+        "Run the test again; if it happens again, report it with the app's log.",
+    );
+    let mut log = StepLog::resume(steps);
+    log.abort_running(&error.message);
+    finish(&run_id, &idp, &redirect_uri, now, now, log, Err(error))
 }
 
 /// Checks the callback, exchanges the code, verifies the ID token and calls userinfo.

@@ -20,14 +20,20 @@ pub struct Panicked;
 
 /// Runs `future` to its end, or to a panic; `what` names the step in the log.
 pub async fn catch<F: Future>(what: &str, future: F) -> Result<F::Output, Panicked> {
-    AssertUnwindSafe(future).catch_unwind().await.map_err(|payload| {
-        tracing::error!(panic = payload_text(payload.as_ref()), "{what} panicked");
-        Panicked
-    })
+    AssertUnwindSafe(future)
+        .catch_unwind()
+        .await
+        .map_err(|payload| {
+            tracing::error!(panic = payload_text(payload.as_ref()), "{what} panicked");
+            Panicked
+        })
 }
 
 fn payload_text(payload: &(dyn Any + Send)) -> &str {
-    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
         (Some(text), _) => text,
         (_, Some(text)) => text,
         _ => "a panic without a message",

@@ -12,9 +12,7 @@ use eca_oidc::login::browser::Browser;
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::{PendingCallbacks, Refused};
 use eca_oidc::login::provider_cache::{CachePolicy, ProviderCache};
-use eca_oidc::login::report::{
-    StepName, StepStatus, TestErrorCode, TestOutcome, TestReport,
-};
+use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use eca_testkit::clock::TestClock;
 use std::sync::Arc;

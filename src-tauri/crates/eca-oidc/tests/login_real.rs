@@ -204,11 +204,7 @@ impl Browser for JammedBrowser {
             .map(|(_, value)| Url::parse(&value).unwrap())
             .expect("a redirect_uri");
         let port = redirect.port().expect("a loopback port");
-        let (browser, url, answer) = (
-            self.browser.clone(),
-            url.clone(),
-            self.stray_answer.clone(),
-        );
+        let (browser, url, answer) = (self.browser.clone(), url.clone(), self.stray_answer.clone());
         std::thread::spawn(move || {
             let idle: Vec<TcpStream> = (0..4)
                 .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())

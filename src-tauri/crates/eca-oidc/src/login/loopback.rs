@@ -114,7 +114,11 @@ impl LoopbackListener {
 
     /// Waits, until `deadline`, for the callback that carries `state`, answering every other
     /// request meanwhile.
-    pub async fn wait(self, state: &str, deadline: Instant) -> Result<CallbackParams, LoopbackError> {
+    pub async fn wait(
+        self,
+        state: &str,
+        deadline: Instant,
+    ) -> Result<CallbackParams, LoopbackError> {
         let mut connections = FuturesUnordered::new();
         loop {
             tokio::select! {
@@ -138,11 +142,11 @@ impl LoopbackListener {
 
     /// Answers one connection; returns the callback's parameters if it carries `state`.
     async fn serve(&self, mut stream: TcpStream, state: &str) -> Option<CallbackParams> {
-        let (status, params) = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await
-        {
-            Ok(Some(head)) => self.judge(&head, state),
-            _ => (Status::BadRequest, None),
-        };
+        let (status, params) =
+            match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+                Ok(Some(head)) => self.judge(&head, state),
+                _ => (Status::BadRequest, None),
+            };
         status.respond(&mut stream).await;
         params
     }
@@ -166,7 +170,12 @@ impl LoopbackListener {
             return (Status::MethodNotAllowed, None);
         }
         match callback::parse_query(query) {
-            Ok(params) if params.state.as_deref().is_some_and(|s| callback::same_state(state, s)) => {
+            Ok(params)
+                if params
+                    .state
+                    .as_deref()
+                    .is_some_and(|s| callback::same_state(state, s)) =>
+            {
                 (Status::Done, Some(params))
             }
             Ok(_) => {
@@ -184,7 +193,9 @@ impl LoopbackListener {
     fn host_is_bound<'h>(&self, headers: impl Iterator<Item = &'h str>) -> bool {
         let mut hosts = headers.filter_map(|line| {
             let (name, value) = line.split_once(':')?;
-            name.trim().eq_ignore_ascii_case("host").then(|| value.trim())
+            name.trim()
+                .eq_ignore_ascii_case("host")
+                .then(|| value.trim())
         });
         let (Some(host), None) = (hosts.next(), hosts.next()) else {
             return false;
@@ -213,11 +224,9 @@ impl Status {
             Status::Done => ("200 OK", "text/html; charset=utf-8", DONE_PAGE),
             Status::BadRequest => ("400 Bad Request", "text/plain", "Bad request"),
             Status::NotFound => ("404 Not Found", "text/plain", "Not found"),
-            Status::MethodNotAllowed => (
-                "405 Method Not Allowed",
-                "text/plain",
-                "Method not allowed",
-            ),
+            Status::MethodNotAllowed => {
+                ("405 Method Not Allowed", "text/plain", "Method not allowed")
+            }
             Status::NotThisLogin => (
                 "400 Bad Request",
                 "text/plain",
@@ -351,16 +360,30 @@ mod tests {
         let listener = LoopbackListener::bind(None).await.unwrap();
         let redirect = listener.redirect_uri();
         let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
-        for stray in ["code=forged&state=guess", "code=forged", "code=forged&state=the-stat"] {
+        for stray in [
+            "code=forged&state=guess",
+            "code=forged",
+            "code=forged&state=the-stat",
+        ] {
             let (status, page) = get(&format!("{redirect}?{stray}")).await;
             assert_eq!(status, 400, "{stray} is not this login's callback");
-            assert!(!page.contains("forged") && !page.contains("guess"), "{page}");
+            assert!(
+                !page.contains("forged") && !page.contains("guess"),
+                "{page}"
+            );
         }
-        assert!(!waiter.is_finished(), "the login still waits for its callback");
+        assert!(
+            !waiter.is_finished(),
+            "the login still waits for its callback"
+        );
         let (status, _) = get(&format!("{redirect}?code=real&state={STATE}")).await;
         assert_eq!(status, 200);
         let params = waiter.await.unwrap().unwrap();
-        assert_eq!(params.code.as_deref(), Some("real"), "the login got the real code");
+        assert_eq!(
+            params.code.as_deref(),
+            Some("real"),
+            "the login got the real code"
+        );
     }
 
     #[tokio::test]
@@ -373,7 +396,10 @@ mod tests {
         for _ in 0..8 {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
             // Half a request head, never finished.
-            stream.write_all(b"GET /oauth/callback?code=x").await.unwrap();
+            stream
+                .write_all(b"GET /oauth/callback?code=x")
+                .await
+                .unwrap();
             idle.push(stream);
         }
         let real = async {
@@ -410,7 +436,11 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(status, Some(200), "served again once the idle ones are gone");
+        assert_eq!(
+            status,
+            Some(200),
+            "served again once the idle ones are gone"
+        );
         assert!(waiter.await.unwrap().is_ok());
     }
 
@@ -439,7 +469,10 @@ mod tests {
             let head = format!("GET /favicon.ico HTTP/1.1\r\nHost: {host}\r\n\r\n");
             assert_eq!(raw(port, &head).await, 404, "{host} is let in");
         }
-        assert_eq!(raw(port, &request(&[format!("127.0.0.1:{port}")])).await, 200);
+        assert_eq!(
+            raw(port, &request(&[format!("127.0.0.1:{port}")])).await,
+            200
+        );
         assert!(waiter.await.unwrap().is_ok());
     }
 
@@ -513,7 +546,10 @@ mod tests {
         let base = done.trim_end_matches("/platform-test/done").to_string();
         let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
         let back = format!("{done}?state={STATE}");
-        assert_eq!(get(&format!("{base}{CALLBACK_PATH}?state={STATE}")).await.0, 404);
+        assert_eq!(
+            get(&format!("{base}{CALLBACK_PATH}?state={STATE}")).await.0,
+            404
+        );
         assert_eq!(get(&done).await.0, 400, "without the state it ends nothing");
         assert_eq!(get(&back).await.0, 200);
         assert!(

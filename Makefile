@@ -19,7 +19,7 @@ E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
 ARGS ?=
 
 .PHONY: help deps run test fmt-check clippy core-tree-check bindings-check bindings rust-test \
-        contract-fuzz ui-test e2e bench icons
+        contract-fuzz fuzz ui-test e2e bench icons
 
 help:
 	@echo 'make run       install missing dependencies, start the app (ARGS="..." for the app)'
@@ -29,6 +29,8 @@ help:
 	@echo '               | ui-test | e2e'
 	@echo '               the steps of make test, one at a time'
 	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
+	@echo 'make fuzz      the property tests of the parsers of untrusted input, $(FUZZ_CASES) cases each'
+	@echo '               (make test runs them with a few hundred)'
 	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
 
@@ -93,6 +95,15 @@ rust-test:
 CONTRACTS := docs/sync-api.yaml docs/auth-api.yaml
 contract-fuzz:
 	scripts/schemathesis.sh $(CONTRACTS)
+
+# The property tests of every parser of untrusted input (an IdP's answers, callback and deep-link
+# URLs, import files, the backend's answers), with many more cases than rust-test runs: no panic,
+# bounded output. FUZZ_CASES=N changes how many.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p eca-oidc --lib -- props
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p eca-oidc --test callback_props --test parser_props
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test -p eca-core --test parser_props
 
 ui-test:
 	@if [[ ! -f ui/package.json ]]; then echo 'ui-test: SKIPPED, no ui/package.json yet'; exit 0; fi; \

@@ -1,6 +1,7 @@
 //! `eca idp test NAME --via-platform`: "Test on the platform", headless. The platform's link
 //! opens in `$BROWSER`; the platform's page links back to a one-shot loopback listener, whose
-//! GET says the browser came back; then the outcome is read from the platform.
+//! GET with the return's own `state` says the browser came back; then the outcome is read from
+//! the platform.
 //!
 //! Invariants: exit status 0 only when the platform authenticated the test; the link and the
 //! API key are never printed; the explanation of a difference from this computer's last test
@@ -34,11 +35,13 @@ pub fn test(
         let listener = LoopbackListener::bind_at(None, RETURN_PATH)
             .await
             .map_err(|e| CliError::io("the browser's return", std::io::Error::other(e)))?;
+        // Only the platform's page knows this state, so no other local process can end the wait.
+        let state = uuid::Uuid::new_v4().simple().to_string();
         let request = PlatformTestRequest {
             test_id: uuid::Uuid::new_v4(),
             idp_id: idp.id,
             customer: phone.unwrap_or_else(|| TEST_CUSTOMER.to_string()),
-            return_url: listener.redirect_uri(),
+            return_url: format!("{}?state={state}", listener.redirect_uri()),
         };
         let started = outbox.start_platform_test(request).await?;
         if !json {
@@ -50,7 +53,7 @@ pub fn test(
         let deadline = Instant::now() + Duration::from_secs(timeout_secs.max(1));
         let wait = async {
             tokio::select! {
-                came_back = listener.wait(deadline) => match came_back {
+                came_back = listener.wait(&state, deadline) => match came_back {
                     Ok(_) => Waited::CameBack,
                     Err(_) => Waited::TimedOut,
                 },

@@ -437,3 +437,37 @@ async fn secrets_never_reach_the_sync_tables_even_after_a_push() {
         "only the fingerprint is kept"
     );
 }
+
+/// A panic while one change is being sent (here injected where the push waits before a retry)
+/// fails that change with a message, and the push goes on with the other IdPs: no silent hang,
+/// no crashed push.
+#[tokio::test]
+async fn a_panic_while_sending_fails_that_change_and_the_push_goes_on() {
+    let backend = Arc::new(backend().await);
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), None);
+    let beta = admin.create(okta("Beta"), None);
+    backend.set_faults(FaultSettings {
+        error_503_rate: 1.0,
+        retry_after_secs: 1,
+        ..FaultSettings::default()
+    });
+    let clear = backend.clone();
+    admin.pause.on_pause(move |_| {
+        clear.set_faults(FaultSettings::default());
+        panic!("injected: a bug while sending Acme's change");
+    });
+
+    let report = admin.outbox.push().await.expect("the push reports");
+    assert_eq!(report.failed, vec![acme.id], "{report:?}");
+    assert_eq!(report.pushed, vec![beta.id], "the push went on: {report:?}");
+    let kept = admin.outbox.changes().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].state, ChangeState::Failed);
+    let message = kept[0].last_error.as_deref().unwrap_or_default();
+    assert!(message.contains("internal error"), "{message}");
+    assert!(
+        !message.contains("injected"),
+        "the panic's text stays in the log: {message}"
+    );
+}

@@ -7,6 +7,7 @@
 //! - [`discovery`]: OpenID discovery, fetched and checked.
 //! - [`login`]: PKCE/state/nonce, the callback, the code exchange, the ID token, userinfo, the
 //!   readiness checks, and the test login built from them.
+//! - [`panicked`]: a panic in a login or a sync step caught, to be reported as a failure.
 //!
 //! Invariant: no SQLite, keyring or Tauri here; secrets arrive as [`eca_model::secret::Secret`]
 //! and are never stored.
@@ -14,3 +15,4 @@
 pub mod discovery;
 pub mod http;
 pub mod login;
+pub mod panicked;

@@ -1,6 +1,7 @@
 //! Property tests of the callback parser: it is fed by the OS and by any local process, so it
 //! must never panic, must stay within its bounds, and must read back exactly what a well-formed
-//! redirect carried.
+//! redirect carried. `cargo test` runs a short smoke (proptest's default number of cases);
+//! `make fuzz` runs many more (`PROPTEST_CASES`).
 
 use eca_oidc::login::callback::{self, CallbackError, MAX_CALLBACK_BYTES};
 use proptest::prelude::*;
@@ -12,8 +13,6 @@ fn encode(s: &str) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
-
     /// Arbitrary bytes after the target: an answer or an error, never a panic.
     #[test]
     fn never_panics_on_arbitrary_queries(query in ".{0,600}") {

@@ -12,7 +12,7 @@ use eca_oidc::login::browser::Browser;
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::{PendingCallbacks, Refused};
 use eca_oidc::login::provider_cache::{CachePolicy, ProviderCache};
-use eca_oidc::login::report::{TestOutcome, TestReport};
+use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use eca_testkit::clock::TestClock;
 use std::sync::Arc;
@@ -133,8 +133,6 @@ rejects! {
     rejects_a_discovery_issuer_mismatch: Misbehaviour::DiscoveryIssuerMismatch => "issuer_mismatch",
     rejects_a_wrong_iss_parameter: Misbehaviour::WrongIssParam => "iss",
     rejects_a_missing_advertised_iss_parameter: Misbehaviour::MissingIssParamWhenAdvertised => "iss",
-    rejects_a_wrong_state: Misbehaviour::WrongState => "state",
-    rejects_a_missing_state: Misbehaviour::MissingState => "state",
     reports_the_token_endpoints_error: Misbehaviour::TokenError("invalid_grant") => "invalid_grant",
     reports_the_authorization_error: Misbehaviour::AuthorizeError("access_denied") => "access_denied",
 }
@@ -223,6 +221,83 @@ async fn a_correct_provider_passes() {
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(op.token_calls(), 1);
     assert_eq!(op.userinfo_calls(), 1);
+}
+
+/// A bug that panics in the middle of a login (here injected where the browser opens) ends the
+/// run with a failed report, never a task that dies in silence; a deep-link registration goes.
+#[tokio::test]
+async fn a_panic_in_a_login_is_reported_as_a_failed_step() {
+    struct PanickingBrowser;
+    impl Browser for PanickingBrowser {
+        fn open(&self, _: &Url) -> Result<(), String> {
+            panic!("injected: a bug while opening the browser");
+        }
+    }
+    let ctx = LoginContext {
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
+    };
+    let callbacks = PendingCallbacks::new();
+    for capture in [Capture::Loopback, Capture::DeepLink(&callbacks)] {
+        let op = HostileOp::start(Misbehaviour::None);
+        let login = TestLogin {
+            run_id: uuid::Uuid::new_v4().to_string(),
+            idp: idp_for(&op),
+            secret: Some(Secret::new(op.client_secret())),
+            capture,
+            timeout: time::Duration::seconds(20),
+            observer: None,
+        };
+        let report = run::run(&ctx, login, &PanickingBrowser, std::future::pending()).await;
+        assert_eq!(report.outcome, TestOutcome::Failed, "{report:#?}");
+        let error = report.error.as_ref().expect("an error");
+        assert_eq!(error.code, TestErrorCode::Internal, "{error:#?}");
+        assert!(!error.message.contains("injected"), "{error:#?}");
+        assert!(
+            report
+                .steps
+                .iter()
+                .any(|s| s.name == StepName::Discovery && s.status == StepStatus::Passed),
+            "the steps done before stay: {report:#?}"
+        );
+        let failed = report
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Failed)
+            .unwrap_or_else(|| panic!("a failed step: {report:#?}"));
+        assert_eq!(failed.name, StepName::Authorization, "{report:#?}");
+    }
+    assert!(callbacks.is_empty(), "the deep-link registration is gone");
+}
+
+/// An IdP that alters or drops `state`: its redirect is not this login's, so the loopback
+/// listener answers it 400 and keeps waiting for the real one, as the deep link does for a
+/// forged state; the login ends at its timeout. (The flow's own state check is unit-tested.)
+#[tokio::test]
+async fn a_redirect_without_this_logins_state_never_reaches_the_flow() {
+    let ctx = LoginContext {
+        http: eca_oidc::http::client(),
+        clock: Arc::new(eca_model::clock::SystemClock),
+        provider_cache: None,
+    };
+    for misbehaviour in [Misbehaviour::WrongState, Misbehaviour::MissingState] {
+        let op = HostileOp::start(misbehaviour);
+        let login = TestLogin {
+            run_id: uuid::Uuid::new_v4().to_string(),
+            idp: idp_for(&op),
+            secret: Some(Secret::new(op.client_secret())),
+            capture: Capture::Loopback,
+            timeout: time::Duration::seconds(2),
+            observer: None,
+        };
+        let report = run::run(&ctx, login, &RedirectFollower, std::future::pending()).await;
+        assert_eq!(
+            report.outcome,
+            TestOutcome::TimedOut,
+            "{misbehaviour:?}: {report:#?}"
+        );
+    }
 }
 
 /// Through a deep link, a forged state matches no login and a replayed callback matches nothing:

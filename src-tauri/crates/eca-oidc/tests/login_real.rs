@@ -57,6 +57,7 @@ async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &st
 
 /// The scripted browser as the app's [`Browser`]: `node tests/oidc/browser.mjs <url>`. With
 /// `deep_links`, it plays the OS too: the redirect it ends at is delivered to those callbacks.
+#[derive(Clone)]
 struct ScriptedBrowser {
     envs: Vec<(String, String)>,
     deep_links: Option<Arc<PendingCallbacks>>,
@@ -110,7 +111,7 @@ async fn login(
     idp: IdpConfig,
     secret: Option<Secret>,
     capture: Capture<'_>,
-    browser: &ScriptedBrowser,
+    browser: &dyn Browser,
 ) -> TestReport {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
@@ -182,6 +183,74 @@ async fn a_confidential_client_logs_in_through_the_loopback_listener() {
     assert!(
         text.contains("iss matches"),
         "the RFC 9207 iss parameter was checked: {text}"
+    );
+}
+
+/// Another local process that found the loopback port: it holds idle connections open and
+/// sends a callback with a guessed state, then the real browser comes back.
+struct JammedBrowser {
+    browser: ScriptedBrowser,
+    /// The status line the guessed callback got.
+    stray_answer: Arc<std::sync::Mutex<String>>,
+}
+
+impl Browser for JammedBrowser {
+    fn open(&self, url: &Url) -> Result<(), String> {
+        use std::io::{Read, Write};
+        use std::net::TcpStream;
+        let redirect = url
+            .query_pairs()
+            .find(|(name, _)| name == "redirect_uri")
+            .map(|(_, value)| Url::parse(&value).unwrap())
+            .expect("a redirect_uri");
+        let port = redirect.port().expect("a loopback port");
+        let (browser, url, answer) = (self.browser.clone(), url.clone(), self.stray_answer.clone());
+        std::thread::spawn(move || {
+            let idle: Vec<TcpStream> = (0..4)
+                .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+                .collect();
+            let mut stray = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            write!(
+                stray,
+                "GET /oauth/callback?code=forged&state=guess HTTP/1.1\r\n\
+                 Host: 127.0.0.1:{port}\r\n\r\n"
+            )
+            .unwrap();
+            let mut text = String::new();
+            let _ = stray.read_to_string(&mut text);
+            *answer.lock().unwrap() = text.lines().next().unwrap_or_default().to_string();
+            browser.open(&url).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(20));
+            drop(idle);
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stray_callback_and_idle_sockets_do_not_spoil_a_loopback_login() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let idp = idp(&op.url, "eca-public", ClientAuthMethod::None, "sub").await;
+    let browser = JammedBrowser {
+        browser: ScriptedBrowser::new(&[]),
+        stray_answer: Arc::default(),
+    };
+    let started = std::time::Instant::now();
+    let report = login(idp, None, Capture::Loopback, &browser).await;
+    assert_eq!(
+        report.outcome,
+        TestOutcome::Passed,
+        "the real callback completed the login: {report:#?}"
+    );
+    assert_eq!(
+        browser.stray_answer.lock().unwrap().as_str(),
+        "HTTP/1.1 400 Bad Request",
+        "the guessed callback was refused"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "idle sockets held the login up for {:?}",
+        started.elapsed()
     );
 }
 

@@ -1,6 +1,7 @@
 //! Test support shared by the tests and benchmarks of every crate in the workspace. A
 //! dev-dependency only: no product crate depends on it (`tests/layers.rs` checks that).
 //!
+//! - [`arbitrary`]: hostile inputs for the property tests of the parsers of untrusted input.
 //! - [`clock`]: a clock the test moves.
 //! - [`fixtures`]: valid IdP configurations to start from.
 //! - [`node_server`]: the real OpenID provider (and the other Node helpers of tests/oidc/).
@@ -12,6 +13,7 @@
 //! feature `harness`): it needs the backend, which needs nothing from here, so no crate's
 //! tests can reach the crate under test through this one.
 
+pub mod arbitrary;
 pub mod clock;
 pub mod fixtures;
 pub mod glewlwyd;

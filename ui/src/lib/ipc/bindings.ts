@@ -512,6 +512,8 @@ export type TestError = {
 
 /**  Why a test login failed, as a stable code. */
 export type TestErrorCode = 
+/**  The test stopped on a bug in ECA Admin (a panic), not on the IdP's answer. */
+"internal" | 
 /**  The client authenticates with a secret, but none is stored. */
 "missing_secret" | 
 /**  The authorization endpoint is not a URL. */

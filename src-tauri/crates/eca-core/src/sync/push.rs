@@ -18,6 +18,9 @@
 //!   later changes wait. 401/403 and an unreachable backend stop the push and keep everything.
 //! - 429, 503, 5xx, 409 (in flight) and lost connections are retried with the same key after
 //!   [`retry::delay`], at least the server's `Retry-After`.
+//! - A panic while sending a change (reading the backend's answer included) is caught here, the
+//!   one place the app and the CLI both push through: the change is marked `failed` with a
+//!   message, like a refusal, and the push goes on with the other IdPs.
 
 use crate::secrets::SecretKey;
 use crate::store::sync_base::{self, BaseEntry};
@@ -32,6 +35,7 @@ use eca_model::clock::rfc3339;
 use eca_model::idp::IdpId;
 use eca_model::wire::{RemoteIdp, WireBody};
 use eca_oidc::http::{HttpError, HttpResponse};
+use eca_oidc::panicked::{self, Panicked};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -109,7 +113,12 @@ impl Outbox {
                     None => continue,
                 },
             };
-            match self.send(client, workspace, change, &request, acks).await? {
+            let sent = self.send(client, workspace, change, &request, acks);
+            let settled = match panicked::catch("sending a sync change", sent).await {
+                Ok(settled) => settled?,
+                Err(Panicked) => self.crashed(change.seq)?,
+            };
+            match settled {
                 Settled::Done => {
                     report.pushed.push(id);
                     if acks.len() >= BATCH {
@@ -269,6 +278,16 @@ impl Outbox {
             },
         }
         Ok(body)
+    }
+
+    /// Marks a change whose sending panicked as failed, with a message saying it was a bug. Its
+    /// outcome at the backend is unknown, so its frozen request stays for a retry under its key.
+    fn crashed(&mut self, seq: i64) -> Result<Settled, SyncError> {
+        let message = "ECA Admin stopped sending this change on an internal error (a bug), not \
+                       because of the backend's answer. Retry it; if it happens again, report \
+                       it with the app's log.";
+        sync_changes::set_state(&self.conn, seq, ChangeState::Failed, Some(message))?;
+        Ok(Settled::Failed)
     }
 
     /// Records the backend's final answer to one change.

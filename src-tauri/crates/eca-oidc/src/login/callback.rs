@@ -6,8 +6,11 @@
 //!   redirect target must match the expected one exactly (scheme, host, port, path), and a
 //!   parameter given twice, bad percent-encoding, invalid UTF-8 or a NUL/CR/LF is refused.
 //! - Parsing never panics and never allocates more than [`MAX_CALLBACK_BYTES`] worth of data.
+//! - A callback belongs to a login only if it carries that login's `state`, compared by
+//!   [`same_state`] alone (the deep link, the loopback listener and the flow's own check).
 
 use std::fmt;
+use subtle::ConstantTimeEq;
 
 /// The longest callback URL accepted. Real ones are a few hundred bytes.
 pub const MAX_CALLBACK_BYTES: usize = 8 * 1024;
@@ -116,6 +119,12 @@ pub fn parse_query(query: &str) -> Result<CallbackParams, CallbackError> {
         seen.push(key);
     }
     Ok(params)
+}
+
+/// Whether `received` is the `state` a login sent (`expected`), compared in constant time (RFC
+/// 6749 §10.12): how long it takes says nothing of how much of a guess was right.
+pub fn same_state(expected: &str, received: &str) -> bool {
+    expected.as_bytes().ct_eq(received.as_bytes()).into()
 }
 
 /// Compares two redirect targets exactly, except that the scheme and host are case-insensitive

@@ -52,6 +52,8 @@ macro_rules! test_error_codes {
 }
 
 test_error_codes! {
+    /// The test stopped on a bug in ECA Admin (a panic), not on the IdP's answer.
+    Internal = "internal",
     // Before the browser opens.
     /// The client authenticates with a secret, but none is stored.
     MissingSecret = "missing_secret",

@@ -12,14 +12,15 @@
 //!   platform's [`ProviderCache`] when it has one; nowhere else fetches them.
 //! - A failure is a [`TestError`] with one [`TestErrorCode`] per check, never a built string.
 
-use super::callback::{CallbackError, CallbackParams};
+use super::callback::{self, CallbackError, CallbackParams};
 use super::claims;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
 use super::provider_cache::{Cached, ProviderCache};
 use super::report::{
-    mask, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport, VerifiedIdentity,
+    mask, Step, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport,
+    VerifiedIdentity,
 };
 use super::steps::{Observer, StepLog};
 use super::token::{self, clean, TokenRequest, TokenResponse};
@@ -478,6 +479,27 @@ pub fn failed_before_start(
     )
 }
 
+/// Ends a login whose task panicked ([`crate::panicked`]): the steps as last observed, the one
+/// running marked failed, and an error that says it was a bug, not the IdP.
+pub fn crashed(
+    ctx: &LoginContext,
+    run_id: String,
+    idp: IdpConfig,
+    redirect_uri: String,
+    steps: Vec<Step>,
+) -> TestReport {
+    let now = ctx.clock.now();
+    let error = TestError::new(
+        Code::Internal,
+        "ECA Admin stopped this test on an internal error (a bug), not because of the IdP's \
+         answer.",
+        "Run the test again; if it happens again, report it with the app's log.",
+    );
+    let mut log = StepLog::resume(steps);
+    log.abort_running(&error.message);
+    finish(&run_id, &idp, &redirect_uri, now, now, log, Err(error))
+}
+
 /// Checks the callback, exchanges the code, verifies the ID token and calls userinfo.
 pub async fn complete(
     ctx: &LoginContext,
@@ -770,7 +792,6 @@ impl Completion<'_> {
 
 /// `state` must be this login's, compared in constant time (RFC 6749 §10.12).
 fn check_state(expected: &CsrfToken, got: Option<&str>) -> Result<(), TestError> {
-    use subtle::ConstantTimeEq;
     let Some(got) = got else {
         return Err(TestError::new(
             Code::State,
@@ -778,8 +799,7 @@ fn check_state(expected: &CsrfToken, got: Option<&str>) -> Result<(), TestError>
             "The IdP must return the state it received (RFC 6749 §4.1.2).",
         ));
     };
-    let same: bool = expected.secret().as_bytes().ct_eq(got.as_bytes()).into();
-    if !same {
+    if !callback::same_state(expected.secret(), got) {
         return Err(TestError::new(
             Code::State,
             "The redirect's state does not match this login's: it may be forged or belong to another login.",

@@ -2,20 +2,29 @@
 //! for the CLI; also the CLI's "the browser came back" listener of a test on the platform
 //! (another path, same rules).
 //!
-//! Invariants:
+//! Any local process can connect to the port, so:
 //! - It binds to 127.0.0.1, never to another interface: on the IdP's fixed loopback port when
 //!   it has one (for IdPs that match redirect URIs exactly, port included), else on an
 //!   ephemeral port. A fixed port that is taken is an error naming the port, never a silent
 //!   fallback to another port the IdP would refuse.
 //! - What the admin can register for a loopback redirect is said here ([`registration_advice`]),
 //!   for every fix message that names the redirect.
-//! - It reads at most [`MAX_REQUEST_BYTES`] of a request, with a per-connection time limit.
-//! - Only a `GET` of its one path ([`CALLBACK_PATH`] unless bound with another) can end the
-//!   wait; any other path gets a 404 and the login stays pending. A malformed callback gets a 400 and the login stays pending too.
-//! - The page it serves is static: it loads nothing external and echoes nothing from the request.
-//! - It stops after the first well-formed callback or at the deadline, whichever comes first.
+//! - Connections are served concurrently, at most [`MAX_CONNECTIONS`] at once (more are
+//!   answered 503 and closed); each reads at most [`MAX_REQUEST_BYTES`] of its request head
+//!   within [`READ_TIMEOUT`]. So an idle or slow socket never holds up the real callback.
+//! - The request's `Host` must be the address as bound (`127.0.0.1`, `localhost` or `[::1]`
+//!   with this port), else 400: a web page that rebinds a DNS name to 127.0.0.1 cannot reach it.
+//! - Only a `GET` of its one path ([`CALLBACK_PATH`] unless bound with another) that carries
+//!   the login's `state` ([`callback::same_state`]) ends the wait. Any other path gets a 404, a
+//!   malformed callback or one with another or no `state` a 400, and the listener keeps
+//!   listening.
+//! - Every page it serves is static: it loads nothing external and echoes nothing from the
+//!   request.
+//! - It stops after the first callback with the login's `state` or at the deadline, whichever
+//!   comes first.
 
 use super::callback::{self, CallbackParams};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,12 +32,19 @@ use tokio::time::Instant;
 
 pub const CALLBACK_PATH: &str = "/oauth/callback";
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most connections served at once.
+pub const MAX_CONNECTIONS: usize = 32;
+/// How long a connection may take to send its request head.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 const DONE_PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <title>ECA Admin</title><style>body{font:16px system-ui,sans-serif;margin:15vh auto;max-width:32em;\
 text-align:center;color:#1f2937}</style></head><body><h1>Login received</h1>\
 <p>You can close this tab and return to ECA Admin to see the result.</p></body></html>";
+
+/// Sent, without waiting, to a connection over [`MAX_CONNECTIONS`].
+const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\
+Connection: close\r\n\r\n";
 
 pub struct LoopbackListener {
     listener: TcpListener,
@@ -96,22 +112,128 @@ impl LoopbackListener {
         format!("http://127.0.0.1:{}{}", self.port, self.path)
     }
 
-    /// Waits for the first well-formed callback, answering everything else, until `deadline`.
-    pub async fn wait(self, deadline: Instant) -> Result<CallbackParams, LoopbackError> {
+    /// Waits, until `deadline`, for the callback that carries `state`, answering every other
+    /// request meanwhile.
+    pub async fn wait(
+        self,
+        state: &str,
+        deadline: Instant,
+    ) -> Result<CallbackParams, LoopbackError> {
+        let mut connections = FuturesUnordered::new();
         loop {
-            let accepted = tokio::time::timeout_at(deadline, self.listener.accept()).await;
-            let (stream, _) = match accepted {
-                Err(_) => return Err(LoopbackError::TimedOut),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "loopback accept failed");
-                    continue;
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return Err(LoopbackError::TimedOut),
+                Some(served) = connections.next(), if !connections.is_empty() => {
+                    if let Some(params) = served {
+                        return Ok(params);
+                    }
                 }
-                Ok(Ok(pair)) => pair,
-            };
-            if let Some(params) = serve(stream, self.path).await {
-                return Ok(params);
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) if connections.len() < MAX_CONNECTIONS => {
+                        connections.push(self.serve(stream, state));
+                    }
+                    // Best effort, without waiting: a full queue must not slow the loop down.
+                    Ok((stream, _)) => drop(stream.try_write(BUSY_RESPONSE)),
+                    Err(e) => tracing::warn!(error = %e, "loopback accept failed"),
+                },
             }
         }
+    }
+
+    /// Answers one connection; returns the callback's parameters if it carries `state`.
+    async fn serve(&self, mut stream: TcpStream, state: &str) -> Option<CallbackParams> {
+        let (status, params) =
+            match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+                Ok(Some(head)) => self.judge(&head, state),
+                _ => (Status::BadRequest, None),
+            };
+        status.respond(&mut stream).await;
+        params
+    }
+
+    /// What to answer to a request head, and the callback it delivers, if any.
+    fn judge(&self, head: &str, state: &str) -> (Status, Option<CallbackParams>) {
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let (method, target) = (
+            request_line.next().unwrap_or_default(),
+            request_line.next().unwrap_or_default(),
+        );
+        if !self.host_is_bound(lines) {
+            return (Status::BadRequest, None);
+        }
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if path != self.path {
+            return (Status::NotFound, None);
+        }
+        if method != "GET" {
+            return (Status::MethodNotAllowed, None);
+        }
+        match callback::parse_query(query) {
+            Ok(params)
+                if params
+                    .state
+                    .as_deref()
+                    .is_some_and(|s| callback::same_state(state, s)) =>
+            {
+                (Status::Done, Some(params))
+            }
+            Ok(_) => {
+                tracing::warn!("loopback callback refused: not this login's state");
+                (Status::NotThisLogin, None)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "loopback callback refused");
+                (Status::NotThisLogin, None)
+            }
+        }
+    }
+
+    /// Whether the head has exactly one `Host`, naming this listener as bound.
+    fn host_is_bound<'h>(&self, headers: impl Iterator<Item = &'h str>) -> bool {
+        let mut hosts = headers.filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("host")
+                .then(|| value.trim())
+        });
+        let (Some(host), None) = (hosts.next(), hosts.next()) else {
+            return false;
+        };
+        let port = self.port;
+        ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .any(|name| host.eq_ignore_ascii_case(&format!("{name}:{port}")))
+    }
+}
+
+/// The listener's answers, each a fixed page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Done,
+    BadRequest,
+    NotFound,
+    MethodNotAllowed,
+    /// Malformed, or with another or no `state`: not the login this listener waits for.
+    NotThisLogin,
+}
+
+impl Status {
+    async fn respond(self, stream: &mut TcpStream) {
+        let (status, content_type, body) = match self {
+            Status::Done => ("200 OK", "text/html; charset=utf-8", DONE_PAGE),
+            Status::BadRequest => ("400 Bad Request", "text/plain", "Bad request"),
+            Status::NotFound => ("404 Not Found", "text/plain", "Not found"),
+            Status::MethodNotAllowed => {
+                ("405 Method Not Allowed", "text/plain", "Method not allowed")
+            }
+            Status::NotThisLogin => (
+                "400 Bad Request",
+                "text/plain",
+                "This is not the login response this test waits for.",
+            ),
+        };
+        respond(stream, status, content_type, body).await;
     }
 }
 
@@ -137,64 +259,6 @@ pub fn registration_advice(redirect_uri: &str, fixed_port: Option<u16>) -> Strin
     }
 }
 
-/// Answers one connection; returns the callback's parameters if it was a good one.
-async fn serve(mut stream: TcpStream, expected_path: &str) -> Option<CallbackParams> {
-    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Ok(Some(head)) => head,
-        _ => {
-            respond(&mut stream, 400, "Bad Request", "text/plain", "Bad request").await;
-            return None;
-        }
-    };
-    let request_line = head.lines().next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (method, target) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path != expected_path {
-        respond(&mut stream, 404, "Not Found", "text/plain", "Not found").await;
-        return None;
-    }
-    if method != "GET" {
-        respond(
-            &mut stream,
-            405,
-            "Method Not Allowed",
-            "text/plain",
-            "Method not allowed",
-        )
-        .await;
-        return None;
-    }
-    match callback::parse_query(query) {
-        Ok(params) => {
-            respond(
-                &mut stream,
-                200,
-                "OK",
-                "text/html; charset=utf-8",
-                DONE_PAGE,
-            )
-            .await;
-            Some(params)
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "loopback callback refused");
-            respond(
-                &mut stream,
-                400,
-                "Bad Request",
-                "text/plain",
-                "This is not a valid login response.",
-            )
-            .await;
-            None
-        }
-    }
-}
-
 /// Reads up to the end of the request head, bounded; `None` if it is too long or not UTF-8.
 async fn read_head(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::with_capacity(1024);
@@ -215,15 +279,9 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
     }
 }
 
-async fn respond(
-    stream: &mut TcpStream,
-    status: u16,
-    reason: &str,
-    content_type: &str,
-    body: &str,
-) {
+async fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) {
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
          Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
          Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\
          Connection: close\r\n\r\n{body}",
@@ -237,9 +295,38 @@ async fn respond(
 mod tests {
     use super::*;
 
+    const STATE: &str = "the-state";
+
+    fn in_10s() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
     async fn get(uri: &str) -> (u16, String) {
         let r = reqwest::get(uri).await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Sends `head` as it is (no client fixes it up) and returns the status code answered.
+    async fn raw(port: u16, head: &str) -> u16 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // A turned-away connection may be reset after its answer: keep what came before.
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+    }
+
+    fn port_of(redirect: &str) -> u16 {
+        let url = url::Url::parse(redirect).unwrap();
+        url.port().unwrap()
     }
 
     #[tokio::test]
@@ -248,7 +335,7 @@ mod tests {
         let redirect = listener.redirect_uri();
         assert!(redirect.starts_with("http://127.0.0.1:"));
         let base = redirect.trim_end_matches(CALLBACK_PATH).to_string();
-        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
+        let waiter = tokio::spawn(async move { listener.wait("st<script>", in_10s()).await });
         assert_eq!(get(&format!("{base}/favicon.ico")).await.0, 404);
         assert_eq!(get(&format!("{redirect}X?code=a")).await.0, 404);
         let (status, _) = get(&format!("{redirect}?code=a&code=b")).await;
@@ -268,6 +355,127 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_callback_with_another_state_is_refused_and_the_real_one_still_ends_the_wait() {
+        let listener = LoopbackListener::bind(None).await.unwrap();
+        let redirect = listener.redirect_uri();
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        for stray in [
+            "code=forged&state=guess",
+            "code=forged",
+            "code=forged&state=the-stat",
+        ] {
+            let (status, page) = get(&format!("{redirect}?{stray}")).await;
+            assert_eq!(status, 400, "{stray} is not this login's callback");
+            assert!(
+                !page.contains("forged") && !page.contains("guess"),
+                "{page}"
+            );
+        }
+        assert!(
+            !waiter.is_finished(),
+            "the login still waits for its callback"
+        );
+        let (status, _) = get(&format!("{redirect}?code=real&state={STATE}")).await;
+        assert_eq!(status, 200);
+        let params = waiter.await.unwrap().unwrap();
+        assert_eq!(
+            params.code.as_deref(),
+            Some("real"),
+            "the login got the real code"
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_connections_do_not_hold_up_the_real_callback() {
+        let listener = LoopbackListener::bind(None).await.unwrap();
+        let redirect = listener.redirect_uri();
+        let port = port_of(&redirect);
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        let mut idle = Vec::new();
+        for _ in 0..8 {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            // Half a request head, never finished.
+            stream
+                .write_all(b"GET /oauth/callback?code=x")
+                .await
+                .unwrap();
+            idle.push(stream);
+        }
+        let real = async {
+            get(&format!("{redirect}?code=real&state={STATE}")).await;
+            waiter.await.unwrap().unwrap()
+        };
+        let params = tokio::time::timeout(READ_TIMEOUT / 5, real)
+            .await
+            .expect("the real callback got through while idle sockets were open");
+        assert_eq!(params.code.as_deref(), Some("real"));
+        drop(idle);
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_cap_are_turned_away() {
+        let listener = LoopbackListener::bind(None).await.unwrap();
+        let redirect = listener.redirect_uri();
+        let port = port_of(&redirect);
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        let mut idle = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            idle.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+        }
+        let head = format!("GET /oauth/callback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        assert_eq!(raw(port, &head).await, 503, "one connection too many");
+        drop(idle);
+        // The listener notices the closed sockets as it reads them; then a slot is free again.
+        let callback = format!("{redirect}?code=real&state={STATE}");
+        let mut status = None;
+        for _ in 0..100 {
+            if let Ok(r) = reqwest::get(&callback).await {
+                status = Some(r.status().as_u16());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            status,
+            Some(200),
+            "served again once the idle ones are gone"
+        );
+        assert!(waiter.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn only_the_bound_host_is_served() {
+        let listener = LoopbackListener::bind(None).await.unwrap();
+        let port = port_of(&listener.redirect_uri());
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        let target = format!("/oauth/callback?code=c&state={STATE}");
+        let request = |hosts: &[String]| {
+            let headers: String = hosts.iter().map(|h| format!("Host: {h}\r\n")).collect();
+            format!("GET {target} HTTP/1.1\r\n{headers}\r\n")
+        };
+        for hosts in [
+            vec![format!("evil.example:{port}")],
+            vec![format!("127.0.0.1.evil.example:{port}")],
+            vec!["127.0.0.1".to_string()],
+            vec![format!("127.0.0.1:{}", port.wrapping_add(1))],
+            vec![],
+            vec![format!("127.0.0.1:{port}"), format!("evil.example:{port}")],
+        ] {
+            assert_eq!(raw(port, &request(&hosts)).await, 400, "Host {hosts:?}");
+        }
+        assert!(!waiter.is_finished(), "a refused Host ends nothing");
+        for host in [format!("LOCALHOST:{port}"), format!("[::1]:{port}")] {
+            let head = format!("GET /favicon.ico HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            assert_eq!(raw(port, &head).await, 404, "{host} is let in");
+        }
+        assert_eq!(
+            raw(port, &request(&[format!("127.0.0.1:{port}")])).await,
+            200
+        );
+        assert!(waiter.await.unwrap().is_ok());
+    }
+
     /// A port that was free a moment ago (bound by the OS, then released).
     async fn free_port() -> u16 {
         let probe = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
@@ -282,9 +490,9 @@ mod tests {
             listener.redirect_uri(),
             format!("http://127.0.0.1:{port}/oauth/callback")
         );
-        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
-        let (status, _) = get(&format!("http://127.0.0.1:{port}/oauth/callback?code=c")).await;
-        assert_eq!(status, 200);
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        let callback = format!("http://127.0.0.1:{port}/oauth/callback?code=c&state={STATE}");
+        assert_eq!(get(&callback).await.0, 200);
         assert_eq!(waiter.await.unwrap().unwrap().code.as_deref(), Some("c"));
     }
 
@@ -336,12 +544,17 @@ mod tests {
         let done = listener.redirect_uri();
         assert!(done.ends_with("/platform-test/done"), "{done}");
         let base = done.trim_end_matches("/platform-test/done").to_string();
-        let waiter = tokio::spawn(listener.wait(Instant::now() + Duration::from_secs(10)));
-        assert_eq!(get(&format!("{base}{CALLBACK_PATH}?code=a")).await.0, 404);
-        assert_eq!(get(&done).await.0, 200);
+        let waiter = tokio::spawn(async move { listener.wait(STATE, in_10s()).await });
+        let back = format!("{done}?state={STATE}");
+        assert_eq!(
+            get(&format!("{base}{CALLBACK_PATH}?state={STATE}")).await.0,
+            404
+        );
+        assert_eq!(get(&done).await.0, 400, "without the state it ends nothing");
+        assert_eq!(get(&back).await.0, 200);
         assert!(
             waiter.await.unwrap().is_ok(),
-            "a GET of its path ends the wait"
+            "a GET of its path with the state ends the wait"
         );
     }
 
@@ -349,7 +562,7 @@ mod tests {
     async fn it_times_out() {
         let listener = LoopbackListener::bind(None).await.unwrap();
         let r = listener
-            .wait(Instant::now() + Duration::from_millis(50))
+            .wait(STATE, Instant::now() + Duration::from_millis(50))
             .await;
         assert!(matches!(r, Err(LoopbackError::TimedOut)));
     }

@@ -10,7 +10,6 @@
 
 use super::callback::{self, CallbackError, CallbackParams};
 use std::sync::Mutex;
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -73,8 +72,7 @@ impl PendingCallbacks {
         let mut found = None;
         for (i, e) in entries.iter().enumerate() {
             // Every entry is compared in full (no early exit), each in constant time.
-            let same: bool = e.state.as_bytes().ct_eq(state.as_bytes()).into();
-            if same && found.is_none() {
+            if callback::same_state(&e.state, &state) && found.is_none() {
                 found = Some(i);
             }
         }

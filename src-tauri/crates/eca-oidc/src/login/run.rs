@@ -1,18 +1,22 @@
 //! One whole test login, from the click to the report: the redirect capture (deep link or
 //! loopback), the browser, the wait with its timeout and cancel, then the checks.
 //!
-//! Invariant: whatever happens (a refused browser, a timeout, a cancel), the caller gets a
-//! finished [`TestReport`], and a deep-link registration never outlives its run.
+//! Invariant: whatever happens (a refused browser, a timeout, a cancel, a panic), the caller
+//! gets a finished [`TestReport`], and a deep-link registration never outlives its run. A panic
+//! is caught here, the one place the app and the CLI both run a login through; the report then
+//! shows the steps as they last were, the running one failed ([`flow::crashed`]).
 
 use super::browser::Browser;
 use super::flow::{self, LoginContext, Started};
 use super::loopback::{LoopbackError, LoopbackListener};
 use super::pending::PendingCallbacks;
-use super::report::{TestError, TestErrorCode, TestOutcome, TestReport};
+use super::report::{Step, TestError, TestErrorCode, TestOutcome, TestReport};
 use super::steps::Observer;
+use crate::panicked::{self, Panicked};
 use eca_model::idp::IdpConfig;
 use eca_model::secret::Secret;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use time::Duration;
 
 /// The app's private-use redirect URI (RFC 8252 §7.1): the bundle identifier as the scheme.
@@ -38,16 +42,56 @@ pub struct TestLogin<'a> {
 /// Runs the login to its end. `cancelled` resolves when the admin cancels.
 pub async fn run(
     ctx: &LoginContext,
-    login: TestLogin<'_>,
+    mut login: TestLogin<'_>,
     browser: &dyn Browser,
     cancelled: impl Future<Output = ()>,
 ) -> TestReport {
-    match &login.capture {
-        Capture::Loopback => run_loopback(ctx, login, browser, cancelled).await,
-        Capture::DeepLink(callbacks) => {
-            let callbacks = *callbacks;
-            run_deep_link(ctx, login, callbacks, browser, cancelled).await
+    let (run_id, idp) = (login.run_id.clone(), login.idp.clone());
+    let seen = StepsSeen::default();
+    login.observer = Some(seen.observer(login.observer.take()));
+    let (redirect_uri, callbacks) = match &login.capture {
+        Capture::Loopback => (String::new(), None),
+        Capture::DeepLink(callbacks) => (DEEP_LINK_REDIRECT.to_string(), Some(*callbacks)),
+    };
+    let running = async {
+        match callbacks {
+            None => run_loopback(ctx, login, browser, cancelled).await,
+            Some(callbacks) => run_deep_link(ctx, login, callbacks, browser, cancelled).await,
         }
+    };
+    match panicked::catch("a test login", running).await {
+        Ok(report) => report,
+        Err(Panicked) => {
+            if let Some(callbacks) = callbacks {
+                callbacks.cancel(&run_id);
+            }
+            flow::crashed(ctx, run_id, idp, redirect_uri, seen.take())
+        }
+    }
+}
+
+/// The steps as the run's observer last saw them, for the report of a run that panicked.
+#[derive(Clone, Default)]
+struct StepsSeen(Arc<Mutex<Vec<Step>>>);
+
+impl StepsSeen {
+    /// An observer that keeps the steps, then tells `inner`.
+    fn observer(&self, inner: Option<Observer>) -> Observer {
+        let seen = self.clone();
+        Arc::new(move |steps: &[Step]| {
+            *seen.lock() = steps.to_vec();
+            if let Some(inner) = &inner {
+                inner(steps);
+            }
+        })
+    }
+
+    fn take(&self) -> Vec<Step> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Step>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -88,8 +132,9 @@ async fn run_loopback(
         );
     }
     let deadline = tokio::time::Instant::now() + std_timeout;
+    let state = pending.state().to_string();
     tokio::select! {
-        result = listener.wait(deadline) => match result {
+        result = listener.wait(&state, deadline) => match result {
             Ok(params) => flow::complete(ctx, pending, Ok(params)).await,
             Err(_) => flow::abandon(pending, TestOutcome::TimedOut, None, ctx.clock.now()),
         },

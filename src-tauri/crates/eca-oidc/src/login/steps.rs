@@ -26,6 +26,15 @@ impl StepLog {
         }
     }
 
+    /// A log that goes on from `steps`, as an observer last saw them.
+    pub fn resume(steps: Vec<Step>) -> Self {
+        Self {
+            steps,
+            started: None,
+            observer: None,
+        }
+    }
+
     pub fn start(&mut self, name: StepName, detail: impl Into<String>) {
         self.steps.push(Step {
             name,

@@ -8,7 +8,7 @@
 
 use super::loopback::registration_advice;
 use super::report::{TestError, TestErrorCode};
-use crate::http::{self, HttpError};
+use crate::http::{self, HttpError, HttpResponse};
 use base64::Engine;
 use eca_model::idp::ClientAuthMethod;
 use eca_model::secret::Secret;
@@ -89,6 +89,11 @@ pub async fn exchange(
     let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
         .await
         .map_err(http_failure)?;
+    read_answer(response, &req)
+}
+
+/// The token endpoint's answer, any status: the tokens, or what its error means.
+fn read_answer(response: HttpResponse, req: &TokenRequest<'_>) -> Result<TokenResponse, TestError> {
     if response.is_success() {
         let tokens: TokenResponse = response.json().map_err(|e| {
             TestError::new(
@@ -115,7 +120,7 @@ pub async fn exchange(
             &e.error,
             e.error_description.as_deref(),
             status,
-            &req,
+            req,
         )),
         Err(_) => Err(http_failure(response.into_success().err().unwrap_or(
             HttpError::Transport {
@@ -261,5 +266,60 @@ mod tests {
             !shown.contains("AT-SECRET") && !shown.contains("RT-SECRET"),
             "{shown}"
         );
+    }
+
+    mod props {
+        //! Any answer of a token endpoint, whatever its status: tokens or a refusal, never a
+        //! panic, and a message of bounded length. (`make fuzz` runs many more cases.)
+        use super::super::*;
+        use crate::http::HttpMeta;
+        use eca_testkit::arbitrary;
+        use proptest::prelude::*;
+
+        const FIELDS: &[&str] = &[
+            "access_token",
+            "token_type",
+            "expires_in",
+            "refresh_token",
+            "id_token",
+            "scope",
+            "error",
+            "error_description",
+        ];
+
+        proptest! {
+            #[test]
+            fn any_token_answer_is_read_or_refused(
+                status in prop_oneof![Just(200u16), Just(400), Just(401), 100u16..600],
+                html in any::<bool>(),
+                body in prop_oneof![arbitrary::body(FIELDS), arbitrary::object(FIELDS).prop_map(|v| v.to_string().into_bytes())],
+            ) {
+                let response = HttpResponse {
+                    meta: HttpMeta {
+                        url: "https://idp.example/token".into(),
+                        status,
+                        content_type: html.then(|| "text/html".to_string()),
+                        headers: Default::default(),
+                    },
+                    body: body.clone(),
+                };
+                let secret = Secret::new("s3cret-value");
+                let req = TokenRequest {
+                    token_endpoint: "https://idp.example/token",
+                    client_id: "client",
+                    auth_method: ClientAuthMethod::ClientSecretBasic,
+                    secret: Some(&secret),
+                    code: "c",
+                    redirect_uri: "http://127.0.0.1:4000/oauth/callback",
+                    loopback_port: None,
+                    code_verifier: "v",
+                };
+                if let Err(error) = read_answer(response, &req) {
+                    let said = error.message.len() + error.fix.len();
+                    prop_assert!(said <= 2 * body.len() + 2048, "{said} bytes: {error:?}");
+                    prop_assert!(!error.message.contains("s3cret-value"));
+                }
+            }
+        }
     }
 }

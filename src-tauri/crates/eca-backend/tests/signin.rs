@@ -409,3 +409,89 @@ async fn a_click_whose_browser_goes_away_before_the_idp_answers_leaves_the_link_
     assert_eq!(status["status"], "pending", "{status}");
     assert_eq!(status["opened_at"], Value::Null, "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_whose_browser_leaves_before_the_token_answer_fails_as_cancelled() {
+    let p = platform(true).await;
+    // A token endpoint that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token_endpoint = format!("http://{}/token", silent.local_addr().unwrap());
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body["token_endpoint"] = json!(token_endpoint)
+        })
+        .await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+
+    // The click, by hand: where it sends the browser, and the cookie that binds the login.
+    let by_hand = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let clicked = by_hand.post(&link).send().await.unwrap();
+    assert_eq!(clicked.status(), 303);
+    let header = |name| clicked.headers()[name].to_str().unwrap().to_string();
+    let (authorize, binding) = (header("location"), header("set-cookie"));
+    let binding = binding.split(';').next().unwrap().to_string();
+    // The scripted browser logs in at the IdP and prints the redirect back to the platform.
+    let callback = tokio::task::spawn_blocking(move || {
+        let out = Command::new("node")
+            .arg(workspace_root().join("tests/oidc/browser.mjs"))
+            .arg(&authorize)
+            .env("ECA_BROWSER_PRINT", "1")
+            .output()
+            .expect("node runs the scripted browser");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+    .await
+    .unwrap();
+    assert!(callback.contains("/v1/oauth/callback?"), "{callback}");
+
+    // The customer's browser comes back, then leaves while the platform waits on the IdP.
+    let left = by_hand
+        .get(&callback)
+        .header("cookie", &binding)
+        .send()
+        .await;
+    assert!(
+        left.is_err(),
+        "the callback waits on the silent IdP: {left:?}"
+    );
+    let mut status = p.status(&id).await;
+    for _ in 0..50 {
+        if status["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = p.status(&id).await;
+    }
+    assert_eq!(status["status"], "failed", "{status}");
+    assert_eq!(status["error"]["code"], "cancelled", "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_click_after_the_idp_was_deleted_fails_though_an_earlier_click_read_it() {
+    let p = platform(true).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (_, first) = p.request_link(idp, OTHER_PHONE).await;
+    let (second_id, second) = p.request_link(idp, OTHER_PHONE).await;
+    let by_hand = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let clicked = by_hand.post(&first).send().await.unwrap();
+    assert_eq!(clicked.status(), 303, "the first click reads the IdP");
+
+    let stored = send(p.call(Method::GET, &Harness::idp_path(ALPHA, idp))).await;
+    let version = stored.json()["version"].as_str().unwrap().to_string();
+    let deleted = send(p.harness.delete(idp, &version, "delete-1")).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+
+    let refused = by_hand.post(&second).send().await.unwrap();
+    assert_ne!(refused.status(), 303, "no login starts at a deleted IdP");
+    let status = p.status(&second_id).await;
+    assert_eq!(status["status"], "failed", "{status}");
+    assert_eq!(status["error"]["code"], "idp_unavailable", "{status}");
+}

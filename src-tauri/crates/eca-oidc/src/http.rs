@@ -177,30 +177,18 @@ pub enum HttpError {
 }
 
 tokio::task_local! {
-    /// The time spent in [`send`] (in nanoseconds) by the work running inside
-    /// [`time_idp_calls`], tasks it carried the timer into ([`carry_idp_timer`]) included.
+    /// The time spent in [`send`] (in nanoseconds) by the task running inside
+    /// [`time_idp_calls`].
     static IDP_TIME: Arc<AtomicU64>;
 }
 
 /// Runs `future` and returns, with its output, how long it waited on IdPs (in [`send`]): what
-/// a server subtracts from a handler's time to know its own work. A task it spawns is counted
-/// only when its future was wrapped in [`carry_idp_timer`].
+/// a server subtracts from a handler's time to know its own work. Tasks it spawns are not
+/// counted.
 pub async fn time_idp_calls<F: Future>(future: F) -> (F::Output, Duration) {
     let spent = Arc::new(AtomicU64::new(0));
     let output = IDP_TIME.scope(Arc::clone(&spent), future).await;
     (output, Duration::from_nanos(spent.load(Ordering::Relaxed)))
-}
-
-/// `future`, counting its IdP calls into the caller's [`time_idp_calls`] (if any) wherever it
-/// runs: wrap a future with it before handing it to `tokio::spawn`.
-pub fn carry_idp_timer<F: Future>(future: F) -> impl Future<Output = F::Output> {
-    let timer = IDP_TIME.try_with(Arc::clone).ok();
-    async move {
-        match timer {
-            Some(timer) => IDP_TIME.scope(timer, future).await,
-            None => future.await,
-        }
-    }
 }
 
 /// Sends `request` and reads the whole body, at most `max_bytes` of it.
@@ -620,25 +608,6 @@ mod tests {
             "{idp:?} counts only the exchanges ({answers:?})"
         );
         assert!(idp < local_work, "the local wait is not the IdP's: {idp:?}");
-    }
-
-    #[tokio::test]
-    async fn a_spawned_task_is_counted_only_when_it_carries_the_timer() {
-        let url = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
-        let exchange = |url: Url| async move {
-            let started = Instant::now();
-            send(client().get(url), 1024).await.unwrap();
-            started.elapsed()
-        };
-        let (took, idp) = time_idp_calls(async {
-            let carried = tokio::spawn(carry_idp_timer(exchange(url.clone())));
-            let took = carried.await.unwrap();
-            tokio::spawn(exchange(url.clone())).await.unwrap();
-            took
-        })
-        .await;
-        assert!(idp > Duration::ZERO, "the carried exchange is counted");
-        assert!(idp <= took, "only the carried one: {idp:?} > {took:?}");
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use super::idps::read_json;
 use super::{AppState, WorkspaceAccess};
 use crate::problem::ApiError;
 use crate::problem::FieldError;
-use crate::signin::pages::{self, Page};
+use crate::signin::pages;
 use crate::signin::request::{check_web_url, parse_create};
 use crate::store::auth_requests;
 use axum::body::Body;
@@ -16,9 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use eca_oidc::http::carry_idp_timer;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// The largest auth request body accepted; a real one is a few hundred bytes.
@@ -103,16 +101,12 @@ pub async fn start_sign_in(State(app): State<AppState>, Path(token): Path<String
     }
 }
 
-/// The IdP's redirect, finished in its own task for the same reason.
+/// The IdP's redirect. A browser that goes away mid-way fails the request as cancelled
+/// ([`crate::signin::SignIn::callback`]).
 pub async fn callback(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let query = uri.query().unwrap_or_default().to_string();
-    let signin = Arc::clone(&app.signin);
-    let (page, return_url) = tokio::spawn(carry_idp_timer(async move {
-        let cookie = |name: &str| cookie_value(&headers, name);
-        signin.callback(&query, cookie).await
-    }))
-    .await
-    .unwrap_or((Page::CannotStart, None));
+    let query = uri.query().unwrap_or_default();
+    let cookie = |name: &str| cookie_value(&headers, name);
+    let (page, return_url) = app.signin.callback(query, cookie).await;
     page.render(return_url.as_deref())
 }
 

@@ -8,6 +8,7 @@
 //! - [`link`]: the link token. [`gateway`]: the message text. [`pages`]: what the customer sees.
 //! - [`logins`]: logins waiting at the IdP, in memory.
 //! - [`journal`]: the customer's routes' writes, committed in batches off their responses.
+//! - [`open_links`], [`signing_idps`]: what a click reads, kept in memory.
 //! - [`judge`]: the engine's report plus the platform's rules (channel binding, claim mapping).
 //! - [`status`]: where a request stands, as a flow reads it, and erasure.
 //! - [`webhook`]: the workspace's webhook and the signed delivery of a finished request.
@@ -17,9 +18,10 @@
 //!   `nonce` fresh per login (the engine's [`eca_oidc::login::flow::prepare`]).
 //! - A request is `authenticated` at most once and only through [`SignIn::callback`]; a link
 //!   starts at most one login.
-//! - The customer's routes read by key ([`Database::lookup`]) and write through the
-//!   [`journal::Journal`]: they wait neither for the writer connection nor for the disk. Every
-//!   read of a request by the API settles the journal first.
+//! - The customer's routes read from memory ([`open_links`], [`signing_idps`]) or by key
+//!   ([`Database::lookup`]) and write through the [`journal::Journal`]: they wait neither for
+//!   the writer connection nor for the disk. Every read of a request by the API settles the
+//!   journal first.
 //! - Discovery and the JWKS come from one [`ProviderCache`] shared by every login, so a
 //!   customer login fetches neither (an unknown `kid` refreshes them, rate-limited).
 //! - No token of the IdP is stored; the customer's data is erased once the result is read (or
@@ -31,8 +33,10 @@ pub mod journal;
 pub mod judge;
 pub mod link;
 pub mod logins;
+pub mod open_links;
 pub mod pages;
 pub mod request;
+pub mod signing_idps;
 pub mod status;
 pub mod webhook;
 
@@ -41,7 +45,7 @@ use crate::problem::ApiError;
 use crate::store::auth_requests::{
     self, AuthRequestRow, LinkRefused, NewAuthRequest, NewMessage, RowState,
 };
-use crate::store::{idps, Database};
+use crate::store::{idps, Database, StoreError};
 use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpId};
@@ -54,10 +58,12 @@ use journal::{Journal, LinkClaim, Write};
 use judge::Judging;
 use link::LinkToken;
 use logins::{cookie_name, BrowserCookie, InFlight, InFlightLogins};
+use open_links::{OpenLink, OpenLinks};
 use pages::Page;
 use request::{CreateRequest, Failure, Kind, Outcome};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use signing_idps::SigningIdps;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use url::Url;
@@ -80,6 +86,8 @@ pub struct SignIn {
     login: LoginContext,
     sealer: Arc<SecretSealer>,
     journal: Journal,
+    open_links: OpenLinks,
+    signing_idps: SigningIdps,
 }
 
 /// `201` of `POST …/auth-requests`.
@@ -129,6 +137,8 @@ impl SignIn {
             },
             sealer,
             journal: Journal::start(db.clone(), deliver),
+            open_links: OpenLinks::default(),
+            signing_idps: SigningIdps::default(),
         }
     }
 
@@ -183,6 +193,11 @@ impl SignIn {
         let text = gateway::message_text(create.channel, &link, self.link_ttl);
         let (id, ws) = (row.id, workspace.clone());
         let link_for_db = link.clone();
+        let (hash, hash_for_db) = (token.hash(), token.hash());
+        let open = OpenLink {
+            workspace: workspace.clone(),
+            row: row.clone(),
+        };
         db.run(move |conn| {
             let tx = conn.transaction()?;
             let idp = idps::get(&tx, &ws, row.idp_id)?;
@@ -191,7 +206,7 @@ impl SignIn {
             }
             let new = NewAuthRequest {
                 row: &row,
-                link_hash: &token.hash(),
+                link_hash: &hash_for_db,
                 message: NewMessage {
                     id: Uuid::new_v4(),
                     body: &text,
@@ -203,6 +218,7 @@ impl SignIn {
             Ok(Ok(()))
         })
         .await??;
+        self.open_links.insert(hash, open);
         let location = format!("/v1/workspaces/{workspace}/auth-requests/{id}");
         Ok((
             Created {
@@ -223,12 +239,10 @@ impl SignIn {
         if self.journal.is_claimed(&hash) {
             return Err(Page::LinkUsed);
         }
-        let found = db
-            .lookup(|conn| auth_requests::find_link(conn, &hash, now_unix))
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading a link failed");
-                Page::CannotStart
-            })?;
+        let found = self.find_link(db, &hash, now_unix, false).map_err(|e| {
+            tracing::error!(error = %e, "reading a link failed");
+            Page::CannotStart
+        })?;
         match found {
             Ok((_, row)) => Ok(row.customer.unwrap_or_default()),
             Err(refused) => Err(refused_page(refused)),
@@ -327,17 +341,15 @@ impl SignIn {
             .claim_link(token.hash())
             .ok_or((Page::LinkUsed, None))?;
         let now_unix = now.unix_timestamp();
-        let found = db.lookup(|conn| {
-            Ok(
-                match auth_requests::find_link(conn, claim.hash(), now_unix)? {
+        let found =
+            self.find_link(db, claim.hash(), now_unix, true)
+                .and_then(|found| match found {
                     Ok((ws, row)) => {
-                        let idp = idps::get(conn, &ws, row.idp_id)?;
-                        Ok((ws, row, idp))
+                        let idp = self.signing_idps.get(db, &ws, row.idp_id)?;
+                        Ok(Ok((ws, row, idp)))
                     }
-                    Err(refused) => Err(refused),
-                },
-            )
-        });
+                    Err(refused) => Ok(Err(refused)),
+                });
         match found {
             Ok(Ok((workspace, row, idp))) => {
                 let idp = signing_idp(&self.sealer, &workspace, row.idp_id, idp);
@@ -356,6 +368,29 @@ impl SignIn {
         }
     }
 
+    /// The request a link belongs to, if it can start a login at `now_unix`: from memory when
+    /// this process created it, else from the database. `take`: a click that holds the link
+    /// takes it out of memory.
+    fn find_link(
+        &self,
+        db: &Database,
+        hash: &str,
+        now_unix: i64,
+        take: bool,
+    ) -> Result<Result<(WorkspaceId, AuthRequestRow), LinkRefused>, StoreError> {
+        let open = match take {
+            true => self.open_links.take(hash),
+            false => self.open_links.get(hash),
+        };
+        match open {
+            Some(OpenLink { workspace, row }) => Ok(match auth_requests::refusal(&row, now_unix) {
+                Some(refused) => Err(refused),
+                None => Ok((workspace, row)),
+            }),
+            None => db.lookup(|conn| auth_requests::find_link(conn, hash, now_unix)),
+        }
+    }
+
     /// Spends a held link: its request becomes `started` (through the journal, before any
     /// outcome recorded after this call).
     fn spend(&self, claim: LinkClaim, now: OffsetDateTime) {
@@ -363,7 +398,9 @@ impl SignIn {
         self.journal.push(Write::LinkUsed { claim, at });
     }
 
-    /// The IdP's redirect: finishes the login it belongs to and records the outcome.
+    /// The IdP's redirect: finishes the login it belongs to and records the outcome. Should the
+    /// redirect's request go away before (the customer's browser left), the request fails as
+    /// `cancelled` ([`Unfinished`]).
     /// `cookie` reads a cookie of the request by name: the login's browser binding must be there.
     pub async fn callback(
         &self,
@@ -402,6 +439,10 @@ impl SignIn {
             ..
         } = entry;
         let idp = login.idp.clone();
+        let unfinished = Unfinished {
+            signin: self,
+            request: Some((workspace, request_id)),
+        };
         let report = flow::complete(&self.login, login, Ok(params)).await;
         let judging = Judging {
             idp: &idp,
@@ -414,6 +455,7 @@ impl SignIn {
         } else {
             Page::NotVerified
         };
+        let (workspace, request_id) = unfinished.done();
         self.finish(&workspace, request_id, outcome);
         (page, return_url)
     }
@@ -442,6 +484,36 @@ impl SignIn {
             at: (now.unix_timestamp(), rfc3339(now)),
             keep_until_unix: (now + self.link_ttl).unix_timestamp(),
         });
+    }
+}
+
+/// A login taken for its callback and not finished yet. Dropped before [`Unfinished::done`] (the
+/// callback's request went away mid-way), it fails its request as `cancelled` rather than leave
+/// it waiting for its expiry.
+struct Unfinished<'a> {
+    signin: &'a SignIn,
+    request: Option<(WorkspaceId, Uuid)>,
+}
+
+impl Unfinished<'_> {
+    /// The login finished: its request is recorded by the caller.
+    fn done(mut self) -> (WorkspaceId, Uuid) {
+        self.request
+            .take()
+            .expect("an unfinished login has its request")
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if let Some((workspace, id)) = self.request.take() {
+            let error = TestError::new(
+                TestErrorCode::Cancelled,
+                "The customer's browser left before the platform finished verifying the sign-in.",
+                "Send a new link.",
+            );
+            self.signin.fail(&workspace, id, error);
+        }
     }
 }
 

@@ -74,9 +74,11 @@ impl SignIn {
         Ok(view(row, now))
     }
 
-    /// Erases the customer's data of every request whose retention has ended.
+    /// Erases the customer's data of every request whose retention has ended (and forgets the
+    /// expired links kept in memory).
     pub async fn erase_due(&self, db: &Database) -> Result<usize, StoreError> {
         let now_unix = self.now().unix_timestamp();
+        self.open_links.prune(now_unix);
         db.run(move |conn| {
             let tx = conn.transaction()?;
             let due = auth_requests::due_for_erasure(&tx, now_unix)?;

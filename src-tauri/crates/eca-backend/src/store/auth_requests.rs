@@ -242,13 +242,21 @@ pub fn find_link(
         .parse()
         .map_err(|_| corrupt("workspace", &workspace))?;
     let row = row?;
+    match refusal(&row, now_unix) {
+        Some(refused) => Ok(Err(refused)),
+        None => Ok(Ok((workspace, row))),
+    }
+}
+
+/// Why the link of `row` does not start a login at `now_unix`, if it does not.
+pub fn refusal(row: &AuthRequestRow, now_unix: i64) -> Option<LinkRefused> {
     if row.state != RowState::Pending {
-        return Ok(Err(LinkRefused::Used));
+        Some(LinkRefused::Used)
+    } else if row.expires_unix <= now_unix {
+        Some(LinkRefused::Expired)
+    } else {
+        None
     }
-    if row.expires_unix <= now_unix {
-        return Ok(Err(LinkRefused::Expired));
-    }
-    Ok(Ok((workspace, row)))
 }
 
 /// Uses the link: the `pending` request it belongs to becomes `started`, once, in one

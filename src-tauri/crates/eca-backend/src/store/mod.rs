@@ -13,6 +13,10 @@
 //! - [`Database::lookup`] is for the customer's routes only: a read by key on one of a few
 //!   read-only connections (WAL: it sees the last commit and never waits for the writer), run
 //!   in place, because it takes microseconds and a hop to a blocking thread takes longer.
+//! - [`Database::idps_version`] changes after every write transaction that changed the `idp`
+//!   table, whatever wrote it (an SQLite update hook on the writer, the only connection that
+//!   writes), and only once that transaction has ended: a copy of an IdP read under version `v`
+//!   is current while the version is still `v`.
 
 pub mod api_keys;
 pub mod auth_requests;
@@ -21,10 +25,11 @@ pub mod idps;
 pub mod webhooks;
 pub mod workspaces;
 
+use rusqlite::hooks::Action;
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +104,25 @@ pub struct Database {
     /// the writer.
     readers: Arc<[Mutex<Connection>]>,
     next_reader: Arc<AtomicUsize>,
+    idps: Arc<IdpsVersion>,
+}
+
+/// The `idp` table's version: bumped after each transaction of the writer that touched it.
+#[derive(Default)]
+struct IdpsVersion {
+    /// Set by the update hook while a transaction changes the table.
+    touched: Arc<AtomicBool>,
+    version: AtomicU64,
+}
+
+impl IdpsVersion {
+    /// After the writer's work: a change to the table is now committed (or rolled back, which
+    /// costs a needless re-read, nothing more).
+    fn settle(&self) {
+        if self.touched.swap(false, Ordering::AcqRel) {
+            self.version.fetch_add(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// How many read-only connections a file-backed database gets.
@@ -107,11 +131,26 @@ const READERS: usize = 4;
 impl Database {
     /// A database with its writer only (an in-memory one).
     pub fn new(conn: Connection) -> Self {
+        let idps = Arc::new(IdpsVersion::default());
+        let touched = Arc::clone(&idps.touched);
+        let hook = move |_: Action, _: &str, table: &str, _: i64| {
+            if table == "idp" {
+                touched.store(true, Ordering::Release);
+            }
+        };
+        // Only fails on a connection borrowed from elsewhere, which this one is not.
+        let _ = conn.update_hook(Some(hook));
         Self {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::from(Vec::new()),
             next_reader: Arc::default(),
+            idps,
         }
+    }
+
+    /// The `idp` table's version (see the module's invariants).
+    pub fn idps_version(&self) -> u64 {
+        self.idps.version.load(Ordering::Acquire)
     }
 
     /// The database at `path`, whose writer `conn` opened and migrated, with its readers.
@@ -131,11 +170,13 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let (conn, idps) = (Arc::clone(&self.conn), Arc::clone(&self.idps));
         tokio::task::spawn_blocking(move || {
             // A panic inside a closure rolls its transaction back; the connection stays usable.
             let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut conn)
+            let done = work(&mut conn);
+            idps.settle();
+            done
         })
         .await
         .map_err(|_| StoreError::TaskFailed)?
@@ -147,7 +188,9 @@ impl Database {
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        work(&mut conn)
+        let done = work(&mut conn);
+        self.idps.settle();
+        done
     }
 
     /// A read by key, in place, in one snapshot, on the next reader (the writer when there are
@@ -200,6 +243,29 @@ mod tests {
         );
         let written = db.lookup(|conn| Ok(conn.execute("DELETE FROM workspace", [])?));
         assert!(written.is_err(), "a lookup cannot write");
+    }
+
+    #[tokio::test]
+    async fn the_idps_version_moves_after_a_write_to_the_idp_table_only() {
+        let db = Database::new(open_in_memory().unwrap());
+        let ws: crate::workspace::WorkspaceId = "a".parse().unwrap();
+        let before = db.idps_version();
+        db.run(move |conn| workspaces::ensure(conn, &ws, "t").map(drop))
+            .await
+            .unwrap();
+        assert_eq!(db.idps_version(), before, "another table");
+        db.run(|conn| {
+            let doc = r#"{"name": "x"}"#;
+            conn.execute(
+                "INSERT INTO idp (workspace_id, id, revision, document, created_at, updated_at)
+                 VALUES ('a', ?1, 1, ?2, 't', 't')",
+                [&uuid::Uuid::nil().to_string(), doc],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(db.idps_version(), before + 1, "a write to the idp table");
     }
 
     #[test]

@@ -75,10 +75,11 @@ impl SignIn {
     }
 
     /// Erases the customer's data of every request whose retention has ended (and forgets the
-    /// expired links kept in memory).
+    /// expired links and logins kept in memory).
     pub async fn erase_due(&self, db: &Database) -> Result<usize, StoreError> {
         let now_unix = self.now().unix_timestamp();
         self.open_links.prune(now_unix);
+        self.logins.prune(self.now());
         db.run(move |conn| {
             let tx = conn.transaction()?;
             let due = auth_requests::due_for_erasure(&tx, now_unix)?;

@@ -13,7 +13,7 @@
 //! Printed per server: logins per second (wall clock of a round, the IdP included); p50/p99 of
 //! the server's own work in `/l/{token}` and in the callback, from `Server-Timing`: the time
 //! inside the handler minus the time it waited on the IdP (its HTTP exchanges with it); the
-//! peak RSS (VmHWM) after each round, so flat memory shows as round 2 ≈ round 1. Then the
+//! peak RSS (VmHWM) after each round, so flat memory shows as the later rounds ≈ the first. Then the
 //! ratios against the floor (target ≤ 1.2×). Nothing is asserted about time.
 //!
 //! Needs `cargo build --release -p eca-backend --example platform_floor` first (make bench
@@ -31,7 +31,7 @@ use url::Url;
 use uuid::Uuid;
 
 const CUSTOMERS: usize = 500;
-const ROUNDS: usize = 2;
+const ROUNDS: usize = 4;
 /// Logins before the measured rounds: connections, the platform's provider cache, the IdP.
 const WARM_UP: usize = 20;
 const CLIENT_ID: &str = "eca-platform";

@@ -35,6 +35,16 @@ pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(15);
 /// server is closing is reset, and a code exchange cannot be sent twice.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// The fields of a JSON error body that a snippet shows, in this order.
+pub const ERROR_FIELDS: [&str; 6] = [
+    "error",
+    "error_description",
+    "error_uri",
+    "message",
+    "title",
+    "detail",
+];
+
 /// How many characters of an error body are shown.
 const SNIPPET_CHARS: usize = 200;
 
@@ -395,15 +405,7 @@ fn snippet(body: &[u8], content_type: Option<&str>) -> String {
         return "(empty body)".to_string();
     }
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) {
-        const SHOWN: [&str; 6] = [
-            "error",
-            "error_description",
-            "error_uri",
-            "message",
-            "title",
-            "detail",
-        ];
-        let parts: Vec<String> = SHOWN
+        let parts: Vec<String> = ERROR_FIELDS
             .iter()
             .filter_map(|key| match map.get(*key) {
                 Some(serde_json::Value::String(s)) => Some(format!("{key}: {s}")),

@@ -4,7 +4,7 @@
 //! (`PROPTEST_CASES`). The callback URL parser has its own file, callback_props.rs.
 
 use eca_oidc::discovery::parse_document;
-use eca_oidc::http::{HttpMeta, HttpResponse};
+use eca_oidc::http::{HttpMeta, HttpResponse, ERROR_FIELDS};
 use eca_oidc::login::jwks;
 use eca_oidc::login::pending::PendingCallbacks;
 use eca_oidc::login::run::DEEP_LINK_REDIRECT;
@@ -28,14 +28,6 @@ const DISCOVERY_FIELDS: &[&str] = &[
 ];
 const JWK_FIELDS: &[&str] = &[
     "kty", "kid", "use", "alg", "n", "e", "crv", "x", "y", "k", "key_ops",
-];
-const ERROR_FIELDS: &[&str] = &[
-    "error",
-    "error_description",
-    "error_uri",
-    "message",
-    "title",
-    "detail",
 ];
 
 fn response(status: u16, content_type: Option<String>, body: Vec<u8>) -> HttpResponse {
@@ -74,7 +66,7 @@ proptest! {
     fn an_error_body_becomes_a_short_message(
         status in 400u16..600,
         content_type in content_type(),
-        body in prop_oneof![arbitrary::body(ERROR_FIELDS), html()],
+        body in prop_oneof![arbitrary::body(&ERROR_FIELDS), html()],
     ) {
         let error = response(status, content_type, body).into_success().unwrap_err();
         let message = error.to_string();
@@ -85,7 +77,7 @@ proptest! {
     #[test]
     fn any_body_reads_as_json_or_is_refused(
         content_type in content_type(),
-        body in prop_oneof![arbitrary::body(ERROR_FIELDS), html()],
+        body in prop_oneof![arbitrary::body(&ERROR_FIELDS), html()],
     ) {
         if let Err(error) = response(200, content_type, body).json::<Value>() {
             prop_assert!(error.to_string().chars().count() <= 600, "{error}");

@@ -46,6 +46,16 @@ const RESERVED_PARAMS: &[&str] = &[
     "client_secret",
 ];
 
+/// The problem with an authorization endpoint whose own query sets a parameter the app sets
+/// itself (`…/authorize?redirect_uri=…`): the IdP would see it twice, and may take either.
+pub fn reserved_in_query(url: &Url) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| RESERVED_PARAMS.contains(&key.as_ref()))
+        .map(|(key, _)| {
+            format!("must not set \"{key}\" in its query: the app sets it for each login")
+        })
+}
+
 /// Checks and normalises one IdP. Returns every problem found, not just the first.
 pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     let f = normalise(f);
@@ -57,12 +67,17 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     };
     err(Field::Name, check_name(&f.name));
     err(Field::Issuer, check_issuer_for(&f));
-    for (field, value) in [
-        (Field::AuthorizationEndpoint, &f.authorization_endpoint),
-        (Field::TokenEndpoint, &f.token_endpoint),
-    ] {
-        err(field, check_required_endpoint(value, f.protocol));
-    }
+    err(
+        Field::AuthorizationEndpoint,
+        check_required_endpoint(&f.authorization_endpoint, f.protocol).and_then(|()| {
+            let url = Url::parse(&f.authorization_endpoint).map_err(|e| e.to_string())?;
+            reserved_in_query(&url).map_or(Ok(()), Err)
+        }),
+    );
+    err(
+        Field::TokenEndpoint,
+        check_required_endpoint(&f.token_endpoint, f.protocol),
+    );
     err(Field::UserinfoEndpoint, check_userinfo_for(&f));
     err(Field::JwksUri, check_jwks_for(&f));
     err(Field::ClientId, check_client_id(&f.client_id));
@@ -676,6 +691,27 @@ mod tests {
         assert_eq!(
             validate(f).unwrap().issuer.as_deref(),
             Some("https://acme.okta.com/oauth2/default/")
+        );
+    }
+
+    #[test]
+    fn the_authorization_endpoint_does_not_set_what_the_app_sets() {
+        for reserved in [
+            "redirect_uri",
+            "client_id",
+            "state",
+            "code_challenge",
+            "scope",
+        ] {
+            let mut f = oidc();
+            f.authorization_endpoint = format!("https://acme.okta.com/authorize?{reserved}=x");
+            assert_field_error(f, Field::AuthorizationEndpoint, reserved);
+        }
+        let mut f = oidc();
+        f.authorization_endpoint = "https://acme.okta.com/authorize?tenant=acme".into();
+        assert!(
+            validate(f).is_ok(),
+            "another parameter in its query is the IdP's own"
         );
     }
 

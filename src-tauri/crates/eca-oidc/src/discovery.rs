@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::http::{self, HttpError};
 use eca_model::idp::ClientAuthMethod;
+use eca_model::validation::reserved_in_query;
 use strum::VariantArray;
 
 /// Real documents are a few KiB; this leaves room for long lists of algorithms and claims.
@@ -316,6 +317,15 @@ pub fn parse_document(
         Ok(value)
     };
     let authorization_endpoint = required_url("authorization_endpoint")?;
+    if let Some(reason) = Url::parse(&authorization_endpoint)
+        .ok()
+        .and_then(|url| reserved_in_query(&url))
+    {
+        return Err(DiscoveryError::InvalidField {
+            field: "authorization_endpoint",
+            reason,
+        });
+    }
     let token_endpoint = required_url("token_endpoint")?;
     let jwks_uri = required_url("jwks_uri")?;
     let userinfo_endpoint = string(doc, "userinfo_endpoint")?;
@@ -623,6 +633,10 @@ mod tests {
             ("token_endpoint", json!("/token")),
             ("jwks_uri", json!("javascript:alert(1)")),
             ("userinfo_endpoint", json!("https://idp.example/me#x")),
+            (
+                "authorization_endpoint",
+                json!("https://idp.example/auth?redirect_uri=https://evil.example/cb"),
+            ),
             ("scopes_supported", json!("openid email")),
             ("code_challenge_methods_supported", json!(["S256", 1])),
             (

@@ -6,6 +6,9 @@
 //! - Every connection gets WAL, `synchronous=FULL`, foreign keys, `trusted_schema=OFF` and a
 //!   busy timeout, so several processes can use one file at the same time.
 //! - A database whose `user_version` is ahead of the migrations is refused and left untouched.
+//! - On Unix the folder holding the file is 0700 and the file 0600 before SQLite first opens it
+//!   (SQLite gives `-wal` and `-shm` the file's mode): secrets' fingerprints, test history and
+//!   customers' sign-ins are nobody else's to read.
 //! - A reader ([`open_reader`]) is a read-only connection to a file its writer opened and
 //!   migrated: with WAL it reads the last commit without waiting for the writer.
 
@@ -48,6 +51,10 @@ impl From<rusqlite::Error> for StoreError {
 /// Opens a database file with the pragmas below and `migrations` applied.
 pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
     let shown = path.display().to_string();
+    make_private(path).map_err(|e| StoreError::Open {
+        path: shown.clone(),
+        detail: format!("cannot make it private to this user ({e})"),
+    })?;
     let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
         path: shown.clone(),
         detail: e.to_string(),
@@ -55,6 +62,38 @@ pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connect
     configure(&conn)?;
     migrate(&mut conn, migrations, &shown)?;
     Ok(conn)
+}
+
+/// Makes the folder of `path` 0700 and the file (created empty if missing) 0600, with the
+/// `-wal` and `-shm` files already there.
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::fs::{set_permissions, OpenOptions, Permissions};
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        set_permissions(dir, Permissions::from_mode(0o700))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    set_permissions(path, Permissions::from_mode(0o600))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        match set_permissions(&side, Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere the folder's ACL, which the OS gives the user's app-data folder, protects it.
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// A read-only connection to `path`, which [`open_migrated`] already opened: it cannot write,
@@ -199,6 +238,24 @@ mod tests {
             ),
             "{refused:?}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_folder_and_every_database_file_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("data");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = folder.join("db.sqlite3");
+        let conn = open(&path).unwrap();
+        conn.execute("INSERT INTO a (x) VALUES (1)", []).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        for file in ["db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"] {
+            assert_eq!(mode(&folder.join(file)), 0o600, "{file}");
+        }
     }
 
     #[test]

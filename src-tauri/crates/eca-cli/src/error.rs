@@ -129,9 +129,9 @@ pub fn report(error: CliError, json: bool) -> ExitCode {
     if json {
         let text = serde_json::to_string(&problem)
             .unwrap_or_else(|_| r#"{"code":"internal","message":"error","fields":[]}"#.into());
-        eprintln!("{text}");
+        crate::output::eprint(&text);
     } else {
-        eprintln!("error: {}", problem.message);
+        crate::output::eprint(&format!("error: {}", problem.message));
     }
     code
 }

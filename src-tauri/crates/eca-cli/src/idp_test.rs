@@ -57,7 +57,7 @@ pub fn test(
                 .skip(*done)
                 .take_while(|s| s.status != StepStatus::Running)
             {
-                eprintln!("{}", step_line(step));
+                crate::output::eprint(&step_line(step));
                 *done += 1;
             }
         }) as eca_oidc::login::steps::Observer

@@ -2,7 +2,9 @@
 //!
 //! Invariants: the JSON is the core's serialisation unchanged (the same shapes the app's IPC
 //! and the export use); nothing printed here can hold a secret, since the types carry only
-//! `has_secret`.
+//! `has_secret`. Everything the CLI prints, to stdout or stderr, goes through
+//! [`terminal_safe`]: names, notes and messages come from the database or the network, and a
+//! control or bidi character in them must not drive the admin's terminal.
 
 use crate::error::CliError;
 use eca_core::store::idps::IdpSummary;
@@ -13,9 +15,39 @@ use std::io::Write;
 /// Writes `text` and a newline to stdout.
 pub fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
+    writeln!(out, "{}", terminal_safe(text))
         .and_then(|()| out.flush())
         .map_err(|e| CliError::io("cannot write to stdout", e))
+}
+
+/// Writes `text` and a newline to stderr (progress and errors).
+pub fn eprint(text: &str) {
+    eprintln!("{}", terminal_safe(text));
+}
+
+/// Characters a terminal may act on instead of showing them: controls other than line feed
+/// and tab (C0, DEL, C1: escape sequences), and the bidirectional marks, embeddings, overrides
+/// and isolates, which reorder what is shown.
+fn acts_on_terminal(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t'))
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with each such character written as its JSON escape `\uXXXX`: readable in text, and
+/// still the same JSON (in JSON they occur only inside strings, where the escape means them).
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return text.into();
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts_on_terminal(c) {
+            safe.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            safe.push(c);
+        }
+    }
+    safe.into()
 }
 
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
@@ -164,6 +196,28 @@ fn yes_no(b: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_would_drive_a_terminal_is_written_out() {
+        let hostile = "Acme\u{1b}[2J\u{9b}31m\u{202e}evil\u{2066}\u{7f}\nnext\tline";
+        assert_eq!(
+            terminal_safe(hostile),
+            "Acme\\u001b[2J\\u009b31m\\u202eevil\\u2066\\u007f\nnext\tline"
+        );
+        assert!(matches!(
+            terminal_safe("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_made_terminal_safe_is_the_same_json() {
+        let value = serde_json::json!({"name": "a\u{202e}b\u{85}c", "n": 1});
+        let printed = terminal_safe(&json(&value)).into_owned();
+        assert!(!printed.contains('\u{202e}') && !printed.contains('\u{85}'));
+        let read: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(read, value);
+    }
     use eca_model::idp::{IdpFields, IdpId, Protocol};
 
     #[test]

@@ -45,10 +45,10 @@ pub fn test(
         };
         let started = outbox.start_platform_test(request).await?;
         if !json {
-            eprintln!(
+            crate::output::eprint(&format!(
                 "Testing \"{}\" on the platform: log in in the browser (waiting up to {timeout_secs} s)…",
                 idp.fields.name
-            );
+            ));
         }
         let deadline = Instant::now() + Duration::from_secs(timeout_secs.max(1));
         let wait = async {

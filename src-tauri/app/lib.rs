@@ -149,6 +149,23 @@ mod tests {
         );
     }
 
+    /// The webview may do exactly what the UI does through Tauri's own API (ui/src: `listen`
+    /// in lib/ipc/events.ts, `onCloseRequested` and `destroy` in lib/nav/window-close.ts); no
+    /// default set that grants more.
+    #[test]
+    fn the_window_gets_only_the_permissions_the_ui_uses() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        assert_eq!(
+            capability["permissions"],
+            serde_json::json!([
+                "core:event:allow-listen",
+                "core:event:allow-unlisten",
+                "core:window:allow-destroy"
+            ])
+        );
+    }
+
     #[test]
     fn data_dir_arg_without_value_is_an_error() {
         assert!(

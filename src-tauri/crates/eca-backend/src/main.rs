@@ -48,7 +48,7 @@ struct Args {
     /// Allow --listen on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
-    /// Serve GET/POST /_faults to change the faults while running (tests).
+    /// Serve GET/POST /_faults to change the faults while running (tests; with an API key).
     #[arg(long)]
     fault_admin: bool,
     /// Answer the customer's routes (/l/…, the callback) with Server-Timing: the backend's
@@ -181,7 +181,10 @@ fn print_banner(
         Storage::InMemory => writeln!(out, "  data: in memory (lost on exit)")?,
     }
     if fault_admin {
-        writeln!(out, "  fault switches: GET/POST {url}/_faults")?;
+        writeln!(
+            out,
+            "  fault switches: GET/POST {url}/_faults (with an API key; POST as JSON)"
+        )?;
     }
     writeln!(
         out,

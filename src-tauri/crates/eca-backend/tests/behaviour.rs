@@ -566,11 +566,10 @@ async fn fault_rates_are_reproducible_from_the_seed() {
 }
 
 #[tokio::test]
-async fn the_fault_admin_endpoint_changes_faults_only_when_enabled() {
+async fn the_fault_admin_endpoint_changes_faults_only_when_enabled_and_asked_with_a_key() {
     let h = start_with(|c| c.fault_admin = true).await;
     let set = send(
-        h.http
-            .post(h.url("/_faults"))
+        h.call(Method::POST, "/_faults")
             .json(&json!({"error_429_rate": 1.0, "retry_after_secs": 5})),
     )
     .await;
@@ -584,12 +583,11 @@ async fn the_fault_admin_endpoint_changes_faults_only_when_enabled() {
     let limited = send(h.list()).await;
     assert_eq!(limited.status, 429);
     assert_eq!(limited.header("retry-after"), Some("5"));
-    let shown = send(h.http.get(h.url("/_faults"))).await.json();
+    let shown = send(h.call(Method::GET, "/_faults")).await.json();
     assert_eq!(shown["retry_after_secs"], 5);
 
     let bad = send(
-        h.http
-            .post(h.url("/_faults"))
+        h.call(Method::POST, "/_faults")
             .json(&json!({"error_500_rate": 2})),
     )
     .await;
@@ -599,18 +597,49 @@ async fn the_fault_admin_endpoint_changes_faults_only_when_enabled() {
         "an impossible rate is refused: {}",
         bad.text()
     );
-    let unknown = send(h.http.post(h.url("/_faults")).json(&json!({"latency": 5}))).await;
+    let unknown = send(
+        h.call(Method::POST, "/_faults")
+            .json(&json!({"latency": 5})),
+    )
+    .await;
     assert_eq!(
         unknown.status,
         400,
         "an unknown switch is refused: {}",
         unknown.text()
     );
-    send(h.http.post(h.url("/_faults")).json(&json!({}))).await;
+    send(h.call(Method::POST, "/_faults").json(&json!({}))).await;
     assert_eq!(
         send(h.list()).await.status,
         200,
         "{{}} turns every fault off"
+    );
+
+    // Without a key of this backend, or not as JSON, nothing changes.
+    let keyless = send(
+        h.http
+            .post(h.url("/_faults"))
+            .json(&json!({"latency_ms": 900})),
+    )
+    .await;
+    assert_eq!(keyless.status, 401, "{}", keyless.text());
+    let as_text = send(
+        h.call(Method::POST, "/_faults")
+            .header("content-type", "text/plain")
+            .body(r#"{"latency_ms": 900}"#),
+    )
+    .await;
+    assert_eq!(as_text.status, 400, "{}", as_text.text());
+    assert!(
+        as_text.text().contains("application/json"),
+        "{}",
+        as_text.text()
+    );
+    let read = send(h.http.get(h.url("/_faults"))).await;
+    assert_eq!(read.status, 401, "reading them needs a key too");
+    assert_eq!(
+        send(h.call(Method::GET, "/_faults")).await.json()["latency_ms"],
+        0
     );
 
     let plain = start(FaultSettings::default()).await;

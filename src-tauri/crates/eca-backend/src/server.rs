@@ -156,6 +156,8 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
             workspaces::ensure(&tx, &grant.workspace, &now)?;
             api_keys::grant(&tx, &grant.key.hash(), &grant.workspace, &now)?;
         }
+        let granted: Vec<String> = grants.iter().map(|g| g.key.hash()).collect();
+        api_keys::keep_only(&tx, &granted)?;
         tx.commit()?;
         Ok((workspaces::all(conn)?, api_keys::all(conn)?))
     })?;

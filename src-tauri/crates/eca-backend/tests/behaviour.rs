@@ -869,6 +869,32 @@ async fn unknown_routes_and_methods_are_problems_too() {
 }
 
 #[tokio::test]
+async fn a_key_whose_grant_was_removed_stops_working_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = client();
+    let list = |url: String, key: &'static str| {
+        let path = format!("{url}/v1/workspaces/{BETA}/idps");
+        send(http.get(path).bearer_auth(key))
+    };
+    let first = start_in(dir.path(), |_| {}).await;
+    assert_eq!(list(first.url(), BETA_KEY).await.status, 200);
+    first.stop().await;
+
+    // Started again without beta's --api-key: its key opens nothing any more.
+    let second = start_in(dir.path(), |c| {
+        c.api_keys.retain(|g| g.workspace.as_str() != BETA)
+    })
+    .await;
+    assert_eq!(list(second.url(), BETA_KEY).await.status, 401);
+    let alpha = format!("{}{}", second.url(), "/v1/workspaces/alpha/idps");
+    assert_eq!(
+        send(http.get(alpha).bearer_auth(ALPHA_KEY)).await.status,
+        200,
+        "alpha's still does"
+    );
+}
+
+#[tokio::test]
 async fn data_and_secrets_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let id = Uuid::new_v4();

@@ -1,6 +1,8 @@
 //! The `api_key` table: which key (by its SHA-256) opens which workspace.
 //!
-//! Invariant: a key opens exactly one workspace; granting it to a second one is refused.
+//! Invariants: a key opens exactly one workspace; granting it to a second one is refused. The
+//! table holds exactly the keys granted at the last start ([`keep_only`]): a key whose
+//! `--api-key` was removed stops working.
 
 use super::StoreError;
 use crate::workspace::WorkspaceId;
@@ -31,6 +33,17 @@ pub fn grant(
             Ok(())
         }
     }
+}
+
+/// Revokes every key but those with these hashes; how many were revoked.
+pub fn keep_only(conn: &Connection, key_hashes: &[String]) -> Result<usize, StoreError> {
+    let mut revoked = 0;
+    for (hash, _) in all(conn)? {
+        if !key_hashes.contains(&hash) {
+            revoked += conn.execute("DELETE FROM api_key WHERE key_hash = ?1", [&hash])?;
+        }
+    }
+    Ok(revoked)
 }
 
 /// Every (key hash, workspace) pair.

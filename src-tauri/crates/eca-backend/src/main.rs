@@ -2,7 +2,7 @@
 //! app's sync client. See `docs/sync-api.yaml` for the contract.
 
 use clap::Parser;
-use eca_backend::config::DEV_WORKSPACE;
+use eca_backend::config::{DEV_KEY_FILE, DEV_WORKSPACE};
 use eca_backend::crypto::MasterKey;
 use eca_backend::faults::FaultSettings;
 use eca_backend::workspace::ApiKeyGrant;
@@ -168,13 +168,19 @@ fn print_banner(
 ) -> std::io::Result<()> {
     let url = backend.url();
     let mut out = std::io::stdout().lock();
-    match backend.dev_grant() {
-        Some(grant) => writeln!(
+    // The dev key is shown when it is created; later starts name its file.
+    match (backend.dev_grant(), storage) {
+        (Some(grant), _) if backend.dev_key_created() => writeln!(
             out,
             "ECA backend listening on {url}  workspace={DEV_WORKSPACE}  api_key={}",
             grant.key.expose()
         )?,
-        None => writeln!(out, "ECA backend listening on {url}")?,
+        (Some(_), Storage::Dir(dir)) => writeln!(
+            out,
+            "ECA backend listening on {url}  workspace={DEV_WORKSPACE}  api_key_file={}",
+            dir.join(DEV_KEY_FILE).display()
+        )?,
+        _ => writeln!(out, "ECA backend listening on {url}")?,
     }
     match storage {
         Storage::Dir(dir) => writeln!(out, "  data: {}", dir.display())?,

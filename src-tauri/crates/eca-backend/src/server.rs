@@ -69,6 +69,8 @@ pub struct RunningBackend {
     signin: Arc<SignIn>,
     faults: Arc<Faults>,
     dev_grant: Option<ApiKeyGrant>,
+    /// Whether this start created the dev key (it is shown once, then only its file is named).
+    dev_key_created: bool,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -96,6 +98,11 @@ impl RunningBackend {
     /// The `dev` workspace's key, when `dev_workspace` was set.
     pub fn dev_grant(&self) -> Option<&ApiKeyGrant> {
         self.dev_grant.as_ref()
+    }
+
+    /// Whether this start created the `dev` key (in memory, always).
+    pub fn dev_key_created(&self) -> bool {
+        self.dev_key_created
     }
 
     /// Stops accepting, closes every connection, waits for the loop to end and for the
@@ -144,10 +151,13 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
     };
     let now = rfc3339(config.clock.now());
 
-    let dev_grant = match (&config.storage, config.dev_workspace) {
-        (_, false) => None,
-        (Storage::InMemory, true) => Some(new_dev_grant()),
-        (Storage::Dir(dir), true) => Some(dev_grant_in(dir)?),
+    let (dev_grant, dev_key_created) = match (&config.storage, config.dev_workspace) {
+        (_, false) => (None, false),
+        (Storage::InMemory, true) => (Some(new_dev_grant()), true),
+        (Storage::Dir(dir), true) => {
+            let (grant, created) = dev_grant_in(dir)?;
+            (Some(grant), created)
+        }
     };
     let grants: Vec<ApiKeyGrant> = config.api_keys.iter().chain(&dev_grant).cloned().collect();
     let (workspaces, keys) = db.run_now(|conn| {
@@ -212,6 +222,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         signin,
         faults,
         dev_grant,
+        dev_key_created,
         stop,
         task: Some(task),
     })
@@ -224,8 +235,9 @@ fn new_dev_grant() -> ApiKeyGrant {
     }
 }
 
-/// The dev key kept in the data dir (mode 0600), created on first start.
-fn dev_grant_in(dir: &Path) -> Result<ApiKeyGrant, StartError> {
+/// The dev key kept in the data dir (mode 0600), created on first start; and whether it was
+/// created now.
+fn dev_grant_in(dir: &Path) -> Result<(ApiKeyGrant, bool), StartError> {
     let path = dir.join(DEV_KEY_FILE);
     let data_dir_error = |e: std::io::Error| StartError::DataDir {
         path: path.clone(),
@@ -237,16 +249,17 @@ fn dev_grant_in(dir: &Path) -> Result<ApiKeyGrant, StartError> {
                 path: path.clone(),
                 detail: format!("{e} Delete the file to get a new key."),
             })?;
-            Ok(ApiKeyGrant {
+            let grant = ApiKeyGrant {
                 workspace: DEV_WORKSPACE.parse().expect("a valid workspace id"),
                 key,
-            })
+            };
+            Ok((grant, false))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let grant = new_dev_grant();
             write_private_file(&path, &format!("{}\n", grant.key.expose()))
                 .map_err(data_dir_error)?;
-            Ok(grant)
+            Ok((grant, true))
         }
         Err(e) => Err(data_dir_error(e)),
     }

@@ -20,8 +20,16 @@ impl Drop for Process {
     }
 }
 
+/// How the first line gives the dev key: the key itself when this start created it, else the
+/// file that holds it.
+#[derive(Debug, PartialEq)]
+enum DevKey {
+    Shown(String),
+    InFile(String),
+}
+
 /// Starts the binary on a free loopback port and reads its first line: (process, url, key).
-fn launch(data_dir: &std::path::Path) -> (Process, String, String) {
+fn launch(data_dir: &std::path::Path) -> (Process, String, DevKey) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_eca-backend"))
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -47,18 +55,26 @@ fn launch(data_dir: &std::path::Path) -> (Process, String, String) {
         line.contains("workspace=dev"),
         "the dev workspace is printed: {line:?}"
     );
-    let key = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("api_key="))
-        .unwrap_or_else(|| panic!("no api_key= in the first line: {line:?}"))
-        .to_string();
+    let word = |prefix: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(prefix))
+            .map(str::to_string)
+    };
+    let key = match (word("api_key="), word("api_key_file=")) {
+        (Some(key), None) => DevKey::Shown(key),
+        (None, Some(file)) => DevKey::InFile(file),
+        _ => panic!("the first line gives the key or its file: {line:?}"),
+    };
     (process, url, key)
 }
 
 #[tokio::test]
-async fn the_binary_prints_a_working_url_and_dev_key_that_survive_a_restart() {
+async fn the_binary_prints_a_working_url_and_a_new_dev_key_once_and_names_its_file_after() {
     let dir = tempfile::tempdir().unwrap();
-    let (process, url, key) = launch(dir.path());
+    let (process, url, shown) = launch(dir.path());
+    let DevKey::Shown(key) = shown else {
+        panic!("a new key is shown: {shown:?}")
+    };
     assert!(
         key.starts_with("eca_") && key.len() == 68,
         "a generated key: {key}"
@@ -92,6 +108,13 @@ async fn the_binary_prints_a_working_url_and_dev_key_that_survive_a_restart() {
     }
 
     let (_process, url, again) = launch(dir.path());
+    let file = dir.path().join("dev-api-key");
+    assert_eq!(
+        again,
+        DevKey::InFile(file.display().to_string()),
+        "a kept key is not shown again, its file is named"
+    );
+    let again = std::fs::read_to_string(&file).unwrap().trim().to_string();
     assert_eq!(
         again, key,
         "the dev key is kept in the data folder across restarts"

@@ -52,7 +52,16 @@ pub struct BackendConfig {
     pub public_url: Option<String>,
     /// How long a customer's link works.
     pub link_ttl: time::Duration,
+    /// The most connections served at once; past it, a new one is closed at once.
+    pub max_connections: usize,
+    /// How long a connection may take to send a request's headers before it is closed.
+    pub header_read_timeout: std::time::Duration,
 }
+
+/// The default cap on connections served at once.
+pub const MAX_CONNECTIONS: usize = 1_024;
+/// The default time a client has to send a request's headers.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl BackendConfig {
     /// Loopback on a free port, with safe defaults.
@@ -70,6 +79,8 @@ impl BackendConfig {
             clock: Arc::new(SystemClock),
             public_url: None,
             link_ttl: crate::signin::DEFAULT_LINK_TTL,
+            max_connections: MAX_CONNECTIONS,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }

@@ -19,12 +19,12 @@ use axum::body::Body;
 use axum::Router;
 use eca_model::clock::rfc3339;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
@@ -216,7 +216,11 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         Arc::clone(&signin),
         stopped.clone(),
     ));
-    let task = tokio::spawn(accept_loop(listener, router, stopped));
+    let limits = ConnectionLimits {
+        open: Arc::new(Semaphore::new(config.max_connections.max(1))),
+        header_read_timeout: config.header_read_timeout,
+    };
+    let task = tokio::spawn(accept_loop(listener, router, limits, stopped));
     Ok(RunningBackend {
         addr,
         signin,
@@ -284,13 +288,33 @@ async fn erase_customer_data(
     }
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
+/// What one client may hold: a connection among at most so many, headers sent in time.
+#[derive(Clone)]
+struct ConnectionLimits {
+    open: Arc<Semaphore>,
+    header_read_timeout: std::time::Duration,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, router.clone(), stopped.clone()));
-                }
+                Ok((stream, _)) => match Arc::clone(&limits.open).try_acquire_owned() {
+                    Ok(slot) => {
+                        let served = serve_connection(stream, router.clone(), limits.header_read_timeout, stopped.clone());
+                        tokio::spawn(async move {
+                            served.await;
+                            drop(slot);
+                        });
+                    }
+                    // Full: closed at once (dropped), so idle sockets cannot pile up.
+                    Err(_) => tracing::warn!("connection refused: too many open"),
+                },
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little rather than spin.
                     tracing::warn!(error = %e, "accept failed");
@@ -302,15 +326,22 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, mut stopped: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: TcpStream,
+    router: Router,
+    header_read_timeout: std::time::Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
     let kill = ConnectionKill::default();
     let handle = kill.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(handle.clone());
         router.clone().oneshot(request.map(Body::new))
     });
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         result = connection => {
             if let Err(e) = result {

@@ -960,3 +960,60 @@ async fn it_refuses_to_listen_beyond_loopback_unless_told() {
         Ok(_) => panic!("a non-loopback address must be refused without allow_remote"),
     }
 }
+
+/// Reads from `socket` until the backend closes it (true) or `within` passes (false).
+async fn closed_within(socket: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 1024];
+    let read = async {
+        loop {
+            match socket.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(within, read).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_no_headers_in_time_is_closed() {
+    let h = start_with(|c| c.header_read_timeout = std::time::Duration::from_millis(300)).await;
+    let mut idle = tokio::net::TcpStream::connect(h.backend.addr())
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, std::time::Duration::from_secs(5)).await,
+        "an idle connection is closed after the header timeout"
+    );
+    assert_eq!(send(h.list()).await.status, 200, "others are served");
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once_until_one_ends() {
+    let h = start_with(|c| c.max_connections = 2).await;
+    let addr = h.backend.addr();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut third, std::time::Duration::from_secs(5)).await,
+        "a third connection is closed at once"
+    );
+    drop(held);
+    // Once the held ones are gone, a new client is served again.
+    let mut served = false;
+    for _ in 0..50 {
+        if client().get(h.url("/v1/health")).send().await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        served,
+        "a slot freed by a closed connection serves the next"
+    );
+}

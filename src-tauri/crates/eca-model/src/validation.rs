@@ -270,7 +270,7 @@ fn check_web_url(raw: &str) -> Result<Url, String> {
         .ok_or_else(|| "must include a host name".to_string())?;
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback(&host) => Ok(url),
+        "http" if is_loopback_host(&host) => Ok(url),
         "http" => {
             Err("must use https (http is allowed only for localhost, for development)".into())
         }
@@ -278,7 +278,13 @@ fn check_web_url(raw: &str) -> Result<Url, String> {
     }
 }
 
-fn is_loopback(host: &Host<&str>) -> bool {
+/// Whether `url` names this computer (`localhost`, 127.0.0.0/8, `::1`): the only place plain
+/// http is allowed, by validation, the sync settings and the engine's HTTP client alike.
+pub fn is_loopback_url(url: &Url) -> bool {
+    url.host().as_ref().is_some_and(is_loopback_host)
+}
+
+fn is_loopback_host(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eca_model::validation::is_loopback_url;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
 use reqwest::{redirect, Client, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -316,8 +317,14 @@ fn host_of(url: &Url) -> String {
     }
 }
 
+/// The one rule for every request to an IdP (discovery included): https, or plain http to this
+/// computer only.
 fn check_scheme(url: &Url) -> Result<(), HttpError> {
     match url.scheme() {
+        "http" if url.host_str().is_some() && !is_loopback_url(url) => Err(HttpError::InvalidUrl {
+            url: safe_url(url),
+            reason: "plain http is allowed only to this computer; use https".into(),
+        }),
         "http" | "https" if url.host_str().is_some() => Ok(()),
         "http" | "https" => Err(HttpError::InvalidUrl {
             url: safe_url(url),
@@ -610,6 +617,23 @@ mod tests {
             "{idp:?} counts only the exchanges ({answers:?})"
         );
         assert!(idp < local_work, "the local wait is not the IdP's: {idp:?}");
+    }
+
+    #[tokio::test]
+    async fn plain_http_goes_to_this_computer_only() {
+        let refused = send(client().get("http://idp.example/.well-known/x"), 1024)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, HttpError::InvalidUrl { reason, .. } if reason.contains("plain http")),
+            "{refused:?}"
+        );
+        let local = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
+        for host in ["127.0.0.1", "localhost"] {
+            let mut url = local.clone();
+            url.set_host(Some(host)).unwrap();
+            assert!(send(client().get(url), 1024).await.is_ok(), "{host}");
+        }
     }
 
     #[tokio::test]

@@ -50,9 +50,7 @@ impl SyncSettings {
 fn check_url(text: &str) -> Result<Url, FieldError> {
     let invalid = |message: String| FieldError::new(Field::BackendUrl, message);
     let url = Url::parse(text).map_err(|e| invalid(format!("is not a URL ({e})")))?;
-    let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
-        || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    let loopback = eca_model::validation::is_loopback_url(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}

@@ -1,6 +1,7 @@
 //! Refusals the reference backend does not produce for validated configurations, from a tiny
 //! scripted server on loopback: a 422 marks the change failed, holds the IdP's later changes,
-//! and `retry_failed` sends it again under a new key.
+//! and `retry_failed` sends it again under a new key; a 201 whose IdP is another one, or breaks
+//! the contract, fails the change once, with nothing of it recorded.
 
 #[path = "sync_common/mod.rs"]
 mod sync_common;
@@ -20,7 +21,11 @@ struct Script {
     /// Answer 422 while true, else 201 with the body echoed as an IdP.
     refuse: bool,
     keys: Vec<String>,
+    /// Alters the echoed IdP before it is answered (a backend that lies).
+    tamper: Option<Tamper>,
 }
+
+type Tamper = fn(&mut serde_json::Map<String, Value>);
 
 async fn put_idp(
     State(script): State<Arc<Mutex<Script>>>,
@@ -52,6 +57,9 @@ async fn put_idp(
         o.insert("secret_fingerprint".into(), Value::Null);
         o.insert("created_at".into(), json!("2026-11-24T12:00:00Z"));
         o.insert("updated_at".into(), json!("2026-11-24T12:00:00Z"));
+        if let Some(tamper) = script.tamper {
+            tamper(o);
+        }
     }
     (StatusCode::CREATED, axum::Json(idp)).into_response()
 }
@@ -59,7 +67,7 @@ async fn put_idp(
 async fn scripted() -> (String, Arc<Mutex<Script>>) {
     let script = Arc::new(Mutex::new(Script {
         refuse: true,
-        keys: Vec::new(),
+        ..Script::default()
     }));
     let app = Router::new()
         .route("/v1/workspaces/{ws}/idps/{id}", put(put_idp))
@@ -114,4 +122,56 @@ async fn a_refused_change_fails_holds_later_ones_and_can_be_retried() {
         !keys[sent_before..].contains(&old_key),
         "a retried change gets a new key"
     );
+}
+
+#[tokio::test]
+async fn an_answer_that_cannot_be_trusted_fails_the_change_once_and_records_nothing() {
+    let lies: [(Tamper, &str); 3] = [
+        (
+            |o| {
+                o.insert("id".into(), json!(uuid::Uuid::new_v4()));
+            },
+            "where",
+        ),
+        (
+            |o| {
+                o.insert("secret_set".into(), json!(true));
+            },
+            "fingerprint",
+        ),
+        (
+            |o| {
+                o.insert("version".into(), json!("r\"1"));
+            },
+            "entity tag",
+        ),
+    ];
+    for (tamper, said) in lies {
+        let (url, script) = scripted().await;
+        {
+            let mut script = script.lock().unwrap();
+            script.refuse = false;
+            script.tamper = Some(tamper);
+        }
+        let mut admin = Admin::new(&url);
+        let acme = admin.create(okta("Acme"), None);
+        let report = admin.outbox.push().await.unwrap();
+        assert_eq!(report.failed, vec![acme.id], "{said}: {report:?}");
+        let change = &admin.outbox.changes().unwrap()[0];
+        assert_eq!(change.state, ChangeState::Failed);
+        let error = change.last_error.clone().unwrap_or_default();
+        assert!(
+            error.contains("cannot be trusted") && error.contains(said),
+            "{error}"
+        );
+        assert!(admin.outbox.base().unwrap().is_empty(), "no base recorded");
+        // Not sent again by itself: the next push leaves it to the admin.
+        let sent = script.lock().unwrap().keys.len();
+        admin.outbox.push().await.unwrap();
+        assert_eq!(
+            script.lock().unwrap().keys.len(),
+            sent,
+            "{said}: not resent"
+        );
+    }
 }

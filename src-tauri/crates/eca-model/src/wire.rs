@@ -140,7 +140,36 @@ pub struct RemoteIdp {
     pub updated_at: String,
 }
 
+/// The longest version a backend may answer with.
+pub const MAX_VERSION: usize = 256;
+
 impl RemoteIdp {
+    /// What the contract says of an answer beyond its JSON shape, checked before anything of
+    /// it is recorded: a version usable as an entity tag (1 to [`MAX_VERSION`] visible ASCII
+    /// characters, no `"`), and a fingerprint of 16 hex digits exactly when a secret is set.
+    pub fn check(&self) -> Result<(), String> {
+        let version_ok = (1..=MAX_VERSION).contains(&self.version.len())
+            && self
+                .version
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '"');
+        if !version_ok {
+            return Err(format!(
+                "its version {:?} is not an entity tag",
+                self.version.chars().take(40).collect::<String>()
+            ));
+        }
+        let fingerprint_ok = match (&self.secret_fingerprint, self.secret_set) {
+            (Some(f), true) => f.len() == 16 && f.chars().all(|c| c.is_ascii_hexdigit()),
+            (None, false) => true,
+            _ => false,
+        };
+        if !fingerprint_ok {
+            return Err("its secret fingerprint does not match secret_set (16 hex digits exactly when a secret is set)".into());
+        }
+        Ok(())
+    }
+
     /// The version as a strong entity tag.
     pub fn etag(&self) -> String {
         etag(&self.version)

@@ -303,17 +303,31 @@ impl Outbox {
         let now = rfc3339(self.clock.now());
         let problem = || RemoteProblem::parse(response);
         match (request, status) {
-            (PushRequest::Put { .. }, 200 | 201) => {
-                let remote: RemoteIdp = response
-                    .json()
-                    .map_err(|e| SyncError::Protocol(e.to_string()))?;
-                acks.push(Ack {
-                    seq: change.seq,
-                    id: change.idp_id,
-                    base: Some(BaseEntry::from_remote(&remote, &now)),
-                });
-                Ok(Settled::Done)
-            }
+            (PushRequest::Put { .. }, 200 | 201) => match trusted(response, change.idp_id) {
+                Ok(remote) => {
+                    acks.push(Ack {
+                        seq: change.seq,
+                        id: change.idp_id,
+                        base: Some(BaseEntry::from_remote(&remote, &now)),
+                    });
+                    Ok(Settled::Done)
+                }
+                // Sent again, it would be answered the same: the change fails, once, clearly.
+                Err(why) => {
+                    let message = format!(
+                        "The backend accepted this change, but its answer cannot be trusted \
+                         ({why}), so nothing of it was recorded. Check the backend, then retry \
+                         the change."
+                    );
+                    sync_changes::set_state(
+                        &self.conn,
+                        change.seq,
+                        ChangeState::Failed,
+                        Some(&message),
+                    )?;
+                    Ok(Settled::Failed)
+                }
+            },
             // Deleted, or already gone: either way the backend no longer has it.
             (PushRequest::Delete { .. }, 204 | 404) => {
                 acks.push(Ack {
@@ -367,6 +381,21 @@ impl Outbox {
 
 /// How many changes are frozen, and acknowledgements recorded, per transaction.
 const BATCH: usize = 64;
+
+/// The IdP a successful write answered with, if it is the one written and keeps the contract.
+fn trusted(response: &HttpResponse, written: IdpId) -> Result<RemoteIdp, String> {
+    let remote: RemoteIdp = response
+        .json()
+        .map_err(|e| format!("it is not an IdP: {e}"))?;
+    if remote.id != written {
+        return Err(format!(
+            "it is IdP {} where {written} was written",
+            remote.id
+        ));
+    }
+    remote.check()?;
+    Ok(remote)
+}
 
 /// An acknowledged change whose new base is not recorded yet.
 struct Ack {

@@ -128,29 +128,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         return Err(StartError::NotLoopback(config.listen));
     }
     let faults = Arc::new(Faults::new(config.faults.clone())?);
-    let (db, master_key) = match &config.storage {
-        Storage::InMemory => (
-            Database::new(store::open_in_memory()?),
-            config
-                .master_key
-                .clone()
-                .unwrap_or_else(MasterKey::generate),
-        ),
-        Storage::Dir(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir {
-                path: dir.clone(),
-                detail: e.to_string(),
-            })?;
-            let key = match &config.master_key {
-                Some(key) => key.clone(),
-                None => MasterKey::load_or_create(&dir.join(KEY_FILE))?,
-            };
-            let path = dir.join(DATABASE_FILE);
-            (Database::with_readers(store::open(&path)?, &path)?, key)
-        }
-    };
-    let now = rfc3339(config.clock.now());
-
+    let (db, master_key) = open_storage(&config)?;
     let (dev_grant, dev_key_created) = match (&config.storage, config.dev_workspace) {
         (_, false) => (None, false),
         (Storage::InMemory, true) => (Some(new_dev_grant()), true),
@@ -160,17 +138,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         }
     };
     let grants: Vec<ApiKeyGrant> = config.api_keys.iter().chain(&dev_grant).cloned().collect();
-    let (workspaces, keys) = db.run_now(|conn| {
-        let tx = conn.transaction()?;
-        for grant in &grants {
-            workspaces::ensure(&tx, &grant.workspace, &now)?;
-            api_keys::grant(&tx, &grant.key.hash(), &grant.workspace, &now)?;
-        }
-        let granted: Vec<String> = grants.iter().map(|g| g.key.hash()).collect();
-        api_keys::keep_only(&tx, &granted)?;
-        tx.commit()?;
-        Ok((workspaces::all(conn)?, api_keys::all(conn)?))
-    })?;
+    let access = provision(&db, &grants, &rfc3339(config.clock.now()))?;
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -200,7 +168,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         sealer,
         faults: Arc::clone(&faults),
         in_flight: Arc::new(InFlight::default()),
-        access: Arc::new(AccessList::new(workspaces, keys)),
+        access: Arc::new(access),
         clock: Arc::clone(&config.clock),
         signin: Arc::clone(&signin),
     };
@@ -230,6 +198,48 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
         stop,
         task: Some(task),
     })
+}
+
+/// The database and the master key, from the data folder or in memory.
+fn open_storage(config: &BackendConfig) -> Result<(Database, MasterKey), StartError> {
+    match &config.storage {
+        Storage::InMemory => Ok((
+            Database::new(store::open_in_memory()?),
+            config
+                .master_key
+                .clone()
+                .unwrap_or_else(MasterKey::generate),
+        )),
+        Storage::Dir(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| StartError::DataDir {
+                path: dir.clone(),
+                detail: e.to_string(),
+            })?;
+            let key = match &config.master_key {
+                Some(key) => key.clone(),
+                None => MasterKey::load_or_create(&dir.join(KEY_FILE))?,
+            };
+            let path = dir.join(DATABASE_FILE);
+            Ok((Database::with_readers(store::open(&path)?, &path)?, key))
+        }
+    }
+}
+
+/// Grants exactly these keys (each creating its workspace if missing, every other key revoked),
+/// and returns who may open what.
+fn provision(db: &Database, grants: &[ApiKeyGrant], now: &str) -> Result<AccessList, StartError> {
+    let (workspaces, keys) = db.run_now(|conn| {
+        let tx = conn.transaction()?;
+        for grant in grants {
+            workspaces::ensure(&tx, &grant.workspace, now)?;
+            api_keys::grant(&tx, &grant.key.hash(), &grant.workspace, now)?;
+        }
+        let granted: Vec<String> = grants.iter().map(|g| g.key.hash()).collect();
+        api_keys::keep_only(&tx, &granted)?;
+        tx.commit()?;
+        Ok((workspaces::all(conn)?, api_keys::all(conn)?))
+    })?;
+    Ok(AccessList::new(workspaces, keys))
 }
 
 fn new_dev_grant() -> ApiKeyGrant {

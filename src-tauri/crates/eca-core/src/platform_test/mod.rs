@@ -307,38 +307,15 @@ fn conclude(
     };
     let (state, cancelled) = state;
     let steps = state.steps.unwrap_or_default();
-    let failure = match state.status {
-        Status::Authenticated => {
-            let result = state.result;
-            return Conclusion {
-                customer_id: result.as_ref().and_then(|r| r.customer_id.clone()),
-                claims: result.map(|r| r.claims).unwrap_or_default(),
-                ..Conclusion::ended(TestOutcome::Passed, steps)
-            };
-        }
-        Status::Failed => state.error.unwrap_or(wire::Failure {
-            step: None,
-            code: TestErrorCode::IdpError,
-            message: "The platform reports a failure without saying which check failed.".into(),
-            fix: "Test on the platform again.".into(),
-        }),
-        Status::Pending | Status::Expired if cancelled => wire::Failure {
-            step: None,
-            code: TestErrorCode::Cancelled,
-            message: "Cancelled before the platform had a result: the login had not come back \
-                      to the platform's redirect URI."
-                .into(),
-            fix: String::new(),
-        },
-        Status::Pending | Status::Expired => wire::Failure {
-            step: None,
-            code: TestErrorCode::Timeout,
-            message: "The platform has no result for this test: the login never came back to \
-                      the platform's redirect URI."
-                .into(),
-            fix: String::new(),
-        },
-    };
+    if state.status == Status::Authenticated {
+        let result = state.result;
+        return Conclusion {
+            customer_id: result.as_ref().and_then(|r| r.customer_id.clone()),
+            claims: result.map(|r| r.claims).unwrap_or_default(),
+            ..Conclusion::ended(TestOutcome::Passed, steps)
+        };
+    }
+    let failure = failure_of(state.status, state.error, cancelled);
     let seen = match state.status {
         Status::Failed => PlatformFailure::Failed(&failure.code),
         _ => PlatformFailure::NoResult {
@@ -370,6 +347,35 @@ fn conclude(
         error: Some(TestError::new(failure.code, failure.message, fix)),
         explanation,
         ..Conclusion::ended(outcome, steps)
+    }
+}
+
+/// Why a test without an authenticated result did not pass: the platform's own failure, or
+/// that it has no result (the admin cancelled, or the wait ran out).
+fn failure_of(status: Status, error: Option<wire::Failure>, cancelled: bool) -> wire::Failure {
+    let no_result = |code, message: &str| wire::Failure {
+        step: None,
+        code,
+        message: message.into(),
+        fix: String::new(),
+    };
+    match status {
+        Status::Failed | Status::Authenticated => error.unwrap_or(wire::Failure {
+            step: None,
+            code: TestErrorCode::IdpError,
+            message: "The platform reports a failure without saying which check failed.".into(),
+            fix: "Test on the platform again.".into(),
+        }),
+        Status::Pending | Status::Expired if cancelled => no_result(
+            TestErrorCode::Cancelled,
+            "Cancelled before the platform had a result: the login had not come back to the \
+             platform's redirect URI.",
+        ),
+        Status::Pending | Status::Expired => no_result(
+            TestErrorCode::Timeout,
+            "The platform has no result for this test: the login never came back to the \
+             platform's redirect URI.",
+        ),
     }
 }
 

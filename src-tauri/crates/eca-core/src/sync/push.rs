@@ -290,6 +290,17 @@ impl Outbox {
         Ok(Settled::Failed)
     }
 
+    /// A write the backend answered with something that cannot be trusted. Sent again, it would
+    /// be answered the same: the change fails, once, clearly.
+    fn untrusted(&mut self, seq: i64, why: &str) -> Result<Settled, SyncError> {
+        let message = format!(
+            "The backend accepted this change, but its answer cannot be trusted ({why}), so \
+             nothing of it was recorded. Check the backend, then retry the change."
+        );
+        sync_changes::set_state(&self.conn, seq, ChangeState::Failed, Some(&message))?;
+        Ok(Settled::Failed)
+    }
+
     /// Records the backend's final answer to one change.
     fn settle(
         &mut self,
@@ -312,21 +323,7 @@ impl Outbox {
                     });
                     Ok(Settled::Done)
                 }
-                // Sent again, it would be answered the same: the change fails, once, clearly.
-                Err(why) => {
-                    let message = format!(
-                        "The backend accepted this change, but its answer cannot be trusted \
-                         ({why}), so nothing of it was recorded. Check the backend, then retry \
-                         the change."
-                    );
-                    sync_changes::set_state(
-                        &self.conn,
-                        change.seq,
-                        ChangeState::Failed,
-                        Some(&message),
-                    )?;
-                    Ok(Settled::Failed)
-                }
+                Err(why) => self.untrusted(change.seq, &why),
             },
             // Deleted, or already gone: either way the backend no longer has it.
             (PushRequest::Delete { .. }, 204 | 404) => {

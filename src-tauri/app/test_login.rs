@@ -7,7 +7,7 @@
 
 use crate::state::AppState;
 use eca_core::secrets::Secret;
-use eca_model::idp::{IdpConfig, TestRedirect};
+use eca_model::idp::{IdpConfig, IdpFields, TestRedirect};
 use eca_oidc::login::browser::SystemBrowser;
 use eca_oidc::login::flow::DEFAULT_TIMEOUT;
 use eca_oidc::login::report::{Step, TestReport};
@@ -55,6 +55,7 @@ pub fn spawn<R: Runtime>(
                 },
             );
         });
+        let tested = idp.fields.clone();
         let capture = match idp.fields.test_redirect {
             TestRedirect::DeepLink => Capture::DeepLink(&state.callbacks),
             TestRedirect::Loopback => Capture::Loopback,
@@ -75,18 +76,18 @@ pub fn spawn<R: Runtime>(
         };
         let report = run::run(&state.login_context(), login, &SystemBrowser, cancelled).await;
         state.forget_run(&run_id);
-        record(&state, &report);
+        record(&state, &report, &tested);
         if let Err(error) = app.emit(FINISHED_EVENT, &report) {
             tracing::error!("cannot send the test result to the window: {error}");
         }
     });
 }
 
-fn record(state: &AppState, report: &TestReport) {
+fn record(state: &AppState, report: &TestReport, tested: &IdpFields) {
     let recorded = state
         .catalog()
         .map_err(|p| p.message)
-        .and_then(|mut c| c.record_test_run(report).map_err(|e| e.to_string()));
+        .and_then(|mut c| c.record_test_run(report, tested).map_err(|e| e.to_string()));
     if let Err(error) = recorded {
         tracing::error!("cannot record the test run in the history: {error}");
     }

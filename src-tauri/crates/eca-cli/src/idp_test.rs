@@ -62,6 +62,7 @@ pub fn test(
             }
         }) as eca_oidc::login::steps::Observer
     });
+    let tested = idp.fields.clone();
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp,
@@ -78,7 +79,7 @@ pub fn test(
         };
         run::run(&context(), login, &SystemBrowser, cancelled).await
     });
-    catalog.record_test_run(&report)?;
+    catalog.record_test_run(&report, &tested)?;
     print(&if json {
         report_json(&report)
     } else {

@@ -231,13 +231,20 @@ impl Catalog {
         Ok(written)
     }
 
-    /// Records a finished test run (redacted) in the IdP's history. Runs of drafts that were
-    /// never saved are not recorded: there is no IdP to attach them to.
-    pub fn record_test_run(&mut self, report: &TestReport) -> Result<bool, CatalogError> {
+    /// Records a finished test run (redacted) in the IdP's history, when what was `tested` is
+    /// the IdP as saved. The run of a draft is not recorded: of a new IdP there is nothing to
+    /// attach it to, and of an edited one it would vouch for settings that are not stored.
+    pub fn record_test_run(
+        &mut self,
+        report: &TestReport,
+        tested: &IdpFields,
+    ) -> Result<bool, CatalogError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if idps::get(&tx, report.idp_id)?.is_none() {
+        let saved = idps::get(&tx, report.idp_id)?;
+        let as_saved = validation::validate(tested.clone()).ok();
+        if saved.is_none_or(|saved| Some(saved.fields) != as_saved) {
             return Ok(false);
         }
         test_runs::insert(&tx, report)?;

@@ -735,3 +735,36 @@ fn reopening_an_existing_file_finds_everything() {
     );
     assert_eq!(again.get(saved.id).unwrap().fields.name, "Okta");
 }
+
+#[test]
+fn a_test_run_joins_the_history_only_when_it_tested_the_saved_idp() {
+    let mut fx = fixture();
+    let saved = create(
+        &mut fx.catalog,
+        okta("Acme", "https://acme.okta.com"),
+        SecretChange::Keep,
+    );
+    let report = |run: &str| eca_oidc::login::report::TestReport {
+        run_id: format!("00000000-0000-0000-0000-00000000000{run}"),
+        idp_id: saved.id,
+        idp_name: "Acme".into(),
+        started_at: "2026-11-24T12:00:00Z".into(),
+        finished_at: format!("2026-11-24T12:00:0{run}Z"),
+        outcome: eca_oidc::login::report::TestOutcome::Passed,
+        redirect_uri: "loopback".into(),
+        steps: Vec::new(),
+        error: None,
+        identity: None,
+    };
+    // A draft of an edit (another token endpoint) passing says nothing of what is stored.
+    let mut draft = saved.fields.clone();
+    draft.token_endpoint = "https://acme.okta.com/other/token".into();
+    assert!(!fx.catalog.record_test_run(&report("1"), &draft).unwrap());
+    // The same settings as typed again (spaces trimmed on save) are the saved IdP.
+    let mut retyped = saved.fields.clone();
+    retyped.name = format!(" {} ", retyped.name);
+    assert!(fx.catalog.record_test_run(&report("2"), &retyped).unwrap());
+    let runs = fx.catalog.test_history(saved.id).unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["00000000-0000-0000-0000-000000000002"]);
+}

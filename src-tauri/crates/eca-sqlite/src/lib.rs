@@ -8,7 +8,8 @@
 //! - A database whose `user_version` is ahead of the migrations is refused and left untouched.
 //! - On Unix the folder holding the file is 0700 and the file 0600 before SQLite first opens it
 //!   (SQLite gives `-wal` and `-shm` the file's mode): secrets' fingerprints, test history and
-//!   customers' sign-ins are nobody else's to read.
+//!   customers' sign-ins are nobody else's to read. A shared folder (sticky bit, like `/tmp`)
+//!   is left as it is: only the files are made private there.
 //! - A reader ([`open_reader`]) is a read-only connection to a file its writer opened and
 //!   migrated: with WAL it reads the last commit without waiting for the writer.
 
@@ -71,7 +72,10 @@ fn make_private(path: &Path) -> std::io::Result<()> {
     use std::fs::{set_permissions, OpenOptions, Permissions};
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        set_permissions(dir, Permissions::from_mode(0o700))?;
+        let shared = std::fs::metadata(dir)?.permissions().mode() & 0o1000 != 0;
+        if !shared {
+            set_permissions(dir, Permissions::from_mode(0o700))?;
+        }
     }
     OpenOptions::new()
         .create(true)
@@ -256,6 +260,19 @@ mod tests {
         for file in ["db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"] {
             assert_eq!(mode(&folder.join(file)), 0o600, "{file}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shared_folder_is_left_as_it_is_and_only_the_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let path = dir.path().join("db.sqlite3");
+        drop(open(&path).unwrap());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(dir.path()), 0o1777, "like /tmp, still shared");
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

@@ -49,9 +49,18 @@ pub const ERROR_FIELDS: [&str; 6] = [
 /// How many characters of an error body are shown.
 const SNIPPET_CHARS: usize = 200;
 
-/// The one client the app uses for IdPs: no redirects, timeouts, no cookie store.
+/// The one client the app uses for IdPs: no redirects, timeouts, no cookie store, the
+/// environment's proxies but never for this computer ([`proxies`]).
 pub fn client() -> Client {
-    Client::builder()
+    client_with_proxies(&|name| std::env::var(name).ok())
+}
+
+/// [`client`], its proxies read through `env` (for tests).
+fn client_with_proxies(env: &dyn Fn(&str) -> Option<String>) -> Client {
+    let builder = proxies(env)
+        .into_iter()
+        .fold(Client::builder().no_proxy(), |b, proxy| b.proxy(proxy));
+    builder
         .redirect(redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TOTAL_TIMEOUT)
@@ -61,6 +70,38 @@ pub fn client() -> Client {
         // Only fails if the TLS backend cannot initialise, which with the bundled rustls and
         // this fixed configuration means a broken build, not a runtime condition to report.
         .expect("the HTTP client configuration is valid")
+}
+
+/// The proxies of `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), minus `NO_PROXY`,
+/// as reqwest reads them, and never for loopback: a local IdP, the app's own listener or the
+/// platform on this computer are reached directly, not through a proxy that would see them.
+fn proxies(env: &dyn Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let var = |name: &str| {
+        env(name)
+            .or_else(|| env(&name.to_ascii_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let bypass = format!(
+        "{},localhost,127.0.0.0/8,::1",
+        var("NO_PROXY").unwrap_or_default()
+    );
+    let direct = || reqwest::NoProxy::from_string(&bypass);
+    let configured = [
+        var("HTTPS_PROXY").map(reqwest::Proxy::https),
+        var("HTTP_PROXY").map(reqwest::Proxy::http),
+        var("ALL_PROXY").map(reqwest::Proxy::all),
+    ];
+    configured
+        .into_iter()
+        .flatten()
+        .filter_map(|proxy| match proxy {
+            Ok(proxy) => Some(proxy.no_proxy(direct())),
+            Err(e) => {
+                tracing::warn!(error = %e, "a proxy setting in the environment is not a URL; ignored");
+                None
+            }
+        })
+        .collect()
 }
 
 /// What a caller may want to know about a response besides its body.
@@ -634,6 +675,52 @@ mod tests {
             url.set_host(Some(host)).unwrap();
             assert!(send(client().get(url), 1024).await.is_ok(), "{host}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_environments_proxy_is_used_for_idps_but_never_for_this_computer() {
+        // A "proxy" that records the first line of each request and hangs up.
+        let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let record = std::sync::Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in proxy.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut head = [0u8; 1024];
+                let n = stream.read(&mut head).unwrap_or(0);
+                let line = String::from_utf8_lossy(&head[..n])
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                record.lock().unwrap().push(line);
+            }
+        });
+        let env = move |name: &str| {
+            matches!(name, "HTTPS_PROXY" | "http_proxy").then(|| proxy_url.clone())
+        };
+        let client = client_with_proxies(&env);
+
+        let local = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
+        let answer = client.get(local).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "this computer is reached directly");
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "{:?}",
+            seen.lock().unwrap()
+        );
+
+        let remote = client
+            .get("https://idp.example/.well-known/openid-configuration")
+            .send()
+            .await;
+        assert!(remote.is_err(), "the recording proxy hangs up");
+        assert_eq!(
+            seen.lock().unwrap().as_slice(),
+            ["CONNECT idp.example:443 HTTP/1.1"],
+            "an IdP elsewhere goes through the proxy"
+        );
     }
 
     #[tokio::test]

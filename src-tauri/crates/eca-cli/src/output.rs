@@ -57,8 +57,14 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
 
 pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
     if as_json {
-        return json(idp);
+        json(idp)
+    } else {
+        aligned(idp_rows(idp))
     }
+}
+
+/// Each field of `idp` by its label, as text.
+fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
     let f = &idp.fields;
     let none = || "-".to_string();
     let list = |items: Vec<String>| {
@@ -68,7 +74,7 @@ pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
             items.join(", ")
         }
     };
-    let rows: Vec<(&str, String)> = vec![
+    vec![
         ("Id", idp.id.to_string()),
         (Field::Name.label(), f.name.clone()),
         (Field::Protocol.label(), f.protocol.label().to_string()),
@@ -132,7 +138,11 @@ pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
         (Field::Notes.label(), f.notes.clone()),
         ("Created", idp.created_at.clone()),
         ("Updated", idp.updated_at.clone()),
-    ];
+    ]
+}
+
+/// `key  value` lines, the values in one column (a value spanning lines stays in it).
+fn aligned(rows: Vec<(&str, String)>) -> String {
     let width = rows
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -140,7 +150,6 @@ pub fn idp(idp: &IdpConfig, as_json: bool) -> String {
         .unwrap_or(0);
     let mut text = String::new();
     for (key, value) in rows {
-        // Notes may span lines: keep them under their column.
         let value = value.replace('\n', &format!("\n{:width$}  ", ""));
         text.push_str(&format!("{key:width$}  {value}\n"));
     }

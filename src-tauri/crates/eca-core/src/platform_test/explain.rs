@@ -65,9 +65,29 @@ pub struct Context<'a> {
 /// The explanation of a failure on the platform; `None` when the platform's own message says
 /// all there is (the check failed from this computer too, or was not a platform difference).
 pub fn explain(failure: PlatformFailure<'_>, ctx: &Context<'_>) -> Option<Explanation> {
-    let uri = ctx.redirect_uri;
     let (cause, reason, fix) = match failure {
-        PlatformFailure::NoResult { link_opened: true } => (
+        PlatformFailure::NoResult { link_opened } => no_result(link_opened, ctx.redirect_uri),
+        PlatformFailure::Failed(code) => failed(code, ctx)?,
+    };
+    let lead = if ctx.local_passed {
+        "Passes from this computer, fails on the platform"
+    } else {
+        "Fails on the platform"
+    };
+    Some(Explanation {
+        cause,
+        message: format!("{lead}: {reason}."),
+        fix,
+    })
+}
+
+/// A cause, the reason it gives (ends the message), and the fix.
+type Diagnosis = (Cause, String, String);
+
+/// The platform has no result: the login never came back to its redirect URI.
+fn no_result(link_opened: bool, uri: &str) -> Diagnosis {
+    match link_opened {
+        true => (
             Cause::RedirectUriNotRegistered,
             format!(
                 "the IdP never sent the browser back to the platform, most likely because it \
@@ -78,14 +98,20 @@ pub fn explain(failure: PlatformFailure<'_>, ctx: &Context<'_>) -> Option<Explan
                  redirect URI for customer sign-in), then test on the platform again."
             ),
         ),
-        PlatformFailure::NoResult { link_opened: false } => (
+        false => (
             Cause::LinkNotOpened,
             "the platform's link was never opened, so the IdP was not reached".to_string(),
             "Check that the browser opens ($BROWSER, or the system's default browser), then \
              test on the platform again."
                 .to_string(),
         ),
-        PlatformFailure::Failed(TestErrorCode::InvalidClient) if ctx.local_passed => (
+    }
+}
+
+/// The platform's failure `code`, explained; `None` when its own message says all there is.
+fn failed(code: &TestErrorCode, ctx: &Context<'_>) -> Option<Diagnosis> {
+    Some(match code {
+        TestErrorCode::InvalidClient if ctx.local_passed => (
             Cause::PlatformSecret,
             "the IdP refused the client secret the platform holds (invalid_client): it is not \
              the one you tested with"
@@ -94,21 +120,21 @@ pub fn explain(failure: PlatformFailure<'_>, ctx: &Context<'_>) -> Option<Explan
              edit NAME --client-secret-stdin`) and push, then test on the platform again."
                 .to_string(),
         ),
-        PlatformFailure::Failed(TestErrorCode::InvalidClient) => (
+        TestErrorCode::InvalidClient => (
             Cause::PlatformSecret,
             "the IdP refused the client secret the platform holds (invalid_client)".to_string(),
             "Check the client secret at the IdP, enter it again in the IdP's form and push, \
              then test on the platform again."
                 .to_string(),
         ),
-        PlatformFailure::Failed(TestErrorCode::MissingSecret) => (
+        TestErrorCode::MissingSecret => (
             Cause::PlatformSecret,
             "the platform holds no usable client secret for this IdP".to_string(),
             "Enter the client secret in the IdP's form and push, then test on the platform \
              again."
                 .to_string(),
         ),
-        PlatformFailure::Failed(TestErrorCode::CustomerIdClaim) => {
+        TestErrorCode::CustomerIdClaim => {
             let claim = ctx.customer_id_claim;
             (
                 Cause::CustomerIdClaim,
@@ -123,7 +149,7 @@ pub fn explain(failure: PlatformFailure<'_>, ctx: &Context<'_>) -> Option<Explan
                 ),
             )
         }
-        PlatformFailure::Failed(TestErrorCode::ChannelBindingMismatch) => {
+        TestErrorCode::ChannelBindingMismatch => {
             let number = ctx.customer;
             (
                 Cause::ChannelBinding,
@@ -138,22 +164,12 @@ pub fn explain(failure: PlatformFailure<'_>, ctx: &Context<'_>) -> Option<Explan
                     .to_string(),
             )
         }
-        PlatformFailure::Failed(_) if ctx.local_passed => (
+        _ if ctx.local_passed => (
             Cause::Other,
             ctx.platform_message.trim_end_matches('.').to_string(),
             ctx.platform_fix.to_string(),
         ),
-        PlatformFailure::Failed(_) => return None,
-    };
-    let lead = if ctx.local_passed {
-        "Passes from this computer, fails on the platform"
-    } else {
-        "Fails on the platform"
-    };
-    Some(Explanation {
-        cause,
-        message: format!("{lead}: {reason}."),
-        fix,
+        _ => return None,
     })
 }
 

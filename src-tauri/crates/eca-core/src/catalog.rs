@@ -18,6 +18,7 @@ use crate::store::{self, idps, test_runs, StoreError};
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
+use eca_model::secret_binding::SecretBinding;
 use eca_model::validation::{self, name_key};
 use eca_oidc::login::report::TestReport;
 use rusqlite::{Connection, TransactionBehavior};
@@ -61,7 +62,8 @@ pub struct StartTestRequest {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, specta::Type)]
 pub struct SaveOutcome {
     pub idp: IdpConfig,
-    /// Set when the fields were saved but the keyring refused the secret change.
+    /// Set when the fields were saved but the keyring refused the secret change, or the stored
+    /// secret is set aside by them (it needs re-entry).
     pub secret_error: Option<String>,
 }
 
@@ -171,16 +173,24 @@ impl Catalog {
         Ok(audit::for_idp(&self.conn, id)?)
     }
 
-    /// Every problem saving `fields` would meet, without writing anything.
+    /// Every problem saving `fields` would meet, without writing anything; with a stored secret
+    /// that they would set aside, that too (a new secret entered with them clears it).
     pub fn check(
         &self,
         id: Option<IdpId>,
         fields: IdpFields,
     ) -> Result<Vec<FieldError>, CatalogError> {
-        match validation::validate(fields) {
-            Ok(valid) => Ok(write::uniqueness_errors(&self.conn, id, &valid)?),
-            Err(errors) => Ok(errors),
-        }
+        let valid = match validation::validate(fields) {
+            Ok(valid) => valid,
+            Err(errors) => return Ok(errors),
+        };
+        let mut errors = write::uniqueness_errors(&self.conn, id, &valid)?;
+        let stored = match id {
+            Some(id) => idps::get(&self.conn, id)?,
+            None => None,
+        };
+        errors.extend(stored.and_then(|s| s.secret_set_aside_for(&valid)));
+        Ok(errors)
     }
 
     /// Creates or updates one IdP, its secret and its audit row (see [`write`]).
@@ -195,12 +205,17 @@ impl Catalog {
         let idp = written
             .idp
             .ok_or_else(|| CatalogError::NotFound(id.map(|i| i.to_string()).unwrap_or_default()))?;
-        Ok(SaveOutcome {
-            idp,
-            secret_error: written.secret_error.map(|e| {
-                format!("The other fields were saved, but the client secret was not. {e}")
-            }),
-        })
+        let secret_error = match (written.secret_error, idp.secret_set_aside()) {
+            (Some(e), _) => Some(format!(
+                "The other fields were saved, but the client secret was not. {e}"
+            )),
+            (None, Some(set_aside)) => Some(format!(
+                "The other fields were saved. The client secret {}",
+                set_aside.message
+            )),
+            (None, None) => None,
+        };
+        Ok(SaveOutcome { idp, secret_error })
     }
 
     /// Turns an IdP on or off; takes effect immediately.
@@ -273,13 +288,14 @@ impl Catalog {
             SecretChange::Replace(s) => Some(s),
             SecretChange::Clear => None,
             SecretChange::Keep => match &stored {
-                Some(s) if s.has_secret => self.client_secret(s.id)?,
-                _ => None,
+                Some(stored) => self.stored_secret_for(stored, &fields)?,
+                None => None,
             },
         };
         let now = rfc3339(self.clock.now());
         let idp = IdpConfig {
             id: id.unwrap_or_default(),
+            secret_entered_for: secret.as_ref().map(|_| SecretBinding::of(&fields)),
             fields,
             has_secret: secret.is_some(),
             created_at: stored
@@ -288,6 +304,23 @@ impl Catalog {
             updated_at: now,
         };
         Ok((idp, secret))
+    }
+
+    /// The stored secret of `stored`, for a login with `fields` (the stored ones, or a draft's).
+    /// Refused, with the field error that names both origins, when the secret was entered for
+    /// another token endpoint origin or client id: it is never sent there.
+    fn stored_secret_for(
+        &self,
+        stored: &IdpConfig,
+        fields: &IdpFields,
+    ) -> Result<Option<Secret>, CatalogError> {
+        if !stored.has_secret {
+            return Ok(None);
+        }
+        if let Some(set_aside) = stored.secret_set_aside_for(fields) {
+            return Err(CatalogError::Invalid(vec![set_aside]));
+        }
+        self.client_secret(stored.id)
     }
 
     /// Reads a stored client secret (for the test login; never for display).

@@ -1,7 +1,7 @@
 //! Catalog integration tests over a real SQLite file in a temporary folder. Secrets go to an
 //! in-process store here; the real OS keyring is exercised in `tests/keyring.rs`.
 
-use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
+use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange, StartTestRequest};
 use eca_core::secrets::{MemorySecrets, Secret, SecretKey, SecretStore};
 use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
@@ -767,4 +767,149 @@ fn a_test_run_joins_the_history_only_when_it_tested_the_saved_idp() {
     let runs = fx.catalog.test_history(saved.id).unwrap();
     let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
     assert_eq!(ids, ["00000000-0000-0000-0000-000000000002"]);
+}
+
+/// An IdP with a stored secret, and the same fields with the token endpoint on another host.
+fn with_secret_and_moved(fx: &mut Fixture) -> (eca_model::idp::IdpConfig, IdpFields) {
+    let idp = create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Replace(Secret::new("hunter2-secret")),
+    );
+    let moved = IdpFields {
+        token_endpoint: "https://evil.example/token".into(),
+        ..idp.fields.clone()
+    };
+    (idp, moved)
+}
+
+/// What Test Configuration of IdP `id` would run with, for `fields` and `secret`.
+fn test_target(
+    fx: &Fixture,
+    id: IdpId,
+    fields: IdpFields,
+    secret: SecretChange,
+) -> Result<(eca_model::idp::IdpConfig, Option<Secret>), CatalogError> {
+    fx.catalog.test_target(StartTestRequest {
+        id: Some(id),
+        fields,
+        secret,
+    })
+}
+
+fn names_both_origins(message: &str) {
+    assert!(
+        message.contains("https://one.example") && message.contains("https://evil.example"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_test_of_a_draft_that_moves_the_token_endpoint_never_reads_the_stored_secret() {
+    let mut fx = fixture();
+    let (idp, moved) = with_secret_and_moved(&mut fx);
+    let refused = test_target(&fx, idp.id, moved.clone(), SecretChange::Keep).unwrap_err();
+    let CatalogError::Invalid(errors) = refused else {
+        panic!("expected a field error, got {refused:?}");
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, Field::ClientSecret);
+    names_both_origins(&errors[0].message);
+    // The form says the same before the admin presses anything.
+    let found = fx.catalog.check(Some(idp.id), moved.clone()).unwrap();
+    assert_eq!(found, errors, "one rule, one message");
+    // With a secret typed for the new place, the test runs with that one.
+    let (_, secret) = test_target(
+        &fx,
+        idp.id,
+        moved,
+        SecretChange::Replace(Secret::new("typed-for-the-new-place")),
+    )
+    .unwrap();
+    assert_eq!(secret.unwrap().expose(), "typed-for-the-new-place");
+    // Where it was entered, the stored one is used.
+    let (_, secret) = test_target(&fx, idp.id, idp.fields, SecretChange::Keep).unwrap();
+    assert_eq!(secret.unwrap().expose(), "hunter2-secret");
+}
+
+#[test]
+fn a_save_that_moves_the_token_endpoint_keeps_the_edit_and_sets_the_secret_aside() {
+    let mut fx = fixture();
+    let (idp, moved) = with_secret_and_moved(&mut fx);
+    let out = fx
+        .catalog
+        .save(SaveIdpRequest {
+            id: Some(idp.id),
+            fields: moved.clone(),
+            secret: SecretChange::Keep,
+        })
+        .unwrap();
+    assert_eq!(out.idp.fields, moved, "the edit is saved");
+    let message = out
+        .secret_error
+        .expect("the save says the secret needs re-entry");
+    assert!(message.contains("needs re-entry"), "{message}");
+    names_both_origins(&message);
+    assert_eq!(fx.secrets.len(), 1, "the secret is set aside, not lost");
+    let summary = &fx.catalog.list().unwrap()[0];
+    assert!(
+        summary.has_secret && summary.secret_set_aside,
+        "{summary:?}"
+    );
+    let refused = test_target(&fx, idp.id, moved, SecretChange::Keep);
+    assert!(
+        matches!(&refused, Err(CatalogError::Invalid(e)) if e[0].field == Field::ClientSecret),
+        "Test Configuration of the saved IdP refuses too: {refused:?}"
+    );
+}
+
+#[test]
+fn an_import_that_moves_the_token_endpoint_sets_the_secret_aside() {
+    let mut fx = fixture();
+    let (idp, moved) = with_secret_and_moved(&mut fx);
+    let doc = serde_json::json!({
+        "format": transfer::FORMAT,
+        "version": transfer::VERSION,
+        "exported_at": "2026-11-24T12:00:00Z",
+        "idps": [serde_json::json!({ "id": idp.id, "had_secret": true }).as_object().unwrap().clone()
+            .into_iter()
+            .chain(serde_json::to_value(&moved).unwrap().as_object().unwrap().clone())
+            .collect::<serde_json::Map<_, _>>()],
+    });
+    let written = transfer::import(&mut fx.catalog, &doc.to_string()).unwrap();
+    let why = written[0]
+        .secret_set_aside()
+        .expect("set aside by the import");
+    names_both_origins(&why.message);
+    assert!(fx.catalog.get(idp.id).unwrap().secret_set_aside().is_some());
+}
+
+#[test]
+fn a_secret_stored_before_bindings_were_recorded_is_bound_to_where_it_is_now() {
+    let mut fx = fixture();
+    let (idp, moved) = with_secret_and_moved(&mut fx);
+    // What a row written before migration 0006 holds: a secret, no binding.
+    fx.catalog
+        .connection()
+        .execute(
+            "UPDATE idp SET secret_origin = NULL, secret_client_id = NULL",
+            [],
+        )
+        .unwrap();
+    let legacy = fx.catalog.get(idp.id).unwrap();
+    assert_eq!(legacy.secret_entered_for, idp.secret_entered_for);
+    assert_eq!(legacy.secret_set_aside(), None);
+    assert!(!fx.catalog.list().unwrap()[0].secret_set_aside);
+    let out = fx
+        .catalog
+        .save(SaveIdpRequest {
+            id: Some(idp.id),
+            fields: moved,
+            secret: SecretChange::Keep,
+        })
+        .unwrap();
+    assert!(
+        out.secret_error.is_some(),
+        "moved afterwards, it is set aside"
+    );
 }

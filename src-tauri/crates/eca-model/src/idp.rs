@@ -7,6 +7,7 @@
 //! - These types are exported to TypeScript (specta, through the app's tauri-specta bindings); the
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
 
+use crate::secret_binding::{self, SecretBinding};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -255,10 +256,31 @@ pub struct IdpConfig {
     pub fields: IdpFields,
     /// Whether the keyring holds a client secret for this IdP. The value never leaves Rust.
     pub has_secret: bool,
+    /// Where the stored secret was entered (set exactly when `has_secret`); see
+    /// [`IdpConfig::secret_set_aside`].
+    pub secret_entered_for: Option<SecretBinding>,
     /// RFC 3339, UTC.
     pub created_at: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
+}
+
+impl IdpConfig {
+    /// Why the stored secret must not be used with `fields` (the stored ones, or a draft's);
+    /// `None` when there is no stored secret or it may be used.
+    pub fn secret_set_aside_for(&self, fields: &IdpFields) -> Option<FieldError> {
+        secret_binding::set_aside(
+            self.secret_entered_for.as_ref().filter(|_| self.has_secret),
+            fields.client_auth_method,
+            &SecretBinding::of(fields),
+        )
+    }
+
+    /// Why the stored secret must not be used with the stored fields (see
+    /// [`crate::secret_binding`]).
+    pub fn secret_set_aside(&self) -> Option<FieldError> {
+        self.secret_set_aside_for(&self.fields)
+    }
 }
 
 /// The name of a field of any form the app shows (the IdP form, the secret included, and the

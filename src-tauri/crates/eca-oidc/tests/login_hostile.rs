@@ -35,6 +35,7 @@ fn idp_for(op: &HostileOp) -> IdpConfig {
             ..IdpFields::blank(Protocol::Oidc)
         },
         has_secret: true,
+        secret_entered_for: None,
         created_at: String::new(),
         updated_at: String::new(),
     }

@@ -50,6 +50,7 @@ async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &st
             ..IdpFields::blank(Protocol::Oidc)
         },
         has_secret: method != ClientAuthMethod::None,
+        secret_entered_for: None,
         created_at: String::new(),
         updated_at: String::new(),
     }

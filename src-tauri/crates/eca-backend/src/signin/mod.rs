@@ -50,6 +50,7 @@ use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpId};
 use eca_model::secret::Secret;
+use eca_model::secret_binding::SecretBinding;
 use eca_oidc::login::callback;
 use eca_oidc::login::flow::{self, LoginContext};
 use eca_oidc::login::provider_cache::ProviderCache;
@@ -604,9 +605,11 @@ fn idp_config(
         .map(|s| sealer.open(&row_binding(workspace.as_str(), &id), &s.sealed))
         .transpose()?
         .map(|plain| Secret::new(plain.as_str()));
+    let fields = row.fields.into_local(None);
     let config = IdpConfig {
         id: IdpId(row.id),
-        fields: row.fields.into_local(None),
+        secret_entered_for: secret.as_ref().map(|_| SecretBinding::of(&fields)),
+        fields,
         has_secret: secret.is_some(),
         created_at: row.created_at,
         updated_at: row.updated_at,

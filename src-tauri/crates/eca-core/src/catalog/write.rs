@@ -26,6 +26,7 @@ use crate::store::{idps, test_runs, StoreError};
 use crate::sync::outbox;
 use eca_model::diff::{self, FieldChange};
 use eca_model::idp::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::secret_binding::SecretBinding;
 use eca_model::validation::{self, issuer_key, name_key};
 use rusqlite::{Connection, Transaction};
 
@@ -275,10 +276,17 @@ impl Step<'_> {
             secret_error: secret.error,
             undo,
         };
+        // A secret entered now is bound to where it is entered; one kept keeps its binding.
+        let secret_entered_for = match (secret.has_secret, secret.audit.is_some()) {
+            (false, _) => None,
+            (true, true) => Some(SecretBinding::of(&fields)),
+            (true, false) => before.as_ref().and_then(|b| b.secret_entered_for.clone()),
+        };
         let idp = IdpConfig {
             id,
             fields,
             has_secret: secret.has_secret,
+            secret_entered_for,
             created_at: before
                 .as_ref()
                 .map_or_else(|| self.at.to_string(), |b| b.created_at.clone()),
@@ -511,6 +519,15 @@ mod tests {
             tx.commit().expect("the write commits");
             Ok(written)
         }
+        /// A new IdP with fields [`fields`]`(name)` and a secret entered with them.
+        fn with_secret(&self, name: &str) -> IdpConfig {
+            let entered = WriteIdp::Save {
+                id: None,
+                fields: Box::new(fields(name)),
+                secret: SecretChange::Replace(Secret::new("s3cr3t-value-1234")),
+            };
+            self.write(entered, WriteOrigin::Edit).unwrap().idp.unwrap()
+        }
         fn actions(&self, id: IdpId) -> Vec<AuditAction> {
             audit::for_idp(&self.conn, id)
                 .unwrap()
@@ -685,12 +702,7 @@ mod tests {
     #[test]
     fn an_edit_stores_its_secret_and_the_others_keep_the_local_one() {
         let db = Db::new();
-        let replace = WriteIdp::Save {
-            id: None,
-            fields: Box::new(fields("A")),
-            secret: SecretChange::Replace(Secret::new("s3cr3t-value-1234")),
-        };
-        let idp = db.write(replace, WriteOrigin::Edit).unwrap().idp.unwrap();
+        let idp = db.with_secret("A");
         assert!(idp.has_secret);
         assert_eq!(db.outbox(idp.id), vec![(ChangeKind::Create, true)]);
         for origin in [
@@ -709,6 +721,79 @@ mod tests {
             );
             assert_eq!(db.secrets.len(), 1);
         }
+    }
+
+    #[test]
+    fn every_origin_that_moves_the_token_endpoint_or_client_sets_the_secret_aside() {
+        for origin in ORIGINS {
+            let db = Db::new();
+            let idp = db.with_secret("A");
+            assert_eq!(
+                idp.secret_entered_for,
+                Some(SecretBinding::new("https://a.example/token", "client"))
+            );
+            let moved = IdpFields {
+                token_endpoint: "https://evil.example/token".into(),
+                ..fields("A")
+            };
+            let stored = db.write(save(Some(idp.id), moved), origin).unwrap();
+            let why = stored.idp.unwrap().secret_set_aside();
+            let why = why.unwrap_or_else(|| panic!("{origin:?} must set the secret aside"));
+            assert_eq!(why.field, Field::ClientSecret);
+            assert!(
+                why.message.contains("https://a.example")
+                    && why.message.contains("https://evil.example"),
+                "{origin:?}: {}",
+                why.message
+            );
+            let reread = idps::get(&db.conn, idp.id).unwrap().unwrap();
+            assert!(
+                reread.secret_set_aside().is_some(),
+                "{origin:?}: it is stored so"
+            );
+            let other_client = IdpFields {
+                client_id: "someone-else".into(),
+                ..fields("A")
+            };
+            let stored = db.write(save(Some(idp.id), other_client), origin).unwrap();
+            assert!(
+                stored.idp.unwrap().secret_set_aside().is_some(),
+                "{origin:?}"
+            );
+            // Back where it was entered, the secret is usable again.
+            let back = db.write(save(Some(idp.id), fields("A")), origin).unwrap();
+            assert_eq!(back.idp.unwrap().secret_set_aside(), None, "{origin:?}");
+        }
+    }
+
+    #[test]
+    fn a_secret_entered_again_is_bound_to_the_new_place() {
+        let db = Db::new();
+        let idp = db.with_secret("A");
+        let moved = IdpFields {
+            token_endpoint: "https://new.example/token".into(),
+            ..fields("A")
+        };
+        db.write(save(Some(idp.id), moved.clone()), WriteOrigin::Import)
+            .unwrap();
+        let again = WriteIdp::Save {
+            id: Some(idp.id),
+            fields: Box::new(moved),
+            secret: SecretChange::Replace(Secret::new("n3w-s3cr3t-value-5678")),
+        };
+        let idp = db.write(again, WriteOrigin::Edit).unwrap().idp.unwrap();
+        assert_eq!(idp.secret_set_aside(), None);
+        assert_eq!(
+            idp.secret_entered_for.unwrap().token_origin,
+            "https://new.example"
+        );
+        let cleared = WriteIdp::Save {
+            id: Some(idp.id),
+            fields: Box::new(fields("A")),
+            secret: SecretChange::Clear,
+        };
+        let idp = db.write(cleared, WriteOrigin::Edit).unwrap().idp.unwrap();
+        assert_eq!((idp.has_secret, idp.secret_entered_for), (false, None));
     }
 
     #[test]

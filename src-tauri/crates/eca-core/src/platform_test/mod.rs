@@ -418,6 +418,7 @@ mod tests {
             id: IdpId::new(),
             fields,
             has_secret: true,
+            secret_entered_for: None,
             created_at: String::new(),
             updated_at: String::new(),
         }

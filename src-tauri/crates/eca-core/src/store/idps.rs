@@ -7,7 +7,10 @@
 //!   transaction boundaries.
 
 use super::StoreError;
-use eca_model::idp::{AuthParam, ClaimMapping, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::idp::{
+    AuthParam, ClaimMapping, ClientAuthMethod, FieldError, IdpConfig, IdpFields, IdpId, Protocol,
+};
+use eca_model::secret_binding::{self, SecretBinding};
 use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -16,13 +19,14 @@ use serde::{Deserialize, Serialize};
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
-     test_redirect, claim_mapping, channel_binding, loopback_port";
+     test_redirect, claim_mapping, channel_binding, loopback_port, secret_origin, secret_client_id";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
 pub const LIST_SUMMARIES_SQL: &str = "WITH latest AS (SELECT idp_id, outcome, max(finished_at) AS \
      finished_at FROM test_run GROUP BY idp_id) SELECT i.id, i.name, i.protocol, i.issuer, \
-     i.authorization_endpoint, i.enabled, i.has_secret, i.updated_at, l.outcome, l.finished_at \
+     i.authorization_endpoint, i.enabled, i.has_secret, i.updated_at, l.outcome, l.finished_at, \
+     i.token_endpoint, i.client_id, i.client_auth_method, i.secret_origin, i.secret_client_id \
      FROM idp i LEFT JOIN latest l ON l.idp_id = i.id ORDER BY i.name_key";
 
 /// The SQL that inserts one row (also run raw by the benchmark).
@@ -30,15 +34,16 @@ pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, iss
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
      has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding, \
-     loopback_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+     loopback_port, secret_origin, secret_client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+     ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
-     channel_binding = ?24, loopback_port = ?25 WHERE id = ?1";
+     channel_binding = ?24, loopback_port = ?25, secret_origin = ?26, secret_client_id = ?27 \
+     WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -50,6 +55,9 @@ pub struct IdpSummary {
     pub host: String,
     pub enabled: bool,
     pub has_secret: bool,
+    /// The stored secret needs re-entry: the token endpoint's origin or the client id changed
+    /// since it was entered (see [`eca_model::secret_binding`]).
+    pub secret_set_aside: bool,
     pub updated_at: String,
     /// The latest "Test Configuration" run, if any.
     pub last_test: Option<LastTest>,
@@ -106,6 +114,8 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         mapping,
         f.channel_binding,
         f.loopback_port,
+        idp.secret_entered_for.as_ref().map(|b| &b.token_origin),
+        idp.secret_entered_for.as_ref().map(|b| &b.client_id),
     ])?;
     Ok(())
 }
@@ -151,6 +161,7 @@ pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> 
             host: url_host(issuer.unwrap_or(text(4)?)).to_string(),
             enabled: r.get(5)?,
             has_secret: r.get(6)?,
+            secret_set_aside: set_aside(r, 6, 10)?.is_some(),
             updated_at: text(7)?.to_string(),
             last_test: match r
                 .get_ref(8)?
@@ -218,6 +229,8 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?;
     let claim_mapping: Vec<ClaimMapping> = serde_json::from_str(&text(20)?)
         .map_err(|e| StoreError::Corrupt(format!("claim_mapping: {e}")))?;
+    let has_secret: bool = r.get(15)?;
+    let secret_entered_for = entered_for(has_secret, opt(23)?, opt(24)?, &text(5)?, &text(8)?);
     Ok(IdpConfig {
         id: parse_id(&text(0)?)?,
         fields: IdpFields {
@@ -241,9 +254,71 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             channel_binding: r.get(21)?,
             loopback_port: r.get(22)?,
         },
-        has_secret: r.get(15)?,
+        has_secret,
+        secret_entered_for,
         created_at: text(17)?,
         updated_at: text(18)?,
+    })
+}
+
+/// The IdPs whose stored secret is set aside, each with the field error that says why (push
+/// holds them back).
+pub fn secrets_set_aside(conn: &Connection) -> Result<Vec<(IdpId, FieldError)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, has_secret, token_endpoint, client_id, client_auth_method, secret_origin, \
+         secret_client_id FROM idp WHERE has_secret AND secret_origin IS NOT NULL",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        if let Some(why) = set_aside(r, 1, 2)? {
+            out.push((parse_id(&r.get::<_, String>(0)?)?, why));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the secret of row `r` is set aside, from its columns `has_secret` (at `has`), then
+/// `token_endpoint`, `client_id`, `client_auth_method`, `secret_origin`, `secret_client_id`
+/// (from `at` on).
+fn set_aside(r: &Row<'_>, has: usize, at: usize) -> Result<Option<FieldError>, StoreError> {
+    let (endpoint, client_id) = (r.get::<_, String>(at)?, r.get::<_, String>(at + 1)?);
+    let auth: ClientAuthMethod = r
+        .get::<_, String>(at + 2)?
+        .parse()
+        .map_err(StoreError::Corrupt)?;
+    let entered_for = entered_for(
+        r.get(has)?,
+        r.get(at + 3)?,
+        r.get(at + 4)?,
+        &endpoint,
+        &client_id,
+    );
+    Ok(secret_binding::set_aside(
+        entered_for.as_ref(),
+        auth,
+        &SecretBinding::new(&endpoint, &client_id),
+    ))
+}
+
+/// Where a stored secret was entered. A secret stored before bindings were recorded (no
+/// columns) is taken as entered for the token endpoint and client id the row has now.
+fn entered_for(
+    has_secret: bool,
+    origin: Option<String>,
+    client_id: Option<String>,
+    token_endpoint: &str,
+    row_client_id: &str,
+) -> Option<SecretBinding> {
+    if !has_secret {
+        return None;
+    }
+    Some(match (origin, client_id) {
+        (Some(token_origin), Some(client_id)) => SecretBinding {
+            token_origin,
+            client_id,
+        },
+        _ => SecretBinding::new(token_endpoint, row_client_id),
     })
 }
 

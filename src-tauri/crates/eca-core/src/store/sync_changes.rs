@@ -187,6 +187,13 @@ pub fn record_attempt(
     Ok(())
 }
 
+/// Says why a change is not sent yet, without counting an attempt or changing its state.
+pub fn note(conn: &Connection, seq: i64, why: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE sync_change SET last_error = ?2 WHERE seq = ?1")?
+        .execute(params![seq, clip(why)])?;
+    Ok(())
+}
+
 pub fn set_state(
     conn: &Connection,
     seq: i64,

@@ -382,6 +382,7 @@ mod tests {
             id,
             fields: f,
             has_secret: false,
+            secret_entered_for: None,
             created_at: "t".into(),
             updated_at: "t".into(),
         }

@@ -13,6 +13,9 @@
 //!   acknowledgement is recorded, so every request is built from the base it will meet.
 //!   Acknowledgements not yet recorded when the process dies are harmless: the changes are
 //!   resent under their keys and the backend answers from its record, applying nothing again.
+//! - An IdP whose stored secret is set aside (its token endpoint's origin or client id changed
+//!   since the secret was entered, [`eca_model::secret_binding`]) is held back whole, its
+//!   changes waiting with a note that says why, until the secret is entered again.
 //! - A success updates `sync_base` and removes the change in one transaction. A 412 marks the
 //!   change `conflict` and keeps it; other refusals mark it `failed`; either way the IdP's
 //!   later changes wait. 401/403 and an unreachable backend stop the push and keep everything.
@@ -32,7 +35,7 @@ use crate::sync::plan::{self, PushRequest, SecretMode};
 use crate::sync::retry;
 use crate::sync::SyncError;
 use eca_model::clock::rfc3339;
-use eca_model::idp::IdpId;
+use eca_model::idp::{FieldError, IdpId};
 use eca_model::wire::{RemoteIdp, WireBody};
 use eca_oidc::http::{HttpError, HttpResponse};
 use eca_oidc::panicked::{self, Panicked};
@@ -86,13 +89,21 @@ impl Outbox {
         acks: &mut Vec<Ack>,
     ) -> Result<PushReport, SyncError> {
         let mut report = PushReport::default();
-        let mut held: HashSet<IdpId> = HashSet::new();
+        // An IdP whose secret needs re-entry is held back whole: its new settings would take
+        // the backend's copy of the secret to where it was not entered for.
+        let set_aside: HashMap<IdpId, FieldError> =
+            idps::secrets_set_aside(&self.conn)?.into_iter().collect();
+        let mut held: HashSet<IdpId> = set_aside.keys().copied().collect();
         // Requests frozen by a batch, not sent yet.
         let mut ready: HashMap<i64, PushRequest> = HashMap::new();
         let now = rfc3339(self.clock.now());
         let changes = sync_changes::list(&self.conn)?;
         for (i, change) in changes.iter().enumerate() {
             let id = change.idp_id;
+            if let Some(why) = set_aside.get(&id) {
+                let note = format!("Held back: the client secret {}", why.message);
+                sync_changes::note(&self.conn, change.seq, &note)?;
+            }
             if held.contains(&id) || !sendable(change, &now) {
                 held.insert(id);
                 if !report.waiting.contains(&id) {

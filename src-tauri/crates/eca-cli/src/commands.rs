@@ -18,7 +18,7 @@ use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::secrets::OsKeyring;
 use eca_core::{data_dir, transfer};
 use eca_model::clock::SystemClock;
-use eca_model::idp::{Field, FieldError, IdpFields, IdpId, Protocol};
+use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::validation;
 use eca_oidc::discovery::{self, DiscoveryInfo};
 use eca_oidc::http;
@@ -245,13 +245,34 @@ fn import(dir: Option<PathBuf>, file: &Path, json: bool) -> Result<(), CliError>
     let mut catalog = open(dir)?;
     let written = transfer::import(&mut catalog, &text)?;
     let ids: Vec<IdpId> = written.iter().map(|idp| idp.id).collect();
+    // IdPs whose stored secret the import moved elsewhere: it is set aside, never sent there.
+    let set_aside: Vec<(&IdpConfig, String)> = written
+        .iter()
+        .filter_map(|idp| Some((idp, idp.secret_set_aside()?.message)))
+        .collect();
     print(&if json {
-        output::json(&json!({ "imported": written.len(), "ids": ids }))
+        let set_aside: Vec<_> = set_aside
+            .iter()
+            .map(|(idp, why)| json!({ "id": idp.id, "name": idp.fields.name, "message": why }))
+            .collect();
+        output::json(
+            &json!({ "imported": written.len(), "ids": ids, "secrets_set_aside": set_aside }),
+        )
     } else {
-        format!(
+        let mut text = format!(
             "Imported {} identity provider(s). Secrets are never exported: set them again with \
              `eca idp edit NAME --client-secret-stdin`.",
             written.len()
-        )
+        );
+        if !set_aside.is_empty() {
+            text.push_str(
+                "\nThe stored client secret of these was set aside; it is not used until you \
+                 enter it again:",
+            );
+            for (idp, why) in &set_aside {
+                text.push_str(&format!("\n  {}: {why}", idp.fields.name));
+            }
+        }
+        text
     })
 }

@@ -8,7 +8,7 @@
 
 use crate::error::CliError;
 use crate::output::print;
-use eca_core::catalog::Catalog;
+use eca_core::catalog::{Catalog, SecretChange, StartTestRequest};
 use eca_model::clock::SystemClock;
 use eca_oidc::login::browser::SystemBrowser;
 use eca_oidc::login::flow::LoginContext;
@@ -41,12 +41,13 @@ pub fn test(
     timeout_secs: u64,
     json: bool,
 ) -> Result<bool, CliError> {
-    let idp = catalog.find(idp)?;
-    let secret = if idp.has_secret {
-        catalog.client_secret(idp.id)?
-    } else {
-        None
-    };
+    let stored = catalog.find(idp)?;
+    // The saved IdP, through the same gate as the app's test: a secret set aside is not sent.
+    let (idp, secret) = catalog.test_target(StartTestRequest {
+        id: Some(stored.id),
+        fields: stored.fields,
+        secret: SecretChange::Keep,
+    })?;
     // Progress on stderr as each step ends, so stdout holds only the result.
     let printed = Arc::new(Mutex::new(0usize));
     let observer = (!json).then(|| {

@@ -100,7 +100,11 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
         ),
         (
             Field::ClientSecret.label(),
-            if idp.has_secret { "set" } else { "not set" }.to_string(),
+            match (idp.has_secret, idp.secret_set_aside()) {
+                (true, Some(why)) => format!("set aside: {}", why.message),
+                (true, None) => "set".to_string(),
+                (false, _) => "not set".to_string(),
+            },
         ),
         (Field::Scopes.label(), f.scopes.join(" ")),
         (
@@ -172,7 +176,11 @@ pub fn summaries(list: &[IdpSummary], as_json: bool) -> String {
                 s.protocol.as_str().to_string(),
                 s.host.clone(),
                 yes_no(s.enabled).to_string(),
-                yes_no(s.has_secret).to_string(),
+                match (s.has_secret, s.secret_set_aside) {
+                    (true, true) => "re-enter",
+                    (has, _) => yes_no(has),
+                }
+                .to_string(),
                 s.id.to_string(),
             ]
         }))
@@ -239,6 +247,7 @@ mod tests {
             id: IdpId::new(),
             fields,
             has_secret: true,
+            secret_entered_for: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
         };

@@ -195,6 +195,7 @@ fn add_list_show_round_trip_with_json_shapes() {
             "last_test",
             "name",
             "protocol",
+            "secret_set_aside",
             "updated_at"
         ],
         "list --json prints IdpSummary rows"
@@ -891,6 +892,53 @@ fn an_export_contains_no_secret() {
     );
     let id = doc["idps"][0]["id"].as_str().unwrap();
     assert_eq!(keyring_value(id).as_deref(), Some(secret.as_str()));
+    eca.ok(&["idp", "delete", id, "--yes"]);
+}
+
+/// An import that moves an IdP's token endpoint elsewhere sets its stored secret aside: the
+/// import says which, the list shows it, and `idp test` refuses before any request is made.
+#[test]
+fn an_import_that_moves_the_token_endpoint_sets_the_secret_aside() {
+    require_session_bus();
+    let eca = Eca::new();
+    let mut args = oidc_args("Moved", "moved.example");
+    args.push("--client-secret-stdin".into());
+    let r = run(eca
+        .cmd()
+        .args(&args)
+        .write_stdin("entered-for-moved-example"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut doc: Value = serde_json::from_str(&eca.ok(&["idp", "export"])).unwrap();
+    doc["idps"][0]["token_endpoint"] = json!("https://evil.example/token");
+    let file = eca.path().join("moved.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+
+    let said = eca.ok(&["idp", "import", file.to_str().unwrap()]);
+    assert!(
+        said.contains("set aside")
+            && said.contains("Moved: needs re-entry")
+            && said.contains("https://moved.example")
+            && said.contains("https://evil.example"),
+        "the import names the IdP and both origins: {said}"
+    );
+    let said = eca.json(&["idp", "import", file.to_str().unwrap()]);
+    assert_eq!(said["secrets_set_aside"][0]["name"], "Moved", "{said}");
+    let table = eca.ok(&["idp", "list"]);
+    assert!(table.contains("re-enter"), "{table}");
+
+    let r = eca.run(&["idp", "test", "Moved", "--timeout", "1"]);
+    assert_eq!(r.code, 2, "refused as invalid, not run: {}", r.stderr);
+    assert!(
+        r.stderr.contains("needs re-entry") && r.stderr.contains("https://evil.example"),
+        "{}",
+        r.stderr
+    );
+    let id = doc["idps"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        keyring_value(id).as_deref(),
+        Some("entered-for-moved-example"),
+        "the secret is set aside, not deleted"
+    );
     eca.ok(&["idp", "delete", id, "--yes"]);
 }
 

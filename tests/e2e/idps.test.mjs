@@ -247,6 +247,28 @@ describe('identity providers in the app window', () => {
     await $.get('heading', 'Embedded Client Authentication');
   });
 
+  step('says the stored secret needs re-entry when the token endpoint moves to another host', async () => {
+    const $ = ui(browser);
+    await $.click('button', 'Loopback Provider');
+    await $.get('heading', 'Edit Loopback Provider');
+    const body = async () => textOf(browser, await browser.$('body'));
+    assert.ok(!(await body()).includes('needs re-entry'), 'the stored secret is usable where it was entered');
+
+    await fill(browser, await $.field('Token endpoint'), 'https://moved.example/token');
+    await browser.keys(['Tab']); // leaving the field asks the core to check the draft
+    await $.waitFor(async () => (await body()).includes('needs re-entry'), 'the secret to be marked as needing re-entry');
+    const text = await body();
+    assert.ok(
+      text.includes(new URL(discovery.token_endpoint).origin) && text.includes('https://moved.example'),
+      `the message names both origins: ${text.slice(0, 2000)}`,
+    );
+
+    await $.click('button', 'Cancel');
+    const dialog = await $.get('dialog', 'Discard changes?');
+    await ui(dialog, browser).click('button', 'Discard');
+    await $.get('heading', 'Embedded Client Authentication');
+  });
+
   step('deletes an IdP after confirmation', async () => {
     const $ = ui(browser);
     // Cancel first: nothing is deleted.

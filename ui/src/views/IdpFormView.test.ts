@@ -369,6 +369,41 @@ describe("IdpFormView: client secret", () => {
     expect(saved(calls)[0]!.fields.notes).toBe("renewed");
   });
 
+  it("says when the stored secret needs re-entry, as the core judges the draft, until it is replaced", async () => {
+    const setAside = "needs re-entry: the stored secret was entered for the token endpoint at https://okta.example.com, and the token endpoint is now at https://evil.example.";
+    let moved = false;
+    const calls = mockCore({
+      get_idp: () => config(),
+      check_idp: (args) => {
+        moved = (args.fields as { token_endpoint: string }).token_endpoint.startsWith("https://evil.example");
+        return moved ? [{ field: "client_secret", message: setAside }] : [];
+      },
+    });
+    renderForm(config().id);
+    await screen.findByRole("heading", { name: "Edit Okta" });
+    await waitFor(() => expect(calls.some((c) => c.cmd === "check_idp")).toBe(true));
+    expect(screen.queryByText(setAside)).toBeNull();
+
+    const endpoint = screen.getByLabelText("Token endpoint");
+    await userEvent.clear(endpoint);
+    await userEvent.type(endpoint, "https://evil.example/token");
+    await userEvent.tab();
+    expect(await screen.findByText(setAside)).toBeInTheDocument();
+
+    // Entering a new secret for the new place is the fix: the warning goes with the old one.
+    await userEvent.click(screen.getByRole("button", { name: "Replace secret" }));
+    expect(screen.queryByText(setAside)).toBeNull();
+    await userEvent.click(screen.getByRole("button", { name: "Keep stored secret" }));
+    expect(screen.getByText(setAside)).toBeInTheDocument();
+  });
+
+  it("shows at once a stored secret that was set aside before the form opened", async () => {
+    const setAside = "needs re-entry: entered for https://okta.example.com, now at https://moved.example.";
+    mockCore({ get_idp: () => config(), check_idp: () => [{ field: "client_secret", message: setAside }] });
+    renderForm(config().id);
+    expect(await screen.findByText(setAside)).toBeInTheDocument();
+  });
+
   it("replaces the secret through an empty password input", async () => {
     const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
     renderForm(config().id);

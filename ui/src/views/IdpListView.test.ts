@@ -79,6 +79,18 @@ describe("IdpListView", () => {
     expect(within(rowOf("Entra ID")).getByLabelText("Sync state: pending")).toBeInTheDocument();
   });
 
+  it("marks an IdP whose stored secret needs re-entry, and only that one", async () => {
+    const moved = summary({ name: "Moved", secret_set_aside: true });
+    mockCore({ list_idps: () => [okta, moved] });
+    renderList();
+
+    await screen.findByRole("table", { name: "Identity providers" });
+    const [movedRow, oktaRow] = bodyRows();
+    const badge = within(movedRow!).getByText("Re-enter secret");
+    expect(badge).toHaveAttribute("title", expect.stringContaining("not used or pushed"));
+    expect(within(oktaRow!).queryByText("Re-enter secret")).toBeNull();
+  });
+
   it("lists the IdPs without badges when the sync states can't be read", async () => {
     mockCore({
       list_idps: () => [okta],
@@ -325,7 +337,7 @@ describe("IdpListView: Test Configuration", () => {
 
     const dialog = await screen.findByRole("dialog", { name: "Test Configuration: Okta" });
     expect(calls.filter((c) => c.cmd === "get_idp")).toEqual([{ cmd: "get_idp", args: { id: okta.id } }]);
-    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = stored;
+    const { id: _i, has_secret: _h, secret_entered_for: _s, created_at: _c, updated_at: _u, ...fields } = stored;
     expect(calls.filter((c) => c.cmd === "start_test_login").map((c) => c.args.request as StartTestRequest)).toEqual([
       { id: okta.id, fields, secret: { kind: "keep" } },
     ]);

@@ -5,7 +5,7 @@ import { blankDraft, draftFrom, fieldsFrom, testRedirectUri } from "./draft";
 
 describe("draft", () => {
   it("round-trips a stored IdP", () => {
-    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    const { id: _i, has_secret: _h, secret_entered_for: _s, created_at: _c, updated_at: _u, ...fields } = config();
     expect(fieldsFrom(draftFrom(fields))).toEqual(fields);
   });
 
@@ -46,7 +46,7 @@ describe("draft", () => {
   });
 
   it("reads fields written before the claim mapping as none and channel binding off", () => {
-    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, claim_mapping: _m, channel_binding: _b, ...older } =
+    const { id: _i, has_secret: _h, secret_entered_for: _s, created_at: _c, updated_at: _u, claim_mapping: _m, channel_binding: _b, ...older } =
       config();
     const d = draftFrom(older);
     expect(d.claim_mapping).toEqual([]);

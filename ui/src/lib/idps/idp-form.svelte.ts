@@ -39,8 +39,13 @@ export class IdpForm {
   errors: FieldErrors = $state({});
   /** A failure that concerns no single field, shown in a banner. */
   problem: Problem | null = $state(null);
-  /** The fields were saved but the keyring refused the secret. */
+  /** The fields were saved but the keyring refused the secret, or set it aside. */
   secretError: string | null = $state(null);
+  /**
+   * The core's word that the stored secret needs re-entry for the draft (its token endpoint's
+   * origin or client ID is not the one the secret was entered for); null when it may be used.
+   */
+  secretSetAside: string | null = $state(null);
   saving = $state(false);
 
   discovering = $state(false);
@@ -53,8 +58,26 @@ export class IdpForm {
   #checkSeq = 0;
 
   constructor(config: IdpConfig | null = null) {
-    if (config) this.#adopt(config);
-    else this.#baseline = JSON.stringify(fieldsFrom(this.draft));
+    if (config) {
+      this.#adopt(config);
+      // A secret set aside before the form opened (by an import, a pull) shows at once.
+      if (config.has_secret) void this.#checkSecret();
+    } else this.#baseline = JSON.stringify(fieldsFrom(this.draft));
+  }
+
+  /** Asks the core whether the stored secret may be used with the draft. */
+  async #checkSecret(): Promise<void> {
+    try {
+      this.#takeSecretCheck(await commands.checkIdp(this.id, this.fields));
+    } catch {
+      /* feedback only: Save and Test report the same */
+    }
+  }
+
+  /** The one error the core's check gives about the stored secret (it is never sent to it). */
+  #takeSecretCheck(found: FieldError[]): FieldError[] {
+    this.secretSetAside = found.find((e) => e.field === "client_secret")?.message ?? null;
+    return found.filter((e) => e.field !== "client_secret");
   }
 
   #adopt(config: IdpConfig): void {
@@ -159,7 +182,7 @@ export class IdpForm {
       const found = await commands.checkIdp(this.id, this.fields);
       if (seq !== this.#checkSeq) return;
       // The core cannot check a secret it hasn't been given; keep what Save reported.
-      this.#setErrors(found, ["client_secret"]);
+      this.#setErrors(this.#takeSecretCheck(found), ["client_secret"]);
     } catch {
       /* feedback only */
     }
@@ -222,6 +245,8 @@ export class IdpForm {
     this.#checkSeq += 1;
     this.problem = null;
     this.secretError = null;
+    // What the save answers about the secret replaces any earlier check.
+    this.secretSetAside = null;
     try {
       const outcome = await commands.saveIdp({ id: this.id, fields: this.fields, secret: this.secretChange });
       const sentSecret = this.secretChange.kind !== "keep";

@@ -196,6 +196,11 @@ export type IdpConfig = {
 	id: IdpId,
 	/**  Whether the keyring holds a client secret for this IdP. The value never leaves Rust. */
 	has_secret: boolean,
+	/**
+	 *  Where the stored secret was entered (set exactly when `has_secret`); see
+	 *  [`IdpConfig::secret_set_aside`].
+	 */
+	secret_entered_for: SecretBinding | null,
 	/**  RFC 3339, UTC. */
 	created_at: string,
 	/**  RFC 3339, UTC. */
@@ -260,6 +265,11 @@ export type IdpSummary = {
 	host: string,
 	enabled: boolean,
 	has_secret: boolean,
+	/**
+	 *  The stored secret needs re-entry: the token endpoint's origin or the client id changed
+	 *  since it was entered (see [`eca_model::secret_binding`]).
+	 */
+	secret_set_aside: boolean,
 	updated_at: string,
 	/**  The latest "Test Configuration" run, if any. */
 	last_test: LastTest | null,
@@ -402,12 +412,22 @@ export type SaveIdpRequest = {
 
 export type SaveOutcome = {
 	idp: IdpConfig,
-	/**  Set when the fields were saved but the keyring refused the secret change. */
+	/**
+	 *  Set when the fields were saved but the keyring refused the secret change, or the stored
+	 *  secret is set aside by them (it needs re-entry).
+	 */
 	secret_error: string | null,
 };
 
 /**  A secret value. Redacted in `Debug`; not `Serialize`, not `Display`. */
 export type Secret = string;
+
+/**  The token endpoint's origin and the client id a secret was entered for. */
+export type SecretBinding = {
+	/**  `scheme://host[:port]`, the port only when it is not the scheme's default. */
+	token_origin: string,
+	client_id: string,
+};
 
 /**
  *  What to do with the client secret on save. The value arrives from the UI or the CLI's

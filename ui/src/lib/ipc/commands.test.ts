@@ -16,7 +16,7 @@ describe("commands", () => {
       check_idp: () => [],
       idp_history: () => [],
     });
-    const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    const { id, has_secret: _h, secret_entered_for: _s, created_at: _c, updated_at: _u, ...fields } = config();
     await commands.listIdps();
     await commands.getIdp(id);
     await commands.saveIdp({ id: null, fields, secret: { kind: "keep" } });
@@ -46,7 +46,7 @@ describe("commands", () => {
       test_history: () => [],
       export_test_history: () => "/home/admin/Downloads/eca-test-history-okta.json",
     });
-    const { id, has_secret: _h, created_at: _c, updated_at: _u, ...fields } = config();
+    const { id, has_secret: _h, secret_entered_for: _s, created_at: _c, updated_at: _u, ...fields } = config();
     const request = { id, fields, secret: { kind: "keep" } as const };
 
     expect(await commands.startTestLogin(request)).toBe("run-1");

@@ -913,3 +913,126 @@ fn a_secret_stored_before_bindings_were_recorded_is_bound_to_where_it_is_now() {
         "moved afterwards, it is set aside"
     );
 }
+
+/// An export entry for `okta(name, issuer)` under `id`.
+fn entry(id: IdpId, name: &str, issuer: &str) -> serde_json::Value {
+    let mut e = serde_json::to_value(okta(name, issuer)).unwrap();
+    e["id"] = serde_json::json!(id);
+    e
+}
+
+fn export_doc(version: u32, idps: Vec<serde_json::Value>) -> String {
+    serde_json::json!({
+        "format": transfer::FORMAT, "version": version, "exported_at": "x", "idps": idps
+    })
+    .to_string()
+}
+
+fn import_problems(fx: &mut Fixture, doc: &str) -> Vec<String> {
+    match transfer::import(&mut fx.catalog, doc) {
+        Err(ImportError::Invalid(problems)) => problems,
+        other => panic!("expected the import to be refused entry by entry, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_import_refuses_the_same_id_twice_in_one_file() {
+    let mut fx = fixture();
+    let id = IdpId::new();
+    let doc = export_doc(
+        transfer::VERSION,
+        vec![
+            entry(id, "Alpha", "https://alpha.example"),
+            entry(id, "Beta", "https://beta.example"),
+        ],
+    );
+    assert_eq!(
+        import_problems(&mut fx, &doc),
+        vec!["entry 2 (\"Beta\"): same id as entry 1".to_string()]
+    );
+    assert!(fx.catalog.list().unwrap().is_empty());
+}
+
+#[test]
+fn an_import_refuses_a_name_or_issuer_a_stored_idp_has_under_another_id() {
+    let mut fx = fixture();
+    let stored = create(
+        &mut fx.catalog,
+        okta("Alpha", "https://alpha.example"),
+        SecretChange::Keep,
+    );
+    let doc = export_doc(
+        transfer::VERSION,
+        vec![
+            entry(IdpId::new(), "alpha", "https://other.example"),
+            entry(IdpId::new(), "Other", "https://alpha.example"),
+        ],
+    );
+    assert_eq!(
+        import_problems(&mut fx, &doc),
+        vec![
+            "entry 1 (\"alpha\"): Name: is already used by \"Alpha\"".to_string(),
+            "entry 2 (\"Other\"): Issuer URL: is already used by \"Alpha\"".to_string(),
+        ]
+    );
+    let listed: Vec<IdpId> = fx.catalog.list().unwrap().iter().map(|s| s.id).collect();
+    assert_eq!(listed, vec![stored.id], "the stored IdP is untouched");
+}
+
+#[test]
+fn an_import_of_another_file_version_is_refused_naming_both_versions() {
+    let mut fx = fixture();
+    let doc = export_doc(
+        transfer::VERSION + 1,
+        vec![entry(IdpId::new(), "Alpha", "https://alpha.example")],
+    );
+    let err = transfer::import(&mut fx.catalog, &doc).unwrap_err();
+    let ImportError::NotAnExport(why) = &err else {
+        panic!("expected NotAnExport, got {err:?}");
+    };
+    assert_eq!(
+        why,
+        &format!(
+            "version {} is not supported (this app reads version {})",
+            transfer::VERSION + 1,
+            transfer::VERSION
+        )
+    );
+    assert!(fx.catalog.list().unwrap().is_empty());
+}
+
+#[test]
+fn an_import_whose_write_fails_half_way_writes_nothing() {
+    let mut fx = fixture();
+    // The store refuses the second row, after the first was written in the same transaction.
+    fx.catalog
+        .connection()
+        .execute_batch(
+            "CREATE TRIGGER second_fails BEFORE INSERT ON idp \
+             WHEN (SELECT count(*) FROM idp) >= 1 \
+             BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+        )
+        .unwrap();
+    let doc = export_doc(
+        transfer::VERSION,
+        vec![
+            entry(IdpId::new(), "Alpha", "https://alpha.example"),
+            entry(IdpId::new(), "Beta", "https://beta.example"),
+        ],
+    );
+    let err = transfer::import(&mut fx.catalog, &doc).unwrap_err();
+    assert!(
+        matches!(err, ImportError::Catalog(CatalogError::Store(_))),
+        "{err:?}"
+    );
+    assert!(
+        fx.catalog.list().unwrap().is_empty(),
+        "the first entry was rolled back with the second"
+    );
+    let audited: i64 = fx
+        .catalog
+        .connection()
+        .query_row("SELECT count(*) FROM idp_audit", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(audited, 0, "and so was its audit row");
+}

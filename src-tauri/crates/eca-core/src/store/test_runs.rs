@@ -45,3 +45,100 @@ pub fn delete_for_idp(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
         .execute([id.to_string()])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+    use eca_oidc::login::report::{TestOutcome, VerifiedIdentity};
+    use serde_json::json;
+
+    /// Run ids are UUIDs; run `n`'s ends in `n`.
+    fn run_id(n: usize) -> String {
+        format!("00000000-0000-4000-8000-{n:012}")
+    }
+
+    fn report(idp: IdpId, n: usize) -> TestReport {
+        TestReport {
+            run_id: run_id(n),
+            idp_id: idp,
+            idp_name: "Okta".into(),
+            started_at: format!("2026-01-01T00:{:02}:{:02}Z", n / 60, n % 60),
+            finished_at: format!("2026-01-01T01:{:02}:{:02}Z", n / 60, n % 60),
+            outcome: TestOutcome::Passed,
+            redirect_uri: "loopback".into(),
+            steps: vec![],
+            error: None,
+            identity: Some(VerifiedIdentity {
+                id_token_verified: true,
+                id_token_claims: Some(json!({
+                    "iss": "https://okta.example", "sub": "user-4711", "email": "ann@example.com"
+                })),
+                userinfo_claims: Some(
+                    json!({ "sub": "user-4711", "phone_number": "+4915112345678" }),
+                ),
+                customer_id_claim: "sub".into(),
+                customer_id: Some("user-4711".into()),
+                access_token_masked: "eyJh… (812 characters)".into(),
+                refresh_token_masked: Some("8f3a… (64 characters)".into()),
+                ..VerifiedIdentity::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_run_is_stored_without_claim_values_identifiers_or_tokens() {
+        let conn = store::open_in_memory().unwrap();
+        let idp = IdpId::new();
+        insert(&conn, &report(idp, 1)).unwrap();
+        let row: String = conn
+            .query_row("SELECT report FROM test_run", [], |r| r.get(0))
+            .unwrap();
+        for value in [
+            "user-4711",
+            "ann@example.com",
+            "+4915112345678",
+            "eyJh",
+            "8f3a",
+        ] {
+            assert!(!row.contains(value), "{value} is in the stored row: {row}");
+        }
+        let stored = &for_idp(&conn, idp).unwrap()[0];
+        let claims = stored
+            .identity
+            .as_ref()
+            .unwrap()
+            .id_token_claims
+            .as_ref()
+            .unwrap();
+        assert_eq!(claims["iss"], "https://okta.example", "who issued it stays");
+        assert_eq!(
+            claims["email"], "[redacted]",
+            "the claim's name stays, not its value"
+        );
+    }
+
+    #[test]
+    fn the_newest_runs_are_kept_per_idp_and_older_ones_dropped() {
+        let conn = store::open_in_memory().unwrap();
+        let (busy, quiet) = (IdpId::new(), IdpId::new());
+        insert(&conn, &report(quiet, 0)).unwrap();
+        let total = KEEP_PER_IDP as usize + 3;
+        for n in 1..=total {
+            insert(&conn, &report(busy, n)).unwrap();
+        }
+        let kept = for_idp(&conn, busy).unwrap();
+        assert_eq!(kept.len(), KEEP_PER_IDP as usize);
+        assert_eq!(kept[0].run_id, run_id(total), "newest first");
+        assert_eq!(
+            kept.last().unwrap().run_id,
+            run_id(4),
+            "the three oldest were dropped"
+        );
+        assert_eq!(
+            for_idp(&conn, quiet).unwrap().len(),
+            1,
+            "another IdP's runs are its own"
+        );
+    }
+}

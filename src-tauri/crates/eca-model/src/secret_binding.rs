@@ -115,6 +115,31 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_is_set_aside_only_for_a_client_that_sends_one() {
+        let entered = SecretBinding::new("https://idp.example/token", "app");
+        let moved = SecretBinding::new("https://evil.example/token", "app");
+        let confidential = set_aside(Some(&entered), ClientAuthMethod::ClientSecretPost, &moved);
+        assert_eq!(confidential.map(|e| e.field), Some(Field::ClientSecret));
+        assert_eq!(
+            set_aside(Some(&entered), ClientAuthMethod::None, &moved),
+            None
+        );
+        assert_eq!(
+            set_aside(None, ClientAuthMethod::ClientSecretBasic, &moved),
+            None
+        );
+    }
+
+    #[test]
+    fn endpoints_without_a_host_never_share_a_binding() {
+        // Their origins are all opaque ("null"): comparing those would let one stand for another.
+        let a = SecretBinding::new("data:text/plain,a", "app");
+        let b = SecretBinding::new("data:text/plain,b", "app");
+        assert_eq!(a.token_origin, "data:text/plain,a");
+        assert!(a.set_aside_by(&b).is_some());
+    }
+
+    #[test]
     fn a_new_path_on_the_same_origin_keeps_the_secret() {
         let b = SecretBinding::of(&fields("https://idp.example/token", "app"));
         assert_eq!(

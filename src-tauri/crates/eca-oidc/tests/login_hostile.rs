@@ -16,7 +16,7 @@ use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, 
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
 use eca_testkit::clock::TestClock;
 use std::sync::Arc;
-use support::hostile::{HostileOp, Misbehaviour};
+use support::hostile::{HostileOp, Misbehaviour, OpOptions};
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -222,6 +222,26 @@ async fn a_correct_provider_passes() {
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(op.token_calls(), 1);
     assert_eq!(op.userinfo_calls(), 1);
+}
+
+/// RFC 9207: a provider that does not advertise the `iss` response parameter and sends none
+/// passes (only an advertised one is required); one that sends none while advertising it fails
+/// (`rejects_a_missing_advertised_iss_parameter`).
+#[tokio::test]
+async fn an_absent_iss_parameter_passes_when_the_provider_does_not_advertise_it() {
+    // Neither advertised nor sent (the hostile provider's self-test checks both).
+    let op = HostileOp::start_with(OpOptions {
+        advertise_iss_param: false,
+        ..Default::default()
+    });
+    let report = test_login(&op).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    let checks = report
+        .steps
+        .iter()
+        .find(|s| s.name == StepName::StateAndIssuer)
+        .expect("the state and issuer step ran");
+    assert_eq!(checks.status, StepStatus::Passed, "{checks:?}");
 }
 
 /// A bug that panics in the middle of a login (here injected where the browser opens) ends the

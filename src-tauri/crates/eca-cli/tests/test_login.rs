@@ -102,8 +102,11 @@ fn a_public_client_is_verified_and_recorded() {
     assert_eq!(list[0]["last_test"]["outcome"], "passed", "{list:#}");
 }
 
+/// The login sends the secret read from the keyring: with the provider's secret stored it
+/// passes, and after a rotation to a wrong one it fails at the code exchange. (A wrong secret
+/// alone cannot tell "wrong" from "none sent": the provider answers `invalid_client` to both.)
 #[test]
-fn a_wrong_secret_exits_non_zero_with_the_reason() {
+fn the_secret_sent_is_the_one_in_the_keyring() {
     eca_testkit::keyring::require_session_bus("this test stores a secret");
     let op = NodeServer::start("provider.mjs", &[]);
     let dir = tempfile::tempdir().unwrap();
@@ -111,7 +114,21 @@ fn a_wrong_secret_exits_non_zero_with_the_reason() {
         &dir,
         &op.url,
         &["--client-id", "eca-confidential", "--client-secret-stdin"],
-        Some("wrong-secret\n"),
+        Some("confidential-secret-123\n"),
+    );
+    let (code, report) = test_json(&dir);
+    assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
+    assert_eq!(report["outcome"], "passed");
+
+    let out = eca(&dir)
+        .args(["idp", "edit", "Local OP", "--client-secret-stdin"])
+        .write_stdin("wrong-secret\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let (code, report) = test_json(&dir);
     assert_ne!(code, 0, "a failed login must not exit 0");

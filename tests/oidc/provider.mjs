@@ -1,9 +1,16 @@
 // A real OpenID provider (npm `oidc-provider`) on loopback, for ECA Admin's tests.
 //
 //   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N] [--extra-redirect URI]...
+//                                [--auth-methods M,M] [--no-s256] [--issuer-path /P]
 //
 // --extra-redirect adds a redirect URI to every default client, e.g. a platform's
 // http://127.0.0.1:<port>/v1/oauth/callback for customer sign-in.
+//
+// Misconfigurations an admin meets, for readiness tests: --auth-methods limits the token
+// endpoint's client authentication methods (oidc-provider's clientAuthMethods, so discovery
+// advertises only those); --no-s256 drops code_challenge_methods_supported from discovery (as a
+// provider without PKCE would); --issuer-path makes the provider call itself <origin>/P while it
+// serves at the origin (a proxy configured with the wrong public URL).
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -36,6 +43,9 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     'store-size': { type: 'string', default: '1000' },
     'extra-redirect': { type: 'string', multiple: true, default: [] },
+    'auth-methods': { type: 'string' },
+    'no-s256': { type: 'boolean', default: false },
+    'issuer-path': { type: 'string', default: '' },
   },
 });
 const store = new LRU({ maxSize: Number(args['store-size']) });
@@ -93,9 +103,11 @@ await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(Number(args.port), '127.0.0.1', resolve);
 });
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const origin = `http://127.0.0.1:${server.address().port}`;
+const issuer = `${origin}${args['issuer-path']}`;
 
 const provider = new Provider(issuer, {
+  ...(args['auth-methods'] ? { clientAuthMethods: args['auth-methods'].split(',') } : {}),
   clients,
   adapter: (model) => new MemoryAdapter(model, store),
   jwks: { keys: [signingKey] },
@@ -120,6 +132,13 @@ const provider = new Provider(issuer, {
     return { accountId: sub, claims: async () => ({ ...user.claims }) };
   },
 });
+
+if (args['no-s256']) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/.well-known/openid-configuration') delete ctx.body.code_challenge_methods_supported;
+  });
+}
 
 const providerCallback = provider.callback();
 

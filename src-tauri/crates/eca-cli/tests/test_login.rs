@@ -189,6 +189,116 @@ fn check_reports_readiness_without_a_login() {
     assert_eq!(https["status"], "warning");
 }
 
+/// `eca idp check --json` of the IdP "Local OP" in `dir`: the exit code, and each check's
+/// status and detail by name.
+fn readiness(dir: &TempDir) -> (i32, std::collections::BTreeMap<String, (String, String)>) {
+    let out = eca(dir)
+        .args(["idp", "check", "Local OP", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap().to_string();
+            (text("name"), (text("status"), text("detail")))
+        })
+        .collect();
+    (out.status.code().unwrap_or(-1), checks)
+}
+
+/// Readiness against a real provider configured wrong, one mistake at a time: each is failed
+/// by the check that names it, the others pass, and `eca idp check` exits non-zero.
+#[test]
+fn readiness_names_what_a_misconfigured_provider_gets_wrong() {
+    let public = ["--client-id", "eca-public", "--client-auth-method", "none"];
+    let cases: [(&[&str], &[&str], &str, &str); 3] = [
+        (
+            &["--no-s256"],
+            &public,
+            "PKCE S256 advertised",
+            "enable PKCE with S256",
+        ),
+        (
+            &["--auth-methods", "client_secret_basic,none"],
+            &[
+                "--client-id",
+                "eca-confidential",
+                "--client-auth-method",
+                "client_secret_post",
+            ],
+            "Client authentication advertised",
+            "not client_secret_post",
+        ),
+        (
+            &[],
+            &[
+                "--client-id",
+                "eca-public",
+                "--client-auth-method",
+                "none",
+                "--jwks-uri",
+                "http://127.0.0.1:9/jwks",
+            ],
+            "JWKS reachable",
+            "127.0.0.1:9",
+        ),
+    ];
+    for (provider_args, idp_args, failed, says) in cases {
+        let op = NodeServer::start("provider.mjs", provider_args);
+        let dir = tempfile::tempdir().unwrap();
+        add(&dir, &op.url, idp_args, None);
+        let (code, checks) = readiness(&dir);
+        assert_ne!(code, 0, "{provider_args:?}: not ready: {checks:#?}");
+        let (status, detail) = &checks[failed];
+        assert_eq!(status, "failed", "{provider_args:?}: {checks:#?}");
+        assert!(detail.contains(says), "{provider_args:?}: {detail}");
+        let others_failed: Vec<&String> = checks
+            .iter()
+            .filter(|(name, (status, _))| status == "failed" && *name != failed)
+            .map(|(name, _)| name)
+            .collect();
+        assert!(
+            others_failed.is_empty(),
+            "{provider_args:?}: only {failed} fails: {checks:#?}"
+        );
+    }
+
+    // A provider behind a proxy that names it at another path: its document's issuer is not
+    // the URL it was fetched from.
+    let op = NodeServer::start("provider.mjs", &["--issuer-path", "/other"]);
+    let origin = op.url.trim_end_matches("/other").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = [
+        "--client-id".to_string(),
+        "eca-public".into(),
+        "--client-auth-method".into(),
+        "none".into(),
+        "--authorization-endpoint".into(),
+        format!("{origin}/auth"),
+        "--token-endpoint".into(),
+        format!("{origin}/token"),
+        "--jwks-uri".into(),
+        format!("{origin}/jwks"),
+    ];
+    add(
+        &dir,
+        &origin,
+        &endpoints.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    let (code, checks) = readiness(&dir);
+    assert_ne!(code, 0);
+    let (status, detail) = &checks["Discovery issuer matches"];
+    assert_eq!(status, "failed", "{checks:#?}");
+    assert!(
+        detail.contains(&op.url),
+        "the detail names the document's issuer: {detail}"
+    );
+}
+
 #[test]
 fn a_test_that_never_comes_back_times_out() {
     let op = NodeServer::start("provider.mjs", &[]);

@@ -83,3 +83,37 @@ fn the_catalog_keeps_secrets_in_the_keyring_only() {
         "delete removes the secret"
     );
 }
+
+/// A save whose SQLite write fails after the keyring stored the new secret puts the keyring
+/// back: the secret the IdP had is there again, not the one of the failed save.
+#[test]
+fn a_save_that_fails_in_sqlite_puts_the_real_keyring_back() {
+    require_session_bus();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(OsKeyring::new());
+    let mut catalog = Catalog::open(dir.path(), keyring.clone(), Arc::new(SystemClock)).unwrap();
+    let saved = catalog
+        .save(SaveIdpRequest {
+            id: None,
+            fields: eca_testkit::fixtures::okta("Rolled back"),
+            secret: SecretChange::Replace(Secret::new("the-secret-before")),
+        })
+        .unwrap();
+    // The audit row cannot be written: the save fails after the keyring took the new secret.
+    catalog
+        .connection()
+        .execute_batch("DROP TABLE idp_audit")
+        .unwrap();
+    let failed = catalog.save(SaveIdpRequest {
+        id: Some(saved.idp.id),
+        fields: saved.idp.fields.clone(),
+        secret: SecretChange::Replace(Secret::new("the-secret-of-the-failed-save")),
+    });
+    assert!(failed.is_err(), "{failed:?}");
+    let key = SecretKey::IdpClientSecret(saved.idp.id);
+    assert_eq!(
+        keyring.get(key).unwrap().unwrap().expose(),
+        "the-secret-before"
+    );
+    keyring.delete(key).unwrap();
+}

@@ -242,6 +242,17 @@ struct SecretOutcome {
     error: Option<SecretError>,
 }
 
+impl SecretOutcome {
+    /// The secret as it was (`had_secret`), with the keyring's refusal if any.
+    fn kept(had_secret: bool, error: Option<SecretError>) -> Self {
+        Self {
+            has_secret: had_secret,
+            audit: None,
+            error,
+        }
+    }
+}
+
 impl Step<'_> {
     fn save(
         &self,
@@ -265,8 +276,11 @@ impl Step<'_> {
         let had_secret = before.as_ref().is_some_and(|b| b.has_secret);
         // The keyring is written before the rows, so a refusal keeps the rest of the edit (the
         // admin loses nothing they typed but the secret); a failed write puts it back.
-        let previous = self.previous_secret(id, had_secret, &secret)?;
-        let secret = self.change_secret(id, had_secret, &secret);
+        let (previous, secret) = match self.previous_secret(id, had_secret, &secret) {
+            Ok(previous) => (previous, self.change_secret(id, had_secret, &secret)),
+            // A keyring that cannot read what it holds (locked, gone) refuses the change too.
+            Err(e) => (None, SecretOutcome::kept(had_secret, Some(e))),
+        };
         let undo = secret
             .audit
             .is_some()
@@ -338,7 +352,7 @@ impl Step<'_> {
         id: IdpId,
         had_secret: bool,
         change: &SecretChange,
-    ) -> Result<Option<Secret>, WriteError> {
+    ) -> Result<Option<Secret>, SecretError> {
         let touches = match change {
             SecretChange::Keep => false,
             SecretChange::Replace(_) | SecretChange::Clear => had_secret,
@@ -346,16 +360,12 @@ impl Step<'_> {
         if !touches {
             return Ok(None);
         }
-        Ok(self.secrets.get(SecretKey::IdpClientSecret(id))?)
+        self.secrets.get(SecretKey::IdpClientSecret(id))
     }
 
     fn change_secret(&self, id: IdpId, had_secret: bool, change: &SecretChange) -> SecretOutcome {
         let key = SecretKey::IdpClientSecret(id);
-        let kept = |error: Option<SecretError>| SecretOutcome {
-            has_secret: had_secret,
-            audit: None,
-            error,
-        };
+        let kept = |error| SecretOutcome::kept(had_secret, error);
         let done = |has_secret: bool| SecretOutcome {
             has_secret,
             audit: Some(diff::secret_change(!has_secret)),

@@ -87,6 +87,16 @@ fn list(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
+impl SyncError {
+    /// Names the data folder in a store fault it caused ([`StoreError::in_folder`]).
+    pub fn in_folder(self, dir: &std::path::Path) -> Self {
+        match self {
+            SyncError::Store(e) => SyncError::Store(e.in_folder(dir)),
+            other => other,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for SyncError {
     fn from(e: rusqlite::Error) -> Self {
         SyncError::Store(e.into())

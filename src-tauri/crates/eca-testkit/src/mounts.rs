@@ -6,6 +6,7 @@
 //! runs `make test` as root). It skips only when it cannot, and then says so loudly on stderr;
 //! when it could run but the namespace or its body fails, the test fails.
 
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
@@ -22,7 +23,10 @@ pub fn inside_private_mounts(test: &str) -> bool {
         return true;
     }
     if let Some(why) = cannot_run() {
-        eprintln!(
+        // Straight to the process's stderr: the test harness captures `eprintln!`, and a
+        // passing test's captured output is never shown.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n*** SKIPPED {test}: {why}. It mounts a tmpfs or a read-only bind mount in a \
              private mount namespace: run it as root (CI does). ***\n"
         );

@@ -121,9 +121,12 @@ pub fn save(
 ) -> Result<SyncSettings, SyncError> {
     let settings = request.settings.checked()?;
     let to = KeyPlace::of(&settings)?;
-    let from = load(conn)?.map(|s| KeyPlace::of(&s)).transpose()?;
-    let moved = from.filter(|from| *from != to);
     let key = request.api_key.map(checked_key).transpose()?;
+    // The stored settings are read under the write lock, so no other process moves sync
+    // between this check and the write.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let from = load(&tx)?.map(|s| KeyPlace::of(&s)).transpose()?;
+    let moved = from.filter(|from| *from != to);
     match (moved.clone(), key) {
         (Some(from), None) => return Err(key_needed(&from, &to)),
         (Some(from), Some(_)) if !request.start_afresh => {
@@ -134,7 +137,6 @@ pub fn save(
     if let Some(key) = key {
         secrets.put(to.secret_key(), key)?;
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if moved.is_some() {
         start_afresh(&tx, at)?;
     }

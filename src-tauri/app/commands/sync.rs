@@ -9,7 +9,7 @@ use crate::state::AppState;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::local::{IdpSyncState, SyncSetup};
-use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::{PushReport, SyncPlan};
 use eca_model::idp::IdpId;
 use eca_model::problem::Problem;
@@ -22,18 +22,21 @@ pub async fn get_sync_settings(state: State<'_, AppState>) -> Result<SyncSetup, 
 }
 
 /// Stores the backend and workspace; `api_key` replaces the stored key when given (it is
-/// write-only: no command returns it).
+/// write-only: no command returns it). Moving to another origin or workspace needs a new key
+/// and `start_afresh` (else `confirmation_needed`, whose message says what it does).
 #[tauri::command]
 #[specta::specta]
 pub async fn save_sync_settings(
     state: State<'_, AppState>,
     settings: SyncSettings,
     api_key: Option<Secret>,
+    start_afresh: bool,
 ) -> Result<SyncSetup, Problem> {
-    Ok(state
-        .outbox()
-        .await
-        .save_setup(settings, api_key.as_ref())?)
+    Ok(state.outbox().await.save_setup(SaveSettings {
+        settings,
+        api_key: api_key.as_ref(),
+        start_afresh,
+    })?)
 }
 
 /// Lists the workspace's IdPs with the stored settings; returns how many the backend has.

@@ -46,6 +46,7 @@ describe("SettingsView", () => {
     expect(save?.args).toEqual({
       settings: { backend_url: "http://127.0.0.1:8787", workspace_id: "dev" },
       apiKey: "eca_dev_key",
+      startAfresh: false,
     });
     expect(screen.queryByLabelText("API key", { selector: "input" })).not.toBeInTheDocument();
     expect(screen.getByText("An API key is stored")).toBeInTheDocument();
@@ -123,5 +124,54 @@ describe("SettingsView", () => {
     await waitFor(() =>
       expect(screen.getByLabelText("Backend URL")).toHaveAccessibleDescription(/cannot be reached/),
     );
+  });
+
+  it("asks for a new API key when the URL moves, and starts afresh only once confirmed", async () => {
+    const needKey =
+      'enter the API key of the workspace "acme" at https://new.example: the stored key was entered for the workspace "acme" at https://msg.example and is never sent anywhere else';
+    const confirm =
+      'Moving sync from the workspace "acme" at https://msg.example to the workspace "acme" at https://new.example starts sync afresh. Confirm to go ahead.';
+    const moved: SyncSetup = {
+      settings: { backend_url: "https://new.example", workspace_id: "acme" },
+      has_api_key: true,
+    };
+    const calls = mockCore({
+      get_sync_settings: () => stored,
+      save_sync_settings: (args) => {
+        if (args.apiKey === null) throw problem("validation", needKey, [{ field: "api_key", message: needKey }]);
+        if (!args.startAfresh) throw problem("confirmation_needed", confirm);
+        return moved;
+      },
+    });
+    render(SettingsView);
+    const user = userEvent.setup();
+    const url = await screen.findByLabelText("Backend URL");
+    await user.clear(url);
+    await user.type(url, "https://new.example");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    const key = await screen.findByLabelText("API key", { selector: "input" });
+    expect(key).toHaveAccessibleDescription(/stored key was entered for .*msg\.example/);
+    await user.type(key, "new-workspace-key");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    const dialog = await screen.findByRole("alertdialog", { name: "Move sync to another backend?" });
+    expect(dialog).toHaveTextContent(/starts sync afresh/);
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
+    expect(screen.queryByText("Saved the sync settings.")).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    const again = await screen.findByRole("alertdialog");
+    await user.click(within(again).getByRole("button", { name: "Move and start afresh" }));
+    expect(await screen.findByText("Saved the sync settings.")).toBeInTheDocument();
+    const saves = calls.filter((c) => c.cmd === "save_sync_settings").map((c) => c.args);
+    expect(saves.map((a) => [a.apiKey, a.startAfresh])).toEqual([
+      [null, false],
+      ["new-workspace-key", false],
+      ["new-workspace-key", false],
+      ["new-workspace-key", true],
+    ]);
+    expect(saves[3]?.settings).toEqual({ backend_url: "https://new.example", workspace_id: "acme" });
   });
 });

@@ -60,6 +60,10 @@ pub enum BackendCommand {
         /// Refused: a key given as a flag value would show in shell history and `ps`.
         #[arg(long = "api-key", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
         api_key_value: Option<Option<String>>,
+        /// Confirm moving sync to another backend origin or workspace (a new API key is needed):
+        /// what the old backend was sent is forgotten and every local IdP is pushed as new
+        #[arg(long)]
+        start_afresh: bool,
     },
     /// Show the backend settings (never the API key: only whether one is stored)
     Show,

@@ -14,6 +14,7 @@ use eca_core::sync::SyncError;
 use eca_core::transfer::ImportError;
 use eca_model::problem::{Problem, ProblemCode};
 use eca_oidc::discovery::DiscoveryError;
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,21 @@ impl CliError {
         CliError::Io {
             what: what.into(),
             source,
+        }
+    }
+
+    /// Names the data folder in a store fault it caused (a full disk, a read-only folder).
+    pub fn in_folder(self, dir: &Path) -> Self {
+        match self {
+            CliError::Catalog(e) => CliError::Catalog(e.in_folder(dir)),
+            CliError::Import(ImportError::Catalog(e)) => {
+                CliError::Import(ImportError::Catalog(e.in_folder(dir)))
+            }
+            CliError::Sync(e) => CliError::Sync(e.in_folder(dir)),
+            CliError::PlatformTest(PlatformTestError::Sync(e)) => {
+                CliError::PlatformTest(PlatformTestError::Sync(e.in_folder(dir)))
+            }
+            other => other,
         }
     }
 

@@ -23,9 +23,13 @@ fn main() -> ExitCode {
     init_logging();
     let cli = cli::Cli::parse();
     let json = cli.json;
+    let dir = cli.data_dir.clone();
     match commands::run(cli.command, cli.data_dir, json) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => error::report(e, json),
+        Err(e) => match eca_core::data_dir::resolve(dir) {
+            Ok(dir) => error::report(e.in_folder(&dir), json),
+            Err(_) => error::report(e, json),
+        },
     }
 }
 

@@ -20,7 +20,7 @@ use eca_core::secrets::{OsKeyring, Secret};
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
 use eca_core::sync::pull::PullReport;
-use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::{Outbox, PushReport, SyncError};
 use eca_model::clock::SystemClock;
 use eca_model::diff::FieldChange;
@@ -39,6 +39,7 @@ pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Res
             workspace,
             api_key_stdin,
             api_key_value,
+            start_afresh,
         } => {
             if api_key_value.is_some() {
                 return Err(CliError::Usage(
@@ -52,7 +53,7 @@ pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Res
             } else {
                 None
             };
-            let outbox = open(dir)?;
+            let mut outbox = open(dir)?;
             let stored = outbox.settings()?;
             let settings = match (url, workspace, stored) {
                 (Some(backend_url), Some(workspace_id), _) => SyncSettings {
@@ -69,7 +70,17 @@ pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Res
                     ))
                 }
             };
-            let setup = outbox.save_setup(settings, key.as_ref())?;
+            let request = SaveSettings {
+                settings,
+                api_key: key.as_ref(),
+                start_afresh,
+            };
+            let setup = outbox.save_setup(request).map_err(|e| match e {
+                SyncError::MoveNotConfirmed { .. } => CliError::Usage(format!(
+                    "{e} Run it again with --start-afresh (and the new key on stdin) to confirm."
+                )),
+                e => e.into(),
+            })?;
             print_setup(&setup, json)
         }
         BackendCommand::Show => print_setup(&open(dir)?.setup()?, json),

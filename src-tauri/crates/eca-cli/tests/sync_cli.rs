@@ -356,3 +356,62 @@ fn secrets_stay_out_of_logs_and_files_while_pushing() {
     }
     assert!(files >= 1, "the data folder holds the database");
 }
+
+#[test]
+fn moving_to_another_backend_needs_its_key_and_a_confirmation_then_starts_afresh() {
+    require_session_bus();
+    let (old, new) = (Backend::start(), Backend::start());
+    let eca = Eca::new();
+    eca.set_backend(&old.url());
+    let acme = eca.add("Acme");
+    eca.ok(&["sync", "push"]);
+
+    let r = eca.run(&["backend", "set", "--url", &new.url()]);
+    assert_eq!(
+        r.code, 2,
+        "a move without the new place's key is refused: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("API key")
+            && r.stderr.contains(&old.url())
+            && r.stderr.contains(&new.url()),
+        "it asks for a key, naming both places: {}",
+        r.stderr
+    );
+    let key = format!("{API_KEY}\n");
+    let move_args = ["backend", "set", "--url", &new.url(), "--api-key-stdin"];
+    let r = eca.run_with_stdin(&move_args, &key);
+    assert_eq!(r.code, 2, "a move needs a confirmation: {}", r.stdout);
+    assert!(
+        r.stderr.contains("--start-afresh"),
+        "it says how: {}",
+        r.stderr
+    );
+    let show = eca.json(&["backend", "show"]);
+    assert_eq!(
+        show["settings"]["backend_url"],
+        old.url(),
+        "nothing moved yet"
+    );
+
+    let mut confirmed = move_args.to_vec();
+    confirmed.push("--start-afresh");
+    let r = eca.run_with_stdin(&confirmed, &key);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        eca.base_versions().is_empty(),
+        "the old backend's versions are forgotten"
+    );
+    let status = eca.json(&["sync", "status"]);
+    assert_eq!(status[0]["kind"], "create", "{status}");
+    eca.ok(&["sync", "push"]);
+    assert!(
+        new.idps().contains_key(&acme),
+        "the IdP is created on the new backend"
+    );
+    assert!(
+        old.idps().contains_key(&acme),
+        "and nothing is deleted on the old one"
+    );
+}

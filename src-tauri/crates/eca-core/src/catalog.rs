@@ -79,6 +79,16 @@ pub enum CatalogError {
     Secret(#[from] SecretError),
 }
 
+impl CatalogError {
+    /// Names the data folder in a store fault it caused ([`StoreError::in_folder`]).
+    pub fn in_folder(self, dir: &Path) -> Self {
+        match self {
+            CatalogError::Store(e) => CatalogError::Store(e.in_folder(dir)),
+            other => other,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for CatalogError {
     fn from(e: rusqlite::Error) -> Self {
         CatalogError::Store(e.into())

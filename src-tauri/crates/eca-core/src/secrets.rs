@@ -8,6 +8,7 @@
 //! - Error messages never contain a secret value.
 
 use crate::data_dir::APP_IDENTIFIER;
+use crate::sync::key_place::PlaceDigest;
 use eca_model::idp::IdpId;
 pub use eca_model::secret::Secret;
 use std::collections::HashMap;
@@ -17,9 +18,10 @@ use std::sync::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecretKey {
     IdpClientSecret(IdpId),
-    /// The API key of the messaging backend that [`crate::sync`] pushes to. One per keyring
-    /// user: sync settings name one backend and workspace at a time.
-    SyncApiKey,
+    /// The API key of the messaging backend that [`crate::sync`] pushes to, one per backend
+    /// origin and workspace ([`crate::sync::key_place`]): a key is found only where it was
+    /// entered for.
+    SyncApiKey(PlaceDigest),
 }
 
 impl SecretKey {
@@ -27,7 +29,7 @@ impl SecretKey {
     pub fn account(&self) -> String {
         match self {
             SecretKey::IdpClientSecret(id) => format!("idp:{id}:client_secret"),
-            SecretKey::SyncApiKey => "sync:api_key".to_string(),
+            SecretKey::SyncApiKey(place) => format!("sync:api_key:{}", place.hex()),
         }
     }
 }
@@ -205,6 +207,5 @@ mod tests {
             SecretKey::IdpClientSecret(id).account(),
             "idp:6f1c2f8e-2d5b-4c1e-9a57-0f6a3b2c1d00:client_secret"
         );
-        assert_eq!(SecretKey::SyncApiKey.account(), "sync:api_key");
     }
 }

@@ -4,7 +4,7 @@ use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::local::SyncBadge;
 use eca_core::sync::plan::{SyncAction, SyncStatus};
-use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::Outbox;
 use eca_model::clock::FixedClock;
 use eca_model::idp::{Field, FieldError, IdpFields};
@@ -30,7 +30,7 @@ fn a_new_idp_is_a_draft_then_pending_and_planned_as_a_create_offline() {
         .unwrap()
         .idp
         .id;
-    let outbox = Outbox::open(dir.path(), secrets, clock).unwrap();
+    let mut outbox = Outbox::open(dir.path(), secrets, clock).unwrap();
 
     let states = outbox.sync_states().unwrap();
     assert_eq!(states.len(), 1);
@@ -57,13 +57,14 @@ fn a_new_idp_is_a_draft_then_pending_and_planned_as_a_create_offline() {
     );
 
     outbox
-        .save_settings(
-            SyncSettings {
+        .save_settings(SaveSettings {
+            settings: SyncSettings {
                 backend_url: "http://127.0.0.1:9".into(),
                 workspace_id: "dev".into(),
             },
-            None,
-        )
+            api_key: None,
+            start_afresh: false,
+        })
         .unwrap();
     assert_eq!(
         outbox.sync_states().unwrap()[0].state,
@@ -77,11 +78,18 @@ fn sync_errors_reach_the_ui_with_the_codes_it_branches_on() {
     use eca_core::sync::SyncError;
     use eca_model::problem::{Problem, ProblemCode};
     let code = |e: SyncError| Problem::from(e).code;
+    let place = || eca_core::sync::key_place::KeyPlace {
+        origin: "https://msg.example".into(),
+        workspace: "acme".into(),
+    };
     assert_eq!(
         code(SyncError::NotConfigured),
         ProblemCode::SyncNotConfigured
     );
-    assert_eq!(code(SyncError::NoApiKey), ProblemCode::SyncNotConfigured);
+    assert_eq!(
+        code(SyncError::NoApiKey(place())),
+        ProblemCode::SyncNotConfigured
+    );
     assert_eq!(code(SyncError::Unauthorized), ProblemCode::Unauthorized);
     assert_eq!(
         code(SyncError::Forbidden("dev".into())),
@@ -114,7 +122,7 @@ fn sync_errors_reach_the_ui_with_the_codes_it_branches_on() {
         vec![Field::ApiKey],
         "a refused key"
     );
-    assert_eq!(fields(SyncError::NoApiKey), vec![Field::ApiKey]);
+    assert_eq!(fields(SyncError::NoApiKey(place())), vec![Field::ApiKey]);
     assert_eq!(fields(SyncError::NotConfigured), vec![Field::BackendUrl]);
     assert_eq!(
         fields(SyncError::InvalidSettings(vec![FieldError::new(

@@ -11,7 +11,7 @@ use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::{PushRequest, SecretMode, SyncAction, SyncStatus};
 use eca_core::sync::retry::RetryPolicy;
-use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::SyncError;
 use eca_model::idp::{ClaimMapping, Field, IdpFields};
 use std::sync::Arc;
@@ -210,21 +210,16 @@ async fn an_unreachable_backend_keeps_the_changes_for_later() {
     assert_eq!(kept_now.len(), 2, "the frozen change is not coalesced into");
     assert_eq!(kept_now[0].idempotency_key, kept[0].idempotency_key);
 
-    // The backend comes back (on a new port, as after a restart) and the same change goes out
+    // The backend comes back (on its port, as after a restart) and the same change goes out
     // under the same key.
-    let running = eca_backend::harness::start_in(dir.path(), API_KEY, Default::default(), None)
-        .await
-        .expect("the backend starts again");
-    admin
-        .outbox
-        .save_settings(
-            SyncSettings {
-                backend_url: running.url(),
-                workspace_id: WORKSPACE.into(),
-            },
-            None,
-        )
-        .unwrap();
+    let addr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a loopback address");
+    let _running =
+        eca_backend::harness::start_in(dir.path(), API_KEY, Default::default(), Some(addr))
+            .await
+            .expect("the backend starts again");
     let report = admin.outbox.push().await.expect("online again");
     assert_eq!(
         report.pushed,
@@ -243,13 +238,14 @@ async fn a_refused_api_key_stops_the_push_and_keeps_everything() {
     admin.create(okta("Acme"), None);
     admin
         .outbox
-        .save_settings(
-            SyncSettings {
+        .save_settings(SaveSettings {
+            settings: SyncSettings {
                 backend_url: backend.url(),
                 workspace_id: WORKSPACE.into(),
             },
-            Some(&Secret::new("not-the-right-key-000000")),
-        )
+            api_key: Some(&Secret::new("not-the-right-key-000000")),
+            start_afresh: false,
+        })
         .unwrap();
     let err = admin.outbox.push().await.expect_err("the key is refused");
     assert!(matches!(err, SyncError::Unauthorized), "{err:?}");
@@ -264,13 +260,14 @@ async fn a_refused_api_key_stops_the_push_and_keeps_everything() {
 
     admin
         .outbox
-        .save_settings(
-            SyncSettings {
+        .save_settings(SaveSettings {
+            settings: SyncSettings {
                 backend_url: backend.url(),
                 workspace_id: WORKSPACE.into(),
             },
-            Some(&Secret::new(API_KEY)),
-        )
+            api_key: Some(&Secret::new(API_KEY)),
+            start_afresh: false,
+        })
         .unwrap();
     assert_eq!(admin.outbox.push().await.unwrap().pushed.len(), 1);
 }

@@ -27,6 +27,9 @@ pub enum ProblemCode {
     BackendUnreachable,
     /// The IdP is not pushed, or changed since: push first (e.g. before a test on the platform).
     NotPushed,
+    /// The action has consequences the admin must confirm first (the message says which);
+    /// sending it again with the confirmation goes ahead.
+    ConfirmationNeeded,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, thiserror::Error)]

@@ -12,9 +12,14 @@
 //!   is left as it is: only the files are made private there.
 //! - A reader ([`open_reader`]) is a read-only connection to a file its writer opened and
 //!   migrated: with WAL it reads the last commit without waiting for the writer.
+//! - Faults of the folder speak plainly: a full disk is [`StoreError::DiskFull`], a read-only
+//!   folder [`StoreError::ReadOnly`]. An up-to-date database in a read-only folder is opened
+//!   read-only, so it can still be read; every write to it is refused before it changes
+//!   anything. A failed write never leaves half of itself behind (SQLite's transactions).
 
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
+use std::io::ErrorKind;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,6 +41,39 @@ pub enum StoreError {
     Sqlite(String),
     #[error("The database holds a row it cannot read ({0}); it may have been edited by hand.")]
     Corrupt(String),
+    #[error(
+        "the disk holding {} is full; nothing was saved. Free some space and try again.",
+        folder(.dir)
+    )]
+    DiskFull { dir: Option<String> },
+    #[error(
+        "{} is read-only; nothing was saved. Listing and showing still work; make the folder \
+         writable to change anything.",
+        folder(.dir)
+    )]
+    ReadOnly { dir: Option<String> },
+}
+
+/// How a folder fault names its folder: by path once it is known (see [`StoreError::in_folder`]).
+fn folder(dir: &Option<String>) -> String {
+    match dir {
+        Some(dir) => format!("the data folder {dir}"),
+        None => "the data folder".to_string(),
+    }
+}
+
+impl StoreError {
+    /// Names `dir` in a fault whose cause is the folder (a full disk, a read-only folder); any
+    /// other error is returned as it is. The callers that know the folder (the CLI, the app)
+    /// call it where they report the error: SQLite's errors do not say which file they are about.
+    pub fn in_folder(self, dir: &Path) -> Self {
+        let dir = Some(dir.display().to_string());
+        match self {
+            StoreError::DiskFull { .. } => StoreError::DiskFull { dir },
+            StoreError::ReadOnly { .. } => StoreError::ReadOnly { dir },
+            other => other,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -44,25 +82,112 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy
             }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull { dir: None },
+            Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly { dir: None },
             _ => StoreError::Sqlite(e.to_string()),
         }
     }
 }
 
-/// Opens a database file with the pragmas below and `migrations` applied.
+/// Opens a database file with the pragmas below and `migrations` applied. In a read-only
+/// folder, an existing, up-to-date file is opened read-only instead ([`open_read_only`]).
 pub fn open_migrated(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
     let shown = path.display().to_string();
-    make_private(path).map_err(|e| StoreError::Open {
-        path: shown.clone(),
-        detail: format!("cannot make it private to this user ({e})"),
-    })?;
+    let in_folder = |e: StoreError| e.in_folder(path.parent().unwrap_or(path));
+    match make_private(path) {
+        Ok(()) => {}
+        Err(e) if is_read_only(&e) && path.is_file() => {
+            return open_read_only(path, migrations).map_err(in_folder)
+        }
+        Err(e) if e.kind() == ErrorKind::StorageFull => {
+            return Err(in_folder(StoreError::DiskFull { dir: None }))
+        }
+        Err(e) => {
+            return Err(StoreError::Open {
+                path: shown,
+                detail: format!("cannot make it private to this user ({e})"),
+            })
+        }
+    }
     let mut conn = Connection::open(path).map_err(|e| StoreError::Open {
         path: shown.clone(),
         detail: e.to_string(),
     })?;
-    configure(&conn)?;
-    migrate(&mut conn, migrations, &shown)?;
+    let opened = configure(&conn).and_then(|()| migrate(&mut conn, migrations, &shown));
+    opened.map_err(|e| in_folder(disk_full_as_such(&conn, e)))?;
     Ok(conn)
+}
+
+/// A folder this process may not change: a read-only mount, or one it cannot make private.
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied
+    )
+}
+
+/// SQLite reports a full disk met while it sets up the WAL index (`-shm`) as a plain I/O error;
+/// the OS error behind it tells the two apart.
+fn disk_full_as_such(conn: &Connection, e: StoreError) -> StoreError {
+    // SAFETY: the handle is the open connection's own; sqlite3_system_errno only reads it.
+    let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+    match e {
+        StoreError::Sqlite(_)
+            if std::io::Error::from_raw_os_error(errno).kind() == ErrorKind::StorageFull =>
+        {
+            StoreError::DiskFull { dir: None }
+        }
+        other => other,
+    }
+}
+
+/// `path` in a folder that cannot be written: read-only, with the same pragmas where they
+/// apply. A WAL file is read through its `-shm` if that exists; without one (the last writer
+/// closed cleanly, so everything is in the file) it is opened as immutable. A file whose
+/// migrations are not all applied cannot be upgraded here, and is refused.
+fn open_read_only(path: &Path, migrations: &Migrations<'_>) -> Result<Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let shown = path.display().to_string();
+    let open = |uri: String| -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(uri, flags)?;
+        // Opening is lazy: the first read is what finds a missing `-shm`.
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        Ok(conn)
+    };
+    let uri = format!("file:{}", uri_path(path));
+    let conn = open(format!("{uri}?mode=ro")).or_else(|_| open(format!("{uri}?immutable=1")))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA query_only = ON; PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;",
+    )?;
+    match migrations.pending_migrations(&conn) {
+        Ok(0) => Ok(conn),
+        Ok(_) => Err(StoreError::ReadOnly { dir: None }),
+        Err(rusqlite_migration::Error::MigrationDefinition(
+            rusqlite_migration::MigrationDefinitionError::DatabaseTooFarAhead,
+        )) => Err(StoreError::TooNew { path: shown }),
+        Err(e) => Err(StoreError::Open {
+            path: shown,
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// `path` as the path of a `file:` URI: the characters a URI gives a meaning escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Makes the folder of `path` 0700 and the file (created empty if missing) 0600, with the
@@ -282,5 +407,41 @@ mod tests {
             None,
         );
         assert!(matches!(StoreError::from(busy), StoreError::Busy));
+    }
+
+    #[test]
+    fn a_full_disk_and_a_read_only_folder_speak_plainly() {
+        let failure = |code| {
+            StoreError::from(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        let dir = Path::new("/srv/eca");
+        let full = failure(rusqlite::ffi::SQLITE_FULL).in_folder(dir);
+        assert!(matches!(full, StoreError::DiskFull { .. }), "{full:?}");
+        assert!(
+            full.to_string().starts_with(
+                "the disk holding the data folder /srv/eca is full; nothing was saved"
+            ),
+            "{full}"
+        );
+        let read_only = failure(rusqlite::ffi::SQLITE_READONLY).in_folder(dir);
+        assert!(
+            read_only
+                .to_string()
+                .starts_with("the data folder /srv/eca is read-only; nothing was saved"),
+            "{read_only}"
+        );
+        let busy = failure(rusqlite::ffi::SQLITE_BUSY).in_folder(dir);
+        assert!(
+            matches!(busy, StoreError::Busy),
+            "other errors are left as they are"
+        );
+    }
+
+    #[test]
+    fn a_uri_path_keeps_its_meaning() {
+        assert_eq!(uri_path(Path::new("/a b/50%?#.db")), "/a b/50%25%3f%23.db");
     }
 }

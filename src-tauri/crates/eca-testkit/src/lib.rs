@@ -8,6 +8,7 @@
 //! - [`glewlwyd`]: a second, independent real OpenID provider (tests/glewlwyd/).
 //! - [`keyring`]: the guard of tests that need a real Secret Service.
 //! - [`leaks`]: looking for a secret where it must never be (files, database cells).
+//! - [`mounts`]: tests that mount a full or read-only file system in a private namespace.
 //!
 //! The reference backend's in-process harness is the backend's own (`eca_backend::harness`,
 //! feature `harness`): it needs the backend, which needs nothing from here, so no crate's
@@ -19,4 +20,6 @@ pub mod fixtures;
 pub mod glewlwyd;
 pub mod keyring;
 pub mod leaks;
+#[cfg(unix)]
+pub mod mounts;
 pub mod node_server;

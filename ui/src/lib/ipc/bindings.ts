@@ -23,9 +23,10 @@ export const commands = {
 	getSyncSettings: () => __TAURI_INVOKE<SyncSetup>("get_sync_settings"),
 	/**
 	 *  Stores the backend and workspace; `api_key` replaces the stored key when given (it is
-	 *  write-only: no command returns it).
+	 *  write-only: no command returns it). Moving to another origin or workspace needs a new key
+	 *  and `start_afresh` (else `confirmation_needed`, whose message says what it does).
 	 */
-	saveSyncSettings: (settings: SyncSettings, apiKey: Secret | null) => __TAURI_INVOKE<SyncSetup>("save_sync_settings", { settings, apiKey }),
+	saveSyncSettings: (settings: SyncSettings, apiKey: Secret | null, startAfresh: boolean) => __TAURI_INVOKE<SyncSetup>("save_sync_settings", { settings, apiKey, startAfresh }),
 	/**  Lists the workspace's IdPs with the stored settings; returns how many the backend has. */
 	testBackendConnection: () => __TAURI_INVOKE<number>("test_backend_connection"),
 	/**  The three-way plan with the backend's copy as it is now. */
@@ -60,7 +61,7 @@ export const commands = {
 /* Constants */
 export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
-export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed"] as const;
+export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed","confirmation_needed"] as const;
 
 export const STEP_LABELS = {"authorization":"Authorization in the browser","code_exchange":"Code exchange","discovery":"Discovery","id_token_verification":"ID token verification","jwks":"Signing keys (JWKS)","redirect_received":"Redirect received","state_and_issuer":"State and issuer checks","userinfo":"Userinfo"} as const;
 
@@ -366,7 +367,12 @@ export type ProblemCode =
 /**  The backend cannot be reached, or is busy (the changes are kept). */
 "backend_unreachable" | 
 /**  The IdP is not pushed, or changed since: push first (e.g. before a test on the platform). */
-"not_pushed";
+"not_pushed" | 
+/**
+ *  The action has consequences the admin must confirm first (the message says which);
+ *  sending it again with the confirmation goes ahead.
+ */
+"confirmation_needed";
 
 /**  How the platform talks to the IdP. */
 export type Protocol = 
@@ -507,6 +513,7 @@ export type SyncSettings = {
 export type SyncSetup = {
 	/**  `None` until sync is set up. */
 	settings: SyncSettings | null,
+	/**  Whether a key entered for these settings' origin and workspace is stored. */
 	has_api_key: boolean,
 };
 

@@ -81,7 +81,7 @@ describe("commands", () => {
     const { id } = config();
     const settings = { backend_url: "https://messaging.example", workspace_id: "acme" };
     await commands.getSyncSettings();
-    await commands.saveSyncSettings(settings, "key-1");
+    await commands.saveSyncSettings(settings, "key-1", true);
     expect(await commands.testBackendConnection()).toBe(3);
     await commands.syncPlan();
     await commands.localSyncPlan();
@@ -93,7 +93,7 @@ describe("commands", () => {
 
     expect(calls).toEqual([
       { cmd: "get_sync_settings", args: {} },
-      { cmd: "save_sync_settings", args: { settings, apiKey: "key-1" } },
+      { cmd: "save_sync_settings", args: { settings, apiKey: "key-1", startAfresh: true } },
       { cmd: "test_backend_connection", args: {} },
       { cmd: "sync_plan", args: {} },
       { cmd: "local_sync_plan", args: {} },

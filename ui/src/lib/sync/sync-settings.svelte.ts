@@ -1,6 +1,9 @@
 // State of the "Settings" screen: the backend URL and workspace, the write-only API key
 // (the UI only learns whether one is stored), save, and the connection test.
 // Errors are kept per field so the screen shows them next to the field they concern.
+// The core decides when settings move sync elsewhere: it then asks for a new key (an error on
+// the key, which opens the key's field) and for a confirmation (`confirmation_needed`, whose
+// message the screen shows in a dialog before saving again with `startAfresh`).
 import { commands, toProblem } from "../ipc/commands";
 import type { Problem } from "../ipc/types";
 import { fieldMessage } from "../idps/labels";
@@ -34,6 +37,8 @@ export class SyncSettingsForm {
   saving = $state(false);
   saved = $state(false);
   testing = $state(false);
+  /** The core's account of what a move to another backend does, while it awaits the admin. */
+  moveToConfirm: string | null = $state(null);
   connection: ConnectionResult | null = $state(null);
   /** The values as stored, to tell whether there is anything unsaved. */
   #storedUrl = $state("");
@@ -89,12 +94,28 @@ export class SyncSettingsForm {
   }
 
   #show(problem: Problem) {
+    if (problem.code === "confirmation_needed") {
+      this.moveToConfirm = problem.message;
+      return;
+    }
     const errors = settingsErrors(problem);
+    // A key is asked for: offer its field, where the message shows.
+    if (problem.code === "validation" && errors.api_key && !this.replacingKey) this.startReplacingKey();
     if (Object.keys(errors).length > 0) this.errors = { ...this.errors, ...errors };
     else this.formError = problem.message;
   }
 
-  async save(): Promise<boolean> {
+  /** The admin confirmed the move the core described: save again, starting sync afresh. */
+  confirmMove(): Promise<boolean> {
+    this.moveToConfirm = null;
+    return this.save(true);
+  }
+
+  cancelMove(): void {
+    this.moveToConfirm = null;
+  }
+
+  async save(startAfresh = false): Promise<boolean> {
     this.saved = false;
     this.formError = null;
     this.connection = null;
@@ -105,6 +126,7 @@ export class SyncSettingsForm {
       const setup = await commands.saveSyncSettings(
         { backend_url: this.backendUrl.trim(), workspace_id: this.workspaceId.trim() },
         key,
+        startAfresh,
       );
       this.#apply(setup.settings?.backend_url ?? "", setup.settings?.workspace_id ?? "", setup.has_api_key);
       this.replacingKey = false;

@@ -91,6 +91,10 @@ impl From<eca_sqlite::StoreError> for StoreError {
             Core::Busy => StoreError::Busy,
             Core::Sqlite(detail) => StoreError::Sqlite(detail),
             Core::Corrupt(detail) => StoreError::Corrupt(detail),
+            // The server's operator reads these in its log, in eca-sqlite's plain words.
+            e @ (Core::DiskFull { .. } | Core::ReadOnly { .. }) => {
+                StoreError::Sqlite(e.to_string())
+            }
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Shared support for the `eca sync` tests: data folders with the `eca` commands run on them,
 //! and reads of the local database. The backend is [`eca_backend::harness::BlockingBackend`].
 //!
-//! The sync API key lives in the OS keyring under one entry for every data folder, so every
-//! test stores the same key (`API_KEY`); a test that needs a refused key starts a backend that
-//! does not accept it rather than storing another one, which would race with parallel tests.
+//! The sync API key lives in the OS keyring under one entry per backend origin and workspace,
+//! shared by every data folder that syncs there; every test stores the same key (`API_KEY`),
+//! and a test that needs a refused key starts a backend that does not accept it.
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 

@@ -81,6 +81,12 @@ pub fn delete(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Forgets every entry (sync moves to another backend, which holds none of them).
+pub fn clear(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sync_base", [])?;
+    Ok(())
+}
+
 fn read(r: &rusqlite::Row<'_>) -> Result<BaseEntry, StoreError> {
     let id: String = r.get(0)?;
     let fields: String = r.get(1)?;

@@ -213,6 +213,12 @@ pub fn delete(conn: &Connection, seq: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes every change (sync moves to another backend; none of them is for it).
+pub fn clear(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sync_change", [])?;
+    Ok(())
+}
+
 pub fn delete_for_idp(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM sync_change WHERE idp_id = ?1")?
         .execute([id.to_string()])?;

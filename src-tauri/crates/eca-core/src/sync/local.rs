@@ -5,12 +5,11 @@
 //! Invariants: nothing here does network I/O, so the list and the "Pending changes" screen work
 //! offline; the three-way plan with the backend's current copy stays [`Outbox::plan`].
 
-use crate::secrets::{Secret, SecretKey};
 use crate::store::sync_changes::{self, ChangeState};
 use crate::store::{idps, sync_base};
 use crate::sync::outbox::Outbox;
 use crate::sync::plan::{self, SyncPlan};
-use crate::sync::settings::SyncSettings;
+use crate::sync::settings::{self, SaveSettings, SyncSettings};
 use crate::sync::SyncError;
 use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;
@@ -45,24 +44,31 @@ pub struct IdpSyncState {
 pub struct SyncSetup {
     /// `None` until sync is set up.
     pub settings: Option<SyncSettings>,
+    /// Whether a key entered for these settings' origin and workspace is stored.
     pub has_api_key: bool,
 }
 
 impl Outbox {
     pub fn setup(&self) -> Result<SyncSetup, SyncError> {
+        let settings = self.settings()?;
+        let has_api_key = match &settings {
+            Some(s) => match settings::api_key(self.secrets.as_ref(), s) {
+                Ok(_) => true,
+                Err(SyncError::NoApiKey(_)) => false,
+                Err(e) => return Err(e),
+            },
+            None => false,
+        };
         Ok(SyncSetup {
-            settings: self.settings()?,
-            has_api_key: self.secrets.get(SecretKey::SyncApiKey)?.is_some(),
+            settings,
+            has_api_key,
         })
     }
 
-    /// Stores the settings and, when given, a new API key; returns what the UI may see.
-    pub fn save_setup(
-        &self,
-        settings: SyncSettings,
-        api_key: Option<&Secret>,
-    ) -> Result<SyncSetup, SyncError> {
-        self.save_settings(settings, api_key)?;
+    /// Stores the settings and, when given, a new API key (see [`settings::save`]); returns
+    /// what the UI may see.
+    pub fn save_setup(&mut self, request: SaveSettings<'_>) -> Result<SyncSetup, SyncError> {
+        self.save_settings(request)?;
         self.setup()
     }
 

@@ -3,8 +3,8 @@
 //! - [`outbox`]: the pending changes and [`Outbox`], one data folder's sync side; every
 //!   catalog edit records a change in its own transaction.
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
-//! - [`client`], [`settings`]: the HTTP client and where to sync (the wire types are
-//!   [`eca_model::wire`]'s).
+//! - [`client`], [`settings`], [`key_place`]: the HTTP client, where to sync, and the place
+//!   (origin and workspace) an API key belongs to (the wire types are [`eca_model::wire`]'s).
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
 //!   keep mine / take theirs after a conflict; [`pull`]: take the backend's copy of what
 //!   changed only there; [`retry`]: backoff with jitter.
@@ -18,6 +18,7 @@
 //! - Secret values never enter the sync tables; they are read from the keyring to be sent.
 
 pub mod client;
+pub mod key_place;
 pub mod local;
 pub mod outbox;
 pub mod plan;
@@ -36,15 +37,23 @@ use crate::store::StoreError;
 use eca_model::idp::{Field, FieldError, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
 use eca_oidc::http::HttpError;
+use key_place::KeyPlace;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("Sync is not set up. Enter the backend URL and workspace in the sync settings.")]
     NotConfigured,
     #[error(
-        "No API key for the backend is stored. Enter the workspace's API key in the sync settings."
+        "No API key for the {0} is stored. Enter that workspace's API key in the sync settings."
     )]
-    NoApiKey,
+    NoApiKey(KeyPlace),
+    #[error(
+        "Moving sync from the {from} to the {to} starts sync afresh: what the old backend was \
+         sent is forgotten, and every local IdP is pushed to the new one as new (one it already \
+         has shows as a conflict to resolve). Nothing is deleted, here or on either backend. \
+         Confirm to go ahead."
+    )]
+    MoveNotConfirmed { from: KeyPlace, to: KeyPlace },
     #[error("The sync settings are not usable: {}.", list(.0))]
     InvalidSettings(Vec<FieldError>),
     #[error(
@@ -87,6 +96,16 @@ fn list(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
+impl SyncError {
+    /// Names the data folder in a store fault it caused ([`StoreError::in_folder`]).
+    pub fn in_folder(self, dir: &std::path::Path) -> Self {
+        match self {
+            SyncError::Store(e) => SyncError::Store(e.in_folder(dir)),
+            other => other,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for SyncError {
     fn from(e: rusqlite::Error) -> Self {
         SyncError::Store(e.into())
@@ -96,7 +115,8 @@ impl From<rusqlite::Error> for SyncError {
 impl From<SyncError> for Problem {
     fn from(e: SyncError) -> Self {
         let code = match &e {
-            SyncError::NotConfigured | SyncError::NoApiKey => ProblemCode::SyncNotConfigured,
+            SyncError::NotConfigured | SyncError::NoApiKey(_) => ProblemCode::SyncNotConfigured,
+            SyncError::MoveNotConfirmed { .. } => ProblemCode::ConfirmationNeeded,
             SyncError::InvalidSettings(_) | SyncError::TheirsInvalid { .. } => {
                 ProblemCode::Validation
             }
@@ -114,7 +134,7 @@ impl From<SyncError> for Problem {
             SyncError::NotConfigured | SyncError::Unreachable(_) => {
                 vec![FieldError::new(Field::BackendUrl, message.clone())]
             }
-            SyncError::NoApiKey | SyncError::Unauthorized | SyncError::Forbidden(_) => {
+            SyncError::NoApiKey(_) | SyncError::Unauthorized | SyncError::Forbidden(_) => {
                 vec![FieldError::new(Field::ApiKey, message.clone())]
             }
             _ => Vec::new(),

@@ -16,7 +16,7 @@
 //!   never used for two different bodies.
 //! - Only the fact that the secret changed is recorded; its value stays in the keyring.
 
-use crate::secrets::{Secret, SecretKey, SecretStore};
+use crate::secrets::SecretStore;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
 use crate::store::{self, idps, StoreError};
@@ -24,9 +24,9 @@ use crate::sync::client::BackendClient;
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::push::{client_workspace, read_ok};
 use crate::sync::retry::{Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
-use crate::sync::settings::{self, SyncSettings};
+use crate::sync::settings::{self, SaveSettings, SyncSettings};
 use crate::sync::SyncError;
-use eca_model::clock::Clock;
+use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::IdpId;
 use eca_model::wire::{RemoteIdp, RemoteList};
 use rusqlite::{Connection, TransactionBehavior};
@@ -93,13 +93,10 @@ impl Outbox {
         settings::load(&self.conn)
     }
 
-    /// Stores where to sync and, when given, the API key (keyring).
-    pub fn save_settings(
-        &self,
-        settings: SyncSettings,
-        api_key: Option<&Secret>,
-    ) -> Result<SyncSettings, SyncError> {
-        settings::save(&self.conn, self.secrets.as_ref(), settings, api_key)
+    /// Stores where to sync and, when given, the API key (keyring); see [`settings::save`].
+    pub fn save_settings(&mut self, request: SaveSettings<'_>) -> Result<SyncSettings, SyncError> {
+        let at = rfc3339(self.clock.now());
+        settings::save(&mut self.conn, self.secrets.as_ref(), request, &at)
     }
 
     /// The outbox, oldest first.
@@ -114,10 +111,7 @@ impl Outbox {
 
     pub(crate) fn client(&self) -> Result<BackendClient, SyncError> {
         let settings = self.settings()?.ok_or(SyncError::NotConfigured)?;
-        let key = self
-            .secrets
-            .get(SecretKey::SyncApiKey)?
-            .ok_or(SyncError::NoApiKey)?;
+        let key = settings::api_key(self.secrets.as_ref(), &settings)?;
         BackendClient::new(&settings, key)
     }
 

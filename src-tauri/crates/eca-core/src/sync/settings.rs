@@ -1,14 +1,21 @@
 //! Where this data folder syncs to: the backend URL and workspace (SQLite, `sync_settings`)
-//! and the workspace's API key (OS keyring, [`SecretKey::SyncApiKey`]).
+//! and the workspace's API key (OS keyring, one entry per [`KeyPlace`]).
 //!
-//! Invariants: settings are validated before they are stored; the API key never touches
-//! SQLite, and is read only to be sent as a Bearer token.
+//! Invariants:
+//! - Settings are validated before they are stored; the API key never touches SQLite, and is
+//!   read only to be sent as a Bearer token, and only to the place it was entered for.
+//! - Settings that move sync to another origin or workspace are stored only with a new key for
+//!   that place and the admin's confirmation; the move and [`start_afresh`] commit together.
+//! - Starting afresh loses no local edit: every local IdP is queued as new for the next push.
 
-use crate::secrets::{Secret, SecretKey, SecretStore};
-use crate::store::sync_settings;
+use crate::secrets::{Secret, SecretStore};
+use crate::store::sync_changes::ChangeKind;
+use crate::store::{idps, sync_base, sync_changes, sync_settings, StoreError};
+use crate::sync::key_place::KeyPlace;
+use crate::sync::outbox;
 use crate::sync::SyncError;
 use eca_model::idp::{Field, FieldError};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -96,25 +103,87 @@ pub fn load(conn: &Connection) -> Result<Option<SyncSettings>, SyncError> {
     )
 }
 
-/// Stores the settings and, when given, the API key (in the keyring).
+/// What the admin asks to store: the settings, a new API key if one was entered, and whether
+/// they confirmed starting afresh when the settings move sync elsewhere.
+pub struct SaveSettings<'a> {
+    pub settings: SyncSettings,
+    pub api_key: Option<&'a Secret>,
+    pub start_afresh: bool,
+}
+
+/// Stores the settings and, when given, the API key (in the keyring, for the settings' place).
+/// A move to another place needs a new key and the confirmation; it starts sync afresh.
 pub fn save(
-    conn: &Connection,
+    conn: &mut Connection,
     secrets: &dyn SecretStore,
-    settings: SyncSettings,
-    api_key: Option<&Secret>,
+    request: SaveSettings<'_>,
+    at: &str,
 ) -> Result<SyncSettings, SyncError> {
-    let settings = settings.checked()?;
-    if let Some(key) = api_key {
-        if let Some(problem) = key.problem() {
-            return Err(SyncError::InvalidSettings(vec![FieldError::new(
-                Field::ApiKey,
-                problem,
-            )]));
+    let settings = request.settings.checked()?;
+    let to = KeyPlace::of(&settings)?;
+    let key = request.api_key.map(checked_key).transpose()?;
+    // The stored settings are read under the write lock, so no other process moves sync
+    // between this check and the write.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let from = load(&tx)?.map(|s| KeyPlace::of(&s)).transpose()?;
+    let moved = from.filter(|from| *from != to);
+    match (moved.clone(), key) {
+        (Some(from), None) => return Err(key_needed(&from, &to)),
+        (Some(from), Some(_)) if !request.start_afresh => {
+            return Err(SyncError::MoveNotConfirmed { from, to })
         }
-        secrets.put(SecretKey::SyncApiKey, key)?;
+        _ => {}
     }
-    sync_settings::put(conn, &settings.backend_url, &settings.workspace_id)?;
+    if let Some(key) = key {
+        secrets.put(to.secret_key(), key)?;
+    }
+    if moved.is_some() {
+        start_afresh(&tx, at)?;
+    }
+    sync_settings::put(&tx, &settings.backend_url, &settings.workspace_id)?;
+    tx.commit()?;
     Ok(settings)
+}
+
+/// The API key of the place `settings` point to; a key entered for any other place is never
+/// returned.
+pub fn api_key(secrets: &dyn SecretStore, settings: &SyncSettings) -> Result<Secret, SyncError> {
+    let place = KeyPlace::of(settings)?;
+    secrets
+        .get(place.secret_key())?
+        .ok_or(SyncError::NoApiKey(place))
+}
+
+fn checked_key(key: &Secret) -> Result<&Secret, SyncError> {
+    match key.problem() {
+        Some(problem) => Err(SyncError::InvalidSettings(vec![FieldError::new(
+            Field::ApiKey,
+            problem,
+        )])),
+        None => Ok(key),
+    }
+}
+
+fn key_needed(from: &KeyPlace, to: &KeyPlace) -> SyncError {
+    SyncError::InvalidSettings(vec![FieldError::new(
+        Field::ApiKey,
+        format!(
+            "enter the API key of the {to}: the stored key was entered for the {from} and is \
+             never sent anywhere else"
+        ),
+    )])
+}
+
+/// Forgets what the old backend holds (the base) and every change queued for it, then queues
+/// every local IdP as new, so the next push creates each one on the new backend (one that is
+/// already there meets its `If-None-Match` and shows as a conflict, never overwritten).
+fn start_afresh(tx: &Connection, at: &str) -> Result<(), StoreError> {
+    sync_base::clear(tx)?;
+    sync_changes::clear(tx)?;
+    for idp in idps::list_summaries(tx)? {
+        outbox::record(tx, idp.id, ChangeKind::Create, idp.has_secret, at)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

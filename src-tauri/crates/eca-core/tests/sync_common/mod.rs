@@ -10,7 +10,7 @@
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::sync::retry::{FixedJitter, Pause, RetryPolicy};
-use eca_core::sync::settings::SyncSettings;
+use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::Outbox;
 use eca_model::idp::{IdpConfig, IdpFields, IdpId};
 use eca_testkit::clock::TestClock;
@@ -100,17 +100,18 @@ impl Admin {
     ) -> Self {
         let catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
         let pause = Arc::new(RecordingPause::default());
-        let outbox = Outbox::open(dir.path(), secrets.clone(), clock.clone())
+        let mut outbox = Outbox::open(dir.path(), secrets.clone(), clock.clone())
             .unwrap()
             .with_retry(policy(), pause.clone(), Arc::new(FixedJitter(0.0)));
         outbox
-            .save_settings(
-                SyncSettings {
+            .save_settings(SaveSettings {
+                settings: SyncSettings {
                     backend_url: backend_url.into(),
                     workspace_id: WORKSPACE.into(),
                 },
-                Some(&Secret::new(API_KEY)),
-            )
+                api_key: Some(&Secret::new(API_KEY)),
+                start_afresh: false,
+            })
             .expect("valid sync settings");
         Self {
             dir,

@@ -20,6 +20,9 @@ pub enum SecretKey {
     /// The API key of the messaging backend that [`crate::sync`] pushes to. One per keyring
     /// user: sync settings name one backend and workspace at a time.
     SyncApiKey,
+    /// The client secret a frozen sync change sends, kept under the change's idempotency key
+    /// until the change settles (see [`crate::sync::secret_copy`]).
+    FrozenClientSecret(uuid::Uuid),
 }
 
 impl SecretKey {
@@ -28,6 +31,9 @@ impl SecretKey {
         match self {
             SecretKey::IdpClientSecret(id) => format!("idp:{id}:client_secret"),
             SecretKey::SyncApiKey => "sync:api_key".to_string(),
+            SecretKey::FrozenClientSecret(key) => {
+                format!("sync:change:{}:client_secret", key.hyphenated())
+            }
         }
     }
 }
@@ -206,5 +212,10 @@ mod tests {
             "idp:6f1c2f8e-2d5b-4c1e-9a57-0f6a3b2c1d00:client_secret"
         );
         assert_eq!(SecretKey::SyncApiKey.account(), "sync:api_key");
+        let key: uuid::Uuid = "0b5e4c1a-9d2f-4e7b-8a6c-3f1d2e4a5b6c".parse().unwrap();
+        assert_eq!(
+            SecretKey::FrozenClientSecret(key).account(),
+            "sync:change:0b5e4c1a-9d2f-4e7b-8a6c-3f1d2e4a5b6c:client_secret"
+        );
     }
 }

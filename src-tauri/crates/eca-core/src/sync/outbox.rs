@@ -24,6 +24,7 @@ use crate::sync::client::BackendClient;
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::push::{client_workspace, read_ok};
 use crate::sync::retry::{Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
+use crate::sync::secret_copy;
 use crate::sync::settings::{self, SyncSettings};
 use crate::sync::SyncError;
 use eca_model::clock::Clock;
@@ -161,6 +162,7 @@ impl Outbox {
             }
         }
         tx.commit()?;
+        secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         Ok(())
     }
 }

@@ -21,8 +21,7 @@ const THIRD: &str = "third-secret-value-0003";
 
 /// Pushes once while the backend drops every write's connection after committing it, with a
 /// single try (like an app killed before the reply): the change's outcome is unknown here.
-/// Returns the keyring entry of the change's frozen secret.
-async fn push_with_the_reply_lost(backend: &Backend, admin: &mut Admin) -> SecretKey {
+async fn lose_the_reply(backend: &Backend, admin: &mut Admin) -> SyncError {
     backend.set_faults(FaultSettings {
         drop_after_commit_rate: 1.0,
         ..FaultSettings::default()
@@ -35,6 +34,13 @@ async fn push_with_the_reply_lost(backend: &Backend, admin: &mut Admin) -> Secre
     assert!(matches!(err, SyncError::Busy { .. }), "{err:?}");
     backend.set_faults(FaultSettings::default());
     admin.set_policy(sync_common::policy());
+    err
+}
+
+/// [`lose_the_reply`] of a change that sends a secret; returns the keyring entry of the
+/// change's frozen secret.
+async fn push_with_the_reply_lost(backend: &Backend, admin: &mut Admin) -> SecretKey {
+    let err = lose_the_reply(backend, admin).await;
     let changes = admin.outbox.changes().unwrap();
     assert_eq!(changes.len(), 1, "the change is kept: {changes:?}");
     for secret in [FIRST, SECOND, THIRD] {
@@ -157,23 +163,13 @@ async fn an_explicit_push_retries_at_once_despite_the_clients_own_backoff() {
     let backend = backend().await;
     let mut admin = Admin::new(&backend.url());
     let acme = admin.create(okta("Acme"), None);
-    backend.set_faults(FaultSettings {
-        drop_after_commit_rate: 1.0,
-        ..FaultSettings::default()
-    });
-    admin.set_policy(RetryPolicy {
-        max_attempts: 1,
-        ..sync_common::policy()
-    });
-    let err = admin.outbox.push().await.expect_err("the reply was lost");
-    assert!(matches!(err, SyncError::Busy { .. }), "{err:?}");
+    lose_the_reply(&backend, &mut admin).await;
     assert_eq!(
         admin.outbox.changes().unwrap()[0].next_attempt_at,
         None,
         "no server asked to wait"
     );
 
-    backend.set_faults(FaultSettings::default());
     let report = admin.outbox.push().await.expect("the push completes");
     settled(&report, acme.id, 1);
 }

@@ -77,11 +77,6 @@ impl PushReport {
             list.push(id);
         }
     }
-
-    /// Whether anything is left for a later push or for the admin.
-    pub fn is_complete(&self) -> bool {
-        self.conflicts.is_empty() && self.failed.is_empty() && self.waiting.is_empty()
-    }
 }
 
 /// How one change ended in this push.

@@ -23,3 +23,48 @@ pub fn remove(conn: &Connection, key: &str) -> Result<(), StoreError> {
         .execute([key])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sync_changes::ChangeKind;
+    use crate::store::{self, sync_changes};
+    use eca_model::idp::IdpId;
+
+    const SET: &str = r#"{"method":"put","secret":"set"}"#;
+    const KEEP: &str = r#"{"method":"put","secret":"keep"}"#;
+
+    fn change(conn: &Connection, key: &str, request: Option<&str>) -> i64 {
+        let seq =
+            sync_changes::insert(conn, IdpId::new(), ChangeKind::Create, true, "t", key).unwrap();
+        if let Some(request) = request {
+            sync_changes::freeze(conn, seq, request).unwrap();
+        }
+        seq
+    }
+
+    fn key(n: u8) -> String {
+        format!("00000000-0000-4000-8000-0000000000{n:02}")
+    }
+
+    #[test]
+    fn settling_or_rekeying_a_change_that_may_hold_a_copy_queues_it() {
+        let conn = store::open_in_memory().unwrap();
+        let sends_secret = change(&conn, &key(1), Some(SET));
+        let keeps_secret = change(&conn, &key(2), Some(KEEP));
+        let unfrozen = change(&conn, &key(3), None);
+        let retried = change(&conn, &key(4), Some(SET));
+        for seq in [sends_secret, keeps_secret, unfrozen] {
+            sync_changes::delete(&conn, seq).unwrap();
+        }
+        sync_changes::reset(&conn, retried, &key(5)).unwrap();
+        assert_eq!(
+            list(&conn).unwrap(),
+            vec![key(1), key(3), key(4)],
+            "a change that sent a secret, or may have copied one before a crash, queues its \
+             copy when it settles or gets a new key; one that sent none does not"
+        );
+        remove(&conn, &key(3)).unwrap();
+        assert_eq!(list(&conn).unwrap(), vec![key(1), key(4)]);
+    }
+}

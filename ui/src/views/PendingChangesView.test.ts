@@ -170,6 +170,21 @@ describe("PendingChangesView", () => {
     expect(calls.filter((c) => c.cmd === "sync_push")).toHaveLength(1);
   });
 
+  it("never calls a push that left changes behind finished", async () => {
+    mockCore({
+      sync_changes: () => [change({})],
+      local_sync_plan: () => localPlan,
+      sync_plan: () => localPlan,
+      sync_push: () => ({ pushed: [], conflicts: [], failed: [], waiting: [OKTA] }),
+    });
+    renderView();
+    await screen.findByRole("listitem", { name: "Okta" });
+    await userEvent.click(screen.getByRole("button", { name: "Push" }));
+    expect(await screen.findByText("Push incomplete")).toBeInTheDocument();
+    expect(screen.getByText("0 changes pushed, 1 waiting.")).toBeInTheDocument();
+    expect(screen.queryByText("Push finished")).not.toBeInTheDocument();
+  });
+
   it("reports a push the backend stopped, and keeps the changes", async () => {
     mockCore({
       sync_changes: () => [change({})],

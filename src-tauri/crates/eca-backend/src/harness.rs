@@ -145,6 +145,18 @@ impl BlockingBackend {
         self.running = Some(running);
     }
 
+    /// The fingerprint the backend shows for `secret` in [`WORKSPACE`] (once the workspace
+    /// exists): tells a test which secret value the backend holds, without reading it.
+    pub fn secret_fingerprint(&self, secret: &str) -> String {
+        let conn = crate::store::open(&self.dir.path().join(crate::config::DATABASE_FILE))
+            .expect("the backend's database opens");
+        let workspace = WORKSPACE.parse().expect("a valid workspace id");
+        let found = crate::store::workspaces::get(&conn, &workspace)
+            .expect("the workspace can be read")
+            .expect("the workspace exists");
+        crate::crypto::fingerprint(&found.fingerprint_salt, secret)
+    }
+
     /// Every IdP the backend holds, by id (read with the key it accepts).
     pub fn idps(&self) -> BTreeMap<IdpId, RemoteIdp> {
         let url = format!("{}/v1/workspaces/{WORKSPACE}/idps", self.url());

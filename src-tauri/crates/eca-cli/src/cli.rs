@@ -69,13 +69,27 @@ pub enum BackendCommand {
     Show,
 }
 
+/// `eca sync push --help`: what its exit status says (see `crate::error`).
+const PUSH_EXIT_STATUS: &str = "\
+Exit status:
+  0  every change was pushed; nothing is left
+  1  an error stopped the push (refused API key, storage, keyring): the changes are kept
+  3  changes are left pending: the backend cannot be reached, stayed busy, or asked to wait
+     (Retry-After, shown as \"retry after\"); push again later
+  4  changes are left in conflict or failed, found by this push or an earlier one (takes
+     precedence over 3): see `eca sync status` and `eca sync plan`, then
+     `eca sync resolve IDP --keep-mine|--take-theirs`, or fix the IdP
+
+Every push tries every pending change at once; only the backend's Retry-After defers one.";
+
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// The changes waiting to be pushed, with their state (pending, failed, conflict)
     Status,
     /// What a push would do, IdP by IdP, against the backend's copy fetched now
     Plan,
-    /// Send the pending changes; exits 1 if any is left in conflict or failed
+    /// Send every pending change now; exits 0 only when nothing is left
+    #[command(after_help = PUSH_EXIT_STATUS)]
     Push,
     /// Take the backend's copy of the IdPs that changed only there (never a local change)
     Pull,

@@ -4,7 +4,9 @@
 //! - Every error is reported on stderr as ONE line (`error: …`), or with `--json` as the core's
 //!   [`Problem`] (`{code, message, fields}`), also on one line.
 //! - Exit status 2 means the input was wrong (usage, validation, a file that is not an
-//!   export); 1 means anything else (not found, storage, keyring, network).
+//!   export); 1 means anything else (not found, storage, keyring, network). A push (and keep
+//!   mine, which pushes) that leaves changes behind says which kind: [`EXIT_LEFT_PENDING`] for
+//!   changes still waiting to go out, [`EXIT_UNSETTLED`] for changes in conflict or failed.
 //! - Messages come from the core's typed errors, which never contain a secret.
 
 use eca_core::catalog::CatalogError;
@@ -49,7 +51,18 @@ pub enum CliError {
     /// A push ended with changes left in conflict or failed (its report is already printed).
     #[error("{0}")]
     Unsettled(String),
+    /// A push ended with changes still pending (its report is already printed).
+    #[error("{0}")]
+    LeftPending(String),
+    /// A push could not reach the backend, or the backend stayed busy: every change is kept.
+    #[error(transparent)]
+    PushKept(SyncError),
 }
+
+/// A push left changes pending: waiting for the backend (unreachable, busy, `Retry-After`).
+pub const EXIT_LEFT_PENDING: u8 = 3;
+/// A push left changes in conflict or failed, in this push or an earlier one.
+pub const EXIT_UNSETTLED: u8 = 4;
 
 impl CliError {
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
@@ -75,6 +88,11 @@ impl CliError {
     }
 
     pub fn exit_status(&self) -> u8 {
+        match self {
+            CliError::LeftPending(_) | CliError::PushKept(_) => return EXIT_LEFT_PENDING,
+            CliError::Unsettled(_) => return EXIT_UNSETTLED,
+            _ => {}
+        }
         let bad_input = matches!(
             self,
             CliError::Catalog(CatalogError::Invalid(_))
@@ -116,6 +134,8 @@ impl CliError {
             CliError::Sync(e) => e.into(),
             CliError::PlatformTest(e) => e.into(),
             CliError::Unsettled(m) => Problem::new(ProblemCode::Validation, m),
+            CliError::LeftPending(m) => Problem::new(ProblemCode::BackendUnreachable, m),
+            CliError::PushKept(e) => e.into(),
         };
         Problem {
             message: one_line(&problem.message),

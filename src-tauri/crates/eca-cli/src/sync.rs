@@ -7,8 +7,10 @@
 //!   stored.
 //! - Every rule (what is sent, when a change is a conflict, what a pull may overwrite) lives in
 //!   the core; this module opens the outbox, runs one operation and prints its result.
-//! - A push that leaves anything in conflict or failed, or that cannot reach the backend or is
-//!   refused its key, exits non-zero; the core keeps every change for the next push.
+//! - A push exits 0 only when nothing is left: changes left pending (unreachable, busy, a
+//!   `Retry-After`) and changes in conflict or failed (earlier ones included) each have their
+//!   own exit status ([`crate::error`]), and a refused key exits 1; the core keeps every change
+//!   for the next push.
 
 use crate::cli::{BackendCommand, SyncCommand};
 use crate::error::CliError;
@@ -20,6 +22,7 @@ use eca_core::secrets::{OsKeyring, Secret};
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
 use eca_core::sync::pull::PullReport;
+use eca_core::sync::retry::{OsJitter, Pause, RetryPolicy, TokioPause};
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::{Outbox, PushReport, SyncError};
 use eca_model::clock::SystemClock;
@@ -29,8 +32,11 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     match command {
@@ -110,9 +116,14 @@ pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<()
         SyncCommand::Status => status(dir, json),
         SyncCommand::Plan => plan(dir, json),
         SyncCommand::Push => {
-            let mut outbox = open(dir)?;
-            let report = block_on(outbox.push())??;
-            print_push(&report, &outbox, json)
+            let mut outbox = announcing_waits(open(dir)?, json);
+            match block_on(outbox.push())? {
+                Ok(report) => print_push(&report, &outbox, json),
+                Err(e @ (SyncError::Unreachable(_) | SyncError::Busy { .. })) => {
+                    Err(CliError::PushKept(e))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         SyncCommand::Pull => pull(dir, json),
         SyncCommand::Resolve {
@@ -130,6 +141,32 @@ pub(crate) fn open(dir: Option<PathBuf>) -> Result<Outbox, CliError> {
         Arc::new(OsKeyring::new()),
         Arc::new(SystemClock),
     )?)
+}
+
+/// The outbox, saying on stderr (unless the output is JSON) each time a push waits before
+/// retrying, so a wait the backend asked for (`Retry-After`) is seen, not taken for a hang.
+fn announcing_waits(outbox: Outbox, json: bool) -> Outbox {
+    if json {
+        return outbox;
+    }
+    outbox.with_retry(
+        RetryPolicy::default(),
+        Arc::new(AnnouncedPause),
+        Arc::new(OsJitter),
+    )
+}
+
+/// Real waiting, announced first.
+struct AnnouncedPause;
+
+impl Pause for AnnouncedPause {
+    fn pause(&self, wait: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        output::eprint(&format!(
+            "The backend is busy or the connection dropped: retrying in {:.1} s.",
+            wait.as_secs_f64()
+        ));
+        TokioPause.pause(wait)
+    }
 }
 
 fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, CliError> {
@@ -308,10 +345,14 @@ fn print_push(report: &PushReport, outbox: &Outbox, json: bool) -> Result<(), Cl
             HashMap::new()
         };
         let names = &names;
-        let errors: HashMap<IdpId, String> = outbox
-            .changes()?
-            .into_iter()
-            .filter_map(|c| c.last_error.map(|e| (c.idp_id, e)))
+        let changes = outbox.changes()?;
+        let errors: HashMap<IdpId, &str> = changes
+            .iter()
+            .filter_map(|c| c.last_error.as_deref().map(|e| (c.idp_id, e)))
+            .collect();
+        let deferred: HashMap<IdpId, &str> = changes
+            .iter()
+            .filter_map(|c| c.next_attempt_at.as_deref().map(|at| (c.idp_id, at)))
             .collect();
         let mut text = format!("Pushed {} change(s).", report.pushed.len());
         for (label, ids) in [
@@ -321,23 +362,31 @@ fn print_push(report: &PushReport, outbox: &Outbox, json: bool) -> Result<(), Cl
         ] {
             for id in ids {
                 text.push_str(&format!("\n  {label:<8} {}", name_of(names, *id)));
-                if label != "waiting" {
-                    if let Some(e) = errors.get(id) {
-                        text.push_str(&format!(": {e}"));
-                    }
-                }
+                let note = match label {
+                    "waiting" => deferred.get(id).map(|at| format!(" (retry after {at})")),
+                    _ => errors.get(id).map(|e| format!(": {e}")),
+                };
+                text.push_str(&note.unwrap_or_default());
             }
         }
         print(&text)?;
     }
     let (conflicts, failed) = (report.conflicts.len(), report.failed.len());
-    if conflicts + failed == 0 {
-        return Ok(());
+    if conflicts + failed > 0 {
+        return Err(CliError::Unsettled(format!(
+            "{conflicts} conflict(s) and {failed} failed change(s) are left: see `eca sync plan` \
+             and `eca sync status`, then `eca sync resolve IDP --keep-mine|--take-theirs` or fix \
+             the IdP."
+        )));
     }
-    Err(CliError::Unsettled(format!(
-        "{conflicts} conflict(s) and {failed} failed change(s) are left: see `eca sync plan` and \
-         `eca sync status`, then `eca sync resolve IDP --keep-mine|--take-theirs` or fix the IdP."
-    )))
+    if !report.waiting.is_empty() {
+        return Err(CliError::LeftPending(format!(
+            "{} IdP(s) have changes still pending (the backend asked to wait): push again after \
+             the time shown.",
+            report.waiting.len()
+        )));
+    }
+    Ok(())
 }
 
 fn pull(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
@@ -379,7 +428,7 @@ fn pull(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
 
 fn resolve(dir: Option<PathBuf>, idp: &str, keep_mine: bool, json: bool) -> Result<(), CliError> {
     let dir = data_dir::resolve(dir)?;
-    let mut outbox = open(Some(dir.clone()))?;
+    let mut outbox = announcing_waits(open(Some(dir.clone()))?, json);
     let names = names(&outbox)?;
     // An id is taken as is: the IdP may exist only on the backend, or only in the base.
     let id = match idp.trim().parse::<IdpId>() {

@@ -160,7 +160,10 @@ fn backend_down_then_up() {
     backend.stop();
 
     let r = eca.run(&["sync", "push"]);
-    assert_eq!(r.code, 1, "an unreachable backend fails the push");
+    assert_eq!(
+        r.code, 3,
+        "an unreachable backend leaves the change pending"
+    );
     assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
     assert!(r.stderr.contains("cannot be reached"), "{}", r.stderr);
     assert!(
@@ -249,13 +252,23 @@ fn a_conflict_from_a_second_data_dir_is_resolved_both_ways() {
     let item = plan_item(&mine, &id.to_string());
     assert_eq!(item["status"], "conflict", "{item}");
     let r = mine.run(&["sync", "push"]);
-    assert_eq!(r.code, 1, "a conflict fails the push");
+    assert_eq!(r.code, 4, "a conflict fails the push");
     assert!(
         r.stdout.contains("conflict") && r.stdout.contains("Okta"),
         "{}",
         r.stdout
     );
     assert!(r.stderr.contains("1 conflict(s)"), "{}", r.stderr);
+    let r = mine.run(&["sync", "push"]);
+    assert_eq!(
+        (
+            r.code,
+            r.stdout.contains("conflict") && r.stdout.contains("Okta")
+        ),
+        (4, true),
+        "a conflict left by an earlier push still fails the next one, named: {}",
+        r.stdout
+    );
     let status = mine.json(&["sync", "status"]);
     assert_eq!(status[0]["state"], "conflict", "{status}");
     assert!(mine.ok(&["sync", "status"]).contains("last error"));
@@ -269,7 +282,7 @@ fn a_conflict_from_a_second_data_dir_is_resolved_both_ways() {
     theirs.ok(&["idp", "edit", "Okta", "--notes", "theirs again"]);
     theirs.ok(&["sync", "push"]);
     mine.ok(&["idp", "edit", "Okta", "--notes", "mine again"]);
-    assert_eq!(mine.run(&["sync", "push"]).code, 1);
+    assert_eq!(mine.run(&["sync", "push"]).code, 4);
     let out = mine.ok(&["sync", "resolve", &id.to_string(), "--keep-mine"]);
     assert!(out.contains("Pushed 1 change(s)."), "{out}");
     assert_eq!(backend.idps()[&id].fields.notes, "mine again");
@@ -414,4 +427,41 @@ fn moving_to_another_backend_needs_its_key_and_a_confirmation_then_starts_afresh
         old.idps().contains_key(&acme),
         "and nothing is deleted on the old one"
     );
+}
+
+/// A wait the backend asks for (503 with a long `Retry-After`) leaves the change pending: the
+/// push exits with the "left pending" status, and so does the next one while the wait lasts,
+/// saying until when; `--help` documents both statuses.
+#[test]
+fn a_push_that_leaves_changes_pending_exits_3() {
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    eca.add("Okta");
+    backend.set_faults(FaultSettings {
+        error_503_rate: 1.0,
+        retry_after_secs: 600,
+        ..FaultSettings::default()
+    });
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 3, "the backend asked to wait: {}", r.stderr);
+    backend.set_faults(FaultSettings::default());
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 3, "the Retry-After still holds: {}", r.stdout);
+    assert!(
+        r.stdout.contains("waiting") && r.stdout.contains("retry after"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(eca.outbox_len(), 1, "the change is kept");
+
+    let help = eca.ok(&["sync", "push", "--help"]);
+    for status in [
+        "0  every change",
+        "3  changes are left pending",
+        "4  changes are left in conflict",
+    ] {
+        assert!(help.contains(status), "--help documents {status:?}: {help}");
+    }
 }

@@ -20,31 +20,14 @@ use eca_model::clock::SystemClock;
 use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use sync_common::{require_session_bus, Backend, Eca};
+use sync_common::{push_and_kill, require_session_bus, seed, Backend, Eca, Rng};
 
 /// Rounds to run, unless the time budget ends first (at least `MIN_ROUNDS` always run).
 const ROUNDS: u64 = 20;
 const MIN_ROUNDS: u64 = 10;
 const BUDGET: Duration = Duration::from_secs(45);
-
-/// SplitMix64: a small seeded generator for kill points and edits (never a security value).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The highest revision the backend has handed out to a live IdP (`rN` → N).
 fn max_revision(backend: &Backend) -> u64 {
@@ -105,33 +88,10 @@ fn edit(catalog: &mut Catalog, rng: &mut Rng, round: u64, initial: usize) {
     create(catalog, format!("idp-{round}-last"));
 }
 
-/// Starts `eca sync push` and kills it (SIGKILL) after `after`.
-fn push_and_kill(eca: &Eca, after: Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eca"))
-        .arg("--data-dir")
-        .arg(eca.path())
-        .args(["sync", "push"])
-        .env_remove("RUST_LOG")
-        .env_remove("ECA_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("eca starts");
-    std::thread::sleep(after);
-    // SIGKILL on Unix; an error only means it had already finished.
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 #[test]
 fn pushes_killed_at_random_points_converge_without_applying_anything_twice() {
     require_session_bus();
-    let seed: u64 = std::env::var("ECA_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_ECA0);
-    println!("crash test seed: {seed} (ECA_CRASH_SEED={seed} replays it)");
+    let seed = seed("ECA_CRASH_SEED", 0x5EED_ECA0);
     let mut rng = Rng(seed);
     let started = Instant::now();
 

@@ -22,6 +22,9 @@ pub enum SecretKey {
     /// origin and workspace ([`crate::sync::key_place`]): a key is found only where it was
     /// entered for.
     SyncApiKey(PlaceDigest),
+    /// The client secret a frozen sync change sends, kept under the change's idempotency key
+    /// until the change settles (see [`crate::sync::secret_copy`]).
+    FrozenClientSecret(uuid::Uuid),
 }
 
 impl SecretKey {
@@ -30,6 +33,9 @@ impl SecretKey {
         match self {
             SecretKey::IdpClientSecret(id) => format!("idp:{id}:client_secret"),
             SecretKey::SyncApiKey(place) => format!("sync:api_key:{}", place.hex()),
+            SecretKey::FrozenClientSecret(key) => {
+                format!("sync:change:{}:client_secret", key.hyphenated())
+            }
         }
     }
 }
@@ -206,6 +212,11 @@ mod tests {
         assert_eq!(
             SecretKey::IdpClientSecret(id).account(),
             "idp:6f1c2f8e-2d5b-4c1e-9a57-0f6a3b2c1d00:client_secret"
+        );
+        let key: uuid::Uuid = "0b5e4c1a-9d2f-4e7b-8a6c-3f1d2e4a5b6c".parse().unwrap();
+        assert_eq!(
+            SecretKey::FrozenClientSecret(key).account(),
+            "sync:change:0b5e4c1a-9d2f-4e7b-8a6c-3f1d2e4a5b6c:client_secret"
         );
     }
 }

@@ -81,6 +81,11 @@ async fn a_conflict_is_detected_and_never_overwritten_blindly() {
         report.pushed.is_empty() && report.waiting == vec![id],
         "{report:?}"
     );
+    assert_eq!(
+        report.conflicts,
+        vec![id],
+        "a conflict left by an earlier push is still reported, never a silent \"0 pushed\""
+    );
     let remote = alice.outbox.remote_idp(id).await.unwrap().unwrap();
     assert!(
         remote.fields.enabled,

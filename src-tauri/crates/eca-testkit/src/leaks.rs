@@ -7,7 +7,12 @@
 use std::path::{Path, PathBuf};
 
 /// The desktop database's tables of sync state, where no secret may ever be written.
-pub const SYNC_TABLES: &[&str] = &["sync_change", "sync_base", "sync_settings"];
+pub const SYNC_TABLES: &[&str] = &[
+    "sync_change",
+    "sync_base",
+    "sync_settings",
+    "sync_secret_discard",
+];
 
 /// A value no run could print by chance, different in every call.
 pub fn canary(label: &str) -> String {

@@ -385,11 +385,20 @@ export type Protocol =
 export type PushReport = {
 	/**  IdPs whose change the backend acknowledged (once per change). */
 	pushed: IdpId[],
-	/**  IdPs whose backend copy changed since the base: resolve with keep mine / take theirs. */
+	/**
+	 *  IdPs whose backend copy changed since the base, found by this push or an earlier one:
+	 *  resolve with keep mine / take theirs.
+	 */
 	conflicts: IdpId[],
-	/**  IdPs whose change the backend refused; see the change's `last_error`. */
+	/**
+	 *  IdPs whose change the backend refused, in this push or an earlier one; see the change's
+	 *  `last_error`.
+	 */
 	failed: IdpId[],
-	/**  IdPs with changes held behind a conflict, a failure or a `Retry-After`. */
+	/**
+	 *  IdPs with changes still pending: held behind a conflict or a failure, or deferred by the
+	 *  backend's `Retry-After`.
+	 */
 	waiting: IdpId[],
 };
 

@@ -122,6 +122,11 @@ export class PendingChanges {
 }
 
 /** The push's result in one sentence. */
+/** Whether a push left nothing behind: no conflict, no failure, nothing waiting. */
+export function isComplete(report: PushReport): boolean {
+  return report.conflicts.length + report.failed.length + report.waiting.length === 0;
+}
+
 export function describeReport(report: PushReport): string {
   const parts: string[] = [];
   const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;

@@ -13,6 +13,8 @@ use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 use tempfile::TempDir;
 
 pub use eca_backend::harness::{BlockingBackend as Backend, API_KEY, WORKSPACE};
@@ -158,4 +160,49 @@ impl Eca {
     pub fn db(&self) -> rusqlite::Connection {
         store::open(&self.path().join(eca_core::data_dir::DB_FILE)).expect("the database opens")
     }
+}
+
+/// SplitMix64: a small seeded generator for kill points and edits (never a security value).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A seeded run's seed: `var` if set, else `default`; printed, so a failure can be replayed.
+pub fn seed(var: &str, default: u64) -> u64 {
+    let seed = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    println!("seed: {seed} ({var}={seed} replays it)");
+    seed
+}
+
+/// Starts `eca sync push` and kills it (SIGKILL) after `after`, a kill point, not a wait.
+pub fn push_and_kill(eca: &Eca, after: Duration) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eca"))
+        .arg("--data-dir")
+        .arg(eca.path())
+        .args(["sync", "push"])
+        .env_remove("RUST_LOG")
+        .env_remove("ECA_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("eca starts");
+    std::thread::sleep(after);
+    // SIGKILL on Unix; an error only means it had already finished.
+    let _ = child.kill();
+    let _ = child.wait();
 }

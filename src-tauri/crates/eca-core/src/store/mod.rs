@@ -4,13 +4,14 @@
 //! Invariants:
 //! - Migrations are embedded and immutable: append new ones, never edit old ones.
 //! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
-//!   [`sync_base`], [`sync_settings`]); multi-row work happens in one
+//!   [`sync_base`], [`sync_settings`], [`sync_secret_discard`]); multi-row work happens in one
 //!   transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;
 pub mod sync_base;
 pub mod sync_changes;
+pub mod sync_secret_discard;
 pub mod sync_settings;
 pub mod test_runs;
 
@@ -29,6 +30,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_claim_mapping.sql")),
         M::up(include_str!("migrations/0005_loopback_port.sql")),
         M::up(include_str!("migrations/0006_secret_binding.sql")),
+        M::up(include_str!("migrations/0008_sync_secret_copies.sql")),
     ])
 }
 

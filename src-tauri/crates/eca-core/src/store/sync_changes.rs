@@ -6,7 +6,9 @@
 //!   backend's acknowledgement in `sync_base`.
 //! - `request` is set once (see [`freeze`]) and never changed afterwards: it is the exact
 //!   request sent under the row's idempotency key.
-//! - No secret value is ever written here.
+//! - No secret value is ever written here. A frozen request that sends the client secret has a
+//!   copy of the value in the keyring (see [`crate::sync::secret_copy`]); removing or re-keying
+//!   its row queues that copy for deletion, by trigger ([`super::sync_secret_discard`]).
 
 use super::StoreError;
 use eca_model::idp::IdpId;
@@ -248,7 +250,8 @@ fn read(r: &Row<'_>) -> Result<SyncChange, StoreError> {
     })
 }
 
-/// Makes a failed change sendable again: back to `pending`, unfrozen, under a new key. Only
+/// Makes a failed change sendable again: back to `pending`, unfrozen, under a new key (the old
+/// key's secret copy is queued for deletion, by trigger). Only
 /// for changes the backend refused before processing (it recorded nothing under the old key).
 pub fn reset(conn: &Connection, seq: i64, new_key: &str) -> Result<(), StoreError> {
     conn.prepare_cached(

@@ -15,7 +15,8 @@
 //! - A change is sent under one idempotency key, with one frozen body, until the backend
 //!   acknowledges it; a crash anywhere resends the same request, which the backend applies
 //!   once. The acknowledgement updates the base and removes the change in one transaction.
-//! - Secret values never enter the sync tables; they are read from the keyring to be sent.
+//! - Secret values never enter the sync tables; they are read from the keyring to be sent, from
+//!   a copy frozen with the change ([`secret_copy`]), so a retry sends exactly the same bytes.
 
 pub mod client;
 pub mod key_place;
@@ -26,6 +27,7 @@ pub mod pull;
 pub mod push;
 pub mod resolve;
 pub mod retry;
+pub mod secret_copy;
 pub mod settings;
 
 pub use outbox::Outbox;

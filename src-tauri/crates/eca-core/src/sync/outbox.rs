@@ -24,6 +24,7 @@ use crate::sync::client::BackendClient;
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::push::{client_workspace, read_ok};
 use crate::sync::retry::{Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
+use crate::sync::secret_copy;
 use crate::sync::settings::{self, SaveSettings, SyncSettings};
 use crate::sync::SyncError;
 use eca_model::clock::{rfc3339, Clock};
@@ -155,6 +156,7 @@ impl Outbox {
             }
         }
         tx.commit()?;
+        secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         Ok(())
     }
 }

@@ -6,7 +6,9 @@
 //!   the local IdP and the base, and push freezes it in the row before anything is sent under
 //!   the change's idempotency key, in a committed transaction that also re-reads the change
 //!   (so no edit can be coalesced into it afterwards). A retry, in this push or after a crash,
-//!   resends that frozen request.
+//!   resends that frozen request, with the secret value frozen with it ([`secret_copy`]): the
+//!   backend never sees one key with two bodies, so the client's own edits (a secret replaced,
+//!   an IdP deleted) never turn a retry into a conflict.
 //! - Requests are frozen, and acknowledgements recorded, in batches of up to [`BATCH`] changes
 //!   per transaction (one sync to disk per batch, not two per change). A batch holds at most
 //!   one change per IdP, and an IdP's later change is frozen only after its earlier one's
@@ -20,12 +22,16 @@
 //!   change `conflict` and keeps it; other refusals mark it `failed`; either way the IdP's
 //!   later changes wait. 401/403 and an unreachable backend stop the push and keep everything.
 //! - 429, 503, 5xx, 409 (in flight) and lost connections are retried with the same key after
-//!   [`retry::delay`], at least the server's `Retry-After`.
+//!   [`retry::delay`], at least the server's `Retry-After`. Only a `Retry-After` defers a change
+//!   to a later push (`next_attempt_at`); the client's own backoff never does, so every push the
+//!   admin asks for tries every pending change now.
+//! - The report names every change left behind, conflicts and failures of earlier pushes
+//!   included, so a push that leaves anything is never mistaken for a complete one.
 //! - A panic while sending a change (reading the backend's answer included) is caught here, the
 //!   one place the app and the CLI both push through: the change is marked `failed` with a
 //!   message, like a refusal, and the push goes on with the other IdPs.
 
-use crate::secrets::SecretKey;
+use crate::secrets::SecretStore;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeState, SyncChange};
 use crate::store::{self, idps};
@@ -33,6 +39,7 @@ use crate::sync::client::{BackendClient, RemoteProblem};
 use crate::sync::outbox::Outbox;
 use crate::sync::plan::{self, PushRequest, SecretMode};
 use crate::sync::retry;
+use crate::sync::secret_copy;
 use crate::sync::SyncError;
 use eca_model::clock::rfc3339;
 use eca_model::idp::{FieldError, IdpId};
@@ -49,12 +56,30 @@ use std::time::Duration;
 pub struct PushReport {
     /// IdPs whose change the backend acknowledged (once per change).
     pub pushed: Vec<IdpId>,
-    /// IdPs whose backend copy changed since the base: resolve with keep mine / take theirs.
+    /// IdPs whose backend copy changed since the base, found by this push or an earlier one:
+    /// resolve with keep mine / take theirs.
     pub conflicts: Vec<IdpId>,
-    /// IdPs whose change the backend refused; see the change's `last_error`.
+    /// IdPs whose change the backend refused, in this push or an earlier one; see the change's
+    /// `last_error`.
     pub failed: Vec<IdpId>,
-    /// IdPs with changes held behind a conflict, a failure or a `Retry-After`.
+    /// IdPs with changes still pending: held behind a conflict or a failure, or deferred by the
+    /// backend's `Retry-After`.
     pub waiting: Vec<IdpId>,
+}
+
+impl PushReport {
+    /// Notes a change this push did not send: in conflict or failed (in an earlier push too),
+    /// else waiting (held behind another change of its IdP, or deferred by a `Retry-After`).
+    fn left_behind(&mut self, change: &SyncChange, id: IdpId) {
+        let list = match change.state {
+            ChangeState::Conflict => &mut self.conflicts,
+            ChangeState::Failed => &mut self.failed,
+            ChangeState::Pending => &mut self.waiting,
+        };
+        if !list.contains(&id) {
+            list.push(id);
+        }
+    }
 }
 
 /// How one change ended in this push.
@@ -73,10 +98,12 @@ impl Outbox {
     pub async fn push(&mut self) -> Result<PushReport, SyncError> {
         let client = self.client()?;
         let workspace = client_workspace(self)?;
+        secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let mut acks = Vec::new();
         let result = self.push_all(&client, &workspace, &mut acks).await;
         // Whatever ended the push, the acknowledgements received are recorded.
         let recorded = self.record_acks(&mut acks);
+        secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let report = result?;
         recorded?;
         Ok(report)
@@ -106,9 +133,7 @@ impl Outbox {
             }
             if held.contains(&id) || !sendable(change, &now) {
                 held.insert(id);
-                if !report.waiting.contains(&id) {
-                    report.waiting.push(id);
-                }
+                report.left_behind(change, id);
                 continue;
             }
             if change.request.is_none() && !ready.contains_key(&change.seq) {
@@ -173,12 +198,13 @@ impl Outbox {
     /// Freezes these changes' requests in one committed transaction (see [`freeze_batch`]).
     /// A change the batch dropped (nothing to send) has no entry; the loop finds it gone.
     fn freeze_all(&mut self, seqs: &[i64]) -> Result<HashMap<i64, PushRequest>, SyncError> {
+        let secrets = self.secrets.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut frozen = HashMap::new();
         for seq in seqs {
-            if let Some(request) = freeze_in(&tx, *seq)? {
+            if let Some(request) = freeze_in(&tx, secrets.as_ref(), *seq)? {
                 frozen.insert(*seq, request);
             }
         }
@@ -190,10 +216,11 @@ impl Outbox {
     /// local IdP and the base), frozen now. `None` when there is nothing to send (the change is
     /// dropped: e.g. an IdP deleted before the backend ever had it).
     fn freeze(&mut self, seq: i64) -> Result<Option<PushRequest>, SyncError> {
+        let secrets = self.secrets.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let request = freeze_in(&tx, seq)?;
+        let request = freeze_in(&tx, secrets.as_ref(), seq)?;
         tx.commit()?;
         Ok(request)
     }
@@ -217,7 +244,7 @@ impl Outbox {
                     body,
                     secret,
                 } => {
-                    let body = self.with_secret(id, body, *secret)?;
+                    let body = self.with_secret(change, body, *secret)?;
                     client.put(id, precondition, key, &body).await
                 }
                 PushRequest::Delete { version } => client.delete(id, version, key).await,
@@ -258,7 +285,10 @@ impl Outbox {
             attempt += 1;
             if attempt >= self.retry.max_attempts || wait > self.retry.max_wait {
                 let retry_at = rfc3339(self.clock.now() + wait);
-                sync_changes::record_attempt(&self.conn, change.seq, &detail, Some(&retry_at))?;
+                // Only the server's Retry-After defers the next push; the client's own backoff
+                // is for retries within one push, and an explicit push tries again at once.
+                let deferred = retry_after.map(|after| rfc3339(self.clock.now() + after));
+                sync_changes::record_attempt(&self.conn, change.seq, &detail, deferred.as_deref())?;
                 return Err(SyncError::Busy { detail, retry_at });
             }
             sync_changes::record_attempt(&self.conn, change.seq, &detail, None)?;
@@ -267,10 +297,10 @@ impl Outbox {
         }
     }
 
-    /// The body with the secret as the frozen request says, read from the keyring now.
+    /// The body with the secret as the frozen request says: the value frozen with it.
     fn with_secret(
         &self,
-        id: IdpId,
+        change: &SyncChange,
         body: &WireBody,
         mode: SecretMode,
     ) -> Result<serde_json::Value, SyncError> {
@@ -279,14 +309,19 @@ impl Outbox {
         match mode {
             SecretMode::Keep => {}
             SecretMode::Clear => body["client_secret"] = serde_json::Value::Null,
-            SecretMode::Set => match self.secrets.get(SecretKey::IdpClientSecret(id))? {
-                Some(secret) => {
-                    body["client_secret"] = serde_json::Value::String(secret.expose().to_string())
+            SecretMode::Set => {
+                let (id, key) = (change.idp_id, &change.idempotency_key);
+                match secret_copy::read(self.secrets.as_ref(), id, key)? {
+                    Some(secret) => {
+                        body["client_secret"] =
+                            serde_json::Value::String(secret.expose().to_string())
+                    }
+                    None => tracing::warn!(
+                        %id,
+                        "the keyring has no secret to send; the backend keeps its own"
+                    ),
                 }
-                None => {
-                    tracing::warn!(%id, "the keyring has no secret to send; the backend keeps its own")
-                }
-            },
+            }
         }
         Ok(body)
     }
@@ -360,18 +395,19 @@ impl Outbox {
                 Ok(Settled::Conflict)
             }
             (_, 422) if problem().kind == "urn:eca:problem:idempotency-key-reused" => {
-                // The key was used for another body: possible only when the secret changed in
-                // the keyring after the first send. What the backend holds is unknown, so the
-                // admin decides, as for any conflict.
-                let message = "The backend already processed an earlier version of this change. \
-                               Review the differences, then keep yours or take theirs.";
+                // A change is sent with one frozen body (its secret included, see
+                // `secret_copy`), so the client's own edits never cause this: it is not another
+                // admin's change, and not a conflict. What the backend holds is unknown.
+                let message = "The backend has this change's key with another body (the keyring \
+                               lost the secret it was first sent with?). Check the backend's \
+                               copy with `eca sync plan`, then retry the change.";
                 sync_changes::set_state(
                     &self.conn,
                     change.seq,
-                    ChangeState::Conflict,
+                    ChangeState::Failed,
                     Some(message),
                 )?;
-                Ok(Settled::Conflict)
+                Ok(Settled::Failed)
             }
             _ => {
                 let message = problem().describe(status);
@@ -442,8 +478,14 @@ fn freeze_batch(upcoming: &[SyncChange], held: &HashSet<IdpId>) -> Vec<i64> {
 }
 
 /// Freezes change `seq`: the request the plan makes of it now (see [`plan::request`]), unless
-/// one is frozen already. Drops the change when there is nothing to send.
-fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<PushRequest>, SyncError> {
+/// one is frozen already, with a copy of the secret it sends (see [`secret_copy`]; with no
+/// secret in the keyring it sends none, and says so). Drops the change when there is nothing
+/// to send.
+fn freeze_in(
+    tx: &Connection,
+    secrets: &dyn SecretStore,
+    seq: i64,
+) -> Result<Option<PushRequest>, SyncError> {
     let Some(change) = sync_changes::get(tx, seq)? else {
         return Ok(None);
     };
@@ -454,10 +496,18 @@ fn freeze_in(tx: &Connection, seq: i64) -> Result<Option<PushRequest>, SyncError
     }
     let local = idps::get(tx, change.idp_id)?;
     let base = sync_base::get(tx, change.idp_id)?;
-    let Some(request) = plan::request(local.as_ref(), base.as_ref(), change.secret_changed) else {
+    let Some(mut request) = plan::request(local.as_ref(), base.as_ref(), change.secret_changed)
+    else {
         sync_changes::delete(tx, seq)?;
         return Ok(None);
     };
+    if let PushRequest::Put { secret, .. } = &mut request {
+        let (id, key) = (change.idp_id, &change.idempotency_key);
+        if *secret == SecretMode::Set && !secret_copy::take(secrets, id, key)? {
+            tracing::warn!(%id, "the keyring has no secret to send; the backend keeps its own");
+            *secret = SecretMode::Keep;
+        }
+    }
     let json = serde_json::to_string(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
     sync_changes::freeze(tx, seq, &json)?;
     Ok(Some(request))

@@ -9,7 +9,8 @@
 //!   ([`crate::catalog::write`], origin take theirs or pull: validated, unique, audited, and
 //!   not recorded in the outbox), fields only (the backend never returns the secret, so the
 //!   local secret stays as it is), and drops the IdP's pending changes, in one transaction
-//!   with the new base.
+//!   with the new base. The dropped changes' secret copies go with them
+//!   ([`crate::sync::secret_copy`]).
 
 use crate::catalog::write::{self, WriteError, WriteIdp, WriteOrigin};
 use crate::catalog::SecretChange;
@@ -19,6 +20,7 @@ use crate::store::sync_changes::{self, ChangeKind};
 use crate::sync::outbox;
 use crate::sync::outbox::Outbox;
 use crate::sync::push::{read_ok, PushReport};
+use crate::sync::secret_copy;
 use crate::sync::SyncError;
 use eca_model::clock::rfc3339;
 use eca_model::idp::IdpId;
@@ -89,6 +91,7 @@ impl Outbox {
     pub async fn take_theirs(&mut self, id: IdpId) -> Result<(), SyncError> {
         let remote = self.remote_idp(id).await?;
         self.apply_theirs(id, remote.as_ref(), false)?;
+        secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 //! - These types are exported to TypeScript (specta, through the app's tauri-specta bindings); the
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
 
+use crate::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -215,6 +216,12 @@ pub struct IdpFields {
     /// loopback test redirect, from 1024 to 65535. Older exports lack it.
     #[serde(default)]
     pub loopback_port: Option<u16>,
+    /// The algorithms this IdP's ID tokens may be signed with (OpenID Connect only). Empty: the
+    /// asymmetric ones its discovery document advertises (RS256 when it advertises none). An
+    /// HMAC algorithm (HS*), keyed with the client secret, is accepted only when listed here.
+    /// Older exports lack it: empty.
+    #[serde(default)]
+    pub id_token_signing_algs: Vec<SigningAlg>,
 }
 
 impl IdpFields {
@@ -243,6 +250,7 @@ impl IdpFields {
             claim_mapping: Vec::new(),
             channel_binding: false,
             loopback_port: None,
+            id_token_signing_algs: Vec::new(),
         }
     }
 }
@@ -305,6 +313,7 @@ pub enum Field {
     ClaimMapping,
     ChannelBinding,
     LoopbackPort,
+    IdTokenSigningAlgs,
 }
 
 impl Field {
@@ -333,6 +342,7 @@ impl Field {
             Field::ClaimMapping => "claim_mapping",
             Field::ChannelBinding => "channel_binding",
             Field::LoopbackPort => "loopback_port",
+            Field::IdTokenSigningAlgs => "id_token_signing_algs",
         }
     }
 
@@ -362,6 +372,7 @@ impl Field {
             Field::ClaimMapping => "Claim mapping",
             Field::ChannelBinding => "Channel binding",
             Field::LoopbackPort => "Loopback port",
+            Field::IdTokenSigningAlgs => "ID token signing algorithms",
         }
     }
 

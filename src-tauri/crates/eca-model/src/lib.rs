@@ -7,6 +7,7 @@
 //! - [`phone`]: phone numbers in E.164 form, as channel binding compares them.
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 //! - [`secret`]: the redacting type every secret value travels in.
+//! - [`signing_alg`]: the JOSE algorithms an IdP's ID tokens may be signed with.
 //! - [`clock`]: time, passed in so tests can control it.
 //!
 //! Invariant: no HTTP, SQLite, keyring or Tauri here (the crate's dependencies say so); every
@@ -18,5 +19,6 @@ pub mod idp;
 pub mod phone;
 pub mod problem;
 pub mod secret;
+pub mod signing_alg;
 pub mod validation;
 pub mod wire;

@@ -8,6 +8,7 @@
 
 use super::StoreError;
 use eca_model::idp::{AuthParam, ClaimMapping, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::signing_alg::SigningAlg;
 use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
-     test_redirect, claim_mapping, channel_binding, loopback_port";
+     test_redirect, claim_mapping, channel_binding, loopback_port, id_token_signing_algs";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
@@ -30,15 +31,15 @@ pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, iss
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
      has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding, \
-     loopback_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
+     loopback_port, id_token_signing_algs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+     ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
-     channel_binding = ?24, loopback_port = ?25 WHERE id = ?1";
+     channel_binding = ?24, loopback_port = ?25, id_token_signing_algs = ?26 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -80,6 +81,8 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     let mapping =
         serde_json::to_string(&f.claim_mapping).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let algs = serde_json::to_string(&f.id_token_signing_algs)
+        .map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.prepare_cached(sql)?.execute(params![
         idp.id.to_string(),
         f.name,
@@ -106,6 +109,7 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         mapping,
         f.channel_binding,
         f.loopback_port,
+        algs,
     ])?;
     Ok(())
 }
@@ -218,6 +222,8 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?;
     let claim_mapping: Vec<ClaimMapping> = serde_json::from_str(&text(20)?)
         .map_err(|e| StoreError::Corrupt(format!("claim_mapping: {e}")))?;
+    let id_token_signing_algs: Vec<SigningAlg> = serde_json::from_str(&text(23)?)
+        .map_err(|e| StoreError::Corrupt(format!("id_token_signing_algs: {e}")))?;
     Ok(IdpConfig {
         id: parse_id(&text(0)?)?,
         fields: IdpFields {
@@ -240,6 +246,7 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             claim_mapping,
             channel_binding: r.get(21)?,
             loopback_port: r.get(22)?,
+            id_token_signing_algs,
         },
         has_secret: r.get(15)?,
         created_at: text(17)?,

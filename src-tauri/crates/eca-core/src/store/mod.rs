@@ -28,6 +28,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_sync.sql")),
         M::up(include_str!("migrations/0004_claim_mapping.sql")),
         M::up(include_str!("migrations/0005_loopback_port.sql")),
+        M::up(include_str!("migrations/0007_id_token_signing_algs.sql")),
     ])
 }
 

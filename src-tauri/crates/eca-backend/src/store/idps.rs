@@ -212,6 +212,33 @@ mod tests {
     }
 
     #[test]
+    fn a_document_stored_before_the_signing_algs_gets_the_default_set() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let migrations = crate::store::migrations();
+        migrations.to_version(&mut conn, 3).unwrap();
+        let a: WorkspaceId = "a".parse().unwrap();
+        workspaces::ensure(&conn, &a, "t").unwrap();
+        let mut old = serde_json::to_value(row(Uuid::new_v4(), 1).fields).unwrap();
+        old.as_object_mut().unwrap().remove("id_token_signing_algs");
+        conn.execute(
+            "INSERT INTO idp (workspace_id, id, revision, document, created_at, updated_at)
+             VALUES ('a', ?1, 1, ?2, 'c', 'u')",
+            params![Uuid::new_v4().to_string(), old.to_string()],
+        )
+        .unwrap();
+        migrations.to_latest(&mut conn).unwrap();
+        let document: String = conn
+            .query_row("SELECT document FROM idp", [], |r| r.get(0))
+            .unwrap();
+        let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+        assert_eq!(document["id_token_signing_algs"], serde_json::json!([]));
+        assert_eq!(
+            document["name"], "IdP 1",
+            "the rest of the document is kept"
+        );
+    }
+
+    #[test]
     fn a_secret_without_fingerprint_is_refused_by_the_schema() {
         let conn = crate::store::open_in_memory().unwrap();
         let a: WorkspaceId = "a".parse().unwrap();

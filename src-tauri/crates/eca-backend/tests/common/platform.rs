@@ -91,6 +91,7 @@ impl Platform {
             "notes": "",
             "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
             "channel_binding": false,
+            "id_token_signing_algs": [],
         });
         adjust(&mut body);
         let id = Uuid::new_v4();

@@ -129,6 +129,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     claim_mapping: [{ claim: "email", variable: "customer_email" }],
     channel_binding: true,
     loopback_port: null,
+    id_token_signing_algs: ["RS256", "HS256"],
     has_secret: true,
     created_at: "2025-01-01T00:00:00Z",
     updated_at: "2025-01-02T00:00:00Z",

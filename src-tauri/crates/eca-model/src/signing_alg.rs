@@ -10,7 +10,7 @@
 //! - The HMAC algorithms (HS*) are the symmetric ones: their key is the client secret
 //!   ([`SigningAlg::is_symmetric`]); every other is verified with the IdP's published keys.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -25,12 +25,9 @@ use std::str::FromStr;
     PartialOrd,
     Ord,
     Serialize,
-    Deserialize,
     specta::Type,
     strum::VariantArray,
 )]
-// Read through `FromStr`, so a file or a backend that names `none` hears why it is refused.
-#[serde(try_from = "String")]
 pub enum SigningAlg {
     RS256,
     RS384,
@@ -89,10 +86,13 @@ impl fmt::Display for SigningAlg {
     }
 }
 
-impl TryFrom<String> for SigningAlg {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
+/// Read through `FromStr`, so a file or a backend that names `none` hears why it is refused.
+/// (By hand rather than `#[serde(try_from)]`, which the TypeScript export cannot express.)
+impl<'de> Deserialize<'de> for SigningAlg {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 

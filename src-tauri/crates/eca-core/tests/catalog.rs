@@ -556,23 +556,15 @@ fn an_import_checks_the_claim_mapping_like_a_save() {
     );
 }
 
-#[test]
-fn a_database_from_before_the_claim_mapping_reads_with_none() {
-    // What this version writes for an IdP without mapping or binding, to compare with.
-    let saved_before = {
-        let mut c = fixture();
-        let mut fields = okta("Okta", "https://one.example");
-        fields.claim_mapping.clear();
-        fields.channel_binding = false;
-        fields.id_token_signing_algs.clear();
-        create(&mut c.catalog, fields, SecretChange::Keep)
-    };
-    // A version-3 file (before 0004) holding one IdP, then opened by this version.
+/// Writes `saved` into a file of schema version `version` by the columns every version has,
+/// opens it with this version, and expects the same IdP back: the newer columns' defaults are
+/// the fields' defaults.
+fn assert_reads_back_from_version(version: usize, saved: &eca_model::idp::IdpConfig, why: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(eca_core::data_dir::DB_FILE);
     let mut conn = rusqlite::Connection::open(&path).unwrap();
-    store::migrations().to_version(&mut conn, 3).unwrap();
-    let f = &saved_before.fields;
+    store::migrations().to_version(&mut conn, version).unwrap();
+    let f = &saved.fields;
     conn.execute(
         "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, authorization_endpoint, \
          token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, \
@@ -580,7 +572,7 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
          updated_at) VALUES (?1, ?2, 'okta', 'oidc', ?3, ?3, ?4, ?5, ?6, ?7, ?8, \
          'client_secret_basic', ?9, ?10, ?11, ?12, 1, 0, ?13, ?14, ?14)",
         rusqlite::params![
-            saved_before.id.to_string(),
+            saved.id.to_string(),
             f.name,
             f.issuer,
             f.authorization_endpoint,
@@ -593,7 +585,7 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
             serde_json::to_string(&f.redirect_uris).unwrap(),
             f.customer_id_claim,
             f.notes,
-            saved_before.created_at,
+            saved.created_at,
         ],
     )
     .unwrap();
@@ -603,10 +595,24 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
         Arc::new(MemorySecrets::new()),
         Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
     );
-    assert_eq!(
-        again.get(saved_before.id).unwrap().fields,
-        saved_before.fields,
-        "a row written before 0004 reads with no mapping and channel binding off"
+    assert_eq!(again.get(saved.id).unwrap().fields, saved.fields, "{why}");
+}
+
+/// What this version saves for `fields`, in a catalog of its own.
+fn saved_now(fields: IdpFields) -> eca_model::idp::IdpConfig {
+    create(&mut fixture().catalog, fields, SecretChange::Keep)
+}
+
+#[test]
+fn a_database_from_before_the_claim_mapping_reads_with_none() {
+    let mut fields = okta("Okta", "https://one.example");
+    fields.claim_mapping.clear();
+    fields.channel_binding = false;
+    fields.id_token_signing_algs.clear();
+    assert_reads_back_from_version(
+        3,
+        &saved_now(fields),
+        "a row written before 0004 reads with no mapping and channel binding off",
     );
 }
 
@@ -671,55 +677,16 @@ fn an_import_naming_alg_none_is_refused_with_why() {
 
 #[test]
 fn a_database_from_before_the_signing_algs_reads_with_the_default_set() {
-    let saved_before = {
-        let mut c = fixture();
-        let fields = IdpFields {
-            id_token_signing_algs: Vec::new(),
-            ..okta("Okta", "https://one.example")
-        };
-        create(&mut c.catalog, fields, SecretChange::Keep)
+    let fields = IdpFields {
+        claim_mapping: Vec::new(),
+        channel_binding: false,
+        id_token_signing_algs: Vec::new(),
+        ..okta("Okta", "https://one.example")
     };
-    // A version-5 file (before the signing algorithms) holding one IdP, opened by this version.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(eca_core::data_dir::DB_FILE);
-    let mut conn = rusqlite::Connection::open(&path).unwrap();
-    store::migrations().to_version(&mut conn, 5).unwrap();
-    let f = &saved_before.fields;
-    conn.execute(
-        "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, authorization_endpoint, \
-         token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, \
-         extra_params, redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, \
-         updated_at, claim_mapping, channel_binding) VALUES (?1, ?2, 'okta', 'oidc', ?3, ?3, ?4, \
-         ?5, ?6, ?7, ?8, 'client_secret_basic', ?9, ?10, ?11, ?12, 1, 0, ?13, ?14, ?14, ?15, 1)",
-        rusqlite::params![
-            saved_before.id.to_string(),
-            f.name,
-            f.issuer,
-            f.authorization_endpoint,
-            f.token_endpoint,
-            f.userinfo_endpoint,
-            f.jwks_uri,
-            f.client_id,
-            f.scopes.join(" "),
-            serde_json::to_string(&f.extra_params).unwrap(),
-            serde_json::to_string(&f.redirect_uris).unwrap(),
-            f.customer_id_claim,
-            f.notes,
-            saved_before.created_at,
-            serde_json::to_string(&f.claim_mapping).unwrap(),
-        ],
-    )
-    .unwrap();
-    drop(conn);
-    let again = Catalog::with_connection(
-        store::open(&path).unwrap(),
-        Arc::new(MemorySecrets::new()),
-        Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
-    );
-    assert_eq!(
-        again.get(saved_before.id).unwrap().fields,
-        saved_before.fields,
-        "a row written before the column reads with the default set"
+    assert_reads_back_from_version(
+        5,
+        &saved_now(fields),
+        "a row written before the column reads with the default set",
     );
 }
 

@@ -421,6 +421,16 @@ fn check_redirect_uri(raw: &str) -> Result<(), String> {
         {
             return Err("must be a URL without spaces, at most 2048 characters".into());
         }
+        if raw
+            .get(scheme.len() + 1..)
+            .is_some_and(|rest| rest.starts_with("//"))
+        {
+            return Err(
+                "must have a single slash after a private-use scheme, as in \
+                 com.example.app:/callback (RFC 8252 §7.1)"
+                    .into(),
+            );
+        }
         let url = Url::parse(raw).map_err(|e| format!("is not a valid URI ({e})"))?;
         if url.fragment().is_some() {
             return Err("must not contain a fragment".into());
@@ -889,6 +899,16 @@ mod tests {
         let mut f = oidc();
         f.redirect_uris = vec!["https://a.example/cb".into(), "https://a.example/cb".into()];
         assert_field_error(f, Field::RedirectUris, "twice");
+        // RFC 8252 §7.1: no naming authority, so a single slash (what the contract's pattern
+        // says too: "qfm.z.a89w4y://49@[W<g6X|" was schema-valid yet refused by the parser).
+        for authority in ["com.example.app://cb", "qfm.z.a89w4y://49@[W<g6X|"] {
+            let mut f = oidc();
+            f.redirect_uris = vec![authority.into()];
+            assert_field_error(f, Field::RedirectUris, "single slash");
+        }
+        let mut f = oidc();
+        f.redirect_uris = vec!["com.example.app".into()];
+        assert_field_error(f, Field::RedirectUris, "not a valid URI");
     }
 
     #[test]

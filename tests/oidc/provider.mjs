@@ -60,6 +60,14 @@ const DEFAULT_CLIENTS = [
     client_id: 'eca-public',
     token_endpoint_auth_method: 'none',
   },
+  // Signs its ID tokens with HS256, keyed with its secret: accepted only by an IdP
+  // configuration that lists HS256 among its ID token signing algorithms.
+  {
+    client_id: 'eca-hs256',
+    client_secret: 'hs256-secret-of-at-least-32-bytes-long',
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'HS256',
+  },
 ].map((client) => ({
   application_type: 'native',
   grant_types: ['authorization_code'],
@@ -113,6 +121,8 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   responseTypes: ['code'],
+  // HS256 too, for the client that signs its ID tokens with its secret (eca-hs256).
+  enabledJWA: { idTokenSigningAlgValues: ['RS256', 'HS256'] },
   pkce: { required: () => true },
   scopes: ['openid', 'profile', 'email', 'phone'],
   claims: {

@@ -53,6 +53,7 @@ def platform_idp():
             "notes": "",
             "claim_mapping": [],
             "channel_binding": False,
+            "id_token_signing_algs": [],
         }
         request = urllib.request.Request(
             f"{os.environ['ECA_SCHEMATHESIS_URL']}/v1/workspaces/dev/idps/{idp_id}",

@@ -7,7 +7,8 @@
 //! - The wrappers throw the command's `Problem` (no result objects); the UI's `ipc/commands.ts`
 //!   turns any other rejection into a `Problem` too.
 //! - The constants the UI needs from the model (every `ProblemCode`, the `Field` and `StepName`
-//!   labels) are written beside the wrappers from the Rust enums, never copied by hand.
+//!   labels, every `SigningAlg`) are written beside the wrappers from the Rust enums, never
+//!   copied by hand.
 
 pub mod idps;
 pub mod platform_test;
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 
 use eca_model::idp::Field;
 use eca_model::problem::ProblemCode;
+use eca_model::signing_alg::SigningAlg;
 use eca_oidc::login::report::StepName;
 use strum::VariantArray;
 use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
@@ -59,6 +61,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
         .constant("PROBLEM_CODES", ProblemCode::VARIANTS)
         .constant("FIELD_LABELS", labels(Field::VARIANTS, |f| f.label()))
         .constant("STEP_LABELS", labels(StepName::VARIANTS, |s| s.label()))
+        .constant("SIGNING_ALGS", SigningAlg::VARIANTS)
 }
 
 /// Each variant, keyed as it serialises, with its label.

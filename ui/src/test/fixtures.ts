@@ -130,6 +130,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     claim_mapping: [{ claim: "email", variable: "customer_email" }],
     channel_binding: true,
     loopback_port: null,
+    id_token_signing_algs: ["RS256", "HS256"],
     has_secret: true,
     secret_entered_for: { token_origin: "https://okta.example.com", client_id: "eca-client" },
     created_at: "2025-01-01T00:00:00Z",

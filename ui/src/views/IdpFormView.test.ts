@@ -117,6 +117,7 @@ describe("IdpFormView: adding", () => {
           claim_mapping: [],
           channel_binding: false,
           loopback_port: null,
+          id_token_signing_algs: [],
         },
         secret: { kind: "replace", value: "s3cr3t" },
       },
@@ -911,6 +912,59 @@ describe("IdpFormView: claim mapping and channel binding", () => {
     expect(fields.channel_binding).toBe(true);
     // The parameters editor is the same component with its own rows.
     expect(fields.extra_params).toEqual([]);
+  });
+
+  it("sends the checked ID token signing algorithms in a fixed order", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm();
+    await fillRequired();
+    const group = screen.getByRole("group", { name: "ID token signing algorithms" });
+    expect(group).toHaveAccessibleDescription(expect.stringContaining("verified with the client secret"));
+    for (const alg of ["RS256", "ES256", "HS256"]) {
+      expect(within(group).getByRole("checkbox", { name: alg })).not.toBeChecked();
+    }
+    await userEvent.click(within(group).getByRole("checkbox", { name: "HS256" }));
+    await userEvent.click(within(group).getByRole("checkbox", { name: "RS256" }));
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields.id_token_signing_algs).toEqual(["RS256", "HS256"]);
+  });
+
+  it("loads the stored algorithms, and shows the core's error next to them", async () => {
+    const message = "HS256 is keyed with the client secret, and a public client has none";
+    const calls = mockCore({
+      get_idp: () => config(),
+      check_idp: () => [{ field: "id_token_signing_algs", message }],
+    });
+    renderForm(config().id);
+    const group = await screen.findByRole("group", { name: "ID token signing algorithms" });
+    expect(within(group).getByRole("checkbox", { name: "RS256" })).toBeChecked();
+    expect(within(group).getByRole("checkbox", { name: "HS256" })).toBeChecked();
+    expect(within(group).getByRole("checkbox", { name: "ES256" })).not.toBeChecked();
+
+    await userEvent.click(within(group).getByRole("checkbox", { name: "ES256" }));
+    await userEvent.click(screen.getByLabelText("Notes"));
+    await waitFor(() =>
+      expect(group).toHaveAccessibleDescription(expect.stringContaining(message)),
+    );
+    const check = calls.find((c) => c.cmd === "check_idp")!;
+    expect((check.args.fields as { id_token_signing_algs: unknown }).id_token_signing_algs).toEqual([
+      "RS256",
+      "ES256",
+      "HS256",
+    ]);
+  });
+
+  it("has no ID token algorithms for OAuth 2.0", async () => {
+    const calls = mockCore({ get_idp: () => config(), save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm(config().id);
+    await screen.findByRole("group", { name: "ID token signing algorithms" });
+    await userEvent.selectOptions(screen.getByLabelText("Protocol"), "oauth2");
+    expect(screen.queryByRole("group", { name: "ID token signing algorithms" })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields.id_token_signing_algs).toEqual([]);
   });
 
   it("loads the stored mapping and binding", async () => {

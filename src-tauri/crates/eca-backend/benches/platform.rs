@@ -135,7 +135,7 @@ async fn push_idp(http: &Client, backend: &mut Server, issuer: &str) {
         "extra_params": [], "redirect_uris": [format!("{}/v1/oauth/callback", backend.url)],
         "customer_id_claim": "sub", "enabled": true, "notes": "",
         "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
-        "channel_binding": false,
+        "channel_binding": false, "id_token_signing_algs": [],
     });
     let pushed = http
         .put(format!("{}/v1/workspaces/dev/idps/{id}", backend.url))

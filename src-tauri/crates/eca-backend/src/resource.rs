@@ -15,6 +15,7 @@ use crate::store::idps::IdpRow;
 use eca_model::idp::IdpId;
 use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Protocol};
 use eca_model::secret::Secret;
+use eca_model::signing_alg::SigningAlg;
 use eca_model::wire::{RemoteIdp, WireFields};
 
 use serde_json::{Map, Value};
@@ -95,6 +96,7 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
     let notes = r.string("notes");
     let claim_mapping = r.mappings("claim_mapping");
     let channel_binding = r.boolean("channel_binding");
+    let id_token_signing_algs = r.choices::<SigningAlg>("id_token_signing_algs");
     let secret = r.secret();
 
     let document = (|| {
@@ -116,6 +118,7 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
             notes: notes?,
             claim_mapping: claim_mapping?,
             channel_binding: channel_binding?,
+            id_token_signing_algs: id_token_signing_algs?,
         })
     })();
     let (Some(document), Some(secret)) = (document, secret) else {
@@ -223,6 +226,17 @@ impl Reader<'_> {
             _ => Err("must be a string".to_string()),
         };
         parsed.map_err(|message| self.error(field, message)).ok()
+    }
+
+    /// A list of names, each read by `T`'s `FromStr`; the first refused one is reported.
+    fn choices<T: std::str::FromStr<Err = String>>(&mut self, field: &str) -> Option<Vec<T>> {
+        let items = self.strings(field)?;
+        items
+            .iter()
+            .map(|item| item.parse::<T>())
+            .collect::<Result<Vec<T>, String>>()
+            .map_err(|message| self.error(field, message))
+            .ok()
     }
 
     fn strings(&mut self, field: &str) -> Option<Vec<String>> {
@@ -339,7 +353,8 @@ mod tests {
             "enabled": true,
             "notes": "",
             "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
-            "channel_binding": false
+            "channel_binding": false,
+            "id_token_signing_algs": ["ES256"]
         })
     }
 
@@ -433,6 +448,36 @@ mod tests {
             errors[0].message.contains("not a valid variable name"),
             "{}",
             errors[0].message
+        );
+    }
+
+    #[test]
+    fn the_signing_algs_are_read_checked_and_named_in_errors() {
+        let write = parse(valid()).expect("the sample is valid");
+        assert_eq!(write.fields.id_token_signing_algs, [SigningAlg::ES256]);
+        let mut none = valid();
+        none["id_token_signing_algs"] = json!(["RS256", "none"]);
+        let errors = parse(none).unwrap_err();
+        assert_eq!(fields_of(&errors), ["id_token_signing_algs"], "{errors:?}");
+        assert!(
+            errors[0].message.contains("never accepted"),
+            "{}",
+            errors[0].message
+        );
+        let mut public_hs = valid();
+        public_hs["client_auth_method"] = json!("none");
+        public_hs["id_token_signing_algs"] = json!(["HS256"]);
+        let errors = parse(public_hs).unwrap_err();
+        assert_eq!(fields_of(&errors), ["id_token_signing_algs"], "{errors:?}");
+        let mut missing = valid();
+        missing
+            .as_object_mut()
+            .unwrap()
+            .remove("id_token_signing_algs");
+        assert_eq!(
+            fields_of(&parse(missing).unwrap_err()),
+            ["id_token_signing_algs"],
+            "a PUT replaces the whole IdP: the list is required, like every member"
         );
     }
 

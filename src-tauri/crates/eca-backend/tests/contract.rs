@@ -97,6 +97,29 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
         body["claim_mapping"] = mapping;
         assert!(!validator.is_valid(&body), "the schema refuses {why}");
     }
+    for (adjust, why) in [
+        (json!({"id_token_signing_algs": ["none"]}), "alg none"),
+        (
+            json!({"id_token_signing_algs": ["ES512"]}),
+            "an alg the engine cannot verify",
+        ),
+        (
+            json!({"client_auth_method": "none", "id_token_signing_algs": ["HS256"]}),
+            "HS256 for a public client",
+        ),
+    ] {
+        let mut body = sample_idp("Acme");
+        for (member, value) in adjust.as_object().unwrap() {
+            body[member] = value.clone();
+        }
+        assert!(!validator.is_valid(&body), "the schema refuses {why}");
+    }
+    let mut listed = sample_idp("Acme");
+    listed["id_token_signing_algs"] = json!(["RS256", "HS256"]);
+    assert!(
+        validator.is_valid(&listed),
+        "a confidential client may list HS256"
+    );
 
     let response_schema = contract.validator(&json!({"$ref": "#/components/schemas/Idp"}));
     let mut leaked = sample_idp("Acme");

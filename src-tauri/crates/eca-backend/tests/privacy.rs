@@ -79,7 +79,7 @@ async fn a_sign_in_leaves_nothing_about_the_customer_in_the_log() {
                 "extra_params": [], "redirect_uris": [], "customer_id_claim": "email",
                 "enabled": true, "notes": "",
                 "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
-                "channel_binding": false,
+                "channel_binding": false, "id_token_signing_algs": [],
             })),
     )
     .await;

@@ -7,7 +7,8 @@
 //! id and the mapped claims, read once), and the failures: a replayed link, an expired link, a
 //! secret the platform holds that the IdP refuses, the channel binding, a login finished in
 //! another browser, a redirect URI the IdP does not know, a click abandoned before the IdP
-//! answered (the link stays unspent), and the refusals of the create route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
+//! answered (the link stays unspent), an HS256 ID token the synced IdP does not allow, and the
+//! refusals of the create route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
 //! fetch the JWKS once.
 
 mod common;
@@ -148,6 +149,39 @@ async fn a_secret_the_idp_refuses_fails_at_the_code_exchange() {
     assert_eq!(got["error"]["step"], "code_exchange");
     assert_eq!(got["error"]["code"], "invalid_client");
     assert!(got["result"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hs256_id_tokens_sign_in_only_when_the_synced_idp_lists_hs256() {
+    let p = platform(true).await;
+    let hs256_client = |algs: Value| {
+        move |body: &mut Value| {
+            body["client_id"] = json!(HS256_CLIENT_ID);
+            body["id_token_signing_algs"] = algs;
+        }
+    };
+    let default = p
+        .push_idp(HS256_CLIENT_SECRET, hs256_client(json!([])))
+        .await;
+    let (refused, link) = p.request_link(default, OTHER_PHONE).await;
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 401, "{page}");
+    let got = p.status(&refused).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["step"], "id_token_verification", "{got}");
+    assert_eq!(got["error"]["code"], "id_token.alg_not_allowed", "{got}");
+
+    let listed = p
+        .push_idp(HS256_CLIENT_SECRET, hs256_client(json!(["HS256"])))
+        .await;
+    let (accepted, link) = p.request_link(listed, OTHER_PHONE).await;
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(p.status(&accepted).await["status"], "authenticated");
 }
 
 #[tokio::test(flavor = "multi_thread")]

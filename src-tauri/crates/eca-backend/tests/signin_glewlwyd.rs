@@ -38,7 +38,7 @@ async fn a_customer_signs_in_through_glewlwyd() {
             "extra_params": [], "redirect_uris": [harness.backend.platform_redirect_uri()],
             "customer_id_claim": "email", "enabled": true, "notes": "",
             "claim_mapping": [{"claim": "name", "variable": "customer_name"}],
-            "channel_binding": false,
+            "channel_binding": false, "id_token_signing_algs": [],
         }),
     ))
     .await;

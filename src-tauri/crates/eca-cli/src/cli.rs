@@ -6,6 +6,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use eca_model::idp::{AuthParam, ClaimMapping, ClientAuthMethod, Protocol, TestRedirect};
+use eca_model::signing_alg::SigningAlg;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -210,6 +211,10 @@ pub struct EditArgs {
     #[arg(long, conflicts_with = "claim_mapping")]
     pub clear_claim_map: bool,
 
+    /// Back to the default ID token signing algorithms (the asymmetric ones the IdP advertises)
+    #[arg(long, conflicts_with = "id_token_signing_algs")]
+    pub clear_id_token_algs: bool,
+
     /// Remove the client secret from the OS keyring
     #[arg(long, conflicts_with = "client_secret_stdin")]
     pub clear_client_secret: bool,
@@ -279,6 +284,13 @@ pub struct FieldArgs {
     /// number the link was sent to
     #[arg(long, action = ArgAction::Set, value_name = "true|false")]
     pub channel_binding: Option<bool>,
+
+    /// An algorithm the IdP's ID tokens may be signed with: RS256, RS384, RS512, PS256, PS384,
+    /// PS512, ES256, ES384, EdDSA, HS256, HS384 or HS512 (repeatable; on edit, replaces the
+    /// list). None given: the asymmetric ones the IdP advertises. HS* verifies with the client
+    /// secret, so it is accepted only when listed here
+    #[arg(long = "id-token-alg", value_name = "ALG")]
+    pub id_token_signing_algs: Vec<SigningAlg>,
 
     /// Free text for the admins
     #[arg(long)]

@@ -94,12 +94,11 @@ fn edit(dir: Option<PathBuf>, args: EditArgs, json: bool) -> Result<(), CliError
         params: args.clear_params,
         redirect_uris: args.clear_redirect_uris,
         claim_mapping: args.clear_claim_map,
+        id_token_signing_algs: args.clear_id_token_algs,
     };
     if !args.fields.changes_anything()
         && args.enabled.is_none()
-        && !clears.params
-        && !clears.redirect_uris
-        && !clears.claim_mapping
+        && !clears.any()
         && !args.clear_client_secret
     {
         return Err(CliError::Usage(

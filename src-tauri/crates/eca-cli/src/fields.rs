@@ -10,12 +10,26 @@ use crate::cli::FieldArgs;
 use eca_model::idp::{Field, IdpFields, Protocol};
 use eca_oidc::discovery::DiscoveryInfo;
 
-/// On edit, what replaces the lists instead of `--param`/`--redirect-uri`/`--claim-map`.
+/// On edit, what replaces the lists instead of `--param`/`--redirect-uri`/`--claim-map`/
+/// `--id-token-alg`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Clears {
     pub params: bool,
     pub redirect_uris: bool,
     pub claim_mapping: bool,
+    pub id_token_signing_algs: bool,
+}
+
+impl Clears {
+    pub fn any(self) -> bool {
+        let Clears {
+            params,
+            redirect_uris,
+            claim_mapping,
+            id_token_signing_algs,
+        } = self;
+        params || redirect_uris || claim_mapping || id_token_signing_algs
+    }
 }
 
 impl FieldArgs {
@@ -60,6 +74,10 @@ impl FieldArgs {
         if let Some(on) = self.channel_binding {
             f.channel_binding = on;
         }
+        if clears.id_token_signing_algs || !self.id_token_signing_algs.is_empty() {
+            f.id_token_signing_algs
+                .clone_from(&self.id_token_signing_algs);
+        }
         set(&mut f.notes, &self.notes);
         if let Some(t) = self.test_redirect {
             f.test_redirect = t;
@@ -87,6 +105,7 @@ impl FieldArgs {
             customer_id_claim,
             claim_mapping,
             channel_binding,
+            id_token_signing_algs,
             notes,
             test_redirect,
             loopback_port,
@@ -113,6 +132,7 @@ impl FieldArgs {
             || test_redirect.is_some()
             || channel_binding.is_some()
             || !claim_mapping.is_empty()
+            || !id_token_signing_algs.is_empty()
             || loopback_port.is_some()
             || !params.is_empty()
             || !redirect_uris.is_empty()

@@ -9,6 +9,7 @@
 use crate::error::CliError;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{Field, IdpConfig};
+use eca_model::signing_alg::SigningAlg;
 use serde::Serialize;
 use std::io::Write;
 
@@ -130,6 +131,14 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
         (
             Field::ChannelBinding.label(),
             yes_no(f.channel_binding).to_string(),
+        ),
+        (
+            Field::IdTokenSigningAlgs.label(),
+            if f.id_token_signing_algs.is_empty() {
+                "default (the asymmetric ones the IdP advertises)".to_string()
+            } else {
+                SigningAlg::join(&f.id_token_signing_algs)
+            },
         ),
         ("Test redirect", f.test_redirect.as_str().to_string()),
         (

@@ -381,6 +381,75 @@ fn edit_changes_only_the_fields_given() {
 }
 
 #[test]
+fn id_token_algs_are_added_edited_cleared_and_shown() {
+    let eca = Eca::new();
+    let added = eca.add(
+        "Okta",
+        "okta.example",
+        &["--id-token-alg", "HS256", "--id-token-alg", "RS256"],
+    );
+    assert_eq!(
+        added["id_token_signing_algs"],
+        json!(["RS256", "HS256"]),
+        "--json prints the list as stored: deduplicated, in a fixed order"
+    );
+    let plain = eca.add("Plain", "plain.example", &[]);
+    assert_eq!(plain["id_token_signing_algs"], json!([]), "the default set");
+
+    let text = eca.ok(&["idp", "show", "Okta"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ID token signing algorithms") && l.ends_with("RS256, HS256")),
+        "{text}"
+    );
+    let text = eca.ok(&["idp", "show", "Plain"]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ID token signing algorithms")
+                && l.ends_with("default (the asymmetric ones the IdP advertises)")),
+        "{text}"
+    );
+
+    let after = eca.json(&["idp", "edit", "Okta", "--notes", "n"]);
+    assert_eq!(
+        after["id_token_signing_algs"],
+        json!(["RS256", "HS256"]),
+        "kept"
+    );
+    let after = eca.json(&["idp", "edit", "Okta", "--id-token-alg", "ES256"]);
+    assert_eq!(after["id_token_signing_algs"], json!(["ES256"]), "replaced");
+    let after = eca.json(&["idp", "edit", "Okta", "--clear-id-token-algs"]);
+    assert_eq!(
+        after["id_token_signing_algs"],
+        json!([]),
+        "back to the default"
+    );
+
+    let none = eca.run(&["idp", "edit", "Okta", "--id-token-alg", "none"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("never accepted"), "{}", none.stderr);
+    let public = eca.run(&[
+        "idp",
+        "edit",
+        "Okta",
+        "--client-auth-method",
+        "none",
+        "--id-token-alg",
+        "HS512",
+    ]);
+    assert_one_line_error(
+        &public,
+        2,
+        "error: ID token signing algorithms: HS512 is keyed with the client secret",
+    );
+    assert_eq!(
+        eca.show("Okta")["id_token_signing_algs"],
+        json!([]),
+        "nothing written"
+    );
+}
+
+#[test]
 fn claim_maps_and_channel_binding_are_added_edited_cleared_and_shown() {
     let eca = Eca::new();
     let added = eca.add(

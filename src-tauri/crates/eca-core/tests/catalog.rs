@@ -10,6 +10,7 @@ use eca_model::clock::FixedClock;
 use eca_model::idp::{
     AuthParam, ClaimMapping, ClientAuthMethod, Field, IdpFields, IdpId, TestRedirect,
 };
+use eca_model::signing_alg::SigningAlg;
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -34,8 +35,8 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The fixture with an extra authorization parameter, a claim mapping and channel binding on,
-/// so every field round-trips with a value other than its default.
+/// The fixture with an extra authorization parameter, a claim mapping, channel binding on and
+/// ID token signing algorithms, so every field round-trips with a value other than its default.
 fn okta(name: &str, issuer: &str) -> IdpFields {
     IdpFields {
         extra_params: vec![AuthParam {
@@ -53,6 +54,7 @@ fn okta(name: &str, issuer: &str) -> IdpFields {
             },
         ],
         channel_binding: true,
+        id_token_signing_algs: vec![SigningAlg::RS256, SigningAlg::ES256],
         ..eca_testkit::fixtures::okta_at(name, issuer)
     }
 }
@@ -554,22 +556,15 @@ fn an_import_checks_the_claim_mapping_like_a_save() {
     );
 }
 
-#[test]
-fn a_database_from_before_the_claim_mapping_reads_with_none() {
-    // What this version writes for an IdP without mapping or binding, to compare with.
-    let saved_before = {
-        let mut c = fixture();
-        let mut fields = okta("Okta", "https://one.example");
-        fields.claim_mapping.clear();
-        fields.channel_binding = false;
-        create(&mut c.catalog, fields, SecretChange::Keep)
-    };
-    // A version-3 file (before 0004) holding one IdP, then opened by this version.
+/// Writes `saved` into a file of schema version `version` by the columns every version has,
+/// opens it with this version, and expects the same IdP back: the newer columns' defaults are
+/// the fields' defaults.
+fn assert_reads_back_from_version(version: usize, saved: &eca_model::idp::IdpConfig, why: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(eca_core::data_dir::DB_FILE);
     let mut conn = rusqlite::Connection::open(&path).unwrap();
-    store::migrations().to_version(&mut conn, 3).unwrap();
-    let f = &saved_before.fields;
+    store::migrations().to_version(&mut conn, version).unwrap();
+    let f = &saved.fields;
     conn.execute(
         "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, authorization_endpoint, \
          token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, \
@@ -577,7 +572,7 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
          updated_at) VALUES (?1, ?2, 'okta', 'oidc', ?3, ?3, ?4, ?5, ?6, ?7, ?8, \
          'client_secret_basic', ?9, ?10, ?11, ?12, 1, 0, ?13, ?14, ?14)",
         rusqlite::params![
-            saved_before.id.to_string(),
+            saved.id.to_string(),
             f.name,
             f.issuer,
             f.authorization_endpoint,
@@ -590,7 +585,7 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
             serde_json::to_string(&f.redirect_uris).unwrap(),
             f.customer_id_claim,
             f.notes,
-            saved_before.created_at,
+            saved.created_at,
         ],
     )
     .unwrap();
@@ -600,10 +595,24 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
         Arc::new(MemorySecrets::new()),
         Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
     );
-    assert_eq!(
-        again.get(saved_before.id).unwrap().fields,
-        saved_before.fields,
-        "a row written before 0004 reads with no mapping and channel binding off"
+    assert_eq!(again.get(saved.id).unwrap().fields, saved.fields, "{why}");
+}
+
+/// What this version saves for `fields`, in a catalog of its own.
+fn saved_now(fields: IdpFields) -> eca_model::idp::IdpConfig {
+    create(&mut fixture().catalog, fields, SecretChange::Keep)
+}
+
+#[test]
+fn a_database_from_before_the_claim_mapping_reads_with_none() {
+    let mut fields = okta("Okta", "https://one.example");
+    fields.claim_mapping.clear();
+    fields.channel_binding = false;
+    fields.id_token_signing_algs.clear();
+    assert_reads_back_from_version(
+        3,
+        &saved_now(fields),
+        "a row written before 0004 reads with no mapping and channel binding off",
     );
 }
 
@@ -627,6 +636,73 @@ fn an_export_from_before_the_test_settings_imports_with_their_defaults() {
         (TestRedirect::DeepLink, None),
         "an older file has neither setting: the deep link, no fixed port"
     );
+}
+
+/// An export document of one entry.
+fn export_of(entry: serde_json::Value) -> String {
+    serde_json::json!({
+        "format": "eca-admin/idps", "version": 1, "exported_at": "x", "idps": [entry]
+    })
+    .to_string()
+}
+
+#[test]
+fn an_export_from_before_the_signing_algs_imports_with_the_default_set() {
+    let mut fx = fixture();
+    let mut entry = serde_json::to_value(okta("Old", "https://old.example")).unwrap();
+    let members = entry.as_object_mut().unwrap();
+    members.remove("id_token_signing_algs");
+    members.insert("id".into(), serde_json::json!(IdpId::new()));
+    let written = transfer::import(&mut fx.catalog, &export_of(entry))
+        .expect("an older export must still import");
+    assert!(
+        written[0].fields.id_token_signing_algs.is_empty(),
+        "no list in the file: the default set, which never includes HS*"
+    );
+}
+
+#[test]
+fn an_import_naming_alg_none_is_refused_with_why() {
+    let mut fx = fixture();
+    let mut entry = serde_json::to_value(okta("Okta", "https://one.example")).unwrap();
+    entry["id"] = serde_json::json!(IdpId::new());
+    entry["id_token_signing_algs"] = serde_json::json!(["RS256", "none"]);
+    let err = transfer::import(&mut fx.catalog, &export_of(entry)).unwrap_err();
+    assert!(
+        err.to_string().contains("\"none\" is never accepted"),
+        "{err}"
+    );
+    assert!(fx.catalog.list().unwrap().is_empty());
+}
+
+#[test]
+fn a_database_from_before_the_signing_algs_reads_with_the_default_set() {
+    let fields = IdpFields {
+        claim_mapping: Vec::new(),
+        channel_binding: false,
+        id_token_signing_algs: Vec::new(),
+        ..okta("Okta", "https://one.example")
+    };
+    assert_reads_back_from_version(
+        5,
+        &saved_now(fields),
+        "a row written before the column reads with the default set",
+    );
+}
+
+#[test]
+fn the_store_keeps_the_signing_algs_a_json_list() {
+    let mut fx = fixture();
+    create(
+        &mut fx.catalog,
+        okta("Okta", "https://one.example"),
+        SecretChange::Keep,
+    );
+    let conn = store::open(&fx.path.join(eca_core::data_dir::DB_FILE)).unwrap();
+    for bad in ["{}", "RS256", "\"RS256\""] {
+        let result = conn.execute("UPDATE idp SET id_token_signing_algs = ?1", [bad]);
+        assert!(result.is_err(), "the CHECK must refuse {bad}");
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use eca_core::sync::retry::RetryPolicy;
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::SyncError;
 use eca_model::idp::{ClaimMapping, Field, IdpFields};
+use eca_model::signing_alg::SigningAlg;
 use std::sync::Arc;
 use std::time::Duration;
 use sync_common::{backend, okta, Admin, API_KEY, WORKSPACE};
@@ -125,8 +126,8 @@ async fn local_edits_reach_the_backend_in_order() {
     );
 }
 
-/// The claim mapping and channel binding are part of what the platform uses: an edit to them
-/// is planned field by field, pushed, and held by the backend.
+/// The claim mapping, channel binding and ID token signing algorithms are part of what the
+/// platform uses: an edit to them is planned field by field, pushed, and held by the backend.
 #[tokio::test]
 async fn a_claim_mapping_edit_is_planned_and_pushed() {
     let backend = backend().await;
@@ -140,6 +141,7 @@ async fn a_claim_mapping_edit_is_planned_and_pushed() {
             variable: "customer_email".into(),
         }],
         channel_binding: true,
+        id_token_signing_algs: vec![SigningAlg::ES256, SigningAlg::HS256],
         ..okta("Acme")
     };
     admin.update(acme.id, mapped.clone(), SecretChange::Keep);
@@ -151,11 +153,22 @@ async fn a_claim_mapping_edit_is_planned_and_pushed() {
         "{item:#?}"
     );
     let fields: Vec<Field> = item.local_changes.iter().map(|c| c.field).collect();
-    assert_eq!(fields, [Field::ChannelBinding, Field::ClaimMapping]);
+    assert_eq!(
+        fields,
+        [
+            Field::ChannelBinding,
+            Field::ClaimMapping,
+            Field::IdTokenSigningAlgs
+        ]
+    );
     assert_eq!(item.local_changes[0].after.as_deref(), Some("true"));
     assert_eq!(
         item.local_changes[1].after.as_deref(),
         Some(r#"[{"claim":"email","variable":"customer_email"}]"#)
+    );
+    assert_eq!(
+        item.local_changes[2].after.as_deref(),
+        Some(r#"["ES256","HS256"]"#)
     );
 
     admin.outbox.push().await.expect("the edit is pushed");
@@ -165,6 +178,10 @@ async fn a_claim_mapping_edit_is_planned_and_pushed() {
     assert!(
         held.fields.channel_binding,
         "the backend returns the binding"
+    );
+    assert_eq!(
+        held.fields.id_token_signing_algs, mapped.id_token_signing_algs,
+        "the backend returns the algorithms"
     );
     let base = admin.outbox.base().unwrap();
     assert_eq!(

@@ -56,6 +56,7 @@ impl FieldValues for IdpFields {
             claim_mapping,
             channel_binding,
             loopback_port,
+            id_token_signing_algs,
         } = self;
         vec![
             (Field::Name, json(name)),
@@ -77,6 +78,7 @@ impl FieldValues for IdpFields {
             (Field::ClaimMapping, json(claim_mapping)),
             (Field::ChannelBinding, json(channel_binding)),
             (Field::LoopbackPort, json(loopback_port)),
+            (Field::IdTokenSigningAlgs, json(id_token_signing_algs)),
         ]
     }
 }

@@ -8,6 +8,7 @@
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
 
 use crate::secret_binding::{self, SecretBinding};
+use crate::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -216,6 +217,12 @@ pub struct IdpFields {
     /// loopback test redirect, from 1024 to 65535. Older exports lack it.
     #[serde(default)]
     pub loopback_port: Option<u16>,
+    /// The algorithms this IdP's ID tokens may be signed with (OpenID Connect only). Empty: the
+    /// asymmetric ones its discovery document advertises (RS256 when it advertises none). An
+    /// HMAC algorithm (HS*), keyed with the client secret, is accepted only when listed here.
+    /// Older exports lack it: empty.
+    #[serde(default)]
+    pub id_token_signing_algs: Vec<SigningAlg>,
 }
 
 impl IdpFields {
@@ -244,6 +251,7 @@ impl IdpFields {
             claim_mapping: Vec::new(),
             channel_binding: false,
             loopback_port: None,
+            id_token_signing_algs: Vec::new(),
         }
     }
 }
@@ -327,6 +335,7 @@ pub enum Field {
     ClaimMapping,
     ChannelBinding,
     LoopbackPort,
+    IdTokenSigningAlgs,
 }
 
 impl Field {
@@ -355,6 +364,7 @@ impl Field {
             Field::ClaimMapping => "claim_mapping",
             Field::ChannelBinding => "channel_binding",
             Field::LoopbackPort => "loopback_port",
+            Field::IdTokenSigningAlgs => "id_token_signing_algs",
         }
     }
 
@@ -384,6 +394,7 @@ impl Field {
             Field::ClaimMapping => "Claim mapping",
             Field::ChannelBinding => "Channel binding",
             Field::LoopbackPort => "Loopback port",
+            Field::IdTokenSigningAlgs => "ID token signing algorithms",
         }
     }
 

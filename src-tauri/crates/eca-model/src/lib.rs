@@ -8,6 +8,7 @@
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 //! - [`secret`]: the redacting type every secret value travels in.
 //! - [`secret_binding`]: where a client secret was entered, and when it must be set aside.
+//! - [`signing_alg`]: the JOSE algorithms an IdP's ID tokens may be signed with.
 //! - [`clock`]: time, passed in so tests can control it.
 //!
 //! Invariant: no HTTP, SQLite, keyring or Tauri here (the crate's dependencies say so); every
@@ -20,5 +21,6 @@ pub mod phone;
 pub mod problem;
 pub mod secret;
 pub mod secret_binding;
+pub mod signing_alg;
 pub mod validation;
 pub mod wire;

@@ -88,6 +88,7 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     err(Field::Notes, check_notes(&f.notes));
     err(Field::ClaimMapping, check_claim_mapping(&f.claim_mapping));
     err(Field::LoopbackPort, check_loopback_port_for(&f));
+    err(Field::IdTokenSigningAlgs, check_signing_algs_for(&f));
     if errors.is_empty() {
         Ok(f)
     } else {
@@ -137,6 +138,8 @@ fn normalise(mut f: IdpFields) -> IdpFields {
         })
         .filter(|m| !(m.claim.is_empty() && m.variable.is_empty()))
         .collect();
+    f.id_token_signing_algs.sort_unstable();
+    f.id_token_signing_algs.dedup();
     f
 }
 
@@ -418,6 +421,16 @@ fn check_redirect_uri(raw: &str) -> Result<(), String> {
         {
             return Err("must be a URL without spaces, at most 2048 characters".into());
         }
+        if raw
+            .get(scheme.len() + 1..)
+            .is_some_and(|rest| rest.starts_with("//"))
+        {
+            return Err(
+                "must have a single slash after a private-use scheme, as in \
+                 com.example.app:/callback (RFC 8252 §7.1)"
+                    .into(),
+            );
+        }
         let url = Url::parse(raw).map_err(|e| format!("is not a valid URI ({e})"))?;
         if url.fragment().is_some() {
             return Err("must not contain a fragment".into());
@@ -512,6 +525,24 @@ fn check_loopback_port_for(f: &IdpFields) -> Result<(), String> {
              rights); leave it empty to pick a free port for each test"
         )),
         (Some(_), TestRedirect::Loopback) => Ok(()),
+    }
+}
+
+/// The ID token signing algorithms: an ID token exists only with OpenID Connect, and an HMAC
+/// algorithm (HS*) is keyed with the client secret, which a public client does not have.
+fn check_signing_algs_for(f: &IdpFields) -> Result<(), String> {
+    if f.protocol == Protocol::Oauth2 && !f.id_token_signing_algs.is_empty() {
+        return Err(
+            "apply only to OpenID Connect (plain OAuth 2.0 has no ID token): clear the list".into(),
+        );
+    }
+    match f.id_token_signing_algs.iter().find(|a| a.is_symmetric()) {
+        Some(alg) if !f.client_auth_method.uses_secret() => Err(format!(
+            "{alg} is keyed with the client secret, and a public client (client \
+             authentication \"none\") has none: choose client_secret_basic or \
+             client_secret_post and enter the secret, or remove {alg}"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -868,6 +899,16 @@ mod tests {
         let mut f = oidc();
         f.redirect_uris = vec!["https://a.example/cb".into(), "https://a.example/cb".into()];
         assert_field_error(f, Field::RedirectUris, "twice");
+        // RFC 8252 §7.1: no naming authority, so a single slash (what the contract's pattern
+        // says too: "qfm.z.a89w4y://49@[W<g6X|" was schema-valid yet refused by the parser).
+        for authority in ["com.example.app://cb", "qfm.z.a89w4y://49@[W<g6X|"] {
+            let mut f = oidc();
+            f.redirect_uris = vec![authority.into()];
+            assert_field_error(f, Field::RedirectUris, "single slash");
+        }
+        let mut f = oidc();
+        f.redirect_uris = vec!["com.example.app".into()];
+        assert_field_error(f, Field::RedirectUris, "not a valid URI");
     }
 
     #[test]
@@ -1078,6 +1119,66 @@ mod tests {
             ..oidc()
         };
         assert!(validate(random).is_ok(), "no port: a free one per test");
+    }
+
+    #[test]
+    fn signing_algs_are_deduplicated_in_a_fixed_order() {
+        use crate::signing_alg::SigningAlg::{ES256, HS256, RS256};
+        let f = IdpFields {
+            id_token_signing_algs: vec![HS256, RS256, ES256, RS256],
+            ..oidc()
+        };
+        assert_eq!(
+            validate(f).map(|f| f.id_token_signing_algs),
+            Ok(vec![RS256, ES256, HS256]),
+            "one of each, in the enum's order, so equal sets compare equal in diffs"
+        );
+    }
+
+    #[test]
+    fn an_hmac_alg_needs_a_confidential_client() {
+        use crate::signing_alg::SigningAlg::{HS384, RS256};
+        let public = IdpFields {
+            client_auth_method: ClientAuthMethod::None,
+            id_token_signing_algs: vec![RS256, HS384],
+            ..oidc()
+        };
+        assert_eq!(
+            errors(public),
+            vec![(
+                Field::IdTokenSigningAlgs,
+                "HS384 is keyed with the client secret, and a public client (client \
+                 authentication \"none\") has none: choose client_secret_basic or \
+                 client_secret_post and enter the secret, or remove HS384"
+                    .to_string()
+            )]
+        );
+        let public_rs = IdpFields {
+            client_auth_method: ClientAuthMethod::None,
+            id_token_signing_algs: vec![RS256],
+            ..oidc()
+        };
+        assert!(
+            validate(public_rs).is_ok(),
+            "asymmetric algs need no secret"
+        );
+        let confidential = IdpFields {
+            id_token_signing_algs: vec![HS384],
+            ..oidc()
+        };
+        assert!(
+            validate(confidential).is_ok(),
+            "a confidential client may list HS*"
+        );
+    }
+
+    #[test]
+    fn signing_algs_belong_to_openid_connect() {
+        let f = IdpFields {
+            id_token_signing_algs: vec![crate::signing_alg::SigningAlg::ES256],
+            ..oauth2()
+        };
+        assert_field_error(f, Field::IdTokenSigningAlgs, "only to OpenID Connect");
     }
 
     #[test]

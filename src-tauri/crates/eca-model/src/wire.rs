@@ -11,6 +11,7 @@
 use crate::idp::{
     AuthParam, ClaimMapping, ClientAuthMethod, FieldError, IdpFields, IdpId, Protocol,
 };
+use crate::signing_alg::SigningAlg;
 use crate::validation::validate;
 use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
@@ -39,6 +40,9 @@ pub struct WireFields {
     /// Absent from versions stored before it existed (the sync base): off.
     #[serde(default)]
     pub channel_binding: bool,
+    /// Absent from versions stored before it existed (the sync base): empty, the default set.
+    #[serde(default)]
+    pub id_token_signing_algs: Vec<SigningAlg>,
 }
 
 impl From<&IdpFields> for WireFields {
@@ -61,6 +65,7 @@ impl From<&IdpFields> for WireFields {
             notes: f.notes.clone(),
             claim_mapping: f.claim_mapping.clone(),
             channel_binding: f.channel_binding,
+            id_token_signing_algs: f.id_token_signing_algs.clone(),
         }
     }
 }
@@ -106,6 +111,7 @@ impl WireFields {
             claim_mapping: self.claim_mapping,
             channel_binding: self.channel_binding,
             loopback_port: local.and_then(|l| l.loopback_port),
+            id_token_signing_algs: self.id_token_signing_algs,
         }
     }
 }
@@ -196,6 +202,7 @@ mod tests {
             "notes",
             "claim_mapping",
             "channel_binding",
+            "id_token_signing_algs",
         ] {
             assert!(WireFields::is_member(name), "{name} is a member");
         }
@@ -218,8 +225,10 @@ mod tests {
         let members = old.as_object_mut().expect("an object");
         members.remove("claim_mapping");
         members.remove("channel_binding");
+        members.remove("id_token_signing_algs");
         let read: WireFields = serde_json::from_value(old).expect("an older version still reads");
         assert!(read.claim_mapping.is_empty());
         assert!(!read.channel_binding);
+        assert!(read.id_token_signing_algs.is_empty(), "the default set");
     }
 }

@@ -1,10 +1,12 @@
 //! Full test logins against a real, certified OpenID provider (npm `oidc-provider`) on loopback,
 //! with the scripted browser of tests/oidc/browser.mjs doing what the admin does in theirs.
 //! Covers the loopback redirect and the deep-link redirect, a confidential and a public client,
-//! and the failures an admin meets most: a wrong secret, a cancelled sign-in.
+//! a client whose ID tokens are HS256, and the failures an admin meets most: a wrong secret, a
+//! cancelled sign-in.
 
 use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::secret::Secret;
+use eca_model::signing_alg::SigningAlg;
 use eca_oidc::discovery;
 use eca_oidc::login::browser::Browser;
 use eca_oidc::login::flow::LoginContext;
@@ -185,6 +187,42 @@ async fn a_confidential_client_logs_in_through_the_loopback_listener() {
         text.contains("iss matches"),
         "the RFC 9207 iss parameter was checked: {text}"
     );
+}
+
+#[tokio::test]
+async fn hs256_id_tokens_need_hs256_in_the_idps_settings() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let secret = || Some(Secret::new("hs256-secret-of-at-least-32-bytes-long"));
+    let mut idp = idp(
+        &op.url,
+        "eca-hs256",
+        ClientAuthMethod::ClientSecretBasic,
+        "sub",
+    )
+    .await;
+    let report = loopback_login(idp.clone(), secret(), &[]).await;
+    assert_eq!(report.outcome, TestOutcome::Failed, "{report:#?}");
+    assert_eq!(
+        step(&report, StepName::IdTokenVerification),
+        StepStatus::Failed
+    );
+    let error = report.error.expect("an error");
+    assert_eq!(
+        error.code,
+        TestErrorCode::IdTokenAlgNotAllowed,
+        "{error:#?}"
+    );
+    assert!(error.message.contains("HS256"), "{}", error.message);
+    assert!(
+        error.fix.contains("ID token signing algorithms"),
+        "{}",
+        error.fix
+    );
+
+    idp.fields.id_token_signing_algs = vec![SigningAlg::HS256];
+    let report = loopback_login(idp, secret(), &[]).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert!(report.identity.expect("an identity").id_token_verified);
 }
 
 /// Another local process that found the loopback port: it holds idle connections open and

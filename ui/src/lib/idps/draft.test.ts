@@ -53,6 +53,12 @@ describe("draft", () => {
     expect(d.channel_binding).toBe(false);
   });
 
+  it("reads fields written before the signing algorithms as the default set", () => {
+    const { id: _i, has_secret: _h, created_at: _c, updated_at: _u, id_token_signing_algs: _a, ...older } = config();
+    expect(draftFrom(older).id_token_signing_algs).toEqual([]);
+    expect(draftFrom(config()).id_token_signing_algs).toEqual(["RS256", "HS256"]);
+  });
+
   it("sends the loopback port only with the loopback redirect, and non-ports as 0 for the core to refuse", () => {
     const loopback = { ...blankDraft(), test_redirect: "loopback" as const };
     expect(fieldsFrom({ ...loopback, loopback_port: " 8765 " }).loopback_port).toBe(8765);
@@ -83,6 +89,7 @@ describe("draft", () => {
       claim_mapping: [],
       channel_binding: false,
       loopback_port: null,
+      id_token_signing_algs: [],
     });
   });
 });

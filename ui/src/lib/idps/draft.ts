@@ -1,6 +1,14 @@
 // The editable form of an IdP (text as typed) and its conversion to and from `IdpFields`.
 // Pure functions: the form state class and the tests build on them.
-import type { AuthParam, ClaimMapping, ClientAuthMethod, IdpFields, Protocol, TestRedirect } from "../ipc/types";
+import type {
+  AuthParam,
+  ClaimMapping,
+  ClientAuthMethod,
+  IdpFields,
+  Protocol,
+  SigningAlg,
+  TestRedirect,
+} from "../ipc/types";
 
 export type Draft = {
   name: string;
@@ -26,6 +34,8 @@ export type Draft = {
   channel_binding: boolean;
   /** The loopback redirect's fixed port, as typed; empty for a free port per test. */
   loopback_port: string;
+  /** The algorithms ID tokens may be signed with; none checked: the advertised asymmetric ones. */
+  id_token_signing_algs: SigningAlg[];
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -50,6 +60,7 @@ export function blankDraft(): Draft {
     claim_mapping: [],
     channel_binding: false,
     loopback_port: "",
+    id_token_signing_algs: [],
   };
 }
 
@@ -76,6 +87,7 @@ export function draftFrom(fields: IdpFields): Draft {
     claim_mapping: (fields.claim_mapping ?? []).map((m) => ({ claim: m.claim, variable: m.variable })),
     channel_binding: fields.channel_binding ?? false,
     loopback_port: fields.loopback_port == null ? "" : String(fields.loopback_port),
+    id_token_signing_algs: [...(fields.id_token_signing_algs ?? [])],
   };
 }
 
@@ -137,5 +149,6 @@ export function fieldsFrom(d: Draft): IdpFields {
     test_redirect: d.test_redirect,
     channel_binding: d.channel_binding,
     loopback_port: loopbackPort(d),
+    id_token_signing_algs: oidc ? [...d.id_token_signing_algs] : [],
   };
 }

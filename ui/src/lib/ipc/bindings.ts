@@ -59,9 +59,11 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed","confirmation_needed"] as const;
+
+export const SIGNING_ALGS = ["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA","HS256","HS384","HS512"] as const;
 
 export const STEP_LABELS = {"authorization":"Authorization in the browser","code_exchange":"Code exchange","discovery":"Discovery","id_token_verification":"ID token verification","jwks":"Signing keys (JWKS)","redirect_received":"Redirect received","state_and_issuer":"State and issuer checks","userinfo":"Userinfo"} as const;
 
@@ -174,7 +176,7 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port";
+"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -252,6 +254,13 @@ export type IdpFields = {
 	 *  loopback test redirect, from 1024 to 65535. Older exports lack it.
 	 */
 	loopback_port?: number | null,
+	/**
+	 *  The algorithms this IdP's ID tokens may be signed with (OpenID Connect only). Empty: the
+	 *  asymmetric ones its discovery document advertises (RS256 when it advertises none). An
+	 *  HMAC algorithm (HS*), keyed with the client secret, is accepted only when listed here.
+	 *  Older exports lack it: empty.
+	 */
+	id_token_signing_algs?: SigningAlg[],
 };
 
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */
@@ -450,6 +459,9 @@ export type SecretBinding = {
  */
 export type SecretChange = { kind: "keep" } | { kind: "replace"; value: string } | { kind: "clear" };
 
+/**  A JWS algorithm an IdP's ID tokens may be signed with. */
+export type SigningAlg = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "EdDSA" | "HS256" | "HS384" | "HS512";
+
 /**
  *  What "Test Configuration" tests: a saved IdP or the form's unsaved draft, with the secret
  *  the draft would save (`keep` uses the stored one).
@@ -588,6 +600,11 @@ export type TestErrorCode =
 "id_token.format" | 
 /**  Unsigned, or signed with an algorithm that is not allowed. */
 "id_token.alg" | 
+/**
+ *  Signed with an algorithm the IdP's settings (or, by default, its advertised asymmetric
+ *  algorithms) do not allow.
+ */
+"id_token.alg_not_allowed" | 
 /**  The signing key is not in the JWKS, or ambiguous. */
 "id_token.kid" | 
 /**  The signature does not verify. */

@@ -34,6 +34,7 @@ export type {
   SaveIdpRequest,
   SaveOutcome,
   SecretChange,
+  SigningAlg,
   StartTestRequest,
   Step,
   StepName,

@@ -26,6 +26,7 @@ export function fieldsOf(config: IdpConfig): IdpFields {
     claim_mapping: config.claim_mapping,
     channel_binding: config.channel_binding,
     loopback_port: config.loopback_port,
+    id_token_signing_algs: config.id_token_signing_algs,
   };
 }
 

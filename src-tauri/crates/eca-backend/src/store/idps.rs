@@ -180,16 +180,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_document_stored_before_the_claim_mapping_gets_its_defaults() {
+    /// A document stored at schema `version` without the `missing` members, as the latest
+    /// migrations leave it.
+    fn migrated_document(version: usize, missing: &[&str]) -> (serde_json::Value, IdpRow) {
         let mut conn = Connection::open_in_memory().unwrap();
         let migrations = crate::store::migrations();
-        migrations.to_version(&mut conn, 1).unwrap();
+        migrations.to_version(&mut conn, version).unwrap();
         let a: WorkspaceId = "a".parse().unwrap();
         workspaces::ensure(&conn, &a, "t").unwrap();
         let mut old = serde_json::to_value(row(Uuid::new_v4(), 1).fields).unwrap();
-        old.as_object_mut().unwrap().remove("claim_mapping");
-        old.as_object_mut().unwrap().remove("channel_binding");
+        for member in missing {
+            old.as_object_mut().unwrap().remove(*member);
+        }
         let id = Uuid::new_v4();
         conn.execute(
             "INSERT INTO idp (workspace_id, id, revision, document, created_at, updated_at)
@@ -201,10 +203,25 @@ mod tests {
         let document: String = conn
             .query_row("SELECT document FROM idp", [], |r| r.get(0))
             .unwrap();
-        let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+        let read = get(&conn, &a, id).unwrap().expect("the row reads");
+        (serde_json::from_str(&document).unwrap(), read)
+    }
+
+    #[test]
+    fn a_document_stored_before_the_claim_mapping_gets_its_defaults() {
+        let (document, read) = migrated_document(1, &["claim_mapping", "channel_binding"]);
         assert_eq!(document["claim_mapping"], serde_json::json!([]));
         assert_eq!(document["channel_binding"], serde_json::json!(false));
-        let read = get(&conn, &a, id).unwrap().expect("the row reads");
+        assert_eq!(
+            read.fields.name, "IdP 1",
+            "the rest of the document is kept"
+        );
+    }
+
+    #[test]
+    fn a_document_stored_before_the_signing_algs_gets_the_default_set() {
+        let (document, read) = migrated_document(3, &["id_token_signing_algs"]);
+        assert_eq!(document["id_token_signing_algs"], serde_json::json!([]));
         assert_eq!(
             read.fields.name, "IdP 1",
             "the rest of the document is kept"

@@ -189,7 +189,8 @@ pub fn sample_idp(name: &str) -> Value {
         "enabled": true,
         "notes": "synced by a test",
         "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
-        "channel_binding": false
+        "channel_binding": false,
+        "id_token_signing_algs": []
     })
 }
 

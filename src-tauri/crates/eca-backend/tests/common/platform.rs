@@ -14,6 +14,10 @@ use uuid::Uuid;
 
 pub const CLIENT_ID: &str = "eca-platform";
 pub const CLIENT_SECRET: &str = "platform-secret-123";
+/// A second web client of the provider, which signs its ID tokens with HS256 (keyed with
+/// its secret, which HS256 wants at least 32 bytes long).
+pub const HS256_CLIENT_ID: &str = "eca-platform-hs256";
+pub const HS256_CLIENT_SECRET: &str = "platform-hs256-secret-of-32-bytes-or-more";
 /// alice's number at the provider (tests/oidc/provider.mjs), verified.
 pub const ALICE_PHONE: &str = "+442079460000";
 pub const OTHER_PHONE: &str = "+27825550100";
@@ -37,19 +41,23 @@ pub async fn platform(register_platform: bool) -> Platform {
     } else {
         "https://elsewhere.example/callback".to_string()
     };
-    let clients = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        clients.path(),
-        json!([{
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
+    let client = |id: &str, secret: &str| {
+        json!({
+            "client_id": id,
+            "client_secret": secret,
             "token_endpoint_auth_method": "client_secret_basic",
             "application_type": "web",
             "grant_types": ["authorization_code"],
             "response_types": ["code"],
             "redirect_uris": [redirect],
-        }])
-        .to_string(),
+        })
+    };
+    let mut hs256 = client(HS256_CLIENT_ID, HS256_CLIENT_SECRET);
+    hs256["id_token_signed_response_alg"] = json!("HS256");
+    let clients = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        clients.path(),
+        json!([client(CLIENT_ID, CLIENT_SECRET), hs256]).to_string(),
     )
     .unwrap();
     let provider = NodeServer::start(
@@ -91,6 +99,7 @@ impl Platform {
             "notes": "",
             "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
             "channel_binding": false,
+            "id_token_signing_algs": [],
         });
         adjust(&mut body);
         let id = Uuid::new_v4();

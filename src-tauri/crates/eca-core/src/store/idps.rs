@@ -11,6 +11,7 @@ use eca_model::idp::{
     AuthParam, ClaimMapping, ClientAuthMethod, FieldError, IdpConfig, IdpFields, IdpId, Protocol,
 };
 use eca_model::secret_binding::{self, SecretBinding};
+use eca_model::signing_alg::SigningAlg;
 use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
-     test_redirect, claim_mapping, channel_binding, loopback_port, secret_origin, secret_client_id";
+     test_redirect, claim_mapping, channel_binding, loopback_port, id_token_signing_algs, \
+     secret_origin, secret_client_id";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
@@ -34,16 +36,17 @@ pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, iss
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
      has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding, \
-     loopback_port, secret_origin, secret_client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-     ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)";
+     loopback_port, id_token_signing_algs, secret_origin, secret_client_id) VALUES (?1, ?2, ?3, \
+     ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+     ?24, ?25, ?26, ?27, ?28)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
      jwks_uri = ?10, client_id = ?11, client_auth_method = ?12, scopes = ?13, extra_params = ?14, \
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
-     channel_binding = ?24, loopback_port = ?25, secret_origin = ?26, secret_client_id = ?27 \
-     WHERE id = ?1";
+     channel_binding = ?24, loopback_port = ?25, id_token_signing_algs = ?26, \
+     secret_origin = ?27, secret_client_id = ?28 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -88,6 +91,8 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         serde_json::to_string(&f.redirect_uris).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     let mapping =
         serde_json::to_string(&f.claim_mapping).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+    let algs = serde_json::to_string(&f.id_token_signing_algs)
+        .map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.prepare_cached(sql)?.execute(params![
         idp.id.to_string(),
         f.name,
@@ -114,6 +119,7 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         mapping,
         f.channel_binding,
         f.loopback_port,
+        algs,
         idp.secret_entered_for.as_ref().map(|b| &b.token_origin),
         idp.secret_entered_for.as_ref().map(|b| &b.client_id),
     ])?;
@@ -229,8 +235,10 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("redirect_uris: {e}")))?;
     let claim_mapping: Vec<ClaimMapping> = serde_json::from_str(&text(20)?)
         .map_err(|e| StoreError::Corrupt(format!("claim_mapping: {e}")))?;
+    let id_token_signing_algs: Vec<SigningAlg> = serde_json::from_str(&text(23)?)
+        .map_err(|e| StoreError::Corrupt(format!("id_token_signing_algs: {e}")))?;
     let has_secret: bool = r.get(15)?;
-    let secret_entered_for = entered_for(has_secret, opt(23)?, opt(24)?, &text(5)?, &text(8)?);
+    let secret_entered_for = entered_for(has_secret, opt(24)?, opt(25)?, &text(5)?, &text(8)?);
     Ok(IdpConfig {
         id: parse_id(&text(0)?)?,
         fields: IdpFields {
@@ -253,6 +261,7 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             claim_mapping,
             channel_binding: r.get(21)?,
             loopback_port: r.get(22)?,
+            id_token_signing_algs,
         },
         has_secret,
         secret_entered_for,

@@ -30,6 +30,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_claim_mapping.sql")),
         M::up(include_str!("migrations/0005_loopback_port.sql")),
         M::up(include_str!("migrations/0006_secret_binding.sql")),
+        M::up(include_str!("migrations/0007_id_token_signing_algs.sql")),
         M::up(include_str!("migrations/0008_sync_secret_copies.sql")),
     ])
 }

@@ -96,6 +96,9 @@ test_error_codes! {
     IdTokenFormat = "id_token.format",
     /// Unsigned, or signed with an algorithm that is not allowed.
     IdTokenAlg = "id_token.alg",
+    /// Signed with an algorithm the IdP's settings (or, by default, its advertised asymmetric
+    /// algorithms) do not allow.
+    IdTokenAlgNotAllowed = "id_token.alg_not_allowed",
     /// The signing key is not in the JWKS, or ambiguous.
     IdTokenKid = "id_token.kid",
     /// The signature does not verify.

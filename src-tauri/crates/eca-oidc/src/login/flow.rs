@@ -22,6 +22,7 @@ use super::report::{
     mask, Step, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport,
     VerifiedIdentity,
 };
+use super::signing::SigningPolicy;
 use super::steps::{Observer, StepLog};
 use super::token::{self, clean, TokenRequest, TokenResponse};
 use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
@@ -703,18 +704,19 @@ impl Completion<'_> {
     ) -> Result<(id_token::Verified, bool), TestError> {
         let idp = self.idp;
         let issuer = idp.fields.issuer.clone().unwrap_or_default();
-        let algs = self
+        let advertised = self
             .provider
             .discovery
             .as_ref()
-            .map(|d| d.id_token_signing_alg_values_supported.clone())
+            .map(|d| d.id_token_signing_alg_values_supported.as_slice())
             .unwrap_or_default();
+        let signing = SigningPolicy::new(&idp.fields.id_token_signing_algs, advertised);
         let expectations = Expectations {
             issuer: &issuer,
             client_id: &idp.fields.client_id,
             secret: self.secret,
             nonce,
-            allowed_algs: &algs,
+            signing: &signing,
             access_token,
             now: self.ctx.clock.now(),
         };

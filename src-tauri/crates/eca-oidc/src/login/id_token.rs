@@ -3,11 +3,15 @@
 //!
 //! openidconnect checks the signature against the JWKS, the allowed algorithms, `iss` (exact),
 //! `aud`, `exp` and `nonce`. This module adds what it leaves to the application: required
-//! claims present (named when missing), `alg: none` refused up front, `azp` when there are
-//! several audiences, `iat` neither far in the past nor in the future, and `at_hash`.
-//! Invariant: every rejection names the check that failed in `TestError::code` (`id_token.*`).
+//! claims present (named when missing), `alg: none` and any algorithm outside the IdP's
+//! [`SigningPolicy`] refused up front, `azp` when there are several audiences, `iat` neither
+//! far in the past nor in the future, and `at_hash`.
+//! Invariants: every rejection names the check that failed in `TestError::code` (`id_token.*`);
+//! the client secret reaches openidconnect's verifier only as the policy's HMAC key.
 
 use super::report::{TestError, TestErrorCode as Code};
+use super::signing::SigningPolicy;
+use super::token;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -31,10 +35,11 @@ pub const MAX_TOKEN_AGE: time::Duration = time::Duration::minutes(10);
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// The client secret, if any; only [`SigningPolicy::hmac_key`] passes it on.
     pub secret: Option<&'a Secret>,
     pub nonce: &'a Nonce,
-    /// From discovery's `id_token_signing_alg_values_supported`; empty means RS256 only.
-    pub allowed_algs: &'a [String],
+    /// The algorithms this IdP's ID tokens may be signed with.
+    pub signing: &'a SigningPolicy,
     pub access_token: &'a str,
     pub now: OffsetDateTime,
 }
@@ -65,10 +70,10 @@ pub fn verify(
     exp: &Expectations<'_>,
 ) -> Result<Verified, Rejection> {
     let (header, claims) = decode_parts(token)?;
-    let (alg, allowed) = check_alg(&header, exp.allowed_algs)?;
+    let alg = check_alg(&header, exp.signing)?;
     check_required_claims(&claims)?;
     check_azp(&claims, exp.client_id)?;
-    let subject = verify_signature_and_claims(token, jwks, exp, &allowed)?;
+    let subject = verify_signature_and_claims(token, jwks, exp)?;
     check_at_hash(&claims, exp.access_token, &alg)?;
     let lifetime = match (
         claims.get("iat").and_then(Value::as_i64),
@@ -85,9 +90,8 @@ pub fn verify(
     })
 }
 
-/// The header's `alg`, refused when `none` or not advertised; with the allowed algorithms
-/// (RS256 alone when discovery lists none).
-fn check_alg(header: &Value, advertised: &[String]) -> Result<(String, Vec<String>), Rejection> {
+/// The header's `alg`, refused when `none` or outside the IdP's signing policy.
+fn check_alg(header: &Value, signing: &SigningPolicy) -> Result<String, Rejection> {
     let alg = header
         .get("alg")
         .and_then(Value::as_str)
@@ -100,19 +104,11 @@ fn check_alg(header: &Value, advertised: &[String]) -> Result<(String, Vec<Strin
             "Configure the IdP to sign ID tokens (RS256 or ES256).",
         ));
     }
-    let allowed: Vec<String> = if advertised.is_empty() {
-        vec!["RS256".into()]
-    } else {
-        advertised.to_vec()
-    };
-    if !allowed.iter().any(|a| a == &alg) {
-        return Err(reject(
-            Code::IdTokenAlg,
-            format!("The ID token is signed with {alg}, which the IdP's discovery document does not list ({}).", allowed.join(", ")),
-            "Align the IdP's signing algorithm with what it advertises.",
-        ));
+    if !signing.allows(&alg) {
+        let (message, fix) = signing.refusal(&token::clean(&alg));
+        return Err(reject(Code::IdTokenAlgNotAllowed, message, fix));
     }
-    Ok((alg, allowed))
+    Ok(alg)
 }
 
 /// The claims every ID token carries (Core §2), each named when missing.
@@ -150,7 +146,6 @@ fn verify_signature_and_claims(
     token: &str,
     jwks: &CoreJsonWebKeySet,
     exp: &Expectations<'_>,
-    allowed: &[String],
 ) -> Result<String, Rejection> {
     let parsed = CoreIdToken::from_str(token).map_err(|e| {
         reject(
@@ -159,9 +154,11 @@ fn verify_signature_and_claims(
             "Check the IdP's ID token settings.",
         )
     })?;
-    let algs: Vec<CoreJwsSigningAlgorithm> = allowed
+    let algs: Vec<CoreJwsSigningAlgorithm> = exp
+        .signing
+        .allowed()
         .iter()
-        .filter_map(|a| serde_json::from_value(Value::String(a.clone())).ok())
+        .filter_map(|a| serde_json::from_value(Value::String(a.as_str().into())).ok())
         .collect();
     let now = exp.now;
     let skewed_now = to_chrono(now - CLOCK_SKEW);
@@ -172,7 +169,7 @@ fn verify_signature_and_claims(
             "Fix the Issuer URL.",
         )
     })?;
-    let base = match exp.secret {
+    let base = match exp.signing.hmac_key(exp.secret) {
         Some(s) => CoreIdTokenVerifier::new_confidential_client(
             ClientId::new(exp.client_id.to_string()),
             ClientSecret::new(s.expose().to_string()),
@@ -400,6 +397,114 @@ mod tests {
         assert!(check_iat(at(skew + 1), now).is_err());
         assert!(check_iat(at(-(age + skew)), now).is_ok());
         assert!(check_iat(at(-(age + skew) - 1), now).is_err());
+    }
+
+    mod algs {
+        //! The allowed algorithms and the HMAC key, through `verify` as the flow calls it.
+        use super::super::*;
+        use crate::login::signing::SigningPolicy;
+        use eca_model::signing_alg::SigningAlg::{ES256, HS256, RS256};
+        use openidconnect::core::CoreHmacKey;
+        use openidconnect::PrivateSigningKey;
+
+        const NOW: i64 = 1_800_000_000;
+
+        /// A token with correct claims, signed with HMAC-SHA256 keyed by `key`.
+        fn hs256_token(key: &str) -> String {
+            let header = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+            let claims = serde_json::json!({
+                "iss": "https://idp.example", "sub": "user-1", "aud": "client-1",
+                "exp": NOW + 300, "iat": NOW, "nonce": "n-1",
+            });
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(header.to_string()),
+                URL_SAFE_NO_PAD.encode(claims.to_string())
+            );
+            let signature = CoreHmacKey::new(key)
+                .sign(&CoreJwsSigningAlgorithm::HmacSha256, input.as_bytes())
+                .unwrap();
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        }
+
+        /// An RS256 header over correct claims; the signature is never reached.
+        fn rs256_token() -> String {
+            let token = hs256_token("unused");
+            let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#);
+            format!("{header}.{}", token.split_once('.').unwrap().1)
+        }
+
+        fn verify_with(
+            token: &str,
+            signing: &SigningPolicy,
+            secret: &Secret,
+        ) -> Result<Verified, Rejection> {
+            let nonce = Nonce::new("n-1".into());
+            let exp = Expectations {
+                issuer: "https://idp.example",
+                client_id: "client-1",
+                secret: Some(secret),
+                nonce: &nonce,
+                signing,
+                access_token: "at",
+                now: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+            };
+            verify(token, &CoreJsonWebKeySet::new(Vec::new()), &exp)
+        }
+
+        fn refused_code(result: Result<Verified, Rejection>) -> (Code, String, String) {
+            match result {
+                Err(Rejection::Rejected(e) | Rejection::UnknownKey(e)) => {
+                    (e.code, e.message, e.fix)
+                }
+                Ok(_) => panic!("expected a refusal, the token was accepted"),
+            }
+        }
+
+        #[test]
+        fn an_hs256_token_is_refused_by_default_even_with_a_secret() {
+            let secret = Secret::new("a-client-secret-of-32-bytes-at-least!");
+            let advertised = vec!["RS256".to_string(), "HS256".to_string()];
+            let default = SigningPolicy::new(&[], &advertised);
+            let (code, message, fix) = refused_code(verify_with(
+                &hs256_token(secret.expose()),
+                &default,
+                &secret,
+            ));
+            assert_eq!(code, Code::IdTokenAlgNotAllowed);
+            assert!(message.contains("HS256"), "{message}");
+            assert!(fix.contains("ID token signing algorithms"), "{fix}");
+        }
+
+        #[test]
+        fn an_hs256_token_is_accepted_when_listed() {
+            let secret = Secret::new("a-client-secret-of-32-bytes-at-least!");
+            let listed = SigningPolicy::new(&[RS256, HS256], &[]);
+            let verified = verify_with(&hs256_token(secret.expose()), &listed, &secret)
+                .unwrap_or_else(|r| match r {
+                    Rejection::Rejected(e) | Rejection::UnknownKey(e) => panic!("{e:?}"),
+                });
+            assert_eq!(verified.subject, "user-1");
+            let forged = hs256_token("another-secret-of-32-bytes-at-least!!");
+            let (code, ..) = refused_code(verify_with(&forged, &listed, &secret));
+            assert_eq!(
+                code,
+                Code::IdTokenSignature,
+                "a token keyed otherwise still fails"
+            );
+        }
+
+        #[test]
+        fn an_rs256_token_is_refused_when_only_es256_is_listed() {
+            let secret = Secret::new("s");
+            let only_es = SigningPolicy::new(&[ES256], &["RS256".to_string()]);
+            let (code, message, _) = refused_code(verify_with(&rs256_token(), &only_es, &secret));
+            assert_eq!(code, Code::IdTokenAlgNotAllowed);
+            assert!(
+                message.contains("RS256") && message.contains("ES256"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

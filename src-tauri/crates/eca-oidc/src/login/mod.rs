@@ -8,7 +8,8 @@
 //! - [`pending`]: logins waiting for a deep-link callback, matched by `state`, consumed once.
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
-//!   checks.
+//!   checks; [`signing`]: the algorithms an ID token may be signed with, and when the client
+//!   secret is their key.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
 //!   Configuration fetches them fresh).
 //! - [`claims`]: reading the verified identity: one claim, mapped claims, the channel binding.
@@ -28,5 +29,6 @@ pub mod provider_cache;
 pub mod readiness;
 pub mod report;
 pub mod run;
+pub mod signing;
 pub mod steps;
 pub mod token;

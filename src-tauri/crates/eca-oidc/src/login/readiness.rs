@@ -3,13 +3,15 @@
 //! Invariants: read-only; it sends no credential. Each check reports passed, warning or failed
 //! with what to change. It fetches discovery and the JWKS, and asks what discovery advertises,
 //! through the same functions as the test login ([`discovery::fetch_dated`], [`jwks::fetch`],
-//! [`DiscoveryInfo`]'s `advertises_*`).
+//! [`DiscoveryInfo`]'s `advertises_*`, [`SigningPolicy`]).
 
 use super::flow::LoginContext;
 use super::jwks;
 use super::report::StepStatus;
+use super::signing::{self, SigningPolicy};
 use crate::discovery::{self, Discovered, DiscoveryInfo};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
+use eca_model::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
 
 /// The largest difference between the IdP's clock and ours that is not reported.
@@ -61,6 +63,7 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
                     format!("The document's issuer is exactly \"{}\".", info.issuer),
                 );
                 check_advertised(f, &info, &mut checks);
+                check_signing_algs(f, &info, &mut checks);
                 check_clock(ctx, date, &mut checks);
                 let jwks_uri = f.jwks_uri.clone().unwrap_or(info.jwks_uri);
                 check_jwks(ctx, &jwks_uri, &mut checks).await;
@@ -148,6 +151,37 @@ fn check_advertised(f: &IdpFields, info: &DiscoveryInfo, checks: &mut Checks) {
     }
 }
 
+/// The algorithms ID tokens will be accepted with, warning about configured ones the IdP does
+/// not advertise (its tokens may never be signed so, or the setting has a typo).
+fn check_signing_algs(f: &IdpFields, info: &DiscoveryInfo, checks: &mut Checks) {
+    const NAME: &str = "ID token signing algorithms";
+    let advertised = &info.id_token_signing_alg_values_supported;
+    let policy = SigningPolicy::new(&f.id_token_signing_algs, advertised);
+    let missing = signing::unadvertised(&f.id_token_signing_algs, advertised);
+    if missing.is_empty() {
+        checks.add(
+            NAME,
+            StepStatus::Passed,
+            format!(
+                "ID tokens signed with {} are accepted.",
+                SigningAlg::join(policy.allowed())
+            ),
+        );
+    } else {
+        checks.add(
+            NAME,
+            StepStatus::Warning,
+            format!(
+                "{} allowed in the IdP's settings but not advertised by the IdP ([{}]): check \
+                 the IdP's signing settings, or remove {} from the list.",
+                SigningAlg::join(&missing),
+                advertised.join(", "),
+                if missing.len() == 1 { "it" } else { "them" }
+            ),
+        );
+    }
+}
+
 /// Our clock against the IdP's `Date` header: ID tokens are checked against our clock.
 fn check_clock(ctx: &LoginContext, date: Option<time::OffsetDateTime>, checks: &mut Checks) {
     let Some(theirs) = date else {
@@ -182,5 +216,58 @@ async fn check_jwks(ctx: &LoginContext, uri: &str, checks: &mut Checks) {
             format!("{} signing key(s) at {uri}.", keys.keys().len()),
         ),
         Err(e) => checks.add("JWKS reachable", StepStatus::Failed, e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eca_model::signing_alg::SigningAlg::{ES256, HS256, RS256};
+
+    fn info(advertised: &[&str]) -> DiscoveryInfo {
+        DiscoveryInfo {
+            issuer: "https://idp.example".into(),
+            authorization_endpoint: "https://idp.example/a".into(),
+            token_endpoint: "https://idp.example/t".into(),
+            userinfo_endpoint: None,
+            jwks_uri: "https://idp.example/k".into(),
+            code_challenge_methods_supported: vec!["S256".into()],
+            token_endpoint_auth_methods_supported: vec!["client_secret_basic".into()],
+            scopes_supported: Vec::new(),
+            id_token_signing_alg_values_supported: advertised
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+            authorization_response_iss_parameter_supported: false,
+        }
+    }
+
+    fn signing_check(algs: Vec<SigningAlg>, advertised: &[&str]) -> ReadinessCheck {
+        let f = IdpFields {
+            id_token_signing_algs: algs,
+            ..IdpFields::blank(Protocol::Oidc)
+        };
+        let mut checks = Checks(Vec::new());
+        check_signing_algs(&f, &info(advertised), &mut checks);
+        checks.0.remove(0)
+    }
+
+    #[test]
+    fn configured_algs_the_idp_does_not_advertise_are_a_warning() {
+        let check = signing_check(vec![RS256, HS256], &["RS256", "ES256"]);
+        assert_eq!(check.status, StepStatus::Warning);
+        assert!(
+            check.detail.starts_with("HS256 allowed"),
+            "{}",
+            check.detail
+        );
+        let check = signing_check(vec![ES256], &["RS256", "ES256"]);
+        assert_eq!(check.status, StepStatus::Passed, "{}", check.detail);
+        let check = signing_check(Vec::new(), &["RS256", "HS256", "ES256"]);
+        assert_eq!(check.status, StepStatus::Passed);
+        assert_eq!(
+            check.detail,
+            "ID tokens signed with RS256, ES256 are accepted."
+        );
     }
 }

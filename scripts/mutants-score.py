@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Scores a `make mutants` run: per module of tests/mutants/modules.txt, the viable mutants
+cargo-mutants made and how many a test caught, from each package's outcomes.json.
+
+Usage: mutants-score.py MODULES_FILE ACCEPTED_FILE OUT_DIR [MODULE...]
+
+A survivor listed in ACCEPTED_FILE (an equivalent mutant, with its reason) is left out of the
+module's viable mutants. Exits 1 when a module scores under the target or a survivor is
+neither caught nor listed; prints the table README shows either way.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+TARGET = 90.0
+
+
+def modules(path, only):
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].split()
+        if line and (not only or line[0] in only):
+            yield line[0], line[1], line[2:]
+
+
+def accepted(path):
+    keys = set()
+    for line in Path(path).read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keys.add(line.split("  -- ", 1)[0].strip())
+    return keys
+
+
+def key(name):
+    """`FILE:LINE:COL: MUTATION` without the line and column."""
+    return re.sub(r"^([^:]+):\d+:\d+: ", r"\1: ", name)
+
+
+def outcomes(out_dir, package):
+    path = Path(out_dir) / package / "mutants.out" / "outcomes.json"
+    if not path.exists():
+        sys.exit(f"mutants-score: no {path}: did cargo-mutants run for {package}?")
+    for o in json.loads(path.read_text())["outcomes"]:
+        mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
+        if mutant:
+            yield mutant, o["summary"]
+
+
+def main():
+    modules_file, accepted_file, out_dir, *only = sys.argv[1:]
+    equivalent = accepted(accepted_file)
+    failed = False
+    rows = []
+    for name, package, files in modules(modules_file, set(only)):
+        caught = missed = timeouts = unviable = skipped = 0
+        survivors = []
+        for mutant, summary in outcomes(out_dir, package):
+            if mutant["file"] not in files:
+                continue
+            if summary == "CaughtMutant":
+                caught += 1
+            elif summary == "Timeout":
+                timeouts += 1
+            elif summary == "Unviable":
+                unviable += 1
+            elif key(mutant["name"]) in equivalent:
+                skipped += 1
+            else:
+                missed += 1
+                survivors.append(mutant["name"])
+        viable = caught + timeouts + missed
+        score = 100.0 * (caught + timeouts) / viable if viable else 100.0
+        rows.append((name, caught + timeouts, viable, skipped, unviable, score))
+        if score < TARGET or survivors:
+            failed = True
+        for s in survivors:
+            print(f"SURVIVED  {s}")
+    print()
+    print("| Module | Caught / viable | Score | Equivalent (accepted) | Unviable |")
+    print("|---|---|---|---|---|")
+    for name, caught, viable, skipped, unviable, score in rows:
+        print(f"| {name} | {caught} / {viable} | {score:.0f}% | {skipped} | {unviable} |")
+    if failed:
+        print(f"\nmutants: a module is under {TARGET:.0f}%, or a survivor is neither caught "
+              "nor listed in tests/mutants/accepted.txt (see SURVIVED above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -948,7 +948,8 @@ describe("IdpFormView: claim mapping and channel binding", () => {
     await waitFor(() =>
       expect(group).toHaveAccessibleDescription(expect.stringContaining(message)),
     );
-    const check = calls.find((c) => c.cmd === "check_idp")!;
+    // The latest check: the form also checks the stored secret when it opens.
+    const check = calls.filter((c) => c.cmd === "check_idp").at(-1)!;
     expect((check.args.fields as { id_token_signing_algs: unknown }).id_token_signing_algs).toEqual([
       "RS256",
       "ES256",

@@ -399,32 +399,182 @@ mod tests {
         assert!(check_iat(at(-(age + skew) - 1), now).is_err());
     }
 
+    /// A compact JWS of `claims` signed with the HMAC `alg`, keyed by `key`: any claims can be
+    /// signed here, so the verifier's checks can be driven one claim at a time.
+    fn hmac_signed(alg: CoreJwsSigningAlgorithm, key: &str, claims: &Value) -> String {
+        use openidconnect::core::CoreHmacKey;
+        use openidconnect::PrivateSigningKey;
+        let header = serde_json::json!({ "alg": alg, "typ": "JWT" });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = CoreHmacKey::new(key).sign(&alg, input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    mod edges {
+        //! The verifier's boundaries, through `verify` with HMAC-signed tokens (so any claims can
+        //! be signed here) and an injected `now`: the token lifetime, the `exp` skew, `azp`
+        //! with one audience, `at_hash` for every hash size, and the fix for each missing claim.
+        use super::super::*;
+        use crate::login::signing::SigningPolicy;
+        use eca_model::signing_alg::SigningAlg::{HS256, HS384, HS512};
+        use serde_json::json;
+        use sha2::Digest;
+
+        const NOW: i64 = 1_800_000_000;
+        const KEY: &str = "a-client-secret-of-32-bytes-at-least!";
+
+        /// Claims that pass, to change one at a time.
+        fn claims() -> Value {
+            json!({
+                "iss": "https://idp.example", "sub": "user-1", "aud": "client-1",
+                "exp": NOW + 300, "iat": NOW, "nonce": "n-1",
+            })
+        }
+
+        /// The subject and lifetime of a verified token, or the refusal.
+        fn verify_hs(
+            alg: CoreJwsSigningAlgorithm,
+            claims: &Value,
+        ) -> Result<(String, Option<i64>), TestError> {
+            let secret = Secret::new(KEY);
+            let nonce = Nonce::new("n-1".into());
+            let signing = SigningPolicy::new(&[HS256, HS384, HS512], &[]);
+            let exp = Expectations {
+                issuer: "https://idp.example",
+                client_id: "client-1",
+                secret: Some(&secret),
+                nonce: &nonce,
+                signing: &signing,
+                access_token: "the-access-token",
+                now: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
+            };
+            let jwks = CoreJsonWebKeySet::new(Vec::new());
+            match verify(&super::hmac_signed(alg, KEY, claims), &jwks, &exp) {
+                Ok(v) => Ok((v.subject, v.lifetime)),
+                Err(Rejection::Rejected(e) | Rejection::UnknownKey(e)) => Err(e),
+            }
+        }
+
+        fn with(changes: Value) -> Value {
+            let mut c = claims();
+            for (k, v) in changes.as_object().unwrap() {
+                c[k] = v.clone();
+            }
+            c
+        }
+
+        fn hs256(claims: &Value) -> Result<(String, Option<i64>), TestError> {
+            verify_hs(CoreJwsSigningAlgorithm::HmacSha256, claims)
+        }
+
+        #[test]
+        fn the_lifetime_is_exp_minus_iat() {
+            let verified = hs256(&with(json!({ "iat": NOW - 20, "exp": NOW + 280 })));
+            assert_eq!(verified.unwrap(), ("user-1".to_string(), Some(300)));
+        }
+
+        #[test]
+        fn an_expired_token_passes_only_within_the_clock_skew() {
+            let skew = CLOCK_SKEW.whole_seconds();
+            assert!(hs256(&with(json!({ "iat": NOW - 400, "exp": NOW - skew + 1 }))).is_ok());
+            let late = hs256(&with(json!({ "iat": NOW - 400, "exp": NOW - skew - 1 })));
+            assert_eq!(late.unwrap_err().code, Code::IdTokenExp);
+        }
+
+        #[test]
+        fn an_issue_time_out_of_range_is_named_as_such() {
+            let skew = CLOCK_SKEW.whole_seconds();
+            let ahead = with(json!({ "iat": NOW + skew + 1, "exp": NOW + skew + 300 }));
+            let error = hs256(&ahead).unwrap_err();
+            assert_eq!(error.code, Code::IdTokenIat, "{error:?}");
+            assert!(error.message.contains("in the future"), "{}", error.message);
+        }
+
+        #[test]
+        fn one_audience_in_a_list_needs_no_azp_and_another_one_is_never_trusted() {
+            assert!(hs256(&with(json!({ "aud": ["client-1"] }))).is_ok());
+            let no_azp = hs256(&with(json!({ "aud": ["client-1", "other"] })));
+            assert_eq!(no_azp.unwrap_err().code, Code::IdTokenAzp);
+            let wrong_azp = hs256(&with(
+                json!({ "aud": ["client-1", "other"], "azp": "other" }),
+            ));
+            assert_eq!(wrong_azp.unwrap_err().code, Code::IdTokenAzp);
+            // Core §3.1.3.7 item 3: an additional audience the client does not trust is refused.
+            let two = hs256(&with(
+                json!({ "aud": ["client-1", "other"], "azp": "client-1" }),
+            ));
+            assert_eq!(two.unwrap_err().code, Code::IdTokenAud);
+        }
+
+        #[test]
+        fn at_hash_is_checked_with_the_hash_of_the_signing_algorithm() {
+            // The left half of the digest, computed here independently of `at_hash_of`.
+            fn half(digest: &[u8]) -> String {
+                URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+            }
+            let token = b"the-access-token";
+            for (alg, expected) in [
+                (
+                    CoreJwsSigningAlgorithm::HmacSha256,
+                    half(&sha2::Sha256::digest(token)),
+                ),
+                (
+                    CoreJwsSigningAlgorithm::HmacSha384,
+                    half(&sha2::Sha384::digest(token)),
+                ),
+                (
+                    CoreJwsSigningAlgorithm::HmacSha512,
+                    half(&sha2::Sha512::digest(token)),
+                ),
+            ] {
+                let ok = verify_hs(alg.clone(), &with(json!({ "at_hash": expected })));
+                assert!(ok.is_ok(), "{alg:?}: {ok:?}");
+                let other = half(&sha2::Sha256::digest(b"another-token"));
+                let wrong = verify_hs(alg.clone(), &with(json!({ "at_hash": other })));
+                assert_eq!(wrong.unwrap_err().code, Code::IdTokenAtHash, "{alg:?}");
+            }
+        }
+
+        #[test]
+        fn each_missing_claim_is_named_with_its_own_fix() {
+            for (claim, code, fix) in [
+                ("nonce", Code::IdTokenNonce, "echo the nonce"),
+                ("sub", Code::IdTokenSub, "with a sub claim"),
+                ("iss", Code::IdTokenIss, "OpenID Connect Core §2"),
+                ("exp", Code::IdTokenExp, "OpenID Connect Core §2"),
+            ] {
+                let mut c = claims();
+                c.as_object_mut().unwrap().remove(claim);
+                let error = hs256(&c).unwrap_err();
+                assert_eq!(error.code, code, "{claim}");
+                assert!(
+                    error.message.contains(&format!("no \"{claim}\" claim")),
+                    "{error:?}"
+                );
+                assert!(error.fix.contains(fix), "{claim}: {}", error.fix);
+            }
+        }
+    }
+
     mod algs {
         //! The allowed algorithms and the HMAC key, through `verify` as the flow calls it.
         use super::super::*;
         use crate::login::signing::SigningPolicy;
         use eca_model::signing_alg::SigningAlg::{ES256, HS256, RS256};
-        use openidconnect::core::CoreHmacKey;
-        use openidconnect::PrivateSigningKey;
 
         const NOW: i64 = 1_800_000_000;
 
         /// A token with correct claims, signed with HMAC-SHA256 keyed by `key`.
         fn hs256_token(key: &str) -> String {
-            let header = serde_json::json!({"alg": "HS256", "typ": "JWT"});
             let claims = serde_json::json!({
                 "iss": "https://idp.example", "sub": "user-1", "aud": "client-1",
                 "exp": NOW + 300, "iat": NOW, "nonce": "n-1",
             });
-            let input = format!(
-                "{}.{}",
-                URL_SAFE_NO_PAD.encode(header.to_string()),
-                URL_SAFE_NO_PAD.encode(claims.to_string())
-            );
-            let signature = CoreHmacKey::new(key)
-                .sign(&CoreJwsSigningAlgorithm::HmacSha256, input.as_bytes())
-                .unwrap();
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+            super::hmac_signed(CoreJwsSigningAlgorithm::HmacSha256, key, &claims)
         }
 
         /// An RS256 header over correct claims; the signature is never reached.

@@ -712,6 +712,86 @@ export async function platformSteps(browser, name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// What crosses into the webview
+
+/** The events the core sends to the window (src-tauri/app/test_login.rs): the recorder listens to
+ * each, so an event reaches the page even when no screen listens to it at that moment. */
+const APP_EVENTS = ['test-run://progress', 'test-run://finished', 'test-run://callback-refused'];
+
+/**
+ * Installs a recorder in the page of everything the core hands to the webview from now on. Every
+ * IPC response (resolve or reject) and every event reaches the page through
+ * `__TAURI_INTERNALS__.runCallback(id, data)`, which looks the callback up in the (exposed)
+ * `callbacks` map: the recorder shadows that map's `get` to keep a copy of `data`. Tauri's own
+ * `invoke` and `runCallback` are read-only, so this is the one place to stand. The command of each
+ * response is known from the IPC request (a `fetch` to `ipc://localhost/<command>` whose
+ * `Tauri-Callback` and `Tauri-Error` headers name its callbacks). Read it with `recorded()`.
+ */
+export async function recordWebviewTraffic(browser) {
+  const installed = await browser.executeAsync((events, done) => {
+    const internals = window.__TAURI_INTERNALS__;
+    if (!internals?.callbacks || window.__ecaRecorder) return done(Boolean(window.__ecaRecorder));
+    const recorder = { records: [], commands: new Map() };
+    window.__ecaRecorder = recorder;
+    const plainFetch = window.fetch.bind(window);
+    window.fetch = (input, init) => {
+      const url = String(input?.url ?? input);
+      if (url.startsWith('ipc://')) {
+        const headers = new Headers(init?.headers ?? {});
+        const command = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+        recorder.commands.set(headers.get('Tauri-Callback'), { command, kind: 'response' });
+        recorder.commands.set(headers.get('Tauri-Error'), { command, kind: 'error' });
+      }
+      return plainFetch(input, init);
+    };
+    const callbacks = internals.callbacks;
+    const get = Map.prototype.get;
+    Object.defineProperty(callbacks, 'get', {
+      value(id) {
+        const callback = get.call(this, id);
+        if (!callback) return callback;
+        return (data) => {
+          const origin = recorder.commands.get(String(id)) ?? { command: data?.event ?? '?', kind: 'event' };
+          let json;
+          try {
+            json = JSON.stringify(data ?? null);
+          } catch {
+            json = String(data);
+          }
+          recorder.records.push({ ...origin, data: json });
+          return callback(data);
+        };
+      },
+    });
+    const handler = internals.transformCallback(() => {});
+    Promise.all(events.map((event) => internals.invoke('plugin:event|listen', { event, target: { kind: 'Any' }, handler })))
+      .then(() => done(true), (error) => done(`listen failed: ${error}`));
+  }, APP_EVENTS);
+  assert.equal(installed, true, `the IPC recorder could not be installed in the page: ${installed}`);
+}
+
+/** What the recorder has seen: `[{command, kind: 'response' | 'error' | 'event', data: JSON text}]`. */
+export function recorded(browser) {
+  return browser.execute(() => window.__ecaRecorder.records);
+}
+
+/**
+ * Everything the window shows or holds right now: the DOM as HTML, plus the current value of every
+ * input, select and textarea (a typed value is a property the HTML does not show).
+ */
+export function pageContents(browser) {
+  return browser.execute(() => {
+    const values = Array.from(document.querySelectorAll('input, select, textarea')).map((el) => `${el.name || el.id}=${el.value}`);
+    return `${document.documentElement.outerHTML}\n${values.join('\n')}`;
+  });
+}
+
+/** What the app wrote to stdout and stderr so far (tauri-driver's log holds its children's output). */
+export function appLog(run) {
+  return readFileSync(join(run.root, 'tauri-driver.log'), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------
 // The test's keyring
 
 /** Where the app keeps an IdP's client secret (eca-core's SecretKey::IdpClientSecret, OsKeyring). */

@@ -712,6 +712,32 @@ export async function platformSteps(browser, name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A browser the test holds: opened, then left until the test finishes the login (or never)
+
+/**
+ * Makes tests/e2e/held-browser.mjs the app's $BROWSER: each login the app starts is only noted
+ * (its authorization URL), nothing signs in. Call before startRun (the app inherits the
+ * environment). `opened()` lists the URLs so far; `finish(url)` signs in at one of them with the
+ * scripted browser (tests/oidc/browser.mjs), which delivers the redirect to the app's loopback
+ * listener, and resolves with `{code, stdout, stderr}` (code 0: the app took the redirect).
+ */
+export function holdBrowser() {
+  const file = join(mkdtempSync(join(tmpdir(), 'eca-e2e-held-browser-')), 'opened.txt');
+  writeFileSync(file, '');
+  process.env.ECA_HELD_BROWSER_FILE = file;
+  process.env.BROWSER = `node ${join(REPO, 'tests/e2e/held-browser.mjs')}`;
+  return {
+    opened: () => readFileSync(file, 'utf8').split('\n').filter(Boolean),
+    finish: (url) =>
+      new Promise((done) => {
+        execFile(process.execPath, [join(REPO, 'tests/oidc/browser.mjs'), url], { timeout: 30_000 }, (error, stdout, stderr) =>
+          done({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr }),
+        );
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // What crosses into the webview
 
 /** The events the core sends to the window (src-tauri/app/test_login.rs): the recorder listens to

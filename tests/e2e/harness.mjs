@@ -712,6 +712,89 @@ export async function platformSteps(browser, name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Closing the window as the window manager does
+
+// Sends WM_DELETE_WINDOW (a WM_PROTOCOLS client message, what a window manager sends when the
+// user clicks the title bar's close button) to the X window given in hex, through libX11 with
+// ctypes: Xvfb has no window manager to ask, and GTK turns this message into the window's
+// close request (Tauri's CloseRequested), as the real button would.
+const DELETE_WINDOW_PY = `
+import ctypes, sys
+x = ctypes.CDLL('libX11.so.6')
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XInternAtom.restype = ctypes.c_ulong
+x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+x.XFlush.argtypes = [ctypes.c_void_p]
+x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+class ClientMessage(ctypes.Structure):
+    _fields_ = [('type', ctypes.c_int), ('serial', ctypes.c_ulong), ('send_event', ctypes.c_int),
+                ('display', ctypes.c_void_p), ('window', ctypes.c_ulong), ('message_type', ctypes.c_ulong),
+                ('format', ctypes.c_int), ('data', ctypes.c_long * 5)]
+class Event(ctypes.Union):
+    _fields_ = [('xclient', ClientMessage), ('pad', ctypes.c_long * 24)]
+display = x.XOpenDisplay(None)
+if not display:
+    sys.exit('cannot open the X display')
+window = int(sys.argv[1], 16)
+event = Event()
+event.xclient.type = 33  # ClientMessage
+event.xclient.display = display
+event.xclient.window = window
+event.xclient.message_type = x.XInternAtom(display, b'WM_PROTOCOLS', 0)
+event.xclient.format = 32
+event.xclient.data[0] = x.XInternAtom(display, b'WM_DELETE_WINDOW', 0)
+event.xclient.data[1] = 0  # CurrentTime
+if not x.XSendEvent(display, window, 0, 0, ctypes.byref(event)):
+    sys.exit('XSendEvent failed')
+x.XFlush(display)
+x.XCloseDisplay(display)
+`;
+
+/** The X id (hex) of the app's shown top-level window: its _NET_WM_PID is the app's and it takes
+ * WM_DELETE_WINDOW (GTK also keeps unmapped helper windows). */
+async function appWindowId(run) {
+  const exec = promisify(execFile);
+  const [pid] = appProcesses(run.bin, run.dataDir);
+  assert.ok(pid, 'the app is not running');
+  const { stdout } = await exec('xwininfo', ['-root', '-children']);
+  for (const [, id] of stdout.matchAll(/^\s+(0x[0-9a-f]+) /gm)) {
+    const props = (await exec('xprop', ['-id', id, '_NET_WM_PID', 'WM_PROTOCOLS']).catch(() => ({ stdout: '' }))).stdout;
+    if (!props.includes(`_NET_WM_PID(CARDINAL) = ${pid}`) || !props.includes('WM_DELETE_WINDOW')) continue;
+    const info = (await exec('xwininfo', ['-id', id]).catch(() => ({ stdout: '' }))).stdout;
+    if (info.includes('Map State: IsViewable')) return id;
+  }
+  return assert.fail(`no mapped top-level window of the app (pid ${pid}) on ${process.env.DISPLAY}`);
+}
+
+/** Asks the app's window to close, as its title bar's close button does (see DELETE_WINDOW_PY). */
+export async function requestWindowClose(run) {
+  const python = process.env.ECA_E2E_PYTHON || '/usr/bin/python3';
+  const id = await appWindowId(run);
+  try {
+    await promisify(execFile)(python, ['-c', DELETE_WINDOW_PY, id], { timeout: 10_000 });
+  } catch (error) {
+    assert.fail(`could not send WM_DELETE_WINDOW to the app's window ${id}: ${error.stderr || error.message}`);
+  }
+}
+
+/** Whether the run's app process is running. */
+export const appRunning = (run) => appProcesses(run.bin, run.dataDir).length > 0;
+
+/** Waits until the app has exited by itself (its window closed), then drops its WebDriver session. */
+export async function appExited(run) {
+  const deadline = Date.now() + 10_000;
+  while (appRunning(run)) {
+    assert.ok(Date.now() < deadline, 'the app was still running 10 s after its window was to close');
+    await sleep(50);
+  }
+  const browser = run.browser;
+  run.browser = null;
+  await Promise.race([browser?.deleteSession().catch(() => {}), sleep(5000)]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // A browser the test holds: opened, then left until the test finishes the login (or never)
 
 /**

@@ -18,6 +18,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -608,18 +609,39 @@ export function stepper(prefix, browser) {
 
 /**
  * `backend`'s workspace API (the sync and auth APIs) with its API key, as a Chat Flow node or a
- * test calls it: `api(method, path, body)` resolves with `{status, body}` (body parsed).
+ * test calls it: `api(method, path, body, headers)` resolves with `{status, body, headers}` (body
+ * parsed, headers a Headers).
  */
 export function backendApi(backend) {
-  return async (method, path, body) => {
+  return async (method, path, body, headers = {}) => {
     const response = await fetch(`${backend.url}/v1/workspaces/${backend.workspace}${path}`, {
       method,
-      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
   };
+}
+
+/**
+ * Changes the IdP `name` on `backend` directly, as another admin's push would: reads it, applies
+ * `fields`, and writes it back under its ETag (If-Match) with a fresh Idempotency-Key. Resolves
+ * with the IdP as the backend now holds it.
+ */
+export async function editOnBackend(backend, name, fields) {
+  const api = backendApi(backend);
+  const listed = await api('GET', '/idps');
+  const found = listed.body?.items?.find((i) => i.name === name);
+  assert.ok(found, `the backend holds no IdP “${name}”: ${JSON.stringify(listed.body).slice(0, 300)}`);
+  const current = await api('GET', `/idps/${found.id}`);
+  assert.equal(current.status, 200, `GET the backend's “${name}”`);
+  const written = await api('PUT', `/idps/${found.id}`, { ...current.body, ...fields }, {
+    'if-match': current.headers.get('etag'),
+    'idempotency-key': randomUUID(),
+  });
+  assert.ok(written.status === 200 || written.status === 201, `PUT the backend's “${name}”: ${written.status} ${JSON.stringify(written.body)}`);
+  return (await api('GET', `/idps/${found.id}`)).body;
 }
 
 /** `GET /v1/platform` of `backend` (public): its `redirect_uri` is what to register at an IdP. */

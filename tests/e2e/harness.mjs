@@ -518,6 +518,21 @@ export async function textOf(browser, el) {
   return browser.execute((node) => node.textContent.replace(/\s+/g, ' ').trim(), el);
 }
 
+/** The text of what a form control's aria-describedby points at (its hint and error), collapsed. */
+export function describedText(browser, field) {
+  return browser.execute(
+    (node) =>
+      (node.getAttribute('aria-describedby') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    field,
+  );
+}
+
 /** Resolves once the window has painted its current DOM: a screenshot right after a screen
  * change can otherwise show the previous screen. */
 export async function painted(browser) {
@@ -924,6 +939,27 @@ export function appLog(run) {
 
 // ---------------------------------------------------------------------------------------------
 // The test's keyring
+
+/**
+ * Locks the run's default keyring collection over D-Bus (Secret Service Lock), as the desktop
+ * does when the session locks, with no prompter able to unlock it: gnome-keyring asks through
+ * gcr-prompter, which the bus starts on demand and which would open its unlock dialog on the
+ * test's X display and wait there. Pointing the bus's activation environment at a display that
+ * does not exist makes the prompter fail at once, as in a session without a display, so every
+ * read or write of a secret is refused ("locked") for the rest of the file's session.
+ */
+export async function lockKeyring() {
+  const exec = promisify(execFile);
+  try {
+    await exec('dbus-update-activation-environment', ['DISPLAY=no-display-for-the-prompter:0'], { timeout: 10_000 });
+    await exec('dbus-send', [
+      '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/aliases/default',
+    ], { timeout: 10_000 });
+  } catch (error) {
+    assert.fail(`could not lock the keyring over D-Bus (needs run.sh's session): ${error.stderr || error.message}`);
+  }
+}
 
 /** Where the app keeps an IdP's client secret (eca-core's SecretKey::IdpClientSecret, OsKeyring). */
 const KEYRING_SERVICE = 'com.ecaadmin.desktop';

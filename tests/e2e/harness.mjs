@@ -1039,11 +1039,17 @@ export function cliIdp(cli, dataDir, name) {
   return cliJson(cli, dataDir, ['idp', 'show', name, '--json']);
 }
 
+/** `eca --data-dir DIR idp import FILE --json`: all of the export document's IdPs, or none. */
+export function cliImport(cli, dataDir, file) {
+  return cliJson(cli, dataDir, ['--json', 'idp', 'import', file]);
+}
+
 /** `eca --data-dir DIR ARGS…` as parsed JSON; fails with the CLI's output when it isn't. */
 async function cliJson(cli, dataDir, args) {
   let stdout;
   try {
-    ({ stdout } = await promisify(execFile)(cli, ['--data-dir', dataDir, ...args], { timeout: 30_000 }));
+    // A list of 10,000 IdPs prints about 3 MB, over execFile's default 1 MB buffer.
+    ({ stdout } = await promisify(execFile)(cli, ['--data-dir', dataDir, ...args], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 }));
   } catch (error) {
     assert.fail(`${cli} ${args.join(' ')} failed (${error.code ?? error.signal}): ${error.stderr || error.message}`);
   }

@@ -646,17 +646,24 @@ export function backendApi(backend) {
  */
 export async function editOnBackend(backend, name, fields) {
   const api = backendApi(backend);
+  const current = await backendIdp(backend, name);
+  const written = await api('PUT', `/idps/${current.body.id}`, { ...current.body, ...fields }, {
+    'if-match': current.headers.get('etag'),
+    'idempotency-key': randomUUID(),
+  });
+  assert.ok(written.status === 200 || written.status === 201, `PUT the backend's “${name}”: ${written.status} ${JSON.stringify(written.body)}`);
+  return (await backendIdp(backend, name)).body;
+}
+
+/** The IdP `name` as `backend` holds it: `{body, headers}` of its GET (headers carry the ETag). */
+export async function backendIdp(backend, name) {
+  const api = backendApi(backend);
   const listed = await api('GET', '/idps');
   const found = listed.body?.items?.find((i) => i.name === name);
   assert.ok(found, `the backend holds no IdP “${name}”: ${JSON.stringify(listed.body).slice(0, 300)}`);
   const current = await api('GET', `/idps/${found.id}`);
   assert.equal(current.status, 200, `GET the backend's “${name}”`);
-  const written = await api('PUT', `/idps/${found.id}`, { ...current.body, ...fields }, {
-    'if-match': current.headers.get('etag'),
-    'idempotency-key': randomUUID(),
-  });
-  assert.ok(written.status === 200 || written.status === 201, `PUT the backend's “${name}”: ${written.status} ${JSON.stringify(written.body)}`);
-  return (await api('GET', `/idps/${found.id}`)).body;
+  return current;
 }
 
 /** `GET /v1/platform` of `backend` (public): its `redirect_uri` is what to register at an IdP. */
@@ -667,7 +674,7 @@ export async function platformInfo(backend) {
 }
 
 /** Waits until `dialog`'s text matches `done`, and resolves with that text. */
-async function dialogText(browser, dialogName, done, what, timeout) {
+export async function dialogText(browser, dialogName, done, what, timeout) {
   let text = '';
   await ui(browser).waitFor(async () => {
     const dialog = await browser.$(byRole('dialog', dialogName));

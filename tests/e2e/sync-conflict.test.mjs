@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 
 import {
-  backendApi,
+  backendIdp,
   cliBinary,
   cliIdp,
   editOnBackend,
@@ -34,13 +34,11 @@ describe('sync conflicts in the app window', () => {
   let run;
   let browser;
   let backend;
-  let api;
   const step = stepper('sync-conflict', () => browser);
 
   before(async () => {
     run = await startRun('sync-conflict');
     backend = await startBackend();
-    api = backendApi(backend);
     ({ browser } = await run.openApp());
   });
 
@@ -50,12 +48,7 @@ describe('sync conflicts in the app window', () => {
   });
 
   /** The backend's copy of the IdP. */
-  async function onBackend() {
-    const listed = await api('GET', '/idps');
-    const found = listed.body.items.find((i) => i.name === NAME);
-    assert.ok(found, `the backend holds “${NAME}”`);
-    return (await api('GET', `/idps/${found.id}`)).body;
-  }
+  const onBackend = async () => (await backendIdp(backend, NAME)).body;
 
   /** Saves `notes` in the IdP's form (not pushed) and goes back to the list. */
   async function saveNotesHere(notes) {

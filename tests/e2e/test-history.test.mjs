@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe } from 'node:test';
 
-import { byRole, closeDialog, fillNewIdp, holdBrowser, press, startRun, stepper, textOf, ui } from './harness.mjs';
+import { byRole, closeDialog, dialogText, fillNewIdp, holdBrowser, press, startRun, stepper, textOf, ui } from './harness.mjs';
 
 const NAME = 'History OP';
 const SECRET = 'confidential-secret-123';
@@ -52,15 +52,7 @@ describe('test runs and their history in the app window', () => {
   }
 
   /** Waits until the test dialog's text matches `done`; resolves with the text. */
-  async function dialogSays(done, what) {
-    let text = '';
-    await ui(browser).waitFor(async () => {
-      const dialog = await browser.$(byRole('dialog', DIALOG));
-      text = (await dialog.isExisting()) ? await textOf(browser, dialog) : '';
-      return done.test(text);
-    }, what, 30_000);
-    return text;
-  }
+  const dialogSays = (done, what) => dialogText(browser, DIALOG, done, what, 30_000);
 
   step('saves a confidential IdP and opens its form', async () => {
     const $ = ui(browser);

@@ -3,6 +3,7 @@
 // GTK -> Tauri's close request -> the form's guard (ui/src/lib/nav/window-close.ts). With
 // unsaved edits the window asks "Discard changes?": Keep editing leaves the window open with the
 // edit in place; asked again, Discard closes the window, the app exits, and nothing was saved.
+// Without unsaved edits the same close request closes the window at once.
 //
 // Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
 
@@ -57,5 +58,15 @@ describe('closing the window with unsaved edits', () => {
     await appExited(run);
     browser = null;
     assert.deepEqual(await cliIdps(cliBinary(), run.dataDir), [], 'the discarded IdP was never saved');
+  });
+
+  step('with nothing unsaved, a close request closes at once', async () => {
+    ({ browser } = await run.openApp());
+    const $ = ui(browser);
+    await $.click('button', 'Add New Identity Provider');
+    await $.get('heading', 'Add New Identity Provider');
+    await requestWindowClose(run);
+    await appExited(run);
+    browser = null;
   });
 });

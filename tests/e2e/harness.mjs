@@ -796,12 +796,10 @@ x.XFlush(display)
 x.XCloseDisplay(display)
 `;
 
-/** The X id (hex) of the app's shown top-level window: its _NET_WM_PID is the app's and it takes
- * WM_DELETE_WINDOW (GTK also keeps unmapped helper windows). */
-async function appWindowId(run) {
+/** The X id (hex) of `pid`'s shown top-level window that takes WM_DELETE_WINDOW (GTK also
+ * keeps unmapped helper windows), or null. */
+async function shownWindowOf(pid) {
   const exec = promisify(execFile);
-  const [pid] = appProcesses(run.bin, run.dataDir);
-  assert.ok(pid, 'the app is not running');
   const { stdout } = await exec('xwininfo', ['-root', '-children']);
   for (const [, id] of stdout.matchAll(/^\s+(0x[0-9a-f]+) /gm)) {
     const props = (await exec('xprop', ['-id', id, '_NET_WM_PID', 'WM_PROTOCOLS']).catch(() => ({ stdout: '' }))).stdout;
@@ -809,18 +807,56 @@ async function appWindowId(run) {
     const info = (await exec('xwininfo', ['-id', id]).catch(() => ({ stdout: '' }))).stdout;
     if (info.includes('Map State: IsViewable')) return id;
   }
-  return assert.fail(`no mapped top-level window of the app (pid ${pid}) on ${process.env.DISPLAY}`);
+  return null;
+}
+
+/** Sends WM_DELETE_WINDOW to the X window `id` (see DELETE_WINDOW_PY). */
+async function deleteWindow(id) {
+  const python = process.env.ECA_E2E_PYTHON || '/usr/bin/python3';
+  try {
+    await promisify(execFile)(python, ['-c', DELETE_WINDOW_PY, id], { timeout: 10_000 });
+  } catch (error) {
+    assert.fail(`could not send WM_DELETE_WINDOW to the window ${id}: ${error.stderr || error.message}`);
+  }
 }
 
 /** Asks the app's window to close, as its title bar's close button does (see DELETE_WINDOW_PY). */
 export async function requestWindowClose(run) {
-  const python = process.env.ECA_E2E_PYTHON || '/usr/bin/python3';
-  const id = await appWindowId(run);
-  try {
-    await promisify(execFile)(python, ['-c', DELETE_WINDOW_PY, id], { timeout: 10_000 });
-  } catch (error) {
-    assert.fail(`could not send WM_DELETE_WINDOW to the app's window ${id}: ${error.stderr || error.message}`);
-  }
+  const [pid] = appProcesses(run.bin, run.dataDir);
+  assert.ok(pid, 'the app is not running');
+  const id = await shownWindowOf(pid);
+  assert.ok(id, `no shown top-level window of the app (pid ${pid}) on ${process.env.DISPLAY}`);
+  await deleteWindow(id);
+}
+
+/** The pids of running processes whose command name (/proc/PID/comm) is `name`. */
+function processesNamed(name) {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Waits for the keyring's unlock prompt (gcr-prompter, started by this file's D-Bus session) to
+ * show a window on the test's display, then closes it as the admin would: the unlock is
+ * dismissed.
+ */
+export async function dismissKeyringPrompt(browser) {
+  let id = null;
+  await ui(browser).waitFor(async () => {
+    for (const pid of processesNamed('gcr-prompter')) {
+      id = await shownWindowOf(pid);
+      if (id) return true;
+    }
+    return false;
+  }, 'the keyring’s unlock prompt to show', 30_000);
+  await deleteWindow(id);
 }
 
 /** Whether the run's app process is running. */
@@ -949,16 +985,18 @@ export function appLog(run) {
 
 /**
  * Locks the run's default keyring collection over D-Bus (Secret Service Lock), as the desktop
- * does when the session locks, with no prompter able to unlock it: gnome-keyring asks through
- * gcr-prompter, which the bus starts on demand and which would open its unlock dialog on the
- * test's X display and wait there. Pointing the bus's activation environment at a display that
- * does not exist makes the prompter fail at once, as in a session without a display, so every
- * read or write of a secret is refused ("locked") for the rest of the file's session.
+ * does when the session locks. gnome-keyring then asks to unlock through gcr-prompter, which the
+ * bus starts on demand with its activation environment: with `prompter: 'display'` it opens its
+ * unlock dialog on the test's X display and waits there (dismissKeyringPrompt closes it); with
+ * `prompter: 'none'` (the default) the bus points it at a display that does not exist and it
+ * fails at once, as in a session without a display. Either way the read or write is refused
+ * ("locked").
  */
-export async function lockKeyring() {
+export async function lockKeyring({ prompter = 'none' } = {}) {
   const exec = promisify(execFile);
+  const display = prompter === 'display' ? process.env.DISPLAY : 'no-display-for-the-prompter:0';
   try {
-    await exec('dbus-update-activation-environment', ['DISPLAY=no-display-for-the-prompter:0'], { timeout: 10_000 });
+    await exec('dbus-update-activation-environment', [`DISPLAY=${display}`], { timeout: 10_000 });
     await exec('dbus-send', [
       '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
       'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/aliases/default',

@@ -3,14 +3,16 @@
 // has no prompter, so nothing can unlock it). Saving an edit with a new secret then keeps the
 // form open with the edit and the typed secret, and shows the keyring's "locked" message on the
 // Client secret field (aria-describedby); the other fields' edit is stored (the CLI shows it),
-// and the IdP still says a secret is stored.
+// and the IdP still says a secret is stored. Then the same save with the keyring's unlock prompt
+// on the display (gcr-prompter, as on a desktop): the save waits on it, and the admin dismissing
+// it gives the same message.
 //
 // Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
 
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 
-import { cliBinary, cliIdp, describedText, fill, fillNewIdp, lockKeyring, startRun, stepper, textOf, ui } from './harness.mjs';
+import { cliBinary, cliIdp, describedText, dismissKeyringPrompt, fill, fillNewIdp, lockKeyring, startRun, stepper, textOf, ui } from './harness.mjs';
 
 const NAME = 'Locked Keyring OP';
 const NEW_SECRET = 'a-new-secret-while-locked';
@@ -67,5 +69,18 @@ describe('a locked keyring in the app window', () => {
     const stored = await cliIdp(cliBinary(), run.dataDir, NAME);
     assert.equal(stored.notes, 'edited while locked', 'the other fields were saved');
     assert.equal(stored.has_secret, true, `the IdP still has its (old) secret: ${JSON.stringify(stored)}`);
+  });
+
+  step('with the unlock prompt on the display, dismissing it gives the same message', async () => {
+    const $ = ui(browser);
+    await lockKeyring({ prompter: 'display' });
+    await fill(browser, await $.field('Notes'), 'edited during the prompt');
+    await $.click('button', 'Save Changes');
+    const secret = await $.field('Client secret');
+    await $.waitFor(async () => !(await describedText(browser, secret)).includes(LOCKED), 'the save to start afresh (the old message cleared)');
+    await dismissKeyringPrompt(browser);
+    await $.waitFor(async () => (await describedText(browser, secret)).includes(LOCKED), 'the “locked” message once the prompt is dismissed');
+    assert.equal(await secret.getValue(), NEW_SECRET, 'the typed secret is kept');
+    assert.equal((await cliIdp(cliBinary(), run.dataDir, NAME)).notes, 'edited during the prompt', 'the other fields were saved');
   });
 });

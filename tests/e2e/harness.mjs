@@ -862,11 +862,12 @@ export async function dismissKeyringPrompt(browser) {
 /** Whether the run's app process is running. */
 export const appRunning = (run) => appProcesses(run.bin, run.dataDir).length > 0;
 
-/** Waits until the app has exited by itself (its window closed), then drops its WebDriver session. */
-export async function appExited(run) {
+/** Waits until the app has exited by itself (its window closed), then drops its WebDriver
+ * session; `context` is added to the failure message. */
+export async function appExited(run, context) {
   const deadline = Date.now() + 10_000;
   while (appRunning(run)) {
-    assert.ok(Date.now() < deadline, 'the app was still running 10 s after its window was to close');
+    assert.ok(Date.now() < deadline, `the app was still running 10 s after its window was to close${context ? ` (${context})` : ''}`);
     await sleep(50);
   }
   const browser = run.browser;

@@ -18,6 +18,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -517,6 +518,21 @@ export async function textOf(browser, el) {
   return browser.execute((node) => node.textContent.replace(/\s+/g, ' ').trim(), el);
 }
 
+/** The text of what a form control's aria-describedby points at (its hint and error), collapsed. */
+export function describedText(browser, field) {
+  return browser.execute(
+    (node) =>
+      (node.getAttribute('aria-describedby') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    field,
+  );
+}
+
 /** Resolves once the window has painted its current DOM: a screenshot right after a screen
  * change can otherwise show the previous screen. */
 export async function painted(browser) {
@@ -608,18 +624,46 @@ export function stepper(prefix, browser) {
 
 /**
  * `backend`'s workspace API (the sync and auth APIs) with its API key, as a Chat Flow node or a
- * test calls it: `api(method, path, body)` resolves with `{status, body}` (body parsed).
+ * test calls it: `api(method, path, body, headers)` resolves with `{status, body, headers}` (body
+ * parsed, headers a Headers).
  */
 export function backendApi(backend) {
-  return async (method, path, body) => {
+  return async (method, path, body, headers = {}) => {
     const response = await fetch(`${backend.url}/v1/workspaces/${backend.workspace}${path}`, {
       method,
-      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${backend.apiKey}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
+    return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
   };
+}
+
+/**
+ * Changes the IdP `name` on `backend` directly, as another admin's push would: reads it, applies
+ * `fields`, and writes it back under its ETag (If-Match) with a fresh Idempotency-Key. Resolves
+ * with the IdP as the backend now holds it.
+ */
+export async function editOnBackend(backend, name, fields) {
+  const api = backendApi(backend);
+  const current = await backendIdp(backend, name);
+  const written = await api('PUT', `/idps/${current.body.id}`, { ...current.body, ...fields }, {
+    'if-match': current.headers.get('etag'),
+    'idempotency-key': randomUUID(),
+  });
+  assert.ok(written.status === 200 || written.status === 201, `PUT the backend's “${name}”: ${written.status} ${JSON.stringify(written.body)}`);
+  return (await backendIdp(backend, name)).body;
+}
+
+/** The IdP `name` as `backend` holds it: `{body, headers}` of its GET (headers carry the ETag). */
+export async function backendIdp(backend, name) {
+  const api = backendApi(backend);
+  const listed = await api('GET', '/idps');
+  const found = listed.body?.items?.find((i) => i.name === name);
+  assert.ok(found, `the backend holds no IdP “${name}”: ${JSON.stringify(listed.body).slice(0, 300)}`);
+  const current = await api('GET', `/idps/${found.id}`);
+  assert.equal(current.status, 200, `GET the backend's “${name}”`);
+  return current;
 }
 
 /** `GET /v1/platform` of `backend` (public): its `redirect_uri` is what to register at an IdP. */
@@ -630,7 +674,7 @@ export async function platformInfo(backend) {
 }
 
 /** Waits until `dialog`'s text matches `done`, and resolves with that text. */
-async function dialogText(browser, dialogName, done, what, timeout) {
+export async function dialogText(browser, dialogName, done, what, timeout) {
   let text = '';
   await ui(browser).waitFor(async () => {
     const dialog = await browser.$(byRole('dialog', dialogName));
@@ -712,7 +756,256 @@ export async function platformSteps(browser, name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Closing the window as the window manager does
+
+// Sends WM_DELETE_WINDOW (a WM_PROTOCOLS client message, what a window manager sends when the
+// user clicks the title bar's close button) to the X window given in hex, through libX11 with
+// ctypes: Xvfb has no window manager to ask, and GTK turns this message into the window's
+// close request (Tauri's CloseRequested), as the real button would.
+const DELETE_WINDOW_PY = `
+import ctypes, sys
+x = ctypes.CDLL('libX11.so.6')
+x.XOpenDisplay.restype = ctypes.c_void_p
+x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x.XInternAtom.restype = ctypes.c_ulong
+x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
+x.XFlush.argtypes = [ctypes.c_void_p]
+x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+class ClientMessage(ctypes.Structure):
+    _fields_ = [('type', ctypes.c_int), ('serial', ctypes.c_ulong), ('send_event', ctypes.c_int),
+                ('display', ctypes.c_void_p), ('window', ctypes.c_ulong), ('message_type', ctypes.c_ulong),
+                ('format', ctypes.c_int), ('data', ctypes.c_long * 5)]
+class Event(ctypes.Union):
+    _fields_ = [('xclient', ClientMessage), ('pad', ctypes.c_long * 24)]
+display = x.XOpenDisplay(None)
+if not display:
+    sys.exit('cannot open the X display')
+window = int(sys.argv[1], 16)
+event = Event()
+event.xclient.type = 33  # ClientMessage
+event.xclient.display = display
+event.xclient.window = window
+event.xclient.message_type = x.XInternAtom(display, b'WM_PROTOCOLS', 0)
+event.xclient.format = 32
+event.xclient.data[0] = x.XInternAtom(display, b'WM_DELETE_WINDOW', 0)
+event.xclient.data[1] = 0  # CurrentTime
+if not x.XSendEvent(display, window, 0, 0, ctypes.byref(event)):
+    sys.exit('XSendEvent failed')
+x.XFlush(display)
+x.XCloseDisplay(display)
+`;
+
+/** The X id (hex) of `pid`'s shown top-level window that takes WM_DELETE_WINDOW (GTK also
+ * keeps unmapped helper windows), or null. */
+async function shownWindowOf(pid) {
+  const exec = promisify(execFile);
+  const { stdout } = await exec('xwininfo', ['-root', '-children']);
+  for (const [, id] of stdout.matchAll(/^\s+(0x[0-9a-f]+) /gm)) {
+    const props = (await exec('xprop', ['-id', id, '_NET_WM_PID', 'WM_PROTOCOLS']).catch(() => ({ stdout: '' }))).stdout;
+    if (!props.includes(`_NET_WM_PID(CARDINAL) = ${pid}`) || !props.includes('WM_DELETE_WINDOW')) continue;
+    const info = (await exec('xwininfo', ['-id', id]).catch(() => ({ stdout: '' }))).stdout;
+    if (info.includes('Map State: IsViewable')) return id;
+  }
+  return null;
+}
+
+/** Sends WM_DELETE_WINDOW to the X window `id` (see DELETE_WINDOW_PY). */
+async function deleteWindow(id) {
+  const python = process.env.ECA_E2E_PYTHON || '/usr/bin/python3';
+  try {
+    await promisify(execFile)(python, ['-c', DELETE_WINDOW_PY, id], { timeout: 10_000 });
+  } catch (error) {
+    assert.fail(`could not send WM_DELETE_WINDOW to the window ${id}: ${error.stderr || error.message}`);
+  }
+}
+
+/** Asks the app's window to close, as its title bar's close button does (see DELETE_WINDOW_PY). */
+export async function requestWindowClose(run) {
+  const [pid] = appProcesses(run.bin, run.dataDir);
+  assert.ok(pid, 'the app is not running');
+  const id = await shownWindowOf(pid);
+  assert.ok(id, `no shown top-level window of the app (pid ${pid}) on ${process.env.DISPLAY}`);
+  await deleteWindow(id);
+}
+
+/** The pids of running processes whose command name (/proc/PID/comm) is `name`. */
+function processesNamed(name) {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Waits for the keyring's unlock prompt (gcr-prompter, started by this file's D-Bus session) to
+ * show a window on the test's display, then closes it as the admin would: the unlock is
+ * dismissed.
+ */
+export async function dismissKeyringPrompt(browser) {
+  let id = null;
+  await ui(browser).waitFor(async () => {
+    for (const pid of processesNamed('gcr-prompter')) {
+      id = await shownWindowOf(pid);
+      if (id) return true;
+    }
+    return false;
+  }, 'the keyring’s unlock prompt to show', 30_000);
+  await deleteWindow(id);
+}
+
+/** Whether the run's app process is running. */
+export const appRunning = (run) => appProcesses(run.bin, run.dataDir).length > 0;
+
+/** Waits until the app has exited by itself (its window closed), then drops its WebDriver
+ * session; `context` is added to the failure message. */
+export async function appExited(run, context) {
+  const deadline = Date.now() + 10_000;
+  while (appRunning(run)) {
+    assert.ok(Date.now() < deadline, `the app was still running 10 s after its window was to close${context ? ` (${context})` : ''}`);
+    await sleep(50);
+  }
+  const browser = run.browser;
+  run.browser = null;
+  await Promise.race([browser?.deleteSession().catch(() => {}), sleep(5000)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A browser the test holds: opened, then left until the test finishes the login (or never)
+
+/**
+ * Makes tests/e2e/held-browser.mjs the app's $BROWSER: each login the app starts is only noted
+ * (its authorization URL), nothing signs in. Call before startRun (the app inherits the
+ * environment). `opened()` lists the URLs so far; `finish(url)` signs in at one of them with the
+ * scripted browser (tests/oidc/browser.mjs), which delivers the redirect to the app's loopback
+ * listener, and resolves with `{code, stdout, stderr}` (code 0: the app took the redirect).
+ */
+export function holdBrowser() {
+  const file = join(mkdtempSync(join(tmpdir(), 'eca-e2e-held-browser-')), 'opened.txt');
+  writeFileSync(file, '');
+  process.env.ECA_HELD_BROWSER_FILE = file;
+  process.env.BROWSER = `node ${join(REPO, 'tests/e2e/held-browser.mjs')}`;
+  return {
+    opened: () => readFileSync(file, 'utf8').split('\n').filter(Boolean),
+    finish: (url) =>
+      new Promise((done) => {
+        execFile(process.execPath, [join(REPO, 'tests/oidc/browser.mjs'), url], { timeout: 30_000 }, (error, stdout, stderr) =>
+          done({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr }),
+        );
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What crosses into the webview
+
+/** The events the core sends to the window (src-tauri/app/test_login.rs): the recorder listens to
+ * each, so an event reaches the page even when no screen listens to it at that moment. */
+const APP_EVENTS = ['test-run://progress', 'test-run://finished', 'test-run://callback-refused'];
+
+/**
+ * Installs a recorder in the page of everything the core hands to the webview from now on. Every
+ * IPC response (resolve or reject) and every event reaches the page through
+ * `__TAURI_INTERNALS__.runCallback(id, data)`, which looks the callback up in the (exposed)
+ * `callbacks` map: the recorder shadows that map's `get` to keep a copy of `data`. Tauri's own
+ * `invoke` and `runCallback` are read-only, so this is the one place to stand. The command of each
+ * response is known from the IPC request (a `fetch` to `ipc://localhost/<command>` whose
+ * `Tauri-Callback` and `Tauri-Error` headers name its callbacks). Read it with `recorded()`.
+ */
+export async function recordWebviewTraffic(browser) {
+  const installed = await browser.executeAsync((events, done) => {
+    const internals = window.__TAURI_INTERNALS__;
+    if (!internals?.callbacks || window.__ecaRecorder) return done(Boolean(window.__ecaRecorder));
+    const recorder = { records: [], commands: new Map() };
+    window.__ecaRecorder = recorder;
+    const plainFetch = window.fetch.bind(window);
+    window.fetch = (input, init) => {
+      const url = String(input?.url ?? input);
+      if (url.startsWith('ipc://')) {
+        const headers = new Headers(init?.headers ?? {});
+        const command = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+        recorder.commands.set(headers.get('Tauri-Callback'), { command, kind: 'response' });
+        recorder.commands.set(headers.get('Tauri-Error'), { command, kind: 'error' });
+      }
+      return plainFetch(input, init);
+    };
+    const callbacks = internals.callbacks;
+    const get = Map.prototype.get;
+    Object.defineProperty(callbacks, 'get', {
+      value(id) {
+        const callback = get.call(this, id);
+        if (!callback) return callback;
+        return (data) => {
+          const origin = recorder.commands.get(String(id)) ?? { command: data?.event ?? '?', kind: 'event' };
+          let json;
+          try {
+            json = JSON.stringify(data ?? null);
+          } catch {
+            json = String(data);
+          }
+          recorder.records.push({ ...origin, data: json });
+          return callback(data);
+        };
+      },
+    });
+    const handler = internals.transformCallback(() => {});
+    Promise.all(events.map((event) => internals.invoke('plugin:event|listen', { event, target: { kind: 'Any' }, handler })))
+      .then(() => done(true), (error) => done(`listen failed: ${error}`));
+  }, APP_EVENTS);
+  assert.equal(installed, true, `the IPC recorder could not be installed in the page: ${installed}`);
+}
+
+/** What the recorder has seen: `[{command, kind: 'response' | 'error' | 'event', data: JSON text}]`. */
+export function recorded(browser) {
+  return browser.execute(() => window.__ecaRecorder.records);
+}
+
+/**
+ * Everything the window shows or holds right now: the DOM as HTML, plus the current value of every
+ * input, select and textarea (a typed value is a property the HTML does not show).
+ */
+export function pageContents(browser) {
+  return browser.execute(() => {
+    const values = Array.from(document.querySelectorAll('input, select, textarea')).map((el) => `${el.name || el.id}=${el.value}`);
+    return `${document.documentElement.outerHTML}\n${values.join('\n')}`;
+  });
+}
+
+/** What the app wrote to stdout and stderr so far (tauri-driver's log holds its children's output). */
+export function appLog(run) {
+  return readFileSync(join(run.root, 'tauri-driver.log'), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------
 // The test's keyring
+
+/**
+ * Locks the run's default keyring collection over D-Bus (Secret Service Lock), as the desktop
+ * does when the session locks. gnome-keyring then asks to unlock through gcr-prompter, which the
+ * bus starts on demand with its activation environment: with `prompter: 'display'` it opens its
+ * unlock dialog on the test's X display and waits there (dismissKeyringPrompt closes it); with
+ * `prompter: 'none'` (the default) the bus points it at a display that does not exist and it
+ * fails at once, as in a session without a display. Either way the read or write is refused
+ * ("locked").
+ */
+export async function lockKeyring({ prompter = 'none' } = {}) {
+  const exec = promisify(execFile);
+  const display = prompter === 'display' ? process.env.DISPLAY : 'no-display-for-the-prompter:0';
+  try {
+    await exec('dbus-update-activation-environment', [`DISPLAY=${display}`], { timeout: 10_000 });
+    await exec('dbus-send', [
+      '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/aliases/default',
+    ], { timeout: 10_000 });
+  } catch (error) {
+    assert.fail(`could not lock the keyring over D-Bus (needs run.sh's session): ${error.stderr || error.message}`);
+  }
+}
 
 /** Where the app keeps an IdP's client secret (eca-core's SecretKey::IdpClientSecret, OsKeyring). */
 const KEYRING_SERVICE = 'com.ecaadmin.desktop';
@@ -792,11 +1085,17 @@ export function cliIdp(cli, dataDir, name) {
   return cliJson(cli, dataDir, ['idp', 'show', name, '--json']);
 }
 
+/** `eca --data-dir DIR idp import FILE --json`: all of the export document's IdPs, or none. */
+export function cliImport(cli, dataDir, file) {
+  return cliJson(cli, dataDir, ['--json', 'idp', 'import', file]);
+}
+
 /** `eca --data-dir DIR ARGS…` as parsed JSON; fails with the CLI's output when it isn't. */
 async function cliJson(cli, dataDir, args) {
   let stdout;
   try {
-    ({ stdout } = await promisify(execFile)(cli, ['--data-dir', dataDir, ...args], { timeout: 30_000 }));
+    // A list of 10,000 IdPs prints about 3 MB, over execFile's default 1 MB buffer.
+    ({ stdout } = await promisify(execFile)(cli, ['--data-dir', dataDir, ...args], { timeout: 60_000, maxBuffer: 256 * 1024 * 1024 }));
   } catch (error) {
     assert.fail(`${cli} ${args.join(' ')} failed (${error.code ?? error.signal}): ${error.stderr || error.message}`);
   }

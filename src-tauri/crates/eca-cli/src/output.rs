@@ -99,14 +99,7 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
             Field::ClientAuthMethod.label(),
             f.client_auth_method.as_str().to_string(),
         ),
-        (
-            Field::ClientSecret.label(),
-            match (idp.has_secret, idp.secret_set_aside()) {
-                (true, Some(why)) => format!("set aside: {}", why.message),
-                (true, None) => "set".to_string(),
-                (false, _) => "not set".to_string(),
-            },
-        ),
+        (Field::ClientSecret.label(), secret_text(idp)),
         (Field::Scopes.label(), f.scopes.join(" ")),
         (
             Field::ExtraParams.label(),
@@ -134,11 +127,7 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
         ),
         (
             Field::IdTokenSigningAlgs.label(),
-            if f.id_token_signing_algs.is_empty() {
-                "default (the asymmetric ones the IdP advertises)".to_string()
-            } else {
-                SigningAlg::join(&f.id_token_signing_algs)
-            },
+            signing_algs_text(&f.id_token_signing_algs),
         ),
         ("Test redirect", f.test_redirect.as_str().to_string()),
         (
@@ -152,6 +141,24 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
         ("Created", idp.created_at.clone()),
         ("Updated", idp.updated_at.clone()),
     ]
+}
+
+/// Whether a client secret is stored, and whether it is set aside (needs re-entry).
+fn secret_text(idp: &IdpConfig) -> String {
+    match (idp.has_secret, idp.secret_set_aside()) {
+        (true, Some(why)) => format!("set aside: {}", why.message),
+        (true, None) => "set".to_string(),
+        (false, _) => "not set".to_string(),
+    }
+}
+
+/// The ID token signing algorithms, or what an empty list means.
+fn signing_algs_text(algs: &[SigningAlg]) -> String {
+    if algs.is_empty() {
+        "default (the asymmetric ones the IdP advertises)".to_string()
+    } else {
+        SigningAlg::join(algs)
+    }
 }
 
 /// `key  value` lines, the values in one column (a value spanning lines stays in it).

@@ -7,7 +7,10 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a server may take to say READY before the test fails as hung.
+const READY_WITHIN: Duration = Duration::from_secs(120);
 
 /// A node server from tests/oidc/, killed when dropped (also when a test panics). Its stdin is
 /// a pipe, so it exits by itself should this process die before the drop runs.
@@ -56,16 +59,24 @@ impl NodeServer {
             child,
             url: String::new(),
         };
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        // A generous wait: on a loaded 2-core machine, loading oidc-provider has been seen to
+        // take long. This is a deadline for a hang, not a measure of speed.
+        let started = Instant::now();
+        let line = rx.recv_timeout(READY_WITHIN).unwrap_or_default();
         match line.trim_end().strip_prefix("READY ") {
             Some(url) => server.url = url.to_string(),
             None => {
+                let waited = started.elapsed().as_secs();
+                let state = match server.child.try_wait() {
+                    Ok(Some(status)) => format!("it exited ({status})"),
+                    _ => format!("still running after {waited} s"),
+                };
                 let _ = server.child.kill();
                 let stderr = err_rx
                     .recv_timeout(Duration::from_secs(5))
                     .unwrap_or_default();
                 panic!(
-                    "{script} did not print `READY <url>` (got {line:?}); its stderr:\n{stderr}"
+                    "{script} did not print `READY <url>` (got {line:?}; {state}); its stderr:\n{stderr}"
                 );
             }
         }

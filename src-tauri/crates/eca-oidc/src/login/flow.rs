@@ -14,6 +14,7 @@
 
 use super::callback::{self, CallbackError, CallbackParams};
 use super::claims;
+use super::client_auth::ClientCredentials;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
@@ -628,9 +629,11 @@ impl Completion<'_> {
             .start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
         let request = TokenRequest {
             token_endpoint: &f.token_endpoint,
-            client_id: &f.client_id,
-            auth_method: f.client_auth_method,
-            secret: self.secret,
+            client: ClientCredentials {
+                client_id: &f.client_id,
+                method: f.client_auth_method,
+                secret: self.secret,
+            },
             code,
             redirect_uri: self.redirect_uri,
             loopback_port: f.loopback_port,

@@ -8,7 +8,8 @@
 //! - [`pending`]: logins waiting for a deep-link callback, matched by `state`, consumed once.
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
-//!   checks; [`signing`]: the algorithms an ID token may be signed with, and when the client
+//!   checks; [`client_auth`]: how the client authenticates at the token endpoint (and any
+//!   other back-channel endpoint); [`signing`]: the algorithms an ID token may be signed with, and when the client
 //!   secret is their key.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
 //!   Configuration fetches them fresh).
@@ -19,6 +20,7 @@
 pub mod browser;
 pub mod callback;
 pub mod claims;
+pub mod client_auth;
 pub mod error_code;
 pub mod flow;
 pub mod id_token;

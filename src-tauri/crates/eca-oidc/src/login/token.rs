@@ -1,17 +1,13 @@
 //! The token request (RFC 6749 §4.1.3 with PKCE, RFC 7636) and what its errors mean.
 //!
 //! Invariants:
-//! - The client secret goes only in the `Authorization` header (`client_secret_basic`, with id
-//!   and secret form-urlencoded before Base64, RFC 6749 §2.3.1) or in the body
-//!   (`client_secret_post`); never in a URL, a log or an error.
+//! - The client authenticates as [`super::client_auth`] says, and nowhere else.
 //! - Error messages name the IdP's error code and say what to change in this app or at the IdP.
 
+use super::client_auth::{ClientCredentials, Form};
 use super::loopback::registration_advice;
 use super::report::{TestError, TestErrorCode};
 use crate::http::{self, HttpError, HttpResponse};
-use base64::Engine;
-use eca_model::idp::ClientAuthMethod;
-use eca_model::secret::Secret;
 use serde::Deserialize;
 
 const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
@@ -45,9 +41,7 @@ struct OAuthError {
 
 pub struct TokenRequest<'a> {
     pub token_endpoint: &'a str,
-    pub client_id: &'a str,
-    pub auth_method: ClientAuthMethod,
-    pub secret: Option<&'a Secret>,
+    pub client: ClientCredentials<'a>,
     pub code: &'a str,
     pub redirect_uri: &'a str,
     /// The IdP's fixed loopback port, if any: what an error may advise registering.
@@ -60,32 +54,16 @@ pub async fn exchange(
     client: &reqwest::Client,
     req: TokenRequest<'_>,
 ) -> Result<TokenResponse, TestError> {
-    let mut form: Vec<(&str, &str)> = vec![
-        ("grant_type", "authorization_code"),
-        ("code", req.code),
-        ("redirect_uri", req.redirect_uri),
-        ("code_verifier", req.code_verifier),
+    let mut form: Form = vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", req.code.into()),
+        ("redirect_uri", req.redirect_uri.into()),
+        ("code_verifier", req.code_verifier.into()),
     ];
-    let mut request = client
+    let request = client
         .post(req.token_endpoint)
         .header("Accept", "application/json");
-    match (req.auth_method, req.secret) {
-        (ClientAuthMethod::ClientSecretBasic, Some(secret)) => {
-            request = request.header("Authorization", basic_auth(req.client_id, secret));
-        }
-        (ClientAuthMethod::ClientSecretPost, Some(secret)) => {
-            form.push(("client_id", req.client_id));
-            form.push(("client_secret", secret.expose()));
-        }
-        (ClientAuthMethod::None, _) => form.push(("client_id", req.client_id)),
-        (method, None) => {
-            return Err(TestError::new(
-                TestErrorCode::MissingSecret,
-                format!("The client authentication method is {} but no client secret is stored.", method.as_str()),
-                "Enter the client secret in the IdP's form (\"Replace secret\"), or choose \"none\" for a public client.",
-            ))
-        }
-    }
+    let request = req.client.authenticate(request, &mut form)?;
     let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
         .await
         .map_err(http_failure)?;
@@ -131,16 +109,6 @@ fn read_answer(response: HttpResponse, req: &TokenRequest<'_>) -> Result<TokenRe
     }
 }
 
-/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1).
-pub fn basic_auth(client_id: &str, secret: &Secret) -> String {
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let raw = format!("{}:{}", enc(client_id), enc(secret.expose()));
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    )
-}
-
 fn http_failure(e: HttpError) -> TestError {
     TestError::new(
         TestErrorCode::TokenEndpoint,
@@ -163,15 +131,7 @@ fn explain(
     let (message, fix) = match &code {
         TestErrorCode::InvalidClient => (
             format!("The IdP rejected the client's credentials (invalid_client, HTTP {status}).{said}"),
-            format!(
-                "Check the client ID and secret, or switch the client authentication method: it is {} now, and the IdP may expect {}.",
-                req.auth_method.as_str(),
-                match req.auth_method {
-                    ClientAuthMethod::ClientSecretBasic => "client_secret_post",
-                    ClientAuthMethod::ClientSecretPost => "client_secret_basic",
-                    ClientAuthMethod::None => "a secret (client_secret_basic or client_secret_post)",
-                }
-            ),
+            req.client.invalid_client_fix(),
         ),
         TestErrorCode::InvalidGrant => (
             format!("The IdP refused the authorization code (invalid_grant).{said}"),
@@ -212,29 +172,19 @@ pub fn clean(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_auth_form_encodes_before_base64() {
-        // RFC 6749 §2.3.1: "a:b" in a secret must not split the pair.
-        let header = basic_auth("my client", &Secret::new("p@ss:w rd+"));
-        let b64 = header.strip_prefix("Basic ").unwrap();
-        let raw = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap(),
-        )
-        .unwrap();
-        assert_eq!(raw, "my+client:p%40ss%3Aw+rd%2B");
-    }
+    use eca_model::idp::ClientAuthMethod;
+    use eca_model::secret::Secret;
 
     #[test]
     fn invalid_client_says_to_check_secret_and_method() {
         let secret = Secret::new("x");
         let req = TokenRequest {
             token_endpoint: "https://idp/t",
-            client_id: "c",
-            auth_method: ClientAuthMethod::ClientSecretBasic,
-            secret: Some(&secret),
+            client: ClientCredentials {
+                client_id: "c",
+                method: ClientAuthMethod::ClientSecretBasic,
+                secret: Some(&secret),
+            },
             code: "c",
             redirect_uri: "com.ecaadmin.desktop:/oauth/callback",
             loopback_port: None,
@@ -273,6 +223,8 @@ mod tests {
         //! panic, and a message of bounded length. (`make fuzz` runs many more cases.)
         use super::super::*;
         use crate::http::HttpMeta;
+        use eca_model::idp::ClientAuthMethod;
+        use eca_model::secret::Secret;
         use eca_testkit::arbitrary;
         use proptest::prelude::*;
 
@@ -306,9 +258,11 @@ mod tests {
                 let secret = Secret::new("s3cret-value");
                 let req = TokenRequest {
                     token_endpoint: "https://idp.example/token",
-                    client_id: "client",
-                    auth_method: ClientAuthMethod::ClientSecretBasic,
-                    secret: Some(&secret),
+                    client: ClientCredentials {
+                        client_id: "client",
+                        method: ClientAuthMethod::ClientSecretBasic,
+                        secret: Some(&secret),
+                    },
                     code: "c",
                     redirect_uri: "http://127.0.0.1:4000/oauth/callback",
                     loopback_port: None,

@@ -268,14 +268,55 @@ mod tests {
         }
     }
 
+    /// `{DEEP}?code=aaa…` exactly `len` bytes long.
+    fn url_of_length(len: usize) -> String {
+        let head = format!("{DEEP}?code=");
+        format!("{head}{}", "a".repeat(len - head.len()))
+    }
+
     #[test]
     fn size_limits_hold() {
-        let long = format!("{DEEP}?code={}", "a".repeat(MAX_CALLBACK_BYTES));
-        assert!(matches!(parse(&long, DEEP), Err(CallbackError::TooLong(_))));
-        let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=x")).collect();
         assert_eq!(
-            parse(&format!("{DEEP}?{}", many.join("&")), DEEP).unwrap_err(),
+            MAX_CALLBACK_BYTES, 8192,
+            "the limit the error message names"
+        );
+        let longest = parse(&url_of_length(MAX_CALLBACK_BYTES), DEEP).unwrap();
+        assert_eq!(longest.code.map(|c| c.len()), Some(8192 - DEEP.len() - 6));
+        assert_eq!(
+            parse(&url_of_length(MAX_CALLBACK_BYTES + 1), DEEP).unwrap_err(),
+            CallbackError::TooLong(8193)
+        );
+
+        let params = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}=x"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert!(parse(&format!("{DEEP}?{}", params(MAX_PARAMS)), DEEP).is_ok());
+        assert_eq!(
+            parse(&format!("{DEEP}?{}", params(MAX_PARAMS + 1)), DEEP).unwrap_err(),
             CallbackError::TooManyParams
+        );
+    }
+
+    #[test]
+    fn a_bare_query_is_bounded_too() {
+        // The loopback listener parses the query alone, without parse()'s check of the URL.
+        let query = |len: usize| format!("code={}", "a".repeat(len - 5));
+        assert!(parse_query(&query(MAX_CALLBACK_BYTES)).is_ok());
+        assert_eq!(
+            parse_query(&query(MAX_CALLBACK_BYTES + 1)).unwrap_err(),
+            CallbackError::TooLong(8193)
+        );
+    }
+
+    #[test]
+    fn a_refused_name_is_quoted_at_most_40_characters_long() {
+        let name = "n".repeat(60);
+        assert_eq!(
+            parse(&format!("{DEEP}?{name}=%zz"), DEEP).unwrap_err(),
+            CallbackError::BadEncoding("n".repeat(40))
         );
     }
 
@@ -288,8 +329,15 @@ mod tests {
     }
 
     #[test]
-    fn debug_hides_the_code() {
-        let p = parse(&format!("{DEEP}?code=SECRETCODE&state=s"), DEEP).unwrap();
-        assert!(!format!("{p:?}").contains("SECRETCODE"));
+    fn debug_hides_the_code_and_the_state() {
+        let p = parse(
+            &format!("{DEEP}?code=SECRETCODE&state=STATEVALUE&iss=https%3A%2F%2Fidp&error=e"),
+            DEEP,
+        )
+        .unwrap();
+        assert_eq!(
+            format!("{p:?}"),
+            r#"CallbackParams { state: Some("[present]"), code: Some("[redacted]"), iss: Some("https://idp"), error: Some("e") }"#
+        );
     }
 }

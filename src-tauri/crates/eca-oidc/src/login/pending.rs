@@ -151,6 +151,58 @@ mod tests {
         assert_eq!(pending.len(), 1, "refusals consume nothing");
     }
 
+    #[tokio::test]
+    async fn a_callback_reaches_the_login_it_names_among_several() {
+        let pending = PendingCallbacks::new();
+        let _rx_a = pending.register("run-a", "state-a", later());
+        let rx_b = pending.register("run-b", "state-b", later());
+        let _rx_c = pending.register("run-c", "state-c", later());
+        let now = OffsetDateTime::now_utc();
+        let url = format!("{DEEP}?code=for-b&state=state-b");
+        assert_eq!(pending.deliver(&url, DEEP, now), Ok("run-b".into()));
+        assert_eq!(rx_b.await.unwrap().code.as_deref(), Some("for-b"));
+        assert_eq!(pending.len(), 2);
+    }
+
+    #[test]
+    fn a_login_expires_at_its_deadline_exactly() {
+        let pending = PendingCallbacks::new();
+        let deadline = OffsetDateTime::now_utc();
+        let _rx = pending.register("run", "s", deadline);
+        let url = format!("{DEEP}?code=c&state=s");
+        let just_before = deadline - time::Duration::nanoseconds(1);
+        assert_eq!(pending.deliver(&url, DEEP, just_before), Ok("run".into()));
+        let _rx = pending.register("run", "s", deadline);
+        assert_eq!(
+            pending.deliver(&url, DEEP, deadline),
+            Err(Refused::NoPendingLogin)
+        );
+        assert!(pending.is_empty(), "the expired entry was dropped");
+    }
+
+    #[test]
+    fn a_login_nobody_waits_for_any_more_matches_nothing() {
+        let pending = PendingCallbacks::new();
+        drop(pending.register("run", "s", later()));
+        assert!(!pending.is_empty());
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(
+            pending.deliver(&format!("{DEEP}?code=c&state=s"), DEEP, now),
+            Err(Refused::NoPendingLogin)
+        );
+        assert_eq!(pending.len(), 0);
+    }
+
+    #[test]
+    fn cancelling_says_whether_the_login_was_pending() {
+        let pending = PendingCallbacks::new();
+        let _rx = pending.register("run", "s", later());
+        assert!(!pending.cancel("another-run"));
+        assert_eq!(pending.len(), 1);
+        assert!(pending.cancel("run"));
+        assert!(!pending.cancel("run"), "only once");
+    }
+
     #[test]
     fn expired_and_cancelled_logins_match_nothing() {
         let pending = PendingCallbacks::new();

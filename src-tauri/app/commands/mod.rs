@@ -17,6 +17,7 @@ pub mod test_configuration;
 
 use std::collections::BTreeMap;
 
+use eca_core::sync::push::PushProgress;
 use eca_model::idp::Field;
 use eca_model::problem::ProblemCode;
 use eca_model::signing_alg::SigningAlg;
@@ -62,6 +63,8 @@ pub fn bindings() -> Builder<tauri::Wry> {
         .constant("FIELD_LABELS", labels(Field::VARIANTS, |f| f.label()))
         .constant("STEP_LABELS", labels(StepName::VARIANTS, |s| s.label()))
         .constant("SIGNING_ALGS", SigningAlg::VARIANTS)
+        // The payloads of the events the core sends (src-tauri/app: *_EVENT).
+        .typ::<PushProgress>()
 }
 
 /// Each variant, keyed as it serialises, with its label.

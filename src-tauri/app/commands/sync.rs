@@ -9,11 +9,12 @@ use crate::state::AppState;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::local::{IdpSyncState, SyncSetup};
+use eca_core::sync::push::PushProgress;
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::{PushReport, SyncPlan};
 use eca_model::idp::IdpId;
 use eca_model::problem::Problem;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 
 #[tauri::command]
 #[specta::specta]
@@ -75,12 +76,19 @@ pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>
     Ok(state.outbox().await.sync_states()?)
 }
 
-/// Sends the outbox. The core reports no progress while it works, so the window shows an
-/// indeterminate bar until this returns.
+/// Rust → UI: a [`PushProgress`] after each change a push deals with.
+pub const PUSH_PROGRESS_EVENT: &str = "sync://push-progress";
+
+/// Sends the outbox, telling the window how far it has got ([`PUSH_PROGRESS_EVENT`]).
 #[tauri::command]
 #[specta::specta]
-pub async fn sync_push(state: State<'_, AppState>) -> Result<PushReport, Problem> {
-    Ok(state.outbox().await.push().await?)
+pub async fn sync_push(app: AppHandle, state: State<'_, AppState>) -> Result<PushReport, Problem> {
+    let mut tell = |progress: PushProgress| {
+        if let Err(error) = app.emit(PUSH_PROGRESS_EVENT, progress) {
+            tracing::warn!("cannot send the push's progress to the window: {error}");
+        }
+    };
+    Ok(state.outbox().await.push_observed(&mut tell).await?)
 }
 
 /// Makes the IdP's failed changes sendable again (under new keys); the next push sends them.

@@ -6,7 +6,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { Router } from "../lib/nav/router.svelte";
 import type { PlanItem, PushReport, SyncChange, SyncPlan } from "../lib/ipc/types";
-import { deferred, mockCore, problem } from "../test/fixtures";
+import { coreEmits, deferred, mockCore, problem } from "../test/fixtures";
 import PendingChangesView from "./PendingChangesView.svelte";
 
 const OKTA = "00000000-0000-4000-8000-00000000000a";
@@ -159,8 +159,18 @@ describe("PendingChangesView", () => {
     expect(screen.queryByRole("progressbar")).not.toBeInTheDocument();
 
     await userEvent.click(screen.getByRole("button", { name: "Push" }));
-    expect(await screen.findByRole("progressbar", { name: "Pushing changes" })).toBeInTheDocument();
+    const bar = await screen.findByRole("progressbar", { name: "Pushing changes" });
+    expect(bar).not.toHaveAttribute("aria-valuenow");
     expect(screen.getByRole("button", { name: "Push" })).toBeDisabled();
+
+    // The core counts the changes as it deals with them; the bar becomes determinate.
+    await waitFor(() => expect(calls.some((c) => c.cmd === "sync_push")).toBe(true));
+    await coreEmits("sync://push-progress", { done: 0, total: 2 });
+    await coreEmits("sync://push-progress", { done: 1, total: 2 });
+    const counted = screen.getByRole("progressbar", { name: "Pushing changes" });
+    expect(counted).toHaveAttribute("aria-valuenow", "1");
+    expect(counted).toHaveAttribute("aria-valuemax", "2");
+    expect(screen.getByText("1 / 2")).toBeInTheDocument();
 
     pushed = true;
     push.resolve(report);

@@ -11,10 +11,12 @@
 //!   `Retry-After`) and changes in conflict or failed (earlier ones included) each have their
 //!   own exit status ([`crate::error`]), and a refused key exits 1; the core keeps every change
 //!   for the next push.
+//! - On a terminal, a push counts its changes on stderr ([`PushCounter`]).
 
 use crate::cli::{BackendCommand, SyncCommand};
 use crate::error::CliError;
 use crate::output::{self, print};
+use crate::push_counter::PushCounter;
 use crate::secret_input::{self, SecretPrompt};
 use eca_core::catalog::Catalog;
 use eca_core::data_dir;
@@ -33,6 +35,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -117,7 +120,10 @@ pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<()
         SyncCommand::Plan => plan(dir, json),
         SyncCommand::Push => {
             let mut outbox = announcing_waits(open(dir)?, json);
-            match block_on(outbox.push())? {
+            let mut counter = PushCounter::on_stderr(json);
+            let pushed = block_on(outbox.push_observed(&mut |p| counter.tell(p)));
+            counter.finish();
+            match pushed? {
                 Ok(report) => print_push(&report, &outbox, json),
                 Err(e @ (SyncError::Unreachable(_) | SyncError::Busy { .. })) => {
                     Err(CliError::PushKept(e))
@@ -161,6 +167,10 @@ struct AnnouncedPause;
 
 impl Pause for AnnouncedPause {
     fn pause(&self, wait: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        if std::io::stderr().is_terminal() {
+            // Clears the push counter's line, which the next count writes again below.
+            eprint!("\r\x1b[K");
+        }
         output::eprint(&format!(
             "The backend is busy or the connection dropped: retrying in {:.1} s.",
             wait.as_secs_f64()

@@ -71,6 +71,40 @@ fn backend_settings_never_show_the_key() {
     assert!(!json.to_string().contains(API_KEY));
 }
 
+/// On a terminal a push counts its changes on stderr; through a pipe (a script) it does not.
+#[test]
+fn a_push_on_a_terminal_counts_its_changes() {
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    eca.add("Okta");
+    let piped = eca.run(&["sync", "push"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(!piped.stderr.contains("Pushing"), "{}", piped.stderr);
+
+    eca.add("Azure");
+    eca.add("Ping");
+    // `script` gives the command a pseudo-terminal and copies what it printed to stdout.
+    let command = format!(
+        "{} --data-dir {} sync push",
+        env!("CARGO_BIN_EXE_eca"),
+        eca.path().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("script(1) runs");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("\rPushing 1 / 2\rPushing 2 / 2"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("Pushed 2 change(s)."), "{shown:?}");
+}
+
 #[test]
 fn push_happy_path() {
     require_session_bus();

@@ -201,6 +201,43 @@ async fn a_claim_mapping_edit_is_planned_and_pushed() {
     );
 }
 
+/// Each change dealt with moves the count: a push of three reports 0, 1, 2 and 3 of 3.
+#[tokio::test]
+async fn a_push_reports_its_progress_change_by_change() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    for name in ["Acme", "Beta", "Gamma"] {
+        admin.create(okta(name), None);
+    }
+    let mut seen = Vec::new();
+    let report = admin
+        .outbox
+        .push_observed(&mut |p| seen.push((p.done, p.total)))
+        .await
+        .unwrap();
+    assert_eq!(report.pushed.len(), 3);
+    assert_eq!(seen, vec![(0, 3), (1, 3), (2, 3), (3, 3)]);
+}
+
+/// A push stopped by an unreachable backend never claims to have finished.
+#[tokio::test]
+async fn a_push_stopped_early_ends_short_of_its_total() {
+    let backend = backend().await;
+    let url = backend.url();
+    backend.running.stop().await;
+    let mut admin = Admin::new(&url);
+    admin.create(okta("Acme"), None);
+    admin.create(okta("Beta"), None);
+    let mut seen = Vec::new();
+    let err = admin
+        .outbox
+        .push_observed(&mut |p| seen.push((p.done, p.total)))
+        .await
+        .expect_err("nobody listens");
+    assert!(matches!(err, SyncError::Unreachable(_)), "{err:?}");
+    assert_eq!(seen, vec![(0, 2)]);
+}
+
 #[tokio::test]
 async fn an_unreachable_backend_keeps_the_changes_for_later() {
     let backend = backend().await;

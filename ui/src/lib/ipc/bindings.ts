@@ -36,10 +36,7 @@ export const commands = {
 	syncChanges: () => __TAURI_INVOKE<SyncChange[]>("sync_changes"),
 	/**  Every local IdP's state for the list's badge. */
 	syncStates: () => __TAURI_INVOKE<IdpSyncState[]>("sync_states"),
-	/**
-	 *  Sends the outbox. The core reports no progress while it works, so the window shows an
-	 *  indeterminate bar until this returns.
-	 */
+	/**  Sends the outbox, telling the window how far it has got ([`PUSH_PROGRESS_EVENT`]). */
 	syncPush: () => __TAURI_INVOKE<PushReport>("sync_push"),
 	/**  Makes the IdP's failed changes sendable again (under new keys); the next push sends them. */
 	retryFailedChanges: (id: IdpId) => __TAURI_INVOKE<null>("retry_failed_changes", { id }),
@@ -389,6 +386,15 @@ export type Protocol =
 "oidc" | 
 /**  Plain OAuth 2.0: endpoints entered by hand, identity from a profile endpoint. */
 "oauth2";
+
+/**
+ *  How far a push has got: `done` of the `total` changes it started with have been dealt with
+ *  (sent, or left behind). The UI's determinate bar and the CLI's counter show it.
+ */
+export type PushProgress = {
+	done: number,
+	total: number,
+};
 
 /**  What one push did. */
 export type PushReport = {

@@ -1,7 +1,8 @@
 // The events the Rust core sends to the window, one typed listener per event, so no component
-// spells an event name. The names and payloads match `src-tauri/app/testing.rs`.
+// spells an event name. The names and payloads match the `*_EVENT` constants of src-tauri/app
+// (test_login.rs, commands/sync.rs).
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { Step, TestReport } from "./bindings";
+import type { PushProgress, Step, TestReport } from "./bindings";
 
 /** The whole step list of a run, after each change. */
 export type TestProgress = { run_id: string; steps: Step[] };
@@ -13,6 +14,8 @@ type Payloads = {
   /** The finished run, with the full identity (claim values): show it, never store it. */
   "test-run://finished": TestReport;
   "test-run://callback-refused": CallbackRefused;
+  /** How far a push has got, after each change it deals with. */
+  "sync://push-progress": PushProgress;
 };
 
 /** Resolves once the core delivers `event` to `handler`; the result stops listening. */
@@ -30,6 +33,10 @@ export function onTestFinished(handler: (report: TestReport) => void): Promise<U
 
 export function onCallbackRefused(handler: (refusal: CallbackRefused) => void): Promise<UnlistenFn> {
   return on("test-run://callback-refused", handler);
+}
+
+export function onPushProgress(handler: (progress: PushProgress) => void): Promise<UnlistenFn> {
+  return on("sync://push-progress", handler);
 }
 
 /** Stops a listener, whatever the (already gone) backend says about it. */

@@ -28,6 +28,7 @@ export type {
   Problem,
   ProblemCode,
   Protocol,
+  PushProgress,
   PushReport,
   ReadinessCheck,
   ReadinessReport,

@@ -4,7 +4,8 @@
 // Invariant: the local plan and the outbox load without the network, so the screen is useful
 // offline; the backend's view replaces the local plan only when it arrives.
 import { commands, toProblem } from "../ipc/commands";
-import type { IdpId, PlanItem, Problem, PushReport, SyncChange, SyncPlan } from "../ipc/types";
+import { onPushProgress, stopListening } from "../ipc/events";
+import type { IdpId, PlanItem, Problem, PushProgress, PushReport, SyncChange, SyncPlan } from "../ipc/types";
 
 export class PendingChanges {
   loadState: "loading" | "ready" | "failed" = $state("loading");
@@ -16,6 +17,8 @@ export class PendingChanges {
   /** Why the backend's copy is not in the plan (not set up, unreachable, key refused…). */
   remoteProblem: Problem | null = $state(null);
   pushing = $state(false);
+  /** How far the running push has got; null until the core first says. */
+  pushProgress: PushProgress | null = $state(null);
   pushReport: PushReport | null = $state(null);
   pushProblem: Problem | null = $state(null);
   /** IdPs whose conflict is being resolved. */
@@ -72,14 +75,22 @@ export class PendingChanges {
   async push(): Promise<void> {
     if (this.pushing) return;
     this.pushing = true;
+    this.pushProgress = null;
     this.pushReport = null;
     this.pushProblem = null;
+    // Listening starts before the push, so its first count is not missed.
+    const listening = onPushProgress((progress) => {
+      if (this.pushing) this.pushProgress = progress;
+    }).catch(() => null);
+    const unlisten = await listening;
     try {
       this.pushReport = await commands.syncPush();
     } catch (error) {
       this.pushProblem = toProblem(error);
     } finally {
       this.pushing = false;
+      this.pushProgress = null;
+      if (unlisten) stopListening(unlisten);
     }
     this.remote = false;
     await this.load();

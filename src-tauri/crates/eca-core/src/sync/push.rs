@@ -27,6 +27,9 @@
 //!   admin asks for tries every pending change now.
 //! - The report names every change left behind, conflicts and failures of earlier pushes
 //!   included, so a push that leaves anything is never mistaken for a complete one.
+//! - Progress is reported as changes dealt with out of the changes listed when the push
+//!   started ([`PushProgress`]): once before the first, after each one (sent, held or left
+//!   behind), so a finished push ends at `total / total`; a push stopped early ends short.
 //! - A panic while sending a change (reading the backend's answer included) is caught here, the
 //!   one place the app and the CLI both push through: the change is marked `failed` with a
 //!   message, like a refusal, and the push goes on with the other IdPs.
@@ -82,6 +85,17 @@ impl PushReport {
     }
 }
 
+/// How far a push has got: `done` of the `total` changes it started with have been dealt with
+/// (sent, or left behind). The UI's determinate bar and the CLI's counter show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct PushProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Told each [`PushProgress`] of a push; `Send`, since the app's push runs on its runtime.
+pub type ProgressObserver<'a> = &'a mut (dyn FnMut(PushProgress) + Send);
+
 /// How one change ended in this push.
 enum Settled {
     Done,
@@ -96,11 +110,21 @@ impl Outbox {
     /// Sends every pending change, oldest first. Stops early (keeping everything) when the
     /// backend is unreachable, refuses the API key, or stays busy.
     pub async fn push(&mut self) -> Result<PushReport, SyncError> {
+        self.push_observed(&mut |_| {}).await
+    }
+
+    /// [`Outbox::push`], telling `progress` how far it has got.
+    pub async fn push_observed(
+        &mut self,
+        progress: ProgressObserver<'_>,
+    ) -> Result<PushReport, SyncError> {
         let client = self.client()?;
         let workspace = client_workspace(self)?;
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let mut acks = Vec::new();
-        let result = self.push_all(&client, &workspace, &mut acks).await;
+        let result = self
+            .push_all(&client, &workspace, &mut acks, progress)
+            .await;
         // Whatever ended the push, the acknowledgements received are recorded.
         let recorded = self.record_acks(&mut acks);
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
@@ -114,6 +138,7 @@ impl Outbox {
         client: &BackendClient,
         workspace: &str,
         acks: &mut Vec<Ack>,
+        progress: ProgressObserver<'_>,
     ) -> Result<PushReport, SyncError> {
         let mut report = PushReport::default();
         // An IdP whose secret needs re-entry is held back whole: its new settings would take
@@ -125,7 +150,12 @@ impl Outbox {
         let mut ready: HashMap<i64, PushRequest> = HashMap::new();
         let now = rfc3339(self.clock.now());
         let changes = sync_changes::list(&self.conn)?;
+        let total = u32::try_from(changes.len()).unwrap_or(u32::MAX);
         for (i, change) in changes.iter().enumerate() {
+            progress(PushProgress {
+                done: u32::try_from(i).unwrap_or(u32::MAX),
+                total,
+            });
             let id = change.idp_id;
             if let Some(why) = set_aside.get(&id) {
                 let note = format!("Held back: the client secret {}", why.message);
@@ -171,6 +201,7 @@ impl Outbox {
                 }
             }
         }
+        progress(PushProgress { done: total, total });
         Ok(report)
     }
 

@@ -95,7 +95,8 @@ pub async fn sync_push(app: AppHandle, state: State<'_, AppState>) -> Result<Pus
 #[tauri::command]
 #[specta::specta]
 pub async fn retry_failed_changes(state: State<'_, AppState>, id: IdpId) -> Result<(), Problem> {
-    Ok(state.outbox().await.retry_failed(id)?)
+    state.outbox().await.retry_failed(id)?;
+    Ok(())
 }
 
 /// Keep mine (then push; returns that push's report) or take theirs (returns `None`).

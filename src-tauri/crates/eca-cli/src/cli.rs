@@ -94,6 +94,12 @@ pub enum SyncCommand {
     Push,
     /// Take the backend's copy of the IdPs that changed only there (never a local change)
     Pull,
+    /// Send an IdP's changes the backend refused again, under new keys, with the next push
+    /// (after fixing what it refused)
+    Retry {
+        /// The IdP's name or id
+        idp: String,
+    },
     /// Settle a conflict on one IdP: keep mine (and push it) or take theirs
     Resolve {
         /// The IdP's name or id

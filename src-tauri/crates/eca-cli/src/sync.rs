@@ -132,6 +132,7 @@ pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<()
             }
         }
         SyncCommand::Pull => pull(dir, json),
+        SyncCommand::Retry { idp } => retry(dir, &idp, json),
         SyncCommand::Resolve {
             idp,
             keep_mine,
@@ -436,18 +437,38 @@ fn pull(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     print(&text)
 }
 
+/// The IdP `idp` names: an id is taken as is (the IdP may exist only on the backend, or only
+/// in the base), a name is looked up locally.
+fn idp_id(dir: &std::path::Path, idp: &str) -> Result<IdpId, CliError> {
+    match idp.trim().parse::<IdpId>() {
+        Ok(id) => Ok(id),
+        Err(_) => {
+            let catalog = Catalog::open(dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
+            Ok(catalog.find(idp)?.id)
+        }
+    }
+}
+
+fn retry(dir: Option<PathBuf>, idp: &str, json: bool) -> Result<(), CliError> {
+    let dir = data_dir::resolve(dir)?;
+    let mut outbox = open(Some(dir.clone()))?;
+    let id = idp_id(&dir, idp)?;
+    let name = name_of(&names(&outbox)?, id);
+    let retried = outbox.retry_failed(id)?;
+    print(&if json {
+        output::json(&json!({ "idp_id": id, "name": name, "retried": retried }))
+    } else if retried == 0 {
+        format!("\"{name}\" has no change the backend refused: nothing to retry.")
+    } else {
+        format!("{retried} refused change(s) of \"{name}\" will be sent again by the next `eca sync push`.")
+    })
+}
+
 fn resolve(dir: Option<PathBuf>, idp: &str, keep_mine: bool, json: bool) -> Result<(), CliError> {
     let dir = data_dir::resolve(dir)?;
     let mut outbox = announcing_waits(open(Some(dir.clone()))?, json);
     let names = names(&outbox)?;
-    // An id is taken as is: the IdP may exist only on the backend, or only in the base.
-    let id = match idp.trim().parse::<IdpId>() {
-        Ok(id) => id,
-        Err(_) => {
-            let catalog = Catalog::open(&dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
-            catalog.find(idp)?.id
-        }
-    };
+    let id = idp_id(&dir, idp)?;
     let name = name_of(&names, id);
     if keep_mine {
         let report = block_on(outbox.keep_mine(id))??;

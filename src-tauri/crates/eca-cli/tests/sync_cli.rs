@@ -229,6 +229,45 @@ fn backend_down_then_up() {
     assert_eq!(eca.outbox_len(), 0);
 }
 
+/// `eca sync retry`: a change the backend refused waits until the admin asks for it again; then
+/// it is pending (under a new key) and the next push sends it.
+#[test]
+fn a_refused_change_is_sent_again_after_retry() {
+    use eca_core::store::sync_changes::{self, ChangeState};
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    let id = eca.add("Okta");
+    // As a push leaves a change the backend refused (a 422: sync_refusals.rs in eca-core).
+    let db = eca.db();
+    let change = &sync_changes::list(&db).unwrap()[0];
+    sync_changes::set_state(
+        &db,
+        change.seq,
+        ChangeState::Failed,
+        Some("issuer: not allowed"),
+    )
+    .unwrap();
+    let key_before = change.idempotency_key.clone();
+
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 4, "a failed change fails the push: {}", r.stderr);
+    assert!(backend.idps().is_empty(), "a failed change is not sent");
+
+    let said = eca.ok(&["sync", "retry", "Okta"]);
+    assert!(said.contains("1 refused change(s) of \"Okta\""), "{said}");
+    let retried = &sync_changes::list(&db).unwrap()[0];
+    assert_eq!(retried.state, ChangeState::Pending);
+    assert_ne!(retried.idempotency_key, key_before, "a new key");
+    let again = eca.json(&["sync", "retry", &id.to_string()]);
+    assert_eq!(again["retried"], 0, "{again}");
+
+    let r = eca.run(&["sync", "push"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(backend.idps().contains_key(&id));
+}
+
 #[test]
 fn unauthorized_keeps_everything() {
     require_session_bus();

@@ -247,7 +247,7 @@ fn retry_failed_resets_only_that_idps_failed_changes() {
 
     let clock = Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC)));
     let mut outbox = eca_core::sync::Outbox::open(dir.path(), secrets, clock).unwrap();
-    outbox.retry_failed(acme).unwrap();
+    assert_eq!(outbox.retry_failed(acme).unwrap(), 1, "Acme's one failure");
 
     let after = changes(&c);
     let (acme_created, beta_created, acme_disabled) = (&after[0], &after[1], &after[2]);
@@ -274,6 +274,6 @@ fn retry_failed_resets_only_that_idps_failed_changes() {
     );
 
     // A second click (or a stale screen) finds nothing failed and changes nothing.
-    outbox.retry_failed(acme).unwrap();
+    assert_eq!(outbox.retry_failed(acme).unwrap(), 0);
     assert_eq!(changes(&c), after);
 }

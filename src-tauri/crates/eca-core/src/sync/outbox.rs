@@ -144,20 +144,23 @@ impl Outbox {
         Ok(plan::compute_with_secrets(&local, &base, remote, &edited))
     }
 
-    /// Makes a failed change of `id` sendable again (after the admin fixed the IdP).
-    pub fn retry_failed(&mut self, id: IdpId) -> Result<(), SyncError> {
+    /// Makes the failed changes of `id` sendable again (after the admin fixed the IdP);
+    /// returns how many there were.
+    pub fn retry_failed(&mut self, id: IdpId) -> Result<usize, SyncError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut retried = 0;
         for change in sync_changes::list(&tx)? {
             if change.idp_id == id && change.state == ChangeState::Failed {
                 let key = uuid::Uuid::new_v4().hyphenated().to_string();
                 sync_changes::reset(&tx, change.seq, &key)?;
+                retried += 1;
             }
         }
         tx.commit()?;
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
-        Ok(())
+        Ok(retried)
     }
 }
 

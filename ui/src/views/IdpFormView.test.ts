@@ -53,6 +53,8 @@ const info: DiscoveryInfo = {
   scopes_supported: ["openid", "email", "profile", "offline_access"],
   id_token_signing_alg_values_supported: ["RS256"],
   authorization_response_iss_parameter_supported: true,
+  pushed_authorization_request_endpoint: null,
+  require_pushed_authorization_requests: false,
 };
 /** What the core answers for `info`: S256 and client_secret_basic are advertised. */
 const discovery: IssuerDiscovery = {

@@ -33,10 +33,11 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+/// An OAuth error response (RFC 6749 §5.2), as the token and PAR endpoints answer.
 #[derive(Deserialize)]
-struct OAuthError {
-    error: String,
-    error_description: Option<String>,
+pub(super) struct OAuthError {
+    pub(super) error: String,
+    pub(super) error_description: Option<String>,
 }
 
 pub struct TokenRequest<'a> {

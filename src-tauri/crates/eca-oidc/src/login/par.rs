@@ -18,7 +18,7 @@ use super::client_auth::{ClientCredentials, Form};
 use super::flow::authorization_error_fix;
 use super::loopback::registration_advice;
 use super::report::{TestError, TestErrorCode};
-use super::token::{clean, OAuthError};
+use super::token::{idp_said, OAuthError};
 use crate::http::{self, HttpError, HttpResponse};
 use serde_json::Value;
 use url::Url;
@@ -165,11 +165,7 @@ fn http_failure(e: HttpError) -> TestError {
 /// An OAuth error from the PAR endpoint (RFC 9126 §2.3): the authorization request's errors,
 /// plus the client authentication's.
 fn explain(e: &OAuthError, status: u16, req: &ParRequest<'_>) -> TestError {
-    let said = e
-        .error_description
-        .as_deref()
-        .map(|d| format!(" The IdP said: \"{}\".", clean(d)))
-        .unwrap_or_default();
+    let said = idp_said(e.error_description.as_deref());
     let code = TestErrorCode::from_idp(&e.error);
     let (message, fix) = match &code {
         TestErrorCode::InvalidClient => (

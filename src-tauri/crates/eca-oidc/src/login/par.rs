@@ -385,4 +385,44 @@ mod tests {
             error.fix
         );
     }
+
+    mod props {
+        //! Any answer of a PAR endpoint, whatever its status: a usable reference or a refusal,
+        //! never a panic, a bounded message, and a `request_uri` only when it may go in a URL.
+        //! (`make fuzz` runs many more cases.)
+        use super::*;
+        use eca_testkit::arbitrary;
+        use proptest::prelude::*;
+
+        const FIELDS: &[&str] = &["request_uri", "expires_in", "error", "error_description"];
+
+        proptest! {
+            #[test]
+            fn any_par_answer_is_read_or_refused(
+                status in prop_oneof![Just(201u16), Just(200), Just(400), Just(401), 100u16..600],
+                body in prop_oneof![
+                    arbitrary::body(FIELDS),
+                    arbitrary::object(FIELDS).prop_map(|v| v.to_string().into_bytes()),
+                ],
+            ) {
+                let (secret, params) = (Secret::new("s3cret-value"), params());
+                let req = request(&params, ClientAuthMethod::ClientSecretBasic, Some(&secret));
+                let mut response = answer(status, "");
+                response.body = body.clone();
+                match read_answer(response, &req) {
+                    Ok(pushed) => {
+                        prop_assert!((200..300).contains(&status));
+                        prop_assert!(pushed.expires_in > 0);
+                        prop_assert!(pushed.request_uri.len() <= MAX_REQUEST_URI);
+                        prop_assert!(!pushed.request_uri.chars().any(char::is_control));
+                    }
+                    Err(error) => {
+                        let said = error.message.len() + error.fix.len();
+                        prop_assert!(said <= 2 * body.len() + 2048, "{said} bytes: {error:?}");
+                        prop_assert!(!error.message.contains("s3cret-value"));
+                    }
+                }
+            }
+        }
+    }
 }

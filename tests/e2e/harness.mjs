@@ -296,9 +296,10 @@ export async function startBackend() {
  * tauri-driver. Call `cleanup()` in `after`; it is safe to call twice and after a failed start.
  * `extraRedirects` are registered at the provider's default clients too (e.g. a platform's
  * callback); `clients`, when given, replaces those clients (provider.mjs --clients: their ids,
- * secrets and redirect URIs as the test wants them).
+ * secrets and redirect URIs as the test wants them). `providerArgs` go to provider.mjs as they
+ * are (e.g. `--par-required`).
  */
-export async function startRun(name, { extraRedirects = [], clients } = {}) {
+export async function startRun(name, { extraRedirects = [], clients, providerArgs = [] } = {}) {
   const bin = appBinary();
   refuseIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
@@ -317,7 +318,7 @@ export async function startRun(name, { extraRedirects = [], clients } = {}) {
   };
   mkdirSync(run.dataDir);
   try {
-    const args = extraRedirects.flatMap((uri) => ['--extra-redirect', uri]);
+    const args = [...providerArgs, ...extraRedirects.flatMap((uri) => ['--extra-redirect', uri])];
     if (clients) {
       const file = join(root, 'clients.json');
       writeFileSync(file, JSON.stringify(clients));
@@ -674,12 +675,21 @@ export async function platformInfo(backend) {
 }
 
 /** Waits until `dialog`'s text matches `done`, and resolves with that text. */
-export async function dialogText(browser, dialogName, done, what, timeout) {
+export function dialogText(browser, dialogName, done, what, timeout) {
+  return roleText(browser, 'dialog', dialogName, done, what, timeout);
+}
+
+/**
+ * Waits until the text of the element with `role` and `name` matches `done`, and resolves with
+ * that text. The element is looked up afresh on every poll: one re-rendered meanwhile (a
+ * closing dialog, a region filled in as results arrive) is never read stale.
+ */
+export async function roleText(browser, role, name, done, what, timeout) {
   let text = '';
   await ui(browser).waitFor(async () => {
-    const dialog = await browser.$(byRole('dialog', dialogName));
-    if (!(await dialog.isExisting())) return false;
-    text = await textOf(browser, dialog).catch(() => '');
+    const el = await browser.$(byRole(role, name));
+    if (!(await el.isExisting())) return false;
+    text = await textOf(browser, el).catch(() => '');
     return done.test(text);
   }, what, timeout);
   return text;

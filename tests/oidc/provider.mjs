@@ -2,6 +2,7 @@
 //
 //   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N] [--extra-redirect URI]...
 //                                [--auth-methods M,M] [--no-s256] [--issuer-path /P]
+//                                [--par | --par-required]
 //
 // --extra-redirect adds a redirect URI to every default client, e.g. a platform's
 // http://127.0.0.1:<port>/v1/oauth/callback for customer sign-in.
@@ -11,6 +12,11 @@
 // advertises only those); --no-s256 drops code_challenge_methods_supported from discovery (as a
 // provider without PKCE would); --issuer-path makes the provider call itself <origin>/P while it
 // serves at the origin (a proxy configured with the wrong public URL).
+//
+// Pushed authorization requests (RFC 9126) are off by default (oidc-provider enables them
+// unless told otherwise), so discovery does not advertise them: --par advertises the endpoint
+// (optional), --par-required also requires every authorization request to be pushed (an
+// authorization request that was not pushed is answered with invalid_request).
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -46,6 +52,8 @@ const { values: args } = parseArgs({
     'auth-methods': { type: 'string' },
     'no-s256': { type: 'boolean', default: false },
     'issuer-path': { type: 'string', default: '' },
+    par: { type: 'boolean', default: false },
+    'par-required': { type: 'boolean', default: false },
   },
 });
 const store = new LRU({ maxSize: Number(args['store-size']) });
@@ -134,6 +142,10 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true },
+    pushedAuthorizationRequests: {
+      enabled: args.par || args['par-required'],
+      requirePushedAuthorizationRequests: args['par-required'],
+    },
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {

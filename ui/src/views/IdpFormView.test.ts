@@ -1,6 +1,6 @@
 // The add/edit form against a mocked core: what it sends, where errors land, discovery, the
 // unsaved-changes guard and the write-only client secret.
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type {
@@ -53,6 +53,8 @@ const info: DiscoveryInfo = {
   scopes_supported: ["openid", "email", "profile", "offline_access"],
   id_token_signing_alg_values_supported: ["RS256"],
   authorization_response_iss_parameter_supported: true,
+  pushed_authorization_request_endpoint: null,
+  require_pushed_authorization_requests: false,
 };
 /** What the core answers for `info`: S256 and client_secret_basic are advertised. */
 const discovery: IssuerDiscovery = {
@@ -238,6 +240,27 @@ describe("IdpFormView: discovery", () => {
     await userEvent.clear(token);
     await userEvent.type(token, "https://other.example.com/token");
     expect(token).toHaveValue("https://other.example.com/token");
+  });
+
+  it("says whether the IdP requires PAR, offers it, or does not advertise it", async () => {
+    const par = (endpoint: string | null, required: boolean): IssuerDiscovery => ({
+      ...discovery,
+      info: { ...info, pushed_authorization_request_endpoint: endpoint, require_pushed_authorization_requests: required },
+    });
+    for (const [answer, shown] of [
+      [par("https://login.example.com/par", true), "required"],
+      [par("https://login.example.com/par", false), "available"],
+      [par(null, false), "Not advertised"],
+    ] as const) {
+      mockCore({ discover_issuer: () => answer, check_idp: () => [] });
+      renderForm();
+      await userEvent.type(screen.getByLabelText("Issuer URL"), "https://login.example.com");
+      await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+      const supported = await screen.findByRole("region", { name: "What the identity provider supports" });
+      const label = within(supported).getByText("Pushed authorization (PAR)");
+      expect(label.nextElementSibling).toHaveTextContent(shown);
+      cleanup();
+    }
   });
 
   it("warns when S256 PKCE or the chosen auth method isn't advertised", async () => {
@@ -655,6 +678,11 @@ describe("IdpFormView: Test Configuration", () => {
           { name: "Discovery", status: "passed", detail: "The issuer's configuration matches." },
           { name: "Redirect URI", status: "failed", detail: "The deep link scheme is not registered with the OS." },
           { name: "PKCE", status: "warning", detail: "S256 is not advertised." },
+          {
+            name: "Pushed authorization (PAR)",
+            status: "skipped",
+            detail: "Not advertised: the authorization request goes in the browser's URL.",
+          },
         ],
       }),
     });
@@ -663,13 +691,16 @@ describe("IdpFormView: Test Configuration", () => {
 
     const region = await screen.findByRole("region", { name: "Not ready: 1 check failed" });
     const checks = within(region).getAllByRole("listitem");
-    expect(checks).toHaveLength(3);
+    expect(checks).toHaveLength(4);
     expect(checks[0]).toHaveTextContent("Discovery");
     expect(checks[0]).toHaveTextContent("Passed");
     expect(checks[1]).toHaveTextContent("Redirect URI");
     expect(checks[1]).toHaveTextContent("Failed");
     expect(checks[1]).toHaveTextContent("The deep link scheme is not registered with the OS.");
     expect(checks[2]).toHaveTextContent("Warning");
+    // PAR not advertised is neither a pass nor a problem: the login just does not push.
+    expect(checks[3]).toHaveTextContent("Pushed authorization (PAR)");
+    expect(checks[3]).toHaveTextContent("Skipped");
     const sent = calls.find((c) => c.cmd === "check_readiness")!.args.request as StartTestRequest;
     expect(sent).toMatchObject({ id: config().id, secret: { kind: "keep" }, fields: { name: "Okta" } });
   });

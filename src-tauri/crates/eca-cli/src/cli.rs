@@ -165,7 +165,7 @@ pub enum IdpCommand {
         #[arg(long, value_name = "NUMBER", requires = "via_platform")]
         phone: Option<String>,
     },
-    /// Check readiness without a login: discovery, PKCE, auth method, https, JWKS, clock skew
+    /// Check readiness without a login: discovery, PKCE, auth method, PAR, https, JWKS, clock skew
     Check {
         /// The IdP's name or id
         idp: String,

@@ -211,6 +211,8 @@ mod tests {
             scopes_supported: vec![],
             id_token_signing_alg_values_supported: vec![],
             authorization_response_iss_parameter_supported: false,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -1,6 +1,8 @@
 //! `eca idp test` and `eca idp check` through the built binary, against the real OpenID
 //! provider of tests/oidc/, with the scripted browser (tests/oidc/browser.mjs) as `$BROWSER`.
-//! The confidential-client test stores a secret: run through `scripts/with-keyring.sh`.
+//! Pushed authorization requests (RFC 9126) against the same provider with `--par` and
+//! `--par-required`. The confidential-client tests store a secret: run through
+//! `scripts/with-keyring.sh`.
 
 use assert_cmd::Command;
 use eca_testkit::node_server::{workspace_root, NodeServer};
@@ -54,25 +56,33 @@ fn test_json(dir: &TempDir) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
+/// The step `name` of a report: its status and detail.
+fn step<'a>(report: &'a Value, name: &str) -> Option<(&'a str, &'a str)> {
+    report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .map(|s| (s["status"].as_str().unwrap(), s["detail"].as_str().unwrap()))
+}
+
+/// A public client of the provider, its customer id the email.
+const PUBLIC_CLIENT: &[&str] = &[
+    "--client-id",
+    "eca-public",
+    "--client-auth-method",
+    "none",
+    "--customer-id-claim",
+    "email",
+    "--scopes",
+    "openid email",
+];
+
 #[test]
 fn a_public_client_is_verified_and_recorded() {
     let op = NodeServer::start("provider.mjs", &[]);
     let dir = tempfile::tempdir().unwrap();
-    add(
-        &dir,
-        &op.url,
-        &[
-            "--client-id",
-            "eca-public",
-            "--client-auth-method",
-            "none",
-            "--customer-id-claim",
-            "email",
-            "--scopes",
-            "openid email",
-        ],
-        None,
-    );
+    add(&dir, &op.url, PUBLIC_CLIENT, None);
     let (code, report) = test_json(&dir);
     assert_eq!(code, 0, "a verified login exits 0: {report:#}");
     assert_eq!(report["outcome"], "passed");
@@ -103,45 +113,61 @@ fn a_public_client_is_verified_and_recorded() {
 }
 
 /// The login sends the secret read from the keyring: with the provider's secret stored it
-/// passes, and after a rotation to a wrong one it fails at the code exchange. (A wrong secret
-/// alone cannot tell "wrong" from "none sent": the provider answers `invalid_client` to both.)
+/// passes, and after a rotation to a wrong one it fails where the secret is first sent: at the
+/// code exchange, or with PAR required at the PAR endpoint (client_secret_basic there too,
+/// client_id in the body once), before any browser opens. (A wrong secret alone cannot tell
+/// "wrong" from "none sent": the provider answers `invalid_client` to both.)
 #[test]
 fn the_secret_sent_is_the_one_in_the_keyring() {
     eca_testkit::keyring::require_session_bus("this test stores a secret");
-    let op = NodeServer::start("provider.mjs", &[]);
-    let dir = tempfile::tempdir().unwrap();
-    add(
-        &dir,
-        &op.url,
-        &["--client-id", "eca-confidential", "--client-secret-stdin"],
-        Some("confidential-secret-123\n"),
-    );
-    let (code, report) = test_json(&dir);
-    assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
-    assert_eq!(report["outcome"], "passed");
+    for (flags, refused_at) in [
+        (&[][..], "code_exchange"),
+        (&["--par-required"][..], "pushed_authorization"),
+    ] {
+        let op = NodeServer::start("provider.mjs", flags);
+        let dir = tempfile::tempdir().unwrap();
+        add(
+            &dir,
+            &op.url,
+            &["--client-id", "eca-confidential", "--client-secret-stdin"],
+            Some("confidential-secret-123\n"),
+        );
+        let (code, report) = test_json(&dir);
+        assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
+        assert_eq!(report["outcome"], "passed");
 
-    let out = eca(&dir)
-        .args(["idp", "edit", "Local OP", "--client-secret-stdin"])
-        .write_stdin("wrong-secret\n")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (code, report) = test_json(&dir);
-    assert_ne!(code, 0, "a failed login must not exit 0");
-    assert_eq!(report["outcome"], "failed");
-    assert_eq!(report["error"]["code"], "invalid_client", "{report:#}");
-    assert!(report["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("invalid_client"));
-    assert!(
-        !report.to_string().contains("wrong-secret"),
-        "the secret is never printed"
-    );
+        let out = eca(&dir)
+            .args(["idp", "edit", "Local OP", "--client-secret-stdin"])
+            .write_stdin("wrong-secret\n")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (code, report) = test_json(&dir);
+        assert_ne!(code, 0, "a failed login must not exit 0");
+        assert_eq!(report["outcome"], "failed");
+        assert_eq!(report["error"]["code"], "invalid_client", "{report:#}");
+        assert!(report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_client"));
+        assert_eq!(
+            step(&report, refused_at).map(|s| s.0),
+            Some("failed"),
+            "{report:#}"
+        );
+        if refused_at == "pushed_authorization" {
+            let no_browser = step(&report, "authorization").is_none();
+            assert!(no_browser, "no browser after a refused push: {report:#}");
+        }
+        assert!(
+            !report.to_string().contains("wrong-secret"),
+            "the secret is never printed"
+        );
+    }
 }
 
 #[test]
@@ -317,4 +343,84 @@ fn a_test_that_never_comes_back_times_out() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(report["outcome"], "timed_out", "{report:#}");
+}
+
+// Pushed authorization requests (RFC 9126).
+
+#[test]
+fn a_login_to_a_provider_that_requires_par_pushes_first_and_passes() {
+    let op = NodeServer::start("provider.mjs", &["--par-required"]);
+    let dir = tempfile::tempdir().unwrap();
+    add(&dir, &op.url, PUBLIC_CLIENT, None);
+    let (code, report) = test_json(&dir);
+    assert_eq!(code, 0, "a verified login exits 0: {report:#}");
+    assert_eq!(report["customer_id"], "alice@example.test", "{report:#}");
+    let (status, detail) = step(&report, "pushed_authorization").expect("a PAR step");
+    assert_eq!(status, "passed", "{report:#}");
+    assert!(
+        detail.contains("requires PAR") && detail.contains(&format!("{}/request", op.url)),
+        "says why and where it pushed: {detail}"
+    );
+    let names: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names[..4],
+        ["discovery", "jwks", "pushed_authorization", "authorization"],
+        "the push comes before the browser"
+    );
+}
+
+/// What makes the tests above able to fail: the provider really requires the push. A plain
+/// OAuth 2.0 configuration of the same endpoints (no discovery, so no PAR) sends the request in
+/// the browser's URL, and the provider refuses it.
+#[test]
+fn the_same_provider_refuses_a_login_that_does_not_push() {
+    let op = NodeServer::start("provider.mjs", &["--par-required"]);
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints = [
+        ("--authorization-endpoint", "auth"),
+        ("--token-endpoint", "token"),
+        ("--userinfo-endpoint", "me"),
+    ]
+    .map(|(flag, path)| [flag.to_string(), format!("{}/{path}", op.url)]);
+    let mut args: Vec<&str> = endpoints.iter().flatten().map(String::as_str).collect();
+    args.extend(["--protocol", "oauth2"]);
+    args.extend(PUBLIC_CLIENT);
+    add(&dir, &op.url, &args, None);
+    let (code, report) = test_json(&dir);
+    assert_ne!(code, 0, "{report:#}");
+    assert!(
+        step(&report, "pushed_authorization").is_none(),
+        "{report:#}"
+    );
+    assert_eq!(report["error"]["code"], "invalid_request", "{report:#}");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Pushed Authorization Request must be used"),
+        "{message}"
+    );
+}
+
+#[test]
+fn readiness_says_whether_par_is_required_available_or_not_advertised() {
+    for (flags, status, says) in [
+        (&["--par-required"][..], "passed", "PAR required"),
+        (&["--par"][..], "passed", "PAR available"),
+        (&[][..], "skipped", "Not advertised"),
+    ] {
+        let op = NodeServer::start("provider.mjs", flags);
+        let dir = tempfile::tempdir().unwrap();
+        add(&dir, &op.url, PUBLIC_CLIENT, None);
+        let (code, checks) = readiness(&dir);
+        assert_eq!(code, 0, "{flags:?}: ready: {checks:#?}");
+        let (got, detail) = checks
+            .get("Pushed authorization (PAR)")
+            .unwrap_or_else(|| panic!("{flags:?}: no PAR check: {checks:#?}"));
+        assert_eq!(got, status, "{flags:?}: {detail}");
+        assert!(detail.starts_with(says), "{flags:?}: {detail}");
+    }
 }

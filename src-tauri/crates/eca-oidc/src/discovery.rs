@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::http::{self, HttpError};
 use eca_model::idp::ClientAuthMethod;
-use eca_model::validation::reserved_in_query;
+use eca_model::validation::{is_loopback_url, reserved_in_query};
 use strum::VariantArray;
 
 /// Real documents are a few KiB; this leaves room for long lists of algorithms and claims.
@@ -45,6 +45,10 @@ pub struct DiscoveryInfo {
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// Whether the authorization response carries `iss` (RFC 9207); `false` when omitted.
     pub authorization_response_iss_parameter_supported: bool,
+    /// Where authorization requests are pushed (RFC 9126 §5); `None` when not advertised.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Whether the IdP accepts only pushed authorization requests; `false` when omitted.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl DiscoveryInfo {
@@ -53,6 +57,12 @@ impl DiscoveryInfo {
         self.code_challenge_methods_supported
             .iter()
             .any(|m| m == "S256")
+    }
+
+    /// Where to push the authorization request (RFC 9126), when the IdP advertises it: a login
+    /// pushes whenever this is `Some`, whether or not the IdP requires it.
+    pub fn par_endpoint(&self) -> Option<&str> {
+        self.pushed_authorization_request_endpoint.as_deref()
     }
 
     /// Whether the IdP advertises the client authentication `method` (e.g. `client_secret_basic`)
@@ -316,15 +326,12 @@ pub fn parse_document(
         check_endpoint(field, &value)?;
         Ok(value)
     };
-    let authorization_endpoint = required_url("authorization_endpoint")?;
-    if let Some(reason) = Url::parse(&authorization_endpoint)
-        .ok()
-        .and_then(|url| reserved_in_query(&url))
-    {
-        return Err(DiscoveryError::InvalidField {
-            field: "authorization_endpoint",
-            reason,
-        });
+    let authorization_endpoint = string(doc, "authorization_endpoint")?
+        .ok_or(DiscoveryError::MissingField("authorization_endpoint"))?;
+    check_request_endpoint("authorization_endpoint", &authorization_endpoint)?;
+    let par_endpoint = string(doc, "pushed_authorization_request_endpoint")?;
+    if let Some(endpoint) = &par_endpoint {
+        check_request_endpoint("pushed_authorization_request_endpoint", endpoint)?;
     }
     let token_endpoint = required_url("token_endpoint")?;
     let jwks_uri = required_url("jwks_uri")?;
@@ -366,11 +373,32 @@ pub fn parse_document(
             "authorization_response_iss_parameter_supported",
         )?
         .unwrap_or(false),
+        pushed_authorization_request_endpoint: par_endpoint,
+        require_pushed_authorization_requests: boolean(
+            doc,
+            "require_pushed_authorization_requests",
+        )?
+        .unwrap_or(false),
     })
 }
 
+/// An endpoint that receives the authorization request's parameters (the authorization
+/// endpoint, and the PAR endpoint that takes the same ones): plain http only to this computer
+/// (the browser is sent to one, and a pushed request carries the same parameters), and no
+/// parameter in its own query that the app sets itself.
+fn check_request_endpoint(field: &'static str, value: &str) -> Result<(), DiscoveryError> {
+    let url = check_endpoint(field, value)?;
+    let invalid = |reason: String| DiscoveryError::InvalidField { field, reason };
+    if url.scheme() == "http" && !is_loopback_url(&url) {
+        return Err(invalid(format!(
+            "\"{value}\" uses plain http, which is allowed only to this computer; use https"
+        )));
+    }
+    reserved_in_query(&url).map_or(Ok(()), |reason| Err(invalid(reason)))
+}
+
 /// An endpoint must be an absolute http(s) URL without a fragment (Discovery §3, RFC 6749 §3.1).
-fn check_endpoint(field: &'static str, value: &str) -> Result<(), DiscoveryError> {
+fn check_endpoint(field: &'static str, value: &str) -> Result<Url, DiscoveryError> {
     let invalid = |reason: String| DiscoveryError::InvalidField { field, reason };
     let url =
         Url::parse(value).map_err(|err| invalid(format!("\"{value}\" is not a URL ({err})")))?;
@@ -380,7 +408,7 @@ fn check_endpoint(field: &'static str, value: &str) -> Result<(), DiscoveryError
     if url.fragment().is_some() {
         return Err(invalid(format!("\"{value}\" has a fragment (#…)")));
     }
-    Ok(())
+    Ok(url)
 }
 
 /// `null` counts as absent, as many IdPs write it for metadata they do not support.
@@ -654,6 +682,83 @@ mod tests {
         let err = parse_document(ISSUER, &json!(["not", "an", "object"])).unwrap_err();
         assert!(
             matches!(err, DiscoveryError::InvalidField { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn par_is_read_and_checked_like_the_authorization_endpoint() {
+        let info = parse_document(ISSUER, &minimal()).unwrap();
+        assert_eq!(info.par_endpoint(), None, "omitted = not advertised");
+        assert!(!info.require_pushed_authorization_requests);
+
+        let doc = with(
+            minimal(),
+            "pushed_authorization_request_endpoint",
+            json!("https://idp.example/par"),
+        );
+        let info = parse_document(
+            ISSUER,
+            &with(doc, "require_pushed_authorization_requests", json!(true)),
+        )
+        .unwrap();
+        assert_eq!(info.par_endpoint(), Some("https://idp.example/par"));
+        assert!(info.require_pushed_authorization_requests);
+
+        let loopback = json!({
+            "issuer": "http://127.0.0.1:4000",
+            "authorization_endpoint": "http://127.0.0.1:4000/auth",
+            "token_endpoint": "http://127.0.0.1:4000/token",
+            "jwks_uri": "http://127.0.0.1:4000/jwks",
+            "response_types_supported": ["code"],
+            "pushed_authorization_request_endpoint": "http://127.0.0.1:4000/par",
+        });
+        let info = parse_document("http://127.0.0.1:4000", &loopback).unwrap();
+        assert_eq!(
+            info.par_endpoint(),
+            Some("http://127.0.0.1:4000/par"),
+            "loopback may be http"
+        );
+
+        for (field, bad) in [
+            (
+                "pushed_authorization_request_endpoint",
+                "http://idp.example/par",
+            ),
+            (
+                "pushed_authorization_request_endpoint",
+                "https://idp.example/par?state=x",
+            ),
+            (
+                "pushed_authorization_request_endpoint",
+                "https://idp.example/par#x",
+            ),
+            ("pushed_authorization_request_endpoint", "par"),
+            ("authorization_endpoint", "http://idp.example/auth"),
+        ] {
+            let err = parse_document(ISSUER, &with(minimal(), field, json!(bad))).unwrap_err();
+            assert!(
+                matches!(&err, DiscoveryError::InvalidField { field: f, .. } if *f == field),
+                "{field} = {bad} gives {err:?}"
+            );
+        }
+        let err = parse_document(
+            ISSUER,
+            &with(
+                minimal(),
+                "require_pushed_authorization_requests",
+                json!("yes"),
+            ),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DiscoveryError::InvalidField {
+                    field: "require_pushed_authorization_requests",
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }

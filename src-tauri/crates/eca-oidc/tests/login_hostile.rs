@@ -392,3 +392,69 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(op.token_calls(), 1, "the code was exchanged once");
 }
+
+/// A provider that requires PAR (RFC 9126): the request is pushed once, and the browser's
+/// authorization request carries only `client_id` and `request_uri` (the provider takes nothing
+/// else, so the login passes only if the pushed parameters were all there).
+#[tokio::test]
+async fn a_par_provider_gets_the_request_pushed_and_the_browser_only_its_reference() {
+    let op = HostileOp::start_with(OpOptions {
+        par: true,
+        ..Default::default()
+    });
+    let report = test_login(&op).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(op.par_calls(), 1);
+    assert_eq!(op.last_authorize_params(), ["client_id", "request_uri"]);
+    let step = report
+        .steps
+        .iter()
+        .find(|s| s.name == StepName::PushedAuthorization)
+        .expect("a PAR step");
+    assert_eq!(step.status, StepStatus::Passed, "{step:?}");
+    assert!(step.detail.contains(&op.par_endpoint()), "{step:?}");
+}
+
+/// A PAR endpoint that answers badly fails the PAR step, names the check, says what to do, and
+/// no browser is sent anywhere.
+#[tokio::test]
+async fn a_bad_par_answer_fails_the_par_step_before_the_browser() {
+    for (misbehaviour, code, says) in [
+        (
+            Misbehaviour::ParWithoutRequestUri,
+            TestErrorCode::ParResponse,
+            "no request_uri",
+        ),
+        (
+            Misbehaviour::ParError("invalid_client"),
+            TestErrorCode::InvalidClient,
+            "refused the client at its PAR endpoint",
+        ),
+        (
+            Misbehaviour::ParOversized,
+            TestErrorCode::ParEndpoint,
+            "larger than",
+        ),
+    ] {
+        let op = HostileOp::start_with(OpOptions {
+            misbehaviour,
+            par: true,
+            ..Default::default()
+        });
+        let report = test_login(&op).await;
+        assert_eq!(report.outcome, TestOutcome::Failed, "{report:#?}");
+        let error = report.error.as_ref().expect("an error");
+        assert_eq!(error.code, code, "{misbehaviour:?}: {error:#?}");
+        assert!(error.message.contains(says), "{misbehaviour:?}: {error:#?}");
+        assert!(!error.fix.is_empty(), "{error:#?}");
+        let failed = report
+            .steps
+            .iter()
+            .find(|s| s.status == StepStatus::Failed)
+            .expect("a failed step");
+        assert_eq!(failed.name, StepName::PushedAuthorization, "{report:#?}");
+        assert_eq!(op.par_calls(), 1);
+        assert_eq!(op.authorize_calls(), 0, "{misbehaviour:?}: no browser");
+        assert!(!format!("{report:?}").contains(op.client_secret()));
+    }
+}

@@ -62,7 +62,7 @@ export const PROBLEM_CODES = ["validation","not_found","storage","keyring","disc
 
 export const SIGNING_ALGS = ["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA","HS256","HS384","HS512"] as const;
 
-export const STEP_LABELS = {"authorization":"Authorization in the browser","code_exchange":"Code exchange","discovery":"Discovery","id_token_verification":"ID token verification","jwks":"Signing keys (JWKS)","redirect_received":"Redirect received","state_and_issuer":"State and issuer checks","userinfo":"Userinfo"} as const;
+export const STEP_LABELS = {"authorization":"Authorization in the browser","code_exchange":"Code exchange","discovery":"Discovery","id_token_verification":"ID token verification","jwks":"Signing keys (JWKS)","pushed_authorization":"Pushed authorization (PAR)","redirect_received":"Redirect received","state_and_issuer":"State and issuer checks","userinfo":"Userinfo"} as const;
 
 /* Types */
 export type AuditAction = "create" | "update" | "enable" | "disable" | "delete" | "import";
@@ -152,6 +152,10 @@ export type DiscoveryInfo = {
 	id_token_signing_alg_values_supported: string[],
 	/**  Whether the authorization response carries `iss` (RFC 9207); `false` when omitted. */
 	authorization_response_iss_parameter_supported: boolean,
+	/**  Where authorization requests are pushed (RFC 9126 §5); `None` when not advertised. */
+	pushed_authorization_request_endpoint: string | null,
+	/**  Whether the IdP accepts only pushed authorization requests; `false` when omitted. */
+	require_pushed_authorization_requests: boolean,
 };
 
 export type Explanation = {
@@ -486,7 +490,9 @@ export type Step = {
 	detail: string,
 };
 
-export type StepName = "discovery" | "jwks" | "authorization" | "redirect_received" | "state_and_issuer" | "code_exchange" | "id_token_verification" | "userinfo";
+export type StepName = "discovery" | "jwks" | 
+/**  Only when the IdP advertises PAR (RFC 9126): the request is pushed before the browser. */
+"pushed_authorization" | "authorization" | "redirect_received" | "state_and_issuer" | "code_exchange" | "id_token_verification" | "userinfo";
 
 export type StepStatus = "running" | "passed" | 
 /**  Passed, with something the admin should look at (e.g. endpoints differ from discovery). */
@@ -582,6 +588,16 @@ export type TestErrorCode =
 "browser" | 
 /**  No loopback listener could be opened for the redirect. */
 "loopback" | 
+/**
+ *  The pushed authorization request (RFC 9126) failed before the IdP answered with an
+ *  OAuth error (unreachable, a redirect, an answer too large or not JSON).
+ */
+"par_endpoint" | 
+/**
+ *  The PAR endpoint accepted the request but its answer has no usable `request_uri` and
+ *  `expires_in`.
+ */
+"par_response" | 
 /**  The redirect did not come back in time. */
 "timeout" | 
 /**  The admin cancelled the test. */

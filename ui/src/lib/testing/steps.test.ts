@@ -27,6 +27,18 @@ describe("checklist", () => {
     expect(checklist(steps, true)[0]).toMatchObject({ status: "failed", detail: "404" });
   });
 
+  it("shows the PAR push, in its place, only when the core reported one", () => {
+    const without = checklist([step("discovery", "passed"), step("jwks", "passed")], true);
+    expect(without.map((i) => i.name)).not.toContain("pushed_authorization");
+    expect(without).toHaveLength(8);
+
+    const pushed = step("pushed_authorization", "passed", 30, "The IdP requires PAR: the request went to …");
+    const items = checklist([step("discovery", "passed"), step("jwks", "passed"), pushed], false);
+    expect(items.map((i) => i.name).slice(0, 4)).toEqual(["discovery", "jwks", "pushed_authorization", "authorization"]);
+    expect(items[2]).toMatchObject({ label: "Pushed authorization (PAR)", status: "passed", ms: 30 });
+    expect(items[3]!.status).toBe("pending");
+  });
+
   it("has no time for a running step", () => {
     expect(checklist([step("authorization", "running", 0)], false)[2]!.ms).toBeNull();
   });

@@ -7,6 +7,7 @@ import { STEP_LABELS, type ItemStatus } from "./labels";
 export const STEP_ORDER: readonly StepName[] = [
   "discovery",
   "jwks",
+  "pushed_authorization",
   "authorization",
   "redirect_received",
   "state_and_issuer",
@@ -14,6 +15,12 @@ export const STEP_ORDER: readonly StepName[] = [
   "id_token_verification",
   "userinfo",
 ];
+
+/**
+ * Steps the core reports only when they happen: the push of an IdP that advertises PAR
+ * (RFC 9126). An IdP without it has no such step, rather than one that never runs.
+ */
+const ONLY_WHEN_REPORTED: ReadonlySet<StepName> = new Set(["pushed_authorization"]);
 
 export type ChecklistItem = {
   name: StepName;
@@ -25,12 +32,14 @@ export type ChecklistItem = {
 };
 
 /**
- * All eight steps in protocol order. A step the core hasn't reported is "pending" while the
- * run goes on and "not run" once it has ended (a failure stops the run early). The core also
- * reports steps that don't apply (e.g. JWKS for OAuth 2.0), as skipped.
+ * The eight steps in protocol order, and the PAR push when reported. A step the core hasn't
+ * reported is "pending" while the run goes on and "not run" once it has ended (a failure stops
+ * the run early). The core also reports steps that don't apply (e.g. JWKS for OAuth 2.0), as
+ * skipped.
  */
 export function checklist(steps: readonly Step[], ended: boolean): ChecklistItem[] {
-  return STEP_ORDER.map((name) => {
+  const shown = STEP_ORDER.filter((name) => !ONLY_WHEN_REPORTED.has(name) || steps.some((s) => s.name === name));
+  return shown.map((name) => {
     const step = steps.find((s) => s.name === name);
     if (!step) return { name, label: STEP_LABELS[name], status: ended ? "not_run" : "pending", ms: null, detail: "" };
     return {

@@ -32,6 +32,11 @@ pub struct Platform {
 /// The backend, then the provider with a web client whose redirect URIs are `redirects`
 /// (the platform's own callback when `register_platform`).
 pub async fn platform(register_platform: bool) -> Platform {
+    platform_with(register_platform, &[]).await
+}
+
+/// [`platform`], the provider started with more flags (e.g. `--par-required`).
+pub async fn platform_with(register_platform: bool, provider_flags: &[&str]) -> Platform {
     let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
     let harness = start_with(|config| config.clock = shared).await;
@@ -60,10 +65,9 @@ pub async fn platform(register_platform: bool) -> Platform {
         json!([client(CLIENT_ID, CLIENT_SECRET), hs256]).to_string(),
     )
     .unwrap();
-    let provider = NodeServer::start(
-        "provider.mjs",
-        &["--clients", clients.path().to_str().unwrap()],
-    );
+    let mut args = vec!["--clients", clients.path().to_str().unwrap()];
+    args.extend_from_slice(provider_flags);
+    let provider = NodeServer::start("provider.mjs", &args);
     Platform {
         harness,
         provider,

@@ -69,6 +69,12 @@ test_error_codes! {
     Browser = "browser",
     /// No loopback listener could be opened for the redirect.
     Loopback = "loopback",
+    /// The pushed authorization request (RFC 9126) failed before the IdP answered with an
+    /// OAuth error (unreachable, a redirect, an answer too large or not JSON).
+    ParEndpoint = "par_endpoint",
+    /// The PAR endpoint accepted the request but its answer has no usable `request_uri` and
+    /// `expires_in`.
+    ParResponse = "par_response",
     // Waiting for the redirect.
     /// The redirect did not come back in time.
     Timeout = "timeout",

@@ -1,10 +1,13 @@
 //! One test login, as a state machine in two halves: [`prepare`] (discovery, JWKS, the
-//! authorization URL) and [`complete`] (the callback's checks, the code exchange, the ID token,
-//! userinfo). Between them, the admin logs in in the system browser. Each step of the step list
+//! authorization URL, pushed first when the IdP advertises PAR) and [`complete`] (the callback's
+//! checks, the code exchange, the ID token, userinfo). Between them, the admin logs in in the system browser. Each step of the step list
 //! is one function here; the checks inside a step are pure functions beside it.
 //!
 //! Invariants:
 //! - PKCE (S256), `state` and `nonce` are fresh for every login, from the OS RNG.
+//! - When discovery advertises a PAR endpoint (RFC 9126), the authorization request is pushed
+//!   there ([`par`]) and the browser gets only `client_id` and `request_uri`; otherwise the
+//!   same parameters go in the browser's URL.
 //! - A [`PendingLogin`] is consumed by [`complete`]: a callback can complete a login once.
 //! - Tokens never leave this module except masked in the [`TestReport`]; nothing here stores them.
 //! - Time comes from the [`Clock`] passed in, so token lifetimes can be tested.
@@ -18,6 +21,7 @@ use super::client_auth::ClientCredentials;
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
+use super::par::{self, ParRequest, Pushed};
 use super::provider_cache::{Cached, ProviderCache};
 use super::report::{
     mask, Step, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport,
@@ -160,7 +164,8 @@ pub async fn prepare(
     };
     let prepared = async {
         let provider = fetch_provider(ctx, &idp, &mut log).await?;
-        let url = authorization_step(&idp, secret.is_some(), &request, &mut log)?;
+        let url =
+            authorization_step(ctx, &idp, secret.as_ref(), &provider, &request, &mut log).await?;
         Ok::<_, TestError>((provider, url))
     }
     .await;
@@ -359,19 +364,72 @@ struct AuthorizationRequest<'a> {
 }
 
 /// The "Authorization in the browser" step up to opening the browser: the secret the client
-/// authentication needs is there, and the URL to open. Fails the step when not.
-fn authorization_step(
+/// authentication needs is there, and the URL to open, after pushing the request when the IdP
+/// advertises PAR. Fails the step (or the PAR step) when not.
+async fn authorization_step(
+    ctx: &LoginContext,
     idp: &IdpConfig,
-    has_secret: bool,
+    secret: Option<&Secret>,
+    provider: &ProviderKeys,
     request: &AuthorizationRequest<'_>,
     log: &mut StepLog,
 ) -> Result<Url, TestError> {
-    check_secret_present(idp, has_secret)
-        .and_then(|()| authorization_url(idp, request))
+    let endpoint = check_secret_present(idp, secret.is_some())
+        .and_then(|()| authorization_endpoint(idp))
         .map_err(|e| {
             log.start(StepName::Authorization, "");
             log.fail(StepName::Authorization, e)
-        })
+        })?;
+    let params = authorization_params(idp, request);
+    let discovery = provider.discovery.as_deref();
+    let Some(par_endpoint) = discovery.and_then(DiscoveryInfo::par_endpoint) else {
+        let mut url = endpoint;
+        url.query_pairs_mut().extend_pairs(&params);
+        return Ok(url);
+    };
+    let required = discovery.is_some_and(|d| d.require_pushed_authorization_requests);
+    let push = ParRequest {
+        endpoint: par_endpoint,
+        client: client_credentials(&idp.fields, secret),
+        params: &params,
+        redirect_uri: request.redirect_uri,
+        loopback_port: idp.fields.loopback_port,
+    };
+    let pushed = par_step(ctx, &push, required, log).await?;
+    Ok(par::browser_url(endpoint, &idp.fields.client_id, &pushed))
+}
+
+/// The "Pushed authorization (PAR)" step: the parameters go to the IdP first.
+async fn par_step(
+    ctx: &LoginContext,
+    push: &ParRequest<'_>,
+    required: bool,
+    log: &mut StepLog,
+) -> Result<Pushed, TestError> {
+    let endpoint = push.endpoint;
+    log.start(StepName::PushedAuthorization, format!("POST {endpoint}"));
+    let pushed = par::push(&ctx.http, push)
+        .await
+        .map_err(|e| log.fail(StepName::PushedAuthorization, e))?;
+    let why = if required { "requires" } else { "offers" };
+    log.pass(
+        StepName::PushedAuthorization,
+        format!(
+            "The IdP {why} PAR: the request went to {endpoint}, and the browser gets only \
+             client_id and a request_uri valid for {} s.",
+            pushed.expires_in
+        ),
+    );
+    Ok(pushed)
+}
+
+/// Who the client is at the IdP's back-channel endpoints (PAR, token).
+fn client_credentials<'a>(f: &'a IdpFields, secret: Option<&'a Secret>) -> ClientCredentials<'a> {
+    ClientCredentials {
+        client_id: &f.client_id,
+        method: f.client_auth_method,
+        secret,
+    }
 }
 
 fn check_secret_present(idp: &IdpConfig, has_secret: bool) -> Result<(), TestError> {
@@ -389,35 +447,44 @@ fn check_secret_present(idp: &IdpConfig, has_secret: bool) -> Result<(), TestErr
     Ok(())
 }
 
-/// The authorization request (RFC 6749 §4.1.1 with PKCE, and a nonce for OpenID Connect).
-fn authorization_url(
-    idp: &IdpConfig,
-    request: &AuthorizationRequest<'_>,
-) -> Result<Url, TestError> {
-    let f = &idp.fields;
-    let mut url = Url::parse(&f.authorization_endpoint).map_err(|e| {
+fn authorization_endpoint(idp: &IdpConfig) -> Result<Url, TestError> {
+    Url::parse(&idp.fields.authorization_endpoint).map_err(|e| {
         TestError::new(
             Code::AuthorizationEndpoint,
             format!("The authorization endpoint is not a URL: {e}"),
             "Fix the Authorization endpoint.",
         )
-    })?;
-    let mut q = url.query_pairs_mut();
-    q.append_pair("response_type", "code")
-        .append_pair("client_id", &f.client_id)
-        .append_pair("redirect_uri", request.redirect_uri)
-        .append_pair("scope", &f.scopes.join(" "))
-        .append_pair("state", request.binding.state.secret())
-        .append_pair("code_challenge", request.challenge.as_str())
-        .append_pair("code_challenge_method", "S256");
+    })
+}
+
+/// The authorization request's parameters (RFC 6749 §4.1.1 with PKCE, and a nonce for OpenID
+/// Connect), then the IdP's extra ones: the browser's query, or the pushed form.
+fn authorization_params(
+    idp: &IdpConfig,
+    request: &AuthorizationRequest<'_>,
+) -> Vec<(String, String)> {
+    let f = &idp.fields;
+    let mut params: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", f.client_id.as_str()),
+        ("redirect_uri", request.redirect_uri),
+        ("scope", &f.scopes.join(" ")),
+        ("state", request.binding.state.secret()),
+        ("code_challenge", request.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     if f.protocol == Protocol::Oidc {
-        q.append_pair("nonce", request.binding.nonce.secret());
+        params.push(("nonce".into(), request.binding.nonce.secret().clone()));
     }
-    for p in &f.extra_params {
-        q.append_pair(&p.key, &p.value);
-    }
-    drop(q);
-    Ok(url)
+    params.extend(
+        f.extra_params
+            .iter()
+            .map(|p| (p.key.clone(), p.value.clone())),
+    );
+    params
 }
 
 /// Ends a pending login without a callback: cancelled, timed out, or failed before the
@@ -629,11 +696,7 @@ impl Completion<'_> {
             .start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
         let request = TokenRequest {
             token_endpoint: &f.token_endpoint,
-            client: ClientCredentials {
-                client_id: &f.client_id,
-                method: f.client_auth_method,
-                secret: self.secret,
-            },
+            client: client_credentials(f, self.secret),
             code,
             redirect_uri: self.redirect_uri,
             loopback_port: f.loopback_port,
@@ -975,7 +1038,9 @@ async fn fetch_userinfo(
     Ok(claims)
 }
 
-fn authorization_error_fix(code: &Code) -> &'static str {
+/// What to do about an error the IdP answered an authorization request with (at the redirect,
+/// or at the PAR endpoint).
+pub(super) fn authorization_error_fix(code: &Code) -> &'static str {
     match code {
         Code::AccessDenied => "The user or an IdP policy denied the login; log in with a user allowed to use this client.",
         Code::InvalidScope => "Remove the scopes the IdP does not grant to this client, or allow them at the IdP.",

@@ -11,6 +11,7 @@
 //!   checks; [`client_auth`]: how the client authenticates at the token endpoint (and any
 //!   other back-channel endpoint); [`signing`]: the algorithms an ID token may be signed with, and when the client
 //!   secret is their key.
+//! - [`par`]: pushing the authorization request first (RFC 9126), when the IdP advertises it.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
 //!   Configuration fetches them fresh).
 //! - [`claims`]: reading the verified identity: one claim, mapped claims, the channel binding.
@@ -26,6 +27,7 @@ pub mod flow;
 pub mod id_token;
 pub mod jwks;
 pub mod loopback;
+pub mod par;
 pub mod pending;
 pub mod provider_cache;
 pub mod readiness;

@@ -63,6 +63,7 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
                     format!("The document's issuer is exactly \"{}\".", info.issuer),
                 );
                 check_advertised(f, &info, &mut checks);
+                check_par(&info, &mut checks);
                 check_signing_algs(f, &info, &mut checks);
                 check_clock(ctx, date, &mut checks);
                 let jwks_uri = f.jwks_uri.clone().unwrap_or(info.jwks_uri);
@@ -148,6 +149,36 @@ fn check_advertised(f: &IdpFields, info: &DiscoveryInfo, checks: &mut Checks) {
                 info.token_endpoint_auth_methods_supported.join(", ")
             ),
         );
+    }
+}
+
+/// Pushed authorization requests (RFC 9126): required, available, or not advertised. The test
+/// login and the platform push whenever the IdP advertises an endpoint.
+fn check_par(info: &DiscoveryInfo, checks: &mut Checks) {
+    const NAME: &str = "Pushed authorization (PAR)";
+    let required = info.require_pushed_authorization_requests;
+    match (info.par_endpoint(), required) {
+        (Some(endpoint), true) => checks.add(
+            NAME,
+            StepStatus::Passed,
+            format!("PAR required: every login pushes its request to {endpoint} first."),
+        ),
+        (Some(endpoint), false) => checks.add(
+            NAME,
+            StepStatus::Passed,
+            format!("PAR available: every login pushes its request to {endpoint} first."),
+        ),
+        (None, true) => checks.add(
+            NAME,
+            StepStatus::Failed,
+            "The IdP requires PAR (require_pushed_authorization_requests) but advertises no \
+             pushed_authorization_request_endpoint: fix the IdP's discovery document.",
+        ),
+        (None, false) => checks.add(
+            NAME,
+            StepStatus::Skipped,
+            "Not advertised: the authorization request goes in the browser's URL.",
+        ),
     }
 }
 
@@ -239,6 +270,8 @@ mod tests {
                 .map(|a| a.to_string())
                 .collect(),
             authorization_response_iss_parameter_supported: false,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
         }
     }
 
@@ -250,6 +283,30 @@ mod tests {
         let mut checks = Checks(Vec::new());
         check_signing_algs(&f, &info(advertised), &mut checks);
         checks.0.remove(0)
+    }
+
+    #[test]
+    fn par_is_reported_required_available_or_not_advertised() {
+        let par = |endpoint: Option<&str>, required| {
+            let info = DiscoveryInfo {
+                pushed_authorization_request_endpoint: endpoint.map(str::to_string),
+                require_pushed_authorization_requests: required,
+                ..info(&[])
+            };
+            let mut checks = Checks(Vec::new());
+            check_par(&info, &mut checks);
+            let check = checks.0.remove(0);
+            (check.status, check.detail)
+        };
+        let endpoint = Some("https://idp.example/par");
+        let (status, detail) = par(endpoint, true);
+        assert_eq!(status, StepStatus::Passed);
+        assert!(detail.starts_with("PAR required"), "{detail}");
+        let (status, detail) = par(endpoint, false);
+        assert_eq!(status, StepStatus::Passed);
+        assert!(detail.starts_with("PAR available"), "{detail}");
+        assert_eq!(par(None, false).0, StepStatus::Skipped);
+        assert_eq!(par(None, true).0, StepStatus::Failed);
     }
 
     #[test]

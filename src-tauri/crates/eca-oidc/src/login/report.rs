@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub enum StepName {
     Discovery,
     Jwks,
+    /// Only when the IdP advertises PAR (RFC 9126): the request is pushed before the browser.
+    PushedAuthorization,
     Authorization,
     RedirectReceived,
     StateAndIssuer,
@@ -29,6 +31,7 @@ impl StepName {
         match self {
             StepName::Discovery => "Discovery",
             StepName::Jwks => "Signing keys (JWKS)",
+            StepName::PushedAuthorization => "Pushed authorization (PAR)",
             StepName::Authorization => "Authorization in the browser",
             StepName::RedirectReceived => "Redirect received",
             StepName::StateAndIssuer => "State and issuer checks",

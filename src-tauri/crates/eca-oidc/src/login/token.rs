@@ -33,10 +33,11 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+/// An OAuth error response (RFC 6749 §5.2), as the token and PAR endpoints answer.
 #[derive(Deserialize)]
-struct OAuthError {
-    error: String,
-    error_description: Option<String>,
+pub(super) struct OAuthError {
+    pub(super) error: String,
+    pub(super) error_description: Option<String>,
 }
 
 pub struct TokenRequest<'a> {
@@ -124,9 +125,7 @@ fn explain(
     status: u16,
     req: &TokenRequest<'_>,
 ) -> TestError {
-    let said = description
-        .map(|d| format!(" The IdP said: \"{}\".", clean(d)))
-        .unwrap_or_default();
+    let said = idp_said(description);
     let code = TestErrorCode::from_idp(error);
     let (message, fix) = match &code {
         TestErrorCode::InvalidClient => (
@@ -162,6 +161,13 @@ fn explain(
         ),
     };
     TestError::new(code, message, fix)
+}
+
+/// The IdP's `error_description`, cleaned, as a sentence to append to a message ("" if none).
+pub(super) fn idp_said(description: Option<&str>) -> String {
+    description
+        .map(|d| format!(" The IdP said: \"{}\".", clean(d)))
+        .unwrap_or_default()
 }
 
 /// IdP-supplied text, made safe to show: printable, bounded.

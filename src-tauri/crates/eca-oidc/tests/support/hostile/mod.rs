@@ -10,6 +10,8 @@
 //! - Discovery: `DiscoveryIssuerMismatch`. Userinfo: `UserinfoSubMismatch`.
 //! - Authorization response: `WrongIssParam`, `MissingIssParamWhenAdvertised`, `WrongState`,
 //!   `MissingState`, `AuthorizeError(error)`. Token endpoint: `TokenError(error)`.
+//! - Pushed authorization requests (with [`OpOptions::par`]): `ParWithoutRequestUri`,
+//!   `ParError(error)`, `ParOversized`.
 //!
 //! The server runs on its own thread and Tokio runtime, so it serves sync tests, current-thread
 //! `#[tokio::test]`s and code under test that blocks alike; dropping the [`HostileOp`] stops it.
@@ -82,6 +84,12 @@ pub enum Misbehaviour {
     TokenError(&'static str),
     /// Authorize redirects back with `error=<this>` and an `error_description`.
     AuthorizeError(&'static str),
+    /// The PAR endpoint answers 201 without a `request_uri`.
+    ParWithoutRequestUri,
+    /// The PAR endpoint answers with this OAuth error (401 for `invalid_client`, else 400).
+    ParError(&'static str),
+    /// The PAR endpoint answers 201 with a valid reference padded to 1 MiB.
+    ParOversized,
 }
 
 /// How a [`HostileOp`] starts.
@@ -94,6 +102,9 @@ pub struct OpOptions {
     pub client_secret: String,
     /// Accept token requests without a secret (`none`); a secret sent must still be right.
     pub public_client: bool,
+    /// Advertise a PAR endpoint (RFC 9126) and require it: authorize takes only a pushed
+    /// request's `request_uri` (default false).
+    pub par: bool,
 }
 
 impl Default for OpOptions {
@@ -103,6 +114,7 @@ impl Default for OpOptions {
             advertise_iss_param: true,
             client_secret: "hostile-secret".to_owned(),
             public_client: false,
+            par: false,
         }
     }
 }
@@ -139,6 +151,8 @@ impl HostileOp {
             client_secret: options.client_secret,
             public_client: options.public_client,
             advertise_iss_param: options.advertise_iss_param,
+            par: options.par,
+            par_calls: AtomicUsize::new(0),
             keys: keys::KeyRing::generate(),
             state: Mutex::new(OpState::new(options.misbehaviour)),
             authorize_calls: AtomicUsize::new(0),
@@ -220,6 +234,19 @@ impl HostileOp {
 
     pub fn userinfo_endpoint(&self) -> String {
         format!("{}/userinfo", self.shared.issuer)
+    }
+
+    pub fn par_endpoint(&self) -> String {
+        format!("{}/par", self.shared.issuer)
+    }
+
+    pub fn par_calls(&self) -> usize {
+        self.shared.par_calls.load(Ordering::SeqCst)
+    }
+
+    /// The parameter names of the last authorization request the browser sent, in order.
+    pub fn last_authorize_params(&self) -> Vec<String> {
+        self.shared.lock().last_authorize_params.clone()
     }
 
     pub fn jwks_uri(&self) -> String {

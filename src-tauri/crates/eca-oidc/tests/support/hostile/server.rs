@@ -9,7 +9,12 @@
 //! Where each misbehaviour acts here: discovery (`DiscoveryIssuerMismatch`), JWKS
 //! (`NoKidOneKey`, `RotatedKey`), the authorization response (`WrongIssParam`,
 //! `MissingIssParamWhenAdvertised`, `WrongState`, `MissingState`, `AuthorizeError`), token
-//! (`TokenError`, and the ID token through tokens.rs), userinfo (`UserinfoSubMismatch`).
+//! (`TokenError`, and the ID token through tokens.rs), userinfo (`UserinfoSubMismatch`), PAR
+//! (`ParWithoutRequestUri`, `ParError`, `ParOversized`).
+//!
+//! With PAR on, the PAR endpoint authenticates the client as token does, refuses a parameter
+//! sent twice, and keeps the request for one use; authorize then takes only `client_id` and
+//! that `request_uri`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +44,8 @@ pub struct Shared {
     pub client_secret: String,
     pub public_client: bool,
     pub advertise_iss_param: bool,
+    pub par: bool,
+    pub par_calls: AtomicUsize,
     pub keys: KeyRing,
     pub state: Mutex<OpState>,
     pub authorize_calls: AtomicUsize,
@@ -56,6 +63,9 @@ pub struct OpState {
     pub frozen_now: Option<i64>,
     grants: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
+    /// Pushed requests by `request_uri`, each used once.
+    pushed: HashMap<String, HashMap<String, String>>,
+    pub last_authorize_params: Vec<String>,
 }
 
 impl OpState {
@@ -66,6 +76,8 @@ impl OpState {
             frozen_now: None,
             grants: HashMap::new(),
             access_tokens: HashMap::new(),
+            pushed: HashMap::new(),
+            last_authorize_params: Vec::new(),
         };
         state.set_misbehaviour(misbehaviour);
         state
@@ -112,6 +124,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks_document))
         .route("/authorize", get(authorize))
+        .route("/par", post(par))
         .route("/token", post(token))
         .route("/userinfo", get(userinfo))
         .with_state(shared)
@@ -126,7 +139,7 @@ async fn discovery(State(op): State<Arc<Shared>>) -> Json<Value> {
     };
     let advertise_iss_param =
         op.advertise_iss_param || misbehaviour == Misbehaviour::MissingIssParamWhenAdvertised;
-    Json(json!({
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
@@ -144,7 +157,12 @@ async fn discovery(State(op): State<Arc<Shared>>) -> Json<Value> {
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "at_hash", "name",
             "email", "phone_number"],
         "authorization_response_iss_parameter_supported": advertise_iss_param,
-    }))
+    });
+    if op.par {
+        document["pushed_authorization_request_endpoint"] = json!(format!("{base}/par"));
+        document["require_pushed_authorization_requests"] = json!(true);
+    }
+    Json(document)
 }
 
 async fn jwks_document(State(op): State<Arc<Shared>>) -> Json<Value> {
@@ -165,9 +183,13 @@ async fn jwks_document(State(op): State<Arc<Shared>>) -> Json<Value> {
 
 async fn authorize(
     State(op): State<Arc<Shared>>,
-    Query(params): Query<HashMap<String, String>>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     op.authorize_calls.fetch_add(1, Ordering::SeqCst);
+    let params = match pushed_params(&op, query) {
+        Ok(params) => params,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
     let param = |name: &str| params.get(name).map(String::as_str);
     // Without a known client and a redirect URI there is nowhere safe to send an error
     // (RFC 6749 §4.1.2.1): answer the browser directly.
@@ -254,6 +276,90 @@ async fn authorize(
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
+/// The authorization request's parameters: the query, or with PAR on, the pushed request its
+/// `request_uri` names (for the same client, once). Refused: why, for the browser.
+fn pushed_params(
+    op: &Shared,
+    query: Vec<(String, String)>,
+) -> Result<HashMap<String, String>, &'static str> {
+    let mut state = op.lock();
+    state.last_authorize_params = query.iter().map(|(k, _)| k.clone()).collect();
+    let query: HashMap<String, String> = query.into_iter().collect();
+    if !op.par {
+        return Ok(query);
+    }
+    let uri = query
+        .get("request_uri")
+        .ok_or("hostile OP: PAR is required")?;
+    let pushed = state
+        .pushed
+        .remove(uri)
+        .ok_or("hostile OP: unknown or used request_uri")?;
+    if query.get("client_id") != pushed.get("client_id") {
+        return Err("hostile OP: client_id differs from the pushed one");
+    }
+    Ok(pushed)
+}
+
+async fn par(
+    State(op): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    op.par_calls.fetch_add(1, Ordering::SeqCst);
+    let expires_in = 60;
+    match op.lock().misbehaviour {
+        Misbehaviour::ParError(error) => {
+            let status = match error {
+                "invalid_client" => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return oauth_error(
+                status,
+                error,
+                "The hostile OP was told to refuse this push.",
+            );
+        }
+        Misbehaviour::ParWithoutRequestUri => {
+            return (
+                StatusCode::CREATED,
+                Json(json!({ "expires_in": expires_in })),
+            )
+                .into_response();
+        }
+        Misbehaviour::ParOversized => {
+            let body = json!({
+                "request_uri": "urn:ietf:params:oauth:request_uri:padded",
+                "expires_in": expires_in,
+                "padding": "x".repeat(1 << 20),
+            });
+            return (StatusCode::CREATED, Json(body)).into_response();
+        }
+        _ => {}
+    }
+    let mut form = HashMap::new();
+    for (key, value) in fields {
+        if form.insert(key, value).is_some() {
+            let why = "A parameter was sent twice.";
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why);
+        }
+    }
+    if let Some(refused) = client_refusal(&op, &headers, &form) {
+        return refused;
+    }
+    form.remove("client_secret");
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(basic_credentials);
+    if let Some((id, _)) = basic {
+        form.entry("client_id".into()).or_insert(id);
+    }
+    let request_uri = format!("urn:ietf:params:oauth:request_uri:{}", random_token());
+    op.lock().pushed.insert(request_uri.clone(), form);
+    let body = json!({ "request_uri": request_uri, "expires_in": expires_in });
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
 async fn token(
     State(op): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -269,39 +375,8 @@ async fn token(
         );
     }
 
-    // Client authentication (RFC 6749 §2.3.1): exactly one method.
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(basic_credentials);
-    let in_body = field("client_secret").is_some();
-    let (client_id, secret) = match basic {
-        Some(_) if in_body => {
-            let why = "Use one client authentication method, not Basic and the body both.";
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why);
-        }
-        Some((id, secret)) => (Some(id), Some(secret)),
-        None => (
-            field("client_id").map(str::to_owned),
-            field("client_secret").map(str::to_owned),
-        ),
-    };
-    let secret_ok = match &secret {
-        Some(secret) => *secret == op.client_secret,
-        None => op.public_client,
-    };
-    if client_id.as_deref() != Some(op.client_id.as_str()) || !secret_ok {
-        let mut response = oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "Unknown client, or wrong or missing client secret.",
-        );
-        if headers.contains_key(header::AUTHORIZATION) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"hostile-op\""),
-            );
-        }
-        return response;
+    if let Some(refused) = client_refusal(&op, &headers, &form) {
+        return refused;
     }
 
     if field("grant_type") != Some("authorization_code") {
@@ -358,6 +433,50 @@ async fn token(
         "scope": scope,
     }));
     ([(header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// Client authentication (RFC 6749 §2.3.1), as token and PAR require it: exactly one method,
+/// this client, its secret (or none for a public client). The refusal, if any.
+fn client_refusal(
+    op: &Shared,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Option<Response> {
+    let field = |name: &str| form.get(name).map(String::as_str);
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(basic_credentials);
+    let in_body = field("client_secret").is_some();
+    let (client_id, secret) = match basic {
+        Some(_) if in_body => {
+            let why = "Use one client authentication method, not Basic and the body both.";
+            return Some(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why));
+        }
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (
+            field("client_id").map(str::to_owned),
+            field("client_secret").map(str::to_owned),
+        ),
+    };
+    let secret_ok = match &secret {
+        Some(secret) => *secret == op.client_secret,
+        None => op.public_client,
+    };
+    if client_id.as_deref() != Some(op.client_id.as_str()) || !secret_ok {
+        let mut response = oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Unknown client, or wrong or missing client secret.",
+        );
+        if headers.contains_key(header::AUTHORIZATION) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"hostile-op\""),
+            );
+        }
+        return Some(response);
+    }
+    None
 }
 
 async fn userinfo(State(op): State<Arc<Shared>>, headers: HeaderMap) -> Response {

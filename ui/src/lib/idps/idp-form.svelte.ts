@@ -17,7 +17,8 @@ import type {
   SecretChange,
   StartTestRequest,
 } from "../ipc/types";
-import { blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
+import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
+import { StartFrom } from "./start-from.svelte";
 
 /** What happens to the stored secret: nothing, a new value, or removal. */
 export type SecretMode = "keep" | "replace" | "clear";
@@ -50,6 +51,12 @@ export class IdpForm {
 
   discovering = $state(false);
   discovery: IssuerDiscovery | null = $state.raw(null);
+
+  /** "Start from" a preset (offered when adding): its fill replaces the fetched discovery. */
+  readonly startFrom = new StartFrom((fill) => {
+    applyPresetFill(this.draft, fill);
+    this.discovery = null;
+  });
 
   /** Fields the admin has left at least once; on-blur feedback is shown only for them. */
   readonly touched = new SvelteSet<Field>();

@@ -1,0 +1,104 @@
+// "Start from" on the add form, against a mocked core: the presets come from the bindings, the
+// fill from the core's `fill_from_preset`; the filled fields stay editable and the preset's
+// quirks show as hints (and as a warning when the test redirect ignores one).
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { PRESETS } from "../lib/ipc/bindings";
+import type { PresetFill, SaveIdpRequest } from "../lib/ipc/types";
+import { Router } from "../lib/nav/router.svelte";
+import { config, mockCore, problem } from "../test/fixtures";
+import IdpFormView from "./IdpFormView.svelte";
+
+function renderAdd() {
+  render(IdpFormView, { router: new Router({ name: "add" }), id: null });
+}
+
+const entraFill: PresetFill = {
+  protocol: "oidc",
+  issuer: "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
+  client_auth_method: "client_secret_post",
+  scopes: ["openid", "profile", "email"],
+  customer_id_claim: "oid",
+  userinfo_endpoint: null,
+  test_redirect: "deep_link",
+};
+
+describe("IdpFormView: Start from", () => {
+  it("lists every preset from the core's data file", () => {
+    mockCore({ check_idp: () => [] });
+    renderAdd();
+    const select = screen.getByRole("combobox", { name: "Start from" });
+    const labels = Array.from((select as HTMLSelectElement).options).map((o) => o.text);
+    expect(labels.slice(1)).toEqual(PRESETS.map((p) => p.name));
+    expect(labels).toContain("Microsoft Entra ID");
+    expect(labels).toContain("Generic OAuth 2.0");
+  });
+
+  it("asks for the preset's parameter, fills the fields through the core, and shows the hints", async () => {
+    const calls = mockCore({ fill_from_preset: () => entraFill, check_idp: () => [] });
+    renderAdd();
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Start from" }), "entra");
+    const tenant = screen.getByLabelText("Tenant");
+    expect(tenant).toHaveAttribute("placeholder", "contoso.onmicrosoft.com");
+    expect(calls.some((c) => c.cmd === "fill_from_preset")).toBe(false);
+
+    await userEvent.type(tenant, "contoso.onmicrosoft.com");
+    await userEvent.click(screen.getByRole("button", { name: "Fill in" }));
+
+    await waitFor(() => expect(screen.getByLabelText("Issuer URL")).toHaveValue(entraFill.issuer));
+    expect(calls.find((c) => c.cmd === "fill_from_preset")?.args).toEqual({
+      id: "entra",
+      params: { tenant: "contoso.onmicrosoft.com" },
+    });
+    expect(screen.getByLabelText("Client authentication")).toHaveValue("client_secret_post");
+    expect(screen.getByLabelText("Customer identifier claim")).toHaveValue("oid");
+    expect(screen.getByText(/each ID token's iss carries the user's tenant/)).toBeInTheDocument();
+
+    // Everything stays editable.
+    const issuer = screen.getByLabelText("Issuer URL");
+    await userEvent.clear(issuer);
+    await userEvent.type(issuer, "https://login.microsoftonline.com/other/v2.0");
+    expect(issuer).toHaveValue("https://login.microsoftonline.com/other/v2.0");
+  });
+
+  it("shows the core's refusal of a parameter and changes nothing", async () => {
+    mockCore({
+      fill_from_preset: () => {
+        throw problem("validation", "Okta domain \"evil.example\" is not in the expected form; enter it like acme.okta.com.");
+      },
+      check_idp: () => [],
+    });
+    renderAdd();
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Start from" }), "okta-org");
+    await userEvent.type(screen.getByLabelText("Okta domain"), "evil.example{Enter}");
+    expect(await screen.findByRole("alert")).toHaveTextContent("is not in the expected form");
+    expect(screen.getByLabelText("Issuer URL")).toHaveValue("");
+  });
+
+  it("fills a preset without parameters at once and warns when its redirect rule is ignored", async () => {
+    const calls = mockCore({
+      fill_from_preset: (): PresetFill => ({
+        ...entraFill,
+        issuer: "https://accounts.google.com",
+        customer_id_claim: "sub",
+        test_redirect: "loopback",
+      }),
+      check_idp: () => [],
+      save_idp: (args) => {
+        const request = args.request as SaveIdpRequest;
+        return { idp: { ...config(), ...request.fields }, secret_error: null };
+      },
+    });
+    renderAdd();
+    await userEvent.selectOptions(screen.getByRole("combobox", { name: "Start from" }), "google");
+    await waitFor(() => expect(screen.getByLabelText("Issuer URL")).toHaveValue("https://accounts.google.com"));
+    expect(calls.find((c) => c.cmd === "fill_from_preset")?.args).toEqual({ id: "google", params: {} });
+    const redirect = screen.getByLabelText("Test redirect");
+    expect(redirect).toHaveValue("loopback");
+    expect(screen.queryByText("Loopback redirect only")).not.toBeInTheDocument();
+
+    await userEvent.selectOptions(redirect, "deep_link");
+    expect(screen.getByText("Loopback redirect only")).toBeInTheDocument();
+  });
+});

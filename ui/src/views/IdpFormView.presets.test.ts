@@ -101,4 +101,36 @@ describe("IdpFormView: Start from", () => {
     await userEvent.selectOptions(redirect, "deep_link");
     expect(screen.getByText("Loopback redirect only")).toBeInTheDocument();
   });
+
+  it("takes a multi-tenant issuer's template as its discovery issuer, and warns only after an edit", async () => {
+    const common = "https://login.microsoftonline.com/common/v2.0";
+    const template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+    mockCore({
+      discover_issuer: () => ({
+        info: {
+          issuer: template,
+          authorization_endpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+          token_endpoint: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+          userinfo_endpoint: "https://graph.microsoft.com/oidc/userinfo",
+          jwks_uri: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+          code_challenge_methods_supported: ["S256"],
+          token_endpoint_auth_methods_supported: ["client_secret_post"],
+          scopes_supported: ["openid"],
+          id_token_signing_alg_values_supported: ["RS256"],
+          authorization_response_iss_parameter_supported: false,
+        },
+        advice: { pkce: null, unadvertised_methods: [] },
+      }),
+      check_idp: () => [],
+    });
+    renderAdd();
+    const issuer = screen.getByLabelText("Issuer URL");
+    await userEvent.type(issuer, common);
+    await userEvent.click(screen.getByRole("button", { name: "Fetch from issuer" }));
+    await waitFor(() => expect(screen.getByLabelText("Token endpoint")).not.toHaveValue(""));
+    expect(screen.queryByText(/identifies itself as/)).not.toBeInTheDocument();
+
+    await userEvent.type(issuer, "/");
+    expect(screen.getByText(/identifies itself as/)).toBeInTheDocument();
+  });
 });

@@ -90,3 +90,11 @@ pub async fn fill_from_preset(
 ) -> Result<PresetFill, Problem> {
     Ok(preset::fill(&id, &params)?)
 }
+
+/// The id of the preset whose issuer template matches `issuer`, if any: the form shows its
+/// hints again when a saved IdP is edited.
+#[tauri::command]
+#[specta::specta]
+pub async fn recognise_preset(issuer: String) -> Option<String> {
+    preset::recognise(&issuer).map(|r| r.preset.id.clone())
+}

@@ -38,6 +38,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
             idps::idp_history,
             idps::discover_issuer,
             idps::fill_from_preset,
+            idps::recognise_preset,
             test_configuration::start_test_login,
             test_configuration::cancel_test_login,
             test_configuration::check_readiness,

@@ -133,4 +133,22 @@ describe("IdpFormView: Start from", () => {
     await userEvent.type(issuer, "/");
     expect(screen.getByText(/identifies itself as/)).toBeInTheDocument();
   });
+
+  it("shows a saved IdP's preset hints again on edit, from the core's reading of its issuer", async () => {
+    const google = config({ issuer: "https://accounts.google.com", test_redirect: "deep_link" });
+    const calls = mockCore({ get_idp: () => google, recognise_preset: () => "google", check_idp: () => [] });
+    render(IdpFormView, { router: new Router({ name: "edit", id: google.id }), id: google.id });
+    expect(await screen.findByText("Quirks of Google")).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === "recognise_preset")?.args).toEqual({ issuer: "https://accounts.google.com" });
+    expect(screen.queryByRole("combobox", { name: "Start from" })).not.toBeInTheDocument();
+    expect(screen.getByText("Loopback redirect only")).toBeInTheDocument();
+  });
+
+  it("shows no hints on edit when the issuer is no preset's", async () => {
+    const calls = mockCore({ get_idp: () => config(), recognise_preset: () => null, check_idp: () => [] });
+    render(IdpFormView, { router: new Router({ name: "edit", id: config().id }), id: config().id });
+    await waitFor(() => expect(calls.some((c) => c.cmd === "recognise_preset")).toBe(true));
+    expect(await screen.findByLabelText("Issuer URL")).toHaveValue("https://okta.example.com");
+    expect(screen.queryByText(/^Quirks of/)).not.toBeInTheDocument();
+  });
 });

@@ -69,6 +69,7 @@ export class IdpForm {
   constructor(config: IdpConfig | null = null) {
     if (config) {
       this.#adopt(config);
+      if (config.issuer) void this.startFrom.recognise(config.issuer);
       // A secret set aside before the form opened (by an import, a pull) shows at once.
       if (config.has_secret) void this.#checkSecret();
     } else this.#baseline = JSON.stringify(fieldsFrom(this.draft));

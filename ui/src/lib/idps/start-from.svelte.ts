@@ -46,11 +46,6 @@ export class StartFrom {
     return PRESET_LIST.find((p) => p.id === this.presetId) ?? null;
   }
 
-  /** The quirks of the chosen preset, as its hints say them. */
-  get hints(): readonly string[] {
-    return this.preset?.hints ?? [];
-  }
-
   /** The chosen IdP refuses the app's private-use scheme: only the loopback redirect works. */
   get loopbackOnly(): boolean {
     return this.preset?.redirect === "loopback_only";
@@ -63,6 +58,18 @@ export class StartFrom {
     this.filled = false;
     this.params = Object.fromEntries((this.preset?.params ?? []).map((p) => [p.name, ""]));
     if (this.preset && this.preset.params.length === 0) await this.fill();
+  }
+
+  /**
+   * A saved IdP: the preset its issuer belongs to, if any (the core reads it back from the
+   * issuer), so its hints show again. Feedback only: a failure leaves none chosen.
+   */
+  async recognise(issuer: string): Promise<void> {
+    try {
+      this.presetId = (await commands.recognisePreset(issuer)) ?? "";
+    } catch {
+      /* hints only */
+    }
   }
 
   /** Fills the form from the chosen preset and its parameters; false when refused. */

@@ -18,6 +18,11 @@ export const commands = {
 	 *  constant of the bindings).
 	 */
 	fillFromPreset: (id: string, params: { [key in string]: string }) => __TAURI_INVOKE<PresetFill>("fill_from_preset", { id, params }),
+	/**
+	 *  The id of the preset whose issuer template matches `issuer`, if any: the form shows its
+	 *  hints again when a saved IdP is edited.
+	 */
+	recognisePreset: (issuer: string) => __TAURI_INVOKE<string | null>("recognise_preset", { issuer }),
 	/**  Starts a test login of a saved IdP or of the form's draft; returns the run id at once. */
 	startTestLogin: (request: StartTestRequest) => __TAURI_INVOKE<string>("start_test_login", { request }),
 	cancelTestLogin: (runId: string) => __TAURI_INVOKE<boolean>("cancel_test_login", { runId }),

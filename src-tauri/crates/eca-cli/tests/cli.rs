@@ -1209,6 +1209,40 @@ fn a_preset_fills_its_fields_and_the_flags_given_win() {
 }
 
 #[test]
+fn discovery_fills_the_endpoints_a_preset_left_and_keeps_off_its_userinfo_override() {
+    let provider = NodeServer::start("provider.mjs", &[]);
+    let issuer = provider.url.as_str();
+    let eca = Eca::new();
+    let added = eca.json(&[
+        "idp",
+        "add",
+        "--preset",
+        "cognito",
+        "--preset-param",
+        "region=eu-west-1",
+        "--preset-param",
+        "user_pool_id=eu-west-1_AbC",
+        "--preset-param",
+        "domain=acme.auth.eu-west-1.amazoncognito.com",
+        // The flag wins over the preset's issuer: the local provider stands in for the pool.
+        "--issuer",
+        issuer,
+        "--name",
+        "Pool",
+        "--client-id",
+        "eca-public",
+        "--client-auth-method",
+        "none",
+    ]);
+    assert_eq!(added["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(added["jwks_uri"], format!("{issuer}/jwks"));
+    assert_eq!(
+        added["userinfo_endpoint"], "https://acme.auth.eu-west-1.amazoncognito.com/oauth2/userInfo",
+        "discovery's userinfo ({issuer}/me) does not replace the preset's override"
+    );
+}
+
+#[test]
 fn a_preset_parameter_out_of_its_form_is_refused_and_nothing_is_written() {
     let eca = Eca::new();
     let r = eca.run(&preset_args(

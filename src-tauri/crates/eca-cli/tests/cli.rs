@@ -1137,6 +1137,16 @@ fn presets_are_listed_with_their_parameters_and_quirks() {
     assert!(text.contains("/oauth2/userInfo"), "Cognito's quirk: {text}");
 }
 
+/// The values the Cognito preset needs.
+const COGNITO_PARAMS: [&str; 6] = [
+    "--preset-param",
+    "region=eu-west-1",
+    "--preset-param",
+    "user_pool_id=eu-west-1_AbC",
+    "--preset-param",
+    "domain=acme.auth.eu-west-1.amazoncognito.com",
+];
+
 /// The endpoints given, so that no discovery runs (preset issuers are not on loopback).
 fn preset_args<'a>(preset: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
@@ -1187,17 +1197,7 @@ fn a_preset_fills_its_fields_and_the_flags_given_win() {
     assert_eq!(keycloak["customer_id_claim"], "email", "the flag wins");
 
     let eca = Eca::new();
-    let cognito = eca.json(&preset_args(
-        "cognito",
-        &[
-            "--preset-param",
-            "region=eu-west-1",
-            "--preset-param",
-            "user_pool_id=eu-west-1_AbC",
-            "--preset-param",
-            "domain=acme.auth.eu-west-1.amazoncognito.com",
-        ],
-    ));
+    let cognito = eca.json(&preset_args("cognito", &COGNITO_PARAMS));
     assert_eq!(
         cognito["issuer"],
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"
@@ -1213,27 +1213,19 @@ fn discovery_fills_the_endpoints_a_preset_left_and_keeps_off_its_userinfo_overri
     let provider = NodeServer::start("provider.mjs", &[]);
     let issuer = provider.url.as_str();
     let eca = Eca::new();
-    let added = eca.json(&[
-        "idp",
-        "add",
-        "--preset",
-        "cognito",
-        "--preset-param",
-        "region=eu-west-1",
-        "--preset-param",
-        "user_pool_id=eu-west-1_AbC",
-        "--preset-param",
-        "domain=acme.auth.eu-west-1.amazoncognito.com",
-        // The flag wins over the preset's issuer: the local provider stands in for the pool.
+    let mut args = vec!["idp", "add", "--preset", "cognito"];
+    args.extend(COGNITO_PARAMS);
+    // The flag wins over the preset's issuer: the local provider stands in for the pool.
+    args.extend([
         "--issuer",
         issuer,
         "--name",
         "Pool",
         "--client-id",
         "eca-public",
-        "--client-auth-method",
-        "none",
     ]);
+    args.extend(["--client-auth-method", "none"]);
+    let added = eca.json(&args);
     assert_eq!(added["token_endpoint"], format!("{issuer}/token"));
     assert_eq!(added["jwks_uri"], format!("{issuer}/jwks"));
     assert_eq!(

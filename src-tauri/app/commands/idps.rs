@@ -1,4 +1,5 @@
-//! Commands of the IdP screens: list, read, check, save, toggle, delete, history, discovery.
+//! Commands of the IdP screens: list, read, check, save, toggle, delete, history, discovery,
+//! and "Start from" a preset.
 //!
 //! They are `async` so Tauri runs them off the main thread: the keyring and SQLite may block.
 
@@ -7,8 +8,10 @@ use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
 use eca_core::store::audit::AuditEntry;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::preset::{self, PresetFill};
 use eca_model::problem::Problem;
 use eca_oidc::discovery::{self, IssuerDiscovery};
+use std::collections::BTreeMap;
 use tauri::State;
 
 #[tauri::command]
@@ -75,4 +78,23 @@ pub async fn discover_issuer(
     issuer: String,
 ) -> Result<IssuerDiscovery, Problem> {
     Ok(discovery::discover(&state.http, &issuer).await?)
+}
+
+/// What the preset `id` fills with these parameter values (the presets are the `PRESETS`
+/// constant of the bindings).
+#[tauri::command]
+#[specta::specta]
+pub async fn fill_from_preset(
+    id: String,
+    params: BTreeMap<String, String>,
+) -> Result<PresetFill, Problem> {
+    Ok(preset::fill(&id, &params)?)
+}
+
+/// The id of the preset whose issuer template matches `issuer`, if any: the form shows its
+/// hints again when a saved IdP is edited.
+#[tauri::command]
+#[specta::specta]
+pub async fn recognise_preset(issuer: String) -> Option<String> {
+    preset::recognise(&issuer).map(|r| r.preset.id.clone())
 }

@@ -7,7 +7,7 @@
 //! - The wrappers throw the command's `Problem` (no result objects); the UI's `ipc/commands.ts`
 //!   turns any other rejection into a `Problem` too.
 //! - The constants the UI needs from the model (every `ProblemCode`, the `Field` and `StepName`
-//!   labels, every `SigningAlg`) are written beside the wrappers from the Rust enums, never
+//!   labels, every `SigningAlg`, the presets) are written beside the wrappers from the Rust enums, never
 //!   copied by hand.
 
 pub mod idps;
@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use eca_core::sync::push::PushProgress;
 use eca_model::idp::Field;
+use eca_model::preset;
 use eca_model::problem::ProblemCode;
 use eca_model::signing_alg::SigningAlg;
 use eca_oidc::login::report::StepName;
@@ -37,6 +38,8 @@ pub fn bindings() -> Builder<tauri::Wry> {
             idps::delete_idp,
             idps::idp_history,
             idps::discover_issuer,
+            idps::fill_from_preset,
+            idps::recognise_preset,
             test_configuration::start_test_login,
             test_configuration::cancel_test_login,
             test_configuration::check_readiness,
@@ -63,6 +66,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
         .constant("FIELD_LABELS", labels(Field::VARIANTS, |f| f.label()))
         .constant("STEP_LABELS", labels(StepName::VARIANTS, |s| s.label()))
         .constant("SIGNING_ALGS", SigningAlg::VARIANTS)
+        .constant("PRESETS", preset::all())
         // The payloads of the events the core sends (src-tauri/app: *_EVENT).
         .typ::<PushProgress>()
 }

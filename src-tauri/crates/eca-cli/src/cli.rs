@@ -126,6 +126,8 @@ pub enum IdpCommand {
         /// The IdP's name or id
         idp: String,
     },
+    /// List the presets "Start from" offers, with their parameters and quirks
+    Presets,
     /// Add an IdP; for OpenID Connect, endpoints not given are discovered from --issuer
     Add(AddArgs),
     /// Change the fields given; the others keep their values
@@ -187,6 +189,17 @@ pub enum IdpCommand {
 pub struct AddArgs {
     #[command(flatten)]
     pub fields: FieldArgs,
+
+    /// Start from a preset (`eca idp presets` lists them): it fills the issuer, client
+    /// authentication, scopes, customer identifier claim and what its IdP needs; the field flags
+    /// given win
+    #[arg(long, value_name = "ID")]
+    pub preset: Option<String>,
+
+    /// A value the preset's issuer needs, e.g. tenant=contoso.onmicrosoft.com (repeatable)
+    #[arg(long = "preset-param", value_name = "NAME=VALUE", requires = "preset",
+          value_parser = parse_preset_param)]
+    pub preset_params: Vec<(String, String)>,
 
     /// Add the IdP turned off
     #[arg(long)]
@@ -348,6 +361,13 @@ fn parse_param(raw: &str) -> Result<AuthParam, String> {
         }),
         None => Err("expected KEY=VALUE, e.g. prompt=login".to_string()),
     }
+}
+
+/// `NAME=VALUE`, split at the first `=`.
+fn parse_preset_param(raw: &str) -> Result<(String, String), String> {
+    raw.split_once('=')
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .ok_or_else(|| "expected NAME=VALUE, e.g. tenant=contoso.onmicrosoft.com".to_string())
 }
 
 /// `CLAIM=VARIABLE`, split at the last `=` (a claim name may contain `=`, a variable may not).

@@ -19,6 +19,7 @@ use eca_core::secrets::OsKeyring;
 use eca_core::{data_dir, transfer};
 use eca_model::clock::SystemClock;
 use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId, Protocol};
+use eca_model::preset::{self, PresetFill};
 use eca_model::validation;
 use eca_oidc::discovery::{self, DiscoveryInfo};
 use eca_oidc::http;
@@ -34,6 +35,7 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         Command::Sync(command) => return sync::sync(command, dir, json),
     };
     match command {
+        IdpCommand::Presets => print(&output::presets(preset::all(), json)),
         IdpCommand::List => print(&output::summaries(&open(dir)?.list()?, json)),
         IdpCommand::Show { idp } => print(&output::idp(&open(dir)?.find(&idp)?, json)),
         IdpCommand::Add(args) => add(dir, args, json),
@@ -82,10 +84,20 @@ fn open(dir: Option<PathBuf>) -> Result<Catalog, CliError> {
 fn add(dir: Option<PathBuf>, args: AddArgs, json: bool) -> Result<(), CliError> {
     let secret = secret_change(&args.fields, false)?;
     let mut fields = IdpFields::blank(args.fields.protocol.unwrap_or(Protocol::Oidc));
+    let filled = match &args.preset {
+        Some(id) => Some(preset::fill(
+            id,
+            &args.preset_params.iter().cloned().collect(),
+        )?),
+        None => None,
+    };
+    if let Some(filled) = &filled {
+        filled.apply(&mut fields);
+    }
     fields.enabled = !args.disabled;
     args.fields.apply(&mut fields, Clears::default());
     let mut catalog = open(dir)?;
-    discover_missing(&args.fields, &mut fields)?;
+    discover_missing(&args.fields, filled.as_ref(), &mut fields)?;
     save(&mut catalog, None, fields, secret, json)
 }
 
@@ -114,7 +126,7 @@ fn edit(dir: Option<PathBuf>, args: EditArgs, json: bool) -> Result<(), CliError
     if let Some(enabled) = args.enabled {
         fields.enabled = enabled;
     }
-    discover_missing(&args.fields, &mut fields)?;
+    discover_missing(&args.fields, None, &mut fields)?;
     save(&mut catalog, Some(idp.id), fields, secret, json)
 }
 
@@ -154,13 +166,25 @@ fn secret_change(flags: &FieldArgs, clear: bool) -> Result<SecretChange, CliErro
 }
 
 /// Fills the endpoints no flag named from the issuer's discovery document (OIDC, `--issuer`
-/// given). An issuer the rules refuse is reported as a field error rather than fetched, with
-/// the "is required" errors of the endpoints discovery would have filled left out.
-fn discover_missing(flags: &FieldArgs, fields: &mut IdpFields) -> Result<(), CliError> {
-    let Some(issuer) = flags.discovery_issuer(fields).map(|i| i.trim().to_string()) else {
+/// given, or filled by a preset). An issuer the rules refuse is reported as a field error
+/// rather than fetched, with the "is required" errors of the endpoints discovery would have
+/// filled left out. An endpoint the preset filled is the preset's quirk: discovery keeps off it.
+fn discover_missing(
+    flags: &FieldArgs,
+    filled: Option<&PresetFill>,
+    fields: &mut IdpFields,
+) -> Result<(), CliError> {
+    let issuer_given = filled.is_some_and(|p| p.issuer.is_some());
+    let Some(issuer) = flags
+        .discovery_issuer(fields, issuer_given)
+        .map(|i| i.trim().to_string())
+    else {
         return Ok(());
     };
-    let wanted = flags.discoverable();
+    let mut wanted = flags.discoverable();
+    if filled.is_some_and(|p| p.userinfo_endpoint.is_some()) {
+        wanted.retain(|f| *f != Field::UserinfoEndpoint);
+    }
     if let Err(mut errors) = validation::validate(fields.clone()) {
         if errors.iter().any(|e| e.field == Field::Issuer) {
             errors.retain(|e| !wanted.contains(&e.field));

@@ -14,6 +14,7 @@ use eca_core::data_dir::DataDirError;
 use eca_core::platform_test::PlatformTestError;
 use eca_core::sync::SyncError;
 use eca_core::transfer::ImportError;
+use eca_model::preset::PresetError;
 use eca_model::problem::{Problem, ProblemCode};
 use eca_oidc::discovery::DiscoveryError;
 use std::path::Path;
@@ -29,6 +30,9 @@ pub enum CliError {
     Discovery(#[from] DiscoveryError),
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// `--preset`/`--preset-param` the presets cannot fill from.
+    #[error(transparent)]
+    Preset(#[from] PresetError),
     /// Input the command cannot use, not tied to one field.
     #[error("{0}")]
     Usage(String),
@@ -97,6 +101,7 @@ impl CliError {
             self,
             CliError::Catalog(CatalogError::Invalid(_))
                 | CliError::Usage(_)
+                | CliError::Preset(_)
                 | CliError::Sync(SyncError::InvalidSettings(_))
                 | CliError::PlatformTest(PlatformTestError::BadNumber)
                 | CliError::Import(
@@ -127,6 +132,7 @@ impl CliError {
                 Problem::new(ProblemCode::Validation, e.to_string())
             }
             CliError::Usage(m) => Problem::new(ProblemCode::Validation, m),
+            CliError::Preset(e) => e.into(),
             CliError::DataDir(e) => Problem::new(ProblemCode::Storage, e.to_string()),
             e @ CliError::Io { .. } => Problem::new(ProblemCode::Internal, e.to_string()),
             CliError::SecretNotSaved(m) => Problem::new(ProblemCode::Keyring, m),

@@ -153,15 +153,16 @@ impl FieldArgs {
         .collect()
     }
 
-    /// The issuer to run discovery on: an OpenID Connect IdP whose `--issuer` was given, with
-    /// a required endpoint left to fill, unless `--no-discover`. (The userinfo endpoint is
-    /// optional for OIDC: its absence alone does not send the CLI onto the network.)
-    pub fn discovery_issuer<'f>(&self, f: &'f IdpFields) -> Option<&'f str> {
+    /// The issuer to run discovery on: an OpenID Connect IdP whose `--issuer` was given (or
+    /// `issuer_given` otherwise, by a preset), with a required endpoint left to fill, unless
+    /// `--no-discover`. (The userinfo endpoint is optional for OIDC: its absence alone does not
+    /// send the CLI onto the network.)
+    pub fn discovery_issuer<'f>(&self, f: &'f IdpFields, issuer_given: bool) -> Option<&'f str> {
         let required_missing = self
             .discoverable()
             .iter()
             .any(|field| *field != Field::UserinfoEndpoint);
-        let wanted = self.issuer.is_some()
+        let wanted = (self.issuer.is_some() || issuer_given)
             && !self.no_discover
             && f.protocol == Protocol::Oidc
             && required_missing;
@@ -248,7 +249,7 @@ mod tests {
         ]);
         let mut f = IdpFields::blank(Protocol::Oidc);
         a.apply(&mut f, Clears::default());
-        assert_eq!(a.discovery_issuer(&f), Some("https://op.example"));
+        assert_eq!(a.discovery_issuer(&f, false), Some("https://op.example"));
         fill_from_discovery(&mut f, &info(), &a.discoverable());
         assert_eq!(f.token_endpoint, "https://x/t");
         assert_eq!(f.authorization_endpoint, "https://op.example/auth");
@@ -281,7 +282,11 @@ mod tests {
             let a = args(flags);
             let mut f = IdpFields::blank(Protocol::Oidc);
             a.apply(&mut f, Clears::default());
-            assert_eq!(a.discovery_issuer(&f).is_some(), expected, "{flags:?}");
+            assert_eq!(
+                a.discovery_issuer(&f, false).is_some(),
+                expected,
+                "{flags:?}"
+            );
         }
         assert!(!args(&[]).changes_anything());
         assert!(args(&["--claim-map", "email=e"]).changes_anything());

@@ -9,6 +9,7 @@
 use crate::error::CliError;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{Field, IdpConfig};
+use eca_model::preset::Preset;
 use eca_model::signing_alg::SigningAlg;
 use serde::Serialize;
 use std::io::Write;
@@ -54,6 +55,37 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
     // These types serialise infallibly (no maps with non-string keys, no custom Serialize).
     serde_json::to_string_pretty(value).expect("core types serialise to JSON")
+}
+
+/// `eca idp presets`: each preset with its parameters, what it fills and its quirks.
+pub fn presets(list: &[Preset], as_json: bool) -> String {
+    if as_json {
+        return json(list);
+    }
+    let blocks: Vec<String> = list.iter().map(preset_block).collect();
+    blocks.join("\n\n")
+}
+
+fn preset_block(p: &Preset) -> String {
+    let mut lines = vec![format!("{}  {}", p.id, p.name)];
+    let mut row = |label: &str, value: String| lines.push(format!("  {label:<14}{value}"));
+    row("Issuer", p.issuer.clone().unwrap_or_else(|| "-".into()));
+    for param in &p.params {
+        row(
+            "Parameter",
+            format!("{}: {} (e.g. {})", param.name, param.label, param.example),
+        );
+    }
+    row("Client auth", p.client_auth_method.as_str().into());
+    row("Scopes", p.scopes.join(" "));
+    row("Customer id", p.customer_id_claim.clone());
+    if let Some(userinfo) = &p.userinfo_endpoint {
+        row("Userinfo", userinfo.clone());
+    }
+    for hint in &p.hints {
+        row("Quirk", hint.clone());
+    }
+    lines.join("\n")
 }
 
 pub fn idp(idp: &IdpConfig, as_json: bool) -> String {

@@ -1108,6 +1108,147 @@ fn with_no_keyring_the_other_fields_are_saved() {
     assert_eq!(problem["code"], "keyring");
 }
 
+// ---- presets ---------------------------------------------------------------------------------
+
+#[test]
+fn presets_are_listed_with_their_parameters_and_quirks() {
+    let eca = Eca::new();
+    let listed = eca.json(&["idp", "presets"]);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|p| p["id"].as_str().expect("an id"))
+        .collect();
+    let expected: Vec<&str> = eca_model::preset::all()
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(ids, expected, "every preset, in the data file's order");
+    let text = eca.ok(&["idp", "presets"]);
+    assert!(
+        text.contains("https://login.microsoftonline.com/{tenant}/v2.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tenant: Tenant (e.g. contoso.onmicrosoft.com)"),
+        "{text}"
+    );
+    assert!(text.contains("/oauth2/userInfo"), "Cognito's quirk: {text}");
+}
+
+/// The values the Cognito preset needs.
+const COGNITO_PARAMS: [&str; 6] = [
+    "--preset-param",
+    "region=eu-west-1",
+    "--preset-param",
+    "user_pool_id=eu-west-1_AbC",
+    "--preset-param",
+    "domain=acme.auth.eu-west-1.amazoncognito.com",
+];
+
+/// The endpoints given, so that no discovery runs (preset issuers are not on loopback).
+fn preset_args<'a>(preset: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "idp",
+        "add",
+        "--preset",
+        preset,
+        "--name",
+        "From a preset",
+        "--client-id",
+        "c-1",
+        "--authorization-endpoint",
+        "https://idp.example/auth",
+        "--token-endpoint",
+        "https://idp.example/token",
+        "--jwks-uri",
+        "https://idp.example/jwks",
+    ];
+    args.extend(rest);
+    args
+}
+
+#[test]
+fn a_preset_fills_its_fields_and_the_flags_given_win() {
+    let eca = Eca::new();
+    let google = eca.json(&preset_args("google", &[]));
+    assert_eq!(google["issuer"], "https://accounts.google.com");
+    assert_eq!(google["client_auth_method"], "client_secret_post");
+    assert_eq!(google["test_redirect"], "loopback", "Google: loopback only");
+    assert_eq!(google["scopes"], json!(["openid", "profile", "email"]));
+
+    let eca = Eca::new();
+    let keycloak = eca.json(&preset_args(
+        "keycloak",
+        &[
+            "--preset-param",
+            "host=sso.acme.com",
+            "--preset-param",
+            "realm=customers",
+            "--client-auth-method",
+            "none",
+            "--customer-id-claim",
+            "email",
+        ],
+    ));
+    assert_eq!(keycloak["issuer"], "https://sso.acme.com/realms/customers");
+    assert_eq!(keycloak["client_auth_method"], "none", "the flag wins");
+    assert_eq!(keycloak["customer_id_claim"], "email", "the flag wins");
+
+    let eca = Eca::new();
+    let cognito = eca.json(&preset_args("cognito", &COGNITO_PARAMS));
+    assert_eq!(
+        cognito["issuer"],
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"
+    );
+    assert_eq!(
+        cognito["userinfo_endpoint"],
+        "https://acme.auth.eu-west-1.amazoncognito.com/oauth2/userInfo"
+    );
+}
+
+#[test]
+fn discovery_fills_the_endpoints_a_preset_left_and_keeps_off_its_userinfo_override() {
+    let provider = NodeServer::start("provider.mjs", &[]);
+    let issuer = provider.url.as_str();
+    let eca = Eca::new();
+    let mut args = vec!["idp", "add", "--preset", "cognito"];
+    args.extend(COGNITO_PARAMS);
+    // The flag wins over the preset's issuer: the local provider stands in for the pool.
+    args.extend([
+        "--issuer",
+        issuer,
+        "--name",
+        "Pool",
+        "--client-id",
+        "eca-public",
+    ]);
+    args.extend(["--client-auth-method", "none"]);
+    let added = eca.json(&args);
+    assert_eq!(added["token_endpoint"], format!("{issuer}/token"));
+    assert_eq!(added["jwks_uri"], format!("{issuer}/jwks"));
+    assert_eq!(
+        added["userinfo_endpoint"], "https://acme.auth.eu-west-1.amazoncognito.com/oauth2/userInfo",
+        "discovery's userinfo ({issuer}/me) does not replace the preset's override"
+    );
+}
+
+#[test]
+fn a_preset_parameter_out_of_its_form_is_refused_and_nothing_is_written() {
+    let eca = Eca::new();
+    let r = eca.run(&preset_args(
+        "okta-org",
+        &["--preset-param", "domain=acme.okta.com/evil"],
+    ));
+    assert_one_line_error(&r, 2, "error: Okta domain \"acme.okta.com/evil\" is not in");
+    let r = eca.run(&preset_args("entra", &[]));
+    assert_one_line_error(&r, 2, "error: Tenant is needed");
+    let r = eca.run(&preset_args("no-such", &[]));
+    assert_one_line_error(&r, 2, "error: There is no preset \"no-such\"");
+    assert!(eca.list().is_empty(), "nothing was written");
+}
+
 // ---- discovery (local OpenID provider) ------------------------------------------------------
 
 #[test]

@@ -5,6 +5,7 @@
 //! - [`wire`]: the IdP as it travels to and from the backend (docs/sync-api.yaml).
 //! - [`diff`]: what differs between two versions of an IdP, for the audit and the sync plan.
 //! - [`phone`]: phone numbers in E.164 form, as channel binding compares them.
+//! - [`preset`]: the IdP presets ("Start from") and their quirks, as data (`presets.json`).
 //! - [`problem`]: the one user-facing error shape that crosses to the UI and the CLI's JSON.
 //! - [`secret`]: the redacting type every secret value travels in.
 //! - [`secret_binding`]: where a client secret was entered, and when it must be set aside.
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod diff;
 pub mod idp;
 pub mod phone;
+pub mod preset;
 pub mod problem;
 pub mod secret;
 pub mod secret_binding;

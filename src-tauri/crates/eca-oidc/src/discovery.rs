@@ -13,6 +13,7 @@
 //!   discovery fetch: the settings form, readiness and the test login all use it.
 //! - "Does the IdP advertise it" is answered once, by [`DiscoveryInfo`]'s methods.
 
+use crate::issuer::IssuerRule;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
@@ -314,7 +315,7 @@ pub fn parse_document(
 
     // The issuer first: nothing else in a document that speaks for another issuer matters.
     let issuer = string(doc, "issuer")?.ok_or(DiscoveryError::MissingField("issuer"))?;
-    if issuer != expected_issuer {
+    if issuer != IssuerRule::of(expected_issuer).discovery_issuer() {
         return Err(DiscoveryError::IssuerMismatch {
             expected: expected_issuer.to_string(),
             found: issuer,
@@ -615,6 +616,32 @@ mod tests {
             parse_document(ISSUER, &upper),
             Err(DiscoveryError::IssuerMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_multi_tenant_issuer_accepts_its_preset_template_and_nothing_else() {
+        let common = "https://login.microsoftonline.com/common/v2.0";
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let info = parse_document(common, &with(minimal(), "issuer", json!(template))).unwrap();
+        assert_eq!(info.issuer, template);
+        for found in [
+            "https://login.microsoftonline.com/organizations/v2.0",
+            "https://login.microsoftonline.com/{tenantid}/v2.0/",
+            "https://evil.example/{tenantid}/v2.0",
+        ] {
+            let doc = with(minimal(), "issuer", json!(found));
+            assert!(
+                matches!(
+                    parse_document(common, &doc),
+                    Err(DiscoveryError::IssuerMismatch { .. })
+                ),
+                "{found} is not Entra's multi-tenant issuer"
+            );
+        }
+        // A single tenant's issuer is exact: the template is not its issuer.
+        let single = "https://login.microsoftonline.com/contoso.com/v2.0";
+        let doc = with(minimal(), "issuer", json!(template));
+        assert!(parse_document(single, &doc).is_err());
     }
 
     #[test]

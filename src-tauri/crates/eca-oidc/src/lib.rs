@@ -3,6 +3,8 @@
 //! The desktop's Test Configuration and the platform (the reference backend) both use it, so a
 //! login is checked the same way wherever it happens.
 //!
+//! - [`issuer`]: which issuer discovery and ID tokens must name (exact, or a preset's
+//!   multi-tenant template).
 //! - [`http`]: the hardened HTTP client (no redirects, size and time limits, loopback rules).
 //! - [`discovery`]: OpenID discovery, fetched and checked.
 //! - [`login`]: PKCE/state/nonce, the callback, the code exchange, the ID token, userinfo, the
@@ -14,5 +16,6 @@
 
 pub mod discovery;
 pub mod http;
+pub mod issuer;
 pub mod login;
 pub mod panicked;

@@ -5,6 +5,7 @@ import type {
   ClaimMapping,
   ClientAuthMethod,
   IdpFields,
+  PresetFill,
   Protocol,
   SigningAlg,
   TestRedirect,
@@ -151,4 +152,18 @@ export function fieldsFrom(d: Draft): IdpFields {
     loopback_port: loopbackPort(d),
     id_token_signing_algs: oidc ? [...d.id_token_signing_algs] : [],
   };
+}
+
+/**
+ * Writes what a preset filled over the draft (the core's `PresetFill::apply`, for the draft's
+ * text form); the fields a preset does not know keep what the admin typed.
+ */
+export function applyPresetFill(d: Draft, fill: PresetFill): void {
+  d.protocol = fill.protocol;
+  d.issuer = fill.issuer ?? "";
+  d.client_auth_method = fill.client_auth_method;
+  d.scopes = fill.scopes.join(" ");
+  d.customer_id_claim = fill.customer_id_claim;
+  if (fill.userinfo_endpoint !== null) d.userinfo_endpoint = fill.userinfo_endpoint;
+  d.test_redirect = fill.test_redirect;
 }

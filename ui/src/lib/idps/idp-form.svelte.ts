@@ -17,7 +17,8 @@ import type {
   SecretChange,
   StartTestRequest,
 } from "../ipc/types";
-import { blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
+import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
+import { StartFrom } from "./start-from.svelte";
 
 /** What happens to the stored secret: nothing, a new value, or removal. */
 export type SecretMode = "keep" | "replace" | "clear";
@@ -50,6 +51,14 @@ export class IdpForm {
 
   discovering = $state(false);
   discovery: IssuerDiscovery | null = $state.raw(null);
+  /** The issuer `discovery` was fetched for, as sent. */
+  #discoveredFor = $state("");
+
+  /** "Start from" a preset (offered when adding): its fill replaces the fetched discovery. */
+  readonly startFrom = new StartFrom((fill) => {
+    applyPresetFill(this.draft, fill);
+    this.discovery = null;
+  });
 
   /** Fields the admin has left at least once; on-blur feedback is shown only for them. */
   readonly touched = new SvelteSet<Field>();
@@ -60,6 +69,7 @@ export class IdpForm {
   constructor(config: IdpConfig | null = null) {
     if (config) {
       this.#adopt(config);
+      if (config.issuer) void this.startFrom.recognise(config.issuer);
       // A secret set aside before the form opened (by an import, a pull) shows at once.
       if (config.has_secret) void this.#checkSecret();
     } else this.#baseline = JSON.stringify(fieldsFrom(this.draft));
@@ -134,7 +144,9 @@ export class IdpForm {
     const { info, advice } = this.discovery;
     const method = advice.unadvertised_methods.find((m) => m.method === this.draft.client_auth_method);
     const warnings = [advice.pkce, method?.warning].filter((w): w is string => w != null);
-    if (info.issuer !== this.draft.issuer) {
+    // The core checked the document against the issuer it was fetched for (exactly, or as the
+    // multi-tenant template a preset declares): only an edit since then can break the match.
+    if (this.#discoveredFor !== this.draft.issuer) {
       warnings.push(
         `The IdP identifies itself as ${info.issuer}, not ${this.draft.issuer}. The issuer must match exactly, including any trailing slash.`,
       );
@@ -200,6 +212,7 @@ export class IdpForm {
       const found = await commands.discoverIssuer(issuer.trim());
       const info = found.info;
       this.discovery = found;
+      this.#discoveredFor = issuer.trim();
       this.draft.authorization_endpoint = info.authorization_endpoint;
       this.draft.token_endpoint = info.token_endpoint;
       if (info.userinfo_endpoint !== null) this.draft.userinfo_endpoint = info.userinfo_endpoint;

@@ -25,6 +25,7 @@ export type {
   PlanItem,
   PlatformInfo,
   PlatformTestReport,
+  PresetFill,
   Problem,
   ProblemCode,
   Protocol,

@@ -12,6 +12,7 @@
 use super::report::{TestError, TestErrorCode as Code};
 use super::signing::SigningPolicy;
 use super::token;
+use crate::issuer::IssuerRule;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -73,7 +74,17 @@ pub fn verify(
     let alg = check_alg(&header, exp.signing)?;
     check_required_claims(&claims)?;
     check_azp(&claims, exp.client_id)?;
-    let subject = verify_signature_and_claims(token, jwks, exp)?;
+    let issuer = IssuerRule::of(exp.issuer)
+        .token_issuer(&claims)
+        .map_err(|m| reject(Code::IdTokenIss, m, "Check the IdP's ID token settings."))?;
+    let subject = verify_signature_and_claims(
+        token,
+        jwks,
+        &Expectations {
+            issuer: &issuer,
+            ..*exp
+        },
+    )?;
     check_at_hash(&claims, exp.access_token, &alg)?;
     let lifetime = match (
         claims.get("iat").and_then(Value::as_i64),
@@ -440,11 +451,20 @@ mod tests {
             alg: CoreJwsSigningAlgorithm,
             claims: &Value,
         ) -> Result<(String, Option<i64>), TestError> {
+            verify_hs_for("https://idp.example", alg, claims)
+        }
+
+        /// [`verify_hs`] for an IdP configured with `issuer`.
+        fn verify_hs_for(
+            issuer: &str,
+            alg: CoreJwsSigningAlgorithm,
+            claims: &Value,
+        ) -> Result<(String, Option<i64>), TestError> {
             let secret = Secret::new(KEY);
             let nonce = Nonce::new("n-1".into());
             let signing = SigningPolicy::new(&[HS256, HS384, HS512], &[]);
             let exp = Expectations {
-                issuer: "https://idp.example",
+                issuer,
                 client_id: "client-1",
                 secret: Some(&secret),
                 nonce: &nonce,
@@ -469,6 +489,33 @@ mod tests {
 
         fn hs256(claims: &Value) -> Result<(String, Option<i64>), TestError> {
             verify_hs(CoreJwsSigningAlgorithm::HmacSha256, claims)
+        }
+
+        #[test]
+        fn a_multi_tenant_entra_token_verifies_with_its_own_tenant_and_no_other() {
+            const COMMON: &str = "https://login.microsoftonline.com/common/v2.0";
+            const TID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+            let tenant_iss = format!("https://login.microsoftonline.com/{TID}/v2.0");
+            let entra =
+                |claims: &Value| verify_hs_for(COMMON, CoreJwsSigningAlgorithm::HmacSha256, claims);
+            let good = with(json!({ "iss": tenant_iss, "tid": TID }));
+            assert_eq!(entra(&good).unwrap().0, "user-1");
+            let other = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+            let mixed = with(json!({ "iss": tenant_iss, "tid": other }));
+            assert_eq!(entra(&mixed).unwrap_err().code, Code::IdTokenIss);
+            let literal = with(json!({
+                "iss": "https://login.microsoftonline.com/{tenantid}/v2.0", "tid": TID
+            }));
+            assert_eq!(entra(&literal).unwrap_err().code, Code::IdTokenIss);
+            let no_tid = with(json!({ "iss": tenant_iss }));
+            assert_eq!(entra(&no_tid).unwrap_err().code, Code::IdTokenIss);
+            // A single-tenant issuer is exact: another tenant's token is refused.
+            let single = verify_hs_for(
+                &format!("https://login.microsoftonline.com/{other}/v2.0"),
+                CoreJwsSigningAlgorithm::HmacSha256,
+                &good,
+            );
+            assert_eq!(single.unwrap_err().code, Code::IdTokenIss);
         }
 
         #[test]

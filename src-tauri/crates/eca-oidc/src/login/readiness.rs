@@ -10,7 +10,8 @@ use super::jwks;
 use super::report::StepStatus;
 use super::signing::{self, SigningPolicy};
 use crate::discovery::{self, Discovered, DiscoveryInfo};
-use eca_model::idp::{IdpConfig, IdpFields, Protocol};
+use eca_model::idp::{IdpConfig, IdpFields, Protocol, TestRedirect};
+use eca_model::preset::{self, RedirectRule};
 use eca_model::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,7 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
     let f = &idp.fields;
     let mut checks = Checks(Vec::new());
     check_https(f, &mut checks);
+    check_preset_quirks(f, &mut checks);
     if f.protocol == Protocol::Oidc {
         let issuer = f.issuer.clone().unwrap_or_default();
         match discovery::fetch_dated(&ctx.http, &issuer).await {
@@ -110,6 +112,41 @@ fn check_https(f: &IdpFields, checks: &mut Checks) {
             format!(
                 "{} use plain http on a loopback host: fine for development, not for production.",
                 plain.join(", ")
+            ),
+        );
+    }
+}
+
+/// The quirks of the preset the issuer belongs to ([`preset::recognise`]), as its data states
+/// them: the issuer's exact form (a trailing slash) and the redirects the IdP accepts.
+fn check_preset_quirks(f: &IdpFields, checks: &mut Checks) {
+    if f.protocol != Protocol::Oidc {
+        return;
+    }
+    let Some(found) = f.issuer.as_deref().and_then(preset::recognise) else {
+        return;
+    };
+    let name = &found.preset.name;
+    if found.slash_differs {
+        checks.add(
+            "Issuer form",
+            StepStatus::Failed,
+            format!(
+                "{name}'s issuer is exactly \"{}\" (compare the trailing slash): set the Issuer \
+                 URL to that, or ID tokens are refused.",
+                found.issuer()
+            ),
+        );
+    }
+    if found.preset.redirect == RedirectRule::LoopbackOnly
+        && f.test_redirect == TestRedirect::DeepLink
+    {
+        checks.add(
+            "Test redirect accepted",
+            StepStatus::Warning,
+            format!(
+                "{name} refuses the app's private-use scheme redirect: set the test redirect to \
+                 loopback (and register http://127.0.0.1 at {name})."
             ),
         );
     }
@@ -283,6 +320,40 @@ mod tests {
         let mut checks = Checks(Vec::new());
         check_signing_algs(&f, &info(advertised), &mut checks);
         checks.0.remove(0)
+    }
+
+    fn quirk_checks(issuer: &str, redirect: TestRedirect) -> Vec<ReadinessCheck> {
+        let f = IdpFields {
+            issuer: Some(issuer.into()),
+            test_redirect: redirect,
+            ..IdpFields::blank(Protocol::Oidc)
+        };
+        let mut checks = Checks(Vec::new());
+        check_preset_quirks(&f, &mut checks);
+        checks.0
+    }
+
+    #[test]
+    fn googles_trailing_slash_and_loopback_only_quirks_are_reported() {
+        let checks = quirk_checks("https://accounts.google.com/", TestRedirect::DeepLink);
+        let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["Issuer form", "Test redirect accepted"]);
+        assert_eq!(checks[0].status, StepStatus::Failed);
+        assert!(
+            checks[0].detail.contains("\"https://accounts.google.com\""),
+            "the fix names the exact issuer: {}",
+            checks[0].detail
+        );
+        assert_eq!(checks[1].status, StepStatus::Warning);
+        assert_eq!(
+            quirk_checks("https://accounts.google.com", TestRedirect::Loopback),
+            Vec::new(),
+            "the issuer as Google writes it, tested through loopback: nothing to report"
+        );
+        let auth0 = quirk_checks("https://acme.eu.auth0.com", TestRedirect::DeepLink);
+        assert_eq!(auth0.len(), 1, "Auth0's issuer needs its trailing slash");
+        assert!(auth0[0].detail.contains("\"https://acme.eu.auth0.com/\""));
+        assert!(quirk_checks("https://idp.example/", TestRedirect::DeepLink).is_empty());
     }
 
     #[test]

@@ -209,6 +209,49 @@ fn readiness(dir: &TempDir) -> (i32, std::collections::BTreeMap<String, (String,
     (out.status.code().unwrap_or(-1), checks)
 }
 
+/// The expiry date of the client secret is a readiness line: a warning within 30 days (still
+/// ready), a failure once expired (not ready: the platform refuses sign-ins with it).
+#[test]
+fn readiness_reminds_of_the_secret_expiry_and_fails_once_it_has_expired() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let soon = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let confidential = [
+        "--client-id",
+        "eca-confidential",
+        "--credential-expires-on",
+        &soon,
+    ];
+    add(&dir, &op.url, &confidential, None);
+    let (code, checks) = readiness(&dir);
+    assert_eq!(code, 0, "a reminder is not a failure: {checks:#?}");
+    let (status, detail) = &checks["Client secret expiry"];
+    assert_eq!(status, "warning", "{checks:#?}");
+    assert!(
+        detail.contains(&format!("expires on {soon}, in 10 days")),
+        "{detail}"
+    );
+
+    let past = (time::OffsetDateTime::now_utc().date() - time::Duration::days(1)).to_string();
+    let out = eca(&dir)
+        .args(["idp", "edit", "Local OP", "--credential-expires-on", &past])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, checks) = readiness(&dir);
+    assert_ne!(code, 0, "an expired secret is not ready: {checks:#?}");
+    let (status, detail) = &checks["Client secret expiry"];
+    assert_eq!(status, "failed", "{checks:#?}");
+    assert!(
+        detail.contains(&format!("expired on {past}")) && detail.contains("refuses"),
+        "{detail}"
+    );
+}
+
 /// Readiness against a real provider configured wrong, one mistake at a time: each is failed
 /// by the check that names it, the others pass, and `eca idp check` exits non-zero.
 #[test]

@@ -59,7 +59,7 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed","confirmation_needed"] as const;
 
@@ -126,6 +126,17 @@ export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" |
 /**  A public client: no secret, PKCE only. */
 "none";
 
+/**  How near a credential's expiry is, against a given day. */
+export type CredentialExpiry = 
+/**  No expiry date is recorded. */
+{ state: "no_date" } | 
+/**  More than [`REMINDER_DAYS`] days left. */
+{ state: "fine"; days_left: number } | 
+/**  [`REMINDER_DAYS`] days or fewer left; 0 is the last day it works. */
+{ state: "due_soon"; days_left: number } | 
+/**  Expired `days_ago` days ago (1: it expired at the end of yesterday). */
+{ state: "expired"; days_ago: number };
+
 /**
  *  What an admin should hear before saving a configuration, from the IdP's discovery document.
  *  Every client authentication method the IdP does not advertise gets its warning here, so
@@ -176,7 +187,7 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs";
+"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs" | "credential_expires_on";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -261,6 +272,12 @@ export type IdpFields = {
 	 *  Older exports lack it: empty.
 	 */
 	id_token_signing_algs?: SigningAlg[],
+	/**
+	 *  When the client credential expires (the client secret — or the signing key, for
+	 *  private_key_jwt), `YYYY-MM-DD` in UTC; see [`crate::credential_expiry`]. Only for a
+	 *  client that has a credential. Older exports lack it: none.
+	 */
+	credential_expires_on?: string | null,
 };
 
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */
@@ -283,6 +300,10 @@ export type IdpSummary = {
 	updated_at: string,
 	/**  The latest "Test Configuration" run, if any. */
 	last_test: LastTest | null,
+	/**  When the client credential expires, `YYYY-MM-DD`, if recorded. */
+	credential_expires_on: string | null,
+	/**  How near that is, on the day the list was read. */
+	credential_expiry: CredentialExpiry,
 };
 
 /**  One local IdP's [`SyncBadge`]. */
@@ -640,6 +661,11 @@ export type TestErrorCode =
 "channel_binding.mismatch" | 
 /**  The platform's sign-in: the IdP was deleted or disabled after the link was sent. */
 "idp_unavailable" | 
+/**
+ *  The platform's sign-in: the IdP's client credential passed its expiry date after the link
+ *  was sent.
+ */
+"credential_expired" | 
 /**  The platform's sign-in came back in another browser than the one that opened the link. */
 "browser_binding.mismatch" | 
 /**

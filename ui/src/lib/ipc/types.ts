@@ -35,6 +35,7 @@ export type {
   SaveOutcome,
   SecretChange,
   SigningAlg,
+  CredentialExpiry,
   StartTestRequest,
   Step,
   StepName,

@@ -38,6 +38,21 @@ fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
     );
 }
 
+/// `eca idp edit "Local OP" ARGS…` in `dir`, which must succeed.
+fn edit(dir: &TempDir, args: &[&str], stdin: Option<&str>) {
+    let mut cmd = eca(dir);
+    cmd.args(["idp", "edit", "Local OP"]).args(args);
+    if let Some(input) = stdin {
+        cmd.write_stdin(input);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "edit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.
 fn test_json(dir: &TempDir) -> (i32, Value) {
     let out = eca(dir)
@@ -120,16 +135,7 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
     assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
     assert_eq!(report["outcome"], "passed");
 
-    let out = eca(&dir)
-        .args(["idp", "edit", "Local OP", "--client-secret-stdin"])
-        .write_stdin("wrong-secret\n")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    edit(&dir, &["--client-secret-stdin"], Some("wrong-secret\n"));
     let (code, report) = test_json(&dir);
     assert_ne!(code, 0, "a failed login must not exit 0");
     assert_eq!(report["outcome"], "failed");
@@ -233,15 +239,7 @@ fn readiness_reminds_of_the_secret_expiry_and_fails_once_it_has_expired() {
     );
 
     let past = (time::OffsetDateTime::now_utc().date() - time::Duration::days(1)).to_string();
-    let out = eca(&dir)
-        .args(["idp", "edit", "Local OP", "--credential-expires-on", &past])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    edit(&dir, &["--credential-expires-on", &past], None);
     let (code, checks) = readiness(&dir);
     assert_ne!(code, 0, "an expired secret is not ready: {checks:#?}");
     let (status, detail) = &checks["Client secret expiry"];

@@ -696,8 +696,8 @@ fn a_database_from_before_the_signing_algs_reads_with_the_default_set() {
     );
 }
 
-#[test]
-fn the_store_keeps_the_signing_algs_a_json_list() {
+/// A second connection to a file holding one saved IdP, to write past the catalog's rules.
+fn file_with_one_idp() -> (Fixture, rusqlite::Connection) {
     let mut fx = fixture();
     create(
         &mut fx.catalog,
@@ -705,6 +705,12 @@ fn the_store_keeps_the_signing_algs_a_json_list() {
         SecretChange::Keep,
     );
     let conn = store::open(&fx.path.join(eca_core::data_dir::DB_FILE)).unwrap();
+    (fx, conn)
+}
+
+#[test]
+fn the_store_keeps_the_signing_algs_a_json_list() {
+    let (_fx, conn) = file_with_one_idp();
     for bad in ["{}", "RS256", "\"RS256\""] {
         let result = conn.execute("UPDATE idp SET id_token_signing_algs = ?1", [bad]);
         assert!(result.is_err(), "the CHECK must refuse {bad}");
@@ -727,13 +733,7 @@ fn a_database_from_before_the_credential_expiry_reads_with_none() {
 
 #[test]
 fn the_store_keeps_the_expiry_an_iso_date() {
-    let mut fx = fixture();
-    create(
-        &mut fx.catalog,
-        okta("Okta", "https://one.example"),
-        SecretChange::Keep,
-    );
-    let conn = store::open(&fx.path.join(eca_core::data_dir::DB_FILE)).unwrap();
+    let (_fx, conn) = file_with_one_idp();
     for bad in [
         "2027-3-31",
         "2027-02-30",

@@ -27,13 +27,18 @@ fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
     let mut cmd = eca(dir);
     cmd.args(["idp", "add", "--name", "Local OP", "--issuer", issuer])
         .args(extra);
+    succeeds(cmd, stdin, "add");
+}
+
+/// Runs `cmd` with `stdin`, if any, and expects it to succeed.
+fn succeeds(mut cmd: Command, stdin: Option<&str>, what: &str) {
     if let Some(input) = stdin {
         cmd.write_stdin(input);
     }
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "add failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -42,15 +47,7 @@ fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
 fn edit(dir: &TempDir, args: &[&str], stdin: Option<&str>) {
     let mut cmd = eca(dir);
     cmd.args(["idp", "edit", "Local OP"]).args(args);
-    if let Some(input) = stdin {
-        cmd.write_stdin(input);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "edit failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(cmd, stdin, "edit");
 }
 
 /// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.

@@ -54,6 +54,7 @@ def platform_idp():
             "claim_mapping": [],
             "channel_binding": False,
             "id_token_signing_algs": [],
+            "credential_expires_on": None,
         }
         request = urllib.request.Request(
             f"{os.environ['ECA_SCHEMATHESIS_URL']}/v1/workspaces/dev/idps/{idp_id}",

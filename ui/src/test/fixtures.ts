@@ -98,6 +98,8 @@ export function summary(overrides: Partial<IdpSummary> = {}): IdpSummary {
     secret_set_aside: false,
     updated_at: "2025-01-01T00:00:00Z",
     last_test: null,
+    credential_expires_on: null,
+    credential_expiry: { state: "no_date" },
     ...overrides,
   };
 }
@@ -131,6 +133,7 @@ export function config(overrides: Partial<IdpConfig> = {}): IdpConfig {
     channel_binding: true,
     loopback_port: null,
     id_token_signing_algs: ["RS256", "HS256"],
+    credential_expires_on: "2027-03-31",
     has_secret: true,
     secret_entered_for: { token_origin: "https://okta.example.com", client_id: "eca-client" },
     created_at: "2025-01-01T00:00:00Z",

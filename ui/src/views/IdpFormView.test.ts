@@ -120,6 +120,7 @@ describe("IdpFormView: adding", () => {
           channel_binding: false,
           loopback_port: null,
           id_token_signing_algs: [],
+          credential_expires_on: null,
         },
         secret: { kind: "replace", value: "s3cr3t" },
       },
@@ -784,6 +785,35 @@ describe("IdpFormView: Test Configuration", () => {
     await userEvent.tab();
     await waitFor(() => expect(port).toHaveAttribute("aria-invalid", "true"));
     expect(port).toHaveAccessibleDescription(expect.stringContaining("must be between 1024 and 65535"));
+  });
+
+  it("edits the secret's expiry date beside the secret, and hides it for a public client", async () => {
+    const calls = mockCore({
+      get_idp: () => config({ credential_expires_on: "2027-03-31" }),
+      save_idp: (args) => echoSave(args),
+      check_idp: (args) =>
+        (args.fields as { credential_expires_on: string | null }).credential_expires_on === "31/03/2027"
+          ? [{ field: "credential_expires_on", message: "\"31/03/2027\" is not a date: write it as YYYY-MM-DD" }]
+          : [],
+      test_history: () => [],
+    });
+    renderForm(config().id);
+    const date = await screen.findByLabelText(/Secret expires on/);
+    expect(date).toHaveValue("2027-03-31");
+    expect(date).toHaveAccessibleDescription(expect.stringContaining("reminds you from 30 days ahead"));
+    await userEvent.clear(date);
+    await userEvent.type(date, "31/03/2027");
+    await userEvent.tab();
+    await waitFor(() => expect(date).toHaveAttribute("aria-invalid", "true"));
+    expect(date).toHaveAccessibleDescription(expect.stringContaining("write it as YYYY-MM-DD"));
+    await userEvent.clear(date);
+    await userEvent.type(date, "2027-06-30");
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.fields.credential_expires_on).toBe("2027-06-30");
+
+    await userEvent.selectOptions(screen.getByLabelText("Client authentication"), "none");
+    expect(screen.queryByLabelText(/Secret expires on/)).not.toBeInTheDocument();
   });
 
   it("keeps the test redirect when saving", async () => {

@@ -91,6 +91,36 @@ describe("IdpListView", () => {
     expect(within(oktaRow!).queryByText("Re-enter secret")).toBeNull();
   });
 
+  it("reminds of a secret expiring within 30 days in amber, and of an expired one in red", async () => {
+    const due = summary({
+      name: "Due",
+      credential_expires_on: "2026-12-10",
+      credential_expiry: { state: "due_soon", days_left: 10 },
+    });
+    const expired = summary({
+      name: "Expired",
+      credential_expires_on: "2026-11-01",
+      credential_expiry: { state: "expired", days_ago: 29 },
+    });
+    const later = summary({
+      name: "Later",
+      credential_expires_on: "2027-06-30",
+      credential_expiry: { state: "fine", days_left: 212 },
+    });
+    mockCore({ list_idps: () => [due, expired, later] });
+    renderList();
+
+    await screen.findByRole("table", { name: "Identity providers" });
+    const [dueRow, expiredRow, laterRow] = bodyRows();
+    const soon = within(dueRow!).getByText("Secret expires in 10 days");
+    expect(soon).toHaveClass("warning");
+    expect(soon).toHaveAttribute("title", expect.stringContaining("2026-12-10"));
+    const gone = within(expiredRow!).getByText("Secret expired");
+    expect(gone).toHaveClass("danger");
+    expect(gone).toHaveAttribute("title", expect.stringContaining("refuses"));
+    expect(within(laterRow!).queryByText(/Secret expire/)).toBeNull();
+  });
+
   it("lists the IdPs without badges when the sync states can't be read", async () => {
     mockCore({
       list_idps: () => [okta],

@@ -136,6 +136,7 @@ async fn push_idp(http: &Client, backend: &mut Server, issuer: &str) {
         "customer_id_claim": "sub", "enabled": true, "notes": "",
         "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
         "channel_binding": false, "id_token_signing_algs": [],
+        "credential_expires_on": null,
     });
     let pushed = http
         .put(format!("{}/v1/workspaces/dev/idps/{id}", backend.url))

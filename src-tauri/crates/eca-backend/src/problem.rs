@@ -107,6 +107,9 @@ pub enum ApiError {
     IdpDisabled(String),
     #[error("{0}")]
     ConfigIncomplete(String),
+    /// The IdP's client credential is past its expiry date; the message says what to do.
+    #[error("{0}")]
+    CredentialExpired(String),
     #[error(
         "An internal error occurred{}. A write may or may not have been applied: retry it \
          with the same Idempotency-Key to find out.",
@@ -169,6 +172,7 @@ impl ApiError {
             | ApiError::UnknownIdp(_)
             | ApiError::IdpDisabled(_)
             | ApiError::ConfigIncomplete(_)
+            | ApiError::CredentialExpired(_)
             | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -200,6 +204,7 @@ impl ApiError {
             ApiError::UnknownIdp(_) => "unknown-idp",
             ApiError::IdpDisabled(_) => "idp-disabled",
             ApiError::ConfigIncomplete(_) => "config-incomplete",
+            ApiError::CredentialExpired(_) => "credential-expired",
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyInFlight => "idempotency-in-flight",
             ApiError::RateLimited { .. } => "rate-limited",
@@ -231,6 +236,7 @@ impl ApiError {
             ApiError::UnknownIdp(_) => "Unknown IdP",
             ApiError::IdpDisabled(_) => "IdP disabled",
             ApiError::ConfigIncomplete(_) => "IdP configuration incomplete",
+            ApiError::CredentialExpired(_) => "IdP credential expired",
             ApiError::IdempotencyKeyReused => "Idempotency-Key reused",
             ApiError::IdempotencyInFlight => "Request in flight",
             ApiError::RateLimited { .. } => "Too many requests",

@@ -97,6 +97,7 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
     let claim_mapping = r.mappings("claim_mapping");
     let channel_binding = r.boolean("channel_binding");
     let id_token_signing_algs = r.choices::<SigningAlg>("id_token_signing_algs");
+    let credential_expires_on = r.nullable_string("credential_expires_on");
     let secret = r.secret();
 
     let document = (|| {
@@ -119,6 +120,7 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
             claim_mapping: claim_mapping?,
             channel_binding: channel_binding?,
             id_token_signing_algs: id_token_signing_algs?,
+            credential_expires_on: credential_expires_on?,
         })
     })();
     let (Some(document), Some(secret)) = (document, secret) else {
@@ -354,7 +356,8 @@ mod tests {
             "notes": "",
             "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
             "channel_binding": false,
-            "id_token_signing_algs": ["ES256"]
+            "id_token_signing_algs": ["ES256"],
+            "credential_expires_on": null
         })
     }
 
@@ -478,6 +481,36 @@ mod tests {
             fields_of(&parse(missing).unwrap_err()),
             ["id_token_signing_algs"],
             "a PUT replaces the whole IdP: the list is required, like every member"
+        );
+    }
+
+    #[test]
+    fn the_credential_expiry_is_read_checked_and_named_in_errors() {
+        let mut dated = valid();
+        dated["credential_expires_on"] = json!("2027-03-31");
+        let write = parse(dated).expect("a date is valid");
+        assert_eq!(
+            write.fields.credential_expires_on.as_deref(),
+            Some("2027-03-31")
+        );
+        let mut garbled = valid();
+        garbled["credential_expires_on"] = json!("March 31");
+        let errors = parse(garbled).unwrap_err();
+        assert_eq!(fields_of(&errors), ["credential_expires_on"], "{errors:?}");
+        assert!(
+            errors[0].message.contains("YYYY-MM-DD"),
+            "{}",
+            errors[0].message
+        );
+        let mut missing = valid();
+        missing
+            .as_object_mut()
+            .unwrap()
+            .remove("credential_expires_on");
+        assert_eq!(
+            fields_of(&parse(missing).unwrap_err()),
+            ["credential_expires_on"],
+            "a PUT replaces the whole IdP: the member is required (null for none)"
         );
     }
 

@@ -160,6 +160,19 @@ async fn every_operation_and_status_matches_the_spec() {
         "invalid",
         &p.create_request(invalid).await,
     );
+    let expired = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body["credential_expires_on"] = json!("2020-01-31");
+        })
+        .await;
+    let refused = p.create_request(body(expired)).await;
+    assert_eq!(
+        refused.problem_type(),
+        "urn:eca:problem:credential-expired",
+        "{}",
+        refused.text()
+    );
+    contract.check("createAuthRequest", "credential expired", &refused);
 
     // listMessages
     contract.check(

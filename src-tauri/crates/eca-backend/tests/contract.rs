@@ -107,6 +107,14 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
             json!({"client_auth_method": "none", "id_token_signing_algs": ["HS256"]}),
             "HS256 for a public client",
         ),
+        (
+            json!({"credential_expires_on": "31/03/2027"}),
+            "an expiry that is not YYYY-MM-DD",
+        ),
+        (
+            json!({"client_auth_method": "none", "credential_expires_on": "2027-03-31"}),
+            "an expiry date for a public client",
+        ),
     ] {
         let mut body = sample_idp("Acme");
         for (member, value) in adjust.as_object().unwrap() {
@@ -119,6 +127,12 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
     assert!(
         validator.is_valid(&listed),
         "a confidential client may list HS256"
+    );
+    let mut dated = sample_idp("Acme");
+    dated["credential_expires_on"] = json!("2027-03-31");
+    assert!(
+        validator.is_valid(&dated),
+        "a confidential client may record its credential's expiry"
     );
 
     let response_schema = contract.validator(&json!({"$ref": "#/components/schemas/Idp"}));

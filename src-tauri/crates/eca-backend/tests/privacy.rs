@@ -69,18 +69,19 @@ async fn a_sign_in_leaves_nothing_about_the_customer_in_the_log() {
             .header("If-None-Match", "*")
             .header("Idempotency-Key", Uuid::new_v4().to_string())
             .json(&json!({
-                "name": "Local OP", "protocol": "oidc", "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/auth"),
-                "token_endpoint": format!("{issuer}/token"),
-                "userinfo_endpoint": format!("{issuer}/me"),
-                "jwks_uri": format!("{issuer}/jwks"),
-                "client_id": CLIENT_ID, "client_auth_method": "client_secret_basic",
-                "client_secret": CLIENT_SECRET, "scopes": ["openid", "email"],
-                "extra_params": [], "redirect_uris": [], "customer_id_claim": "email",
-                "enabled": true, "notes": "",
-                "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
-                "channel_binding": false, "id_token_signing_algs": [],
-            })),
+                    "name": "Local OP", "protocol": "oidc", "issuer": issuer,
+                    "authorization_endpoint": format!("{issuer}/auth"),
+                    "token_endpoint": format!("{issuer}/token"),
+                    "userinfo_endpoint": format!("{issuer}/me"),
+                    "jwks_uri": format!("{issuer}/jwks"),
+                    "client_id": CLIENT_ID, "client_auth_method": "client_secret_basic",
+                    "client_secret": CLIENT_SECRET, "scopes": ["openid", "email"],
+                    "extra_params": [], "redirect_uris": [], "customer_id_claim": "email",
+                    "enabled": true, "notes": "",
+                    "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
+                    "channel_binding": false, "id_token_signing_algs": [],
+            "credential_expires_on": null,
+                })),
     )
     .await;
     assert_eq!(pushed.status, 201, "{}", pushed.text());

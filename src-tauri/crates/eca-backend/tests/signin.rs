@@ -15,6 +15,8 @@ mod common;
 
 use common::platform::*;
 use common::*;
+use eca_model::clock::Clock;
+use eca_model::credential_expiry;
 use eca_testkit::node_server::workspace_root;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -208,6 +210,47 @@ async fn the_channel_binding_wants_the_number_the_link_went_to() {
     assert_eq!(p.status(&own).await["status"], "authenticated");
 }
 
+/// The day before the clock's (UTC).
+fn yesterday(clock: &TestClock) -> time::Date {
+    credential_expiry::today(clock).previous_day().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_that_expires_before_the_click_fails_the_request_and_starts_nothing() {
+    let p = platform(true).await;
+    // Two minutes before midnight (UTC): the secret's last day is today, the link is sent.
+    let now = p.clock.now();
+    let midnight = (now.date().next_day().unwrap()).midnight().assume_utc();
+    p.clock.advance(midnight - now - Duration::minutes(2));
+    let last_day = credential_expiry::today(&*p.clock).to_string();
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body["credential_expires_on"] = json!(last_day);
+        })
+        .await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+
+    // Three minutes later the link is still valid, and the secret has expired.
+    p.clock.advance(Duration::minutes(3));
+    let (status, page) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_ne!(
+        status, 200,
+        "no login starts with an expired secret: {page}"
+    );
+    let got = p.status(&id).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["code"], "credential_expired", "{got}");
+    assert_eq!(got["error"]["step"], Value::Null, "no step ran: {got}");
+    assert!(
+        got["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("expired on {last_day}"))),
+        "{got}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_link_starts_nothing() {
     let p = platform(true).await;
@@ -262,8 +305,22 @@ async fn a_request_the_platform_cannot_serve_is_refused_with_its_reason() {
             body.as_object_mut().unwrap().remove("client_secret");
         })
         .await;
+    let expired = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body["credential_expires_on"] = json!(yesterday(&p.clock).to_string());
+        })
+        .await;
     let request = |idp: Uuid, customer: &str| json!({"idp_id": idp, "channel": "sms", "customer": customer, "conversation_id": "c"});
+    let refused = p.create_request(request(expired, OTHER_PHONE)).await;
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("expired on") && d.contains("push it")),
+        "the problem says when and what to do: {}",
+        refused.text()
+    );
     for (body, kind, field) in [
+        (request(expired, OTHER_PHONE), "credential-expired", None),
         (request(Uuid::new_v4(), OTHER_PHONE), "unknown-idp", None),
         (request(disabled, OTHER_PHONE), "idp-disabled", None),
         (

@@ -39,6 +39,7 @@ async fn a_customer_signs_in_through_glewlwyd() {
             "customer_id_claim": "email", "enabled": true, "notes": "",
             "claim_mapping": [{"claim": "name", "variable": "customer_name"}],
             "channel_binding": false, "id_token_signing_algs": [],
+        "credential_expires_on": null,
         }),
     ))
     .await;

@@ -325,6 +325,12 @@ pub struct FieldArgs {
     #[arg(long, value_name = "PORT|none", value_parser = parse_loopback_port)]
     pub loopback_port: Option<LoopbackPortArg>,
 
+    /// When the client secret expires (YYYY-MM-DD, UTC; it still works that day): `idp list`
+    /// and `idp check` remind from 30 days ahead, and the platform refuses sign-ins after it.
+    /// "none" clears it
+    #[arg(long, value_name = "YYYY-MM-DD|none", value_parser = parse_expires_on)]
+    pub credential_expires_on: Option<ExpiresOnArg>,
+
     /// Read the client secret from stdin, to its end (one trailing newline is dropped)
     #[arg(long)]
     pub client_secret_stdin: bool,
@@ -350,6 +356,15 @@ fn parse_loopback_port(raw: &str) -> Result<LoopbackPortArg, String> {
             .map(|port| LoopbackPortArg(Some(port)))
             .map_err(|_| "expected a port number (1024-65535) or none".to_string()),
     }
+}
+
+/// `--credential-expires-on`: a date, or `none` to clear it. The date is validation's to check,
+/// on save, so the CLI says exactly what the app says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiresOnArg(pub Option<String>);
+
+fn parse_expires_on(raw: &str) -> Result<ExpiresOnArg, String> {
+    Ok(ExpiresOnArg((raw != "none").then(|| raw.to_string())))
 }
 
 /// `KEY=VALUE`, split at the first `=` (values may contain `=`).

@@ -85,6 +85,9 @@ impl FieldArgs {
         if let Some(port) = self.loopback_port {
             f.loopback_port = port.0;
         }
+        if let Some(on) = &self.credential_expires_on {
+            f.credential_expires_on.clone_from(&on.0);
+        }
     }
 
     /// Whether any field flag was given (the secret flags count: they change the IdP too).
@@ -109,6 +112,7 @@ impl FieldArgs {
             notes,
             test_redirect,
             loopback_port,
+            credential_expires_on,
             client_secret_stdin,
             no_discover: _,
             client_secret_value: _,
@@ -134,6 +138,7 @@ impl FieldArgs {
             || !claim_mapping.is_empty()
             || !id_token_signing_algs.is_empty()
             || loopback_port.is_some()
+            || credential_expires_on.is_some()
             || !params.is_empty()
             || !redirect_uris.is_empty()
             || *client_secret_stdin

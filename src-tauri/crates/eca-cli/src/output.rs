@@ -8,6 +8,7 @@
 
 use crate::error::CliError;
 use eca_core::store::idps::IdpSummary;
+use eca_model::credential_expiry::CredentialExpiry;
 use eca_model::idp::{Field, IdpConfig};
 use eca_model::preset::Preset;
 use eca_model::signing_alg::SigningAlg;
@@ -175,12 +176,30 @@ fn idp_rows(idp: &IdpConfig) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Whether a client secret is stored, and whether it is set aside (needs re-entry).
+/// Whether a client secret is stored, whether it is set aside (needs re-entry), and when it
+/// expires.
 fn secret_text(idp: &IdpConfig) -> String {
-    match (idp.has_secret, idp.secret_set_aside()) {
+    let stored = match (idp.has_secret, idp.secret_set_aside()) {
         (true, Some(why)) => format!("set aside: {}", why.message),
         (true, None) => "set".to_string(),
         (false, _) => "not set".to_string(),
+    };
+    match &idp.fields.credential_expires_on {
+        Some(on) => format!("{stored}; expires on {on}"),
+        None => stored,
+    }
+}
+
+/// The list's EXPIRES cell: the date, with how near it is once the reminder starts.
+fn expiry_text(s: &IdpSummary) -> String {
+    let on = s.credential_expires_on.as_deref().unwrap_or("-");
+    match s.credential_expiry {
+        CredentialExpiry::NoDate => "-".to_string(),
+        CredentialExpiry::Fine { .. } => on.to_string(),
+        CredentialExpiry::DueSoon { days_left: 0 } => format!("today ({on})"),
+        CredentialExpiry::DueSoon { days_left: 1 } => format!("in 1 day ({on})"),
+        CredentialExpiry::DueSoon { days_left } => format!("in {days_left} days ({on})"),
+        CredentialExpiry::Expired { .. } => format!("expired ({on})"),
     }
 }
 
@@ -216,8 +235,11 @@ pub fn summaries(list: &[IdpSummary], as_json: bool) -> String {
     if list.is_empty() {
         return "No identity providers yet: add one with `eca idp add`.".into();
     }
-    let header = ["NAME", "PROTOCOL", "HOST", "ENABLED", "SECRET", "ID"].map(String::from);
-    let rows: Vec<[String; 6]> = std::iter::once(header)
+    let header = [
+        "NAME", "PROTOCOL", "HOST", "ENABLED", "SECRET", "EXPIRES", "ID",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 7]> = std::iter::once(header)
         .chain(list.iter().map(|s| {
             [
                 s.name.clone(),
@@ -229,11 +251,12 @@ pub fn summaries(list: &[IdpSummary], as_json: bool) -> String {
                     (has, _) => yes_no(has),
                 }
                 .to_string(),
+                expiry_text(s),
                 s.id.to_string(),
             ]
         }))
         .collect();
-    let widths: Vec<usize> = (0..6)
+    let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let lines: Vec<String> = rows

@@ -208,9 +208,8 @@ fn names(outbox: &Outbox) -> Result<HashMap<IdpId, String>, CliError> {
         .into_iter()
         .map(|b| (b.idp_id, b.fields.name))
         .collect();
-    let rows =
-        eca_core::store::idps::list_summaries(outbox.connection()).map_err(SyncError::from)?;
-    names.extend(rows.into_iter().map(|s| (s.id, s.name)));
+    let rows = eca_core::store::idps::list_full(outbox.connection()).map_err(SyncError::from)?;
+    names.extend(rows.into_iter().map(|s| (s.id, s.fields.name)));
     Ok(names)
 }
 

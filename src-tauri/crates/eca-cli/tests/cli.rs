@@ -188,6 +188,8 @@ fn add_list_show_round_trip_with_json_shapes() {
     assert_eq!(
         keys,
         [
+            "credential_expires_on",
+            "credential_expiry",
             "enabled",
             "has_secret",
             "host",
@@ -577,6 +579,72 @@ fn a_loopback_port_is_set_shown_refused_out_of_range_and_cleared() {
     assert_eq!(cleared["loopback_port"], Value::Null);
     let text = eca.ok(&["idp", "show", "Glew"]);
     assert!(text.contains("none (a free port per test)"), "{text}");
+}
+
+/// The day `days` from today (UTC), as `--credential-expires-on` takes it.
+fn day_from_today(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
+
+#[test]
+fn a_credential_expiry_is_set_listed_with_its_reminder_refused_when_garbled_and_cleared() {
+    let eca = Eca::new();
+    let soon = day_from_today(10);
+    let added = eca.add("Okta", "okta.example", &["--credential-expires-on", &soon]);
+    assert_eq!(added["credential_expires_on"], soon.as_str());
+    assert_eq!(
+        eca.list()[0]["credential_expiry"],
+        json!({"state": "due_soon", "days_left": 10}),
+        "list --json says how near it is"
+    );
+    let text = eca.ok(&["idp", "list"]);
+    assert!(text.contains(&format!("in 10 days ({soon})")), "{text}");
+
+    let past = day_from_today(-3);
+    eca.ok(&["idp", "edit", "Okta", "--credential-expires-on", &past]);
+    assert_eq!(
+        eca.list()[0]["credential_expiry"],
+        json!({"state": "expired", "days_ago": 3})
+    );
+    let text = eca.ok(&["idp", "list"]);
+    assert!(text.contains(&format!("expired ({past})")), "{text}");
+    let text = eca.ok(&["idp", "show", "Okta"]);
+    assert!(
+        text.lines().any(|l| l.starts_with("Client secret")
+            && l.ends_with(&format!("not set; expires on {past}"))),
+        "{text}"
+    );
+
+    let r = eca.run(&[
+        "idp",
+        "edit",
+        "Okta",
+        "--credential-expires-on",
+        "31/03/2027",
+    ]);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Secret expires on: \"31/03/2027\" is not a date: write it as YYYY-MM-DD",
+    );
+    let r = eca.run(&["idp", "edit", "Okta", "--client-auth-method", "none"]);
+    assert_one_line_error(
+        &r,
+        2,
+        "error: Secret expires on: applies only to a client with a credential",
+    );
+    assert_eq!(
+        eca.show("Okta")["credential_expires_on"],
+        past.as_str(),
+        "nothing written"
+    );
+
+    let cleared = eca.json(&["idp", "edit", "Okta", "--credential-expires-on", "none"]);
+    assert_eq!(cleared["credential_expires_on"], Value::Null);
+    assert_eq!(
+        eca.list()[0]["credential_expiry"],
+        json!({"state": "no_date"})
+    );
 }
 
 #[test]

@@ -29,15 +29,27 @@ fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
     let mut cmd = eca(dir);
     cmd.args(["idp", "add", "--name", "Local OP", "--issuer", issuer])
         .args(extra);
+    succeeds(cmd, stdin, "add");
+}
+
+/// Runs `cmd` with `stdin`, if any, and expects it to succeed.
+fn succeeds(mut cmd: Command, stdin: Option<&str>, what: &str) {
     if let Some(input) = stdin {
         cmd.write_stdin(input);
     }
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "add failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `eca idp edit "Local OP" ARGS…` in `dir`, which must succeed.
+fn edit(dir: &TempDir, args: &[&str], stdin: Option<&str>) {
+    let mut cmd = eca(dir);
+    cmd.args(["idp", "edit", "Local OP"]).args(args);
+    succeeds(cmd, stdin, "edit");
 }
 
 /// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.
@@ -136,16 +148,7 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
         assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
         assert_eq!(report["outcome"], "passed");
 
-        let out = eca(&dir)
-            .args(["idp", "edit", "Local OP", "--client-secret-stdin"])
-            .write_stdin("wrong-secret\n")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        edit(&dir, &["--client-secret-stdin"], Some("wrong-secret\n"));
         let (code, report) = test_json(&dir);
         assert_ne!(code, 0, "a failed login must not exit 0");
         assert_eq!(report["outcome"], "failed");
@@ -233,6 +236,41 @@ fn readiness(dir: &TempDir) -> (i32, std::collections::BTreeMap<String, (String,
         })
         .collect();
     (out.status.code().unwrap_or(-1), checks)
+}
+
+/// The expiry date of the client secret is a readiness line: a warning within 30 days (still
+/// ready), a failure once expired (not ready: the platform refuses sign-ins with it).
+#[test]
+fn readiness_reminds_of_the_secret_expiry_and_fails_once_it_has_expired() {
+    let op = NodeServer::start("provider.mjs", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let soon = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let confidential = [
+        "--client-id",
+        "eca-confidential",
+        "--credential-expires-on",
+        &soon,
+    ];
+    add(&dir, &op.url, &confidential, None);
+    let (code, checks) = readiness(&dir);
+    assert_eq!(code, 0, "a reminder is not a failure: {checks:#?}");
+    let (status, detail) = &checks["Client secret expiry"];
+    assert_eq!(status, "warning", "{checks:#?}");
+    assert!(
+        detail.contains(&format!("expires on {soon}, in 10 days")),
+        "{detail}"
+    );
+
+    let past = (time::OffsetDateTime::now_utc().date() - time::Duration::days(1)).to_string();
+    edit(&dir, &["--credential-expires-on", &past], None);
+    let (code, checks) = readiness(&dir);
+    assert_ne!(code, 0, "an expired secret is not ready: {checks:#?}");
+    let (status, detail) = &checks["Client secret expiry"];
+    assert_eq!(status, "failed", "{checks:#?}");
+    assert!(
+        detail.contains(&format!("expired on {past}")) && detail.contains("refuses"),
+        "{detail}"
+    );
 }
 
 /// Readiness against a real provider configured wrong, one mistake at a time: each is failed

@@ -99,7 +99,8 @@ fn bench_save_raw() -> Duration {
                     id, f.name, nk, "oidc", f.issuer, ik, f.authorization_endpoint, f.token_endpoint,
                     f.userinfo_endpoint, f.jwks_uri, f.client_id, "client_secret_basic", f.scopes.join(" "),
                     "[]", serde_json::to_string(&f.redirect_uris).unwrap(), f.customer_id_claim, true, false,
-                    f.notes, now, now, "deep_link", "[]", false, Option::<u16>::None, "[]"
+                    f.notes, now, now, "deep_link", "[]", false, Option::<u16>::None, "[]",
+                    Option::<String>::None, Option::<String>::None, Option::<String>::None
                 ])
                 .unwrap();
             tx.prepare_cached("INSERT INTO idp_audit (idp_id, at, action, changes) VALUES (?1, ?2, 'create', '[]')")

@@ -16,6 +16,7 @@ use crate::store::audit::{self, AuditEntry};
 use crate::store::idps::IdpSummary;
 use crate::store::{self, idps, test_runs, StoreError};
 use eca_model::clock::{rfc3339, Clock};
+use eca_model::credential_expiry;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
 use eca_model::secret_binding::SecretBinding;
@@ -157,8 +158,13 @@ impl Catalog {
         &self.conn
     }
 
+    /// Today by the catalog's clock: the day credential expiry is judged against.
+    pub fn today(&self) -> time::Date {
+        credential_expiry::today(&*self.clock)
+    }
+
     pub fn list(&self) -> Result<Vec<IdpSummary>, CatalogError> {
-        Ok(idps::list_summaries(&self.conn)?)
+        Ok(idps::list_summaries(&self.conn, self.today())?)
     }
 
     pub fn list_full(&self) -> Result<Vec<IdpConfig>, CatalogError> {
@@ -231,7 +237,7 @@ impl Catalog {
     /// Turns an IdP on or off; takes effect immediately.
     pub fn set_enabled(&mut self, id: IdpId, enabled: bool) -> Result<IdpSummary, CatalogError> {
         self.write(WriteIdp::SetEnabled { id, enabled })?;
-        let summary = idps::list_summaries(&self.conn)?
+        let summary = idps::list_summaries(&self.conn, self.today())?
             .into_iter()
             .find(|s| s.id == id);
         summary.ok_or_else(|| CatalogError::NotFound(id.to_string()))

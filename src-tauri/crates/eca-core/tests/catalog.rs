@@ -7,6 +7,7 @@ use eca_core::store::audit::AuditAction;
 use eca_core::store::{self, StoreError};
 use eca_core::transfer::{self, ImportError};
 use eca_model::clock::FixedClock;
+use eca_model::credential_expiry::CredentialExpiry;
 use eca_model::idp::{
     AuthParam, ClaimMapping, ClientAuthMethod, Field, IdpFields, IdpId, TestRedirect,
 };
@@ -35,8 +36,9 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The fixture with an extra authorization parameter, a claim mapping, channel binding on and
-/// ID token signing algorithms, so every field round-trips with a value other than its default.
+/// The fixture with an extra authorization parameter, a claim mapping, channel binding on, ID
+/// token signing algorithms and a credential expiry date, so every field round-trips with a value
+/// other than its default.
 fn okta(name: &str, issuer: &str) -> IdpFields {
     IdpFields {
         extra_params: vec![AuthParam {
@@ -55,6 +57,7 @@ fn okta(name: &str, issuer: &str) -> IdpFields {
         ],
         channel_binding: true,
         id_token_signing_algs: vec![SigningAlg::RS256, SigningAlg::ES256],
+        credential_expires_on: Some("2027-03-31".into()),
         ..eca_testkit::fixtures::okta_at(name, issuer)
     }
 }
@@ -289,6 +292,7 @@ fn public_clients_cannot_have_a_secret() {
     let mut fx = fixture();
     let fields = IdpFields {
         client_auth_method: ClientAuthMethod::None,
+        credential_expires_on: None,
         ..okta("Okta", "https://one.example")
     };
     let err = fx
@@ -609,6 +613,7 @@ fn a_database_from_before_the_claim_mapping_reads_with_none() {
     fields.claim_mapping.clear();
     fields.channel_binding = false;
     fields.id_token_signing_algs.clear();
+    fields.credential_expires_on = None;
     assert_reads_back_from_version(
         3,
         &saved_now(fields),
@@ -681,6 +686,7 @@ fn a_database_from_before_the_signing_algs_reads_with_the_default_set() {
         claim_mapping: Vec::new(),
         channel_binding: false,
         id_token_signing_algs: Vec::new(),
+        credential_expires_on: None,
         ..okta("Okta", "https://one.example")
     };
     assert_reads_back_from_version(
@@ -690,8 +696,8 @@ fn a_database_from_before_the_signing_algs_reads_with_the_default_set() {
     );
 }
 
-#[test]
-fn the_store_keeps_the_signing_algs_a_json_list() {
+/// A second connection to a file holding one saved IdP, to write past the catalog's rules.
+fn file_with_one_idp() -> (Fixture, rusqlite::Connection) {
     let mut fx = fixture();
     create(
         &mut fx.catalog,
@@ -699,10 +705,110 @@ fn the_store_keeps_the_signing_algs_a_json_list() {
         SecretChange::Keep,
     );
     let conn = store::open(&fx.path.join(eca_core::data_dir::DB_FILE)).unwrap();
+    (fx, conn)
+}
+
+#[test]
+fn the_store_keeps_the_signing_algs_a_json_list() {
+    let (_fx, conn) = file_with_one_idp();
     for bad in ["{}", "RS256", "\"RS256\""] {
         let result = conn.execute("UPDATE idp SET id_token_signing_algs = ?1", [bad]);
         assert!(result.is_err(), "the CHECK must refuse {bad}");
     }
+}
+
+#[test]
+fn a_database_from_before_the_credential_expiry_reads_with_none() {
+    let fields = IdpFields {
+        credential_expires_on: None,
+        ..okta("Okta", "https://one.example")
+    };
+    let mut saved = saved_now(fields);
+    // Columns before 0009 that the old-file insert leaves to their defaults.
+    saved.fields.claim_mapping.clear();
+    saved.fields.channel_binding = false;
+    saved.fields.id_token_signing_algs.clear();
+    assert_reads_back_from_version(8, &saved, "a row written before 0009 has no expiry date");
+}
+
+#[test]
+fn the_store_keeps_the_expiry_an_iso_date() {
+    let (_fx, conn) = file_with_one_idp();
+    for bad in [
+        "2027-3-31",
+        "2027-02-30",
+        "31/03/2027",
+        "2027-03-31T00:00:00Z",
+        "",
+    ] {
+        let result = conn.execute("UPDATE idp SET credential_expires_on = ?1", [bad]);
+        assert!(result.is_err(), "the CHECK must refuse {bad:?}");
+    }
+    conn.execute("UPDATE idp SET credential_expires_on = '2028-02-29'", [])
+        .expect("a real date is kept");
+}
+
+#[test]
+fn the_list_says_how_near_each_credential_expiry_is_by_the_catalogs_clock() {
+    let mut fx = fixture(); // today is 2026-11-24
+    for (name, on) in [
+        ("a due", Some("2026-12-24")),
+        ("b fine", Some("2026-12-25")),
+        ("c expired", Some("2026-11-23")),
+        ("d none", None),
+    ] {
+        let fields = IdpFields {
+            credential_expires_on: on.map(str::to_string),
+            ..okta(name, &format!("https://{}.example", &name[..1]))
+        };
+        create(&mut fx.catalog, fields, SecretChange::Keep);
+    }
+    let rows: Vec<(String, Option<String>, CredentialExpiry)> = fx
+        .catalog
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name, s.credential_expires_on, s.credential_expiry))
+        .collect();
+    let on = |d: &str| Some(d.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "a due".into(),
+                on("2026-12-24"),
+                CredentialExpiry::DueSoon { days_left: 30 }
+            ),
+            (
+                "b fine".into(),
+                on("2026-12-25"),
+                CredentialExpiry::Fine { days_left: 31 }
+            ),
+            (
+                "c expired".into(),
+                on("2026-11-23"),
+                CredentialExpiry::Expired { days_ago: 1 }
+            ),
+            ("d none".into(), None, CredentialExpiry::NoDate),
+        ]
+    );
+}
+
+#[test]
+fn an_import_checks_the_expiry_date_like_a_save() {
+    let mut fx = fixture();
+    let mut entry = serde_json::to_value(okta("Okta", "https://one.example")).unwrap();
+    entry["id"] = serde_json::json!(IdpId::new());
+    entry["credential_expires_on"] = serde_json::json!("next week");
+    let err = transfer::import(&mut fx.catalog, &export_of(entry)).unwrap_err();
+    let ImportError::Invalid(problems) = &err else {
+        panic!("expected the entry refused, got {err:?}");
+    };
+    assert!(
+        problems[0].contains("Secret expires on") && problems[0].contains("YYYY-MM-DD"),
+        "{problems:?}"
+    );
+    assert!(fx.catalog.list().unwrap().is_empty());
 }
 
 #[test]

@@ -238,6 +238,45 @@ async fn a_push_stopped_early_ends_short_of_its_total() {
     assert_eq!(seen, vec![(0, 2)]);
 }
 
+/// The platform needs the credential's expiry date to refuse sign-ins after it: an edit of the
+/// date is planned as its own field, pushed, and held by the backend.
+#[tokio::test]
+async fn a_credential_expiry_edit_is_planned_and_pushed() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), None);
+    admin.outbox.push().await.expect("the creation is pushed");
+
+    let dated = IdpFields {
+        credential_expires_on: Some("2027-03-31".into()),
+        ..okta("Acme")
+    };
+    admin.update(acme.id, dated, SecretChange::Keep);
+    let plan = admin.outbox.plan().await.unwrap();
+    let item = plan.item(acme.id).expect("the IdP is in the plan");
+    let changes: Vec<(Field, Option<&str>)> = item
+        .local_changes
+        .iter()
+        .map(|c| (c.field, c.after.as_deref()))
+        .collect();
+    assert_eq!(changes, [(Field::CredentialExpiresOn, Some("2027-03-31"))]);
+
+    admin.outbox.push().await.expect("the edit is pushed");
+    let remote = admin.outbox.remote().await.unwrap();
+    let held = remote.iter().find(|r| r.id == acme.id).unwrap();
+    assert_eq!(
+        held.fields.credential_expires_on.as_deref(),
+        Some("2027-03-31"),
+        "the backend holds the date"
+    );
+    let plan = admin.outbox.plan().await.unwrap();
+    assert_eq!(
+        plan.item(acme.id).unwrap().status,
+        SyncStatus::InSync,
+        "{plan:#?}"
+    );
+}
+
 #[tokio::test]
 async fn an_unreachable_backend_keeps_the_changes_for_later() {
     let backend = backend().await;

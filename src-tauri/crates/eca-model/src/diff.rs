@@ -57,6 +57,7 @@ impl FieldValues for IdpFields {
             channel_binding,
             loopback_port,
             id_token_signing_algs,
+            credential_expires_on,
         } = self;
         vec![
             (Field::Name, json(name)),
@@ -79,6 +80,7 @@ impl FieldValues for IdpFields {
             (Field::ChannelBinding, json(channel_binding)),
             (Field::LoopbackPort, json(loopback_port)),
             (Field::IdTokenSigningAlgs, json(id_token_signing_algs)),
+            (Field::CredentialExpiresOn, json(credential_expires_on)),
         ]
     }
 }

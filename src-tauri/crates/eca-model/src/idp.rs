@@ -7,6 +7,7 @@
 //! - These types are exported to TypeScript (specta, through the app's tauri-specta bindings); the
 //!   serialised names (snake_case) are part of that contract and of the JSON export format.
 
+use crate::credential_expiry::{self, CredentialExpiry};
 use crate::secret_binding::{self, SecretBinding};
 use crate::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
@@ -223,6 +224,11 @@ pub struct IdpFields {
     /// Older exports lack it: empty.
     #[serde(default)]
     pub id_token_signing_algs: Vec<SigningAlg>,
+    /// When the client credential expires (the client secret — or the signing key, for
+    /// private_key_jwt), `YYYY-MM-DD` in UTC; see [`crate::credential_expiry`]. Only for a
+    /// client that has a credential. Older exports lack it: none.
+    #[serde(default)]
+    pub credential_expires_on: Option<String>,
 }
 
 impl IdpFields {
@@ -252,7 +258,13 @@ impl IdpFields {
             channel_binding: false,
             loopback_port: None,
             id_token_signing_algs: Vec::new(),
+            credential_expires_on: None,
         }
+    }
+
+    /// How near the credential's expiry is on `today` (the one rule, [`credential_expiry::expiry`]).
+    pub fn credential_expiry(&self, today: time::Date) -> CredentialExpiry {
+        credential_expiry::expiry(self.credential_expires_on.as_deref(), today)
     }
 }
 
@@ -336,6 +348,7 @@ pub enum Field {
     ChannelBinding,
     LoopbackPort,
     IdTokenSigningAlgs,
+    CredentialExpiresOn,
 }
 
 impl Field {
@@ -365,6 +378,7 @@ impl Field {
             Field::ChannelBinding => "channel_binding",
             Field::LoopbackPort => "loopback_port",
             Field::IdTokenSigningAlgs => "id_token_signing_algs",
+            Field::CredentialExpiresOn => "credential_expires_on",
         }
     }
 
@@ -395,6 +409,7 @@ impl Field {
             Field::ChannelBinding => "Channel binding",
             Field::LoopbackPort => "Loopback port",
             Field::IdTokenSigningAlgs => "ID token signing algorithms",
+            Field::CredentialExpiresOn => "Secret expires on",
         }
     }
 

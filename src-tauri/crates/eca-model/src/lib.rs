@@ -11,11 +11,13 @@
 //! - [`secret_binding`]: where a client secret was entered, and when it must be set aside.
 //! - [`signing_alg`]: the JOSE algorithms an IdP's ID tokens may be signed with.
 //! - [`clock`]: time, passed in so tests can control it.
+//! - [`credential_expiry`]: when a client credential expires, and how near that is.
 //!
 //! Invariant: no HTTP, SQLite, keyring or Tauri here (the crate's dependencies say so); every
 //! layer above builds on these types.
 
 pub mod clock;
+pub mod credential_expiry;
 pub mod diff;
 pub mod idp;
 pub mod phone;

@@ -8,6 +8,7 @@
 //!   strings by OpenID Connect, so nothing here re-serialises them.
 //! - The length limits here are the same numbers as the `CHECK` constraints in the migrations.
 
+use crate::credential_expiry;
 use crate::idp::{AuthParam, ClaimMapping, Field, FieldError, IdpFields, Protocol, TestRedirect};
 use std::net::IpAddr;
 use unicode_normalization::UnicodeNormalization;
@@ -89,6 +90,10 @@ pub fn validate(f: IdpFields) -> Result<IdpFields, Vec<FieldError>> {
     err(Field::ClaimMapping, check_claim_mapping(&f.claim_mapping));
     err(Field::LoopbackPort, check_loopback_port_for(&f));
     err(Field::IdTokenSigningAlgs, check_signing_algs_for(&f));
+    err(
+        Field::CredentialExpiresOn,
+        check_credential_expires_on_for(&f),
+    );
     if errors.is_empty() {
         Ok(f)
     } else {
@@ -103,6 +108,7 @@ fn normalise(mut f: IdpFields) -> IdpFields {
     f.issuer = blank_to_none(f.issuer);
     f.userinfo_endpoint = blank_to_none(f.userinfo_endpoint);
     f.jwks_uri = blank_to_none(f.jwks_uri);
+    f.credential_expires_on = blank_to_none(f.credential_expires_on);
     f.authorization_endpoint = f.authorization_endpoint.trim().to_string();
     f.token_endpoint = f.token_endpoint.trim().to_string();
     f.client_id = f.client_id.trim().to_string();
@@ -544,6 +550,22 @@ fn check_signing_algs_for(f: &IdpFields) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The credential's expiry date: a calendar day, and only for a client that has a credential
+/// (a public client, "none", has nothing that expires).
+fn check_credential_expires_on_for(f: &IdpFields) -> Result<(), String> {
+    let Some(date) = f.credential_expires_on.as_deref() else {
+        return Ok(());
+    };
+    if !f.client_auth_method.uses_secret() {
+        return Err(
+            "applies only to a client with a credential, and a public client (client \
+             authentication \"none\") has none: clear the date"
+                .into(),
+        );
+    }
+    credential_expiry::parse_date(date).map(|_| ())
 }
 
 fn check_notes(notes: &str) -> Result<(), String> {
@@ -1179,6 +1201,34 @@ mod tests {
             ..oauth2()
         };
         assert_field_error(f, Field::IdTokenSigningAlgs, "only to OpenID Connect");
+    }
+
+    #[test]
+    fn an_expiry_date_is_a_day_for_a_client_with_a_credential() {
+        let dated = IdpFields {
+            credential_expires_on: Some(" 2027-03-31 ".into()),
+            ..oidc()
+        };
+        assert_eq!(
+            validate(dated).map(|f| f.credential_expires_on),
+            Ok(Some("2027-03-31".into()))
+        );
+        let blank = IdpFields {
+            credential_expires_on: Some("  ".into()),
+            ..oidc()
+        };
+        assert_eq!(validate(blank).map(|f| f.credential_expires_on), Ok(None));
+        let garbled = IdpFields {
+            credential_expires_on: Some("31/03/2027".into()),
+            ..oidc()
+        };
+        assert_field_error(garbled, Field::CredentialExpiresOn, "YYYY-MM-DD");
+        let public = IdpFields {
+            client_auth_method: ClientAuthMethod::None,
+            credential_expires_on: Some("2027-03-31".into()),
+            ..oidc()
+        };
+        assert_field_error(public, Field::CredentialExpiresOn, "clear the date");
     }
 
     #[test]

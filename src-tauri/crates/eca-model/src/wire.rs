@@ -43,6 +43,9 @@ pub struct WireFields {
     /// Absent from versions stored before it existed (the sync base): empty, the default set.
     #[serde(default)]
     pub id_token_signing_algs: Vec<SigningAlg>,
+    /// Absent from versions stored before it existed (the sync base): none.
+    #[serde(default)]
+    pub credential_expires_on: Option<String>,
 }
 
 impl From<&IdpFields> for WireFields {
@@ -66,6 +69,7 @@ impl From<&IdpFields> for WireFields {
             claim_mapping: f.claim_mapping.clone(),
             channel_binding: f.channel_binding,
             id_token_signing_algs: f.id_token_signing_algs.clone(),
+            credential_expires_on: f.credential_expires_on.clone(),
         }
     }
 }
@@ -112,6 +116,7 @@ impl WireFields {
             channel_binding: self.channel_binding,
             loopback_port: local.and_then(|l| l.loopback_port),
             id_token_signing_algs: self.id_token_signing_algs,
+            credential_expires_on: self.credential_expires_on,
         }
     }
 }
@@ -203,6 +208,7 @@ mod tests {
             "claim_mapping",
             "channel_binding",
             "id_token_signing_algs",
+            "credential_expires_on",
         ] {
             assert!(WireFields::is_member(name), "{name} is a member");
         }
@@ -226,9 +232,11 @@ mod tests {
         members.remove("claim_mapping");
         members.remove("channel_binding");
         members.remove("id_token_signing_algs");
+        members.remove("credential_expires_on");
         let read: WireFields = serde_json::from_value(old).expect("an older version still reads");
         assert!(read.claim_mapping.is_empty());
         assert!(!read.channel_binding);
         assert!(read.id_token_signing_algs.is_empty(), "the default set");
+        assert_eq!(read.credential_expires_on, None);
     }
 }

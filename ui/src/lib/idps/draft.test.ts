@@ -90,6 +90,17 @@ describe("draft", () => {
       channel_binding: false,
       loopback_port: null,
       id_token_signing_algs: [],
+      credential_expires_on: null,
     });
+  });
+
+  it("keeps the credential's expiry date only for a client that has a credential", () => {
+    const d = draftFrom(config());
+    expect(d.credential_expires_on).toBe("2027-03-31");
+    expect(fieldsFrom(d).credential_expires_on).toBe("2027-03-31");
+    expect(fieldsFrom({ ...d, credential_expires_on: "  " }).credential_expires_on).toBeNull();
+    expect(fieldsFrom({ ...d, client_auth_method: "none" }).credential_expires_on).toBeNull();
+    const { credential_expires_on: _e, ...older } = config();
+    expect(draftFrom(older).credential_expires_on).toBe("");
   });
 });

@@ -37,6 +37,8 @@ export type Draft = {
   loopback_port: string;
   /** The algorithms ID tokens may be signed with; none checked: the advertised asymmetric ones. */
   id_token_signing_algs: SigningAlg[];
+  /** When the client secret expires, `YYYY-MM-DD` as typed; empty for none. */
+  credential_expires_on: string;
 };
 
 /** The defaults a new IdP starts from; the same as the core's `IdpFields::blank(Oidc)`. */
@@ -62,6 +64,7 @@ export function blankDraft(): Draft {
     channel_binding: false,
     loopback_port: "",
     id_token_signing_algs: [],
+    credential_expires_on: "",
   };
 }
 
@@ -89,6 +92,7 @@ export function draftFrom(fields: IdpFields): Draft {
     channel_binding: fields.channel_binding ?? false,
     loopback_port: fields.loopback_port == null ? "" : String(fields.loopback_port),
     id_token_signing_algs: [...(fields.id_token_signing_algs ?? [])],
+    credential_expires_on: fields.credential_expires_on ?? "",
   };
 }
 
@@ -151,6 +155,8 @@ export function fieldsFrom(d: Draft): IdpFields {
     channel_binding: d.channel_binding,
     loopback_port: loopbackPort(d),
     id_token_signing_algs: oidc ? [...d.id_token_signing_algs] : [],
+    // A public client has no credential to expire (the field is hidden for it).
+    credential_expires_on: usesCredential(d.client_auth_method) ? optional(d.credential_expires_on) : null,
   };
 }
 
@@ -166,4 +172,9 @@ export function applyPresetFill(d: Draft, fill: PresetFill): void {
   d.customer_id_claim = fill.customer_id_claim;
   if (fill.userinfo_endpoint !== null) d.userinfo_endpoint = fill.userinfo_endpoint;
   d.test_redirect = fill.test_redirect;
+}
+
+/** Whether the client authenticates with a credential (a secret): every method but "none". */
+export function usesCredential(method: ClientAuthMethod): boolean {
+  return method !== "none";
 }

@@ -17,7 +17,7 @@ import type {
   SecretChange,
   StartTestRequest,
 } from "../ipc/types";
-import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
+import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, usesCredential, type Draft } from "./draft";
 import { StartFrom } from "./start-from.svelte";
 
 /** What happens to the stored secret: nothing, a new value, or removal. */
@@ -107,7 +107,7 @@ export class IdpForm {
   }
 
   get usesSecret(): boolean {
-    return this.draft.client_auth_method !== "none";
+    return usesCredential(this.draft.client_auth_method);
   }
 
   /** Whether the password input is shown: no stored secret yet, or the admin chose to replace it. */

@@ -66,7 +66,7 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PRESETS = [{"client_auth_method":"client_secret_post","customer_id_claim":"oid","hints":["Use oid as the customer identifier: sub differs per application.","Multi-tenant (common, organizations): discovery names the issuer https://login.microsoftonline.com/{tenantid}/v2.0, and each ID token's iss carries the user's tenant, the same as its tid claim."],"id":"entra","issuer":"https://login.microsoftonline.com/{tenant}/v2.0","name":"Microsoft Entra ID","params":[{"example":"contoso.onmicrosoft.com","help":"The directory (tenant) ID or a verified domain; common or organizations for a multi-tenant app.","label":"Tenant","name":"tenant","pattern":"[A-Za-z0-9][A-Za-z0-9.-]{0,252}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":{"claim":"tid","param":"tenant","placeholder":"{tenantid}","values":["common","organizations","consumers"]},"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The org authorization server's issuer is the bare domain, https://DOMAIN, with no path: tokens from a custom authorization server (https://DOMAIN/oauth2/…) are refused by it, and the reverse."],"id":"okta-org","issuer":"https://{domain}","name":"Okta (org authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain, without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9-]+\\.(okta|oktapreview|okta-emea)\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["A custom authorization server's issuer is https://DOMAIN/oauth2/SERVER: not the org's bare domain."],"id":"okta-custom","issuer":"https://{domain}/oauth2/{server}","name":"Okta (custom authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain (or its custom domain), without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9.-]+"},{"example":"default","help":"default for the server every org has, or the ID shown under Security → API.","label":"Authorization server ID","name":"server","pattern":"[A-Za-z0-9]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Auth0's issuer ends with a slash: https://DOMAIN/."],"id":"auth0","issuer":"https://{domain}/","name":"Auth0","params":[{"example":"acme.eu.auth0.com","help":"Your tenant's domain, without https://.","label":"Auth0 domain","name":"domain","pattern":"[A-Za-z0-9-]+(\\.[a-z]{2})?\\.auth0\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Google's issuer has no trailing slash: https://accounts.google.com.","Google refuses private-use scheme redirects for this kind of client: Test Configuration uses the loopback redirect (register http://127.0.0.1 with a desktop client)."],"id":"google","issuer":"https://accounts.google.com","name":"Google","params":[],"protocol":"oidc","redirect":"loopback_only","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The issuer is the realm's path, https://HOST/realms/REALM (Keycloak 16 and older: https://HOST/auth/realms/REALM)."],"id":"keycloak","issuer":"https://{host}/realms/{realm}","name":"Keycloak","params":[{"example":"sso.acme.com","help":"The server's host (and port), without https://; add /auth for Keycloak 16 and older.","label":"Keycloak host","name":"host","pattern":"[A-Za-z0-9.-]+(:[0-9]{1,5})?(/auth)?"},{"example":"customers","help":"The realm's name, as in the admin console (case-sensitive).","label":"Realm","name":"realm","pattern":"[A-Za-z0-9._-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Cognito's userinfo endpoint is on the user pool's domain at /oauth2/userInfo (capital I), not under the issuer."],"id":"cognito","issuer":"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}","name":"Amazon Cognito","params":[{"example":"eu-west-1","help":"The user pool's region.","label":"AWS region","name":"region","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]"},{"example":"eu-west-1_AbCdEf123","help":"As shown on the user pool's overview.","label":"User pool ID","name":"user_pool_id","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]_[A-Za-z0-9]+"},{"example":"acme.auth.eu-west-1.amazoncognito.com","help":"The hosted UI's domain (App integration → Domain), without https://.","label":"User pool domain","name":"domain","pattern":"[A-Za-z0-9.-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":"https://{domain}/oauth2/userInfo"},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The issuer is per environment: https://auth.pingone.REGION/ENVIRONMENT_ID/as."],"id":"pingone","issuer":"https://auth.pingone.{region}/{environment_id}/as","name":"PingOne","params":[{"example":"eu","help":"com (North America), eu, asia, ca or com.au.","label":"Region domain","name":"region","pattern":"(com|eu|asia|ca|com\\.au)"},{"example":"3f1b6b5e-8d8c-4a4e-9f6e-1a2b3c4d5e6f","help":"A UUID, under Environment → Properties.","label":"Environment ID","name":"environment_id","pattern":"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":[],"id":"oidc","issuer":null,"name":"Generic OpenID Connect","params":[],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Plain OAuth 2.0 has no discovery: enter the endpoints by hand; the customer's identity comes from the userinfo (profile) endpoint."],"id":"oauth2","issuer":null,"name":"Generic OAuth 2.0","params":[],"protocol":"oauth2","redirect":"any","scopes":[],"tenant_issuer":null,"userinfo_endpoint":null}] as const;
 
@@ -135,6 +135,17 @@ export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" |
 /**  A public client: no secret, PKCE only. */
 "none";
 
+/**  How near a credential's expiry is, against a given day. */
+export type CredentialExpiry = 
+/**  No expiry date is recorded. */
+{ state: "no_date" } | 
+/**  More than [`REMINDER_DAYS`] days left. */
+{ state: "fine"; days_left: number } | 
+/**  [`REMINDER_DAYS`] days or fewer left; 0 is the last day it works. */
+{ state: "due_soon"; days_left: number } | 
+/**  Expired `days_ago` days ago (1: it expired at the end of yesterday). */
+{ state: "expired"; days_ago: number };
+
 /**
  *  What an admin should hear before saving a configuration, from the IdP's discovery document.
  *  Every client authentication method the IdP does not advertise gets its warning here, so
@@ -189,7 +200,7 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs";
+"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs" | "credential_expires_on";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -274,6 +285,12 @@ export type IdpFields = {
 	 *  Older exports lack it: empty.
 	 */
 	id_token_signing_algs?: SigningAlg[],
+	/**
+	 *  When the client credential expires (the client secret — or the signing key, for
+	 *  private_key_jwt), `YYYY-MM-DD` in UTC; see [`crate::credential_expiry`]. Only for a
+	 *  client that has a credential. Older exports lack it: none.
+	 */
+	credential_expires_on?: string | null,
 };
 
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */
@@ -296,6 +313,10 @@ export type IdpSummary = {
 	updated_at: string,
 	/**  The latest "Test Configuration" run, if any. */
 	last_test: LastTest | null,
+	/**  When the client credential expires, `YYYY-MM-DD`, if recorded. */
+	credential_expires_on: string | null,
+	/**  How near that is, on the day the list was read. */
+	credential_expiry: CredentialExpiry,
 };
 
 /**  One local IdP's [`SyncBadge`]. */
@@ -685,6 +706,11 @@ export type TestErrorCode =
 "channel_binding.mismatch" | 
 /**  The platform's sign-in: the IdP was deleted or disabled after the link was sent. */
 "idp_unavailable" | 
+/**
+ *  The platform's sign-in: the IdP's client credential passed its expiry date after the link
+ *  was sent.
+ */
+"credential_expired" | 
 /**  The platform's sign-in came back in another browser than the one that opened the link. */
 "browser_binding.mismatch" | 
 /**

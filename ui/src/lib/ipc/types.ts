@@ -37,6 +37,7 @@ export type {
   SaveOutcome,
   SecretChange,
   SigningAlg,
+  CredentialExpiry,
   StartTestRequest,
   Step,
   StepName,

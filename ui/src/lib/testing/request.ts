@@ -27,6 +27,7 @@ export function fieldsOf(config: IdpConfig): IdpFields {
     channel_binding: config.channel_binding,
     loopback_port: config.loopback_port,
     id_token_signing_algs: config.id_token_signing_algs,
+    credential_expires_on: config.credential_expires_on,
   };
 }
 

@@ -48,6 +48,7 @@ use crate::store::auth_requests::{
 use crate::store::{idps, Database, StoreError};
 use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
+use eca_model::credential_expiry;
 use eca_model::idp::{IdpConfig, IdpId};
 use eca_model::secret::Secret;
 use eca_model::secret_binding::SecretBinding;
@@ -66,7 +67,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use signing_idps::SigningIdps;
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 use url::Url;
 use uuid::Uuid;
 use webhook::Notice;
@@ -171,6 +172,7 @@ impl SignIn {
         create: CreateRequest,
     ) -> Result<(Created, String), ApiError> {
         let now = self.now();
+        let today = credential_expiry::today(&*self.login.clock);
         let token = LinkToken::generate();
         let link = format!("{}/l/{}", self.public_url, token.as_str());
         let expires = now + self.link_ttl;
@@ -202,7 +204,7 @@ impl SignIn {
         db.run(move |conn| {
             let tx = conn.transaction()?;
             let idp = idps::get(&tx, &ws, row.idp_id)?;
-            if let Err(e) = usable(idp.as_ref(), row.idp_id) {
+            if let Err(e) = usable(idp.as_ref(), row.idp_id, today) {
                 return Ok(Err(e));
             }
             let new = NewAuthRequest {
@@ -353,7 +355,8 @@ impl SignIn {
                 });
         match found {
             Ok(Ok((workspace, row, idp))) => {
-                let idp = signing_idp(&self.sealer, &workspace, row.idp_id, idp);
+                let today = credential_expiry::today(&*self.login.clock);
+                let idp = signing_idp(&self.sealer, &workspace, row.idp_id, idp, today);
                 Ok(HeldLink {
                     claim,
                     workspace,
@@ -532,12 +535,20 @@ fn refused_page(refused: LinkRefused) -> Page {
     }
 }
 
-/// Whether the IdP can sign a customer in: it exists, is enabled, and has its secret when its
-/// client authentication needs one.
-fn usable(idp: Option<&idps::IdpRow>, id: Uuid) -> Result<(), ApiError> {
+/// Whether the IdP can sign a customer in on `today`: it exists, is enabled, has its secret
+/// when its client authentication needs one, and that credential has not expired.
+fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiError> {
     let idp = idp.ok_or(ApiError::UnknownIdp(id.to_string()))?;
     if !idp.fields.enabled {
         return Err(ApiError::IdpDisabled(idp.fields.name.clone()));
+    }
+    let on = idp.fields.credential_expires_on.as_deref();
+    let expiry = credential_expiry::expiry(on, today);
+    if let (true, Some(why)) = (expiry.is_expired(), expiry.describe(on.unwrap_or_default())) {
+        return Err(ApiError::CredentialExpired(format!(
+            "IdP \"{}\": {why}",
+            idp.fields.name
+        )));
     }
     let method = idp.fields.client_auth_method;
     if method.uses_secret() && idp.secret.is_none() {
@@ -569,8 +580,9 @@ fn signing_idp(
     workspace: &WorkspaceId,
     id: Uuid,
     idp: Option<idps::IdpRow>,
+    today: Date,
 ) -> Result<IdpWithSecret, TestError> {
-    match (usable(idp.as_ref(), id), idp) {
+    match (usable(idp.as_ref(), id, today), idp) {
         (Ok(()), Some(idp)) => idp_config(sealer, workspace, idp).map_err(|e| {
             tracing::error!(error = %e, "a stored secret does not open");
             TestError::new(
@@ -579,6 +591,12 @@ fn signing_idp(
                 "Push the IdP again with its client secret.",
             )
         }),
+        (Err(ApiError::CredentialExpired(message)), _) => Err(TestError::new(
+            TestErrorCode::CredentialExpired,
+            message,
+            "Push the IdP from ECA Admin with a new client secret and its expiry date, then \
+             send a new link.",
+        )),
         (Err(ApiError::ConfigIncomplete(message)), _) => Err(TestError::new(
             TestErrorCode::MissingSecret,
             message,

@@ -229,6 +229,21 @@ mod tests {
     }
 
     #[test]
+    fn a_document_stored_before_the_credential_expiry_gets_none() {
+        let (document, read) = migrated_document(4, &["credential_expires_on"]);
+        assert_eq!(
+            document.get("credential_expires_on"),
+            Some(&serde_json::Value::Null),
+            "the member is there, null"
+        );
+        assert_eq!(read.fields.credential_expires_on, None);
+        assert_eq!(
+            read.fields.name, "IdP 1",
+            "the rest of the document is kept"
+        );
+    }
+
+    #[test]
     fn a_secret_without_fingerprint_is_refused_by_the_schema() {
         let conn = crate::store::open_in_memory().unwrap();
         let a: WorkspaceId = "a".parse().unwrap();

@@ -69,6 +69,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_claim_mapping.sql")),
         M::up(include_str!("migrations/0003_signin.sql")),
         M::up(include_str!("migrations/0004_id_token_signing_algs.sql")),
+        M::up(include_str!("migrations/0005_credential_expires_on.sql")),
     ])
 }
 

@@ -190,7 +190,8 @@ pub fn sample_idp(name: &str) -> Value {
         "notes": "synced by a test",
         "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
         "channel_binding": false,
-        "id_token_signing_algs": []
+        "id_token_signing_algs": [],
+        "credential_expires_on": null
     })
 }
 

@@ -104,6 +104,7 @@ impl Platform {
             "claim_mapping": [{"claim": "email", "variable": "customer_email"}],
             "channel_binding": false,
             "id_token_signing_algs": [],
+            "credential_expires_on": null,
         });
         adjust(&mut body);
         let id = Uuid::new_v4();

@@ -7,6 +7,7 @@
 //!   transaction boundaries.
 
 use super::StoreError;
+use eca_model::credential_expiry::{self, CredentialExpiry};
 use eca_model::idp::{
     AuthParam, ClaimMapping, ClientAuthMethod, FieldError, IdpConfig, IdpFields, IdpId, Protocol,
 };
@@ -16,29 +17,30 @@ use eca_model::validation::{issuer_key, name_key};
 use eca_oidc::login::report::TestOutcome;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
+use time::Date;
 
 const COLUMNS: &str = "id, name, protocol, issuer, authorization_endpoint, token_endpoint, \
      userinfo_endpoint, jwks_uri, client_id, client_auth_method, scopes, extra_params, \
      redirect_uris, customer_id_claim, enabled, has_secret, notes, created_at, updated_at, \
      test_redirect, claim_mapping, channel_binding, loopback_port, id_token_signing_algs, \
-     secret_origin, secret_client_id";
+     secret_origin, secret_client_id, credential_expires_on";
 
 /// The SQL that lists the table for the list screen (also run raw by the benchmark).
 /// The latest test run per IdP comes from SQLite's documented bare-column-with-max() rule.
 pub const LIST_SUMMARIES_SQL: &str = "WITH latest AS (SELECT idp_id, outcome, max(finished_at) AS \
      finished_at FROM test_run GROUP BY idp_id) SELECT i.id, i.name, i.protocol, i.issuer, \
      i.authorization_endpoint, i.enabled, i.has_secret, i.updated_at, l.outcome, l.finished_at, \
-     i.token_endpoint, i.client_id, i.client_auth_method, i.secret_origin, i.secret_client_id \
-     FROM idp i LEFT JOIN latest l ON l.idp_id = i.id ORDER BY i.name_key";
+     i.token_endpoint, i.client_id, i.client_auth_method, i.secret_origin, i.secret_client_id, \
+     i.credential_expires_on FROM idp i LEFT JOIN latest l ON l.idp_id = i.id ORDER BY i.name_key";
 
 /// The SQL that inserts one row (also run raw by the benchmark).
 pub const INSERT_SQL: &str = "INSERT INTO idp (id, name, name_key, protocol, issuer, issuer_key, \
      authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, \
      client_auth_method, scopes, extra_params, redirect_uris, customer_id_claim, enabled, \
      has_secret, notes, created_at, updated_at, test_redirect, claim_mapping, channel_binding, \
-     loopback_port, id_token_signing_algs, secret_origin, secret_client_id) VALUES (?1, ?2, ?3, \
-     ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-     ?24, ?25, ?26, ?27, ?28)";
+     loopback_port, id_token_signing_algs, secret_origin, secret_client_id, credential_expires_on) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
 
 const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4, issuer = ?5, \
      issuer_key = ?6, authorization_endpoint = ?7, token_endpoint = ?8, userinfo_endpoint = ?9, \
@@ -46,7 +48,7 @@ const UPDATE_SQL: &str = "UPDATE idp SET name = ?2, name_key = ?3, protocol = ?4
      redirect_uris = ?15, customer_id_claim = ?16, enabled = ?17, has_secret = ?18, notes = ?19, \
      created_at = ?20, updated_at = ?21, test_redirect = ?22, claim_mapping = ?23, \
      channel_binding = ?24, loopback_port = ?25, id_token_signing_algs = ?26, \
-     secret_origin = ?27, secret_client_id = ?28 WHERE id = ?1";
+     secret_origin = ?27, secret_client_id = ?28, credential_expires_on = ?29 WHERE id = ?1";
 
 /// A light row for the list screen: what the table shows, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -64,6 +66,10 @@ pub struct IdpSummary {
     pub updated_at: String,
     /// The latest "Test Configuration" run, if any.
     pub last_test: Option<LastTest>,
+    /// When the client credential expires, `YYYY-MM-DD`, if recorded.
+    pub credential_expires_on: Option<String>,
+    /// How near that is, on the day the list was read.
+    pub credential_expiry: CredentialExpiry,
 }
 
 /// The outcome and time of an IdP's latest test login, for the list.
@@ -122,6 +128,7 @@ fn write(conn: &Connection, sql: &str, idp: &IdpConfig) -> Result<(), StoreError
         algs,
         idp.secret_entered_for.as_ref().map(|b| &b.token_origin),
         idp.secret_entered_for.as_ref().map(|b| &b.client_id),
+        f.credential_expires_on,
     ])?;
     Ok(())
 }
@@ -144,8 +151,8 @@ pub fn list_full(conn: &Connection) -> Result<Vec<IdpConfig>, StoreError> {
     rows.map(|r| r?).collect()
 }
 
-/// The list screen's rows, ordered by name.
-pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> {
+/// The list screen's rows, ordered by name, with each credential's expiry as of `today`.
+pub fn list_summaries(conn: &Connection, today: Date) -> Result<Vec<IdpSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(LIST_SUMMARIES_SQL)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
@@ -156,10 +163,13 @@ pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> 
                 .as_str()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))
         };
-        let issuer = r
-            .get_ref(3)?
-            .as_str_or_null()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text_or_null = |i: usize| -> Result<Option<&str>, StoreError> {
+            r.get_ref(i)?
+                .as_str_or_null()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        };
+        let issuer = text_or_null(3)?;
+        let expires_on = text_or_null(15)?;
         out.push(IdpSummary {
             id: parse_id(text(0)?)?,
             name: text(1)?.to_string(),
@@ -169,11 +179,7 @@ pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> 
             has_secret: r.get(6)?,
             secret_set_aside: set_aside(r, 6, 10)?.is_some(),
             updated_at: text(7)?.to_string(),
-            last_test: match r
-                .get_ref(8)?
-                .as_str_or_null()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-            {
+            last_test: match text_or_null(8)? {
                 Some(outcome) => Some(LastTest {
                     outcome: serde_json::from_value(serde_json::Value::String(outcome.into()))
                         .map_err(|e| StoreError::Corrupt(format!("test outcome: {e}")))?,
@@ -181,6 +187,8 @@ pub fn list_summaries(conn: &Connection) -> Result<Vec<IdpSummary>, StoreError> 
                 }),
                 None => None,
             },
+            credential_expires_on: expires_on.map(str::to_string),
+            credential_expiry: credential_expiry::expiry(expires_on, today),
         });
     }
     Ok(out)
@@ -262,6 +270,7 @@ fn read_config(r: &Row<'_>) -> Result<IdpConfig, StoreError> {
             channel_binding: r.get(21)?,
             loopback_port: r.get(22)?,
             id_token_signing_algs,
+            credential_expires_on: opt(26)?,
         },
         has_secret,
         secret_entered_for,

@@ -11,6 +11,7 @@ use crate::sync::outbox::Outbox;
 use crate::sync::plan::{self, SyncPlan};
 use crate::sync::settings::{self, SaveSettings, SyncSettings};
 use crate::sync::SyncError;
+use eca_model::credential_expiry;
 use eca_model::idp::IdpId;
 use eca_model::wire::RemoteIdp;
 use serde::Serialize;
@@ -117,23 +118,25 @@ impl Outbox {
                 *entry = badge;
             }
         }
-        Ok(idps::list_summaries(&self.conn)?
-            .into_iter()
-            .map(|idp| {
-                let state = match changed.get(&idp.id) {
-                    Some(SyncBadge::Pending) if !configured && !synced.contains(&idp.id) => {
-                        SyncBadge::Draft
+        Ok(
+            idps::list_summaries(&self.conn, credential_expiry::today(&*self.clock))?
+                .into_iter()
+                .map(|idp| {
+                    let state = match changed.get(&idp.id) {
+                        Some(SyncBadge::Pending) if !configured && !synced.contains(&idp.id) => {
+                            SyncBadge::Draft
+                        }
+                        Some(badge) => *badge,
+                        None if synced.contains(&idp.id) => SyncBadge::Synced,
+                        None => SyncBadge::Draft,
+                    };
+                    IdpSyncState {
+                        idp_id: idp.id,
+                        state,
                     }
-                    Some(badge) => *badge,
-                    None if synced.contains(&idp.id) => SyncBadge::Synced,
-                    None => SyncBadge::Draft,
-                };
-                IdpSyncState {
-                    idp_id: idp.id,
-                    state,
-                }
-            })
-            .collect())
+                })
+                .collect(),
+        )
     }
 }
 

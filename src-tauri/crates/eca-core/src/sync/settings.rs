@@ -180,7 +180,7 @@ fn key_needed(from: &KeyPlace, to: &KeyPlace) -> SyncError {
 fn start_afresh(tx: &Connection, at: &str) -> Result<(), StoreError> {
     sync_base::clear(tx)?;
     sync_changes::clear(tx)?;
-    for idp in idps::list_summaries(tx)? {
+    for idp in idps::list_full(tx)? {
         outbox::record(tx, idp.id, ChangeKind::Create, idp.has_secret, at)?;
     }
     Ok(())

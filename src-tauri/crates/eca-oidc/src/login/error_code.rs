@@ -139,6 +139,9 @@ test_error_codes! {
     ChannelBindingMismatch = "channel_binding.mismatch",
     /// The platform's sign-in: the IdP was deleted or disabled after the link was sent.
     IdpUnavailable = "idp_unavailable",
+    /// The platform's sign-in: the IdP's client credential passed its expiry date after the link
+    /// was sent.
+    CredentialExpired = "credential_expired",
     /// The platform's sign-in came back in another browser than the one that opened the link.
     BrowserMismatch = "browser_binding.mismatch",
     /// The IdP's `error` is not a valid OAuth error code (RFC 6749 §4.1.2.1: printable ASCII

@@ -10,10 +10,14 @@ use super::jwks;
 use super::report::StepStatus;
 use super::signing::{self, SigningPolicy};
 use crate::discovery::{self, Discovered, DiscoveryInfo};
+use eca_model::credential_expiry::{self, CredentialExpiry};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol, TestRedirect};
 use eca_model::preset::{self, RedirectRule};
 use eca_model::signing_alg::SigningAlg;
 use serde::{Deserialize, Serialize};
+
+/// The name of the readiness line about the credential's expiry.
+pub const CREDENTIAL_EXPIRY: &str = "Client secret expiry";
 
 /// The largest difference between the IdP's clock and ours that is not reported.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
@@ -48,6 +52,7 @@ impl Checks {
 pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
     let f = &idp.fields;
     let mut checks = Checks(Vec::new());
+    check_credential_expiry(f, credential_expiry::today(&*ctx.clock), &mut checks);
     check_https(f, &mut checks);
     check_preset_quirks(f, &mut checks);
     if f.protocol == Protocol::Oidc {
@@ -78,6 +83,23 @@ pub async fn check(ctx: &LoginContext, idp: &IdpConfig) -> ReadinessReport {
         idp_name: f.name.clone(),
         ready,
         checks: checks.0,
+    }
+}
+
+/// The credential's recorded expiry: a warning from [`credential_expiry::REMINDER_DAYS`] days
+/// ahead, a failure once expired (the platform refuses sign-ins then); no line without a date.
+fn check_credential_expiry(f: &IdpFields, today: time::Date, checks: &mut Checks) {
+    let Some(on) = f.credential_expires_on.as_deref() else {
+        return;
+    };
+    let expiry = f.credential_expiry(today);
+    let status = match expiry {
+        CredentialExpiry::NoDate | CredentialExpiry::Fine { .. } => StepStatus::Passed,
+        CredentialExpiry::DueSoon { .. } => StepStatus::Warning,
+        CredentialExpiry::Expired { .. } => StepStatus::Failed,
+    };
+    if let Some(detail) = expiry.describe(on) {
+        checks.add(CREDENTIAL_EXPIRY, status, detail);
     }
 }
 

@@ -537,11 +537,13 @@ fn check_signing_algs_for(f: &IdpFields) -> Result<(), String> {
         );
     }
     match f.id_token_signing_algs.iter().find(|a| a.is_symmetric()) {
-        Some(alg) if !f.client_auth_method.uses_secret() => Err(format!(
-            "{alg} is keyed with the client secret, and a public client (client \
-             authentication \"none\") has none: choose client_secret_basic or \
-             client_secret_post and enter the secret, or remove {alg}"
-        )),
+        Some(alg) => match f.client_auth_method.why_no_secret() {
+            Some(why) => Err(format!(
+                "{alg} is keyed with the client secret, and {why}: choose client_secret_basic \
+                 or client_secret_post and enter the secret, or remove {alg}"
+            )),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -1147,11 +1149,20 @@ mod tests {
             errors(public),
             vec![(
                 Field::IdTokenSigningAlgs,
-                "HS384 is keyed with the client secret, and a public client (client \
-                 authentication \"none\") has none: choose client_secret_basic or \
-                 client_secret_post and enter the secret, or remove HS384"
+                "HS384 is keyed with the client secret, and a public client (authentication \
+                 \"none\") has no secret: choose client_secret_basic or client_secret_post \
+                 and enter the secret, or remove HS384"
                     .to_string()
             )]
+        );
+        let keyed = IdpFields {
+            client_auth_method: ClientAuthMethod::PrivateKeyJwt,
+            id_token_signing_algs: vec![HS384],
+            ..oidc()
+        };
+        assert!(
+            errors(keyed)[0].1.contains("private_key_jwt"),
+            "a client with its own key has no secret to key HS* with either"
         );
         let public_rs = IdpFields {
             client_auth_method: ClientAuthMethod::None,

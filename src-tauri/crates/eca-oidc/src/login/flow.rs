@@ -14,7 +14,7 @@
 
 use super::callback::{self, CallbackError, CallbackParams};
 use super::claims;
-use super::client_auth::ClientCredentials;
+use super::client_auth::{missing_credential, ClientCredential, ClientCredentials};
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
@@ -30,7 +30,6 @@ use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
 use crate::http;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
-use eca_model::secret::Secret;
 use openidconnect::core::CoreJsonWebKeySet;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::Value;
@@ -113,7 +112,7 @@ struct LoginBinding {
 pub struct PendingLogin {
     pub run_id: String,
     pub idp: IdpConfig,
-    secret: Option<Secret>,
+    credential: Option<ClientCredential>,
     binding: LoginBinding,
     pub redirect_uri: String,
     pub started_at: OffsetDateTime,
@@ -140,7 +139,7 @@ pub async fn prepare(
     ctx: &LoginContext,
     run_id: String,
     idp: IdpConfig,
-    secret: Option<Secret>,
+    credential: Option<ClientCredential>,
     redirect_uri: String,
     timeout: Duration,
     observer: Option<Observer>,
@@ -160,7 +159,7 @@ pub async fn prepare(
     };
     let prepared = async {
         let provider = fetch_provider(ctx, &idp, &mut log).await?;
-        let url = authorization_step(&idp, secret.is_some(), &request, &mut log)?;
+        let url = authorization_step(&idp, credential.as_ref(), &request, &mut log)?;
         Ok::<_, TestError>((provider, url))
     }
     .await;
@@ -182,7 +181,7 @@ pub async fn prepare(
         pending: PendingLogin {
             run_id,
             idp,
-            secret,
+            credential,
             binding,
             redirect_uri,
             started_at,
@@ -362,11 +361,11 @@ struct AuthorizationRequest<'a> {
 /// authentication needs is there, and the URL to open. Fails the step when not.
 fn authorization_step(
     idp: &IdpConfig,
-    has_secret: bool,
+    credential: Option<&ClientCredential>,
     request: &AuthorizationRequest<'_>,
     log: &mut StepLog,
 ) -> Result<Url, TestError> {
-    check_secret_present(idp, has_secret)
+    check_credential_present(idp, credential)
         .and_then(|()| authorization_url(idp, request))
         .map_err(|e| {
             log.start(StepName::Authorization, "");
@@ -374,17 +373,14 @@ fn authorization_step(
         })
 }
 
-fn check_secret_present(idp: &IdpConfig, has_secret: bool) -> Result<(), TestError> {
+fn check_credential_present(
+    idp: &IdpConfig,
+    credential: Option<&ClientCredential>,
+) -> Result<(), TestError> {
     let method = idp.fields.client_auth_method;
-    if method.uses_secret() && !has_secret {
-        return Err(TestError::new(
-            Code::MissingSecret,
-            format!(
-                "The client authentication method is {} but no client secret is stored.",
-                method.as_str()
-            ),
-            "Enter the client secret in the IdP's form, or choose \"none\" for a public client.",
-        ));
+    let needed = method.uses_secret() || method.uses_key();
+    if needed && !credential.is_some_and(|c| c.serves(method)) {
+        return Err(missing_credential(method));
     }
     Ok(())
 }
@@ -511,7 +507,7 @@ pub async fn complete(
     let PendingLogin {
         run_id,
         idp,
-        secret,
+        credential,
         binding,
         redirect_uri,
         started_at,
@@ -522,7 +518,7 @@ pub async fn complete(
     let result = Completion {
         ctx,
         idp: &idp,
-        secret: secret.as_ref(),
+        credential: credential.as_ref(),
         redirect_uri: &redirect_uri,
         provider,
         log: &mut log,
@@ -537,7 +533,7 @@ pub async fn complete(
 struct Completion<'a> {
     ctx: &'a LoginContext,
     idp: &'a IdpConfig,
-    secret: Option<&'a Secret>,
+    credential: Option<&'a ClientCredential>,
     redirect_uri: &'a str,
     provider: ProviderKeys,
     log: &'a mut StepLog,
@@ -627,12 +623,23 @@ impl Completion<'_> {
         let f = &self.idp.fields;
         self.log
             .start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
+        let advertised_assertion_algs = self
+            .provider
+            .discovery
+            .as_ref()
+            .map(|d| {
+                d.token_endpoint_auth_signing_alg_values_supported
+                    .as_slice()
+            })
+            .unwrap_or_default();
         let request = TokenRequest {
             token_endpoint: &f.token_endpoint,
             client: ClientCredentials {
                 client_id: &f.client_id,
                 method: f.client_auth_method,
-                secret: self.secret,
+                credential: self
+                    .credential
+                    .map(|c| c.for_request(advertised_assertion_algs, self.ctx.clock.now())),
             },
             code,
             redirect_uri: self.redirect_uri,
@@ -717,7 +724,7 @@ impl Completion<'_> {
         let expectations = Expectations {
             issuer: &issuer,
             client_id: &idp.fields.client_id,
-            secret: self.secret,
+            secret: self.credential.and_then(ClientCredential::secret),
             nonce,
             signing: &signing,
             access_token,

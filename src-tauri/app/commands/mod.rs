@@ -36,6 +36,8 @@ pub fn bindings() -> Builder<tauri::Wry> {
             idps::delete_idp,
             idps::idp_history,
             idps::discover_issuer,
+            idps::idp_public_key,
+            idps::generate_idp_key,
             test_configuration::start_test_login,
             test_configuration::cancel_test_login,
             test_configuration::check_readiness,

@@ -97,7 +97,13 @@ export class IdpForm {
   }
 
   get usesSecret(): boolean {
-    return this.draft.client_auth_method !== "none";
+    const method = this.draft.client_auth_method;
+    return method === "client_secret_basic" || method === "client_secret_post";
+  }
+
+  /** Whether the client signs with its own key (private_key_jwt) instead of a secret. */
+  get usesKey(): boolean {
+    return this.draft.client_auth_method === "private_key_jwt";
   }
 
   /** Whether the password input is shown: no stored secret yet, or the admin chose to replace it. */

@@ -28,6 +28,7 @@ export type {
   Problem,
   ProblemCode,
   Protocol,
+  PublicKeyView,
   PushReport,
   ReadinessCheck,
   ReadinessReport,

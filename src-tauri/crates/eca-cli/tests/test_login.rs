@@ -39,6 +39,12 @@ fn add(dir: &TempDir, issuer: &str, extra: &[&str], stdin: Option<&str>) {
     );
 }
 
+/// `eca idp list --json` of `dir`.
+fn list_json(dir: &TempDir) -> Value {
+    let out = eca(dir).args(["idp", "list", "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.
 fn test_json(dir: &TempDir) -> (i32, Value) {
     let out = eca(dir)
@@ -92,14 +98,7 @@ fn a_public_client_is_verified_and_recorded() {
         );
     }
     // Recorded in the IdP's history: the list shows the last result.
-    let list: Value = serde_json::from_slice(
-        &eca(&dir)
-            .args(["idp", "list", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list = list_json(&dir);
     assert_eq!(list[0]["last_test"]["outcome"], "passed", "{list:#}");
 }
 
@@ -367,14 +366,7 @@ fn a_private_key_jwt_client_logs_in_with_the_key_it_shows_for_registration() {
         "{checks:#?}"
     );
 
-    let list: Value = serde_json::from_slice(
-        &eca(&dir)
-            .args(["idp", "list", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list = list_json(&dir);
     let id: eca_model::idp::IdpId = list[0]["id"].as_str().unwrap().parse().unwrap();
     let stored = OsKeyring::new()
         .get(SecretKey::IdpSigningKey(id))

@@ -472,6 +472,15 @@ impl PkjwtOp {
         let jwks = key.public().jwks().to_string();
         std::fs::write(self.jwks_file.path(), jwks).unwrap();
     }
+
+    /// A loopback test login of `eca-pkjwt` signing with `key`.
+    async fn login(&self, key: Option<ClientKey>) -> TestReport {
+        let method = ClientAuthMethod::PrivateKeyJwt;
+        let idp = idp(&self.op.url, "eca-pkjwt", method, "email").await;
+        let credential = key.map(ClientCredential::Key);
+        let browser = ScriptedBrowser::new(&[]);
+        login_with(idp, credential, Capture::Loopback, &browser).await
+    }
 }
 
 fn client_key() -> ClientKey {
@@ -483,17 +492,8 @@ async fn a_private_key_jwt_client_logs_in_with_the_key_registered_at_the_idp() {
     let pk = PkjwtOp::start();
     let key = client_key();
     pk.register(&key);
-    let idp = idp(
-        &pk.op.url,
-        "eca-pkjwt",
-        ClientAuthMethod::PrivateKeyJwt,
-        "email",
-    )
-    .await;
     let stored = key.to_stored_text();
-    let credential = Some(ClientCredential::Key(key));
-    let browser = ScriptedBrowser::new(&[]);
-    let report = login_with(idp, credential, Capture::Loopback, &browser).await;
+    let report = pk.login(Some(key)).await;
     assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
     assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Passed);
     let text = serde_json::to_string(&report).unwrap();
@@ -508,16 +508,7 @@ async fn a_private_key_jwt_client_logs_in_with_the_key_registered_at_the_idp() {
 async fn a_key_the_idp_does_not_know_is_refused_and_the_fix_names_the_key_to_register() {
     let pk = PkjwtOp::start();
     pk.register(&client_key());
-    let idp = idp(
-        &pk.op.url,
-        "eca-pkjwt",
-        ClientAuthMethod::PrivateKeyJwt,
-        "email",
-    )
-    .await;
-    let credential = Some(ClientCredential::Key(client_key()));
-    let browser = ScriptedBrowser::new(&[]);
-    let report = login_with(idp, credential, Capture::Loopback, &browser).await;
+    let report = pk.login(Some(client_key())).await;
     assert_eq!(report.outcome, TestOutcome::Failed);
     assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Failed);
     let error = report.error.expect("an error");
@@ -528,15 +519,7 @@ async fn a_key_the_idp_does_not_know_is_refused_and_the_fix_names_the_key_to_reg
 #[tokio::test]
 async fn a_private_key_jwt_idp_without_a_stored_key_stops_before_the_browser() {
     let pk = PkjwtOp::start();
-    let idp = idp(
-        &pk.op.url,
-        "eca-pkjwt",
-        ClientAuthMethod::PrivateKeyJwt,
-        "email",
-    )
-    .await;
-    let browser = ScriptedBrowser::new(&[]);
-    let report = login_with(idp, None, Capture::Loopback, &browser).await;
+    let report = pk.login(None).await;
     assert_eq!(step(&report, StepName::Authorization), StepStatus::Failed);
     let error = report.error.expect("an error");
     assert_eq!(error.code, TestErrorCode::MissingKey, "{error:#?}");

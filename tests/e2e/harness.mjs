@@ -298,7 +298,7 @@ export async function startBackend() {
  * callback); `clients`, when given, replaces those clients (provider.mjs --clients: their ids,
  * secrets and redirect URIs as the test wants them).
  */
-export async function startRun(name, { extraRedirects = [], clients } = {}) {
+export async function startRun(name, { extraRedirects = [], clients, pkjwtJwks } = {}) {
   const bin = appBinary();
   refuseIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
@@ -323,6 +323,8 @@ export async function startRun(name, { extraRedirects = [], clients } = {}) {
       writeFileSync(file, JSON.stringify(clients));
       args.push('--clients', file);
     }
+    // The provider's private_key_jwt client reads its registered keys from this file.
+    if (pkjwtJwks) args.push('--pkjwt-jwks', pkjwtJwks);
     const provider = await startProvider(args);
     run.provider = provider.child;
     run.issuer = provider.issuer;

@@ -6,9 +6,9 @@
 //! - A run is forgotten (cancel handle dropped, deep-link registration removed) when it ends.
 
 use crate::state::AppState;
-use eca_core::secrets::Secret;
 use eca_model::idp::{IdpConfig, IdpFields, TestRedirect};
 use eca_oidc::login::browser::SystemBrowser;
+use eca_oidc::login::client_auth::ClientCredential;
 use eca_oidc::login::flow::DEFAULT_TIMEOUT;
 use eca_oidc::login::report::{Step, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin};
@@ -39,7 +39,7 @@ pub fn spawn<R: Runtime>(
     app: AppHandle<R>,
     run_id: String,
     idp: IdpConfig,
-    secret: Option<Secret>,
+    credential: Option<ClientCredential>,
 ) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
@@ -63,7 +63,7 @@ pub fn spawn<R: Runtime>(
         let login = TestLogin {
             run_id: run_id.clone(),
             idp,
-            secret,
+            credential,
             capture,
             timeout: DEFAULT_TIMEOUT,
             observer: Some(observer),

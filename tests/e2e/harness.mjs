@@ -299,7 +299,7 @@ export async function startBackend() {
  * secrets and redirect URIs as the test wants them). `providerArgs` go to provider.mjs as they
  * are (e.g. `--par-required`).
  */
-export async function startRun(name, { extraRedirects = [], clients, providerArgs = [] } = {}) {
+export async function startRun(name, { extraRedirects = [], clients, providerArgs = [], pkjwtJwks } = {}) {
   const bin = appBinary();
   refuseIfStale(bin);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
@@ -324,6 +324,8 @@ export async function startRun(name, { extraRedirects = [], clients, providerArg
       writeFileSync(file, JSON.stringify(clients));
       args.push('--clients', file);
     }
+    // The provider's private_key_jwt client reads its registered keys from this file.
+    if (pkjwtJwks) args.push('--pkjwt-jwks', pkjwtJwks);
     const provider = await startProvider(args);
     run.provider = provider.child;
     run.issuer = provider.issuer;

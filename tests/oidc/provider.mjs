@@ -3,6 +3,7 @@
 //   node tests/oidc/provider.mjs [--port N] [--clients FILE] [--store-size N] [--extra-redirect URI]...
 //                                [--auth-methods M,M] [--no-s256] [--issuer-path /P]
 //                                [--par | --par-required]
+//                                [--pkjwt-jwks FILE]
 //
 // --extra-redirect adds a redirect URI to every default client, e.g. a platform's
 // http://127.0.0.1:<port>/v1/oauth/callback for customer sign-in.
@@ -17,6 +18,11 @@
 // unless told otherwise), so discovery does not advertise them: --par advertises the endpoint
 // (optional), --par-required also requires every authorization request to be pushed (an
 // authorization request that was not pushed is answered with invalid_request).
+// --pkjwt-jwks FILE adds the client `eca-pkjwt`, which authenticates with private_key_jwt
+// (RFC 7523) with the public keys of the JWK Set in FILE. FILE is read at every request, so a
+// test registers a key (or a wrong one) after the provider started, as an admin would; while
+// it is missing or empty the client does not exist. A replayed assertion (a reused `jti`) is
+// refused by oidc-provider itself.
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -54,6 +60,7 @@ const { values: args } = parseArgs({
     'issuer-path': { type: 'string', default: '' },
     par: { type: 'boolean', default: false },
     'par-required': { type: 'boolean', default: false },
+    'pkjwt-jwks': { type: 'string' },
   },
 });
 const store = new LRU({ maxSize: Number(args['store-size']) });
@@ -76,18 +83,38 @@ const DEFAULT_CLIENTS = [
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'HS256',
   },
-].map((client) => ({
-  application_type: 'native',
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  // Native clients may use any port on a loopback redirect (RFC 8252 §7.3).
-  redirect_uris: [
-    'com.ecaadmin.desktop:/oauth/callback',
-    'http://127.0.0.1/oauth/callback',
-    ...args['extra-redirect'],
-  ],
-  ...client,
-}));
+].map(withDefaults);
+
+function withDefaults(client) {
+  return {
+    application_type: 'native',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    // Native clients may use any port on a loopback redirect (RFC 8252 §7.3).
+    redirect_uris: [
+      'com.ecaadmin.desktop:/oauth/callback',
+      'http://127.0.0.1/oauth/callback',
+      ...args['extra-redirect'],
+    ],
+    ...client,
+  };
+}
+
+/** The private_key_jwt client as FILE registers it now, or undefined (see --pkjwt-jwks). */
+function pkjwtClient() {
+  let text = '';
+  try {
+    text = readFileSync(args['pkjwt-jwks'], 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!text.trim()) return undefined;
+  return withDefaults({
+    client_id: 'eca-pkjwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: JSON.parse(text),
+  });
+}
 
 const clients = args.clients ? JSON.parse(readFileSync(args.clients, 'utf8')) : DEFAULT_CLIENTS;
 
@@ -125,7 +152,14 @@ const issuer = `${origin}${args['issuer-path']}`;
 const provider = new Provider(issuer, {
   ...(args['auth-methods'] ? { clientAuthMethods: args['auth-methods'].split(',') } : {}),
   clients,
-  adapter: (model) => new MemoryAdapter(model, store),
+  adapter: (model) => {
+    const adapter = new MemoryAdapter(model, store);
+    if (model === 'Client' && args['pkjwt-jwks']) {
+      const find = adapter.find.bind(adapter);
+      adapter.find = async (id) => (id === 'eca-pkjwt' ? pkjwtClient() : find(id));
+    }
+    return adapter;
+  },
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   responseTypes: ['code'],

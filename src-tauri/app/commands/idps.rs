@@ -1,10 +1,12 @@
 //! Commands of the IdP screens: list, read, check, save, toggle, delete, history, discovery,
-//! and "Start from" a preset.
+//! and "Start from" a preset; the public half of a private_key_jwt signing key (the private
+//! half never crosses IPC).
 //!
 //! They are `async` so Tauri runs them off the main thread: the keyring and SQLite may block.
 
 use crate::state::AppState;
 use eca_core::catalog::{SaveIdpRequest, SaveOutcome};
+use eca_core::client_keys::PublicKeyView;
 use eca_core::store::audit::AuditEntry;
 use eca_core::store::idps::IdpSummary;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
@@ -97,4 +99,26 @@ pub async fn fill_from_preset(
 #[specta::specta]
 pub async fn recognise_preset(issuer: String) -> Option<String> {
     preset::recognise(&issuer).map(|r| r.preset.id.clone())
+}
+
+/// The public keys of the IdP's signing key (private_key_jwt), or `null` when it has none.
+#[tauri::command]
+#[specta::specta]
+pub async fn idp_public_key(
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<Option<PublicKeyView>, Problem> {
+    Ok(state.catalog()?.public_key(id)?)
+}
+
+/// Makes the IdP's signing key (when it has none, or in place of the old one with `replace`),
+/// and returns its public keys.
+#[tauri::command]
+#[specta::specta]
+pub async fn generate_idp_key(
+    state: State<'_, AppState>,
+    id: IdpId,
+    replace: bool,
+) -> Result<PublicKeyView, Problem> {
+    Ok(state.catalog()?.generate_key(id, replace)?)
 }

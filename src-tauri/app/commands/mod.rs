@@ -40,6 +40,8 @@ pub fn bindings() -> Builder<tauri::Wry> {
             idps::discover_issuer,
             idps::fill_from_preset,
             idps::recognise_preset,
+            idps::idp_public_key,
+            idps::generate_idp_key,
             test_configuration::start_test_login,
             test_configuration::cancel_test_login,
             test_configuration::check_readiness,

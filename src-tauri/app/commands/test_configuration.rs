@@ -19,9 +19,9 @@ pub async fn start_test_login(
     state: State<'_, AppState>,
     request: StartTestRequest,
 ) -> Result<String, Problem> {
-    let (idp, secret) = state.catalog()?.test_target(request)?;
+    let (idp, credential) = state.catalog()?.test_target(request)?;
     let run_id = uuid::Uuid::new_v4().to_string();
-    test_login::spawn(app, run_id.clone(), idp, secret);
+    test_login::spawn(app, run_id.clone(), idp, credential);
     Ok(run_id)
 }
 
@@ -40,7 +40,7 @@ pub async fn check_readiness(
     state: State<'_, AppState>,
     request: StartTestRequest,
 ) -> Result<ReadinessReport, Problem> {
-    let (idp, _secret) = state.catalog()?.test_target(request)?;
+    let (idp, _credential) = state.catalog()?.test_target(request)?;
     Ok(readiness::check(&state.login_context(), &idp).await)
 }
 

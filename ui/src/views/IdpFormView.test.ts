@@ -52,6 +52,7 @@ const info: DiscoveryInfo = {
   token_endpoint_auth_methods_supported: ["client_secret_basic", "private_key_jwt"],
   scopes_supported: ["openid", "email", "profile", "offline_access"],
   id_token_signing_alg_values_supported: ["RS256"],
+  token_endpoint_auth_signing_alg_values_supported: ["RS256", "ES256"],
   authorization_response_iss_parameter_supported: true,
   pushed_authorization_request_endpoint: null,
   require_pushed_authorization_requests: false,
@@ -487,6 +488,30 @@ describe("IdpFormView: client secret", () => {
     await waitFor(() => expect(saved(calls)).toHaveLength(1));
     expect(saved(calls)[0]!.secret).toEqual({ kind: "keep" });
     expect(saved(calls)[0]!.fields.client_auth_method).toBe("none");
+  });
+
+  it("shows the signing key instead of a secret for private_key_jwt, once the IdP is saved", async () => {
+    const calls = mockCore({ save_idp: (args) => echoSave(args), check_idp: () => [] });
+    renderForm();
+    await fillRequired();
+    await userEvent.selectOptions(screen.getByLabelText("Client authentication"), "private_key_jwt");
+    expect(screen.queryByLabelText("Client secret")).not.toBeInTheDocument();
+    expect(screen.getByText(/Save the IdP to generate its signing key/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Save Changes" }));
+    await waitFor(() => expect(saved(calls)).toHaveLength(1));
+    expect(saved(calls)[0]!.secret).toEqual({ kind: "keep" });
+    expect(saved(calls)[0]!.fields.client_auth_method).toBe("private_key_jwt");
+  });
+
+  it("shows a saved private_key_jwt IdP's public keys", async () => {
+    const jwks = '{"keys":[{"kty":"RSA","kid":"k1"}]}';
+    mockCore({
+      get_idp: () => ({ ...config(), client_auth_method: "private_key_jwt", has_secret: false }),
+      idp_public_key: () => ({ jwk: "{}", jwks, certificate_pem: "-----BEGIN CERTIFICATE-----", kid: "k1" }),
+    });
+    renderForm(config().id);
+    expect(await screen.findByRole("textbox", { name: "Public keys (JWKS)" })).toHaveValue(jwks);
+    expect(screen.queryByLabelText("Client secret")).not.toBeInTheDocument();
   });
 
   it("stays on the form with the keyring's error when only the secret failed", async () => {

@@ -134,11 +134,12 @@ pub fn parse_write(body: &Map<String, Value>, path_id: Uuid) -> Result<IdpWrite,
         Ok(fields) => (Some(fields), Vec::new()),
         Err(errors) => (None, errors.into_iter().map(FieldError::from).collect()),
     };
-    if client_auth_method == ClientAuthMethod::None && matches!(secret, SecretChange::Set(_)) {
+    if let (Some(why), SecretChange::Set(_)) = (client_auth_method.why_no_secret(), &secret) {
         errors.push(FieldError::new(
             "client_secret",
-            "a public client (client_auth_method \"none\") has no secret: send null or omit it, \
-             or choose client_secret_basic or client_secret_post",
+            format!(
+                "{why}: send null or omit it, or choose client_secret_basic or client_secret_post"
+            ),
         ));
     }
     match fields {

@@ -115,6 +115,14 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
             json!({"client_auth_method": "none", "credential_expires_on": "2027-03-31"}),
             "an expiry date for a public client",
         ),
+        (
+            json!({"client_auth_method": "private_key_jwt", "id_token_signing_algs": ["HS256"]}),
+            "HS256 for a client that signs with its own key",
+        ),
+        (
+            json!({"client_auth_method": "private_key_jwt", "client_secret": "s3cret"}),
+            "a secret for a client that signs with its own key",
+        ),
     ] {
         let mut body = sample_idp("Acme");
         for (member, value) in adjust.as_object().unwrap() {
@@ -122,6 +130,13 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
         }
         assert!(!validator.is_valid(&body), "the schema refuses {why}");
     }
+    let mut keyed = sample_idp("Acme");
+    keyed["client_auth_method"] = json!("private_key_jwt");
+    keyed["client_secret"] = json!(null);
+    assert!(
+        validator.is_valid(&keyed),
+        "private_key_jwt with no secret is valid"
+    );
     let mut listed = sample_idp("Acme");
     listed["id_token_signing_algs"] = json!(["RS256", "HS256"]);
     assert!(

@@ -125,6 +125,10 @@ pub enum IdpCommand {
     Show {
         /// The IdP's name or id
         idp: String,
+        /// Print only the public keys of its private_key_jwt signing key, as a JWK Set (JSON):
+        /// what to register at the IdP
+        #[arg(long)]
+        public_jwk: bool,
     },
     /// List the presets "Start from" offers, with their parameters and quirks
     Presets,
@@ -274,7 +278,8 @@ pub struct FieldArgs {
     #[arg(long)]
     pub client_id: Option<String>,
 
-    /// client_secret_basic, client_secret_post or none (a public client)
+    /// client_secret_basic, client_secret_post, none (a public client) or private_key_jwt (a
+    /// signing key is made in the OS keyring if the IdP has none)
     #[arg(long, value_name = "METHOD")]
     pub client_auth_method: Option<ClientAuthMethod>,
 

@@ -37,7 +37,14 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
     match command {
         IdpCommand::Presets => print(&output::presets(preset::all(), json)),
         IdpCommand::List => print(&output::summaries(&open(dir)?.list()?, json)),
-        IdpCommand::Show { idp } => print(&output::idp(&open(dir)?.find(&idp)?, json)),
+        IdpCommand::Show {
+            idp,
+            public_jwk: false,
+        } => print(&output::idp(&open(dir)?.find(&idp)?, json)),
+        IdpCommand::Show {
+            idp,
+            public_jwk: true,
+        } => show_public_jwk(dir, &idp),
         IdpCommand::Add(args) => add(dir, args, json),
         IdpCommand::Edit(args) => edit(dir, args, json),
         IdpCommand::Enable { idp } => set_enabled(dir, &idp, true, json),
@@ -140,10 +147,34 @@ fn save(
     json: bool,
 ) -> Result<(), CliError> {
     let outcome = catalog.save(SaveIdpRequest { id, fields, secret })?;
-    print(&output::idp(&outcome.idp, json))?;
+    let idp = &outcome.idp;
+    if idp.fields.client_auth_method.uses_key() {
+        catalog.generate_key(idp.id, false)?;
+    }
+    print(&output::idp(idp, json))?;
+    if idp.fields.client_auth_method.uses_key() && !json {
+        crate::output::eprint(&format!(
+            "Register its public key at the IdP: eca idp show \"{}\" --public-jwk",
+            idp.fields.name
+        ));
+    }
     match outcome.secret_error {
         Some(message) => Err(CliError::SecretNotSaved(message)),
         None => Ok(()),
+    }
+}
+
+/// The JWK Set of the IdP's signing key, to register at the IdP.
+fn show_public_jwk(dir: Option<PathBuf>, idp: &str) -> Result<(), CliError> {
+    let catalog = open(dir)?;
+    let idp = catalog.find(idp)?;
+    match catalog.public_key(idp.id)? {
+        Some(view) => print(&view.jwks),
+        None => Err(CliError::Usage(format!(
+            "\"{}\" has no signing key: choose private_key_jwt (eca idp edit \"{}\" \
+             --client-auth-method private_key_jwt) to make one",
+            idp.fields.name, idp.fields.name
+        ))),
     }
 }
 

@@ -216,6 +216,7 @@ mod tests {
             token_endpoint_auth_methods_supported: vec![],
             scopes_supported: vec![],
             id_token_signing_alg_values_supported: vec![],
+            token_endpoint_auth_signing_alg_values_supported: vec![],
             authorization_response_iss_parameter_supported: false,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,

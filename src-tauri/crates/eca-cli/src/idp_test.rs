@@ -43,7 +43,7 @@ pub fn test(
 ) -> Result<bool, CliError> {
     let stored = catalog.find(idp)?;
     // The saved IdP, through the same gate as the app's test: a secret set aside is not sent.
-    let (idp, secret) = catalog.test_target(StartTestRequest {
+    let (idp, credential) = catalog.test_target(StartTestRequest {
         id: Some(stored.id),
         fields: stored.fields,
         secret: SecretChange::Keep,
@@ -67,7 +67,7 @@ pub fn test(
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp,
-        secret,
+        credential,
         capture: Capture::Loopback,
         timeout: time::Duration::seconds(timeout_secs.max(1) as i64),
         observer,

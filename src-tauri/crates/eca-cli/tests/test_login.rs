@@ -5,6 +5,7 @@
 //! `scripts/with-keyring.sh`.
 
 use assert_cmd::Command;
+use eca_core::secrets::{OsKeyring, SecretKey, SecretStore};
 use eca_testkit::node_server::{workspace_root, NodeServer};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -50,6 +51,12 @@ fn edit(dir: &TempDir, args: &[&str], stdin: Option<&str>) {
     let mut cmd = eca(dir);
     cmd.args(["idp", "edit", "Local OP"]).args(args);
     succeeds(cmd, stdin, "edit");
+}
+
+/// `eca idp list --json` of `dir`.
+fn list_json(dir: &TempDir) -> Value {
+    let out = eca(dir).args(["idp", "list", "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Runs `eca idp test "Local OP" --json`; returns the exit code and the parsed report.
@@ -113,14 +120,7 @@ fn a_public_client_is_verified_and_recorded() {
         );
     }
     // Recorded in the IdP's history: the list shows the last result.
-    let list: Value = serde_json::from_slice(
-        &eca(&dir)
-            .args(["idp", "list", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list = list_json(&dir);
     assert_eq!(list[0]["last_test"]["outcome"], "passed", "{list:#}");
 }
 
@@ -461,4 +461,82 @@ fn readiness_says_whether_par_is_required_available_or_not_advertised() {
         assert_eq!(got, status, "{flags:?}: {detail}");
         assert!(detail.starts_with(says), "{flags:?}: {detail}");
     }
+}
+
+/// private_key_jwt from the admin's side: `eca idp add --client-auth-method private_key_jwt`
+/// makes a key in the keyring, `eca idp show --public-jwk` prints what to register, and once it
+/// is registered at the provider the test login passes with the key read from the keyring.
+/// The private key is nowhere but the keyring: not in the data folder, the export, or
+/// anything `eca` printed.
+#[test]
+fn a_private_key_jwt_client_logs_in_with_the_key_it_shows_for_registration() {
+    eca_testkit::keyring::require_session_bus("this test stores a signing key");
+    let jwks_file = tempfile::NamedTempFile::new().unwrap();
+    let path = jwks_file.path().to_str().unwrap().to_string();
+    let op = NodeServer::start("provider.mjs", &["--pkjwt-jwks", &path]);
+    let dir = tempfile::tempdir().unwrap();
+    let pkjwt = [
+        "--client-id",
+        "eca-pkjwt",
+        "--client-auth-method",
+        "private_key_jwt",
+    ];
+    add(&dir, &op.url, &pkjwt, None);
+
+    let shown = eca(&dir)
+        .args(["idp", "show", "Local OP", "--public-jwk"])
+        .output()
+        .unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let jwks: Value = serde_json::from_slice(&shown.stdout).expect("a JWK Set");
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 2, "RSA and EC: {jwks:#}");
+    assert!(
+        keys.iter().all(|k| k.get("d").is_none()),
+        "public keys only: {jwks:#}"
+    );
+    std::fs::write(jwks_file.path(), &shown.stdout).unwrap();
+
+    let (code, report) = test_json(&dir);
+    assert_eq!(code, 0, "the registered key signs in: {report:#}");
+    assert_eq!(report["outcome"], "passed");
+    let (_, checks) = readiness(&dir);
+    assert_eq!(
+        checks["Client assertion algorithm"].0, "passed",
+        "{checks:#?}"
+    );
+
+    let list = list_json(&dir);
+    let id: eca_model::idp::IdpId = list[0]["id"].as_str().unwrap().parse().unwrap();
+    let stored = OsKeyring::new()
+        .get(SecretKey::IdpSigningKey(id))
+        .unwrap()
+        .expect("the key is in the keyring");
+    let export = eca(&dir).args(["idp", "export"]).output().unwrap();
+    for part in stored.expose().split('.').skip(1) {
+        let needle = &part[..48];
+        assert!(
+            eca_testkit::leaks::files_containing(dir.path(), needle).is_empty(),
+            "the private key is not in the data folder"
+        );
+        for output in [&export.stdout, &shown.stdout, &shown.stderr] {
+            assert!(!eca_testkit::leaks::contains(output, needle));
+        }
+    }
+    let deleted = eca(&dir)
+        .args(["idp", "delete", "Local OP", "--yes"])
+        .output()
+        .unwrap();
+    assert!(deleted.status.success());
+    assert!(
+        OsKeyring::new()
+            .get(SecretKey::IdpSigningKey(id))
+            .unwrap()
+            .is_none(),
+        "deleting the IdP forgets its key"
+    );
 }

@@ -11,6 +11,7 @@
 //! - Every edit also records its pending sync change ([`crate::sync::outbox`]) in the same
 //!   transaction, so the outbox never misses nor invents an edit.
 
+use crate::client_keys::{self, ClientKeyStoreError, PublicKeyView};
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::idps::IdpSummary;
@@ -21,6 +22,8 @@ use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::problem::{Problem, ProblemCode};
 use eca_model::secret_binding::SecretBinding;
 use eca_model::validation::{self, name_key};
+use eca_oidc::login::client_auth::ClientCredential;
+use eca_oidc::login::client_key::ClientKey;
 use eca_oidc::login::report::TestReport;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Deserialize;
@@ -78,6 +81,8 @@ pub enum CatalogError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    ClientKey(#[from] ClientKeyStoreError),
 }
 
 impl CatalogError {
@@ -113,7 +118,9 @@ impl From<CatalogError> for Problem {
             CatalogError::Invalid(fields) => Problem::invalid(fields),
             CatalogError::NotFound(_) => Problem::new(ProblemCode::NotFound, e.to_string()),
             CatalogError::Store(_) => Problem::new(ProblemCode::Storage, e.to_string()),
-            CatalogError::Secret(_) => Problem::new(ProblemCode::Keyring, e.to_string()),
+            CatalogError::Secret(_) | CatalogError::ClientKey(_) => {
+                Problem::new(ProblemCode::Keyring, e.to_string())
+            }
         }
     }
 }
@@ -247,6 +254,7 @@ impl Catalog {
     /// (so no orphaned credential is left behind) and the error says why.
     pub fn delete(&mut self, id: IdpId) -> Result<(), CatalogError> {
         self.write(WriteIdp::Delete { id })?;
+        client_keys::delete(self.secrets.as_ref(), id)?;
         Ok(())
     }
 
@@ -293,7 +301,7 @@ impl Catalog {
     pub fn test_target(
         &self,
         request: StartTestRequest,
-    ) -> Result<(IdpConfig, Option<Secret>), CatalogError> {
+    ) -> Result<(IdpConfig, Option<ClientCredential>), CatalogError> {
         let StartTestRequest { id, fields, secret } = request;
         let fields = validation::validate(fields).map_err(CatalogError::Invalid)?;
         let stored = match id {
@@ -319,7 +327,41 @@ impl Catalog {
                 .map_or_else(|| now.clone(), |s| s.created_at.clone()),
             updated_at: now,
         };
-        Ok((idp, secret))
+        let credential = match (idp.fields.client_auth_method.uses_key(), id) {
+            (true, Some(id)) => {
+                client_keys::load(self.secrets.as_ref(), id)?.map(ClientCredential::Key)
+            }
+            (true, None) => None,
+            (false, _) => secret.map(ClientCredential::Secret),
+        };
+        Ok((idp, credential))
+    }
+
+    /// The public material of the IdP's signing key (private_key_jwt); `None` when it has none.
+    pub fn public_key(&self, id: IdpId) -> Result<Option<PublicKeyView>, CatalogError> {
+        let idp = self.get(id)?;
+        match client_keys::load(self.secrets.as_ref(), id)? {
+            Some(key) => Ok(Some(self.view(&key, &idp)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Makes the IdP's signing key: when it has none, or always with `replace` (the IdP must
+    /// then be given the new public key). Returns its public material.
+    pub fn generate_key(&self, id: IdpId, replace: bool) -> Result<PublicKeyView, CatalogError> {
+        let idp = self.get(id)?;
+        let store = self.secrets.as_ref();
+        let key = if replace {
+            client_keys::replace(store, id)?
+        } else {
+            client_keys::ensure(store, id)?
+        };
+        self.view(&key, &idp)
+    }
+
+    fn view(&self, key: &ClientKey, idp: &IdpConfig) -> Result<PublicKeyView, CatalogError> {
+        let view = client_keys::view(key, &idp.fields.client_id, self.clock.now());
+        Ok(view.map_err(ClientKeyStoreError::from)?)
     }
 
     /// The stored secret of `stored`, for a login with `fields` (the stored ones, or a draft's).

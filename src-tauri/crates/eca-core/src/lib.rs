@@ -4,6 +4,8 @@
 //!
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
 //! - [`secrets`]: client secrets and the API key in the OS keyring.
+//! - [`client_keys`]: an IdP's private_key_jwt signing key in the OS keyring, and its public
+//!   JWK, JWKS and certificate.
 //! - [`catalog`]: the operations the app and the CLI call (save, list, delete, test runs…).
 //! - [`transfer`]: export and import of IdPs as JSON.
 //! - [`sync`]: pushing local edits to the messaging backend (outbox, three-way plan, conflicts).
@@ -12,6 +14,7 @@
 //! - [`data_dir`]: where the database lives.
 
 pub mod catalog;
+pub mod client_keys;
 pub mod data_dir;
 pub mod platform_test;
 pub mod secrets;

@@ -18,6 +18,9 @@ use std::sync::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecretKey {
     IdpClientSecret(IdpId),
+    /// The private key an IdP that authenticates with private_key_jwt signs with
+    /// ([`crate::client_keys`]).
+    IdpSigningKey(IdpId),
     /// The API key of the messaging backend that [`crate::sync`] pushes to, one per backend
     /// origin and workspace ([`crate::sync::key_place`]): a key is found only where it was
     /// entered for.
@@ -32,6 +35,7 @@ impl SecretKey {
     pub fn account(&self) -> String {
         match self {
             SecretKey::IdpClientSecret(id) => format!("idp:{id}:client_secret"),
+            SecretKey::IdpSigningKey(id) => format!("idp:{id}:signing_key"),
             SecretKey::SyncApiKey(place) => format!("sync:api_key:{}", place.hex()),
             SecretKey::FrozenClientSecret(key) => {
                 format!("sync:change:{}:client_secret", key.hyphenated())

@@ -965,18 +965,20 @@ fn with_secret_and_moved(fx: &mut Fixture) -> (eca_model::idp::IdpConfig, IdpFie
     (idp, moved)
 }
 
-/// What Test Configuration of IdP `id` would run with, for `fields` and `secret`.
+/// What Test Configuration of IdP `id` would run with, for `fields` and `secret`: the secret
+/// it would send.
 fn test_target(
     fx: &Fixture,
     id: IdpId,
     fields: IdpFields,
     secret: SecretChange,
 ) -> Result<(eca_model::idp::IdpConfig, Option<Secret>), CatalogError> {
-    fx.catalog.test_target(StartTestRequest {
+    let (idp, credential) = fx.catalog.test_target(StartTestRequest {
         id: Some(id),
         fields,
         secret,
-    })
+    })?;
+    Ok((idp, credential.and_then(|c| c.secret().cloned())))
 }
 
 fn names_both_origins(message: &str) {

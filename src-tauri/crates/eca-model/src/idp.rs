@@ -96,6 +96,9 @@ pub enum ClientAuthMethod {
     ClientSecretPost,
     /// A public client: no secret, PKCE only.
     None,
+    /// A JWT signed with the client's own private key (RFC 7523 §2.2, OIDC Core §9): no
+    /// secret; the IdP holds the public key.
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
@@ -104,10 +107,36 @@ impl ClientAuthMethod {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::None => "none",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
+    /// Whether the client proves itself with a client secret.
     pub fn uses_secret(self) -> bool {
-        !matches!(self, ClientAuthMethod::None)
+        matches!(
+            self,
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+        )
+    }
+    /// Whether the client proves itself with its own signing key (private_key_jwt).
+    pub fn uses_key(self) -> bool {
+        self == ClientAuthMethod::PrivateKeyJwt
+    }
+    /// Whether the client proves itself at all (a secret or a key): what may expire.
+    pub fn uses_credential(self) -> bool {
+        self.uses_secret() || self.uses_key()
+    }
+    /// Why a client with this method keeps no client secret; `None` when it uses one.
+    pub fn why_no_secret(self) -> Option<&'static str> {
+        match self {
+            ClientAuthMethod::None => {
+                Some("a public client (authentication \"none\") has no secret")
+            }
+            ClientAuthMethod::PrivateKeyJwt => Some(
+                "a client that authenticates with private_key_jwt signs with its own key and has \
+                 no secret",
+            ),
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost => None,
+        }
     }
 }
 
@@ -118,9 +147,10 @@ impl FromStr for ClientAuthMethod {
             "client_secret_basic" => Ok(Self::ClientSecretBasic),
             "client_secret_post" => Ok(Self::ClientSecretPost),
             "none" => Ok(Self::None),
+            "private_key_jwt" => Ok(Self::PrivateKeyJwt),
             other => Err(format!(
                 "unknown client authentication method \"{other}\" \
-                 (expected client_secret_basic, client_secret_post or none)"
+                 (expected client_secret_basic, client_secret_post, none or private_key_jwt)"
             )),
         }
     }
@@ -455,9 +485,14 @@ mod tests {
 
     #[test]
     fn every_client_auth_method_reads_back_from_its_name() {
-        assert_eq!(ClientAuthMethod::VARIANTS.len(), 3);
+        assert_eq!(ClientAuthMethod::VARIANTS.len(), 4);
         for &m in ClientAuthMethod::VARIANTS {
             assert_eq!(m.as_str().parse::<ClientAuthMethod>(), Ok(m));
+            assert_eq!(
+                m.why_no_secret().is_none(),
+                m.uses_secret(),
+                "{m:?}: a method either uses a secret or says why it has none"
+            );
         }
     }
 }

@@ -543,11 +543,13 @@ fn check_signing_algs_for(f: &IdpFields) -> Result<(), String> {
         );
     }
     match f.id_token_signing_algs.iter().find(|a| a.is_symmetric()) {
-        Some(alg) if !f.client_auth_method.uses_secret() => Err(format!(
-            "{alg} is keyed with the client secret, and a public client (client \
-             authentication \"none\") has none: choose client_secret_basic or \
-             client_secret_post and enter the secret, or remove {alg}"
-        )),
+        Some(alg) => match f.client_auth_method.why_no_secret() {
+            Some(why) => Err(format!(
+                "{alg} is keyed with the client secret, and {why}: choose client_secret_basic \
+                 or client_secret_post and enter the secret, or remove {alg}"
+            )),
+            None => Ok(()),
+        },
         _ => Ok(()),
     }
 }
@@ -558,7 +560,7 @@ fn check_credential_expires_on_for(f: &IdpFields) -> Result<(), String> {
     let Some(date) = f.credential_expires_on.as_deref() else {
         return Ok(());
     };
-    if !f.client_auth_method.uses_secret() {
+    if !f.client_auth_method.uses_credential() {
         return Err(
             "applies only to a client with a credential, and a public client (client \
              authentication \"none\") has none: clear the date"
@@ -1169,11 +1171,20 @@ mod tests {
             errors(public),
             vec![(
                 Field::IdTokenSigningAlgs,
-                "HS384 is keyed with the client secret, and a public client (client \
-                 authentication \"none\") has none: choose client_secret_basic or \
-                 client_secret_post and enter the secret, or remove HS384"
+                "HS384 is keyed with the client secret, and a public client (authentication \
+                 \"none\") has no secret: choose client_secret_basic or client_secret_post \
+                 and enter the secret, or remove HS384"
                     .to_string()
             )]
+        );
+        let keyed = IdpFields {
+            client_auth_method: ClientAuthMethod::PrivateKeyJwt,
+            id_token_signing_algs: vec![HS384],
+            ..oidc()
+        };
+        assert!(
+            errors(keyed)[0].1.contains("private_key_jwt"),
+            "a client with its own key has no secret to key HS* with either"
         );
         let public_rs = IdpFields {
             client_auth_method: ClientAuthMethod::None,
@@ -1229,6 +1240,16 @@ mod tests {
             ..oidc()
         };
         assert_field_error(public, Field::CredentialExpiresOn, "clear the date");
+        let keyed = IdpFields {
+            client_auth_method: ClientAuthMethod::PrivateKeyJwt,
+            credential_expires_on: Some("2027-03-31".into()),
+            ..oidc()
+        };
+        assert_eq!(
+            validate(keyed).map(|f| f.credential_expires_on),
+            Ok(Some("2027-03-31".into())),
+            "a signing key expires too"
+        );
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct DiscoveryInfo {
     pub scopes_supported: Vec<String>,
     /// Required by Discovery §3, but some IdPs omit it: empty then.
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// The algorithms the token endpoint takes client assertions in (private_key_jwt); empty
+    /// when omitted.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
     /// Whether the authorization response carries `iss` (RFC 9207); `false` when omitted.
     pub authorization_response_iss_parameter_supported: bool,
     /// Where authorization requests are pushed (RFC 9126 §5); `None` when not advertised.
@@ -369,6 +372,11 @@ pub fn parse_document(
             "id_token_signing_alg_values_supported",
         )?
         .unwrap_or_default(),
+        token_endpoint_auth_signing_alg_values_supported: strings(
+            doc,
+            "token_endpoint_auth_signing_alg_values_supported",
+        )?
+        .unwrap_or_default(),
         authorization_response_iss_parameter_supported: boolean(
             doc,
             "authorization_response_iss_parameter_supported",
@@ -547,6 +555,9 @@ mod tests {
             "omitted = no PKCE announced"
         );
         assert!(info.scopes_supported.is_empty());
+        assert!(info
+            .token_endpoint_auth_signing_alg_values_supported
+            .is_empty());
         assert!(!info.authorization_response_iss_parameter_supported);
     }
 
@@ -563,6 +574,7 @@ mod tests {
             "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
             "scopes_supported": ["openid", "email"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            "token_endpoint_auth_signing_alg_values_supported": ["PS256", "ES256"],
             "authorization_response_iss_parameter_supported": true,
             "unknown_extension": {"ignored": true},
         });
@@ -580,6 +592,10 @@ mod tests {
         assert_eq!(
             info.id_token_signing_alg_values_supported,
             ["RS256", "ES256"]
+        );
+        assert_eq!(
+            info.token_endpoint_auth_signing_alg_values_supported,
+            ["PS256", "ES256"]
         );
         assert!(info.authorization_response_iss_parameter_supported);
     }
@@ -842,7 +858,11 @@ mod tests {
             .collect();
         assert_eq!(
             methods,
-            vec![ClientAuthMethod::ClientSecretBasic, ClientAuthMethod::None],
+            vec![
+                ClientAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::None,
+                ClientAuthMethod::PrivateKeyJwt
+            ],
             "client_secret_post is advertised"
         );
         info.code_challenge_methods_supported = vec!["S256".into()];

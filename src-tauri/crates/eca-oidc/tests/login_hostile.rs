@@ -9,6 +9,7 @@ mod support;
 use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::secret::Secret;
 use eca_oidc::login::browser::Browser;
+use eca_oidc::login::client_auth::ClientCredential;
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::{PendingCallbacks, Refused};
 use eca_oidc::login::provider_cache::{CachePolicy, ProviderCache};
@@ -80,7 +81,7 @@ async fn login_with(ctx: &LoginContext, op: &HostileOp) -> TestReport {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp: idp_for(op),
-        secret: Some(Secret::new(op.client_secret())),
+        credential: Some(ClientCredential::Secret(Secret::new(op.client_secret()))),
         capture: Capture::Loopback,
         timeout: time::Duration::seconds(20),
         observer: None,
@@ -265,7 +266,7 @@ async fn a_panic_in_a_login_is_reported_as_a_failed_step() {
         let login = TestLogin {
             run_id: uuid::Uuid::new_v4().to_string(),
             idp: idp_for(&op),
-            secret: Some(Secret::new(op.client_secret())),
+            credential: Some(ClientCredential::Secret(Secret::new(op.client_secret()))),
             capture,
             timeout: time::Duration::seconds(20),
             observer: None,
@@ -307,7 +308,7 @@ async fn a_redirect_without_this_logins_state_never_reaches_the_flow() {
         let login = TestLogin {
             run_id: uuid::Uuid::new_v4().to_string(),
             idp: idp_for(&op),
-            secret: Some(Secret::new(op.client_secret())),
+            credential: Some(ClientCredential::Secret(Secret::new(op.client_secret()))),
             capture: Capture::Loopback,
             timeout: time::Duration::seconds(2),
             observer: None,
@@ -377,7 +378,7 @@ async fn deep_links_refuse_forged_and_replayed_callbacks() {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp: idp_for(&op),
-        secret: Some(Secret::new(op.client_secret())),
+        credential: Some(ClientCredential::Secret(Secret::new(op.client_secret()))),
         capture: Capture::DeepLink(&callbacks),
         timeout: time::Duration::seconds(20),
         observer: None,

@@ -9,6 +9,8 @@ use eca_model::secret::Secret;
 use eca_model::signing_alg::SigningAlg;
 use eca_oidc::discovery;
 use eca_oidc::login::browser::Browser;
+use eca_oidc::login::client_auth::{ClientCredential, JWT_BEARER};
+use eca_oidc::login::client_key::{self, AssertionClaims, ClientKey};
 use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::PendingCallbacks;
 use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
@@ -116,10 +118,20 @@ async fn login(
     capture: Capture<'_>,
     browser: &dyn Browser,
 ) -> TestReport {
+    let credential = secret.map(ClientCredential::Secret);
+    login_with(idp, credential, capture, browser).await
+}
+
+async fn login_with(
+    idp: IdpConfig,
+    credential: Option<ClientCredential>,
+    capture: Capture<'_>,
+    browser: &dyn Browser,
+) -> TestReport {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp,
-        secret,
+        credential,
         capture,
         timeout: time::Duration::seconds(30),
         observer: None,
@@ -329,7 +341,7 @@ async fn a_deep_link_login_times_out_and_names_the_redirect_to_register() {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp,
-        secret: None,
+        credential: None,
         capture: Capture::DeepLink(&callbacks),
         timeout: time::Duration::milliseconds(300),
         observer: None,
@@ -347,7 +359,7 @@ async fn a_cancelled_run_ends_at_once() {
     let login = TestLogin {
         run_id: uuid::Uuid::new_v4().to_string(),
         idp,
-        secret: None,
+        credential: None,
         capture: Capture::Loopback,
         timeout: time::Duration::minutes(5),
         observer: None,
@@ -439,4 +451,122 @@ async fn a_plain_oauth2_idp_is_identified_from_its_profile_endpoint() {
     let identity = report.identity.unwrap();
     assert!(!identity.id_token_verified);
     assert_eq!(identity.customer_id.as_deref(), Some("alice@example.test"));
+}
+
+/// oidc-provider with its private_key_jwt client (`eca-pkjwt`), whose public keys are read from
+/// a file the test writes: registering a key at the IdP.
+struct PkjwtOp {
+    op: NodeServer,
+    jwks_file: tempfile::NamedTempFile,
+}
+
+impl PkjwtOp {
+    fn start() -> Self {
+        let jwks_file = tempfile::NamedTempFile::new().unwrap();
+        let path = jwks_file.path().to_str().unwrap().to_string();
+        let op = NodeServer::start("provider.mjs", &["--pkjwt-jwks", &path]);
+        Self { op, jwks_file }
+    }
+
+    fn register(&self, key: &ClientKey) {
+        let jwks = key.public().jwks().to_string();
+        std::fs::write(self.jwks_file.path(), jwks).unwrap();
+    }
+
+    /// A loopback test login of `eca-pkjwt` signing with `key`.
+    async fn login(&self, key: Option<ClientKey>) -> TestReport {
+        let method = ClientAuthMethod::PrivateKeyJwt;
+        let idp = idp(&self.op.url, "eca-pkjwt", method, "email").await;
+        let credential = key.map(ClientCredential::Key);
+        let browser = ScriptedBrowser::new(&[]);
+        login_with(idp, credential, Capture::Loopback, &browser).await
+    }
+}
+
+fn client_key() -> ClientKey {
+    ClientKey::generate().expect("a key pair")
+}
+
+#[tokio::test]
+async fn a_private_key_jwt_client_logs_in_with_the_key_registered_at_the_idp() {
+    let pk = PkjwtOp::start();
+    let key = client_key();
+    pk.register(&key);
+    let stored = key.to_stored_text();
+    let report = pk.login(Some(key)).await;
+    assert_eq!(report.outcome, TestOutcome::Passed, "{report:#?}");
+    assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Passed);
+    let text = serde_json::to_string(&report).unwrap();
+    let private_part = stored.split('.').nth(1).unwrap();
+    assert!(
+        !text.contains(&private_part[..32]),
+        "the private key never reaches the report"
+    );
+}
+
+#[tokio::test]
+async fn a_key_the_idp_does_not_know_is_refused_and_the_fix_names_the_key_to_register() {
+    let pk = PkjwtOp::start();
+    pk.register(&client_key());
+    let report = pk.login(Some(client_key())).await;
+    assert_eq!(report.outcome, TestOutcome::Failed);
+    assert_eq!(step(&report, StepName::CodeExchange), StepStatus::Failed);
+    let error = report.error.expect("an error");
+    assert_eq!(error.code, TestErrorCode::InvalidClient, "{error:#?}");
+    assert!(error.fix.contains("public key"), "{}", error.fix);
+}
+
+#[tokio::test]
+async fn a_private_key_jwt_idp_without_a_stored_key_stops_before_the_browser() {
+    let pk = PkjwtOp::start();
+    let report = pk.login(None).await;
+    assert_eq!(step(&report, StepName::Authorization), StepStatus::Failed);
+    let error = report.error.expect("an error");
+    assert_eq!(error.code, TestErrorCode::MissingKey, "{error:#?}");
+}
+
+#[tokio::test]
+async fn a_replayed_client_assertion_is_refused_by_the_idp() {
+    let pk = PkjwtOp::start();
+    let key = client_key();
+    pk.register(&key);
+    let info = discovery::fetch(&eca_oidc::http::client(), &pk.op.url)
+        .await
+        .unwrap();
+    let assertion = key
+        .sign_assertion(
+            SigningAlg::RS256,
+            &AssertionClaims {
+                client_id: "eca-pkjwt",
+                audience: &info.token_endpoint,
+                jti: client_key::new_jti(),
+                now: time::OffsetDateTime::now_utc(),
+            },
+        )
+        .unwrap();
+    let send = || async {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", "not-a-code"),
+            ("redirect_uri", "http://127.0.0.1/oauth/callback"),
+            ("code_verifier", "v".repeat(43).leak()),
+            ("client_id", "eca-pkjwt"),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", assertion.as_str()),
+        ];
+        let answer = reqwest::Client::new()
+            .post(&info.token_endpoint)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = answer.json().await.unwrap();
+        body["error"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        send().await,
+        "invalid_grant",
+        "the first use authenticates the client (only the made-up code is refused)"
+    );
+    assert_eq!(send().await, "invalid_client", "the same jti a second time");
 }

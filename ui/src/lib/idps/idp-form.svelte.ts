@@ -17,7 +17,7 @@ import type {
   SecretChange,
   StartTestRequest,
 } from "../ipc/types";
-import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, usesCredential, type Draft } from "./draft";
+import { applyPresetFill, blankDraft, draftFrom, fieldsFrom, type Draft } from "./draft";
 import { StartFrom } from "./start-from.svelte";
 
 /** What happens to the stored secret: nothing, a new value, or removal. */
@@ -107,7 +107,13 @@ export class IdpForm {
   }
 
   get usesSecret(): boolean {
-    return usesCredential(this.draft.client_auth_method);
+    const method = this.draft.client_auth_method;
+    return method === "client_secret_basic" || method === "client_secret_post";
+  }
+
+  /** Whether the client signs with its own key (private_key_jwt) instead of a secret. */
+  get usesKey(): boolean {
+    return this.draft.client_auth_method === "private_key_jwt";
   }
 
   /** Whether the password input is shown: no stored secret yet, or the admin chose to replace it. */

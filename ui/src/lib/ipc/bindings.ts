@@ -23,6 +23,13 @@ export const commands = {
 	 *  hints again when a saved IdP is edited.
 	 */
 	recognisePreset: (issuer: string) => __TAURI_INVOKE<string | null>("recognise_preset", { issuer }),
+	/**  The public keys of the IdP's signing key (private_key_jwt), or `null` when it has none. */
+	idpPublicKey: (id: IdpId) => __TAURI_INVOKE<PublicKeyView | null>("idp_public_key", { id }),
+	/**
+	 *  Makes the IdP's signing key (when it has none, or in place of the old one with `replace`),
+	 *  and returns its public keys.
+	 */
+	generateIdpKey: (id: IdpId, replace: boolean) => __TAURI_INVOKE<PublicKeyView>("generate_idp_key", { id, replace }),
 	/**  Starts a test login of a saved IdP or of the form's draft; returns the run id at once. */
 	startTestLogin: (request: StartTestRequest) => __TAURI_INVOKE<string>("start_test_login", { request }),
 	cancelTestLogin: (runId: string) => __TAURI_INVOKE<boolean>("cancel_test_login", { runId }),
@@ -133,7 +140,12 @@ export type ClaimMapping = {
 /**  How the client authenticates at the token endpoint (RFC 6749 §2.3, OIDC Core §9). */
 export type ClientAuthMethod = "client_secret_basic" | "client_secret_post" | 
 /**  A public client: no secret, PKCE only. */
-"none";
+"none" | 
+/**
+ *  A JWT signed with the client's own private key (RFC 7523 §2.2, OIDC Core §9): no
+ *  secret; the IdP holds the public key.
+ */
+"private_key_jwt";
 
 /**  How near a credential's expiry is, against a given day. */
 export type CredentialExpiry = 
@@ -173,6 +185,11 @@ export type DiscoveryInfo = {
 	scopes_supported: string[],
 	/**  Required by Discovery §3, but some IdPs omit it: empty then. */
 	id_token_signing_alg_values_supported: string[],
+	/**
+	 *  The algorithms the token endpoint takes client assertions in (private_key_jwt); empty
+	 *  when omitted.
+	 */
+	token_endpoint_auth_signing_alg_values_supported: string[],
 	/**  Whether the authorization response carries `iss` (RFC 9207); `false` when omitted. */
 	authorization_response_iss_parameter_supported: boolean,
 	/**  Where authorization requests are pushed (RFC 9126 §5); `None` when not advertised. */
@@ -435,6 +452,18 @@ export type Protocol =
 /**  Plain OAuth 2.0: endpoints entered by hand, identity from a profile endpoint. */
 "oauth2";
 
+/**  What the app and `eca idp show --public-jwk` show of an IdP's signing key: public only. */
+export type PublicKeyView = {
+	/**  The RSA key's JWK (RS256/PS256), pretty-printed: the key to register where one is taken. */
+	jwk: string,
+	/**  Both keys (RSA and EC P-256), pretty-printed: covers RS256, PS256 and ES256. */
+	jwks: string,
+	/**  A self-signed certificate of the RSA key, for IdPs that register a certificate. */
+	certificate_pem: string,
+	/**  The RSA key's `kid` (its RFC 7638 thumbprint). */
+	kid: string,
+};
+
 /**
  *  How far a push has got: `done` of the `total` changes it started with have been dealt with
  *  (sent, or left behind). The UI's determinate bar and the CLI's counter show it.
@@ -620,6 +649,13 @@ export type TestErrorCode =
 "internal" | 
 /**  The client authenticates with a secret, but none is stored. */
 "missing_secret" | 
+/**  The client authenticates with its own key (private_key_jwt), but none is stored. */
+"missing_key" | 
+/**
+ *  The client assertion could not be made: no algorithm in common with the IdP, or an
+ *  unreadable key.
+ */
+"client_assertion" | 
 /**  The authorization endpoint is not a URL. */
 "authorization_endpoint" | 
 /**  The discovery document could not be fetched or is unusable. */

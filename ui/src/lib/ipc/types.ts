@@ -29,6 +29,7 @@ export type {
   Problem,
   ProblemCode,
   Protocol,
+  PublicKeyView,
   PushProgress,
   PushReport,
   ReadinessCheck,

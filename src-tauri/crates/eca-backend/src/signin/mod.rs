@@ -53,6 +53,7 @@ use eca_model::idp::{IdpConfig, IdpId};
 use eca_model::secret::Secret;
 use eca_model::secret_binding::SecretBinding;
 use eca_oidc::login::callback;
+use eca_oidc::login::client_auth::ClientCredential;
 use eca_oidc::login::flow::{self, LoginContext};
 use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
@@ -282,8 +283,16 @@ impl SignIn {
         let remaining = expires_at - now;
         let judged_idp = idp.clone();
         let (id, redirect_uri) = (row.id.to_string(), self.redirect_uri());
-        let prepared =
-            flow::prepare(&self.login, id, idp, secret, redirect_uri, remaining, None).await;
+        let prepared = flow::prepare(
+            &self.login,
+            id,
+            idp,
+            secret.map(ClientCredential::Secret),
+            redirect_uri,
+            remaining,
+            None,
+        )
+        .await;
         self.spend(claim, now);
         let started = match prepared {
             Ok(started) => started,

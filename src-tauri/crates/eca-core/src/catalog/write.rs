@@ -25,7 +25,7 @@ use crate::store::sync_changes::ChangeKind;
 use crate::store::{idps, test_runs, StoreError};
 use crate::sync::outbox;
 use eca_model::diff::{self, FieldChange};
-use eca_model::idp::{ClientAuthMethod, Field, FieldError, IdpConfig, IdpFields, IdpId};
+use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId};
 use eca_model::secret_binding::SecretBinding;
 use eca_model::validation::{self, issuer_key, name_key};
 use rusqlite::{Connection, Transaction};
@@ -180,11 +180,10 @@ pub fn validate(fields: IdpFields, secret: &SecretChange) -> Result<IdpFields, V
     let validated = validation::validate(fields);
     let mut errors = validated.as_ref().err().cloned().unwrap_or_default();
     if let SecretChange::Replace(s) = secret {
-        if auth_method == ClientAuthMethod::None {
+        if let Some(why) = auth_method.why_no_secret() {
             errors.push(FieldError::new(
                 Field::ClientSecret,
-                "a public client (authentication \"none\") has no secret: remove it, or \
-                 choose client_secret_basic or client_secret_post",
+                format!("{why}: remove it, or choose client_secret_basic or client_secret_post"),
             ));
         } else if let Some(problem) = s.problem() {
             errors.push(FieldError::new(Field::ClientSecret, problem));

@@ -33,6 +33,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0007_id_token_signing_algs.sql")),
         M::up(include_str!("migrations/0008_sync_secret_copies.sql")),
         M::up(include_str!("migrations/0009_credential_expires_on.sql")),
+        M::up(include_str!("migrations/0010_private_key_jwt.sql")),
     ])
 }
 

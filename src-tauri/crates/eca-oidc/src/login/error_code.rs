@@ -57,6 +57,11 @@ test_error_codes! {
     // Before the browser opens.
     /// The client authenticates with a secret, but none is stored.
     MissingSecret = "missing_secret",
+    /// The client authenticates with its own key (private_key_jwt), but none is stored.
+    MissingKey = "missing_key",
+    /// The client assertion could not be made: no algorithm in common with the IdP, or an
+    /// unreadable key.
+    ClientAssertion = "client_assertion",
     /// The authorization endpoint is not a URL.
     AuthorizationEndpoint = "authorization_endpoint",
     /// The discovery document could not be fetched or is unusable.

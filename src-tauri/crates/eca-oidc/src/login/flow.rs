@@ -17,7 +17,7 @@
 
 use super::callback::{self, CallbackError, CallbackParams};
 use super::claims;
-use super::client_auth::ClientCredentials;
+use super::client_auth::{missing_credential, ClientCredential, ClientCredentials};
 use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
@@ -34,7 +34,6 @@ use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
 use crate::http;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
-use eca_model::secret::Secret;
 use openidconnect::core::CoreJsonWebKeySet;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::Value;
@@ -117,7 +116,7 @@ struct LoginBinding {
 pub struct PendingLogin {
     pub run_id: String,
     pub idp: IdpConfig,
-    secret: Option<Secret>,
+    credential: Option<ClientCredential>,
     binding: LoginBinding,
     pub redirect_uri: String,
     pub started_at: OffsetDateTime,
@@ -144,7 +143,7 @@ pub async fn prepare(
     ctx: &LoginContext,
     run_id: String,
     idp: IdpConfig,
-    secret: Option<Secret>,
+    credential: Option<ClientCredential>,
     redirect_uri: String,
     timeout: Duration,
     observer: Option<Observer>,
@@ -164,8 +163,15 @@ pub async fn prepare(
     };
     let prepared = async {
         let provider = fetch_provider(ctx, &idp, &mut log).await?;
-        let url =
-            authorization_step(ctx, &idp, secret.as_ref(), &provider, &request, &mut log).await?;
+        let url = authorization_step(
+            ctx,
+            &idp,
+            credential.as_ref(),
+            &provider,
+            &request,
+            &mut log,
+        )
+        .await?;
         Ok::<_, TestError>((provider, url))
     }
     .await;
@@ -187,7 +193,7 @@ pub async fn prepare(
         pending: PendingLogin {
             run_id,
             idp,
-            secret,
+            credential,
             binding,
             redirect_uri,
             started_at,
@@ -369,12 +375,12 @@ struct AuthorizationRequest<'a> {
 async fn authorization_step(
     ctx: &LoginContext,
     idp: &IdpConfig,
-    secret: Option<&Secret>,
+    credential: Option<&ClientCredential>,
     provider: &ProviderKeys,
     request: &AuthorizationRequest<'_>,
     log: &mut StepLog,
 ) -> Result<Url, TestError> {
-    let endpoint = check_secret_present(idp, secret.is_some())
+    let endpoint = check_credential_present(idp, credential)
         .and_then(|()| authorization_endpoint(idp))
         .map_err(|e| {
             log.start(StepName::Authorization, "");
@@ -390,7 +396,9 @@ async fn authorization_step(
     let required = discovery.is_some_and(|d| d.require_pushed_authorization_requests);
     let push = ParRequest {
         endpoint: par_endpoint,
-        client: client_credentials(&idp.fields, secret),
+        client: client_credentials(&idp.fields, credential, discovery, ctx.clock.now()),
+        // RFC 9126 §2: the IdP accepts its issuer as a client assertion's audience here.
+        audience: idp.fields.issuer.as_deref().unwrap_or(par_endpoint),
         params: &params,
         redirect_uri: request.redirect_uri,
         loopback_port: idp.fields.loopback_port,
@@ -423,26 +431,34 @@ async fn par_step(
     Ok(pushed)
 }
 
-/// Who the client is at the IdP's back-channel endpoints (PAR, token).
-fn client_credentials<'a>(f: &'a IdpFields, secret: Option<&'a Secret>) -> ClientCredentials<'a> {
+/// Who the client is at the IdP's back-channel endpoints (PAR, token), with a credential made
+/// at `now` for the client-assertion algorithms discovery advertises.
+fn client_credentials<'a>(
+    f: &'a IdpFields,
+    credential: Option<&'a ClientCredential>,
+    discovery: Option<&'a DiscoveryInfo>,
+    now: OffsetDateTime,
+) -> ClientCredentials<'a> {
+    let advertised_algs = discovery
+        .map(|d| {
+            d.token_endpoint_auth_signing_alg_values_supported
+                .as_slice()
+        })
+        .unwrap_or_default();
     ClientCredentials {
         client_id: &f.client_id,
         method: f.client_auth_method,
-        secret,
+        credential: credential.map(|c| c.for_request(advertised_algs, now)),
     }
 }
 
-fn check_secret_present(idp: &IdpConfig, has_secret: bool) -> Result<(), TestError> {
+fn check_credential_present(
+    idp: &IdpConfig,
+    credential: Option<&ClientCredential>,
+) -> Result<(), TestError> {
     let method = idp.fields.client_auth_method;
-    if method.uses_secret() && !has_secret {
-        return Err(TestError::new(
-            Code::MissingSecret,
-            format!(
-                "The client authentication method is {} but no client secret is stored.",
-                method.as_str()
-            ),
-            "Enter the client secret in the IdP's form, or choose \"none\" for a public client.",
-        ));
+    if method.uses_credential() && !credential.is_some_and(|c| c.serves(method)) {
+        return Err(missing_credential(method));
     }
     Ok(())
 }
@@ -578,7 +594,7 @@ pub async fn complete(
     let PendingLogin {
         run_id,
         idp,
-        secret,
+        credential,
         binding,
         redirect_uri,
         started_at,
@@ -589,7 +605,7 @@ pub async fn complete(
     let result = Completion {
         ctx,
         idp: &idp,
-        secret: secret.as_ref(),
+        credential: credential.as_ref(),
         redirect_uri: &redirect_uri,
         provider,
         log: &mut log,
@@ -604,7 +620,7 @@ pub async fn complete(
 struct Completion<'a> {
     ctx: &'a LoginContext,
     idp: &'a IdpConfig,
-    secret: Option<&'a Secret>,
+    credential: Option<&'a ClientCredential>,
     redirect_uri: &'a str,
     provider: ProviderKeys,
     log: &'a mut StepLog,
@@ -696,7 +712,12 @@ impl Completion<'_> {
             .start(StepName::CodeExchange, format!("POST {}", f.token_endpoint));
         let request = TokenRequest {
             token_endpoint: &f.token_endpoint,
-            client: client_credentials(f, self.secret),
+            client: client_credentials(
+                f,
+                self.credential,
+                self.provider.discovery.as_deref(),
+                self.ctx.clock.now(),
+            ),
             code,
             redirect_uri: self.redirect_uri,
             loopback_port: f.loopback_port,
@@ -780,7 +801,7 @@ impl Completion<'_> {
         let expectations = Expectations {
             issuer: &issuer,
             client_id: &idp.fields.client_id,
-            secret: self.secret,
+            secret: self.credential.and_then(ClientCredential::secret),
             nonce,
             signing: &signing,
             access_token,

@@ -9,7 +9,8 @@
 //! - [`loopback`]: the 127.0.0.1 redirect listener (RFC 8252 §7.3).
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
 //!   checks; [`client_auth`]: how the client authenticates at the token endpoint (and any
-//!   other back-channel endpoint); [`signing`]: the algorithms an ID token may be signed with, and when the client
+//!   other back-channel endpoint); [`client_key`]: the client's own signing key for
+//!   private_key_jwt; [`signing`]: the algorithms an ID token may be signed with, and when the client
 //!   secret is their key.
 //! - [`par`]: pushing the authorization request first (RFC 9126), when the IdP advertises it.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
@@ -22,6 +23,7 @@ pub mod browser;
 pub mod callback;
 pub mod claims;
 pub mod client_auth;
+pub mod client_key;
 pub mod error_code;
 pub mod flow;
 pub mod id_token;

@@ -32,6 +32,8 @@ const MAX_REQUEST_URI: usize = 2048;
 pub struct ParRequest<'a> {
     pub endpoint: &'a str,
     pub client: ClientCredentials<'a>,
+    /// A client assertion's `aud` at this endpoint (the issuer, RFC 9126 §2).
+    pub audience: &'a str,
     /// The authorization request's parameters, as the authorization URL would carry them.
     pub params: &'a [(String, String)],
     /// The redirect URI among `params`, and the IdP's fixed loopback port: what an error may
@@ -53,7 +55,9 @@ pub async fn push(client: &reqwest::Client, req: &ParRequest<'_>) -> Result<Push
     let request = client
         .post(req.endpoint)
         .header("Accept", "application/json");
-    let request = req.client.authenticate(request, &mut credential)?;
+    let request = req
+        .client
+        .authenticate(request, &mut credential, req.audience)?;
     let body = body(req, credential);
     let response = http::send(request.form(&body), MAX_PAR_RESPONSE)
         .await
@@ -199,6 +203,7 @@ fn explain(e: &OAuthError, status: u16, req: &ParRequest<'_>) -> TestError {
 mod tests {
     use super::*;
     use crate::http::HttpMeta;
+    use crate::login::client_auth::Credential;
     use eca_model::idp::ClientAuthMethod;
     use eca_model::secret::Secret;
 
@@ -226,8 +231,9 @@ mod tests {
             client: ClientCredentials {
                 client_id: "c",
                 method,
-                secret,
+                credential: secret.map(Credential::Secret),
             },
+            audience: "https://idp.example",
             params,
             redirect_uri: "http://127.0.0.1:4000/oauth/callback",
             loopback_port: None,
@@ -239,7 +245,11 @@ mod tests {
         let mut credential = Form::new();
         let builder = req
             .client
-            .authenticate(reqwest::Client::new().post(req.endpoint), &mut credential)
+            .authenticate(
+                reqwest::Client::new().post(req.endpoint),
+                &mut credential,
+                req.audience,
+            )
             .unwrap();
         let header = builder
             .build()
@@ -274,6 +284,7 @@ mod tests {
                     ClientAuthMethod::ClientSecretBasic => (true, false),
                     ClientAuthMethod::ClientSecretPost => (false, true),
                     ClientAuthMethod::None => (false, false),
+                    ClientAuthMethod::PrivateKeyJwt => unreachable!("not among the methods tried"),
                 },
                 "{method:?}"
             );

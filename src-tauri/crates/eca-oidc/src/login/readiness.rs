@@ -5,6 +5,7 @@
 //! through the same functions as the test login ([`discovery::fetch_dated`], [`jwks::fetch`],
 //! [`DiscoveryInfo`]'s `advertises_*`, [`SigningPolicy`]).
 
+use super::client_key;
 use super::flow::LoginContext;
 use super::jwks;
 use super::report::StepStatus;
@@ -209,6 +210,32 @@ fn check_advertised(f: &IdpFields, info: &DiscoveryInfo, checks: &mut Checks) {
             ),
         );
     }
+    if f.client_auth_method.uses_key() {
+        check_assertion_alg(info, checks);
+    }
+}
+
+/// The algorithm client assertions (private_key_jwt) will be signed with, as the IdP
+/// advertises them.
+fn check_assertion_alg(info: &DiscoveryInfo, checks: &mut Checks) {
+    const NAME: &str = "Client assertion algorithm";
+    let advertised = &info.token_endpoint_auth_signing_alg_values_supported;
+    match client_key::assertion_alg(advertised) {
+        Ok(alg) if advertised.is_empty() => checks.add(
+            NAME,
+            StepStatus::Warning,
+            format!(
+                "The IdP does not advertise token_endpoint_auth_signing_alg_values_supported: \
+                 client assertions are signed with {alg}; confirm the IdP accepts it."
+            ),
+        ),
+        Ok(alg) => checks.add(
+            NAME,
+            StepStatus::Passed,
+            format!("Client assertions are signed with {alg}, which the IdP advertises."),
+        ),
+        Err(e) => checks.add(NAME, StepStatus::Failed, e.to_string()),
+    }
 }
 
 /// Pushed authorization requests (RFC 9126): required, available, or not advertised. The test
@@ -328,6 +355,7 @@ mod tests {
                 .iter()
                 .map(|a| a.to_string())
                 .collect(),
+            token_endpoint_auth_signing_alg_values_supported: vec![],
             authorization_response_iss_parameter_supported: false,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
@@ -418,6 +446,49 @@ mod tests {
         assert_eq!(
             check.detail,
             "ID tokens signed with RS256, ES256 are accepted."
+        );
+    }
+
+    #[test]
+    fn private_key_jwt_needs_the_method_and_an_algorithm_this_app_signs_with() {
+        let f = IdpFields {
+            client_auth_method: eca_model::idp::ClientAuthMethod::PrivateKeyJwt,
+            ..IdpFields::blank(Protocol::Oidc)
+        };
+        let checks_for = |methods: &[&str], algs: &[&str]| {
+            let mut i = info(&[]);
+            i.token_endpoint_auth_methods_supported =
+                methods.iter().map(|m| m.to_string()).collect();
+            i.token_endpoint_auth_signing_alg_values_supported =
+                algs.iter().map(|a| a.to_string()).collect();
+            let mut checks = Checks(Vec::new());
+            check_advertised(&f, &i, &mut checks);
+            checks
+                .0
+                .into_iter()
+                .filter(|c| c.name.starts_with("Client"))
+                .map(|c| (c.name, c.status))
+                .collect::<Vec<_>>()
+        };
+        let named = |method, alg| {
+            vec![
+                ("Client authentication advertised".to_string(), method),
+                ("Client assertion algorithm".to_string(), alg),
+            ]
+        };
+        use StepStatus::{Failed, Passed, Warning};
+        assert_eq!(
+            checks_for(&["private_key_jwt"], &["ES256"]),
+            named(Passed, Passed)
+        );
+        assert_eq!(
+            checks_for(&["client_secret_basic"], &["EdDSA"]),
+            named(Failed, Failed)
+        );
+        assert_eq!(
+            checks_for(&["private_key_jwt"], &[]),
+            named(Passed, Warning),
+            "RS256 is assumed but not advertised"
         );
     }
 }

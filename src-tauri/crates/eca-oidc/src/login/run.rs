@@ -7,6 +7,7 @@
 //! shows the steps as they last were, the running one failed ([`flow::crashed`]).
 
 use super::browser::Browser;
+use super::client_auth::ClientCredential;
 use super::flow::{self, LoginContext, Started};
 use super::loopback::{LoopbackError, LoopbackListener};
 use super::pending::PendingCallbacks;
@@ -14,7 +15,6 @@ use super::report::{Step, TestError, TestErrorCode, TestOutcome, TestReport};
 use super::steps::Observer;
 use crate::panicked::{self, Panicked};
 use eca_model::idp::IdpConfig;
-use eca_model::secret::Secret;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use time::Duration;
@@ -33,7 +33,8 @@ pub enum Capture<'a> {
 pub struct TestLogin<'a> {
     pub run_id: String,
     pub idp: IdpConfig,
-    pub secret: Option<Secret>,
+    /// The client secret or signing key, when the method uses one.
+    pub credential: Option<ClientCredential>,
     pub capture: Capture<'a>,
     pub timeout: Duration,
     pub observer: Option<Observer>,
@@ -189,12 +190,21 @@ async fn start(
     let TestLogin {
         run_id,
         idp,
-        secret,
+        credential,
         timeout,
         observer,
         ..
     } = login;
-    flow::prepare(ctx, run_id, idp, secret, redirect_uri, timeout, observer).await
+    flow::prepare(
+        ctx,
+        run_id,
+        idp,
+        credential,
+        redirect_uri,
+        timeout,
+        observer,
+    )
+    .await
 }
 
 fn std_duration(timeout: Duration) -> std::time::Duration {

@@ -64,7 +64,9 @@ pub async fn exchange(
     let request = client
         .post(req.token_endpoint)
         .header("Accept", "application/json");
-    let request = req.client.authenticate(request, &mut form)?;
+    let request = req
+        .client
+        .authenticate(request, &mut form, req.token_endpoint)?;
     let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
         .await
         .map_err(http_failure)?;
@@ -189,7 +191,7 @@ mod tests {
             client: ClientCredentials {
                 client_id: "c",
                 method: ClientAuthMethod::ClientSecretBasic,
-                secret: Some(&secret),
+                credential: Some(crate::login::client_auth::Credential::Secret(&secret)),
             },
             code: "c",
             redirect_uri: "com.ecaadmin.desktop:/oauth/callback",
@@ -267,7 +269,7 @@ mod tests {
                     client: ClientCredentials {
                         client_id: "client",
                         method: ClientAuthMethod::ClientSecretBasic,
-                        secret: Some(&secret),
+                        credential: Some(crate::login::client_auth::Credential::Secret(&secret)),
                     },
                     code: "c",
                     redirect_uri: "http://127.0.0.1:4000/oauth/callback",

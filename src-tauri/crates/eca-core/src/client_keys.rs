@@ -1,0 +1,85 @@
+//! The signing key of an IdP that authenticates with `private_key_jwt`, kept in the OS
+//! keyring, and the public material an admin registers at the IdP.
+//!
+//! Invariants:
+//! - The private key lives only in the keyring entry [`SecretKey::IdpSigningKey`] of its IdP:
+//!   never in SQLite, an export, a log or IPC. What leaves this module is a [`ClientKey`] for
+//!   the login engine, or a [`PublicKeyView`] (public only).
+//! - A key is made only on request ([`ensure`] when there is none, [`replace`] always), so a
+//!   key registered at the IdP never changes behind the admin's back.
+
+use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
+use eca_model::idp::IdpId;
+use eca_oidc::login::client_key::{ClientKey, ClientKeyError};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientKeyStoreError {
+    #[error(transparent)]
+    Keyring(#[from] SecretError),
+    #[error(transparent)]
+    Key(#[from] ClientKeyError),
+}
+
+/// What the app and `eca idp show --public-jwk` show of an IdP's signing key: public only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct PublicKeyView {
+    /// The RSA key's JWK (RS256/PS256), pretty-printed: the key to register where one is taken.
+    pub jwk: String,
+    /// Both keys (RSA and EC P-256), pretty-printed: covers RS256, PS256 and ES256.
+    pub jwks: String,
+    /// A self-signed certificate of the RSA key, for IdPs that register a certificate.
+    pub certificate_pem: String,
+    /// The RSA key's `kid` (its RFC 7638 thumbprint).
+    pub kid: String,
+}
+
+/// The IdP's key, if it has one.
+pub fn load(store: &dyn SecretStore, id: IdpId) -> Result<Option<ClientKey>, ClientKeyStoreError> {
+    match store.get(SecretKey::IdpSigningKey(id))? {
+        Some(text) => Ok(Some(ClientKey::from_stored_text(text.expose())?)),
+        None => Ok(None),
+    }
+}
+
+/// The IdP's key, made and stored first when it has none.
+pub fn ensure(store: &dyn SecretStore, id: IdpId) -> Result<ClientKey, ClientKeyStoreError> {
+    match load(store, id)? {
+        Some(key) => Ok(key),
+        None => replace(store, id),
+    }
+}
+
+/// A new key for the IdP, in place of any old one (which the IdP must then forget).
+pub fn replace(store: &dyn SecretStore, id: IdpId) -> Result<ClientKey, ClientKeyStoreError> {
+    let key = ClientKey::generate()?;
+    store.put(
+        SecretKey::IdpSigningKey(id),
+        &Secret::new(key.to_stored_text()),
+    )?;
+    Ok(key)
+}
+
+/// Forgets the IdP's key (the IdP was deleted).
+pub fn delete(store: &dyn SecretStore, id: IdpId) -> Result<(), ClientKeyStoreError> {
+    Ok(store.delete(SecretKey::IdpSigningKey(id))?)
+}
+
+/// The public material of `key`, its certificate issued at `now` for `client_id`.
+pub fn view(
+    key: &ClientKey,
+    client_id: &str,
+    now: OffsetDateTime,
+) -> Result<PublicKeyView, ClientKeyError> {
+    let public = key.public();
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    Ok(PublicKeyView {
+        jwk: pretty(&public.rsa_jwk),
+        jwks: pretty(&public.jwks()),
+        certificate_pem: key.certificate_pem(client_id, now)?,
+        kid: public
+            .kid(eca_model::signing_alg::SigningAlg::RS256)
+            .to_string(),
+    })
+}

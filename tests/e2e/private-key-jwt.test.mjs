@@ -1,0 +1,68 @@
+// private_key_jwt in the real app window: choose it, save, generate the key, read the public
+// JWKS the form shows, register it at the provider (tests/oidc/provider.mjs --pkjwt-jwks), and
+// run Test Configuration through the deep link: the login verifies with the key from the real
+// keyring, and the window never shows a private key.
+//
+// Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { REPO, appBinary, byLabel, byRole, fillNewIdp, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+
+process.env.BROWSER = `node ${join(REPO, 'tests/oidc/browser.mjs')}`;
+process.env.ECA_DEEP_LINK_HANDLER = appBinary();
+
+describe('private_key_jwt in the app window', () => {
+  let run;
+  let browser;
+  const keysDir = mkdtempSync(join(tmpdir(), 'eca-e2e-pkjwt-'));
+  const jwksFile = join(keysDir, 'jwks.json');
+
+  before(async () => {
+    run = await startRun('private-key-jwt', { pkjwtJwks: jwksFile });
+    ({ browser } = await run.openApp());
+  });
+
+  after(async () => {
+    await run?.cleanup();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
+
+  test('the shown public key, registered at the IdP, verifies a test login', async () => {
+    const $ = ui(browser);
+    await fillNewIdp(browser, run.issuer, { name: 'Key OP', clientId: 'eca-pkjwt', auth: 'private_key_jwt' });
+    assert.equal(await browser.$(byLabel('Client secret')).isExisting(), false, 'no secret for private_key_jwt');
+    await $.click('button', 'Save Changes');
+    await $.get('heading', 'Embedded Client Authentication');
+
+    await $.click('button', 'Key OP');
+    await $.click('button', 'Generate key');
+    const jwksField = await $.field('Public keys (JWKS)');
+    let jwks = '';
+    await $.waitFor(async () => (jwks = await jwksField.getValue()).includes('"keys"'), 'the public JWKS');
+    const keys = JSON.parse(jwks).keys;
+    assert.equal(keys.length, 2, jwks);
+    assert.ok(keys.every((k) => k.d === undefined), 'public keys only');
+    const page = await browser.getPageSource();
+    assert.ok(!/"d"\s*:/.test(page) && !/PRIVATE KEY/.test(page), 'the window holds no private key');
+    await screenshot(browser, 'private-key-jwt-keys');
+    writeFileSync(jwksFile, jwks);
+
+    await $.click('button', 'Test Configuration');
+    let text = '';
+    await $.waitFor(async () => {
+      const dialog = await browser.$(byRole('dialog', 'Test Configuration: Key OP'));
+      if (!(await dialog.isExisting())) return false;
+      text = await textOf(browser, dialog).catch(() => '');
+      return /Configuration verified|How to fix/.test(text);
+    }, 'the test login to finish', 30_000);
+    assert.match(text, /Configuration verified/, `the login with the registered key must verify: ${text}`);
+    assert.match(text, /alice/, text);
+    const dialog = await $.get('dialog', 'Test Configuration: Key OP');
+    await press(await ui(dialog, browser).get('button', 'Close'));
+  });
+});

@@ -19,15 +19,16 @@ E2E_BIN      := $(CARGO_TARGET_DIR)/debug/eca-admin
 ARGS ?=
 
 .PHONY: help deps run test fmt-check clippy core-tree-check bindings-check bindings rust-test \
-        contract-fuzz fuzz ui-test e2e bench icons mutants
+        contract-fuzz fuzz ui-test e2e dist dist-test bench icons mutants
 
 help:
 	@echo 'make run       install missing dependencies, start the app (ARGS="..." for the app)'
 	@echo 'make test      install missing dependencies, run every check CI runs'
 	@echo 'make deps      install missing system packages, npm packages and tauri-driver'
 	@echo 'make fmt-check | clippy | core-tree-check | bindings-check | rust-test | contract-fuzz'
-	@echo '               | ui-test | e2e'
+	@echo '               | ui-test | e2e | dist-test'
 	@echo '               the steps of make test, one at a time'
+	@echo 'make dist      release packages for Linux (.deb, .rpm)'
 	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
 	@echo 'make fuzz      the property tests of the parsers of untrusted input, $(FUZZ_CASES) cases each'
 	@echo '               (make test runs them with a few hundred)'
@@ -51,6 +52,7 @@ test: deps
 	$(MAKE) contract-fuzz
 	$(MAKE) ui-test
 	$(MAKE) e2e
+	$(MAKE) dist-test
 	@echo 'make test: all checks passed'
 
 fmt-check:
@@ -119,6 +121,21 @@ e2e:
 	cargo build -p eca-cli
 	cargo build -p eca-backend
 	ECA_E2E_BIN="$(E2E_BIN)" tests/e2e/run.sh
+
+# Release packages for Linux (.deb, .rpm) in $(CARGO_TARGET_DIR)/release/bundle/. AppImage is
+# not built: its tooling is downloaded at build time, and builds here reach only loopback.
+DEB_DIR := $(CARGO_TARGET_DIR)/release/bundle/deb
+SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
+dist:
+	$(TAURI) build --bundles deb,rpm
+
+# The installed app receives links (tests/dist/install-test.sh): installs the release .deb with
+# dpkg (as root, through sudo otherwise: CI's machine is thrown away), checks the desktop entry and the scheme's
+# handler, delivers a link through the desktop to the running installed app, and removes it.
+dist-test:
+	rm -rf "$(DEB_DIR)"
+	$(TAURI) build --bundles deb
+	$(SUDO) tests/dist/install-test.sh "$$(ls "$(DEB_DIR)"/*.deb)"
 
 # Mutation testing (cargo-mutants) over tests/mutants/modules.txt: prints each module's score
 # and fails under 90% or on a survivor not reviewed in tests/mutants/accepted.txt. Slow, so not

@@ -48,6 +48,8 @@ APT_PACKAGES=(
   python3-gi
   # `make icons` (rasterises icons/source.svg)
   librsvg2-bin
+  # the install test of the .deb (tests/dist): `gio open` delivers a link as a desktop does
+  libglib2.0-bin procps
   # the second real OpenID provider of the login tests and its harness (tests/glewlwyd/up.sh)
   glewlwyd sqlite3 openssl jq
 )

@@ -545,7 +545,8 @@ fn refused_page(refused: LinkRefused) -> Page {
 }
 
 /// Whether the IdP can sign a customer in on `today`: it exists, is enabled, has its secret
-/// when its client authentication needs one, and that credential has not expired.
+/// when its client authentication needs one, and that credential has not expired. A
+/// private_key_jwt IdP cannot: the platform has no signing key of its own yet.
 fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiError> {
     let idp = idp.ok_or(ApiError::UnknownIdp(id.to_string()))?;
     if !idp.fields.enabled {
@@ -560,6 +561,14 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiEr
         )));
     }
     let method = idp.fields.client_auth_method;
+    if method.uses_key() {
+        return Err(ApiError::ConfigIncomplete(format!(
+            "The IdP \"{}\" authenticates with private_key_jwt, and this platform holds no \
+             signing key of its own yet, so it cannot sign customers in through it. Give the \
+             platform's client a client secret (client_secret_basic or client_secret_post).",
+            idp.fields.name
+        )));
+    }
     if method.uses_secret() && idp.secret.is_none() {
         return Err(ApiError::ConfigIncomplete(format!(
             "The IdP \"{}\" authenticates with {} but no client secret was pushed. Push it \

@@ -9,6 +9,7 @@
 //! - "Due soon" starts [`REMINDER_DAYS`] days ahead and includes the day itself.
 
 use crate::clock::Clock;
+use crate::idp::ClientAuthMethod;
 use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use time::{Date, UtcOffset};
@@ -36,26 +37,35 @@ impl CredentialExpiry {
     }
 
     /// What an admin reads about it (readiness, the CLI, the platform's refusal), with the
-    /// date it is recorded for; `None` when no date is recorded.
-    pub fn describe(self, expires_on: &str) -> Option<String> {
+    /// date it is recorded for and what `method` renews; `None` when no date is recorded.
+    pub fn describe(self, expires_on: &str, method: ClientAuthMethod) -> Option<String> {
+        let (what, renew) = if method.uses_key() {
+            (
+                "The signing key",
+                "replace the key in the IdP's form, register its new public key at the IdP, \
+                 and record the new key's expiry date",
+            )
+        } else {
+            (
+                "The client secret",
+                "create a new one at the IdP, enter it with its expiry date, and push it",
+            )
+        };
         Some(match self {
             CredentialExpiry::NoDate => return None,
             CredentialExpiry::Fine { days_left } => {
-                format!("The client secret expires on {expires_on}, in {days_left} days.")
+                format!("{what} expires on {expires_on}, in {days_left} days.")
             }
-            CredentialExpiry::DueSoon { days_left: 0 } => format!(
-                "The client secret expires today ({expires_on}): create a new one at the IdP, \
-                 enter it with its expiry date, and push it now."
-            ),
+            CredentialExpiry::DueSoon { days_left: 0 } => {
+                format!("{what} expires today ({expires_on}): {renew} now.")
+            }
             CredentialExpiry::DueSoon { days_left } => format!(
-                "The client secret expires on {expires_on}, in {days_left} day{}: create a new \
-                 one at the IdP, enter it with its expiry date, and push it before then.",
+                "{what} expires on {expires_on}, in {days_left} day{}: {renew} before then.",
                 plural(days_left)
             ),
             CredentialExpiry::Expired { .. } => format!(
-                "The client secret expired on {expires_on}: the platform refuses customer \
-                 sign-ins with it. Create a new one at the IdP, enter it with its expiry date, \
-                 and push it."
+                "{what} expired on {expires_on}: the platform refuses customer sign-ins with it. \
+                 To renew it, {renew}."
             ),
         })
     }
@@ -158,15 +168,27 @@ mod tests {
 
     #[test]
     fn each_state_says_what_to_do() {
+        let secret = ClientAuthMethod::ClientSecretBasic;
         let due = expiry(Some("2026-12-01"), TODAY)
-            .describe("2026-12-01")
+            .describe("2026-12-01", secret)
             .unwrap();
-        assert!(due.contains("in 1 day:"), "{due}");
+        assert!(
+            due.starts_with("The client secret") && due.contains("in 1 day:"),
+            "{due}"
+        );
         let expired = expiry(Some("2026-11-01"), TODAY)
-            .describe("2026-11-01")
+            .describe("2026-11-01", secret)
             .unwrap();
         assert!(expired.contains("expired on 2026-11-01") && expired.contains("refuses"));
-        assert_eq!(CredentialExpiry::NoDate.describe(""), None);
+        let key = expiry(Some("2026-11-01"), TODAY)
+            .describe("2026-11-01", ClientAuthMethod::PrivateKeyJwt)
+            .unwrap();
+        assert!(
+            key.starts_with("The signing key expired")
+                && key.contains("register its new public key"),
+            "{key}"
+        );
+        assert_eq!(CredentialExpiry::NoDate.describe("", secret), None);
         assert!(CredentialExpiry::Expired { days_ago: 1 }.is_expired());
         assert!(!CredentialExpiry::DueSoon { days_left: 0 }.is_expired());
     }

@@ -554,13 +554,14 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiEr
     }
     let on = idp.fields.credential_expires_on.as_deref();
     let expiry = credential_expiry::expiry(on, today);
-    if let (true, Some(why)) = (expiry.is_expired(), expiry.describe(on.unwrap_or_default())) {
+    let method = idp.fields.client_auth_method;
+    let why = expiry.describe(on.unwrap_or_default(), method);
+    if let (true, Some(why)) = (expiry.is_expired(), why) {
         return Err(ApiError::CredentialExpired(format!(
             "IdP \"{}\": {why}",
             idp.fields.name
         )));
     }
-    let method = idp.fields.client_auth_method;
     if method.uses_key() {
         return Err(ApiError::ConfigIncomplete(format!(
             "The IdP \"{}\" authenticates with private_key_jwt, and this platform holds no \

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 /// The name of the readiness line about the credential's expiry.
 pub const CREDENTIAL_EXPIRY: &str = "Client secret expiry";
+/// The same line for a private_key_jwt client's signing key.
+pub const KEY_EXPIRY: &str = "Signing key expiry";
 
 /// The largest difference between the IdP's clock and ours that is not reported.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
@@ -99,8 +101,14 @@ fn check_credential_expiry(f: &IdpFields, today: time::Date, checks: &mut Checks
         CredentialExpiry::DueSoon { .. } => StepStatus::Warning,
         CredentialExpiry::Expired { .. } => StepStatus::Failed,
     };
-    if let Some(detail) = expiry.describe(on) {
-        checks.add(CREDENTIAL_EXPIRY, status, detail);
+    let method = f.client_auth_method;
+    if let Some(detail) = expiry.describe(on, method) {
+        let name = if method.uses_key() {
+            KEY_EXPIRY
+        } else {
+            CREDENTIAL_EXPIRY
+        };
+        checks.add(name, status, detail);
     }
 }
 
@@ -339,6 +347,7 @@ async fn check_jwks(ctx: &LoginContext, uri: &str, checks: &mut Checks) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eca_model::idp::ClientAuthMethod;
     use eca_model::signing_alg::SigningAlg::{ES256, HS256, RS256};
 
     fn info(advertised: &[&str]) -> DiscoveryInfo {
@@ -359,6 +368,39 @@ mod tests {
             authorization_response_iss_parameter_supported: false,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
+        }
+    }
+
+    #[test]
+    fn an_expired_credential_fails_readiness_named_for_what_it_is() {
+        let today = time::macros::date!(2026 - 11 - 30);
+        for (method, name, says) in [
+            (
+                ClientAuthMethod::ClientSecretBasic,
+                CREDENTIAL_EXPIRY,
+                "The client secret",
+            ),
+            (
+                ClientAuthMethod::PrivateKeyJwt,
+                KEY_EXPIRY,
+                "The signing key",
+            ),
+        ] {
+            let f = IdpFields {
+                client_auth_method: method,
+                credential_expires_on: Some("2026-11-29".into()),
+                ..IdpFields::blank(Protocol::Oidc)
+            };
+            let mut checks = Checks(Vec::new());
+            check_credential_expiry(&f, today, &mut checks);
+            let [check] = &checks.0[..] else {
+                panic!("one line: {:?}", checks.0)
+            };
+            assert_eq!(
+                (check.name.as_str(), check.status),
+                (name, StepStatus::Failed)
+            );
+            assert!(check.detail.starts_with(says), "{}", check.detail);
         }
     }
 

@@ -1082,7 +1082,7 @@ export async function screenshot(browser, name, copyTo) {
 }
 
 /** The fields of each row of `eca idp list --json`, exactly (its shape is pinned here, once). */
-const CLI_LIST_FIELDS = ['credential_expires_on', 'credential_expiry', 'enabled', 'has_secret', 'host', 'id', 'last_test', 'name', 'protocol', 'secret_set_aside', 'updated_at'];
+const CLI_LIST_FIELDS = ['client_auth_method', 'credential_expires_on', 'credential_expiry', 'credential_reminder', 'enabled', 'has_secret', 'host', 'id', 'last_test', 'name', 'protocol', 'secret_set_aside', 'updated_at'];
 
 /** The IdPs `eca --data-dir DIR idp list --json` prints: a JSON array of rows of the pinned shape. */
 export async function cliIdps(cli, dataDir) {

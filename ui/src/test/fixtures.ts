@@ -100,6 +100,8 @@ export function summary(overrides: Partial<IdpSummary> = {}): IdpSummary {
     last_test: null,
     credential_expires_on: null,
     credential_expiry: { state: "no_date" },
+    client_auth_method: "client_secret_basic",
+    credential_reminder: null,
     ...overrides,
   };
 }

@@ -91,16 +91,19 @@ describe("IdpListView", () => {
     expect(within(oktaRow!).queryByText("Re-enter secret")).toBeNull();
   });
 
-  it("reminds of a secret expiring within 30 days in amber, and of an expired one in red", async () => {
+  it("reminds of a secret expiring within 30 days in amber, and of an expired signing key in red", async () => {
     const due = summary({
       name: "Due",
       credential_expires_on: "2026-12-10",
       credential_expiry: { state: "due_soon", days_left: 10 },
+      credential_reminder: "The client secret expires on 2026-12-10, in 10 days: …",
     });
     const expired = summary({
       name: "Expired",
+      client_auth_method: "private_key_jwt",
       credential_expires_on: "2026-11-01",
       credential_expiry: { state: "expired", days_ago: 29 },
+      credential_reminder: "The signing key expired on 2026-11-01: the platform refuses …",
     });
     const later = summary({
       name: "Later",
@@ -115,7 +118,7 @@ describe("IdpListView", () => {
     const soon = within(dueRow!).getByText("Secret expires in 10 days");
     expect(soon).toHaveClass("warning");
     expect(soon).toHaveAttribute("title", expect.stringContaining("2026-12-10"));
-    const gone = within(expiredRow!).getByText("Secret expired");
+    const gone = within(expiredRow!).getByText("Signing key expired");
     expect(gone).toHaveClass("danger");
     expect(gone).toHaveAttribute("title", expect.stringContaining("refuses"));
     expect(within(laterRow!).queryByText(/Secret expire/)).toBeNull();

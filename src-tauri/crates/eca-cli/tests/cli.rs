@@ -188,8 +188,10 @@ fn add_list_show_round_trip_with_json_shapes() {
     assert_eq!(
         keys,
         [
+            "client_auth_method",
             "credential_expires_on",
             "credential_expiry",
+            "credential_reminder",
             "enabled",
             "has_secret",
             "host",
@@ -597,6 +599,13 @@ fn a_credential_expiry_is_set_listed_with_its_reminder_refused_when_garbled_and_
         json!({"state": "due_soon", "days_left": 10}),
         "list --json says how near it is"
     );
+    let reminder = &eca.list()[0]["credential_reminder"];
+    assert!(
+        reminder
+            .as_str()
+            .is_some_and(|r| r.starts_with(&format!("The client secret expires on {soon}"))),
+        "list --json says what to do: {reminder}"
+    );
     let text = eca.ok(&["idp", "list"]);
     assert!(text.contains(&format!("in 10 days ({soon})")), "{text}");
 
@@ -645,6 +654,7 @@ fn a_credential_expiry_is_set_listed_with_its_reminder_refused_when_garbled_and_
         eca.list()[0]["credential_expiry"],
         json!({"state": "no_date"})
     );
+    assert_eq!(eca.list()[0]["credential_reminder"], Value::Null);
 }
 
 #[test]

@@ -792,6 +792,18 @@ fn the_list_says_how_near_each_credential_expiry_is_by_the_catalogs_clock() {
             ("d none".into(), None, CredentialExpiry::NoDate),
         ]
     );
+    let reminders: Vec<bool> = fx
+        .catalog
+        .list()
+        .unwrap()
+        .iter()
+        .map(|s| s.credential_reminder.is_some())
+        .collect();
+    assert_eq!(
+        reminders,
+        [true, false, true, false],
+        "a reminder while due soon or expired"
+    );
 }
 
 #[test]

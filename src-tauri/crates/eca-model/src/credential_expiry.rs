@@ -36,6 +36,17 @@ impl CredentialExpiry {
         matches!(self, CredentialExpiry::Expired { .. })
     }
 
+    /// The reminder the list shows: [`Self::describe`] once it is due soon or expired, else
+    /// nothing.
+    pub fn reminder(self, expires_on: &str, method: ClientAuthMethod) -> Option<String> {
+        match self {
+            CredentialExpiry::DueSoon { .. } | CredentialExpiry::Expired { .. } => {
+                self.describe(expires_on, method)
+            }
+            CredentialExpiry::NoDate | CredentialExpiry::Fine { .. } => None,
+        }
+    }
+
     /// What an admin reads about it (readiness, the CLI, the platform's refusal), with the
     /// date it is recorded for and what `method` renews; `None` when no date is recorded.
     pub fn describe(self, expires_on: &str, method: ClientAuthMethod) -> Option<String> {
@@ -191,5 +202,20 @@ mod tests {
         assert_eq!(CredentialExpiry::NoDate.describe("", secret), None);
         assert!(CredentialExpiry::Expired { days_ago: 1 }.is_expired());
         assert!(!CredentialExpiry::DueSoon { days_left: 0 }.is_expired());
+    }
+
+    #[test]
+    fn the_list_reminds_only_once_the_reminder_is_due() {
+        let key = ClientAuthMethod::PrivateKeyJwt;
+        let fine = expiry(Some("2026-12-31"), TODAY);
+        assert_eq!(fine.reminder("2026-12-31", key), None);
+        assert_eq!(CredentialExpiry::NoDate.reminder("", key), None);
+        let due = expiry(Some("2026-12-30"), TODAY);
+        assert_eq!(
+            due.reminder("2026-12-30", key),
+            due.describe("2026-12-30", key)
+        );
+        let gone = expiry(Some("2026-11-29"), TODAY).reminder("2026-11-29", key);
+        assert!(gone.is_some_and(|text| text.starts_with("The signing key expired")));
     }
 }

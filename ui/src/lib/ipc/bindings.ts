@@ -334,6 +334,13 @@ export type IdpSummary = {
 	credential_expires_on: string | null,
 	/**  How near that is, on the day the list was read. */
 	credential_expiry: CredentialExpiry,
+	/**  What the credential is: a client secret, a signing key, or none. */
+	client_auth_method: ClientAuthMethod,
+	/**
+	 *  What to do about that expiry, once the reminder is due
+	 *  ([`CredentialExpiry::reminder`]).
+	 */
+	credential_reminder: string | null,
 };
 
 /**  One local IdP's [`SyncBadge`]. */

@@ -70,6 +70,11 @@ pub struct IdpSummary {
     pub credential_expires_on: Option<String>,
     /// How near that is, on the day the list was read.
     pub credential_expiry: CredentialExpiry,
+    /// What the credential is: a client secret, a signing key, or none.
+    pub client_auth_method: ClientAuthMethod,
+    /// What to do about that expiry, once the reminder is due
+    /// ([`CredentialExpiry::reminder`]).
+    pub credential_reminder: Option<String>,
 }
 
 /// The outcome and time of an IdP's latest test login, for the list.
@@ -170,6 +175,8 @@ pub fn list_summaries(conn: &Connection, today: Date) -> Result<Vec<IdpSummary>,
         };
         let issuer = text_or_null(3)?;
         let expires_on = text_or_null(15)?;
+        let method: ClientAuthMethod = text(12)?.parse().map_err(StoreError::Corrupt)?;
+        let expiry = credential_expiry::expiry(expires_on, today);
         out.push(IdpSummary {
             id: parse_id(text(0)?)?,
             name: text(1)?.to_string(),
@@ -188,7 +195,9 @@ pub fn list_summaries(conn: &Connection, today: Date) -> Result<Vec<IdpSummary>,
                 None => None,
             },
             credential_expires_on: expires_on.map(str::to_string),
-            credential_expiry: credential_expiry::expiry(expires_on, today),
+            credential_expiry: expiry,
+            client_auth_method: method,
+            credential_reminder: expiry.reminder(expires_on.unwrap_or_default(), method),
         });
     }
     Ok(out)

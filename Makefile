@@ -129,10 +129,13 @@ SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 dist:
 	$(TAURI) build --bundles deb,rpm
 
-# The installed app receives links (tests/dist/install-test.sh): installs the release .deb with
-# dpkg (as root, through sudo otherwise: CI's machine is thrown away), checks the desktop entry and the scheme's
+# The bundle configuration as far as Linux can check it (tests/dist/bundle-config-check.py:
+# the CLI's schema, one URL scheme everywhere, the NSIS registration), then the installed app
+# receives links (tests/dist/install-test.sh): installs the release .deb with dpkg (as root,
+# through sudo otherwise: CI's machine is thrown away), checks the desktop entry and the scheme's
 # handler, delivers a link through the desktop to the running installed app, and removes it.
 dist-test:
+	tests/dist/bundle-config-check.py
 	rm -rf "$(DEB_DIR)"
 	$(TAURI) build --bundles deb
 	$(SUDO) tests/dist/install-test.sh "$$(ls "$(DEB_DIR)"/*.deb)"

@@ -50,6 +50,8 @@ APT_PACKAGES=(
   librsvg2-bin
   # the install test of the .deb (tests/dist): `gio open` delivers a link as a desktop does
   libglib2.0-bin procps
+  # tests/dist/bundle-config-check.py validates tauri.conf.json against the Tauri CLI's schema
+  python3-jsonschema
   # the second real OpenID provider of the login tests and its harness (tests/glewlwyd/up.sh)
   glewlwyd sqlite3 openssl jq
 )

@@ -325,24 +325,7 @@ pub fn parse_document(
         });
     }
 
-    let required_url = |field: &'static str| -> Result<String, DiscoveryError> {
-        let value = string(doc, field)?.ok_or(DiscoveryError::MissingField(field))?;
-        check_endpoint(field, &value)?;
-        Ok(value)
-    };
-    let authorization_endpoint = string(doc, "authorization_endpoint")?
-        .ok_or(DiscoveryError::MissingField("authorization_endpoint"))?;
-    check_request_endpoint("authorization_endpoint", &authorization_endpoint)?;
-    let par_endpoint = string(doc, "pushed_authorization_request_endpoint")?;
-    if let Some(endpoint) = &par_endpoint {
-        check_request_endpoint("pushed_authorization_request_endpoint", endpoint)?;
-    }
-    let token_endpoint = required_url("token_endpoint")?;
-    let jwks_uri = required_url("jwks_uri")?;
-    let userinfo_endpoint = string(doc, "userinfo_endpoint")?;
-    if let Some(endpoint) = &userinfo_endpoint {
-        check_endpoint("userinfo_endpoint", endpoint)?;
-    }
+    let endpoints = Endpoints::read(doc)?;
 
     let response_types = strings(doc, "response_types_supported")?
         .ok_or(DiscoveryError::MissingField("response_types_supported"))?;
@@ -355,10 +338,10 @@ pub fn parse_document(
 
     Ok(DiscoveryInfo {
         issuer,
-        authorization_endpoint,
-        token_endpoint,
-        userinfo_endpoint,
-        jwks_uri,
+        authorization_endpoint: endpoints.authorization,
+        token_endpoint: endpoints.token,
+        userinfo_endpoint: endpoints.userinfo,
+        jwks_uri: endpoints.jwks,
         code_challenge_methods_supported: strings(doc, "code_challenge_methods_supported")?
             .unwrap_or_default(),
         token_endpoint_auth_methods_supported: strings(
@@ -382,13 +365,51 @@ pub fn parse_document(
             "authorization_response_iss_parameter_supported",
         )?
         .unwrap_or(false),
-        pushed_authorization_request_endpoint: par_endpoint,
+        pushed_authorization_request_endpoint: endpoints.par,
         require_pushed_authorization_requests: boolean(
             doc,
             "require_pushed_authorization_requests",
         )?
         .unwrap_or(false),
     })
+}
+
+/// The endpoints a discovery document names, each checked for what it receives.
+struct Endpoints {
+    authorization: String,
+    par: Option<String>,
+    token: String,
+    jwks: String,
+    userinfo: Option<String>,
+}
+
+impl Endpoints {
+    fn read(doc: &Map<String, Value>) -> Result<Self, DiscoveryError> {
+        let required = |field: &'static str| -> Result<String, DiscoveryError> {
+            string(doc, field)?.ok_or(DiscoveryError::MissingField(field))
+        };
+        let authorization = required("authorization_endpoint")?;
+        check_request_endpoint("authorization_endpoint", &authorization)?;
+        let par = string(doc, "pushed_authorization_request_endpoint")?;
+        if let Some(endpoint) = &par {
+            check_request_endpoint("pushed_authorization_request_endpoint", endpoint)?;
+        }
+        let token = required("token_endpoint")?;
+        check_endpoint("token_endpoint", &token)?;
+        let jwks = required("jwks_uri")?;
+        check_endpoint("jwks_uri", &jwks)?;
+        let userinfo = string(doc, "userinfo_endpoint")?;
+        if let Some(endpoint) = &userinfo {
+            check_endpoint("userinfo_endpoint", endpoint)?;
+        }
+        Ok(Endpoints {
+            authorization,
+            par,
+            token,
+            jwks,
+            userinfo,
+        })
+    }
 }
 
 /// An endpoint that receives the authorization request's parameters (the authorization

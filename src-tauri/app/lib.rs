@@ -12,6 +12,7 @@ mod deep_link;
 mod platform_test;
 mod state;
 mod test_login;
+pub mod updates;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -31,13 +32,14 @@ pub fn run() -> ExitCode {
         }
     };
 
-    let app = tauri::Builder::default()
+    let builder = tauri::Builder::default()
         // First, so a second instance forwards its arguments (deep links) and exits early.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             // The `deep-link` feature has already passed the arguments to the deep-link plugin.
             focus_main_window(app);
         }))
-        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_deep_link::init());
+    let app = updates::register(builder)
         .setup(move |app| {
             // `--data-dir`, then ECA_DATA_DIR, then the OS app-data folder: as the CLI does.
             let opened = eca_core::data_dir::resolve(data_dir_arg.clone())

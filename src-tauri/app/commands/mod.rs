@@ -14,6 +14,7 @@ pub mod idps;
 pub mod platform_test;
 pub mod sync;
 pub mod test_configuration;
+pub mod updates;
 
 use std::collections::BTreeMap;
 
@@ -60,6 +61,10 @@ pub fn bindings() -> Builder<tauri::Wry> {
             platform_test::platform_info,
             platform_test::test_on_platform,
             platform_test::cancel_platform_test,
+            updates::get_update_settings,
+            updates::save_update_settings,
+            updates::check_for_updates,
+            updates::download_update,
         ])
         .error_handling(ErrorHandlingMode::Throw)
         // One shape per type: the UI sends back what it was sent.

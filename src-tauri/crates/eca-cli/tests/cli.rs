@@ -144,6 +144,22 @@ fn assert_one_line_error(r: &Run, code: i32, starts_with: &str) {
     assert_eq!(r.stdout, "", "nothing on stdout when a command fails");
 }
 
+// ---- version --------------------------------------------------------------------------------
+
+/// `eca --version` names the version of the app it belongs to: tauri.conf.json's, the one the
+/// app's updater compares releases with.
+#[test]
+fn version_is_the_apps() {
+    let conf: Value = serde_json::from_str(include_str!("../../../../tauri.conf.json"))
+        .expect("tauri.conf.json is JSON");
+    let app_version = conf["version"]
+        .as_str()
+        .expect("tauri.conf.json has a version");
+    let r = run(Command::new(env!("CARGO_BIN_EXE_eca")).arg("--version"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim_end(), format!("eca {app_version}"));
+}
+
 // ---- add, list, show, edit ------------------------------------------------------------------
 
 #[test]

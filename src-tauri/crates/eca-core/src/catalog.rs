@@ -16,6 +16,7 @@ use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::idps::IdpSummary;
 use crate::store::{self, idps, test_runs, StoreError};
+use crate::update_settings::{self, UpdateSettings};
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::credential_expiry;
 use eca_model::idp::{FieldError, IdpConfig, IdpFields, IdpId};
@@ -248,6 +249,22 @@ impl Catalog {
             .into_iter()
             .find(|s| s.id == id);
         summary.ok_or_else(|| CatalogError::NotFound(id.to_string()))
+    }
+
+    /// Where the app looks for updates (none until an admin sets it).
+    pub fn update_settings(&self) -> Result<UpdateSettings, CatalogError> {
+        Ok(update_settings::load(&self.conn)?)
+    }
+
+    /// Checks and stores where the app looks for updates; returns the settings as stored.
+    pub fn save_update_settings(
+        &mut self,
+        settings: UpdateSettings,
+    ) -> Result<UpdateSettings, CatalogError> {
+        update_settings::save(&self.conn, settings).map_err(|e| match e {
+            update_settings::SaveError::Invalid(error) => CatalogError::Invalid(vec![error]),
+            update_settings::SaveError::Store(e) => CatalogError::Store(e),
+        })
     }
 
     /// Deletes an IdP and its secret. When the keyring cannot delete the secret, the IdP is kept

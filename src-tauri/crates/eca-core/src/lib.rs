@@ -12,6 +12,7 @@
 //! - [`platform_test`]: "Test on the platform", a test login through the backend's own
 //!   redirect URI with the pushed configuration.
 //! - [`data_dir`]: where the database lives.
+//! - [`update_settings`]: where the app looks for updates (the update manifest's URL).
 
 pub mod catalog;
 pub mod client_keys;
@@ -21,3 +22,4 @@ pub mod secrets;
 pub mod store;
 pub mod sync;
 pub mod transfer;
+pub mod update_settings;

@@ -373,6 +373,8 @@ pub enum Field {
     WorkspaceId,
     /// Sync settings: the workspace's API key.
     ApiKey,
+    /// App settings: where the update manifest is published.
+    UpdateManifestUrl,
     TestRedirect,
     ClaimMapping,
     ChannelBinding,
@@ -403,6 +405,7 @@ impl Field {
             Field::BackendUrl => "backend_url",
             Field::WorkspaceId => "workspace_id",
             Field::ApiKey => "api_key",
+            Field::UpdateManifestUrl => "update_manifest_url",
             Field::TestRedirect => "test_redirect",
             Field::ClaimMapping => "claim_mapping",
             Field::ChannelBinding => "channel_binding",
@@ -434,6 +437,7 @@ impl Field {
             Field::BackendUrl => "Backend URL",
             Field::WorkspaceId => "Workspace ID",
             Field::ApiKey => "API key",
+            Field::UpdateManifestUrl => "Update manifest URL",
             Field::TestRedirect => "Test redirect",
             Field::ClaimMapping => "Claim mapping",
             Field::ChannelBinding => "Channel binding",

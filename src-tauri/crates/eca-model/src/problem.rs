@@ -30,6 +30,10 @@ pub enum ProblemCode {
     /// The action has consequences the admin must confirm first (the message says which);
     /// sending it again with the confirmation goes ahead.
     ConfirmationNeeded,
+    /// The update manifest could not be fetched or read (the message says which).
+    UpdateCheckFailed,
+    /// A downloaded update failed its signature check: it is refused, never installed.
+    UpdateRefused,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type, thiserror::Error)]

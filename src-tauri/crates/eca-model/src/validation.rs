@@ -254,7 +254,9 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// Where a URL may point: `https` anywhere; `http` only to a loopback host, for development.
-fn check_web_url(raw: &str) -> Result<Url, String> {
+/// The rule for every URL an admin types that the app fetches (IdP endpoints, the update
+/// manifest).
+pub fn check_web_url(raw: &str) -> Result<Url, String> {
     if raw.chars().count() > MAX_URL {
         return Err(format!("is too long ({MAX_URL} characters at most)"));
     }

@@ -70,14 +70,21 @@ export const commands = {
 	 */
 	testOnPlatform: (id: IdpId) => __TAURI_INVOKE<PlatformTestReport>("test_on_platform", { id }),
 	cancelPlatformTest: (id: IdpId) => __TAURI_INVOKE<boolean>("cancel_platform_test", { id }),
+	getUpdateSettings: () => __TAURI_INVOKE<UpdateSetup>("get_update_settings"),
+	/**  Stores the manifest URL (blank: updates not configured). */
+	saveUpdateSettings: (settings: UpdateSettings) => __TAURI_INVOKE<UpdateSetup>("save_update_settings", { settings }),
+	/**  Asks the stored manifest URL for a newer release signed for this build. */
+	checkForUpdates: () => __TAURI_INVOKE<UpdateCheck>("check_for_updates"),
+	/**  Downloads the offered release and verifies its signature (nothing is installed). */
+	downloadUpdate: () => __TAURI_INVOKE<VerifiedUpdate>("download_update"),
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","update_manifest_url":"Update manifest URL","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PRESETS = [{"client_auth_method":"client_secret_post","customer_id_claim":"oid","hints":["Use oid as the customer identifier: sub differs per application.","Multi-tenant (common, organizations): discovery names the issuer https://login.microsoftonline.com/{tenantid}/v2.0, and each ID token's iss carries the user's tenant, the same as its tid claim."],"id":"entra","issuer":"https://login.microsoftonline.com/{tenant}/v2.0","name":"Microsoft Entra ID","params":[{"example":"contoso.onmicrosoft.com","help":"The directory (tenant) ID or a verified domain; common or organizations for a multi-tenant app.","label":"Tenant","name":"tenant","pattern":"[A-Za-z0-9][A-Za-z0-9.-]{0,252}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":{"claim":"tid","param":"tenant","placeholder":"{tenantid}","values":["common","organizations","consumers"]},"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The org authorization server's issuer is the bare domain, https://DOMAIN, with no path: tokens from a custom authorization server (https://DOMAIN/oauth2/…) are refused by it, and the reverse."],"id":"okta-org","issuer":"https://{domain}","name":"Okta (org authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain, without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9-]+\\.(okta|oktapreview|okta-emea)\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["A custom authorization server's issuer is https://DOMAIN/oauth2/SERVER: not the org's bare domain."],"id":"okta-custom","issuer":"https://{domain}/oauth2/{server}","name":"Okta (custom authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain (or its custom domain), without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9.-]+"},{"example":"default","help":"default for the server every org has, or the ID shown under Security → API.","label":"Authorization server ID","name":"server","pattern":"[A-Za-z0-9]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Auth0's issuer ends with a slash: https://DOMAIN/."],"id":"auth0","issuer":"https://{domain}/","name":"Auth0","params":[{"example":"acme.eu.auth0.com","help":"Your tenant's domain, without https://.","label":"Auth0 domain","name":"domain","pattern":"[A-Za-z0-9-]+(\\.[a-z]{2})?\\.auth0\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Google's issuer has no trailing slash: https://accounts.google.com.","Google refuses private-use scheme redirects for this kind of client: Test Configuration uses the loopback redirect (register http://127.0.0.1 with a desktop client)."],"id":"google","issuer":"https://accounts.google.com","name":"Google","params":[],"protocol":"oidc","redirect":"loopback_only","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The issuer is the realm's path, https://HOST/realms/REALM (Keycloak 16 and older: https://HOST/auth/realms/REALM)."],"id":"keycloak","issuer":"https://{host}/realms/{realm}","name":"Keycloak","params":[{"example":"sso.acme.com","help":"The server's host (and port), without https://; add /auth for Keycloak 16 and older.","label":"Keycloak host","name":"host","pattern":"[A-Za-z0-9.-]+(:[0-9]{1,5})?(/auth)?"},{"example":"customers","help":"The realm's name, as in the admin console (case-sensitive).","label":"Realm","name":"realm","pattern":"[A-Za-z0-9._-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Cognito's userinfo endpoint is on the user pool's domain at /oauth2/userInfo (capital I), not under the issuer."],"id":"cognito","issuer":"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}","name":"Amazon Cognito","params":[{"example":"eu-west-1","help":"The user pool's region.","label":"AWS region","name":"region","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]"},{"example":"eu-west-1_AbCdEf123","help":"As shown on the user pool's overview.","label":"User pool ID","name":"user_pool_id","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]_[A-Za-z0-9]+"},{"example":"acme.auth.eu-west-1.amazoncognito.com","help":"The hosted UI's domain (App integration → Domain), without https://.","label":"User pool domain","name":"domain","pattern":"[A-Za-z0-9.-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":"https://{domain}/oauth2/userInfo"},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The issuer is per environment: https://auth.pingone.REGION/ENVIRONMENT_ID/as."],"id":"pingone","issuer":"https://auth.pingone.{region}/{environment_id}/as","name":"PingOne","params":[{"example":"eu","help":"com (North America), eu, asia, ca or com.au.","label":"Region domain","name":"region","pattern":"(com|eu|asia|ca|com\\.au)"},{"example":"3f1b6b5e-8d8c-4a4e-9f6e-1a2b3c4d5e6f","help":"A UUID, under Environment → Properties.","label":"Environment ID","name":"environment_id","pattern":"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":[],"id":"oidc","issuer":null,"name":"Generic OpenID Connect","params":[],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Plain OAuth 2.0 has no discovery: enter the endpoints by hand; the customer's identity comes from the userinfo (profile) endpoint."],"id":"oauth2","issuer":null,"name":"Generic OAuth 2.0","params":[],"protocol":"oauth2","redirect":"any","scopes":[],"tenant_issuer":null,"userinfo_endpoint":null}] as const;
 
-export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed","confirmation_needed"] as const;
+export const PROBLEM_CODES = ["validation","not_found","storage","keyring","discovery","internal","sync_not_configured","unauthorized","backend_unreachable","not_pushed","confirmation_needed","update_check_failed","update_refused"] as const;
 
 export const SIGNING_ALGS = ["RS256","RS384","RS512","PS256","PS384","PS512","ES256","ES384","EdDSA","HS256","HS384","HS512"] as const;
 
@@ -217,7 +224,9 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 /**  Sync settings: the workspace id. */
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
-"api_key" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs" | "credential_expires_on";
+"api_key" | 
+/**  App settings: where the update manifest is published. */
+"update_manifest_url" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs" | "credential_expires_on";
 
 /**
  *  One field's change. `before`/`after` are display strings; for the secret they are absent
@@ -369,6 +378,16 @@ export type MethodWarning = {
 	warning: string,
 };
 
+/**  A newer release the manifest offers; not yet downloaded. */
+export type OfferedUpdate = {
+	current_version: string,
+	version: string,
+	/**  The release notes, as the manifest gives them. */
+	notes: string | null,
+	/**  RFC 3339, if the manifest gives it. */
+	date: string | null,
+};
+
 /**  One IdP's line in the plan. */
 export type PlanItem = {
 	idp_id: IdpId,
@@ -450,7 +469,11 @@ export type ProblemCode =
  *  The action has consequences the admin must confirm first (the message says which);
  *  sending it again with the confirmation goes ahead.
  */
-"confirmation_needed";
+"confirmation_needed" | 
+/**  The update manifest could not be fetched or read (the message says which). */
+"update_check_failed" | 
+/**  A downloaded update failed its signature check: it is refused, never installed. */
+"update_refused";
 
 /**  How the platform talks to the IdP. */
 export type Protocol = 
@@ -798,6 +821,35 @@ export type TestReport = {
 	identity: VerifiedIdentity | null,
 };
 
+/**  What "Check for updates" found. */
+export type UpdateCheck = 
+/**  No manifest URL in the settings. */
+{ status: "not_configured"; current_version: string } | 
+/**  This build carries no update public key, so it cannot verify (and offers no) updates. */
+{ status: "cannot_verify"; current_version: string } | { status: "up_to_date"; current_version: string } | {
+	status: "available",
+} & OfferedUpdate;
+
+/**  The app's update settings, as the settings screen shows and saves them. */
+export type UpdateSettings = {
+	/**
+	 *  The update manifest (JSON, the format of Tauri's updater), e.g.
+	 *  `https://releases.example/eca-admin/latest.json`; `None`: updates are not configured.
+	 */
+	manifest_url: string | null,
+};
+
+/**
+ *  The settings screen's part on updates: the stored URL, this build's version, and whether it
+ *  can verify updates at all.
+ */
+export type UpdateSetup = {
+	settings: UpdateSettings,
+	current_version: string,
+	/**  False for a build without an update public key: it offers no updates. */
+	can_verify: boolean,
+};
+
 /**  The identity the IdP vouched for, as verified. */
 export type VerifiedIdentity = {
 	/**  False for plain OAuth 2.0 IdPs: no ID token was verified, the identity is the profile's. */
@@ -815,5 +867,12 @@ export type VerifiedIdentity = {
 	access_token_expires_in: number | null,
 	/**  Seconds from `iat` to `exp` of the ID token. */
 	id_token_lifetime: number | null,
+};
+
+/**  An update downloaded whose signature verified. */
+export type VerifiedUpdate = {
+	version: string,
+	/**  Its size in bytes (at most `u32::MAX` is reported). */
+	size: number,
 };
 

@@ -55,5 +55,10 @@ export type {
   TestOutcome,
   TestRedirect,
   TestReport,
+  OfferedUpdate,
+  UpdateCheck,
+  UpdateSettings,
+  UpdateSetup,
   VerifiedIdentity,
+  VerifiedUpdate,
 } from "./bindings";

@@ -4,8 +4,8 @@
 //! Invariants:
 //! - Migrations are embedded and immutable: append new ones, never edit old ones.
 //! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
-//!   [`sync_base`], [`sync_settings`], [`sync_secret_discard`]); multi-row work happens in one
-//!   transaction opened by the caller.
+//!   [`sync_base`], [`sync_settings`], [`sync_secret_discard`], [`update_settings`]); multi-row
+//!   work happens in one transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;
@@ -14,6 +14,7 @@ pub mod sync_changes;
 pub mod sync_secret_discard;
 pub mod sync_settings;
 pub mod test_runs;
+pub mod update_settings;
 
 pub use eca_sqlite::StoreError;
 use eca_sqlite::{open_in_memory_migrated, open_migrated};
@@ -34,6 +35,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0008_sync_secret_copies.sql")),
         M::up(include_str!("migrations/0009_credential_expires_on.sql")),
         M::up(include_str!("migrations/0010_private_key_jwt.sql")),
+        M::up(include_str!("migrations/0011_update_settings.sql")),
     ])
 }
 

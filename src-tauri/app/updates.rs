@@ -1,0 +1,410 @@
+//! Updates: ask the update manifest whether a newer build exists, then download it and verify
+//! its signature, through `tauri-plugin-updater`. The "Check for updates" commands and
+//! tests/updates.rs call these same functions.
+//!
+//! Invariants:
+//! - Only a signed build is offered: a build without an update public key (`plugins.updater.
+//!   pubkey` in tauri.conf.json, empty unless a release sets it) checks nothing and says so.
+//! - A release is offered only when its version is greater than this build's: never an older
+//!   or the same version (the plugin's default comparator; downgrades are not enabled).
+//! - Downloaded bytes are handed on only after their minisign signature verifies against the
+//!   build's key and names the version the manifest announced (`requireSignedVersion`); a
+//!   changed artifact, or one signed by another key, is refused with the reason.
+//! - The manifest URL was checked when stored (https; plain http only to this computer); a
+//!   release build also refuses plain http altogether (the plugin's rule).
+//! - Nothing here installs: installing is left to the package the admin installed from.
+
+use serde::Serialize;
+use std::sync::Mutex;
+use std::time::Duration;
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
+use url::Url;
+
+use eca_core::update_settings::UpdateSettings;
+use eca_model::problem::{Problem, ProblemCode};
+
+/// How long one request to the manifest or for the artifact may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where to look and whom to trust: the manifest URL (the admin's setting) and the public key
+/// (the build's, base64 of the minisign public key file as `tauri signer generate` writes it).
+pub struct UpdateSource<'a> {
+    pub manifest: Option<Url>,
+    pub public_key: Option<&'a str>,
+}
+
+/// What "Check for updates" found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum UpdateCheck {
+    /// No manifest URL in the settings.
+    NotConfigured {
+        current_version: String,
+    },
+    /// This build carries no update public key, so it cannot verify (and offers no) updates.
+    CannotVerify {
+        current_version: String,
+    },
+    UpToDate {
+        current_version: String,
+    },
+    Available(OfferedUpdate),
+}
+
+/// A newer release the manifest offers; not yet downloaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct OfferedUpdate {
+    pub current_version: String,
+    pub version: String,
+    /// The release notes, as the manifest gives them.
+    pub notes: Option<String>,
+    /// RFC 3339, if the manifest gives it.
+    pub date: Option<String>,
+}
+
+/// An update downloaded whose signature verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct VerifiedUpdate {
+    pub version: String,
+    /// Its size in bytes (at most `u32::MAX` is reported).
+    pub size: u32,
+}
+
+/// The settings screen's part on updates: the stored URL, this build's version, and whether it
+/// can verify updates at all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct UpdateSetup {
+    pub settings: UpdateSettings,
+    pub current_version: String,
+    /// False for a build without an update public key: it offers no updates.
+    pub can_verify: bool,
+}
+
+impl UpdateSetup {
+    pub fn new<R: Runtime>(app: &AppHandle<R>, settings: UpdateSettings) -> Self {
+        Self {
+            settings,
+            current_version: current_version(app),
+            can_verify: build_public_key(app.config()).is_some(),
+        }
+    }
+}
+
+/// The update the last check offered, which "Download and verify" fetches.
+#[derive(Default)]
+pub struct Offered(Mutex<Option<Update>>);
+
+impl Offered {
+    fn set(&self, update: Option<Update>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = update;
+    }
+
+    fn get(&self) -> Option<Update> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Adds the updater plugin and the state of the offered update (the app and the tests alike).
+pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(Offered::default())
+}
+
+/// The update public key this build carries (`plugins.updater.pubkey`), if any.
+pub fn build_public_key(config: &tauri::Config) -> Option<&str> {
+    config
+        .plugins
+        .0
+        .get("updater")
+        .and_then(|updater| updater.get("pubkey"))
+        .and_then(|key| key.as_str())
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+}
+
+/// This build's version, as the updater compares it.
+pub fn current_version<R: Runtime>(app: &AppHandle<R>) -> String {
+    app.package_info().version.to_string()
+}
+
+/// Asks the manifest for a newer release; remembers what it offers for [`download_offered`].
+pub async fn check<R: Runtime>(
+    app: &AppHandle<R>,
+    source: UpdateSource<'_>,
+) -> Result<UpdateCheck, UpdateError> {
+    let current_version = current_version(app);
+    let offered = app.state::<Offered>();
+    offered.set(None);
+    let Some(manifest) = source.manifest else {
+        return Ok(UpdateCheck::NotConfigured { current_version });
+    };
+    let Some(public_key) = source.public_key else {
+        return Ok(UpdateCheck::CannotVerify { current_version });
+    };
+    let on_check = |e| UpdateError::from_check(e, &manifest);
+    let updater = app
+        .updater_builder()
+        .pubkey(public_key)
+        .timeout(REQUEST_TIMEOUT)
+        .endpoints(vec![manifest.clone()])
+        .map_err(on_check)?
+        .build()
+        .map_err(on_check)?;
+    let Some(update) = updater.check().await.map_err(on_check)? else {
+        return Ok(UpdateCheck::UpToDate { current_version });
+    };
+    let found = OfferedUpdate {
+        current_version,
+        version: update.version.clone(),
+        notes: update.body.clone(),
+        date: update.date.and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        }),
+    };
+    offered.set(Some(update));
+    Ok(UpdateCheck::Available(found))
+}
+
+/// Downloads the update the last check offered and verifies its signature; the bytes come back
+/// only if it verified.
+pub async fn download_offered<R: Runtime>(
+    app: &AppHandle<R>,
+) -> Result<(VerifiedUpdate, Vec<u8>), UpdateError> {
+    let update = app
+        .state::<Offered>()
+        .get()
+        .ok_or(UpdateError::NothingOffered)?;
+    let bytes = update
+        .download(|_, _| {}, || {})
+        .await
+        .map_err(|e| UpdateError::from_download(e, &update))?;
+    let verified = VerifiedUpdate {
+        version: update.version.clone(),
+        size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+    };
+    Ok((verified, bytes))
+}
+
+/// Why an update was not offered or was refused. Messages name the manifest or the version and
+/// say what to do; none contains a key.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(
+        "Cannot reach the update manifest at {url} ({reason}). Check the URL in Settings and \
+         the network connection."
+    )]
+    Unreachable { url: String, reason: String },
+    #[error(
+        "Cannot download version {version} from {url} ({reason}). Try again later, or tell \
+         whoever publishes the updates."
+    )]
+    DownloadFailed {
+        version: String,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "The update manifest at {url} is not a valid update manifest ({reason}). Check the URL \
+         in Settings: it must point to the manifest (JSON) of a release."
+    )]
+    BadManifest { url: String, reason: String },
+    #[error(
+        "The update manifest at {url} has no build for this computer (it looked for {targets}). \
+         Ask whoever publishes the updates to add one."
+    )]
+    NoBuildForThisComputer { url: String, targets: String },
+    #[error(
+        "This build fetches updates over https only: {url} uses plain http. Use an https URL \
+         in Settings."
+    )]
+    InsecureManifest { url: String },
+    #[error(
+        "Version {version} was refused: the download does not match its signature, so it was \
+         changed after it was signed or damaged on the way. It was not installed; tell whoever \
+         publishes the updates."
+    )]
+    Tampered { version: String },
+    #[error(
+        "Version {version} was refused: it is signed by another key than the one this build \
+         trusts. It was not installed; only releases signed with ECA Admin's update key are."
+    )]
+    SignedByAnotherKey { version: String },
+    #[error(
+        "Version {version} was refused: its signature was made for version {signed}, so the \
+         manifest does not describe this file. It was not installed."
+    )]
+    VersionMismatch { version: String, signed: String },
+    #[error(
+        "Version {version} was refused: its signature does not say which version it was made \
+         for. It was not installed; the release must be signed by `tauri build` or \
+         `tauri signer sign --app-version`."
+    )]
+    VersionNotSigned { version: String },
+    #[error(
+        "Version {version} was refused: its signature cannot be read ({reason}). It was not \
+         installed."
+    )]
+    BadSignature { version: String, reason: String },
+    #[error("No update is on offer: check for updates first.")]
+    NothingOffered,
+    #[error("The update went wrong: {0}. Try again; if it keeps failing, report it.")]
+    Internal(String),
+}
+
+/// An HTTP error with its causes ("error sending request: … Connection refused"), which say
+/// more than its first line.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl UpdateError {
+    fn from_check(error: PluginError, manifest: &Url) -> Self {
+        let url = manifest.to_string();
+        match error {
+            PluginError::Reqwest(e) => Self::Unreachable {
+                url,
+                reason: causes(&e.without_url()),
+            },
+            PluginError::Network(reason) => Self::Unreachable { url, reason },
+            PluginError::ReleaseNotFound => Self::BadManifest {
+                url,
+                reason: "it did not answer with a release".into(),
+            },
+            PluginError::Serialization(e) => Self::BadManifest {
+                url,
+                reason: e.to_string(),
+            },
+            PluginError::Semver(e) => Self::BadManifest {
+                url,
+                reason: format!("bad version: {e}"),
+            },
+            PluginError::UrlParse(e) => Self::BadManifest {
+                url,
+                reason: e.to_string(),
+            },
+            PluginError::TargetNotFound(target) => Self::NoBuildForThisComputer {
+                url,
+                targets: target,
+            },
+            PluginError::TargetsNotFound(targets) => Self::NoBuildForThisComputer {
+                url,
+                targets: targets.join(" or "),
+            },
+            PluginError::InsecureTransportProtocol => Self::InsecureManifest { url },
+            other => Self::Internal(other.to_string()),
+        }
+    }
+
+    fn from_download(error: PluginError, update: &Update) -> Self {
+        let version = update.version.clone();
+        match error {
+            PluginError::Minisign(minisign_verify::Error::InvalidSignature) => {
+                Self::Tampered { version }
+            }
+            PluginError::Minisign(minisign_verify::Error::UnexpectedKeyId) => {
+                Self::SignedByAnotherKey { version }
+            }
+            PluginError::Minisign(e) => Self::BadSignature {
+                version,
+                reason: e.to_string(),
+            },
+            PluginError::Base64(_) | PluginError::SignatureUtf8(_) => Self::BadSignature {
+                version,
+                reason: "it is not the base64 of a minisign signature".into(),
+            },
+            PluginError::SignedVersionMismatch { signed, .. } => {
+                Self::VersionMismatch { version, signed }
+            }
+            PluginError::MissingSignedVersion => Self::VersionNotSigned { version },
+            PluginError::Reqwest(e) => Self::DownloadFailed {
+                version,
+                url: update.download_url.to_string(),
+                reason: causes(&e.without_url()),
+            },
+            PluginError::Network(reason) => Self::DownloadFailed {
+                version,
+                url: update.download_url.to_string(),
+                reason,
+            },
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<UpdateError> for Problem {
+    fn from(e: UpdateError) -> Self {
+        let code = match e {
+            UpdateError::Unreachable { .. }
+            | UpdateError::DownloadFailed { .. }
+            | UpdateError::BadManifest { .. }
+            | UpdateError::NoBuildForThisComputer { .. }
+            | UpdateError::InsecureManifest { .. }
+            | UpdateError::NothingOffered => ProblemCode::UpdateCheckFailed,
+            UpdateError::Tampered { .. }
+            | UpdateError::SignedByAnotherKey { .. }
+            | UpdateError::VersionMismatch { .. }
+            | UpdateError::VersionNotSigned { .. }
+            | UpdateError::BadSignature { .. } => ProblemCode::UpdateRefused,
+            UpdateError::Internal(_) => ProblemCode::Internal,
+        };
+        Problem::new(code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build_public_key;
+
+    fn config(updater: serde_json::Value) -> tauri::Config {
+        let mut config: tauri::Config = serde_json::from_value(serde_json::json!({
+            "identifier": "com.example.test",
+        }))
+        .unwrap();
+        config.plugins.0.insert("updater".into(), updater);
+        config
+    }
+
+    #[test]
+    fn a_build_without_a_public_key_has_none() {
+        assert_eq!(
+            build_public_key(&config(serde_json::json!({"pubkey": ""}))),
+            None
+        );
+        assert_eq!(
+            build_public_key(&config(serde_json::json!({"pubkey": "  "}))),
+            None
+        );
+        assert_eq!(
+            build_public_key(&config(serde_json::json!({"pubkey": " dW50cnVzdGVk "}))),
+            Some("dW50cnVzdGVk")
+        );
+    }
+
+    /// The shipped configuration: no key (the project has no release key), and signatures
+    /// must name the version they were made for.
+    #[test]
+    fn the_shipped_configuration_requires_signed_versions() {
+        let conf: serde_json::Value = serde_json::from_str(include_str!("../../tauri.conf.json"))
+            .expect("tauri.conf.json is JSON");
+        let updater = &conf["plugins"]["updater"];
+        assert_eq!(updater["requireSignedVersion"], true, "{updater}");
+        assert_eq!(
+            updater["pubkey"], "",
+            "no key is committed: a release build sets it"
+        );
+        assert!(
+            updater.get("dangerousInsecureTransportProtocol").is_none(),
+            "release builds fetch updates over https only"
+        );
+    }
+}

@@ -107,6 +107,8 @@ export type Cause =
 "link_not_opened" | 
 /**  The platform's copy of the client secret is missing or not the one tested here. */
 "platform_secret" | 
+/**  The IdP does not know the platform's own signing key (private_key_jwt). */
+"platform_key" | 
 /**  The IdP did not release the customer-id claim to the platform. */
 "customer_id_claim" | 
 /**  The platform's channel binding did not hold for the test number. */

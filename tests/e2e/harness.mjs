@@ -427,6 +427,7 @@ const ROLES = {
   status: "@role='status'",
   alert: "@role='alert'",
   region: "(@role='region' or self::section[@aria-label or @aria-labelledby])",
+  group: "(@role='group' or self::fieldset)",
 };
 
 /**

@@ -1,9 +1,12 @@
 // private_key_jwt in the real app window: choose it, save, generate the key, read the public
 // JWKS the form shows, register it at the provider (tests/oidc/provider.mjs --pkjwt-jwks), and
 // run Test Configuration through the deep link: the login verifies with the key from the real
-// keyring, and the window never shows a private key.
+// keyring, and the window never shows a private key. Then sync is set up and the IdP pushed to
+// the reference backend: the form shows the platform's own public keys (customer sign-in)
+// beside this computer's, as the backend holds them.
 //
 // Run with tests/e2e/run.sh (Xvfb + private D-Bus session and keyring), never in parallel.
+// Needs target/debug/eca-backend (cargo build -p eca-backend).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { REPO, appBinary, byLabel, byRole, fillNewIdp, press, screenshot, startRun, textOf, ui } from './harness.mjs';
+import {
+  REPO,
+  appBinary,
+  backendApi,
+  backendIdp,
+  byLabel,
+  byRole,
+  fillNewIdp,
+  press,
+  pushChanges,
+  saveSyncSettings,
+  screenshot,
+  startBackend,
+  startRun,
+  textOf,
+  ui,
+} from './harness.mjs';
 
 process.env.BROWSER = `node ${join(REPO, 'tests/oidc/browser.mjs')}`;
 process.env.ECA_DEEP_LINK_HANDLER = appBinary();
@@ -19,16 +38,19 @@ process.env.ECA_DEEP_LINK_HANDLER = appBinary();
 describe('private_key_jwt in the app window', () => {
   let run;
   let browser;
+  let backend;
   const keysDir = mkdtempSync(join(tmpdir(), 'eca-e2e-pkjwt-'));
   const jwksFile = join(keysDir, 'jwks.json');
 
   before(async () => {
+    backend = await startBackend();
     run = await startRun('private-key-jwt', { pkjwtJwks: jwksFile });
     ({ browser } = await run.openApp());
   });
 
   after(async () => {
     await run?.cleanup();
+    await backend?.stop();
     rmSync(keysDir, { recursive: true, force: true });
   });
 
@@ -64,5 +86,32 @@ describe('private_key_jwt in the app window', () => {
     assert.match(text, /alice/, text);
     const dialog = await $.get('dialog', 'Test Configuration: Key OP');
     await press(await ui(dialog, browser).get('button', 'Close'));
+  });
+
+  test("once pushed, the form shows the platform's public keys beside this computer's", async () => {
+    const $ = ui(browser);
+    const platform = await $.get('group', 'The platform (customer sign-in)');
+    await $.waitFor(
+      async () => /Set up sync in Settings/.test(await textOf(browser, platform)),
+      'the note that sync is not set up',
+    );
+
+    await saveSyncSettings(browser, backend);
+    await pushChanges(browser, 1);
+    await $.click('button', 'Identity providers');
+    await $.click('button', 'Key OP');
+    const field = await $.field('Platform public keys (JWKS)');
+    let shown = '';
+    await $.waitFor(async () => (shown = await field.getValue()).includes('"keys"'), "the platform's JWKS");
+
+    const { body: idp } = await backendIdp(backend, 'Key OP');
+    const held = await backendApi(backend)('GET', `/idps/${idp.id}/platform-jwks`);
+    assert.equal(held.status, 200, JSON.stringify(held.body));
+    assert.deepEqual(JSON.parse(shown), held.body.jwks, "the platform's keys, as the backend holds them");
+    const computer = JSON.parse(await (await $.field('Public keys (JWKS)')).getValue());
+    assert.notDeepEqual(computer, held.body.jwks, "the platform's key is not this computer's");
+    const page = await browser.getPageSource();
+    assert.ok(!/"d"\s*:/.test(page) && !/PRIVATE KEY/.test(page), 'the window holds no private key');
+    await screenshot(browser, 'private-key-jwt-platform-keys');
   });
 });

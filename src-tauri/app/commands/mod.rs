@@ -59,6 +59,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
             sync::retry_failed_changes,
             sync::resolve_conflict,
             platform_test::platform_info,
+            platform_test::platform_public_key,
             platform_test::test_on_platform,
             platform_test::cancel_platform_test,
             updates::get_update_settings,

@@ -1,9 +1,11 @@
-//! Commands of "Test on the platform" and the platform's redirect URI in the IdP form.
+//! Commands of "Test on the platform", and the platform's redirect URI and public keys
+//! (private_key_jwt) in the IdP form.
 
 use crate::platform_test;
 use crate::state::AppState;
 use eca_core::platform_test::wire::PlatformInfo;
 use eca_core::platform_test::PlatformTestReport;
+use eca_core::sync::platform_key::PlatformKeyView;
 use eca_model::idp::IdpId;
 use eca_model::problem::Problem;
 use tauri::State;
@@ -14,6 +16,17 @@ use tauri::State;
 #[specta::specta]
 pub async fn platform_info(state: State<'_, AppState>) -> Result<PlatformInfo, Problem> {
     Ok(state.outbox().await.platform().await?)
+}
+
+/// The platform's public keys for the IdP (private_key_jwt), from the synced backend, or why
+/// there are none to show yet (sync not set up, the IdP not pushed).
+#[tauri::command]
+#[specta::specta]
+pub async fn platform_public_key(
+    state: State<'_, AppState>,
+    id: IdpId,
+) -> Result<PlatformKeyView, Problem> {
+    Ok(state.outbox().await.platform_key(id).await?)
 }
 
 /// Tests the saved IdP on the platform and answers when the test has ended (the browser came

@@ -503,14 +503,21 @@ describe("IdpFormView: client secret", () => {
     expect(saved(calls)[0]!.fields.client_auth_method).toBe("private_key_jwt");
   });
 
-  it("shows a saved private_key_jwt IdP's public keys", async () => {
+  it("shows a saved private_key_jwt IdP's public keys, this computer's and the platform's", async () => {
     const jwks = '{"keys":[{"kty":"RSA","kid":"k1"}]}';
+    const platformJwks = '{"keys":[{"kty":"RSA","kid":"p1"}]}';
     mockCore({
       get_idp: () => ({ ...config(), client_auth_method: "private_key_jwt", has_secret: false }),
       idp_public_key: () => ({ jwk: "{}", jwks, certificate_pem: "-----BEGIN CERTIFICATE-----", kid: "k1" }),
+      platform_public_key: () => ({
+        state: "shown",
+        keys: { jwk: "{}", jwks: platformJwks, certificate_pem: "-----BEGIN CERTIFICATE-----", kid: "p1" },
+        created_at: "2026-11-30T12:00:00Z",
+      }),
     });
     renderForm(config().id);
     expect(await screen.findByRole("textbox", { name: "Public keys (JWKS)" })).toHaveValue(jwks);
+    expect(await screen.findByRole("textbox", { name: "Platform public keys (JWKS)" })).toHaveValue(platformJwks);
     expect(screen.queryByLabelText("Client secret")).not.toBeInTheDocument();
   });
 

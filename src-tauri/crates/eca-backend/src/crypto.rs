@@ -1,4 +1,5 @@
-//! Client secrets at rest: AES-256-GCM under one master key, and their public fingerprints.
+//! Client secrets (and the platform's own signing keys) at rest: AES-256-GCM under one master
+//! key, and the secrets' public fingerprints.
 //!
 //! Invariants:
 //! - A sealed secret is `nonce (12 bytes) || ciphertext+tag`, with a fresh random nonce from the
@@ -194,6 +195,12 @@ impl SecretSealer {
 /// The associated data that ties a sealed secret to its row.
 pub fn row_binding(workspace: &str, idp_id: &str) -> Vec<u8> {
     format!("eca-backend/idp-secret/v1/{workspace}/{idp_id}").into_bytes()
+}
+
+/// The associated data that ties the platform's sealed signing key to its row: not the one of
+/// a secret, so neither opens in the other's place.
+pub fn key_binding(workspace: &str, idp_id: &str) -> Vec<u8> {
+    format!("eca-backend/platform-key/v1/{workspace}/{idp_id}").into_bytes()
 }
 
 /// The public fingerprint of a secret under a workspace's salt.

@@ -173,4 +173,22 @@ impl BlockingBackend {
         assert_eq!(map.len(), count, "the backend lists each IdP once");
         map
     }
+
+    /// `GET …/idps/{id}/platform-jwks`'s body: the platform's public keys for the IdP.
+    pub fn platform_jwks(&self, id: IdpId) -> serde_json::Value {
+        let url = format!(
+            "{}/v1/workspaces/{WORKSPACE}/idps/{id}/platform-jwks",
+            self.url()
+        );
+        let request = self.http.get(url).bearer_auth(self.accepted_key);
+        self.runtime.block_on(async {
+            let response = request.send().await.expect("the backend answers");
+            assert_eq!(
+                response.status().as_u16(),
+                200,
+                "GET platform-jwks succeeds"
+            );
+            response.json().await.expect("a JSON body")
+        })
+    }
 }

@@ -9,11 +9,13 @@
 //!   record. Everything that makes a retried write safe lives there.
 //! - [`resource`]: the IdP as it travels over the wire, and field validation of a `PUT` body.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
+//! - [`platform_keys`]: the platform's own signing key per IdP (private_key_jwt), sealed.
 //! - [`signin`]: customer sign-in (`docs/auth-api.yaml`) with the relying-party engine.
 //! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
 //! - `harness` (feature `harness`, for the tests of its clients): the backend in-process.
 //!
-//! Invariants: a client secret is stored only encrypted and is never in a response; every
+//! Invariants: a client secret, and the platform's own private keys, are stored only
+//! encrypted and are never in a response; every
 //! error a client sees is an RFC 9457 problem whose `type` the contract declares.
 
 pub mod api;
@@ -23,6 +25,7 @@ pub mod faults;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod idempotency;
+pub mod platform_keys;
 pub mod problem;
 pub mod resource;
 pub mod response;

@@ -320,6 +320,18 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::platform_keys::PlatformKeyError> for ApiError {
+    fn from(e: crate::platform_keys::PlatformKeyError) -> Self {
+        match e {
+            crate::platform_keys::PlatformKeyError::Store(e) => e.into(),
+            other => {
+                tracing::error!(error = %other, "the platform's signing key");
+                ApiError::Internal { injected: false }
+            }
+        }
+    }
+}
+
 impl From<crate::faults::InjectedError> for ApiError {
     fn from(e: crate::faults::InjectedError) -> Self {
         use crate::faults::InjectedError;

@@ -28,7 +28,14 @@ fn the_spec_is_well_formed() {
     assert_eq!(ids.len(), ops.len(), "operationIds must be unique");
     assert_eq!(
         ids.into_iter().cloned().collect::<Vec<_>>(),
-        ["deleteIdp", "getHealth", "getIdp", "listIdps", "putIdp"],
+        [
+            "deleteIdp",
+            "getHealth",
+            "getIdp",
+            "getPlatformJwks",
+            "listIdps",
+            "putIdp"
+        ],
         "the contract's operations"
     );
     // Every schema compiles with its $refs resolved.
@@ -168,6 +175,31 @@ fn the_spec_examples_are_valid_and_the_write_schema_rejects_what_the_server_reje
         !response_schema.is_valid(&leaked),
         "the Idp schema must forbid client_secret in responses"
     );
+}
+
+#[test]
+fn the_platform_jwks_schema_takes_public_keys_only() {
+    let contract = Contract::load(SPEC);
+    let validator = contract.validator(&json!({"$ref": "#/components/schemas/PlatformJwks"}));
+    let key = eca_oidc::login::client_key::ClientKey::generate().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let shown = json!({
+        "jwks": key.public().jwks(),
+        "certificate_pem": key.certificate_pem("client-1", now).unwrap(),
+        "created_at": "2026-01-01T00:00:00Z",
+    });
+    assert!(
+        validator.is_valid(&shown),
+        "the platform's public keys are valid"
+    );
+    for (index, member) in [(0, "d"), (0, "p"), (1, "d")] {
+        let mut leaked = shown.clone();
+        leaked["jwks"]["keys"][index][member] = json!("AAAA");
+        assert!(
+            !validator.is_valid(&leaked),
+            "the schema must forbid the private member {member} of key {index}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,6 +345,29 @@ async fn every_operation_and_status_matches_the_spec() {
     c.check("getIdp", "missing", &send(h.get(missing)).await);
     c.check("listIdps", "one IdP", &send(h.list()).await);
 
+    // getPlatformJwks
+    let jwks = |target: &dyn std::fmt::Display| Harness::platform_jwks_path(ALPHA, target);
+    let found = send(h.call(Method::GET, &jwks(&id))).await;
+    c.check("getPlatformJwks", "found", &found);
+    assert_eq!(found.status, 200, "{}", found.text());
+    c.check(
+        "getPlatformJwks",
+        "bad id",
+        &send(h.call(Method::GET, &jwks(&"xyz"))).await,
+    );
+    c.check(
+        "getPlatformJwks",
+        "no key",
+        &send(h.http.get(h.url(&jwks(&id)))).await,
+    );
+    let r = send(h.http.get(h.url(&jwks(&id))).bearer_auth(BETA_KEY)).await;
+    c.check("getPlatformJwks", "another workspace's key", &r);
+    c.check(
+        "getPlatformJwks",
+        "missing",
+        &send(h.call(Method::GET, &jwks(&missing))).await,
+    );
+
     // deleteIdp
     let del = |target: Uuid, key: Option<&str>, if_match: Option<&str>| {
         let mut rb = h.call(Method::DELETE, &Harness::idp_path(ALPHA, target));
@@ -395,6 +450,12 @@ async fn every_operation_and_status_matches_the_spec() {
         let what = format!("injected {status}");
         c.check("listIdps", &what, &send(h.list()).await);
         c.check("getIdp", &what, &send(h.get(id)).await);
+        let jwks_path = Harness::platform_jwks_path(ALPHA, id);
+        c.check(
+            "getPlatformJwks",
+            &what,
+            &send(h.call(Method::GET, &jwks_path)).await,
+        );
         c.check("putIdp", &what, &send(h.create(id, "f-1", &idp)).await);
         c.check(
             "deleteIdp",

@@ -310,23 +310,7 @@ async fn a_request_the_platform_cannot_serve_is_refused_with_its_reason() {
             body["credential_expires_on"] = json!(yesterday(&p.clock).to_string());
         })
         .await;
-    let signs_with_a_key = p
-        .push_idp(CLIENT_SECRET, |body| {
-            body.as_object_mut().unwrap().remove("client_secret");
-            body["client_auth_method"] = json!("private_key_jwt");
-        })
-        .await;
     let request = |idp: Uuid, customer: &str| json!({"idp_id": idp, "channel": "sms", "customer": customer, "conversation_id": "c"});
-    let refused = p
-        .create_request(request(signs_with_a_key, OTHER_PHONE))
-        .await;
-    assert!(
-        refused.json()["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("private_key_jwt") && d.contains("no signing key")),
-        "the problem says the platform has no key: {}",
-        refused.text()
-    );
     let refused = p.create_request(request(expired, OTHER_PHONE)).await;
     assert!(
         refused.json()["detail"]
@@ -341,11 +325,6 @@ async fn a_request_the_platform_cannot_serve_is_refused_with_its_reason() {
         (request(disabled, OTHER_PHONE), "idp-disabled", None),
         (
             request(public_without_secret, OTHER_PHONE),
-            "config-incomplete",
-            None,
-        ),
-        (
-            request(signs_with_a_key, OTHER_PHONE),
             "config-incomplete",
             None,
         ),

@@ -125,8 +125,9 @@ pub enum IdpCommand {
     Show {
         /// The IdP's name or id
         idp: String,
-        /// Print only the public keys of its private_key_jwt signing key, as a JWK Set (JSON):
-        /// what to register at the IdP
+        /// Print only the public keys to register at the IdP for private_key_jwt, as one JWK
+        /// Set (JSON): this computer's (Test Configuration) and, once the IdP is pushed, the
+        /// platform's (customer sign-in); stderr says which it holds
         #[arg(long)]
         public_jwk: bool,
     },

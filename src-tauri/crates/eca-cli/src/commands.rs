@@ -12,6 +12,7 @@ use crate::fields::{fill_from_discovery, Clears};
 use crate::idp_test;
 use crate::output::{self, print};
 use crate::platform_test;
+use crate::public_keys;
 use crate::secret_input;
 use crate::sync;
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
@@ -164,18 +165,25 @@ fn save(
     }
 }
 
-/// The JWK Set of the IdP's signing key, to register at the IdP.
+/// The JWK Set to register at the IdP: this computer's keys (Test Configuration) and, when the
+/// synced backend has the IdP, the platform's (customer sign-in); stderr says which it holds.
 fn show_public_jwk(dir: Option<PathBuf>, idp: &str) -> Result<(), CliError> {
-    let catalog = open(dir)?;
+    let catalog = open(dir.clone())?;
     let idp = catalog.find(idp)?;
-    match catalog.public_key(idp.id)? {
-        Some(view) => print(&view.jwks),
-        None => Err(CliError::Usage(format!(
+    let Some(view) = catalog.public_key(idp.id)? else {
+        return Err(CliError::Usage(format!(
             "\"{}\" has no signing key: choose private_key_jwt (eca idp edit \"{}\" \
              --client-auth-method private_key_jwt) to make one",
             idp.fields.name, idp.fields.name
-        ))),
-    }
+        )));
+    };
+    let platform = sync::open(dir)
+        .and_then(|mut outbox| Ok(idp_test::runtime()?.block_on(outbox.platform_key(idp.id))?))
+        .map_err(|e| e.to_string());
+    let (jwks, note) = public_keys::both(&view, &platform)?;
+    print(&jwks)?;
+    crate::output::eprint(&note);
+    Ok(())
 }
 
 fn secret_change(flags: &FieldArgs, clear: bool) -> Result<SecretChange, CliError> {

@@ -13,6 +13,7 @@ mod fields;
 mod idp_test;
 mod output;
 mod platform_test;
+mod public_keys;
 mod push_counter;
 mod secret_input;
 mod sync;

@@ -72,14 +72,21 @@ pub fn view(
     client_id: &str,
     now: OffsetDateTime,
 ) -> Result<PublicKeyView, ClientKeyError> {
-    let public = key.public();
-    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    Ok(PublicKeyView {
-        jwk: pretty(&public.rsa_jwk),
-        jwks: pretty(&public.jwks()),
-        certificate_pem: key.certificate_pem(client_id, now)?,
-        kid: public
-            .kid(eca_model::signing_alg::SigningAlg::RS256)
-            .to_string(),
-    })
+    let certificate_pem = key.certificate_pem(client_id, now)?;
+    PublicKeyView::of(&key.public().jwks(), certificate_pem).ok_or(ClientKeyError::Unreadable)
+}
+
+impl PublicKeyView {
+    /// The view of a JWK Set whose first key is the RSA key (a [`ClientKey`]'s, or the
+    /// platform's as its backend shows it), with that key's certificate; `None` without keys.
+    pub fn of(jwks: &serde_json::Value, certificate_pem: String) -> Option<PublicKeyView> {
+        let rsa = jwks["keys"].get(0)?;
+        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        Some(PublicKeyView {
+            jwk: pretty(rsa),
+            jwks: pretty(jwks),
+            certificate_pem,
+            kid: rsa["kid"].as_str()?.to_string(),
+        })
+    }
 }

@@ -11,7 +11,7 @@ export const AUTH_METHOD_LABELS: Record<ClientAuthMethod, string> = {
   client_secret_basic: "Client secret in HTTP Basic header (client_secret_basic)",
   client_secret_post: "Client secret in request body (client_secret_post)",
   none: "None: public client with PKCE (none)",
-  private_key_jwt: "JWT signed with this app's key (private_key_jwt)",
+  private_key_jwt: "JWT signed with a key of our own (private_key_jwt)",
 };
 
 /** The redirect URI a test login uses; the loopback port is picked when the test starts. */

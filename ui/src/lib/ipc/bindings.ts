@@ -65,6 +65,11 @@ export const commands = {
 	 */
 	platformInfo: () => __TAURI_INVOKE<PlatformInfo>("platform_info"),
 	/**
+	 *  The platform's public keys for the IdP (private_key_jwt), from the synced backend, or why
+	 *  there are none to show yet (sync not set up, the IdP not pushed).
+	 */
+	platformPublicKey: (id: IdpId) => __TAURI_INVOKE<PlatformKeyView>("platform_public_key", { id }),
+	/**
 	 *  Tests the saved IdP on the platform and answers when the test has ended (the browser came
 	 *  back, the timeout, or `cancel_platform_test`). `not_pushed` when it must be pushed first.
 	 */
@@ -114,6 +119,8 @@ export type Cause =
 "link_not_opened" | 
 /**  The platform's copy of the client secret is missing or not the one tested here. */
 "platform_secret" | 
+/**  The IdP does not know the platform's own signing key (private_key_jwt). */
+"platform_key" | 
 /**  The IdP did not release the customer-id claim to the platform. */
 "customer_id_claim" | 
 /**  The platform's channel binding did not hold for the test number. */
@@ -409,6 +416,15 @@ export type PlatformInfo = {
 	redirect_uri: string,
 	link_base: string,
 };
+
+/**  Where the platform's key for an IdP stands, as the form shows it. */
+export type PlatformKeyView = 
+/**  Sync is not set up: there is no platform to ask. */
+{ state: "sync_not_set_up" } | 
+/**  The backend has no such IdP yet: it makes its key once the IdP is pushed. */
+{ state: "not_pushed" } | 
+/**  The platform's public keys, made by the platform at `created_at`. */
+{ state: "shown"; keys: PublicKeyView; created_at: string };
 
 /**
  *  A test on the platform, start to end: the same step list as Test Configuration's report,

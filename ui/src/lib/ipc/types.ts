@@ -24,6 +24,7 @@ export type {
   LastTest,
   PlanItem,
   PlatformInfo,
+  PlatformKeyView,
   PlatformTestReport,
   PresetFill,
   Problem,

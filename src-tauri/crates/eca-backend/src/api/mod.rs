@@ -10,6 +10,7 @@ mod auth;
 mod fault_admin;
 mod health;
 mod idps;
+mod platform_jwks;
 mod preconditions;
 mod server_timing;
 mod signin;
@@ -63,6 +64,10 @@ pub fn router(state: AppState, extras: Extras) -> Router {
         .route(
             "/v1/workspaces/{workspace_id}/idps/{idp_id}",
             get(idps::get_one).put(idps::put).delete(idps::delete),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/idps/{idp_id}/platform-jwks",
+            get(platform_jwks::get),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,5 +1,7 @@
 //! From the engine's finished login to the auth request's [`Outcome`]: the platform's own
-//! rules on top of the relying-party checks (the channel binding, the claim mapping).
+//! rules on top of the relying-party checks (the channel binding, the claim mapping), and the
+//! fixes that differ on the platform (the key a private_key_jwt IdP must know is the
+//! platform's, not the desktop's).
 //!
 //! Invariant: a request is `authenticated` only when the engine passed the login (which
 //! includes the customer-id claim) and the channel binding, when on, holds.
@@ -8,7 +10,7 @@ use super::request::{Failure, IdpRef, Outcome, Verified};
 use eca_model::clock::rfc3339;
 use eca_model::idp::IdpConfig;
 use eca_oidc::login::claims;
-use eca_oidc::login::report::{StepStatus, TestError, TestOutcome, TestReport};
+use eca_oidc::login::report::{StepStatus, TestError, TestErrorCode, TestOutcome, TestReport};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -32,9 +34,9 @@ pub fn judge(report: TestReport, judging: &Judging<'_>) -> Outcome {
         result: None,
         error: Some(Failure {
             step,
+            fix: platform_fix(&error, judging.idp).unwrap_or(error.fix),
             code: error.code,
             message: error.message,
-            fix: error.fix,
         }),
         steps: steps.clone(),
     };
@@ -44,7 +46,7 @@ pub fn judge(report: TestReport, judging: &Judging<'_>) -> Outcome {
         (outcome, _, None) => {
             return failure(
                 TestError::new(
-                    eca_oidc::login::report::TestErrorCode::Timeout,
+                    TestErrorCode::Timeout,
                     format!("The login ended without a result ({outcome:?})."),
                     "Ask the customer to open a new link.",
                 ),
@@ -77,6 +79,21 @@ pub fn judge(report: TestReport, judging: &Judging<'_>) -> Outcome {
         steps,
     }
 }
+
+/// What to do about `error` on the platform, where it differs from the engine's fix (which is
+/// written for ECA Admin's Test Configuration): a private_key_jwt IdP that refuses the client
+/// does not know the platform's public key.
+fn platform_fix(error: &TestError, idp: &IdpConfig) -> Option<String> {
+    let signs = idp.fields.client_auth_method.uses_key();
+    (signs && error.code == TestErrorCode::InvalidClient).then(|| PLATFORM_KEY_FIX.to_string())
+}
+
+/// The fix for a private_key_jwt IdP that does not know the platform's key.
+pub const PLATFORM_KEY_FIX: &str = "Register the platform's public key at the IdP for this \
+     client ID: ECA Admin shows it in the IdP's form under \"The platform (customer sign-in)\" \
+     (or `eca idp show --public-jwk`). The platform signs with its own key, not with the key of \
+     the computer that ran Test Configuration: register both. A replaced platform key must be \
+     registered again.";
 
 /// The ID token's `auth_time` (seconds since the epoch) in RFC 3339; none when absent or 0
 /// (some IdPs send 0 when they do not know).

@@ -2,7 +2,8 @@
 //! Authentication. A flow or an agent creates an auth request; the gateway sends its link; the
 //! customer opens it and logs in at the IdP; the platform verifies the login with the same
 //! relying-party engine as ECA Admin's Test Configuration ([`eca_oidc::login::flow`]), using
-//! the configuration and secret that sync pushed.
+//! the configuration and secret that sync pushed, or, for an IdP that authenticates with
+//! private_key_jwt, the platform's own signing key ([`crate::platform_keys`]).
 //!
 //! - [`request`]: the request body, its checks, and the [`request::Outcome`].
 //! - [`link`]: the link token. [`gateway`]: the message text. [`pages`]: what the customer sees.
@@ -41,6 +42,7 @@ pub mod status;
 pub mod webhook;
 
 use crate::crypto::{row_binding, SecretSealer};
+use crate::platform_keys;
 use crate::problem::ApiError;
 use crate::store::auth_requests::{
     self, AuthRequestRow, LinkRefused, NewAuthRequest, NewMessage, RowState,
@@ -202,26 +204,34 @@ impl SignIn {
             workspace: workspace.clone(),
             row: row.clone(),
         };
-        db.run(move |conn| {
-            let tx = conn.transaction()?;
-            let idp = idps::get(&tx, &ws, row.idp_id)?;
-            if let Err(e) = usable(idp.as_ref(), row.idp_id, today) {
-                return Ok(Err(e));
-            }
-            let new = NewAuthRequest {
-                row: &row,
-                link_hash: &hash_for_db,
-                message: NewMessage {
-                    id: Uuid::new_v4(),
-                    body: &text,
-                    link: &link_for_db,
-                },
-            };
-            auth_requests::insert(&tx, &ws, &new)?;
-            tx.commit()?;
-            Ok(Ok(()))
-        })
-        .await??;
+        let idp_id = row.idp_id;
+        let signs = db
+            .run(move |conn| {
+                let tx = conn.transaction()?;
+                let idp = idps::get(&tx, &ws, row.idp_id)?;
+                if let Err(e) = usable(idp.as_ref(), row.idp_id, today) {
+                    return Ok(Err(e));
+                }
+                let signs = idp.is_some_and(|idp| idp.fields.client_auth_method.uses_key());
+                let new = NewAuthRequest {
+                    row: &row,
+                    link_hash: &hash_for_db,
+                    message: NewMessage {
+                        id: Uuid::new_v4(),
+                        body: &text,
+                        link: &link_for_db,
+                    },
+                };
+                auth_requests::insert(&tx, &ws, &new)?;
+                tx.commit()?;
+                Ok(Ok(signs))
+            })
+            .await??;
+        if signs {
+            // Made now if the IdP has none yet, so the click finds it; a click without one
+            // fails its request with the fix.
+            platform_keys::ensure(db, &self.sealer, &workspace, idp_id, now).await?;
+        }
         self.open_links.insert(hash, open);
         let location = format!("/v1/workspaces/{workspace}/auth-requests/{id}");
         Ok((
@@ -271,7 +281,7 @@ impl SignIn {
             idp,
         } = self.hold_link(db, &token, now)?;
         let return_url = row.return_url.clone();
-        let (idp, secret) = match idp {
+        let (idp, credential) = match idp {
             Ok(idp) => idp,
             Err(error) => {
                 self.spend(claim, now);
@@ -287,7 +297,7 @@ impl SignIn {
             &self.login,
             id,
             idp,
-            secret.map(ClientCredential::Secret),
+            credential,
             redirect_uri,
             remaining,
             None,
@@ -365,7 +375,7 @@ impl SignIn {
         match found {
             Ok(Ok((workspace, row, idp))) => {
                 let today = credential_expiry::today(&*self.login.clock);
-                let idp = signing_idp(&self.sealer, &workspace, row.idp_id, idp, today);
+                let idp = signing_idp(db, &self.sealer, &workspace, row.idp_id, idp, today);
                 Ok(HeldLink {
                     claim,
                     workspace,
@@ -545,8 +555,8 @@ fn refused_page(refused: LinkRefused) -> Page {
 }
 
 /// Whether the IdP can sign a customer in on `today`: it exists, is enabled, has its secret
-/// when its client authentication needs one, and that credential has not expired. A
-/// private_key_jwt IdP cannot: the platform has no signing key of its own yet.
+/// when its client authentication needs one, and that credential has not expired. (A
+/// private_key_jwt IdP signs with the platform's own key, made when first needed.)
 fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiError> {
     let idp = idp.ok_or(ApiError::UnknownIdp(id.to_string()))?;
     if !idp.fields.enabled {
@@ -562,14 +572,6 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiEr
             idp.fields.name
         )));
     }
-    if method.uses_key() {
-        return Err(ApiError::ConfigIncomplete(format!(
-            "The IdP \"{}\" authenticates with private_key_jwt, and this platform holds no \
-             signing key of its own yet, so it cannot sign customers in through it. Give the \
-             platform's client a client secret (client_secret_basic or client_secret_post).",
-            idp.fields.name
-        )));
-    }
     if method.uses_secret() && idp.secret.is_none() {
         return Err(ApiError::ConfigIncomplete(format!(
             "The IdP \"{}\" authenticates with {} but no client secret was pushed. Push it \
@@ -581,35 +583,48 @@ fn usable(idp: Option<&idps::IdpRow>, id: Uuid, today: Date) -> Result<(), ApiEr
     Ok(())
 }
 
-/// An IdP as the engine takes it, and its opened secret.
-type IdpWithSecret = (IdpConfig, Option<Secret>);
+/// An IdP as the engine takes it, and its credential: its opened secret, or the platform's
+/// signing key.
+type IdpWithCredential = (IdpConfig, Option<ClientCredential>);
 
 /// A link held by one click, its request, and the IdP it signs in at (or why it cannot).
 struct HeldLink {
     claim: LinkClaim,
     workspace: WorkspaceId,
     row: AuthRequestRow,
-    idp: Result<IdpWithSecret, TestError>,
+    idp: Result<IdpWithCredential, TestError>,
 }
 
 /// The IdP a started link signs in at, or why it cannot (deleted or disabled since the link was
-/// sent, no secret pushed, a secret that does not open) as the failure the request ends with.
+/// sent, no secret pushed, a secret that does not open, no platform key) as the failure the
+/// request ends with.
 fn signing_idp(
+    db: &Database,
     sealer: &SecretSealer,
     workspace: &WorkspaceId,
     id: Uuid,
     idp: Option<idps::IdpRow>,
     today: Date,
-) -> Result<IdpWithSecret, TestError> {
+) -> Result<IdpWithCredential, TestError> {
     match (usable(idp.as_ref(), id, today), idp) {
-        (Ok(()), Some(idp)) => idp_config(sealer, workspace, idp).map_err(|e| {
-            tracing::error!(error = %e, "a stored secret does not open");
-            TestError::new(
-                TestErrorCode::MissingSecret,
-                "The platform cannot read the IdP's stored client secret.",
-                "Push the IdP again with its client secret.",
-            )
-        }),
+        (Ok(()), Some(idp)) => {
+            let signs = idp.fields.client_auth_method.uses_key();
+            let (config, secret) = idp_config(sealer, workspace, idp).map_err(|e| {
+                tracing::error!(error = %e, "a stored secret does not open");
+                TestError::new(
+                    TestErrorCode::MissingSecret,
+                    "The platform cannot read the IdP's stored client secret.",
+                    "Push the IdP again with its client secret.",
+                )
+            })?;
+            let credential = match signs {
+                true => Some(ClientCredential::Key(platform_key(
+                    db, sealer, workspace, id,
+                )?)),
+                false => secret.map(ClientCredential::Secret),
+            };
+            Ok((config, credential))
+        }
         (Err(ApiError::CredentialExpired(message)), _) => Err(TestError::new(
             TestErrorCode::CredentialExpired,
             message,
@@ -629,12 +644,39 @@ fn signing_idp(
     }
 }
 
+/// The platform's signing key for a private_key_jwt IdP, or the failure without one.
+fn platform_key(
+    db: &Database,
+    sealer: &SecretSealer,
+    workspace: &WorkspaceId,
+    id: Uuid,
+) -> Result<eca_oidc::login::client_key::ClientKey, TestError> {
+    let missing = |message: String| {
+        TestError::new(
+            TestErrorCode::MissingKey,
+            message,
+            "Open the IdP in ECA Admin, register the platform's public key (\"The platform \
+             (customer sign-in)\") at the IdP, then send a new link.",
+        )
+    };
+    match platform_keys::stored(db, sealer, workspace, id) {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err(missing(
+            "The platform has no signing key for this IdP yet (private_key_jwt).".into(),
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "the platform's signing key does not open");
+            Err(missing(e.to_string()))
+        }
+    }
+}
+
 /// The IdP as the engine takes it, with its secret opened.
 fn idp_config(
     sealer: &SecretSealer,
     workspace: &WorkspaceId,
     row: idps::IdpRow,
-) -> Result<IdpWithSecret, crate::crypto::CryptoError> {
+) -> Result<(IdpConfig, Option<Secret>), crate::crypto::CryptoError> {
     let id = row.id.hyphenated().to_string();
     let secret = row
         .secret

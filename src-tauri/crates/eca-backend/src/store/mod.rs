@@ -22,6 +22,7 @@ pub mod api_keys;
 pub mod auth_requests;
 pub mod idempotency;
 pub mod idps;
+pub mod platform_keys;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -70,6 +71,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_signin.sql")),
         M::up(include_str!("migrations/0004_id_token_signing_algs.sql")),
         M::up(include_str!("migrations/0005_credential_expires_on.sql")),
+        M::up(include_str!("migrations/0006_platform_key.sql")),
     ])
 }
 

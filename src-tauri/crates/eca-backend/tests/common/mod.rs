@@ -123,6 +123,11 @@ impl Harness {
         format!("/v1/workspaces/{workspace}/idps/{id}")
     }
 
+    /// `…/idps/{id}/platform-jwks`: the platform's public keys for the IdP.
+    pub fn platform_jwks_path(workspace: &str, id: impl std::fmt::Display) -> String {
+        format!("/v1/workspaces/{workspace}/idps/{id}/platform-jwks")
+    }
+
     /// A request to `path` with `alpha`'s key.
     pub fn call(&self, method: Method, path: &str) -> RequestBuilder {
         self.http

@@ -37,12 +37,22 @@ pub async fn platform(register_platform: bool) -> Platform {
 
 /// [`platform`], the provider started with more flags (e.g. `--par-required`).
 pub async fn platform_with(register_platform: bool, provider_flags: &[&str]) -> Platform {
+    let flags: Vec<String> = provider_flags.iter().map(|f| f.to_string()).collect();
+    platform_with_flags(register_platform, |_| flags).await
+}
+
+/// [`platform`], the provider started with the flags `flags` makes from the platform's
+/// redirect URI (e.g. `--extra-redirect` for the provider's own clients).
+pub async fn platform_with_flags(
+    register_platform: bool,
+    flags: impl FnOnce(&str) -> Vec<String>,
+) -> Platform {
     let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
     let harness = start_with(|config| config.clock = shared).await;
     let callback = format!("{}/v1/oauth/callback", harness.backend.url());
     let redirect = if register_platform {
-        callback
+        callback.clone()
     } else {
         "https://elsewhere.example/callback".to_string()
     };
@@ -65,8 +75,9 @@ pub async fn platform_with(register_platform: bool, provider_flags: &[&str]) -> 
         json!([client(CLIENT_ID, CLIENT_SECRET), hs256]).to_string(),
     )
     .unwrap();
+    let more = flags(&callback);
     let mut args = vec!["--clients", clients.path().to_str().unwrap()];
-    args.extend_from_slice(provider_flags);
+    args.extend(more.iter().map(String::as_str));
     let provider = NodeServer::start("provider.mjs", &args);
     Platform {
         harness,
@@ -160,6 +171,29 @@ impl Platform {
         (id, link)
     }
 
+    /// The platform's private key for `idp`, opened from its data folder with its master key:
+    /// what no response may ever contain. Its text is `eca-client-key-v1.<rsa>.<ec>`.
+    pub fn platform_private_key(&self, idp: Uuid) -> String {
+        use eca_backend::config::{DATABASE_FILE, KEY_FILE};
+        use eca_backend::crypto::{key_binding, MasterKey, SecretSealer};
+        let dir = self.harness.dir.path();
+        let master = MasterKey::load_or_create(&dir.join(KEY_FILE)).unwrap();
+        let conn = eca_backend::store::open(&dir.join(DATABASE_FILE)).unwrap();
+        let stored = eca_backend::store::platform_keys::get(&conn, &ALPHA.parse().unwrap(), idp)
+            .unwrap()
+            .expect("the platform has a key for the IdP");
+        let binding = key_binding(ALPHA, &idp.hyphenated().to_string());
+        let text = SecretSealer::new(&master)
+            .open(&binding, &stored.sealed)
+            .expect("the key opens with the data folder's master key");
+        text.to_string()
+    }
+
+    /// `GET …/platform-jwks` of `idp`, as ECA Admin reads it.
+    pub async fn platform_jwks(&self, idp: Uuid) -> Captured {
+        send(self.call(Method::GET, &Harness::platform_jwks_path(ALPHA, idp))).await
+    }
+
     pub async fn status(&self, id: &str) -> Value {
         let got = send(self.call(
             Method::GET,
@@ -174,6 +208,13 @@ impl Platform {
 /// What the customer's browser ends on: `(status, page)`.
 pub fn open_as_customer(link: &str) -> (u16, String) {
     open_as_customer_with(link, &[])
+}
+
+/// [`open_as_customer`] off the async runtime, as a test on it waits for it.
+pub async fn customer_opens(link: String) -> (u16, String) {
+    tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .expect("the scripted browser ran")
 }
 
 /// The same, with more environment for the scripted browser (e.g. another provider's user).

@@ -2,9 +2,10 @@
 //! the platform's failure (and whether the last test from this computer passed) into a cause,
 //! a sentence and a fix.
 //!
-//! The platform differs from this computer in three ways only: its redirect URI, the copy of
-//! the client secret that sync pushed, and its own rules (the customer-id claim is required,
-//! channel binding). Each rule below names which one is at fault.
+//! The platform differs from this computer in three ways only: its redirect URI, its client
+//! credential (the copy of the client secret that sync pushed, or, for private_key_jwt, its
+//! own signing key, never this computer's), and its own rules (the customer-id claim is
+//! required, channel binding). Each rule below names which one is at fault.
 //!
 //! Invariant: pure; nothing here reads the network, the store or the clock.
 
@@ -30,6 +31,8 @@ pub enum Cause {
     LinkNotOpened,
     /// The platform's copy of the client secret is missing or not the one tested here.
     PlatformSecret,
+    /// The IdP does not know the platform's own signing key (private_key_jwt).
+    PlatformKey,
     /// The IdP did not release the customer-id claim to the platform.
     CustomerIdClaim,
     /// The platform's channel binding did not hold for the test number.
@@ -55,6 +58,8 @@ pub struct Context<'a> {
     pub redirect_uri: &'a str,
     /// The IdP's customer-id claim.
     pub customer_id_claim: &'a str,
+    /// The IdP's client authenticates with private_key_jwt: the platform signs with its own key.
+    pub signs_with_key: bool,
     /// The number the test's link was sent to.
     pub customer: &'a str,
     /// The platform's own message and fix for the failure, if it gave one.
@@ -111,6 +116,16 @@ fn no_result(link_opened: bool, uri: &str) -> Diagnosis {
 /// The platform's failure `code`, explained; `None` when its own message says all there is.
 fn failed(code: &TestErrorCode, ctx: &Context<'_>) -> Option<Diagnosis> {
     Some(match code {
+        TestErrorCode::InvalidClient | TestErrorCode::MissingKey if ctx.signs_with_key => (
+            Cause::PlatformKey,
+            "the IdP refused the platform's client assertion (invalid_client): the platform \
+             signs with its own key, not this computer's, and the IdP does not know it"
+                .to_string(),
+            "Register the platform's public key at the IdP for this client: the IdP's form \
+             shows it under \"The platform (customer sign-in)\", and `eca idp show NAME \
+             --public-jwk` prints it with this computer's. Then test on the platform again."
+                .to_string(),
+        ),
         TestErrorCode::InvalidClient if ctx.local_passed => (
             Cause::PlatformSecret,
             "the IdP refused the client secret the platform holds (invalid_client): it is not \
@@ -184,6 +199,7 @@ mod tests {
             local_passed,
             redirect_uri: URI,
             customer_id_claim: "email",
+            signs_with_key: false,
             customer: "+12025550100",
             platform_message: "The ID token's audience is not this client.",
             platform_fix: "Check the client id.",
@@ -243,6 +259,31 @@ mod tests {
         assert!(alone.fix.contains("push"), "{}", alone.fix);
         let missing = failed(TestErrorCode::MissingSecret, true).unwrap();
         assert_eq!(missing.cause, Cause::PlatformSecret);
+    }
+
+    #[test]
+    fn invalid_client_for_a_private_key_jwt_client_means_the_platform_key_is_not_registered() {
+        let signs = Context {
+            signs_with_key: true,
+            ..ctx(true)
+        };
+        let e = explain(
+            PlatformFailure::Failed(&TestErrorCode::InvalidClient),
+            &signs,
+        )
+        .unwrap();
+        assert_eq!(e.cause, Cause::PlatformKey);
+        assert!(e.message.contains("not this computer's"), "{}", e.message);
+        assert!(
+            e.fix.starts_with("Register the platform's public key") && !e.fix.contains("secret"),
+            "{}",
+            e.fix
+        );
+        assert_eq!(
+            failed(TestErrorCode::InvalidClient, true).unwrap().cause,
+            Cause::PlatformSecret,
+            "a client with a secret is still told about the secret"
+        );
     }
 
     #[test]

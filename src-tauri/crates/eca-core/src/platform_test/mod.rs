@@ -326,6 +326,7 @@ fn conclude(
         local_passed,
         redirect_uri,
         customer_id_claim: &idp.fields.customer_id_claim,
+        signs_with_key: idp.fields.client_auth_method.uses_key(),
         customer,
         platform_message: &failure.message,
         platform_fix: &failure.fix,

@@ -147,6 +147,12 @@ impl BackendClient {
         http::send(self.authorized(Method::GET, url), MAX_AUTH_BYTES).await
     }
 
+    /// `GET /idps/{id}/platform-jwks`: the platform's public keys for the IdP (any status).
+    pub async fn platform_jwks(&self, id: IdpId) -> Result<HttpResponse, HttpError> {
+        let url = self.workspace_url(&format!("idps/{id}/platform-jwks"));
+        http::send(self.authorized(Method::GET, url), MAX_AUTH_BYTES).await
+    }
+
     /// `GET /idps` (any status).
     pub async fn list(&self) -> Result<HttpResponse, HttpError> {
         http::send(self.request(Method::GET, None), MAX_LIST_BYTES).await

@@ -8,6 +8,8 @@
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
 //!   keep mine / take theirs after a conflict; [`pull`]: take the backend's copy of what
 //!   changed only there; [`retry`]: backoff with jitter.
+//! - [`platform_key`]: the platform's public keys for a private_key_jwt IdP, as its backend
+//!   shows them (read only).
 //!
 //! Invariants:
 //! - Nothing is ever overwritten blindly: every write states the version it expects, and a
@@ -15,6 +17,8 @@
 //! - A change is sent under one idempotency key, with one frozen body, until the backend
 //!   acknowledges it; a crash anywhere resends the same request, which the backend applies
 //!   once. The acknowledgement updates the base and removes the change in one transaction.
+//! - No private key travels in either direction: the desktop's stays in the keyring, the
+//!   platform's on the backend.
 //! - Secret values never enter the sync tables; they are read from the keyring to be sent, from
 //!   a copy frozen with the change ([`secret_copy`]), so a retry sends exactly the same bytes.
 
@@ -23,6 +27,7 @@ pub mod key_place;
 pub mod local;
 pub mod outbox;
 pub mod plan;
+pub mod platform_key;
 pub mod pull;
 pub mod push;
 pub mod resolve;

@@ -1,0 +1,36 @@
+//! `GET /v1/workspaces/{workspace_id}/idps/{idp_id}/platform-jwks`: the public keys of the
+//! platform's own signing key for the IdP (private_key_jwt), made on this first read if the
+//! IdP has none yet. Thin over [`crate::platform_keys`].
+//!
+//! Invariant: answers public keys and a certificate only; the private key never leaves
+//! [`crate::platform_keys`].
+
+use super::idps::parse_id;
+use super::{AppState, WorkspaceAccess};
+use crate::platform_keys;
+use crate::problem::ApiError;
+use crate::store::idps;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+pub async fn get(
+    State(app): State<AppState>,
+    WorkspaceAccess(workspace): WorkspaceAccess,
+    Path((_, raw_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw_id)?;
+    app.faults.delay().await;
+    let not_found = || ApiError::NotFound {
+        workspace: workspace.id.to_string(),
+        id: id.to_string(),
+    };
+    let ws = workspace.id.clone();
+    let idp = app.db.run(move |conn| idps::get(conn, &ws, id)).await?;
+    let client_id = idp.ok_or_else(not_found)?.fields.client_id;
+    let now = app.clock.now();
+    let key = platform_keys::ensure(&app.db, &app.sealer, &workspace.id, id, now)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(key.public(&client_id, now)?).into_response())
+}

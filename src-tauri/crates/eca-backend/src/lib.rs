@@ -10,6 +10,7 @@
 //! - [`resource`]: the IdP as it travels over the wire, and field validation of a `PUT` body.
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
 //! - [`signin`]: customer sign-in (`docs/auth-api.yaml`) with the relying-party engine.
+//! - [`seed`]: the usages (`--seed-usages`) a backend is started with: it has no flows of its own.
 //! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
 //! - `harness` (feature `harness`, for the tests of its clients): the backend in-process.
 //!
@@ -26,6 +27,7 @@ pub mod idempotency;
 pub mod problem;
 pub mod resource;
 pub mod response;
+pub mod seed;
 pub mod server;
 pub mod signin;
 pub mod store;

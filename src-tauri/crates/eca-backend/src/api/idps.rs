@@ -191,7 +191,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
         .ok_or(ApiError::InvalidIdempotencyKey)
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::InvalidIdpId(raw.chars().take(80).collect()))
 }
 

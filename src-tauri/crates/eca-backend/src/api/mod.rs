@@ -13,6 +13,7 @@ mod idps;
 mod preconditions;
 mod server_timing;
 mod signin;
+mod usages;
 
 pub use auth::{AccessList, WorkspaceAccess};
 
@@ -63,6 +64,10 @@ pub fn router(state: AppState, extras: Extras) -> Router {
         .route(
             "/v1/workspaces/{workspace_id}/idps/{idp_id}",
             get(idps::get_one).put(idps::put).delete(idps::delete),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/idps/{idp_id}/usages",
+            get(usages::list),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

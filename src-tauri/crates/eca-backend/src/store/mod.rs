@@ -22,6 +22,7 @@ pub mod api_keys;
 pub mod auth_requests;
 pub mod idempotency;
 pub mod idps;
+pub mod usages;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -70,6 +71,8 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_signin.sql")),
         M::up(include_str!("migrations/0004_id_token_signing_algs.sql")),
         M::up(include_str!("migrations/0005_credential_expires_on.sql")),
+        // 0006 is another branch's; whichever merges second keeps the files in number order.
+        M::up(include_str!("migrations/0007_idp_usages.sql")),
     ])
 }
 

@@ -4,6 +4,7 @@
 mod sync_common;
 
 use eca_core::sync::impact::UsageCheck;
+use eca_model::problem::ProblemCode;
 use eca_model::usage::{IdpUsage, UsageKind};
 use sync_common::*;
 
@@ -66,10 +67,11 @@ async fn an_unreachable_backend_or_no_sync_says_usage_was_not_checked_and_why() 
     backend.running.stop().await;
     let impact = admin.outbox.impact(&[id, other]).await;
     for item in &impact {
-        let UsageCheck::Unchecked { reason } = &item.check else {
+        let UsageCheck::Unchecked { reason, code } = &item.check else {
             panic!("nothing answered, so nothing was checked: {item:?}");
         };
         assert!(reason.contains("cannot be reached"), "{reason}");
+        assert_eq!(*code, ProblemCode::BackendUnreachable);
         assert!(
             item.summary
                 .starts_with("Couldn't check which flows use it:"),
@@ -91,6 +93,16 @@ async fn an_unreachable_backend_or_no_sync_says_usage_was_not_checked_and_why() 
     let clock = std::sync::Arc::new(eca_testkit::clock::TestClock::now_utc());
     let mut unset = eca_core::sync::Outbox::open(dir.path(), secrets, clock).unwrap();
     let impact = unset.impact(&[id]).await;
+    assert!(
+        matches!(
+            impact[0].check,
+            UsageCheck::Unchecked {
+                code: ProblemCode::SyncNotConfigured,
+                ..
+            }
+        ),
+        "{impact:?}"
+    );
     assert!(
         impact[0].summary.contains("sync is not set up"),
         "{}",

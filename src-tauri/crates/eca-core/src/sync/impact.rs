@@ -14,6 +14,7 @@ use crate::sync::plan::{SyncAction, SyncPlan};
 use crate::sync::push::{client_workspace, read_ok};
 use crate::sync::SyncError;
 use eca_model::idp::IdpId;
+use eca_model::problem::{Problem, ProblemCode};
 use eca_model::usage::{self, IdpUsage, UsageList};
 use serde::Serialize;
 
@@ -23,8 +24,9 @@ use serde::Serialize;
 pub enum UsageCheck {
     /// The backend answered: these use it (none: nothing does).
     Checked { usages: Vec<IdpUsage> },
-    /// The backend could not be asked; `reason` says why.
-    Unchecked { reason: String },
+    /// The backend could not be asked; `reason` says why, `code` what kind of why (the UI
+    /// does not ask again before a disable when sync is simply not set up).
+    Unchecked { code: ProblemCode, reason: String },
 }
 
 /// The impact of disabling or deleting one IdP.
@@ -40,7 +42,7 @@ impl IdpImpact {
     fn new(idp_id: IdpId, check: UsageCheck) -> Self {
         let summary = match &check {
             UsageCheck::Checked { usages } => usage::summary(usages),
-            UsageCheck::Unchecked { reason } => {
+            UsageCheck::Unchecked { reason, .. } => {
                 format!("Couldn't check which flows use it: {reason}")
             }
         };
@@ -58,14 +60,16 @@ impl IdpImpact {
 }
 
 /// Why usage could not be checked, in the admin's words.
-fn reason(error: &SyncError) -> String {
-    match error {
-        SyncError::NotConfigured => {
-            "sync is not set up, so no backend can say. Set it up to check before you disable \
-             or delete."
-                .to_string()
-        }
+fn unchecked(error: SyncError) -> UsageCheck {
+    let reason = match &error {
+        SyncError::NotConfigured => "sync is not set up, so no backend can say. Set it up to \
+                                     check before you disable or delete."
+            .to_string(),
         other => other.to_string(),
+    };
+    UsageCheck::Unchecked {
+        code: Problem::from(error).code,
+        reason,
     }
 }
 
@@ -74,19 +78,13 @@ impl Outbox {
     /// the backend is the answer for the rest too (they would fail alike, one timeout each).
     pub async fn impact(&mut self, ids: &[IdpId]) -> Vec<IdpImpact> {
         let mut out = Vec::with_capacity(ids.len());
-        let mut failed: Option<String> = None;
+        let mut failed: Option<UsageCheck> = None;
         for &id in ids {
             let check = match &failed {
-                Some(why) => UsageCheck::Unchecked {
-                    reason: why.clone(),
-                },
+                Some(why) => why.clone(),
                 None => match self.usages(id).await {
                     Ok(usages) => UsageCheck::Checked { usages },
-                    Err(e) => {
-                        let why = reason(&e);
-                        failed = Some(why.clone());
-                        UsageCheck::Unchecked { reason: why }
-                    }
+                    Err(e) => failed.insert(unchecked(e)).clone(),
                 },
             };
             out.push(IdpImpact::new(id, check));

@@ -53,6 +53,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
             sync::test_backend_connection,
             sync::sync_plan,
             sync::local_sync_plan,
+            sync::idp_impact,
             sync::sync_changes,
             sync::sync_states,
             sync::sync_push,

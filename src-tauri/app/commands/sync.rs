@@ -1,5 +1,5 @@
 //! Commands of the sync screens: settings, connection test, plans, outbox, push, retry,
-//! conflicts.
+//! conflicts, and the impact of a disable or delete.
 //!
 //! Each takes the outbox (an async mutex: a push holds it while it waits on the network) and
 //! calls one core function; `SyncError` becomes a `Problem` whose code the UI branches on
@@ -8,6 +8,7 @@
 use crate::state::AppState;
 use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::SyncChange;
+use eca_core::sync::impact::IdpImpact;
 use eca_core::sync::local::{IdpSyncState, SyncSetup};
 use eca_core::sync::push::PushProgress;
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
@@ -61,6 +62,17 @@ pub async fn sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> 
 #[specta::specta]
 pub async fn local_sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
     Ok(state.outbox().await.local_plan()?)
+}
+
+/// Which flows and Chat Desk extensions use these IdPs, asked of the backend before a disable
+/// or delete; never fails (an unchecked IdP says why).
+#[tauri::command]
+#[specta::specta]
+pub async fn idp_impact(
+    state: State<'_, AppState>,
+    ids: Vec<IdpId>,
+) -> Result<Vec<IdpImpact>, Problem> {
+    Ok(state.outbox().await.impact(&ids).await)
 }
 
 #[tauri::command]

@@ -4,7 +4,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { Router } from "../lib/nav/router.svelte";
-import type { StartTestRequest } from "../lib/ipc/types";
+import type { IdpImpact, IdpUsage, ProblemCode, StartTestRequest } from "../lib/ipc/types";
 import {
   config,
   coreEmits,
@@ -21,6 +21,30 @@ import IdpListView from "./IdpListView.svelte";
 const okta = summary({ name: "Okta", host: "okta.example.com", protocol: "oidc" });
 const github = summary({ name: "GitHub", host: "github.com", protocol: "oauth2", enabled: false });
 const entra = summary({ name: "Entra ID", host: "login.microsoftonline.com", protocol: "oidc" });
+
+const twoUsages: IdpUsage[] = [
+  { kind: "chat_flow_node", id: "node-1", name: "Order status", node: "OAuth Request" },
+  { kind: "chat_desk_extension", id: "ext-1", name: "CRM", node: null },
+];
+const USED_BY =
+  "Used by 1 flow and 1 Chat Desk extension: Order status › OAuth Request, Chat Desk extension CRM.";
+
+/** What the core answers when the backend knows these usages of `id` (its summary is Rust's). */
+function impact(id: string, usages: IdpUsage[]): IdpImpact {
+  return {
+    idp_id: id,
+    check: { state: "checked", usages },
+    summary: usages.length ? USED_BY : "Not used by any flow or Chat Desk extension.",
+  };
+}
+
+function unchecked(id: string, code: ProblemCode, reason: string): IdpImpact {
+  return {
+    idp_id: id,
+    check: { state: "unchecked", code, reason },
+    summary: `Couldn't check which flows use it: ${reason}`,
+  };
+}
 
 function renderList(router = new Router()) {
   render(IdpListView, { router });
@@ -202,16 +226,24 @@ describe("IdpListView", () => {
     expect(router.route).toEqual({ name: "edit", id: github.id });
   });
 
-  it("enables and disables at once through set_idp_enabled", async () => {
+  it("disables at once through set_idp_enabled when nothing uses the IdP", async () => {
     const reply = deferred<unknown>();
-    const calls = mockCore({ list_idps: () => [okta], set_idp_enabled: () => reply.promise });
+    const calls = mockCore({
+      list_idps: () => [okta],
+      idp_impact: () => [impact(okta.id, [])],
+      set_idp_enabled: () => reply.promise,
+    });
     renderList();
     const toggle = await screen.findByRole("switch", { name: "Enable Okta" });
 
     await userEvent.click(toggle);
-    expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toEqual([
-      { cmd: "set_idp_enabled", args: { id: okta.id, enabled: false } },
-    ]);
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toEqual([
+        { cmd: "set_idp_enabled", args: { id: okta.id, enabled: false } },
+      ]),
+    );
+    expect(calls.find((c) => c.cmd === "idp_impact")?.args).toEqual({ ids: [okta.id] });
+    expect(screen.queryByRole("dialog"), "nothing to confirm").not.toBeInTheDocument();
     // Shown at once, and locked while the core answers.
     expect(toggle).not.toBeChecked();
     expect(toggle).toBeDisabled();
@@ -220,6 +252,62 @@ describe("IdpListView", () => {
     await waitFor(() => expect(toggle).toBeEnabled());
     expect(toggle).not.toBeChecked();
     expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("names the flows that use the IdP and disables only on confirmation", async () => {
+    const calls = mockCore({
+      list_idps: () => [okta],
+      idp_impact: () => [impact(okta.id, twoUsages)],
+      set_idp_enabled: () => ({ ...okta, enabled: false }),
+    });
+    renderList();
+    const toggle = await screen.findByRole("switch", { name: "Enable Okta" });
+
+    await userEvent.click(toggle);
+    let dialog = await screen.findByRole("dialog", { name: "Disable “Okta”?" });
+    expect(within(dialog).getByRole("status")).toHaveTextContent(USED_BY);
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(calls.some((c) => c.cmd === "set_idp_enabled")).toBe(false);
+    expect(toggle, "cancelled: still enabled").toBeChecked();
+
+    await userEvent.click(toggle);
+    dialog = await screen.findByRole("dialog", { name: "Disable “Okta”?" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Disable" }));
+    await waitFor(() => expect(toggle).not.toBeChecked());
+    expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toHaveLength(1);
+  });
+
+  it("asks before a disable when the backend could not say, with why, but not without sync", async () => {
+    let check = unchecked(okta.id, "backend_unreachable", "The backend cannot be reached.");
+    const calls = mockCore({
+      list_idps: () => [okta],
+      idp_impact: () => [check],
+      set_idp_enabled: () => ({ ...okta, enabled: false }),
+    });
+    renderList();
+    const toggle = await screen.findByRole("switch", { name: "Enable Okta" });
+    await userEvent.click(toggle);
+    const dialog = await screen.findByRole("dialog", { name: "Disable “Okta”?" });
+    expect(within(dialog).getByRole("status")).toHaveTextContent(
+      "Couldn't check which flows use it: The backend cannot be reached.",
+    );
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+
+    check = unchecked(okta.id, "sync_not_configured", "sync is not set up.");
+    await userEvent.click(toggle);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toHaveLength(1));
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+  });
+
+  it("names the flows that use the IdP in the delete dialog", async () => {
+    const reply = deferred<unknown>();
+    mockCore({ list_idps: () => [okta], idp_impact: () => reply.promise, delete_idp: () => null });
+    renderList();
+    await userEvent.click(await screen.findByRole("button", { name: "Delete Okta" }));
+    const dialog = screen.getByRole("dialog", { name: "Delete “Okta”?" });
+    expect(within(dialog).getByRole("status")).toHaveTextContent("Checking which flows use it…");
+    reply.resolve([impact(okta.id, twoUsages)]);
+    await waitFor(() => expect(within(dialog).getByRole("status")).toHaveTextContent(USED_BY));
   });
 
   it("reverts the toggle and reports the error when the core refuses", async () => {

@@ -290,4 +290,39 @@ describe("PendingChangesView", () => {
     await waitFor(() => expect(calls.filter((c) => c.cmd === "sync_changes")).toHaveLength(2));
     expect(within(okta).getByLabelText("State: failed")).toBeInTheDocument();
   });
+  it("shows what a delete or disable breaks: the flows and extensions that use the IdP", async () => {
+    const deleted = item({ action: "delete" });
+    const disabled = item({ idp_id: GITHUB, name: "GitHub", action: "disable" });
+    const usedBy =
+      "Used by 1 flow and 1 Chat Desk extension: Order status › OAuth Request, Chat Desk extension CRM.";
+    const calls = mockCore({
+      sync_changes: () => [change({ kind: "delete" }), change({ seq: 2, idp_id: GITHUB, kind: "update" })],
+      local_sync_plan: () => ({ items: [deleted, disabled] }),
+      sync_plan: () => ({ items: [deleted, disabled] }),
+      idp_impact: () => [
+        {
+          idp_id: OKTA,
+          check: {
+            state: "checked",
+            usages: [
+              { kind: "chat_flow_node", id: "n1", name: "Order status", node: "OAuth Request" },
+              { kind: "chat_desk_extension", id: "e1", name: "CRM", node: null },
+            ],
+          },
+          summary: usedBy,
+        },
+        {
+          idp_id: GITHUB,
+          check: { state: "checked", usages: [] },
+          summary: "Not used by any flow or Chat Desk extension.",
+        },
+      ],
+    });
+    renderView();
+    const okta = await screen.findByRole("listitem", { name: "Okta" });
+    expect(await within(okta).findByText(usedBy)).toBeInTheDocument();
+    const github = screen.getByRole("listitem", { name: "GitHub" });
+    expect(within(github).getByText("Not used by any flow or Chat Desk extension.")).toBeInTheDocument();
+    expect(calls.find((c) => c.cmd === "idp_impact")?.args).toEqual({ ids: [OKTA, GITHUB] });
+  });
 });

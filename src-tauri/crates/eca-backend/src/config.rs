@@ -52,6 +52,8 @@ pub struct BackendConfig {
     pub public_url: Option<String>,
     /// How long a customer's link works.
     pub link_ttl: time::Duration,
+    /// Usages of IdPs by flows and extensions to store on start ([`crate::seed`]).
+    pub usages: Vec<crate::store::usages::UsageRow>,
     /// The most connections served at once; past it, a new one is closed at once.
     pub max_connections: usize,
     /// How long a connection may take to send a request's headers before it is closed.
@@ -79,6 +81,7 @@ impl BackendConfig {
             clock: Arc::new(SystemClock),
             public_url: None,
             link_ttl: crate::signin::DEFAULT_LINK_TTL,
+            usages: Vec::new(),
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
         }

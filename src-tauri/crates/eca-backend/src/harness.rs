@@ -40,6 +40,22 @@ pub async fn start_in(
     crate::start(config).await
 }
 
+/// Stores `usages` of IdP `idp` in [`WORKSPACE`] of the backend over `dir`, as `--seed-usages`
+/// does (the workspace exists once the backend has started).
+pub fn seed_usages(dir: &Path, idp: IdpId, usages: &[eca_model::usage::IdpUsage]) {
+    let conn = crate::store::open(&dir.join(crate::config::DATABASE_FILE))
+        .expect("the backend's database opens");
+    let workspace: crate::workspace::WorkspaceId = WORKSPACE.parse().expect("a valid workspace");
+    for usage in usages {
+        let row = crate::store::usages::UsageRow {
+            workspace: workspace.clone(),
+            idp_id: idp.0,
+            usage: usage.clone(),
+        };
+        crate::store::usages::upsert(&conn, &row).expect("the usage is stored");
+    }
+}
+
 fn set_faults(running: &RunningBackend, faults: FaultSettings) {
     running
         .faults()
@@ -68,6 +84,11 @@ impl TestBackend {
 
     pub fn set_faults(&self, faults: FaultSettings) {
         set_faults(&self.running, faults);
+    }
+
+    /// See [`seed_usages`].
+    pub fn seed_usages(&self, idp: IdpId, usages: &[eca_model::usage::IdpUsage]) {
+        seed_usages(self.dir.path(), idp, usages);
     }
 }
 
@@ -119,6 +140,11 @@ impl BlockingBackend {
 
     pub fn set_faults(&self, faults: FaultSettings) {
         set_faults(self.running(), faults);
+    }
+
+    /// See [`seed_usages`].
+    pub fn seed_usages(&self, idp: IdpId, usages: &[eca_model::usage::IdpUsage]) {
+        seed_usages(self.dir.path(), idp, usages);
     }
 
     /// Stops the backend (its data stays): the next requests find nothing listening.

@@ -11,6 +11,7 @@
 //! - [`store`]: the SQLite file, its migrations and one repository module per table.
 //! - [`platform_keys`]: the platform's own signing key per IdP (private_key_jwt), sealed.
 //! - [`signin`]: customer sign-in (`docs/auth-api.yaml`) with the relying-party engine.
+//! - [`seed`]: the usages (`--seed-usages`) a backend is started with: it has no flows of its own.
 //! - [`crypto`], [`idempotency`], [`faults`], [`problem`], [`workspace`]: one job each.
 //! - `harness` (feature `harness`, for the tests of its clients): the backend in-process.
 //!
@@ -29,6 +30,7 @@ pub mod platform_keys;
 pub mod problem;
 pub mod resource;
 pub mod response;
+pub mod seed;
 pub mod server;
 pub mod signin;
 pub mod store;

@@ -83,6 +83,11 @@ struct Args {
     /// How long a customer's link works, in seconds.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(30..=86_400))]
     link_ttl_secs: u32,
+    /// Store these usages of IdPs by chat flows and Chat Desk extensions on start (JSON:
+    /// {"usages": [{"workspace", "idp_id", "kind", "id", "name", "node"}]}; see README). Applied
+    /// again at every start: a usage with the same workspace, kind and id is replaced.
+    #[arg(long, value_name = "FILE")]
+    seed_usages: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -126,6 +131,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     config.public_url = args.public_url.map(|u| public_url(&u)).transpose()?;
     config.link_ttl = time::Duration::seconds(i64::from(args.link_ttl_secs));
+    if let Some(file) = &args.seed_usages {
+        config.usages = eca_backend::seed::read_usages(file).map_err(|e| e.to_string())?;
+    }
     if let Ok(hex_key) = std::env::var("ECA_BACKEND_SECRET_KEY") {
         config.master_key = Some(MasterKey::from_hex(&hex_key).map_err(|e| e.to_string())?);
     }

@@ -43,6 +43,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Seed(#[from] crate::seed::SeedError),
     #[error("Invalid fault settings: {0}")]
     Faults(#[from] FaultError),
 }
@@ -139,6 +141,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
     };
     let grants: Vec<ApiKeyGrant> = config.api_keys.iter().chain(&dev_grant).cloned().collect();
     let access = provision(&db, &grants, &rfc3339(config.clock.now()))?;
+    crate::seed::apply(&db, &config.usages)?;
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -50,6 +50,14 @@ impl FromStr for WorkspaceId {
     }
 }
 
+/// Read from a seed file ([`crate::seed`]) with the same rule as a path's.
+impl<'de> serde::Deserialize<'de> for WorkspaceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for WorkspaceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -33,6 +33,7 @@ fn the_spec_is_well_formed() {
             "getHealth",
             "getIdp",
             "getPlatformJwks",
+            "listIdpUsages",
             "listIdps",
             "putIdp"
         ],
@@ -205,9 +206,9 @@ fn the_platform_jwks_schema_takes_public_keys_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_and_status_matches_the_spec() {
     let mut c = Contract::load(SPEC);
-    let h = start_with(|_| {}).await;
     let id = Uuid::new_v4();
     let missing = Uuid::new_v4();
+    let h = start_with(|config| config.usages = seeded_usages(id)).await;
     let idp = with_secret(sample_idp("Contract IdP"), "contract-secret-value");
 
     // getHealth
@@ -444,6 +445,37 @@ async fn every_operation_and_status_matches_the_spec() {
         &send(del(id, Some("d-5"), Some("*"))).await,
     );
 
+    // listIdpUsages: an IdP's usages, still listed once it is deleted; none for another id.
+    let usages_path =
+        |id: &dyn std::fmt::Display| format!("{}/usages", Harness::idp_path(ALPHA, id));
+    let usages = |id: Uuid| h.call(Method::GET, &usages_path(&id));
+    let r = send(usages(id)).await;
+    c.check("listIdpUsages", "two usages of a deleted IdP", &r);
+    let body = r.json();
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Order status", "CRM"],
+        "nodes first, then extensions"
+    );
+    let r = send(usages(missing)).await;
+    c.check("listIdpUsages", "an IdP nothing uses", &r);
+    assert_eq!(r.json(), json!({"items": []}), "{}", r.text());
+    c.check(
+        "listIdpUsages",
+        "bad id",
+        &send(h.call(Method::GET, &usages_path(&"not-a-uuid"))).await,
+    );
+    let r = send(h.http.get(h.url(&usages_path(&id)))).await;
+    c.check("listIdpUsages", "no key", &r);
+    let r = send(h.http.get(h.url(&usages_path(&id))).bearer_auth(BETA_KEY)).await;
+    c.check("listIdpUsages", "another workspace's key", &r);
+
     // Injected 429, 503 and 500 on every workspace operation.
     for status in [429, 503, 500] {
         h.set_faults(always(status));
@@ -456,6 +488,7 @@ async fn every_operation_and_status_matches_the_spec() {
             &what,
             &send(h.call(Method::GET, &jwks_path)).await,
         );
+        c.check("listIdpUsages", &what, &send(usages(id)).await);
         c.check("putIdp", &what, &send(h.create(id, "f-1", &idp)).await);
         c.check(
             "deleteIdp",
@@ -470,4 +503,15 @@ async fn every_operation_and_status_matches_the_spec() {
         missing_statuses.is_empty(),
         "the spec declares statuses the script never saw: {missing_statuses:?}"
     );
+}
+
+/// A flow node and a Chat Desk extension that use `idp` in workspace alpha.
+fn seeded_usages(idp: Uuid) -> Vec<eca_backend::store::usages::UsageRow> {
+    let text = json!({"usages": [
+        {"workspace": ALPHA, "idp_id": idp, "kind": "chat_desk_extension", "id": "ext-1",
+         "name": "CRM", "node": null},
+        {"workspace": ALPHA, "idp_id": idp, "kind": "chat_flow_node", "id": "node-1",
+         "name": "Order status", "node": "OAuth Request"},
+    ]});
+    eca_backend::seed::parse_usages(&text.to_string()).expect("a valid seed")
 }

@@ -142,12 +142,17 @@ pub enum IdpCommand {
         /// The IdP's name or id
         idp: String,
     },
-    /// Turn an IdP off (takes effect immediately)
+    /// Turn an IdP off (takes effect immediately). When chat flows or Chat Desk extensions
+    /// use it (asked of the sync backend), they are named and --yes is needed
     Disable {
         /// The IdP's name or id
         idp: String,
+        /// Disable it even though flows or extensions use it
+        #[arg(long)]
+        yes: bool,
     },
-    /// Delete an IdP and its client secret
+    /// Delete an IdP and its client secret, naming the chat flows and Chat Desk extensions that
+    /// use it (asked of the sync backend)
     Delete {
         /// The IdP's name or id
         idp: String,

@@ -10,6 +10,7 @@ use crate::cli::{AddArgs, Command, EditArgs, FieldArgs, IdpCommand};
 use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
 use crate::idp_test;
+use crate::impact;
 use crate::output::{self, print};
 use crate::platform_test;
 use crate::public_keys;
@@ -48,8 +49,8 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         } => show_public_jwk(dir, &idp),
         IdpCommand::Add(args) => add(dir, args, json),
         IdpCommand::Edit(args) => edit(dir, args, json),
-        IdpCommand::Enable { idp } => set_enabled(dir, &idp, true, json),
-        IdpCommand::Disable { idp } => set_enabled(dir, &idp, false, json),
+        IdpCommand::Enable { idp } => set_enabled(dir, &idp, true, false, json),
+        IdpCommand::Disable { idp, yes } => set_enabled(dir, &idp, false, yes, json),
         IdpCommand::Delete { idp, yes } => delete(dir, &idp, yes, json),
         IdpCommand::Export { output } => export(dir, output.as_deref(), json),
         IdpCommand::Import { file } => import(dir, &file, json),
@@ -244,9 +245,20 @@ fn discover(issuer: &str) -> Result<DiscoveryInfo, CliError> {
     Ok(info)
 }
 
-fn set_enabled(dir: Option<PathBuf>, idp: &str, on: bool, json: bool) -> Result<(), CliError> {
-    let mut catalog = open(dir)?;
-    let id = catalog.find(idp)?.id;
+fn set_enabled(
+    dir: Option<PathBuf>,
+    idp: &str,
+    on: bool,
+    yes: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut catalog = open(dir.clone())?;
+    let found = catalog.find(idp)?;
+    let id = found.id;
+    if !on && found.fields.enabled {
+        let refusal = format!("disabling \"{}\" breaks what uses it", found.fields.name);
+        impact::confirm(&impact::of(dir, id)?, &refusal, false, yes, json)?;
+    }
     let summary = catalog.set_enabled(id, on)?;
     print(&if json {
         output::json(&summary)
@@ -257,14 +269,11 @@ fn set_enabled(dir: Option<PathBuf>, idp: &str, on: bool, json: bool) -> Result<
 }
 
 fn delete(dir: Option<PathBuf>, idp: &str, yes: bool, json: bool) -> Result<(), CliError> {
-    let mut catalog = open(dir)?;
+    let mut catalog = open(dir.clone())?;
     let idp = catalog.find(idp)?;
     let name = idp.fields.name;
-    if !yes {
-        return Err(CliError::Usage(format!(
-            "deleting \"{name}\" cannot be undone: pass --yes to confirm"
-        )));
-    }
+    let refusal = format!("deleting \"{name}\" cannot be undone");
+    impact::confirm(&impact::of(dir, idp.id)?, &refusal, true, yes, json)?;
     catalog.delete(idp.id)?;
     print(&if json {
         output::json(&json!({ "deleted": idp.id, "name": name }))

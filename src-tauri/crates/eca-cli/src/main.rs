@@ -11,6 +11,7 @@ mod commands;
 mod error;
 mod fields;
 mod idp_test;
+mod impact;
 mod output;
 mod platform_test;
 mod public_keys;

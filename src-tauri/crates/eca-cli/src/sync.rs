@@ -22,11 +22,12 @@ use eca_core::catalog::Catalog;
 use eca_core::data_dir;
 use eca_core::secrets::{OsKeyring, Secret};
 use eca_core::store::sync_changes::SyncChange;
+use eca_core::sync::impact::IdpImpact;
 use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
 use eca_core::sync::pull::PullReport;
 use eca_core::sync::retry::{OsJitter, Pause, RetryPolicy, TokioPause};
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
-use eca_core::sync::{Outbox, PushReport, SyncError};
+use eca_core::sync::{Outbox, PushReport, SyncError, SyncPlan};
 use eca_model::clock::SystemClock;
 use eca_model::diff::FieldChange;
 use eca_model::idp::{Field, IdpId};
@@ -180,7 +181,7 @@ impl Pause for AnnouncedPause {
     }
 }
 
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, CliError> {
+pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -262,11 +263,23 @@ fn status(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     print(&text)
 }
 
+/// The plan with the impact of its deletes and disables (`--json`).
+#[derive(Serialize)]
+struct PlanWithImpact<'a> {
+    #[serde(flatten)]
+    plan: &'a SyncPlan,
+    impact: &'a [IdpImpact],
+}
+
 fn plan(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
     let mut outbox = open(dir)?;
     let plan = block_on(outbox.plan())??;
+    let impact = block_on(outbox.plan_impact(&plan))?;
     if json {
-        return print(&output::json(&plan));
+        return print(&output::json(&PlanWithImpact {
+            plan: &plan,
+            impact: &impact,
+        }));
     }
     let shown: Vec<&PlanItem> = plan
         .items
@@ -294,6 +307,9 @@ fn plan(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
             SyncStatus::InSync => continue,
         };
         text.push_str(&format!("{}  {}  ({})\n", item.name, what, item.idp_id));
+        if let Some(found) = impact.iter().find(|i| i.idp_id == item.idp_id) {
+            text.push_str(&format!("    impact: {}\n", found.summary));
+        }
         diff_lines(&mut text, "mine  ", &item.local_changes);
         diff_lines(&mut text, "theirs", &item.remote_changes);
     }

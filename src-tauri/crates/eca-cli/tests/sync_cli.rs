@@ -538,3 +538,107 @@ fn a_push_that_leaves_changes_pending_exits_3() {
         assert!(help.contains(status), "--help documents {status:?}: {help}");
     }
 }
+
+/// A flow node and a Chat Desk extension that use an IdP.
+fn two_usages() -> Vec<eca_model::usage::IdpUsage> {
+    use eca_model::usage::{IdpUsage, UsageKind};
+    vec![
+        IdpUsage {
+            kind: UsageKind::ChatFlowNode,
+            id: "node-7".into(),
+            name: "Order status".into(),
+            node: Some("OAuth Request".into()),
+        },
+        IdpUsage {
+            kind: UsageKind::ChatDeskExtension,
+            id: "ext-2".into(),
+            name: "CRM".into(),
+            node: None,
+        },
+    ]
+}
+
+#[test]
+fn disable_and_delete_name_the_flows_that_use_the_idp_and_need_yes() {
+    require_session_bus();
+    let backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    let okta = eca.add("Okta");
+    eca.add("Azure");
+    assert_eq!(eca.run(&["sync", "push"]).code, 0);
+    backend.seed_usages(okta, &two_usages());
+    let used_by = "Used by 1 flow and 1 Chat Desk extension: Order status › OAuth Request, \
+                   Chat Desk extension CRM.";
+
+    let refused = eca.run(&["idp", "disable", "Okta"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(used_by) && refused.stderr.contains("--yes"),
+        "the refusal names both usages and how to go ahead: {}",
+        refused.stderr
+    );
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+    assert_eq!(
+        eca.json(&["idp", "show", "Okta"])["enabled"],
+        true,
+        "not disabled"
+    );
+
+    let r = eca.run(&["idp", "disable", "Azure"]);
+    assert_eq!(
+        r.code, 0,
+        "nothing uses Azure: no --yes needed: {}",
+        r.stderr
+    );
+    assert_eq!(r.stderr, "", "nothing to warn about");
+
+    let r = eca.run(&["idp", "disable", "Okta", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.starts_with("warning: Used by"), "{}", r.stderr);
+    assert_eq!(eca.json(&["idp", "show", "Okta"])["enabled"], false);
+
+    let plan_text = eca.ok(&["sync", "plan"]);
+    assert!(
+        plan_text.contains(&format!("impact: {used_by}")),
+        "the plan shows the disable's impact: {plan_text}"
+    );
+    assert!(
+        plan_text.contains("impact: Not used by any flow"),
+        "and Azure's: {plan_text}"
+    );
+    let plan = eca.json(&["sync", "plan"]);
+    let impact = plan["impact"]
+        .as_array()
+        .expect("the JSON plan has the impact");
+    let of_okta = impact
+        .iter()
+        .find(|i| i["idp_id"] == okta.to_string())
+        .expect("Okta's disable has its impact");
+    assert_eq!(of_okta["check"]["usages"].as_array().unwrap().len(), 2);
+
+    let refused = eca.run(&["idp", "delete", "Okta"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains(used_by), "{}", refused.stderr);
+    assert_eq!(eca.run(&["idp", "delete", "Okta", "--yes"]).code, 0);
+}
+
+#[test]
+fn an_unreachable_backend_does_not_stop_a_disable_and_says_usage_was_not_checked() {
+    require_session_bus();
+    let mut backend = Backend::start();
+    let eca = Eca::new();
+    eca.set_backend(&backend.url());
+    eca.add("Okta");
+    backend.stop();
+    let r = eca.run(&["idp", "disable", "Okta"]);
+    assert_eq!(r.code, 0, "an unchecked usage never blocks: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with(
+            "warning: Couldn't check which flows use it: The backend cannot be reached."
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(eca.json(&["idp", "show", "Okta"])["enabled"], false);
+}

@@ -12,6 +12,8 @@
 //! - [`signing_alg`]: the JOSE algorithms an IdP's ID tokens may be signed with.
 //! - [`clock`]: time, passed in so tests can control it.
 //! - [`credential_expiry`]: when a client credential expires, and how near that is.
+//! - [`usage`]: which chat flows and Chat Desk extensions use an IdP (the impact of disabling
+//!   or deleting it).
 //!
 //! Invariant: no HTTP, SQLite, keyring or Tauri here (the crate's dependencies say so); every
 //! layer above builds on these types.
@@ -26,5 +28,6 @@ pub mod problem;
 pub mod secret;
 pub mod secret_binding;
 pub mod signing_alg;
+pub mod usage;
 pub mod validation;
 pub mod wire;

@@ -50,6 +50,11 @@ export const commands = {
 	syncPlan: () => __TAURI_INVOKE<SyncPlan>("sync_plan"),
 	/**  The plan against the last-synced base only, without the backend (works offline). */
 	localSyncPlan: () => __TAURI_INVOKE<SyncPlan>("local_sync_plan"),
+	/**
+	 *  Which flows and Chat Desk extensions use these IdPs, asked of the backend before a disable
+	 *  or delete; never fails (an unchecked IdP says why).
+	 */
+	idpImpact: (ids: IdpId[]) => __TAURI_INVOKE<IdpImpact[]>("idp_impact", { ids }),
 	syncChanges: () => __TAURI_INVOKE<SyncChange[]>("sync_changes"),
 	/**  Every local IdP's state for the list's badge. */
 	syncStates: () => __TAURI_INVOKE<IdpSyncState[]>("sync_states"),
@@ -329,6 +334,14 @@ export type IdpFields = {
 /**  The stable identity of an IdP. It keys the keyring entry and, later, the backend record. */
 export type IdpId = string;
 
+/**  The impact of disabling or deleting one IdP. */
+export type IdpImpact = {
+	idp_id: IdpId,
+	check: UsageCheck,
+	/**  One sentence for the admin: "Used by 2 flows: …", or why usage was not checked. */
+	summary: string,
+};
+
 /**  A light row for the list screen: what the table shows, nothing more. */
 export type IdpSummary = {
 	id: IdpId,
@@ -363,6 +376,21 @@ export type IdpSummary = {
 export type IdpSyncState = {
 	idp_id: IdpId,
 	state: SyncBadge,
+};
+
+/**
+ *  One flow node or extension that uses an IdP.
+ *  Read leniently (unknown members ignored), like [`crate::wire::RemoteIdp`], so a newer backend
+ *  that adds members does not break the check.
+ */
+export type IdpUsage = {
+	kind: UsageKind,
+	/**  The node's or extension's id on the platform. */
+	id: string,
+	/**  The flow's or the extension's name. */
+	name: string,
+	/**  For a flow node, the node's name ("OAuth Request"); `null` for an extension. */
+	node?: string | null,
 };
 
 /**
@@ -865,6 +893,23 @@ export type UpdateSetup = {
 	/**  False for a build without an update public key: it offers no updates. */
 	can_verify: boolean,
 };
+
+/**  What is known about one IdP's usage. */
+export type UsageCheck = 
+/**  The backend answered: these use it (none: nothing does). */
+{ state: "checked"; usages: IdpUsage[] } | 
+/**
+ *  The backend could not be asked; `reason` says why, `code` what kind of why (the UI
+ *  does not ask again before a disable when sync is simply not set up).
+ */
+{ state: "unchecked"; code: ProblemCode; reason: string };
+
+/**  What uses the IdP. */
+export type UsageKind = 
+/**  An OAuth Request node of a chat flow. */
+"chat_flow_node" | 
+/**  A Chat Desk extension. */
+"chat_desk_extension";
 
 /**  The identity the IdP vouched for, as verified. */
 export type VerifiedIdentity = {

@@ -5,7 +5,8 @@
 // offline; the backend's view replaces the local plan only when it arrives.
 import { commands, toProblem } from "../ipc/commands";
 import { onPushProgress, stopListening } from "../ipc/events";
-import type { IdpId, PlanItem, Problem, PushProgress, PushReport, SyncChange, SyncPlan } from "../ipc/types";
+import { checkImpacts } from "../idps/impact";
+import type { IdpId, IdpImpact, PlanItem, Problem, PushProgress, PushReport, SyncChange, SyncPlan } from "../ipc/types";
 
 export class PendingChanges {
   loadState: "loading" | "ready" | "failed" = $state("loading");
@@ -27,6 +28,9 @@ export class PendingChanges {
   /** The IdP whose failed changes are being made sendable again. */
   retrying: IdpId | null = $state(null);
   retryProblem: string | null = $state(null);
+
+  /** What the outgoing deletes and disables affect (flows, Chat Desk extensions), by IdP. */
+  impacts: Map<IdpId, IdpImpact> = $state.raw(new Map());
 
   readonly outgoing: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "outgoing"));
   readonly drift: PlanItem[] = $derived(this.plan.items.filter((i) => i.status === "drift"));
@@ -58,6 +62,15 @@ export class PendingChanges {
       return;
     }
     await this.loadRemote();
+    await this.loadImpacts();
+  }
+
+  /** Asks which flows use the IdPs the plan deletes or disables (the core says why if it can't). */
+  async loadImpacts(): Promise<void> {
+    const ids = this.outgoing
+      .filter((i) => i.action === "delete" || i.action === "disable")
+      .map((i) => i.idp_id);
+    this.impacts = await checkImpacts(ids);
   }
 
   /** Asks the backend for its copy; on failure the local plan stays, with the reason shown. */

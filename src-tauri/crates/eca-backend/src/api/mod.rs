@@ -14,6 +14,7 @@ mod platform_jwks;
 mod preconditions;
 mod server_timing;
 mod signin;
+mod usages;
 
 pub use auth::{AccessList, WorkspaceAccess};
 
@@ -68,6 +69,10 @@ pub fn router(state: AppState, extras: Extras) -> Router {
         .route(
             "/v1/workspaces/{workspace_id}/idps/{idp_id}/platform-jwks",
             get(platform_jwks::get),
+        )
+        .route(
+            "/v1/workspaces/{workspace_id}/idps/{idp_id}/usages",
+            get(usages::list),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -23,6 +23,7 @@ pub mod auth_requests;
 pub mod idempotency;
 pub mod idps;
 pub mod platform_keys;
+pub mod usages;
 pub mod webhooks;
 pub mod workspaces;
 
@@ -72,6 +73,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_id_token_signing_algs.sql")),
         M::up(include_str!("migrations/0005_credential_expires_on.sql")),
         M::up(include_str!("migrations/0006_platform_key.sql")),
+        M::up(include_str!("migrations/0007_idp_usages.sql")),
     ])
 }
 

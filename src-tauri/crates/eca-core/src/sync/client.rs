@@ -163,6 +163,12 @@ impl BackendClient {
         http::send(self.request(Method::GET, Some(id)), MAX_IDP_BYTES).await
     }
 
+    /// `GET /idps/{id}/usages` (any status).
+    pub async fn usages(&self, id: IdpId) -> Result<HttpResponse, HttpError> {
+        let url = self.workspace_url(&format!("idps/{id}/usages"));
+        http::send(self.authorized(Method::GET, url), MAX_LIST_BYTES).await
+    }
+
     /// `PUT /idps/{id}` with this precondition and idempotency key (any status).
     pub async fn put(
         &self,

@@ -5,6 +5,8 @@
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
 //! - [`client`], [`settings`], [`key_place`]: the HTTP client, where to sync, and the place
 //!   (origin and workspace) an API key belongs to (the wire types are [`eca_model::wire`]'s).
+//! - [`impact`]: which flows and Chat Desk extensions use the IdPs about to be disabled or
+//!   deleted, asked of the backend, for the app's dialogs, the CLI and the plan.
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
 //!   keep mine / take theirs after a conflict; [`pull`]: take the backend's copy of what
 //!   changed only there; [`retry`]: backoff with jitter.
@@ -23,6 +25,7 @@
 //!   a copy frozen with the change ([`secret_copy`]), so a retry sends exactly the same bytes.
 
 pub mod client;
+pub mod impact;
 pub mod key_place;
 pub mod local;
 pub mod outbox;

@@ -67,7 +67,13 @@ def print_survivors(modules_file, accepted_file, out_dir, package, only):
     for mutant, summary in outcomes(out_dir, package):
         if (mutant["file"] in files and summary == "MissedMutant"
                 and key(mutant["name"]) not in equivalent):
-            print("^" + re.escape(mutant["name"]) + "$")
+            print("^" + rust_regex_escape(mutant["name"]) + "$")
+
+
+def rust_regex_escape(text):
+    """`text` as a Rust regex matching it literally (Python's re.escape also escapes spaces,
+    which the regex crate refuses)."""
+    return "".join("\\" + c if c in r"\.+*?()|[]{}^$" else c for c in text)
 
 
 def main():

@@ -15,6 +15,9 @@
 # RERUN=1 re-tests only the survivors of the earlier runs (after new tests, say), in
 # artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Re-run on the
 # same product code as the full run: a mutant is known by its line and column.
+# Build nothing else in the same CARGO_TARGET_DIR meanwhile: cargo knows workspace crates by
+# their path inside the workspace, the same in cargo-mutants' copy, so the two builds would
+# take each other's outputs.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -33,7 +33,8 @@ help:
 	@echo 'make fuzz      the property tests of the parsers of untrusted input, $(FUZZ_CASES) cases each'
 	@echo '               (make test runs them with a few hundred)'
 	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load'
-	@echo 'make mutants   mutation testing of the critical modules (MODULES="id-token ..." for some)'
+	@echo 'make mutants   mutation testing of the critical modules (MODULES="id-token ..." for some,'
+	@echo '               UNIT=1 unit tests only, RERUN=1 only the survivors of earlier runs)'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
 
 deps:
@@ -142,9 +143,10 @@ dist-test:
 
 # Mutation testing (cargo-mutants) over tests/mutants/modules.txt: prints each module's score
 # and fails under 90% or on a survivor not reviewed in tests/mutants/accepted.txt. Slow, so not
-# part of `make test`. MODULES="id-token callback" measures only those.
+# part of `make test`. MODULES="id-token callback" measures only those; UNIT=1 runs only unit
+# tests against each mutant; RERUN=1 re-tests only the survivors of earlier runs.
 mutants: deps
-	scripts/mutants.sh $(MODULES)
+	UNIT=$(UNIT) RERUN=$(RERUN) scripts/mutants.sh $(MODULES)
 
 bench:
 	cargo build --release -p eca-cli --example minimal_login

@@ -3,10 +3,16 @@
 cargo-mutants made and how many a test caught, from each package's outcomes.json.
 
 Usage: mutants-score.py MODULES_FILE ACCEPTED_FILE OUT_DIR [MODULE...]
+       mutants-score.py --survivors MODULES_FILE ACCEPTED_FILE OUT_DIR PACKAGE [MODULE...]
 
 A survivor listed in ACCEPTED_FILE (an equivalent mutant, with its reason) is left out of the
 module's viable mutants. Exits 1 when a module scores under the target or a survivor is
 neither caught nor listed; prints the table README shows either way.
+
+A package's runs are every outcomes.json under OUT_DIR/PACKAGE: the full run and the re-runs
+of its survivors (`make mutants RERUN=1`); for each mutant the latest run's outcome counts.
+`--survivors` prints, one a line, a regex matching exactly each survivor of PACKAGE's modules
+(for cargo-mutants' --re), so a re-run tests only those.
 """
 import json
 import re
@@ -38,16 +44,42 @@ def key(name):
 
 
 def outcomes(out_dir, package):
-    path = Path(out_dir) / package / "mutants.out" / "outcomes.json"
-    if not path.exists():
-        sys.exit(f"mutants-score: no {path}: did cargo-mutants run for {package}?")
-    for o in json.loads(path.read_text())["outcomes"]:
-        mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
-        if mutant:
-            yield mutant, o["summary"]
+    """Each mutant of PACKAGE with its latest outcome, over all its runs."""
+    runs = []
+    for path in (Path(out_dir) / package).glob("**/mutants.out/outcomes.json"):
+        run = json.loads(path.read_text())
+        runs.append((run["start_time"], run["outcomes"]))
+    if not runs:
+        sys.exit(f"mutants-score: no outcomes under {Path(out_dir) / package}: did cargo-mutants "
+                 f"run for {package}?")
+    latest = {}
+    for _, run in sorted(runs, key=lambda r: r[0]):
+        for o in run:
+            mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
+            if mutant:
+                latest[mutant["name"]] = (mutant, o["summary"])
+    return latest.values()
+
+
+def print_survivors(modules_file, accepted_file, out_dir, package, only):
+    equivalent = accepted(accepted_file)
+    files = {f for _, p, fs in modules(modules_file, set(only)) if p == package for f in fs}
+    for mutant, summary in outcomes(out_dir, package):
+        if (mutant["file"] in files and summary == "MissedMutant"
+                and key(mutant["name"]) not in equivalent):
+            print("^" + rust_regex_escape(mutant["name"]) + "$")
+
+
+def rust_regex_escape(text):
+    """`text` as a Rust regex matching it literally (Python's re.escape also escapes spaces,
+    which the regex crate refuses)."""
+    return "".join("\\" + c if c in r"\.+*?()|[]{}^$" else c for c in text)
 
 
 def main():
+    if sys.argv[1] == "--survivors":
+        print_survivors(*sys.argv[2:6], sys.argv[6:])
+        return 0
     modules_file, accepted_file, out_dir, *only = sys.argv[1:]
     equivalent = accepted(accepted_file)
     failed = False

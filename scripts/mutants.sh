@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Usage: scripts/mutants.sh [MODULE...]   (make mutants [MODULES="id-token callback"])
+# Usage: [UNIT=1] [RERUN=1] scripts/mutants.sh [MODULE...]
+#        (make mutants [MODULES="id-token callback"] [UNIT=1] [RERUN=1])
 #
 # Mutation testing with cargo-mutants over the modules of tests/mutants/modules.txt: each
 # mutant is a small deliberate bug, "caught" when some test of its package fails. One
@@ -7,6 +8,16 @@
 # keyring the tests need; results in artifacts/mutants/PACKAGE/mutants.out. Then
 # scripts/mutants-score.py prints the per-module table and fails under 90% or on a survivor not
 # listed in tests/mutants/accepted.txt. Slow (minutes per module on 2 cores): not in `make test`.
+#
+# UNIT=1 runs only the package's unit tests (`cargo test --lib`) against each mutant: about a
+# tenth of the time where integration tests start real providers, and a lower bound on the
+# score (a mutant only an integration test catches counts as missed).
+# RERUN=1 re-tests only the survivors of the earlier runs (after new tests, say), in
+# artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Re-run on the
+# same product code as the full run: a mutant is known by its line and column.
+# Build nothing else in the same CARGO_TARGET_DIR meanwhile: cargo knows workspace crates by
+# their path inside the workspace, the same in cargo-mutants' copy, so the two builds would
+# take each other's outputs.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,14 +42,29 @@ while read -r name package rest; do
 done <"$list"
 ((${#packages[@]})) || { echo "mutants: no module named ${wanted[*]} in $list" >&2; exit 2; }
 
+score=(python3 scripts/mutants-score.py)
 for package in "${packages[@]}"; do
   args=()
   for f in ${files[$package]}; do args+=(--file "$f"); done
+  [[ ${UNIT:-} == 1 ]] && args+=(--cargo-test-arg=--lib)
   out=artifacts/mutants/$package
+  if [[ ${RERUN:-} == 1 ]]; then
+    mapfile -t names < <("${score[@]}" --survivors "$list" tests/mutants/accepted.txt \
+      artifacts/mutants "$package" "${wanted[@]}")
+    if ((${#names[@]} == 0)); then
+      echo "mutants: $package: no survivor to re-test"
+      continue
+    fi
+    for name in "${names[@]}"; do args+=(--re "$name"); done
+    n=1
+    while [[ -e $out/rerun-$n ]]; do n=$((n + 1)); done
+    out=$out/rerun-$n
+  fi
   mkdir -p "$out"
   echo "mutants: $package:${files[$package]}"
-  # Exit 2 means survivors, which the score reports; anything else is a failed run.
+  # Exit 2 means survivors, which the score reports; anything else is a failed run. A minimum
+  # test timeout, as a loaded machine can make a slow test look like a hung mutant.
   scripts/with-keyring.sh cargo mutants --package "$package" "${args[@]}" --output "$out" \
-    --no-shuffle --timeout-multiplier 3 || [[ $? == 2 ]]
+    --no-shuffle --timeout-multiplier 3 --minimum-test-timeout 60 || [[ $? == 2 ]]
 done
-exec python3 scripts/mutants-score.py "$list" tests/mutants/accepted.txt artifacts/mutants "${wanted[@]}"
+exec "${score[@]}" "$list" tests/mutants/accepted.txt artifacts/mutants "${wanted[@]}"

@@ -899,4 +899,45 @@ mod tests {
             }
         );
     }
+
+    /// A valid document for the issuer at `port`, `len` bytes long.
+    fn document_of(port: u16, len: usize) -> String {
+        let base = format!("http://127.0.0.1:{port}");
+        let doc = json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/auth"),
+            "token_endpoint": format!("{base}/token"),
+            "jwks_uri": format!("{base}/certs"),
+            "response_types_supported": ["code"],
+        });
+        crate::http::test_server::padded_json(doc, len)
+    }
+
+    #[tokio::test]
+    async fn a_document_of_256_kib_is_read_and_a_longer_one_refused() {
+        use crate::http::test_server::{json_ok, serve};
+        let client = crate::http::client();
+        // 256 KiB, written out: the room the cap promises for long lists, whatever it is set to.
+        let port = serve(|port| json_ok(&document_of(port, 256 * 1024)));
+        let info = fetch(&client, &format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(
+            info.unwrap().token_endpoint,
+            format!("http://127.0.0.1:{port}/token")
+        );
+
+        let port = serve(|port| json_ok(&document_of(port, MAX_DOCUMENT_BYTES + 1)));
+        let err = fetch(&client, &format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DiscoveryError::Http(HttpError::TooLarge {
+                    limit: MAX_DOCUMENT_BYTES,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+    }
 }

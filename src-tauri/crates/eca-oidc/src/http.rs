@@ -506,17 +506,18 @@ fn format_bytes(n: usize) -> String {
     }
 }
 
+/// A loopback HTTP server for the unit tests of what is fetched through this module.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_server {
     use std::io::{Read, Write};
     use std::net::TcpListener;
 
-    /// Serves `response` (raw HTTP bytes) to each connection on an ephemeral loopback port,
-    /// from a plain thread, then closes the connection.
-    fn serve(response: Vec<u8>) -> Url {
+    /// Serves `response(port)` (raw HTTP bytes) to each connection on an ephemeral loopback
+    /// port, from a plain thread, then closes the connection. Returns the port.
+    pub(crate) fn serve(response: impl FnOnce(u16) -> Vec<u8>) -> u16 {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let response = response(port);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
@@ -526,13 +527,47 @@ mod tests {
                 let _ = stream.write_all(&response);
             }
         });
-        Url::parse(&format!("http://127.0.0.1:{port}/doc?code=SECRET-CODE")).unwrap()
+        port
     }
 
-    fn raw(head: &str, body: &[u8]) -> Vec<u8> {
+    /// A response of `head`'s status line and headers, then `body`; the connection closes.
+    pub(crate) fn raw(head: &str, body: &[u8]) -> Vec<u8> {
         let mut out = format!("{head}\r\nconnection: close\r\n\r\n").into_bytes();
         out.extend_from_slice(body);
         out
+    }
+
+    /// `object` as JSON text of exactly `len` bytes, padded with a member no reader knows.
+    pub(crate) fn padded_json(mut object: serde_json::Value, len: usize) -> String {
+        object["x-padding"] = "".into();
+        let pad = len - object.to_string().len();
+        object["x-padding"] = "a".repeat(pad).into();
+        let text = object.to_string();
+        assert_eq!(text.len(), len);
+        text
+    }
+
+    /// A 200 answer carrying `body` as JSON.
+    pub(crate) fn json_ok(body: &str) -> Vec<u8> {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}",
+            body.len()
+        );
+        raw(&head, body.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_server::raw;
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    /// Serves `response` on a loopback port; the URL carries a query that must not leak.
+    fn serve(response: Vec<u8>) -> Url {
+        let port = super::test_server::serve(|_| response);
+        Url::parse(&format!("http://127.0.0.1:{port}/doc?code=SECRET-CODE")).unwrap()
     }
 
     #[tokio::test]

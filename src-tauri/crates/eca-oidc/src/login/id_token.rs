@@ -460,6 +460,11 @@ mod tests {
             alg: CoreJwsSigningAlgorithm,
             claims: &Value,
         ) -> Result<(String, Option<i64>), TestError> {
+            verify_token_for(issuer, &super::hmac_signed(alg, KEY, claims))
+        }
+
+        /// Verifies `token` as an ID token of an IdP configured with `issuer` and HS*.
+        fn verify_token_for(issuer: &str, token: &str) -> Result<(String, Option<i64>), TestError> {
             let secret = Secret::new(KEY);
             let nonce = Nonce::new("n-1".into());
             let signing = SigningPolicy::new(&[HS256, HS384, HS512], &[]);
@@ -473,7 +478,7 @@ mod tests {
                 now: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
             };
             let jwks = CoreJsonWebKeySet::new(Vec::new());
-            match verify(&super::hmac_signed(alg, KEY, claims), &jwks, &exp) {
+            match verify(token, &jwks, &exp) {
                 Ok(v) => Ok((v.subject, v.lifetime)),
                 Err(Rejection::Rejected(e) | Rejection::UnknownKey(e)) => Err(e),
             }
@@ -583,6 +588,17 @@ mod tests {
                 let other = half(&sha2::Sha256::digest(b"another-token"));
                 let wrong = verify_hs(alg.clone(), &with(json!({ "at_hash": other })));
                 assert_eq!(wrong.unwrap_err().code, Code::IdTokenAtHash, "{alg:?}");
+            }
+        }
+
+        #[test]
+        fn an_unsigned_token_is_named_as_unsigned_whatever_its_alg_header_says() {
+            let signed = super::hmac_signed(CoreJwsSigningAlgorithm::HmacSha256, KEY, &claims());
+            let (_, rest) = signed.split_once('.').unwrap();
+            for header in [r#"{"alg":"none"}"#, r#"{"alg":"NONE"}"#, r#"{"typ":"JWT"}"#] {
+                let token = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header));
+                let error = verify_token_for("https://idp.example", &token).unwrap_err();
+                assert_eq!(error.code, Code::IdTokenAlg, "{header}: {error:?}");
             }
         }
 

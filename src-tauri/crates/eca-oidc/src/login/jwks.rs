@@ -46,3 +46,52 @@ pub fn describe(jwks: &CoreJsonWebKeySet) -> String {
         .collect();
     format!("{} key(s): {}", kids.len(), kids.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::test_server::{json_ok, padded_json, serve};
+    use serde_json::json;
+
+    /// A key set of one RSA key, `len` bytes long.
+    fn key_set_of(len: usize) -> String {
+        let set = json!({
+            "keys": [{ "kty": "RSA", "use": "sig", "kid": "k1", "n": "sXch", "e": "AQAB" }],
+        });
+        padded_json(set, len)
+    }
+
+    #[tokio::test]
+    async fn a_key_set_of_512_kib_is_read_and_a_longer_one_refused() {
+        let client = crate::http::client();
+        // 512 KiB, written out: the room the cap promises for many keys and certificate chains.
+        let body = key_set_of(512 * 1024);
+        let port = serve(|_| json_ok(&body));
+        let jwks = fetch(&client, &format!("http://127.0.0.1:{port}/certs")).await;
+        assert_eq!(describe(&jwks.unwrap()), "1 key(s): k1");
+
+        let body = key_set_of(MAX_JWKS_BYTES + 1);
+        let port = serve(|_| json_ok(&body));
+        let err = fetch(&client, &format!("http://127.0.0.1:{port}/certs"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                JwksError::Unreadable(HttpError::TooLarge {
+                    limit: MAX_JWKS_BYTES,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_key_set_is_refused() {
+        let port = serve(|_| json_ok(r#"{"keys": []}"#));
+        let uri = format!("http://127.0.0.1:{port}/certs");
+        let err = fetch(&crate::http::client(), &uri).await.unwrap_err();
+        assert!(matches!(err, JwksError::Empty), "{err:?}");
+    }
+}

@@ -26,7 +26,7 @@
 use super::callback::{self, CallbackParams};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
@@ -260,7 +260,7 @@ pub fn registration_advice(redirect_uri: &str, fixed_port: Option<u16>) -> Strin
 }
 
 /// Reads up to the end of the request head, bounded; `None` if it is too long or not UTF-8.
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
+async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> Option<String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -556,6 +556,32 @@ mod tests {
             waiter.await.unwrap().is_ok(),
             "a GET of its path with the state ends the wait"
         );
+    }
+
+    /// A request head of `len` bytes (a long header line) whose blank line comes after them.
+    fn head_of(len: usize) -> Vec<u8> {
+        let start = "GET /oauth/callback HTTP/1.1\r\nX-Pad: ";
+        let mut head = start.as_bytes().to_vec();
+        head.resize(len, b'a');
+        head.extend_from_slice(b"\r\n\r\n");
+        head
+    }
+
+    #[tokio::test]
+    async fn a_head_whose_end_comes_right_after_16_kib_is_read() {
+        // Read in chunks: all 16 KiB (the cap, written out) come without the end, which is
+        // still allowed, then the end.
+        let head = head_of(16 * 1024);
+        let read = read_head(&mut head.as_slice()).await;
+        assert_eq!(read.map(|h| h.len()), Some(16 * 1024));
+    }
+
+    #[tokio::test]
+    async fn a_head_that_goes_on_past_the_cap_is_refused() {
+        let long = head_of(MAX_REQUEST_BYTES + 4096);
+        assert_eq!(read_head(&mut long.as_slice()).await, None);
+        let huge = head_of(1 << 20);
+        assert_eq!(read_head(&mut huge.as_slice()).await, None);
     }
 
     #[tokio::test]

@@ -178,6 +178,16 @@ mod tests {
     }
 
     #[test]
+    fn only_an_hmac_alg_is_said_to_be_keyed_with_the_client_secret() {
+        let (_, fix) = SigningPolicy::new(&[ES256], &[]).refusal("RS256");
+        assert!(fix.contains("add it under"), "{fix}");
+        assert!(
+            !fix.contains("client secret"),
+            "RS256 uses no secret: {fix}"
+        );
+    }
+
+    #[test]
     fn unadvertised_lists_configured_algs_the_idp_does_not_name() {
         let advertised = names(&["RS256", "ES256"]);
         assert_eq!(unadvertised(&[RS256, HS256], &advertised), [HS256]);

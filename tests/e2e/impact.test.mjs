@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe } from 'node:test';
 
-import { cliBinary, cliIdp, dialogText, press, saveSyncSettings, startBackend, startRun, stepper, ui } from './harness.mjs';
+import { cliBinary, cliIdp, dialogText, press, pushChanges, saveSyncSettings, startBackend, startRun, stepper, ui } from './harness.mjs';
 
 const NAME = 'Used OP';
 const USED_BY = 'Used by 1 flow and 1 Chat Desk extension: Order status › OAuth Request, Chat Desk extension CRM.';
@@ -56,6 +56,8 @@ describe('the impact of a disable or delete in the app window', () => {
   step('the delete dialog names both usages', async () => {
     const $ = ui(browser);
     await saveSyncSettings(browser, backend);
+    // The platform answers for the IdPs it holds: push it first.
+    await pushChanges(browser, 1);
     await $.click('button', 'Identity providers');
     await $.get('heading', 'Embedded Client Authentication');
     await $.click('button', `Delete ${NAME}`);

@@ -238,6 +238,25 @@ async fn every_operation_and_status_matches_the_spec() {
     let created = send(h.create(id, "c-1", &idp)).await;
     c.check("putIdp", "create", &created);
     assert_eq!(created.status, 201, "{}", created.text());
+
+    // listIdpUsages: the usages of an IdP the workspace holds, flow nodes first.
+    let usages_path =
+        |id: &dyn std::fmt::Display| format!("{}/usages", Harness::idp_path(ALPHA, id));
+    let usages = |id: Uuid| h.call(Method::GET, &usages_path(&id));
+    let r = send(usages(id)).await;
+    c.check("listIdpUsages", "two usages", &r);
+    let body = r.json();
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Order status", "CRM"],
+        "nodes first, then extensions"
+    );
     let v1 = created.json()["version"].as_str().unwrap().to_string();
     let replayed = send(h.create(id, "c-1", &idp)).await;
     c.check("putIdp", "replayed create", &replayed);
@@ -445,27 +464,13 @@ async fn every_operation_and_status_matches_the_spec() {
         &send(del(id, Some("d-5"), Some("*"))).await,
     );
 
-    // listIdpUsages: an IdP's usages, still listed once it is deleted; none for another id.
-    let usages_path =
-        |id: &dyn std::fmt::Display| format!("{}/usages", Harness::idp_path(ALPHA, id));
-    let usages = |id: Uuid| h.call(Method::GET, &usages_path(&id));
+    // listIdpUsages, once the IdP is deleted, and for an IdP the workspace never held: 404.
     let r = send(usages(id)).await;
-    c.check("listIdpUsages", "two usages of a deleted IdP", &r);
-    let body = r.json();
-    let names: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["Order status", "CRM"],
-        "nodes first, then extensions"
-    );
+    c.check("listIdpUsages", "a deleted IdP", &r);
+    assert_eq!(r.status, 404, "{}", r.text());
     let r = send(usages(missing)).await;
-    c.check("listIdpUsages", "an IdP nothing uses", &r);
-    assert_eq!(r.json(), json!({"items": []}), "{}", r.text());
+    c.check("listIdpUsages", "an IdP never pushed", &r);
+    assert_eq!(r.status, 404, "{}", r.text());
     c.check(
         "listIdpUsages",
         "bad id",

@@ -1,12 +1,12 @@
 //! `GET /idps/{id}/usages`: which flows and Chat Desk extensions use an IdP, read-only.
 //!
-//! Invariant: any well-formed IdP id gets the usages that name it, an empty list when none
-//! do, whether or not the workspace holds that IdP (flows keep naming a deleted IdP; see
-//! migration 0007).
+//! Invariant: an IdP the workspace holds gets the usages that name it, an empty list when none
+//! do; any other id is 404, like the IdP itself (a flow may still name a deleted IdP, but what
+//! the app asks about before a disable or delete is an IdP the platform holds).
 
 use super::{idps::parse_id, AppState, WorkspaceAccess};
 use crate::problem::ApiError;
-use crate::store::usages;
+use crate::store::{idps, usages};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,9 +19,17 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw_id)?;
     app.faults.delay().await;
+    let ws = workspace.id.clone();
     let items = app
         .db
-        .run(move |conn| usages::of_idp(conn, &workspace.id, id))
+        .run(move |conn| match idps::get(conn, &ws, id)? {
+            Some(_) => usages::of_idp(conn, &ws, id).map(Some),
+            None => Ok(None),
+        })
         .await?;
+    let items = items.ok_or_else(|| ApiError::NotFound {
+        workspace: workspace.id.to_string(),
+        id: id.to_string(),
+    })?;
     Ok(Json(UsageList { items }).into_response())
 }

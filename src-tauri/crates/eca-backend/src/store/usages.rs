@@ -1,7 +1,8 @@
 //! The `idp_usage` table: which Chat Flow OAuth Request nodes and Chat Desk extensions use
 //! which IdP, per workspace (docs/sync-api.yaml `IdpUsage`).
 //!
-//! Invariants: a usage names its IdP by id only, so it outlives the IdP (see the migration);
+//! Invariants: a usage names its IdP by id only, so its row outlives the IdP (see the
+//! migration; the API answers only for an IdP it holds);
 //! every row passed [`IdpUsage::check`] before it was written, and rows are read back in a
 //! stable order: flow nodes, then extensions, each by name, then id.
 

@@ -102,9 +102,15 @@ impl Outbox {
         self.impact(&ids).await
     }
 
+    /// The usages of the IdP; none when the platform does not hold it (404: never pushed, or
+    /// deleted there), as no flow there can start a sign-in with it.
     async fn usages(&mut self, id: IdpId) -> Result<Vec<IdpUsage>, SyncError> {
         let client = self.client()?;
-        let response = read_ok(client.usages(id).await, &client_workspace(self)?)?;
+        let answer = client.usages(id).await;
+        if matches!(&answer, Ok(response) if response.meta.status == 404) {
+            return Ok(Vec::new());
+        }
+        let response = read_ok(answer, &client_workspace(self)?)?;
         let list: UsageList = response
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;

@@ -31,8 +31,9 @@ pub enum PlatformKeyError {
     Store(#[from] StoreError),
     #[error(
         "The platform's signing key for this IdP cannot be opened: the master key is not the \
-         one it was sealed with, or the row was altered. Replace the platform's key and \
-         register its new public key at the IdP."
+         one it was sealed with, or the row was altered. Delete the IdP in ECA Admin and push, \
+         add and push it again (the platform then makes a new key), and register its new \
+         public keys at the IdP."
     )]
     Unreadable,
     #[error("{0}")]

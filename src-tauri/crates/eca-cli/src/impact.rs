@@ -41,7 +41,7 @@ pub fn confirm(
     let nothing_uses_it =
         matches!(&impact.check, UsageCheck::Checked { usages } if usages.is_empty());
     if !json && !nothing_uses_it {
-        eprintln!("warning: {}", impact.summary);
+        crate::output::eprint(&format!("warning: {}", impact.summary));
     }
     Ok(())
 }

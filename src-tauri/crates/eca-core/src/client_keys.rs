@@ -76,17 +76,79 @@ pub fn view(
     PublicKeyView::of(&key.public().jwks(), certificate_pem).ok_or(ClientKeyError::Unreadable)
 }
 
+/// The members a public RSA or EC JWK may have: what the admin registers at the IdP.
+const PUBLIC_MEMBERS: [&str; 9] = ["kty", "kid", "use", "alg", "n", "e", "crv", "x", "y"];
+
 impl PublicKeyView {
     /// The view of a JWK Set whose first key is the RSA key (a [`ClientKey`]'s, or the
-    /// platform's as its backend shows it), with that key's certificate; `None` without keys.
+    /// platform's as its backend shows it), with that key's certificate. `None` unless every
+    /// key is an RSA or EC key of public members only, the first an RSA key with a `kid`: a set
+    /// from a backend that carried private material (`d`, `p`…) is never shown to be pasted
+    /// into an IdP.
     pub fn of(jwks: &serde_json::Value, certificate_pem: String) -> Option<PublicKeyView> {
-        let rsa = jwks["keys"].get(0)?;
+        let keys = jwks["keys"].as_array()?;
+        let public = keys.iter().all(|key| {
+            key.as_object().is_some_and(|members| {
+                matches!(key["kty"].as_str(), Some("RSA" | "EC"))
+                    && members.keys().all(|m| PUBLIC_MEMBERS.contains(&m.as_str()))
+            })
+        });
+        let rsa = keys.first().filter(|key| key["kty"] == "RSA")?;
+        if !public {
+            return None;
+        }
         let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
         Some(PublicKeyView {
             jwk: pretty(rsa),
-            jwks: pretty(jwks),
+            jwks: pretty(&serde_json::json!({ "keys": keys })),
             certificate_pem,
             kid: rsa["kid"].as_str()?.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rsa() -> serde_json::Value {
+        json!({"kty": "RSA", "kid": "r1", "use": "sig", "alg": "RS256", "n": "AQAB", "e": "AQAB"})
+    }
+
+    fn ec() -> serde_json::Value {
+        json!({"kty": "EC", "kid": "e1", "use": "sig", "crv": "P-256", "x": "AA", "y": "AA"})
+    }
+
+    #[test]
+    fn a_set_of_public_rsa_and_ec_keys_is_shown() {
+        let view = PublicKeyView::of(&json!({"keys": [rsa(), ec()]}), "PEM".into()).unwrap();
+        assert_eq!(view.kid, "r1");
+        assert!(view.jwks.contains("\"e1\""), "{}", view.jwks);
+    }
+
+    #[test]
+    fn a_set_carrying_private_material_is_never_shown() {
+        for private in ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] {
+            let mut leaky = ec();
+            leaky[private] = json!("secret");
+            let jwks = json!({"keys": [rsa(), leaky]});
+            assert!(
+                PublicKeyView::of(&jwks, "PEM".into()).is_none(),
+                "{private}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_key_must_be_the_rsa_key_and_every_key_rsa_or_ec() {
+        let pem = || "PEM".to_string();
+        assert!(PublicKeyView::of(&json!({"keys": [ec(), rsa()]}), pem()).is_none());
+        let oct = json!({"kty": "oct", "kid": "s"});
+        assert!(PublicKeyView::of(&json!({"keys": [rsa(), oct]}), pem()).is_none());
+        assert!(PublicKeyView::of(&json!({"keys": []}), pem()).is_none());
+        let mut no_kid = rsa();
+        no_kid.as_object_mut().unwrap().remove("kid");
+        assert!(PublicKeyView::of(&json!({"keys": [no_kid]}), pem()).is_none());
     }
 }

@@ -228,9 +228,13 @@ impl SignIn {
             })
             .await??;
         if signs {
-            // Made now if the IdP has none yet, so the click finds it; a click without one
-            // fails its request with the fix.
-            platform_keys::ensure(db, &self.sealer, &workspace, idp_id, now).await?;
+            // Made now if the IdP has none yet, so the click finds it. The request and its
+            // message are stored already: a key that cannot be made or opened is the click's to
+            // report (it fails the request with the fix), not a 500 that a caller retries into
+            // another message to the customer.
+            if let Err(e) = platform_keys::ensure(db, &self.sealer, &workspace, idp_id, now).await {
+                tracing::warn!(error = %e, "the platform's signing key is not ready");
+            }
         }
         self.open_links.insert(hash, open);
         let location = format!("/v1/workspaces/{workspace}/auth-requests/{id}");

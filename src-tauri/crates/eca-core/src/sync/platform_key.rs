@@ -55,7 +55,11 @@ impl Outbox {
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         let keys = PublicKeyView::of(&body.jwks, body.certificate_pem).ok_or_else(|| {
-            SyncError::Protocol("the platform's JWK Set has no RSA key with a kid".into())
+            SyncError::Protocol(
+                "the platform's JWK Set is not an RSA key with a kid, then public RSA or EC \
+                 keys only"
+                    .into(),
+            )
         })?;
         Ok(PlatformKeyView::Shown {
             keys,

@@ -83,6 +83,11 @@ impl Release {
 /// Serves `release` on loopback: `/latest.json` (Tauri's static manifest format) and
 /// `/eca-admin.tar.gz`. Returns the manifest's URL; the server stops with the test's runtime.
 async fn publish(release: Release) -> Url {
+    publish_pointing(release, |base| format!("{base}/eca-admin.tar.gz")).await
+}
+
+/// [`publish`], the manifest naming the artifact at `artifact_url(base)`.
+async fn publish_pointing(release: Release, artifact_url: impl Fn(&str) -> String) -> Url {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let target = tauri_plugin_updater::target().expect("a supported platform");
@@ -92,7 +97,7 @@ async fn publish(release: Release) -> Url {
         "pub_date": "2026-11-30T12:00:00Z",
         "platforms": {
             target: {
-                "url": format!("{base}/eca-admin.tar.gz"),
+                "url": artifact_url(&base),
                 "signature": release.signature,
             }
         }
@@ -178,6 +183,29 @@ async fn a_newer_release_signed_with_the_builds_key_is_offered_and_verified() {
     assert_eq!(bytes, artifact, "the bytes served, unchanged");
     assert_eq!(verified.version, "1.5.0");
     assert_eq!(verified.size as usize, artifact.len());
+}
+
+#[tokio::test]
+async fn an_artifact_over_plain_http_to_another_computer_is_not_downloaded() {
+    let key = SigningKey::generate();
+    let app = app();
+    let manifest = publish_pointing(Release::signed("1.5.0", &key), |_| {
+        "http://updates.example.invalid/eca-admin.tar.gz".into()
+    })
+    .await;
+    assert!(matches!(
+        check(&app, &manifest, &key).await,
+        UpdateCheck::Available(_)
+    ));
+
+    let error = updates::download_offered(&app)
+        .await
+        .expect_err("plain http off this computer is refused before any download");
+    assert!(
+        matches!(error, UpdateError::InsecureArtifact { ref url, .. } if url.starts_with("http://updates.example.invalid/")),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("not an https URL"), "{error}");
 }
 
 #[tokio::test]

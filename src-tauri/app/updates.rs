@@ -112,7 +112,10 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         .manage(Offered::default())
 }
 
-/// The update public key this build carries (`plugins.updater.pubkey`), if any.
+/// The update public key this build carries (`plugins.updater.pubkey`: the base64 of a
+/// minisign public key file, as `tauri signer generate` writes it), if any. A key that does
+/// not read as one counts as none: the build cannot verify, rather than blaming each release's
+/// signature.
 pub fn build_public_key(config: &tauri::Config) -> Option<&str> {
     config
         .plugins
@@ -121,7 +124,16 @@ pub fn build_public_key(config: &tauri::Config) -> Option<&str> {
         .and_then(|updater| updater.get("pubkey"))
         .and_then(|key| key.as_str())
         .map(str::trim)
-        .filter(|key| !key.is_empty())
+        .filter(|key| reads_as_public_key(key))
+}
+
+fn reads_as_public_key(key: &str) -> bool {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .is_some_and(|text| minisign_verify::PublicKey::decode(&text).is_ok())
 }
 
 /// This build's version, as the updater compares it.
@@ -177,6 +189,7 @@ pub async fn download_offered<R: Runtime>(
         .state::<Offered>()
         .get()
         .ok_or(UpdateError::NothingOffered)?;
+    artifact_url_allowed(&update)?;
     let bytes = update
         .download(|_, _| {}, || {})
         .await
@@ -186,6 +199,22 @@ pub async fn download_offered<R: Runtime>(
         size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
     };
     Ok((verified, bytes))
+}
+
+/// The artifact's URL follows the manifest's rule: https, plain http only to this computer,
+/// and in a release build https only (the plugin enforces that for the manifest alone).
+fn artifact_url_allowed(update: &Update) -> Result<(), UpdateError> {
+    let url = &update.download_url;
+    let allowed = eca_model::validation::check_web_url(url.as_str()).is_ok()
+        && (cfg!(debug_assertions) || url.scheme() == "https");
+    if allowed {
+        Ok(())
+    } else {
+        Err(UpdateError::InsecureArtifact {
+            version: update.version.clone(),
+            url: url.to_string(),
+        })
+    }
 }
 
 /// Why an update was not offered or was refused. Messages name the manifest or the version and
@@ -221,6 +250,11 @@ pub enum UpdateError {
          in Settings."
     )]
     InsecureManifest { url: String },
+    #[error(
+        "Version {version} was not downloaded: the manifest points to {url}, which is not an \
+         https URL. Tell whoever publishes the updates to serve it over https."
+    )]
+    InsecureArtifact { version: String, url: String },
     #[error(
         "Version {version} was refused: the download does not match its signature, so it was \
          changed after it was signed or damaged on the way. It was not installed; tell whoever \
@@ -354,7 +388,8 @@ impl From<UpdateError> for Problem {
             | UpdateError::SignedByAnotherKey { .. }
             | UpdateError::VersionMismatch { .. }
             | UpdateError::VersionNotSigned { .. }
-            | UpdateError::BadSignature { .. } => ProblemCode::UpdateRefused,
+            | UpdateError::BadSignature { .. }
+            | UpdateError::InsecureArtifact { .. } => ProblemCode::UpdateRefused,
             UpdateError::Internal(_) => ProblemCode::Internal,
         };
         Problem::new(code, e.to_string())
@@ -386,9 +421,22 @@ mod tests {
         );
         assert_eq!(
             build_public_key(&config(serde_json::json!({"pubkey": " dW50cnVzdGVk "}))),
-            Some("dW50cnVzdGVk")
+            None,
+            "the base64 of a text that is not a minisign public key"
+        );
+        assert_eq!(
+            build_public_key(&config(serde_json::json!({"pubkey": "not base64!"}))),
+            None
+        );
+        let key = format!(" {PUBLIC_KEY} ");
+        assert_eq!(
+            build_public_key(&config(serde_json::json!({ "pubkey": key }))),
+            Some(PUBLIC_KEY)
         );
     }
+
+    /// The base64 of a minisign public key file (minisign's documented example key).
+    const PUBLIC_KEY: &str = "dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXkgRTc2MjBGMTg0MkI0RTgxRgpSV1FmNkxSQ0dBOWk1M21sWWVjTzRJelQ1MVRHUHB2V3VjTlNDaDFDQk0wUVRhTG43M1k3R0ZPMwo=";
 
     /// The shipped configuration: no key (the project has no release key), and signatures
     /// must name the version they were made for.
@@ -402,9 +450,18 @@ mod tests {
             updater["pubkey"], "",
             "no key is committed: a release build sets it"
         );
-        assert!(
-            updater.get("dangerousInsecureTransportProtocol").is_none(),
-            "release builds fetch updates over https only"
+        let mut keys: Vec<&str> = updater
+            .as_object()
+            .expect("plugins.updater is an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["pubkey", "requireSignedVersion"],
+            "nothing that loosens the checks (dangerousInsecureTransportProtocol, \
+             dangerousAcceptInvalidCerts, downgrades…)"
         );
     }
 }

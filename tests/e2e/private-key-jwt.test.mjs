@@ -35,6 +35,23 @@ import {
 process.env.BROWSER = `node ${join(REPO, 'tests/oidc/browser.mjs')}`;
 process.env.ECA_DEEP_LINK_HANDLER = appBinary();
 
+
+/** The window's markup and the values of its fields (a textarea's value is not in the markup). */
+async function windowText(browser) {
+  const values = await browser.execute(() =>
+    [...document.querySelectorAll('textarea, input')].map((field) => field.value).join('\n'),
+  );
+  return `${await browser.getPageSource()}\n${values}`;
+}
+
+function assertNoPrivateKey(text) {
+  assert.ok(text.includes('"kty"'), 'the public keys are among what was read');
+  for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
+    assert.doesNotMatch(text, new RegExp(`"${member}"\\s*:`), `no private JWK member "${member}" in the window`);
+  }
+  assert.doesNotMatch(text, /PRIVATE KEY/, 'no PEM private key in the window');
+}
+
 describe('private_key_jwt in the app window', () => {
   let run;
   let browser;
@@ -69,8 +86,7 @@ describe('private_key_jwt in the app window', () => {
     const keys = JSON.parse(jwks).keys;
     assert.equal(keys.length, 2, jwks);
     assert.ok(keys.every((k) => k.d === undefined), 'public keys only');
-    const page = await browser.getPageSource();
-    assert.ok(!/"d"\s*:/.test(page) && !/PRIVATE KEY/.test(page), 'the window holds no private key');
+    assertNoPrivateKey(await windowText(browser));
     await screenshot(browser, 'private-key-jwt-keys');
     writeFileSync(jwksFile, jwks);
 
@@ -110,8 +126,7 @@ describe('private_key_jwt in the app window', () => {
     assert.deepEqual(JSON.parse(shown), held.body.jwks, "the platform's keys, as the backend holds them");
     const computer = JSON.parse(await (await $.field('Public keys (JWKS)')).getValue());
     assert.notDeepEqual(computer, held.body.jwks, "the platform's key is not this computer's");
-    const page = await browser.getPageSource();
-    assert.ok(!/"d"\s*:/.test(page) && !/PRIVATE KEY/.test(page), 'the window holds no private key');
+    assertNoPrivateKey(await windowText(browser));
     await screenshot(browser, 'private-key-jwt-platform-keys');
   });
 });

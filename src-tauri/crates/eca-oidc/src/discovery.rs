@@ -925,7 +925,7 @@ mod tests {
             format!("http://127.0.0.1:{port}/token")
         );
 
-        let port = serve(|port| json_ok(&document_of(port, MAX_DOCUMENT_BYTES + 1)));
+        let port = serve(|port| json_ok(&document_of(port, 256 * 1024 + 1)));
         let err = fetch(&client, &format!("http://127.0.0.1:{port}"))
             .await
             .unwrap_err();
@@ -933,7 +933,7 @@ mod tests {
             matches!(
                 err,
                 DiscoveryError::Http(HttpError::TooLarge {
-                    limit: MAX_DOCUMENT_BYTES,
+                    limit: 262_144, // 256 KiB, the cap written out
                     ..
                 })
             ),

@@ -599,6 +599,10 @@ mod tests {
                 let token = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header));
                 let error = verify_token_for("https://idp.example", &token).unwrap_err();
                 assert_eq!(error.code, Code::IdTokenAlg, "{header}: {error:?}");
+                assert!(
+                    error.message.starts_with("The ID token is not signed"),
+                    "named as unsigned, not as an algorithm refused: {header}: {error:?}"
+                );
             }
         }
 

@@ -70,7 +70,7 @@ mod tests {
         let jwks = fetch(&client, &format!("http://127.0.0.1:{port}/certs")).await;
         assert_eq!(describe(&jwks.unwrap()), "1 key(s): k1");
 
-        let body = key_set_of(MAX_JWKS_BYTES + 1);
+        let body = key_set_of(512 * 1024 + 1);
         let port = serve(|_| json_ok(&body));
         let err = fetch(&client, &format!("http://127.0.0.1:{port}/certs"))
             .await
@@ -79,7 +79,7 @@ mod tests {
             matches!(
                 err,
                 JwksError::Unreadable(HttpError::TooLarge {
-                    limit: MAX_JWKS_BYTES,
+                    limit: 524_288, // 512 KiB, the cap written out
                     ..
                 })
             ),

@@ -56,7 +56,7 @@ use eca_model::secret::Secret;
 use eca_model::secret_binding::SecretBinding;
 use eca_oidc::login::callback;
 use eca_oidc::login::client_auth::ClientCredential;
-use eca_oidc::login::flow::{self, LoginContext};
+use eca_oidc::login::flow::{self, LoginContext, PendingLogin};
 use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
 use journal::{Journal, LinkClaim, Write};
@@ -321,22 +321,39 @@ impl SignIn {
                 return Err((Page::CannotStart, return_url));
             }
         };
+        let cookie = self.admit(&workspace, &row, started.pending, expires_at, now)?;
+        Ok(Started {
+            authorization_url: started.authorization_url,
+            cookie,
+        })
+    }
+
+    /// Registers the started login as in flight, bound to this browser by a fresh cookie, and
+    /// returns that cookie; the request fails with "busy" when too many logins are in flight.
+    fn admit(
+        &self,
+        workspace: &WorkspaceId,
+        row: &AuthRequestRow,
+        login: PendingLogin,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<BrowserCookie, (Page, Option<String>)> {
         let binding = link::random_token();
         let cookie = BrowserCookie {
-            name: cookie_name(started.pending.state()),
+            name: cookie_name(login.state()),
             value: binding.clone(),
-            max_age: remaining.whole_seconds().max(1),
+            max_age: (expires_at - now).whole_seconds().max(1),
             secure: self.public_url.starts_with("https://"),
         };
         let entry = InFlight {
             workspace: workspace.clone(),
             request_id: row.id,
             customer: row.customer.clone().unwrap_or_default(),
-            return_url: return_url.clone(),
+            return_url: row.return_url.clone(),
             admin_test: row.kind == Kind::AdminTest,
             expires_at,
             browser: Sha256::digest(binding.as_bytes()).into(),
-            login: started.pending,
+            login,
         };
         if self.logins.insert(entry, now).is_err() {
             let error = TestError::new(
@@ -344,13 +361,10 @@ impl SignIn {
                 "Too many sign-ins were in progress on the platform.",
                 "Send a new link in a minute.",
             );
-            self.fail(&workspace, row.id, error);
-            return Err((Page::Busy, return_url));
+            self.fail(workspace, row.id, error);
+            return Err((Page::Busy, row.return_url.clone()));
         }
-        Ok(Started {
-            authorization_url: started.authorization_url,
-            cookie,
-        })
+        Ok(cookie)
     }
 
     /// Holds the link for this click (nothing is written yet), and reads its request and the

@@ -22,7 +22,7 @@ use super::id_token::{self, Expectations, Rejection};
 use super::jwks::{self, JwksError};
 use super::loopback::registration_advice;
 use super::par::{self, ParRequest, Pushed};
-use super::provider_cache::{Cached, ProviderCache};
+use super::provider_cache::{Cached, ProviderCache, Want};
 use super::report::{
     mask, Step, StepName, TestError, TestErrorCode as Code, TestOutcome, TestReport,
     VerifiedIdentity,
@@ -58,42 +58,28 @@ pub struct LoginContext {
 }
 
 impl LoginContext {
-    async fn discovery(&self, issuer: &str) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
+    /// Discovery of `issuer`; without a cache, fetched whatever `want` says.
+    async fn discovery(
+        &self,
+        issuer: &str,
+        want: Want,
+    ) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
         match &self.provider_cache {
-            Some(cache) => cache.discovery(&self.http, issuer, self.clock.now()).await,
+            Some(cache) => {
+                let now = self.clock.now();
+                cache.discovery(&self.http, issuer, now, want).await
+            }
             None => discovery::fetch(&self.http, issuer)
                 .await
                 .map(Cached::fetched),
         }
     }
 
-    async fn jwks(&self, uri: &str) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
+    /// The key set at `uri`; without a cache, fetched whatever `want` says.
+    async fn jwks(&self, uri: &str, want: Want) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
         match &self.provider_cache {
-            Some(cache) => cache.jwks(&self.http, uri, self.clock.now()).await,
+            Some(cache) => cache.jwks(&self.http, uri, self.clock.now(), want).await,
             None => jwks::fetch(&self.http, uri).await.map(Cached::fetched),
-        }
-    }
-
-    /// Discovery again, after a token signed by a key the login's JWKS does not have.
-    async fn refresh_discovery(
-        &self,
-        issuer: &str,
-    ) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
-        match &self.provider_cache {
-            Some(cache) => {
-                cache
-                    .refresh_discovery(&self.http, issuer, self.clock.now())
-                    .await
-            }
-            None => self.discovery(issuer).await,
-        }
-    }
-
-    /// The JWKS again, after a token signed by a key the login's JWKS does not have.
-    async fn refresh_jwks(&self, uri: &str) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
-        match &self.provider_cache {
-            Some(cache) => cache.refresh_jwks(&self.http, uri, self.clock.now()).await,
-            None => self.jwks(uri).await,
         }
     }
 }
@@ -245,7 +231,7 @@ async fn discovery_step(
         StepName::Discovery,
         format!("Fetching {}", discovery_url_text(&issuer)),
     );
-    let cached = ctx.discovery(&issuer).await.map_err(|e| {
+    let cached = ctx.discovery(&issuer, Want::Fresh).await.map_err(|e| {
         let code = match e {
             discovery::DiscoveryError::IssuerMismatch { .. } => Code::IssuerMismatch,
             _ => Code::Discovery,
@@ -340,7 +326,7 @@ async fn jwks_step(
     log: &mut StepLog,
 ) -> Result<Arc<CoreJsonWebKeySet>, TestError> {
     log.start(StepName::Jwks, format!("Fetching {uri}"));
-    match ctx.jwks(uri).await {
+    match ctx.jwks(uri, Want::Fresh).await {
         Ok(cached) => {
             let detail = format!(
                 "{}{}",
@@ -839,13 +825,13 @@ impl Completion<'_> {
             .jwks_uri
             .clone()
             .or_else(|| self.provider.discovery.as_ref().map(|d| d.jwks_uri.clone()));
-        if let Ok(info) = self.ctx.refresh_discovery(issuer).await {
+        if let Ok(info) = self.ctx.discovery(issuer, Want::Refresh).await {
             self.provider.discovery = Some(info.value);
         }
         match uri {
             Some(uri) => self
                 .ctx
-                .refresh_jwks(&uri)
+                .jwks(&uri, Want::Refresh)
                 .await
                 .map(|cached| Some(cached.value))
                 .map_err(jwks_error),

@@ -80,63 +80,39 @@ impl ProviderCache {
         }
     }
 
-    /// The discovery document of `issuer`, fetched when not cached or older than `max_age`.
+    /// The discovery document of `issuer`, fetched when `want` says the cached one will not do.
     pub async fn discovery(
         &self,
         http: &reqwest::Client,
         issuer: &str,
         now: OffsetDateTime,
+        want: Want,
     ) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
         let fetch = || discovery::fetch(http, issuer);
         self.discovery
-            .get(issuer, now, Want::Fresh, &self.policy, fetch)
+            .get(issuer, now, want, &self.policy, fetch)
             .await
     }
 
-    /// The key set at `uri`, fetched when not cached or older than `max_age`.
+    /// The key set at `uri`, fetched when `want` says the cached one will not do.
     pub async fn jwks(
         &self,
         http: &reqwest::Client,
         uri: &str,
         now: OffsetDateTime,
+        want: Want,
     ) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
         let fetch = || jwks::fetch(http, uri);
-        self.jwks
-            .get(uri, now, Want::Fresh, &self.policy, fetch)
-            .await
-    }
-
-    /// Discovery again, for a token signed by a key we do not know (rate-limited).
-    pub async fn refresh_discovery(
-        &self,
-        http: &reqwest::Client,
-        issuer: &str,
-        now: OffsetDateTime,
-    ) -> Result<Cached<DiscoveryInfo>, DiscoveryError> {
-        let fetch = || discovery::fetch(http, issuer);
-        self.discovery
-            .get(issuer, now, Want::Refresh, &self.policy, fetch)
-            .await
-    }
-
-    /// The key set again, for a token signed by a key it does not have (rate-limited).
-    pub async fn refresh_jwks(
-        &self,
-        http: &reqwest::Client,
-        uri: &str,
-        now: OffsetDateTime,
-    ) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
-        let fetch = || jwks::fetch(http, uri);
-        self.jwks
-            .get(uri, now, Want::Refresh, &self.policy, fetch)
-            .await
+        self.jwks.get(uri, now, want, &self.policy, fetch).await
     }
 }
 
-/// What a caller needs: an entry younger than `max_age`, or a newer one than it has.
+/// What a caller needs of an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Want {
+pub enum Want {
+    /// One younger than `max_age`.
     Fresh,
+    /// A newer one than it has, for a token signed by a key it does not know (rate-limited).
     Refresh,
 }
 

@@ -35,14 +35,17 @@ function impact(id: string, usages: IdpUsage[]): IdpImpact {
     idp_id: id,
     check: { state: "checked", usages },
     summary: usages.length ? USED_BY : "Not used by any flow or Chat Desk extension.",
+    disable_asks_first: usages.length > 0,
   };
 }
 
-function unchecked(id: string, code: ProblemCode, reason: string): IdpImpact {
+/** An unchecked usage; whether the disable asks first is the core's rule, given here. */
+function unchecked(id: string, code: ProblemCode, reason: string, asksFirst: boolean): IdpImpact {
   return {
     idp_id: id,
     check: { state: "unchecked", code, reason },
     summary: `Couldn't check which flows use it: ${reason}`,
+    disable_asks_first: asksFirst,
   };
 }
 
@@ -277,8 +280,8 @@ describe("IdpListView", () => {
     expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toHaveLength(1);
   });
 
-  it("asks before a disable when the backend could not say, with why, but not without sync", async () => {
-    let check = unchecked(okta.id, "backend_unreachable", "The backend cannot be reached.");
+  it("asks before a disable when the core says to (the backend could not say), with why, and not when it says not", async () => {
+    let check = unchecked(okta.id, "backend_unreachable", "The backend cannot be reached.", true);
     const calls = mockCore({
       list_idps: () => [okta],
       idp_impact: () => [check],
@@ -293,7 +296,7 @@ describe("IdpListView", () => {
     );
     await userEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
 
-    check = unchecked(okta.id, "sync_not_configured", "sync is not set up.");
+    check = unchecked(okta.id, "sync_not_configured", "sync is not set up.", false);
     await userEvent.click(toggle);
     await waitFor(() => expect(calls.filter((c) => c.cmd === "set_idp_enabled")).toHaveLength(1));
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();

@@ -310,11 +310,13 @@ describe("PendingChangesView", () => {
             ],
           },
           summary: usedBy,
+          disable_asks_first: true,
         },
         {
           idp_id: GITHUB,
           check: { state: "checked", usages: [] },
           summary: "Not used by any flow or Chat Desk extension.",
+          disable_asks_first: false,
         },
       ],
     });

@@ -256,8 +256,12 @@ fn set_enabled(
     let found = catalog.find(idp)?;
     let id = found.id;
     if !on && found.fields.enabled {
-        let refusal = format!("disabling \"{}\" breaks what uses it", found.fields.name);
-        impact::confirm(&impact::of(dir, id)?, &refusal, false, yes, json)?;
+        let refusal = format!(
+            "disabling \"{}\" stops customer sign-in with it",
+            found.fields.name
+        );
+        let impact = impact::of(dir, id)?;
+        impact::confirm(&impact, &refusal, impact.disable_asks_first, yes, json)?;
     }
     let summary = catalog.set_enabled(id, on)?;
     print(&if json {

@@ -3,9 +3,10 @@
 //! anything changes.
 //!
 //! Invariants:
-//! - Known usage needs `--yes` to go ahead (as a delete always does); usage that could not be
-//!   checked (sync not set up, offline, refused) never stops the command, and is said on stderr
-//!   (unless the output is JSON) with why.
+//! - A disable needs `--yes` when the core says it asks first ([`IdpImpact::disable_asks_first`]:
+//!   known usage, or usage that could not be checked because the backend could not be asked),
+//!   the same rule as the app's toggle; a delete always needs it. What it goes ahead despite is
+//!   said on stderr (unless the output is JSON).
 //! - Nothing is written before the admin has confirmed.
 
 use crate::error::CliError;
@@ -22,17 +23,17 @@ pub fn of(dir: Option<PathBuf>, id: IdpId) -> Result<IdpImpact, CliError> {
     Ok(found.remove(0))
 }
 
-/// Goes ahead (`Ok`) when the admin passed `--yes`, or when nothing is known to use the IdP
-/// and the action does not always need `--yes`; saying on stderr what it goes ahead despite.
-/// Else refuses with `refusal`, the usage, and how to confirm.
+/// Goes ahead (`Ok`) when the admin passed `--yes` or the action does not ask first, saying on
+/// stderr what it goes ahead despite. Else refuses with `refusal`, the usage, and how to
+/// confirm.
 pub fn confirm(
     impact: &IdpImpact,
     refusal: &str,
-    always_ask: bool,
+    asks_first: bool,
     yes: bool,
     json: bool,
 ) -> Result<(), CliError> {
-    if !yes && (always_ask || impact.is_used()) {
+    if asks_first && !yes {
         return Err(CliError::Usage(format!(
             "{refusal}. {} Pass --yes to confirm.",
             impact.summary

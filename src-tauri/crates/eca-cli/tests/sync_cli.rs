@@ -624,15 +624,35 @@ fn disable_and_delete_name_the_flows_that_use_the_idp_and_need_yes() {
 }
 
 #[test]
-fn an_unreachable_backend_does_not_stop_a_disable_and_says_usage_was_not_checked() {
+fn an_unreachable_backend_makes_a_disable_ask_first_and_says_usage_was_not_checked() {
     require_session_bus();
     let mut backend = Backend::start();
     let eca = Eca::new();
     eca.set_backend(&backend.url());
     eca.add("Okta");
     backend.stop();
-    let r = eca.run(&["idp", "disable", "Okta"]);
-    assert_eq!(r.code, 0, "an unchecked usage never blocks: {}", r.stderr);
+    let refused = eca.run(&["idp", "disable", "Okta"]);
+    assert_eq!(
+        refused.code, 2,
+        "flows nobody could list may break: {}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains(
+            "disabling \"Okta\" stops customer sign-in with it. Couldn't check which flows use \
+             it: The backend cannot be reached."
+        ) && refused.stderr.contains("Pass --yes to confirm."),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        eca.json(&["idp", "show", "Okta"])["enabled"],
+        true,
+        "nothing changed"
+    );
+
+    let r = eca.run(&["idp", "disable", "Okta", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr.starts_with(
             "warning: Couldn't check which flows use it: The backend cannot be reached."

@@ -43,6 +43,10 @@ async fn the_plan_names_the_flows_a_pushed_delete_or_disable_would_break() {
     );
     assert!(impact[0].is_used() && !impact[1].is_used());
     assert_eq!(impact[1].check, UsageCheck::Checked { usages: vec![] });
+    assert!(
+        impact[0].disable_asks_first && !impact[1].disable_asks_first,
+        "a disable asks first only when something uses the IdP: {impact:?}"
+    );
 
     admin.catalog.set_enabled(used, false).unwrap();
     admin.catalog.delete(unused).unwrap();
@@ -82,6 +86,10 @@ async fn an_unreachable_backend_or_no_sync_says_usage_was_not_checked_and_why() 
             !item.is_used(),
             "an unchecked IdP is not claimed to be used"
         );
+        assert!(
+            item.disable_asks_first,
+            "flows nobody could list may break: a disable asks first"
+        );
     }
     assert!(
         admin.catalog.get(id).is_ok(),
@@ -108,4 +116,35 @@ async fn an_unreachable_backend_or_no_sync_says_usage_was_not_checked_and_why() 
         "{}",
         impact[0].summary
     );
+    assert!(
+        !impact[0].disable_asks_first,
+        "without sync there is no platform to break: no question"
+    );
+}
+
+#[tokio::test]
+async fn a_usage_outside_the_contract_is_not_shown_but_said_to_be_unreadable() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let id = admin.create(okta("Okta"), Some("s3cret-value-for-test")).id;
+    admin.outbox.push().await.expect("the create is pushed");
+    // The database allows it, the contract does not: an extension has no node.
+    let off_contract = IdpUsage {
+        kind: UsageKind::ChatDeskExtension,
+        id: "ext-9".into(),
+        name: "CRM".into(),
+        node: Some("<script>".into()),
+    };
+    backend.seed_usages(id, &[off_contract]);
+
+    let impact = admin.outbox.impact(&[id]).await;
+    let UsageCheck::Unchecked { code, reason } = &impact[0].check else {
+        panic!("an off-contract usage must not reach a dialog: {impact:?}");
+    };
+    assert_eq!(*code, ProblemCode::Internal);
+    assert!(
+        reason.contains("\"ext-9\" is a Chat Desk extension"),
+        "{reason}"
+    );
+    assert!(impact[0].disable_asks_first, "unknown usage: asks first");
 }

@@ -30,12 +30,7 @@ export function isUsed(impact: IdpImpact | null): boolean {
   return impact?.check.state === "checked" && impact.check.usages.length > 0;
 }
 
-/**
- * Whether a disable asks first: when something uses the IdP, or when the backend could not be
- * asked (offline, key refused…). Without sync set up there is nothing to ask, so it goes ahead.
- */
+/** Whether a disable asks first: the core's rule (`IdpImpact.disable_asks_first`). */
 export function disableNeedsConfirmation(impact: IdpImpact | null): boolean {
-  if (impact === null) return false;
-  if (impact.check.state === "unchecked") return impact.check.code !== "sync_not_configured";
-  return impact.check.usages.length > 0;
+  return impact?.disable_asks_first ?? false;
 }

@@ -340,6 +340,11 @@ export type IdpImpact = {
 	check: UsageCheck,
 	/**  One sentence for the admin: "Used by 2 flows: …", or why usage was not checked. */
 	summary: string,
+	/**
+	 *  Whether a disable asks the admin first ([`IdpImpact::disable_asks_first`]); a delete
+	 *  always does. The app's toggle and `eca idp disable` read this, not a rule of their own.
+	 */
+	disable_asks_first: boolean,
 };
 
 /**  A light row for the list screen: what the table shows, nothing more. */

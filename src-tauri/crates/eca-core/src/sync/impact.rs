@@ -7,7 +7,10 @@
 //! - Checking never fails and never blocks: when the backend cannot be asked (sync not set up,
 //!   no key, offline, busy, refused), the answer says usage was not checked and why, and the
 //!   admin may go ahead; nothing is written here.
-//! - The sentence the admin reads is [`eca_model::usage::summary`]'s, the same everywhere.
+//! - The sentence the admin reads is [`eca_model::usage::summary`]'s, the same everywhere, and
+//!   whether a disable asks first is decided here once, for the app and the CLI.
+//! - A usage the backend answers is held to the contract's limits ([`IdpUsage::check`], the
+//!   backend's own rule) before it reaches a dialog; one that breaks them makes the check fail.
 
 use crate::sync::outbox::Outbox;
 use crate::sync::plan::{SyncAction, SyncPlan};
@@ -36,6 +39,9 @@ pub struct IdpImpact {
     pub check: UsageCheck,
     /// One sentence for the admin: "Used by 2 flows: …", or why usage was not checked.
     pub summary: String,
+    /// Whether a disable asks the admin first ([`IdpImpact::disable_asks_first`]); a delete
+    /// always does. The app's toggle and `eca idp disable` read this, not a rule of their own.
+    pub disable_asks_first: bool,
 }
 
 impl IdpImpact {
@@ -48,8 +54,19 @@ impl IdpImpact {
         };
         Self {
             idp_id,
+            disable_asks_first: Self::disable_asks_first(&check),
             check,
             summary,
+        }
+    }
+
+    /// A disable asks first when something uses the IdP, or when the backend could not be
+    /// asked (offline, key refused…): it may break flows nobody could list. Without sync set
+    /// up there is no platform to break, so it goes ahead.
+    fn disable_asks_first(check: &UsageCheck) -> bool {
+        match check {
+            UsageCheck::Checked { usages } => !usages.is_empty(),
+            UsageCheck::Unchecked { code, .. } => *code != ProblemCode::SyncNotConfigured,
         }
     }
 
@@ -114,6 +131,11 @@ impl Outbox {
         let list: UsageList = response
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        for usage in &list.items {
+            usage
+                .check()
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        }
         Ok(list.items)
     }
 }

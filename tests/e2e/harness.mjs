@@ -510,9 +510,12 @@ export function ui(scope, browser = scope) {
 
 /**
  * Clicks an element after scrolling it to the middle of its scroller: WebDriver would only scroll
- * it to the edge, under the form's sticky action bar, and the click would land on the bar.
+ * it to the edge, under the form's sticky action bar, and the click would land on the bar. Like
+ * a user, it waits for a disabled control to become enabled first (a click on a disabled button
+ * would do nothing, silently).
  */
 export async function press(el) {
+  await el.waitForEnabled({ timeout: 20_000, timeoutMsg: 'the control to become enabled before the click' });
   await el.scrollIntoView({ block: 'center', inline: 'nearest' });
   await el.click();
 }

@@ -302,15 +302,18 @@ describe("IdpListView", () => {
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
   });
 
-  it("names the flows that use the IdP in the delete dialog", async () => {
+  it("names the flows that use the IdP in the delete dialog, and deletes only once they are known", async () => {
     const reply = deferred<unknown>();
     mockCore({ list_idps: () => [okta], idp_impact: () => reply.promise, delete_idp: () => null });
     renderList();
     await userEvent.click(await screen.findByRole("button", { name: "Delete Okta" }));
     const dialog = screen.getByRole("dialog", { name: "Delete “Okta”?" });
     expect(within(dialog).getByRole("status")).toHaveTextContent("Checking which flows use it…");
+    const remove = within(dialog).getByRole("button", { name: "Delete" });
+    expect(remove, "not before the impact is known").toBeDisabled();
     reply.resolve([impact(okta.id, twoUsages)]);
     await waitFor(() => expect(within(dialog).getByRole("status")).toHaveTextContent(USED_BY));
+    expect(remove).toBeEnabled();
   });
 
   it("reverts the toggle and reports the error when the core refuses", async () => {

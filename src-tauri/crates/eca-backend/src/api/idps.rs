@@ -39,19 +39,44 @@ pub async fn list(
     Ok(Json(json!({ "items": items })).into_response())
 }
 
+/// The IdP a read's path names: its id, parsed (a bad one is a 400), once the configured delay
+/// has passed, as every read of one IdP starts; [`IdpTarget::not_found`] is its 404.
+pub(super) struct IdpTarget {
+    pub id: Uuid,
+    workspace: String,
+}
+
+impl IdpTarget {
+    pub(super) async fn read(
+        app: &AppState,
+        workspace: &Workspace,
+        raw_id: &str,
+    ) -> Result<Self, ApiError> {
+        let id = parse_id(raw_id)?;
+        app.faults.delay().await;
+        Ok(Self {
+            id,
+            workspace: workspace.id.to_string(),
+        })
+    }
+
+    pub(super) fn not_found(&self) -> ApiError {
+        ApiError::NotFound {
+            workspace: self.workspace.clone(),
+            id: self.id.to_string(),
+        }
+    }
+}
+
 pub async fn get_one(
     State(app): State<AppState>,
     WorkspaceAccess(workspace): WorkspaceAccess,
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw_id)?;
-    app.faults.delay().await;
-    let ws = workspace.id.clone();
+    let target = IdpTarget::read(&app, &workspace, &raw_id).await?;
+    let (ws, id) = (workspace.id.clone(), target.id);
     let row = app.db.run(move |conn| idps::get(conn, &ws, id)).await?;
-    let idp = IdpResource::from(&row.ok_or_else(|| ApiError::NotFound {
-        workspace: workspace.id.to_string(),
-        id: id.to_string(),
-    })?);
+    let idp = IdpResource::from(&row.ok_or_else(|| target.not_found())?);
     let mut response = Json(&idp).into_response();
     insert_header(&mut response, ETAG, &idp.etag());
     Ok(response)
@@ -191,7 +216,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
         .ok_or(ApiError::InvalidIdempotencyKey)
 }
 
-pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::InvalidIdpId(raw.chars().take(80).collect()))
 }
 

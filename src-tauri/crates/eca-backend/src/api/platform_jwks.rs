@@ -5,7 +5,7 @@
 //! Invariant: answers public keys and a certificate only; the private key never leaves
 //! [`crate::platform_keys`].
 
-use super::idps::parse_id;
+use super::idps::IdpTarget;
 use super::{AppState, WorkspaceAccess};
 use crate::platform_keys;
 use crate::problem::ApiError;
@@ -19,13 +19,9 @@ pub async fn get(
     WorkspaceAccess(workspace): WorkspaceAccess,
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw_id)?;
-    app.faults.delay().await;
-    let not_found = || ApiError::NotFound {
-        workspace: workspace.id.to_string(),
-        id: id.to_string(),
-    };
-    let ws = workspace.id.clone();
+    let target = IdpTarget::read(&app, &workspace, &raw_id).await?;
+    let not_found = || target.not_found();
+    let (ws, id) = (workspace.id.clone(), target.id);
     let idp = app.db.run(move |conn| idps::get(conn, &ws, id)).await?;
     let client_id = idp.ok_or_else(not_found)?.fields.client_id;
     let now = app.clock.now();

@@ -4,7 +4,7 @@
 //! do; any other id is 404, like the IdP itself (a flow may still name a deleted IdP, but what
 //! the app asks about before a disable or delete is an IdP the platform holds).
 
-use super::{idps::parse_id, AppState, WorkspaceAccess};
+use super::{idps::IdpTarget, AppState, WorkspaceAccess};
 use crate::problem::ApiError;
 use crate::store::{idps, usages};
 use axum::extract::{Path, State};
@@ -17,9 +17,8 @@ pub async fn list(
     WorkspaceAccess(workspace): WorkspaceAccess,
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw_id)?;
-    app.faults.delay().await;
-    let ws = workspace.id.clone();
+    let target = IdpTarget::read(&app, &workspace, &raw_id).await?;
+    let (ws, id) = (workspace.id.clone(), target.id);
     let items = app
         .db
         .run(move |conn| match idps::get(conn, &ws, id)? {
@@ -27,9 +26,6 @@ pub async fn list(
             None => Ok(None),
         })
         .await?;
-    let items = items.ok_or_else(|| ApiError::NotFound {
-        workspace: workspace.id.to_string(),
-        id: id.to_string(),
-    })?;
+    let items = items.ok_or_else(|| target.not_found())?;
     Ok(Json(UsageList { items }).into_response())
 }

@@ -45,12 +45,19 @@ impl SigningKey {
     /// The `.sig` file of `bytes`, bound to `version` as `tauri build` binds it, in base64 as
     /// the manifest carries it.
     fn sign(&self, bytes: &[u8], version: &str) -> String {
-        let trusted = format!("timestamp:1700000000\tfile:eca-admin.tar.gz\tversion:{version}");
+        self.sign_with_comment(
+            bytes,
+            &format!("timestamp:1700000000\tfile:eca-admin.tar.gz\tversion:{version}"),
+        )
+    }
+
+    /// The `.sig` file of `bytes` with the trusted comment `trusted`, in base64.
+    fn sign_with_comment(&self, bytes: &[u8], trusted: &str) -> String {
         let signature = minisign::sign(
             Some(&self.pair.pk),
             &self.pair.sk,
             Cursor::new(bytes),
-            Some(&trusted),
+            Some(trusted),
             Some("signature from tauri secret key"),
         )
         .expect("a signature");
@@ -157,7 +164,7 @@ async fn offered_then_downloaded(
         }
         other => panic!("1.5.0 is newer than {CURRENT}, so it is offered: {other:?}"),
     }
-    updates::download_offered(&app)
+    updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES)
         .await
         .map(|(_, bytes)| bytes)
 }
@@ -177,7 +184,7 @@ async fn a_newer_release_signed_with_the_builds_key_is_offered_and_verified() {
     assert_eq!(offer.notes.as_deref(), Some("What is new in 1.5.0."));
     assert_eq!(offer.date.as_deref(), Some("2026-11-30T12:00:00Z"));
 
-    let (verified, bytes) = updates::download_offered(&app)
+    let (verified, bytes) = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES)
         .await
         .unwrap_or_else(|e| panic!("a correctly signed artifact verifies: {e}"));
     assert_eq!(bytes, artifact, "the bytes served, unchanged");
@@ -198,7 +205,7 @@ async fn an_artifact_over_plain_http_to_another_computer_is_not_downloaded() {
         UpdateCheck::Available(_)
     ));
 
-    let error = updates::download_offered(&app)
+    let error = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES)
         .await
         .expect_err("plain http off this computer is refused before any download");
     assert!(
@@ -262,6 +269,57 @@ async fn an_artifact_signed_for_another_version_is_refused() {
     );
 }
 
+/// A signature that names no version cannot vouch that the file is the announced release.
+#[tokio::test]
+async fn an_artifact_whose_signature_names_no_version_is_refused() {
+    let key = SigningKey::generate();
+    let mut release = Release::signed("1.5.0", &key);
+    release.signature = key.sign_with_comment(
+        &release.artifact,
+        "timestamp:1700000000\tfile:eca-admin.tar.gz",
+    );
+
+    let error = offered_then_downloaded(release, &key)
+        .await
+        .expect_err("a signature without a version is refused");
+    assert!(
+        matches!(error, UpdateError::VersionNotSigned { ref version } if version == "1.5.0"),
+        "{error:?}"
+    );
+}
+
+/// No manifest can make the app hold an unbounded download in memory: past the cap it stops.
+#[tokio::test]
+async fn an_artifact_larger_than_the_cap_is_not_downloaded() {
+    let key = SigningKey::generate();
+    let release = Release::signed("1.5.0", &key);
+    let size = release.artifact.len() as u64;
+    let app = app();
+    let manifest = publish(release).await;
+    assert!(matches!(
+        check(&app, &manifest, &key).await,
+        UpdateCheck::Available(_)
+    ));
+
+    let error = updates::download_offered(&app, size - 1)
+        .await
+        .expect_err("one byte over the cap is refused");
+    assert!(
+        matches!(error, UpdateError::TooLarge { ref version, .. } if version == "1.5.0"),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("larger than {} bytes", size - 1)),
+        "{error}"
+    );
+    let (verified, _) = updates::download_offered(&app, size)
+        .await
+        .unwrap_or_else(|e| panic!("exactly the cap is allowed: {e}"));
+    assert_eq!(u64::from(verified.size), size);
+}
+
 #[tokio::test]
 async fn an_older_or_the_same_version_is_never_offered() {
     let key = SigningKey::generate();
@@ -275,7 +333,7 @@ async fn an_older_or_the_same_version_is_never_offered() {
             },
             "{version} is not newer than {CURRENT}"
         );
-        let nothing = updates::download_offered(&app).await;
+        let nothing = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES).await;
         assert!(
             matches!(nothing, Err(UpdateError::NothingOffered)),
             "{version}: nothing may be downloaded"

@@ -12,6 +12,9 @@
 //!   changed artifact, or one signed by another key, is refused with the reason.
 //! - The manifest URL was checked when stored (https; plain http only to this computer); a
 //!   release build also refuses plain http altogether (the plugin's rule).
+//! - A download stops as soon as it is announced or found to be larger than the cap it is given
+//!   ([`MAX_ARTIFACT_BYTES`] in the app): no manifest can make the app hold an unbounded
+//!   download in memory.
 //! - Nothing here installs: installing is left to the package the admin installed from.
 
 use serde::Serialize;
@@ -26,6 +29,10 @@ use eca_model::problem::{Problem, ProblemCode};
 
 /// How long one request to the manifest or for the artifact may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest artifact downloaded. A release package is tens of MB; the download is held in
+/// memory until it verifies, so one past this is stopped, whatever the manifest says.
+pub const MAX_ARTIFACT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Where to look and whom to trust: the manifest URL (the admin's setting) and the public key
 /// (the build's, base64 of the minisign public key file as `tauri signer generate` writes it).
@@ -180,25 +187,52 @@ pub async fn check<R: Runtime>(
     Ok(UpdateCheck::Available(found))
 }
 
-/// Downloads the update the last check offered and verifies its signature; the bytes come back
-/// only if it verified.
+/// Downloads the update the last check offered, at most `max_bytes` of it, and verifies its
+/// signature; the bytes come back only if it verified.
 pub async fn download_offered<R: Runtime>(
     app: &AppHandle<R>,
+    max_bytes: u64,
 ) -> Result<(VerifiedUpdate, Vec<u8>), UpdateError> {
     let update = app
         .state::<Offered>()
         .get()
         .ok_or(UpdateError::NothingOffered)?;
     artifact_url_allowed(&update)?;
-    let bytes = update
-        .download(|_, _| {}, || {})
-        .await
-        .map_err(|e| UpdateError::from_download(e, &update))?;
+    let too_large = tokio::sync::Notify::new();
+    let mut received: u64 = 0;
+    let on_chunk = |chunk: usize, announced: Option<u64>| {
+        received = received.saturating_add(chunk as u64);
+        if received > max_bytes || announced.is_some_and(|n| n > max_bytes) {
+            too_large.notify_one();
+        }
+    };
+    // Dropping the download (the other branch) closes the connection.
+    let bytes = tokio::select! {
+        done = update.download(on_chunk, || {}) => {
+            done.map_err(|e| UpdateError::from_download(e, &update))?
+        }
+        () = too_large.notified() => {
+            return Err(UpdateError::TooLarge {
+                version: update.version.clone(),
+                limit: size_text(max_bytes),
+            });
+        }
+    };
     let verified = VerifiedUpdate {
         version: update.version.clone(),
         size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
     };
     Ok((verified, bytes))
+}
+
+/// "512 MiB", or "1000 bytes" below one MiB.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The artifact's URL follows the manifest's rule: https, plain http only to this computer,
@@ -282,6 +316,11 @@ pub enum UpdateError {
          installed."
     )]
     BadSignature { version: String, reason: String },
+    #[error(
+        "Version {version} was not downloaded: it is larger than {limit}, far more than a \
+         release of ECA Admin. Tell whoever publishes the updates."
+    )]
+    TooLarge { version: String, limit: String },
     #[error("No update is on offer: check for updates first.")]
     NothingOffered,
     #[error("The update went wrong: {0}. Try again; if it keeps failing, report it.")]
@@ -389,7 +428,8 @@ impl From<UpdateError> for Problem {
             | UpdateError::VersionMismatch { .. }
             | UpdateError::VersionNotSigned { .. }
             | UpdateError::BadSignature { .. }
-            | UpdateError::InsecureArtifact { .. } => ProblemCode::UpdateRefused,
+            | UpdateError::InsecureArtifact { .. }
+            | UpdateError::TooLarge { .. } => ProblemCode::UpdateRefused,
             UpdateError::Internal(_) => ProblemCode::Internal,
         };
         Problem::new(code, e.to_string())

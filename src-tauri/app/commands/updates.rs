@@ -49,6 +49,6 @@ pub async fn check_for_updates(
 #[tauri::command]
 #[specta::specta]
 pub async fn download_update(app: AppHandle) -> Result<VerifiedUpdate, Problem> {
-    let (verified, _bytes) = updates::download_offered(&app).await?;
+    let (verified, _bytes) = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES).await?;
     Ok(verified)
 }

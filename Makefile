@@ -164,8 +164,11 @@ icons: deps
 # The reference Sync backend (docs/sync-api.yaml) on loopback. It prints its URL, the dev
 # workspace and a development API key. Its data (SQLite, secret key file, dev key) stays in
 # BACKEND_DATA; BACKEND_ARGS adds flags, e.g. BACKEND_ARGS="--fault-admin --fault-503 0.1".
+# It may reach IdPs on this machine (--allow-private-addresses), to try sign-in with a local
+# one; a platform would not.
 BACKEND_DATA ?= $(CARGO_TARGET_DIR)/eca-backend-data
 BACKEND_ARGS ?=
 .PHONY: backend
 backend:
-	cargo run -p eca-backend -- --listen 127.0.0.1:8787 --data-dir "$(BACKEND_DATA)" $(BACKEND_ARGS)
+	cargo run -p eca-backend -- --listen 127.0.0.1:8787 --data-dir "$(BACKEND_DATA)" \
+	  --allow-private-addresses $(BACKEND_ARGS)

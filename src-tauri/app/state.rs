@@ -26,7 +26,7 @@ pub struct AppState {
     catalog: Mutex<Catalog>,
     /// The sync side of the data folder; see [`Self::outbox`].
     outbox: tokio::sync::Mutex<Outbox>,
-    pub http: reqwest::Client,
+    pub http: eca_oidc::http::HttpClient,
     /// Deep-link callbacks awaited by test logins, matched by `state`.
     pub callbacks: PendingCallbacks,
     /// Return deep links awaited by tests on the platform, matched by test id.

@@ -255,7 +255,8 @@ function appProcesses(bin, dataDir) {
  * Starts the reference Sync backend (target/debug/eca-backend, or $ECA_E2E_BACKEND) on a free
  * loopback port with an in-memory store, and resolves with the URL, workspace and development
  * API key its banner prints. `stop()` ends it (by its own id); it is stopped on exit too.
- * `args` go to eca-backend as they are (e.g. `--seed-usages FILE`).
+ * `args` go to eca-backend as they are (e.g. `--seed-usages FILE`). The tests' IdPs are on this
+ * machine, so it may reach private addresses (a platform reaches public ones only).
  */
 export async function startBackend(args = []) {
   const bin = resolve(process.env.ECA_E2E_BACKEND || join(targetDir(), 'debug', 'eca-backend'));
@@ -264,7 +265,7 @@ export async function startBackend(args = []) {
   } catch {
     assert.fail(`The reference backend ${bin} is missing: build it with cargo build -p eca-backend`);
   }
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory', '--allow-private-addresses', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));

@@ -66,7 +66,12 @@ fn start_backend(data: &std::path::Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_eca-backend"))
         .arg("--data-dir")
         .arg(data)
-        .args(["--listen", "127.0.0.1:0", "--server-timing"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--server-timing",
+            "--allow-private-addresses",
+        ])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -2,13 +2,15 @@
 //! which workspaces, and which faults it injects. The CLI builds one from flags; tests build
 //! one directly.
 //!
-//! Invariant: the defaults are safe for a developer machine: loopback only, no faults, no
-//! fault admin endpoint.
+//! Invariant: the defaults are safe for a developer machine and for a platform: loopback only,
+//! no faults, no fault admin endpoint, and outbound calls (IdPs, webhooks) to public addresses
+//! only.
 
 use crate::crypto::MasterKey;
 use crate::faults::FaultSettings;
 use crate::workspace::ApiKeyGrant;
 use eca_model::clock::{Clock, SystemClock};
+use eca_oidc::reach::Reach;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,6 +60,9 @@ pub struct BackendConfig {
     pub max_connections: usize,
     /// How long a connection may take to send a request's headers before it is closed.
     pub header_read_timeout: std::time::Duration,
+    /// Which addresses sign-in (discovery, JWKS, token, userinfo, PAR) and webhooks may reach:
+    /// public ones only, unless a test setup with IdPs on this machine allows any.
+    pub reach: Reach,
 }
 
 /// The default cap on connections served at once.
@@ -84,6 +89,7 @@ impl BackendConfig {
             usages: Vec::new(),
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
+            reach: Reach::PublicOnly,
         }
     }
 }

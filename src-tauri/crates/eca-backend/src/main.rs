@@ -48,6 +48,12 @@ struct Args {
     /// Allow --listen on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Let customer sign-in and webhooks reach IdPs and receivers at private, loopback and
+    /// link-local addresses (a test setup with IdPs on this machine). Without it they reach
+    /// public addresses only, so that no IdP configuration can point the platform at its own
+    /// network.
+    #[arg(long)]
+    allow_private_addresses: bool,
     /// Serve GET/POST /_faults to change the faults while running (tests; with an API key).
     #[arg(long)]
     fault_admin: bool,
@@ -116,6 +122,9 @@ async fn run(args: Args) -> Result<(), String> {
     let mut config = BackendConfig::new(storage.clone());
     config.listen = args.listen;
     config.allow_remote = args.allow_remote;
+    if args.allow_private_addresses {
+        config.reach = eca_oidc::reach::Reach::Anywhere;
+    }
     config.api_keys = args.api_keys;
     config.dev_workspace = !args.no_dev_workspace;
     config.fault_admin = args.fault_admin;

@@ -162,6 +162,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
     let signin = Arc::new(SignIn::new(
         &public_url,
         config.link_ttl,
+        config.reach,
         Arc::clone(&config.clock),
         Arc::clone(&sealer),
         &db,

@@ -20,7 +20,12 @@ async fn a_sign_in_leaves_nothing_about_the_customer_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_eca-backend"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-private-addresses",
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env_remove("ECA_BACKEND_SECRET_KEY")
         .env_remove("ECA_BACKEND_API_KEYS")

@@ -17,6 +17,7 @@ use common::platform::*;
 use common::*;
 use eca_model::clock::Clock;
 use eca_model::credential_expiry;
+use eca_oidc::reach::Reach;
 use eca_testkit::node_server::workspace_root;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -248,6 +249,24 @@ async fn a_credential_that_expires_before_the_click_fails_the_request_and_starts
             .as_str()
             .is_some_and(|m| m.contains(&format!("expired on {last_day}"))),
         "{got}"
+    );
+}
+
+/// A platform reaches IdPs at public addresses only: an IdP configured on its own network
+/// (here loopback, as a metadata endpoint or an internal page would be) is never called.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_never_calls_an_idp_on_its_own_network() {
+    let p = platform_reaching(Reach::PublicOnly, true, |_| Vec::new()).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, page) = customer_opens(link).await;
+    assert_ne!(status, 200, "{page}");
+    let result = p.status(&id).await;
+    assert_eq!(result["status"], "failed", "{result}");
+    let message = result["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("127.0.0.1") && message.contains("public addresses only"),
+        "{result}"
     );
 }
 

@@ -144,7 +144,7 @@ impl DiscoveryInfo {
 
 /// Fetches `issuer`'s discovery document with the advice the form shows.
 pub async fn discover(
-    client: &reqwest::Client,
+    client: &http::HttpClient,
     issuer: &str,
 ) -> Result<IssuerDiscovery, DiscoveryError> {
     let info = fetch(client, issuer).await?;
@@ -256,7 +256,7 @@ pub fn discovery_url(issuer: &str) -> Result<Url, DiscoveryError> {
 
 /// Fetches and checks the discovery document of `issuer` (as entered, compared exactly).
 pub async fn fetch(
-    client: &reqwest::Client,
+    client: &http::HttpClient,
     issuer: &str,
 ) -> Result<DiscoveryInfo, DiscoveryError> {
     fetch_dated(client, issuer).await.map(|d| d.info)
@@ -264,12 +264,11 @@ pub async fn fetch(
 
 /// [`fetch`], with the IdP's `Date` header (readiness compares clocks with it).
 pub async fn fetch_dated(
-    client: &reqwest::Client,
+    client: &http::HttpClient,
     issuer: &str,
 ) -> Result<Discovered, DiscoveryError> {
     let url = discovery_url(issuer)?;
-    let (document, meta): (Value, _) = match http::get_json(client, &url, MAX_DOCUMENT_BYTES).await
-    {
+    let (document, meta): (Value, _) = match client.get_json(&url, MAX_DOCUMENT_BYTES).await {
         Ok(fetched) => fetched,
         // A 404/410 or a web page instead of JSON: most likely not the issuer of an OIDC IdP.
         Err(HttpError::Status {

@@ -11,8 +11,9 @@
 //! - Errors carry only what is safe to show an admin: the host, the URL without user info,
 //!   query or fragment, the status, and a short sanitised snippet of the body. Request headers
 //!   (`Authorization`, client secrets in a form body) never reach an error.
-//! - Every exchange goes through [`send`], so the time a task waits on IdPs is counted there
-//!   and only there ([`time_idp_calls`]).
+//! - Every exchange goes through [`HttpClient::send`], so the time a task waits on IdPs is
+//!   counted there and only there ([`time_idp_calls`]), and every request is held to the
+//!   client's [`Reach`] there (a literal address) and in its resolver (a host name).
 
 use std::error::Error as _;
 use std::future::Future;
@@ -20,9 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::reach::{NotPublic, PublicResolver, Reach};
 use eca_model::validation::is_loopback_url;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, LOCATION};
-use reqwest::{redirect, Client, RequestBuilder, StatusCode};
+use reqwest::{redirect, Client, IntoUrl, Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -49,27 +51,92 @@ pub const ERROR_FIELDS: [&str; 6] = [
 /// How many characters of an error body are shown.
 const SNIPPET_CHARS: usize = 200;
 
-/// The one client the app uses for IdPs: no redirects, timeouts, no cookie store, the
-/// environment's proxies but never for this computer ([`proxies`]).
-pub fn client() -> Client {
-    client_with_proxies(&|name| std::env::var(name).ok())
+/// The one client every call to an IdP goes through (the platform's webhooks too): no
+/// redirects, timeouts, no cookie store, and the addresses it may reach ([`Reach`]).
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    client: Client,
+    reach: Reach,
 }
 
-/// [`client`], its proxies read through `env` (for tests).
-fn client_with_proxies(env: &dyn Fn(&str) -> Option<String>) -> Client {
-    let builder = proxies(env)
-        .into_iter()
-        .fold(Client::builder().no_proxy(), |b, proxy| b.proxy(proxy));
-    builder
-        .redirect(redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(TOTAL_TIMEOUT)
-        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-        .user_agent(USER_AGENT)
-        .build()
-        // Only fails if the TLS backend cannot initialise, which with the bundled rustls and
-        // this fixed configuration means a broken build, not a runtime condition to report.
-        .expect("the HTTP client configuration is valid")
+/// The admin's computer's client: it reaches IdPs anywhere, through the environment's proxies
+/// but never for this computer ([`proxies`]).
+pub fn client() -> HttpClient {
+    HttpClient::new(Reach::Anywhere)
+}
+
+impl HttpClient {
+    pub fn new(reach: Reach) -> Self {
+        Self::with_env(reach, &|name| std::env::var(name).ok())
+    }
+
+    /// [`HttpClient::new`], its proxies read through `env` (for tests). A client that reaches
+    /// public addresses only uses no proxy: a proxy would resolve the names itself, beyond the
+    /// resolver that keeps them public.
+    fn with_env(reach: Reach, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let builder = match reach {
+            Reach::Anywhere => proxies(env)
+                .into_iter()
+                .fold(Client::builder().no_proxy(), |b, proxy| b.proxy(proxy)),
+            Reach::PublicOnly => Client::builder()
+                .no_proxy()
+                .dns_resolver(std::sync::Arc::new(PublicResolver)),
+        };
+        let client = builder
+            .redirect(redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(TOTAL_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .user_agent(USER_AGENT)
+            .build()
+            // Only fails if the TLS backend cannot initialise, which with the bundled rustls
+            // and this fixed configuration means a broken build, not a runtime condition.
+            .expect("the HTTP client configuration is valid");
+        Self { client, reach }
+    }
+
+    pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.client.get(url)
+    }
+
+    pub fn post(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.client.post(url)
+    }
+
+    pub fn request(&self, method: Method, url: impl IntoUrl) -> RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends `request` (made by this client) and reads the whole body, at most `max_bytes`
+    /// of it.
+    ///
+    /// Returns any status except a redirect (3xx other than 304), which is refused; use
+    /// [`HttpResponse::into_success`] or [`HttpResponse::json`] on the result. The request's
+    /// own headers and body never appear in an error.
+    pub async fn send(
+        &self,
+        request: RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<HttpResponse, HttpError> {
+        let started = Instant::now();
+        let result = exchange(request, self.reach, max_bytes).await;
+        // Outside `time_idp_calls` there is nothing to count into.
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let _ = IDP_TIME.try_with(|spent| spent.fetch_add(nanos, Ordering::Relaxed));
+        result
+    }
+
+    /// GETs `url` as JSON: 2xx only, body capped at `max_bytes`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        max_bytes: usize,
+    ) -> Result<(T, HttpMeta), HttpError> {
+        let request = self.get(url.clone()).header(ACCEPT, "application/json");
+        let response = self.send(request, max_bytes).await?.into_success()?;
+        let value = response.json()?;
+        Ok((value, response.meta))
+    }
 }
 
 /// The proxies of `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), minus `NO_PROXY`,
@@ -190,6 +257,13 @@ pub enum HttpError {
     Transport { host: String, detail: String },
 
     #[error(
+        "{host} is at {address}, a private, loopback or link-local address. The platform \
+         reaches identity providers and webhooks at public addresses only, so that no \
+         configuration can point it at its own network: use the IdP's public address."
+    )]
+    NotPublic { host: String, address: String },
+
+    #[error(
         "{url} answered HTTP {status} with a redirect to {}. Redirects are not followed, so that \
          a server cannot send the app elsewhere: if that address is the right one, enter it \
          directly.",
@@ -243,21 +317,11 @@ pub async fn time_idp_calls<F: Future>(future: F) -> (F::Output, Duration) {
     (output, Duration::from_nanos(spent.load(Ordering::Relaxed)))
 }
 
-/// Sends `request` and reads the whole body, at most `max_bytes` of it.
-///
-/// Returns any status except a redirect (3xx other than 304), which is refused; use
-/// [`HttpResponse::into_success`] or [`HttpResponse::json`] on the result. The request's own
-/// headers and body never appear in an error.
-pub async fn send(request: RequestBuilder, max_bytes: usize) -> Result<HttpResponse, HttpError> {
-    let started = Instant::now();
-    let result = exchange(request, max_bytes).await;
-    // Outside `time_idp_calls` there is nothing to count into.
-    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let _ = IDP_TIME.try_with(|spent| spent.fetch_add(nanos, Ordering::Relaxed));
-    result
-}
-
-async fn exchange(request: RequestBuilder, max_bytes: usize) -> Result<HttpResponse, HttpError> {
+async fn exchange(
+    request: RequestBuilder,
+    reach: Reach,
+    max_bytes: usize,
+) -> Result<HttpResponse, HttpError> {
     let (client, request) = request.build_split();
     let request = request.map_err(|err| HttpError::InvalidUrl {
         url: err.url().map(safe_url).unwrap_or_default(),
@@ -265,6 +329,7 @@ async fn exchange(request: RequestBuilder, max_bytes: usize) -> Result<HttpRespo
     })?;
     let url = request.url().clone();
     check_scheme(&url)?;
+    reach.check_url(&url).map_err(HttpError::from)?;
 
     let mut response = client
         .execute(request)
@@ -325,18 +390,6 @@ async fn exchange(request: RequestBuilder, max_bytes: usize) -> Result<HttpRespo
     Ok(HttpResponse { meta, body })
 }
 
-/// GETs `url` as JSON: 2xx only, body capped at `max_bytes`.
-pub async fn get_json<T: DeserializeOwned>(
-    client: &Client,
-    url: &Url,
-    max_bytes: usize,
-) -> Result<(T, HttpMeta), HttpError> {
-    let request = client.get(url.clone()).header(ACCEPT, "application/json");
-    let response = send(request, max_bytes).await?.into_success()?;
-    let value = response.json()?;
-    Ok((value, response.meta))
-}
-
 /// `url` without user info, query or fragment: what an error may show. A query can carry a
 /// code or a token, user info a password.
 pub fn safe_url(url: &Url) -> String {
@@ -378,6 +431,15 @@ fn check_scheme(url: &Url) -> Result<(), HttpError> {
     }
 }
 
+impl From<NotPublic> for HttpError {
+    fn from(refused: NotPublic) -> Self {
+        HttpError::NotPublic {
+            host: refused.host,
+            address: refused.address.to_string(),
+        }
+    }
+}
+
 /// Turns a reqwest error into what happened, naming the host. reqwest's own `Display` includes
 /// the full URL (query and all), so only the causes beneath it are used.
 fn transport_error(err: &reqwest::Error, url: &Url) -> HttpError {
@@ -389,6 +451,9 @@ fn transport_error(err: &reqwest::Error, url: &Url) -> HttpError {
             TOTAL_TIMEOUT
         };
         return HttpError::Timeout { host, limit };
+    }
+    if let Some(refused) = not_public(err) {
+        return refused.clone().into();
     }
     let detail = innermost(err);
     let chain = causes(err).to_lowercase();
@@ -405,6 +470,18 @@ fn transport_error(err: &reqwest::Error, url: &Url) -> HttpError {
         return HttpError::Connect { host, detail };
     }
     HttpError::Transport { host, detail }
+}
+
+/// The resolver's refusal of a name with no public address, if that is why `err` happened.
+fn not_public(err: &reqwest::Error) -> Option<&NotPublic> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<NotPublic>() {
+            return Some(refused);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// All the causes beneath `err`, joined: used to classify, never shown.
@@ -564,6 +641,15 @@ mod tests {
     use std::io::Read;
     use std::net::TcpListener;
 
+    /// Sends the request `make` builds with the admin's client.
+    async fn send_one(
+        make: impl FnOnce(&HttpClient) -> RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<HttpResponse, HttpError> {
+        let client = client();
+        client.send(make(&client), max_bytes).await
+    }
+
     /// Serves `response` on a loopback port; the URL carries a query that must not leak.
     fn serve(response: Vec<u8>) -> Url {
         let port = super::test_server::serve(|_| response);
@@ -577,7 +663,7 @@ mod tests {
             &format!("HTTP/1.1 200 OK\r\ncontent-length: {}", body.len()),
             body,
         ));
-        let (value, meta): (serde_json::Value, _) = get_json(&client(), &url, 1024).await.unwrap();
+        let (value, meta): (serde_json::Value, _) = client().get_json(&url, 1024).await.unwrap();
         assert_eq!(value["a"], 1);
         assert_eq!(meta.status, 200);
         assert!(
@@ -593,7 +679,8 @@ mod tests {
             "HTTP/1.1 200 OK\r\ncontent-length: 5000",
             &[b' '; 5000],
         ));
-        let err = get_json::<serde_json::Value>(&client(), &url, 1000)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1000)
             .await
             .unwrap_err();
         assert!(
@@ -606,7 +693,8 @@ mod tests {
     async fn stops_at_the_cap_without_a_content_length() {
         // No length and no chunking: the body runs until the server closes.
         let url = serve(raw("HTTP/1.1 200 OK", &vec![b' '; 300 * 1024]));
-        let err = get_json::<serde_json::Value>(&client(), &url, 256 * 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 256 * 1024)
             .await
             .unwrap_err();
         assert!(matches!(err, HttpError::TooLarge { .. }), "{err:?}");
@@ -622,7 +710,8 @@ mod tests {
             "HTTP/1.1 302 Found\r\nlocation: /elsewhere?token=abc",
             b"",
         ));
-        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1024)
             .await
             .unwrap_err();
         let HttpError::Redirect {
@@ -654,7 +743,8 @@ mod tests {
             body.len()
         );
         let url = serve(raw(&head, body));
-        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1024)
             .await
             .unwrap_err();
         let message = err.to_string();
@@ -681,7 +771,7 @@ mod tests {
             let mut answers = 0;
             for _ in 0..2 {
                 let started = Instant::now();
-                send(client().get(url.clone()), 1024).await.unwrap();
+                send_one(|c| c.get(url.clone()), 1024).await.unwrap();
                 answers += started.elapsed().as_nanos();
             }
             Duration::from_nanos(answers as u64)
@@ -697,7 +787,7 @@ mod tests {
 
     #[tokio::test]
     async fn plain_http_goes_to_this_computer_only() {
-        let refused = send(client().get("http://idp.example/.well-known/x"), 1024)
+        let refused = send_one(|c| c.get("http://idp.example/.well-known/x"), 1024)
             .await
             .unwrap_err();
         assert!(
@@ -708,7 +798,7 @@ mod tests {
         for host in ["127.0.0.1", "localhost"] {
             let mut url = local.clone();
             url.set_host(Some(host)).unwrap();
-            assert!(send(client().get(url), 1024).await.is_ok(), "{host}");
+            assert!(send_one(|c| c.get(url), 1024).await.is_ok(), "{host}");
         }
     }
 
@@ -735,7 +825,7 @@ mod tests {
         let env = move |name: &str| {
             matches!(name, "HTTPS_PROXY" | "http_proxy").then(|| proxy_url.clone())
         };
-        let client = client_with_proxies(&env);
+        let client = HttpClient::with_env(Reach::Anywhere, &env);
 
         let local = serve(raw("HTTP/1.1 200 OK\r\ncontent-length: 2", b"{}"));
         let answer = client.get(local).send().await.unwrap();
@@ -759,11 +849,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_platform_client_reaches_nothing_on_its_own_network_and_says_so() {
+        // Counts the connections made to it.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(AtomicU64::new(0));
+        let count = std::sync::Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for _ in listener.incoming() {
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let platform = HttpClient::new(Reach::PublicOnly);
+        for host in ["127.0.0.1", "localhost"] {
+            let url = format!("http://{host}:{port}/.well-known/openid-configuration");
+            let refused = platform.send(platform.get(&url), 1024).await.unwrap_err();
+            assert!(
+                matches!(&refused, HttpError::NotPublic { host: h, address } if h == host && address.starts_with("127.")),
+                "{host}: {refused:?}"
+            );
+            assert!(
+                refused.to_string().contains("public addresses only"),
+                "{refused}"
+            );
+        }
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            0,
+            "nothing was sent, not even a connection"
+        );
+        let admin = client();
+        let reached = admin
+            .send(admin.get(format!("http://127.0.0.1:{port}/")), 1024)
+            .await;
+        assert!(reached.is_err(), "the counting listener answers nothing");
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            1,
+            "the admin's client reaches this computer"
+        );
+    }
+
+    #[tokio::test]
     async fn send_returns_error_statuses_for_the_caller_to_read() {
         let body = br#"{"error":"invalid_grant"}"#;
         let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-length: {}", body.len());
         let url = serve(raw(&head, body));
-        let response = send(client().post(url).basic_auth("id", Some("pw")), 1024)
+        let response = send_one(|c| c.post(url).basic_auth("id", Some("pw")), 1024)
             .await
             .unwrap();
         assert_eq!(response.meta.status, 400);
@@ -779,7 +911,8 @@ mod tests {
             body.len()
         );
         let url = serve(raw(&head, body));
-        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1024)
             .await
             .unwrap_err();
         let message = err.to_string();
@@ -806,7 +939,8 @@ mod tests {
             listener.local_addr().unwrap().port()
         };
         let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1024)
             .await
             .unwrap_err();
         assert!(matches!(err, HttpError::Connect { .. }), "{err:?}");
@@ -819,7 +953,8 @@ mod tests {
     #[tokio::test]
     async fn refuses_other_schemes() {
         let url = Url::parse("file:///etc/passwd").unwrap();
-        let err = get_json::<serde_json::Value>(&client(), &url, 1024)
+        let err = client()
+            .get_json::<serde_json::Value>(&url, 1024)
             .await
             .unwrap_err();
         assert!(matches!(err, HttpError::InvalidUrl { .. }), "{err:?}");

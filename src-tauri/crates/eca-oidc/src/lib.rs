@@ -5,7 +5,8 @@
 //!
 //! - [`issuer`]: which issuer discovery and ID tokens must name (exact, or a preset's
 //!   multi-tenant template).
-//! - [`http`]: the hardened HTTP client (no redirects, size and time limits, loopback rules).
+//! - [`http`]: the hardened HTTP client (no redirects, size and time limits, loopback rules),
+//!   and [`reach`]: which addresses it may connect to (the platform: public ones only).
 //! - [`discovery`]: OpenID discovery, fetched and checked.
 //! - [`login`]: PKCE/state/nonce, the callback, the code exchange, the ID token, userinfo, the
 //!   readiness checks, and the test login built from them.
@@ -19,3 +20,4 @@ pub mod http;
 pub mod issuer;
 pub mod login;
 pub mod panicked;
+pub mod reach;

@@ -54,11 +54,13 @@ use eca_model::credential_expiry;
 use eca_model::idp::{IdpConfig, IdpId};
 use eca_model::secret::Secret;
 use eca_model::secret_binding::SecretBinding;
+use eca_oidc::http::HttpClient;
 use eca_oidc::login::callback;
 use eca_oidc::login::client_auth::ClientCredential;
 use eca_oidc::login::flow::{self, LoginContext, PendingLogin};
 use eca_oidc::login::provider_cache::ProviderCache;
 use eca_oidc::login::report::{TestError, TestErrorCode};
+use eca_oidc::reach::Reach;
 use journal::{Journal, LinkClaim, Write};
 use judge::Judging;
 use link::LinkToken;
@@ -117,11 +119,12 @@ impl SignIn {
     pub fn new(
         public_url: &str,
         link_ttl: Duration,
+        reach: Reach,
         clock: Arc<dyn Clock>,
         sealer: Arc<SecretSealer>,
         db: &Database,
     ) -> Self {
-        let http = eca_oidc::http::client();
+        let http = HttpClient::new(reach);
         let notice = Notice {
             db: db.clone(),
             sealer: Arc::clone(&sealer),

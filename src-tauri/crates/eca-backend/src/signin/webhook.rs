@@ -7,6 +7,9 @@
 //!   receiver can refuse old or altered deliveries.
 //! - The signing secret is 256 bits from the OS RNG, stored sealed like client secrets, and
 //!   shown once, when the webhook is set.
+//! - Delivery goes through the platform's [`HttpClient`], so it reaches what sign-in reaches
+//!   (public addresses only, unless the backend runs with `--allow-private-addresses`), follows
+//!   no redirect and reads a bounded answer.
 //! - Delivery never holds up the customer's page: it runs in its own task, with a bounded
 //!   number of attempts, and reports to nobody but the log (without the body).
 
@@ -24,12 +27,15 @@ use crate::signin::request::Outcome;
 use crate::store::{auth_requests, webhooks, Database, StoreError};
 use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
+use eca_oidc::http::HttpClient;
 use serde::Serialize;
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "eca-signature";
+/// The most of a receiver's answer that is read (it is not used, only its status).
+const MAX_ANSWER_BYTES: usize = 16 * 1024;
 /// How many times a delivery is tried, and the pause before each retry.
 const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(3)];
 
@@ -60,7 +66,7 @@ pub fn signature(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
 
 /// One delivery: POSTs `body` until a 2xx answer or the attempts run out. True when delivered.
 pub async fn deliver(
-    http: &reqwest::Client,
+    http: &HttpClient,
     url: &str,
     secret: &str,
     body: Vec<u8>,
@@ -70,23 +76,17 @@ pub async fn deliver(
         if let Some(pause) = attempt.checked_sub(1).map(|i| RETRY_PAUSES[i]) {
             tokio::time::sleep(pause).await;
         }
-        let sent = http
+        let request = http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature(secret, now_unix(), &body))
-            .body(body.clone())
-            .send()
-            .await;
-        match sent {
-            Ok(response) if response.status().is_success() => return true,
+            .body(body.clone());
+        match http.send(request, MAX_ANSWER_BYTES).await {
+            Ok(response) if response.is_success() => return true,
             Ok(response) => {
-                tracing::warn!(
-                    status = response.status().as_u16(),
-                    attempt,
-                    "webhook refused"
-                )
+                tracing::warn!(status = response.meta.status, attempt, "webhook refused")
             }
-            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "webhook unreachable"),
+            Err(e) => tracing::warn!(error = %e, attempt, "webhook unreachable"),
         }
     }
     false
@@ -158,7 +158,7 @@ pub struct WebhookSet {
 pub(super) struct Notice {
     pub db: Database,
     pub sealer: Arc<SecretSealer>,
-    pub http: reqwest::Client,
+    pub http: HttpClient,
     pub clock: Arc<dyn Clock>,
 }
 

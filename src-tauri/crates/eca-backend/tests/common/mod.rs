@@ -51,6 +51,8 @@ pub async fn start_in(dir: &Path, adjust: impl FnOnce(&mut BackendConfig)) -> Ru
         format!("{ALPHA}:{ALPHA_KEY}").parse().unwrap(),
         format!("{BETA}:{BETA_KEY}").parse().unwrap(),
     ];
+    // The tests' IdPs and webhook receivers are on this machine.
+    config.reach = eca_oidc::reach::Reach::Anywhere;
     adjust(&mut config);
     eca_backend::start(config)
         .await

@@ -4,6 +4,7 @@
 
 use super::*;
 use eca_model::clock::Clock;
+use eca_oidc::reach::Reach;
 pub use eca_testkit::clock::TestClock;
 use eca_testkit::node_server::{workspace_root, NodeServer};
 use reqwest::Method;
@@ -47,9 +48,23 @@ pub async fn platform_with_flags(
     register_platform: bool,
     flags: impl FnOnce(&str) -> Vec<String>,
 ) -> Platform {
+    platform_reaching(Reach::Anywhere, register_platform, flags).await
+}
+
+/// [`platform_with_flags`], the platform reaching only what `reach` allows (the provider is on
+/// loopback: [`Reach::PublicOnly`] must refuse it).
+pub async fn platform_reaching(
+    reach: Reach,
+    register_platform: bool,
+    flags: impl FnOnce(&str) -> Vec<String>,
+) -> Platform {
     let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
-    let harness = start_with(|config| config.clock = shared).await;
+    let harness = start_with(|config| {
+        config.clock = shared;
+        config.reach = reach;
+    })
+    .await;
     let callback = format!("{}/v1/oauth/callback", harness.backend.url());
     let redirect = if register_platform {
         callback.clone()

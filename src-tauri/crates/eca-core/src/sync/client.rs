@@ -78,7 +78,7 @@ impl RemoteProblem {
 
 /// A client for one backend and workspace.
 pub struct BackendClient {
-    http: reqwest::Client,
+    http: http::HttpClient,
     base: Url,
     workspace: String,
     api_key: Secret,
@@ -138,35 +138,45 @@ impl BackendClient {
             .authorized(Method::POST, self.workspace_url("auth-requests"))
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        http::send(request, MAX_AUTH_BYTES).await
+        self.http.send(request, MAX_AUTH_BYTES).await
     }
 
     /// `GET /auth-requests/{id}` (any status).
     pub async fn auth_request(&self, id: uuid::Uuid) -> Result<HttpResponse, HttpError> {
         let url = self.workspace_url(&format!("auth-requests/{}", id.hyphenated()));
-        http::send(self.authorized(Method::GET, url), MAX_AUTH_BYTES).await
+        self.http
+            .send(self.authorized(Method::GET, url), MAX_AUTH_BYTES)
+            .await
     }
 
     /// `GET /idps/{id}/platform-jwks`: the platform's public keys for the IdP (any status).
     pub async fn platform_jwks(&self, id: IdpId) -> Result<HttpResponse, HttpError> {
         let url = self.workspace_url(&format!("idps/{id}/platform-jwks"));
-        http::send(self.authorized(Method::GET, url), MAX_AUTH_BYTES).await
+        self.http
+            .send(self.authorized(Method::GET, url), MAX_AUTH_BYTES)
+            .await
     }
 
     /// `GET /idps` (any status).
     pub async fn list(&self) -> Result<HttpResponse, HttpError> {
-        http::send(self.request(Method::GET, None), MAX_LIST_BYTES).await
+        self.http
+            .send(self.request(Method::GET, None), MAX_LIST_BYTES)
+            .await
     }
 
     /// `GET /idps/{id}` (any status).
     pub async fn get(&self, id: IdpId) -> Result<HttpResponse, HttpError> {
-        http::send(self.request(Method::GET, Some(id)), MAX_IDP_BYTES).await
+        self.http
+            .send(self.request(Method::GET, Some(id)), MAX_IDP_BYTES)
+            .await
     }
 
     /// `GET /idps/{id}/usages` (any status).
     pub async fn usages(&self, id: IdpId) -> Result<HttpResponse, HttpError> {
         let url = self.workspace_url(&format!("idps/{id}/usages"));
-        http::send(self.authorized(Method::GET, url), MAX_LIST_BYTES).await
+        self.http
+            .send(self.authorized(Method::GET, url), MAX_LIST_BYTES)
+            .await
     }
 
     /// `PUT /idps/{id}` with this precondition and idempotency key (any status).
@@ -181,7 +191,7 @@ impl BackendClient {
             .header("Idempotency-Key", idempotency_key)
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        http::send(request, MAX_IDP_BYTES).await
+        self.http.send(request, MAX_IDP_BYTES).await
     }
 
     /// `DELETE /idps/{id}` with `If-Match` and this idempotency key (any status).
@@ -195,16 +205,16 @@ impl BackendClient {
             .request(Method::DELETE, Some(id))
             .header("If-Match", etag(version))
             .header("Idempotency-Key", idempotency_key);
-        http::send(request, MAX_IDP_BYTES).await
+        self.http.send(request, MAX_IDP_BYTES).await
     }
 }
 
 /// `GET {base}/v1/platform`, the platform's public description (no API key is sent).
-pub async fn platform(http: &reqwest::Client, base: &Url) -> Result<HttpResponse, HttpError> {
-    let request = http
+pub async fn platform(client: &http::HttpClient, base: &Url) -> Result<HttpResponse, HttpError> {
+    let request = client
         .get(under(base, "v1/platform"))
         .header(ACCEPT, "application/json");
-    http::send(request, MAX_AUTH_BYTES).await
+    client.send(request, MAX_AUTH_BYTES).await
 }
 
 /// `path` under the base URL's own path (a backend may live under a prefix).

@@ -48,7 +48,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::minutes(5);
 /// What a login needs from outside: HTTP, time, and where the IdP's documents come from.
 #[derive(Clone)]
 pub struct LoginContext {
-    pub http: reqwest::Client,
+    pub http: http::HttpClient,
     pub clock: Arc<dyn Clock>,
     /// `None`: discovery and the JWKS are fetched for every login, as Test Configuration
     /// wants (an admin testing a change must see the IdP as it is now). `Some`: shared by
@@ -1007,12 +1007,16 @@ async fn fetch_userinfo(
         .get(endpoint)
         .bearer_auth(access_token)
         .header("Accept", "application/json");
-    let response = http::send(request, MAX_USERINFO_BYTES).await.map_err(|e| {
-        error(
-            format!("The userinfo request failed: {e}"),
-            "Check the userinfo endpoint URL.",
-        )
-    })?;
+    let response = ctx
+        .http
+        .send(request, MAX_USERINFO_BYTES)
+        .await
+        .map_err(|e| {
+            error(
+                format!("The userinfo request failed: {e}"),
+                "Check the userinfo endpoint URL.",
+            )
+        })?;
     let response = response.into_success().map_err(|e| {
         error(
             format!("The userinfo endpoint refused the access token: {e}"),

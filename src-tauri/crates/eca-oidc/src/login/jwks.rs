@@ -23,10 +23,9 @@ pub enum JwksError {
 }
 
 /// Fetches the key set at `uri`.
-pub async fn fetch(client: &reqwest::Client, uri: &str) -> Result<CoreJsonWebKeySet, JwksError> {
+pub async fn fetch(client: &http::HttpClient, uri: &str) -> Result<CoreJsonWebKeySet, JwksError> {
     let url = Url::parse(uri)?;
-    let (jwks, _meta): (CoreJsonWebKeySet, _) =
-        http::get_json(client, &url, MAX_JWKS_BYTES).await?;
+    let (jwks, _meta): (CoreJsonWebKeySet, _) = client.get_json(&url, MAX_JWKS_BYTES).await?;
     if jwks.keys().is_empty() {
         return Err(JwksError::Empty);
     }

@@ -50,7 +50,7 @@ pub struct Pushed {
 }
 
 /// Pushes the request and reads the IdP's answer.
-pub async fn push(client: &reqwest::Client, req: &ParRequest<'_>) -> Result<Pushed, TestError> {
+pub async fn push(client: &http::HttpClient, req: &ParRequest<'_>) -> Result<Pushed, TestError> {
     let mut credential = Form::new();
     let request = client
         .post(req.endpoint)
@@ -59,7 +59,8 @@ pub async fn push(client: &reqwest::Client, req: &ParRequest<'_>) -> Result<Push
         .client
         .authenticate(request, &mut credential, req.audience)?;
     let body = body(req, credential);
-    let response = http::send(request.form(&body), MAX_PAR_RESPONSE)
+    let response = client
+        .send(request.form(&body), MAX_PAR_RESPONSE)
         .await
         .map_err(http_failure)?;
     read_answer(response, req)

@@ -83,7 +83,7 @@ impl ProviderCache {
     /// The discovery document of `issuer`, fetched when `want` says the cached one will not do.
     pub async fn discovery(
         &self,
-        http: &reqwest::Client,
+        http: &crate::http::HttpClient,
         issuer: &str,
         now: OffsetDateTime,
         want: Want,
@@ -97,7 +97,7 @@ impl ProviderCache {
     /// The key set at `uri`, fetched when `want` says the cached one will not do.
     pub async fn jwks(
         &self,
-        http: &reqwest::Client,
+        http: &crate::http::HttpClient,
         uri: &str,
         now: OffsetDateTime,
         want: Want,

@@ -52,7 +52,7 @@ pub struct TokenRequest<'a> {
 
 /// Exchanges the authorization code for tokens.
 pub async fn exchange(
-    client: &reqwest::Client,
+    client: &http::HttpClient,
     req: TokenRequest<'_>,
 ) -> Result<TokenResponse, TestError> {
     let mut form: Form = vec![
@@ -67,7 +67,8 @@ pub async fn exchange(
     let request = req
         .client
         .authenticate(request, &mut form, req.token_endpoint)?;
-    let response = http::send(request.form(&form), MAX_TOKEN_RESPONSE)
+    let response = client
+        .send(request.form(&form), MAX_TOKEN_RESPONSE)
         .await
         .map_err(http_failure)?;
     read_answer(response, &req)

@@ -11,9 +11,14 @@ neither caught nor listed; prints the table README shows either way.
 
 A package's runs are every outcomes.json under OUT_DIR/PACKAGE: the full run and the re-runs
 of its survivors (`make mutants RERUN=1`); for each mutant the latest run's outcome counts.
+Only outcomes measured on the code as it is now count: each run records the SHA-256 of the
+files it mutated (source.sha256 beside its mutants.out), and a mutant whose file has changed
+since (or a run that recorded nothing) is left out and said so, as its line and column may
+now name another mutant.
 `--survivors` prints, one a line, a regex matching exactly each survivor of PACKAGE's modules
 (for cargo-mutants' --re), so a re-run tests only those.
 """
+import hashlib
 import json
 import re
 import sys
@@ -43,21 +48,46 @@ def key(name):
     return re.sub(r"^([^:]+):\d+:\d+: ", r"\1: ", name)
 
 
+def recorded_sources(run_dir):
+    """{file: sha256} a run recorded of the files it mutated; empty when it recorded none."""
+    path = run_dir / "source.sha256"
+    if not path.exists():
+        return {}
+    pairs = (line.split(None, 1) for line in path.read_text().splitlines() if line.strip())
+    return {name.strip(): digest for digest, name in pairs}
+
+
+def current_digest(path):
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def outcomes(out_dir, package):
-    """Each mutant of PACKAGE with its latest outcome, over all its runs."""
+    """Each mutant of PACKAGE with its latest outcome, over the runs made on today's code."""
     runs = []
     for path in (Path(out_dir) / package).glob("**/mutants.out/outcomes.json"):
         run = json.loads(path.read_text())
-        runs.append((run["start_time"], run["outcomes"]))
+        runs.append((run["start_time"], run["outcomes"], recorded_sources(path.parent.parent)))
     if not runs:
         sys.exit(f"mutants-score: no outcomes under {Path(out_dir) / package}: did cargo-mutants "
                  f"run for {package}?")
     latest = {}
-    for _, run in sorted(runs, key=lambda r: r[0]):
+    stale = set()
+    for _, run, sources in sorted(runs, key=lambda r: r[0]):
         for o in run:
             mutant = o["scenario"].get("Mutant") if isinstance(o["scenario"], dict) else None
-            if mutant:
-                latest[mutant["name"]] = (mutant, o["summary"])
+            if not mutant:
+                continue
+            if sources.get(mutant["file"]) != current_digest(mutant["file"]):
+                stale.add(mutant["file"])
+                continue
+            latest[mutant["name"]] = (mutant, o["summary"])
+    for name in sorted(stale):
+        print(f"mutants-score: {package}: outcomes for {name} were measured on other code (it "
+              "changed since, or the run recorded no source.sha256); left out: run "
+              "`make mutants` again for it", file=sys.stderr)
     return latest.values()
 
 
@@ -102,6 +132,12 @@ def main():
                 missed += 1
                 survivors.append(mutant["name"])
         viable = caught + timeouts + missed
+        if viable + skipped + unviable == 0:
+            # Nothing measured on today's code: not a pass.
+            print(f"NOT MEASURED  {name}")
+            rows.append((name, 0, 0, 0, 0, None))
+            failed = True
+            continue
         score = 100.0 * (caught + timeouts) / viable if viable else 100.0
         rows.append((name, caught + timeouts, viable, skipped, unviable, score))
         if score < TARGET or survivors:
@@ -112,10 +148,14 @@ def main():
     print("| Module | Caught / viable | Score | Equivalent (accepted) | Unviable |")
     print("|---|---|---|---|---|")
     for name, caught, viable, skipped, unviable, score in rows:
-        print(f"| {name} | {caught} / {viable} | {score:.0f}% | {skipped} | {unviable} |")
+        if score is None:
+            print(f"| {name} | not measured on this code | | | |")
+        else:
+            print(f"| {name} | {caught} / {viable} | {score:.0f}% | {skipped} | {unviable} |")
     if failed:
-        print(f"\nmutants: a module is under {TARGET:.0f}%, or a survivor is neither caught "
-              "nor listed in tests/mutants/accepted.txt (see SURVIVED above)", file=sys.stderr)
+        print(f"\nmutants: a module is under {TARGET:.0f}%, was not measured on this code, or a "
+              "survivor is neither caught nor listed in tests/mutants/accepted.txt (see SURVIVED "
+              "and NOT MEASURED above)", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -13,8 +13,10 @@
 # tenth of the time where integration tests start real providers, and a lower bound on the
 # score (a mutant only an integration test catches counts as missed).
 # RERUN=1 re-tests only the survivors of the earlier runs (after new tests, say), in
-# artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Re-run on the
-# same product code as the full run: a mutant is known by its line and column.
+# artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Each run
+# records the SHA-256 of the files it mutates (source.sha256): outcomes of a file changed since
+# are left out of the score (a mutant is known by its line and column), so after a product
+# change run the module in full again.
 # Build nothing else in the same CARGO_TARGET_DIR meanwhile: cargo knows workspace crates by
 # their path inside the workspace, the same in cargo-mutants' copy, so the two builds would
 # take each other's outputs.
@@ -61,6 +63,9 @@ for package in "${packages[@]}"; do
     out=$out/rerun-$n
   fi
   mkdir -p "$out"
+  # What this run measures: the score counts its outcomes only while these files are unchanged.
+  # shellcheck disable=SC2086  # the file list splits on purpose
+  sha256sum ${files[$package]} >"$out/source.sha256"
   echo "mutants: $package:${files[$package]}"
   # Exit 2 means survivors, which the score reports; anything else is a failed run. A minimum
   # test timeout, as a loaded machine can make a slow test look like a hung mutant.

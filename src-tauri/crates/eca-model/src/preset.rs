@@ -35,8 +35,10 @@ pub struct Preset {
     pub issuer: Option<String>,
     /// The values the templates need (tenant, domain, realm…).
     pub params: Vec<PresetParam>,
-    /// The recommended client authentication (`private_key_jwt` belongs here once the engine
-    /// supports it).
+    /// The recommended client authentication: `private_key_jwt` where the IdP's documentation
+    /// recommends key or certificate credentials for a confidential client (Entra ID, Okta,
+    /// PingOne), a client secret where key credentials are a paid or opt-in extra (Auth0's
+    /// Enterprise plan, Keycloak's "Signed JWT" authenticator: their hints say so).
     pub client_auth_method: ClientAuthMethod,
     pub scopes: Vec<String>,
     pub customer_id_claim: String,

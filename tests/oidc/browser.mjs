@@ -94,7 +94,7 @@ for (let hop = 0; hop < 20; hop += 1) {
   }
   const html = await res.text();
   const action = process.env.ECA_BROWSER_ACTION === 'abort' ? 'abort' : 'login';
-  const form = new RegExp(`action="(/interaction/[\\w-]+/${action})"`).exec(html);
+  const form = new RegExp(`action="((?:/[^"/]+)*/interaction/[\\w-]+/${action})"`).exec(html);
   if (res.status === 200 && form) {
     url = new URL(form[1], url).toString();
     init = {

@@ -17,7 +17,7 @@ function renderAdd() {
 const entraFill: PresetFill = {
   protocol: "oidc",
   issuer: "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0",
-  client_auth_method: "client_secret_post",
+  client_auth_method: "private_key_jwt",
   scopes: ["openid", "profile", "email"],
   customer_id_claim: "oid",
   userinfo_endpoint: null,
@@ -51,7 +51,7 @@ describe("IdpFormView: Start from", () => {
       id: "entra",
       params: { tenant: "contoso.onmicrosoft.com" },
     });
-    expect(screen.getByLabelText("Client authentication")).toHaveValue("client_secret_post");
+    expect(screen.getByLabelText("Client authentication")).toHaveValue("private_key_jwt");
     expect(screen.getByLabelText("Customer identifier claim")).toHaveValue("oid");
     expect(screen.getByText(/each ID token's iss carries the user's tenant/)).toBeInTheDocument();
 

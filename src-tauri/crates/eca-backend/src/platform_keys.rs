@@ -66,17 +66,13 @@ pub struct PlatformJwks {
 }
 
 impl PlatformKey {
-    /// Its public keys and certificate; the certificate names `client_id` and starts at `now`.
-    pub fn public(
-        &self,
-        client_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<PlatformJwks, PlatformKeyError> {
-        Ok(PlatformJwks {
+    /// Its public keys and certificate (the same certificate at every read).
+    pub fn public(&self) -> PlatformJwks {
+        PlatformJwks {
             jwks: self.key.public().jwks(),
-            certificate_pem: self.key.certificate_pem(client_id, now)?,
+            certificate_pem: self.key.certificate_pem(),
             created_at: self.created_at.clone(),
-        })
+        }
     }
 }
 
@@ -280,7 +276,7 @@ mod tests {
         let (db, ws, id) = database_with_idp();
         let sealer = SecretSealer::new(&MasterKey::generate());
         let key = ensure(&db, &sealer, &ws, id, now()).await.unwrap().unwrap();
-        let view = key.public("client-1", now()).unwrap();
+        let view = key.public();
         let shown = serde_json::to_string(&view).unwrap();
         assert_eq!(view.jwks, key.key.public().jwks());
         assert!(view
@@ -290,6 +286,12 @@ mod tests {
         for jwk in view.jwks["keys"].as_array().unwrap() {
             assert!(jwk.get("d").is_none(), "no private member: {jwk}");
         }
+        let again = ensure(&db, &sealer, &ws, id, now()).await.unwrap().unwrap();
+        assert_eq!(
+            again.public().certificate_pem,
+            view.certificate_pem,
+            "the certificate registered at the IdP is the one every later read shows"
+        );
         let text = key.key.to_stored_text();
         for part in text.split('.').skip(1) {
             assert!(!shown.contains(&part[..32]), "no private key in {shown}");

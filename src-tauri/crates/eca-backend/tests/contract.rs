@@ -183,10 +183,9 @@ fn the_platform_jwks_schema_takes_public_keys_only() {
     let contract = Contract::load(SPEC);
     let validator = contract.validator(&json!({"$ref": "#/components/schemas/PlatformJwks"}));
     let key = eca_oidc::login::client_key::ClientKey::generate().unwrap();
-    let now = time::OffsetDateTime::now_utc();
     let shown = json!({
         "jwks": key.public().jwks(),
-        "certificate_pem": key.certificate_pem("client-1", now).unwrap(),
+        "certificate_pem": key.certificate_pem(),
         "created_at": "2026-01-01T00:00:00Z",
     });
     assert!(

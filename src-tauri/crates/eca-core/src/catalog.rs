@@ -356,9 +356,9 @@ impl Catalog {
 
     /// The public material of the IdP's signing key (private_key_jwt); `None` when it has none.
     pub fn public_key(&self, id: IdpId) -> Result<Option<PublicKeyView>, CatalogError> {
-        let idp = self.get(id)?;
+        self.get(id)?;
         match client_keys::load(self.secrets.as_ref(), id)? {
-            Some(key) => Ok(Some(self.view(&key, &idp)?)),
+            Some(key) => Ok(Some(view(&key)?)),
             None => Ok(None),
         }
     }
@@ -366,19 +366,14 @@ impl Catalog {
     /// Makes the IdP's signing key: when it has none, or always with `replace` (the IdP must
     /// then be given the new public key). Returns its public material.
     pub fn generate_key(&self, id: IdpId, replace: bool) -> Result<PublicKeyView, CatalogError> {
-        let idp = self.get(id)?;
+        self.get(id)?;
         let store = self.secrets.as_ref();
         let key = if replace {
             client_keys::replace(store, id)?
         } else {
             client_keys::ensure(store, id)?
         };
-        self.view(&key, &idp)
-    }
-
-    fn view(&self, key: &ClientKey, idp: &IdpConfig) -> Result<PublicKeyView, CatalogError> {
-        let view = client_keys::view(key, &idp.fields.client_id, self.clock.now());
-        Ok(view.map_err(ClientKeyStoreError::from)?)
+        view(&key)
     }
 
     /// The stored secret of `stored`, for a login with `fields` (the stored ones, or a draft's).
@@ -437,4 +432,9 @@ impl Catalog {
         tx.commit()?;
         Ok(Ok(written))
     }
+}
+
+/// The public material of `key`, as the form and `eca idp show --public-jwk` show it.
+fn view(key: &ClientKey) -> Result<PublicKeyView, CatalogError> {
+    Ok(client_keys::view(key).map_err(ClientKeyStoreError::from)?)
 }

@@ -12,7 +12,6 @@ use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use eca_model::idp::IdpId;
 use eca_oidc::login::client_key::{ClientKey, ClientKeyError};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientKeyStoreError {
@@ -66,14 +65,9 @@ pub fn delete(store: &dyn SecretStore, id: IdpId) -> Result<(), ClientKeyStoreEr
     Ok(store.delete(SecretKey::IdpSigningKey(id))?)
 }
 
-/// The public material of `key`, its certificate issued at `now` for `client_id`.
-pub fn view(
-    key: &ClientKey,
-    client_id: &str,
-    now: OffsetDateTime,
-) -> Result<PublicKeyView, ClientKeyError> {
-    let certificate_pem = key.certificate_pem(client_id, now)?;
-    PublicKeyView::of(&key.public().jwks(), certificate_pem).ok_or(ClientKeyError::Unreadable)
+/// The public material of `key`, with its certificate (the same at every call).
+pub fn view(key: &ClientKey) -> Result<PublicKeyView, ClientKeyError> {
+    PublicKeyView::of(&key.public().jwks(), key.certificate_pem()).ok_or(ClientKeyError::Unreadable)
 }
 
 /// The members a public RSA or EC JWK may have: what the admin registers at the IdP.

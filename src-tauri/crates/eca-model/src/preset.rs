@@ -13,6 +13,9 @@
 //!   add a path, a query or another host to the issuer.
 //! - [`recognise`] reads an issuer back to its preset and parameters with the same templates and
 //!   patterns, so the quirks of an IdP saved from a preset apply without storing the preset.
+//! - A process serves one list of presets for its whole life: the reviewed file's, unless
+//!   [`serve`] gave another before the first read (the seam through which tests point the
+//!   templates at a provider on loopback, so the same data and code run against it).
 
 use crate::idp::{ClientAuthMethod, IdpFields, Protocol, TestRedirect};
 use crate::problem::{Problem, ProblemCode};
@@ -35,8 +38,10 @@ pub struct Preset {
     pub issuer: Option<String>,
     /// The values the templates need (tenant, domain, realm…).
     pub params: Vec<PresetParam>,
-    /// The recommended client authentication (`private_key_jwt` belongs here once the engine
-    /// supports it).
+    /// The recommended client authentication: `private_key_jwt` where the IdP's documentation
+    /// recommends key or certificate credentials for a confidential client (Entra ID, Okta,
+    /// PingOne), a client secret where key credentials are a paid or opt-in extra (Auth0's
+    /// Enterprise plan, Keycloak's "Signed JWT" authenticator: their hints say so).
     pub client_auth_method: ClientAuthMethod,
     pub scopes: Vec<String>,
     pub customer_id_claim: String,
@@ -141,13 +146,26 @@ impl From<PresetError> for Problem {
     }
 }
 
+/// The presets this process serves; see [`all`] and [`serve`].
+static PRESETS: OnceLock<Vec<Preset>> = OnceLock::new();
+
 /// The presets, in the order "Start from" lists them.
 pub fn all() -> &'static [Preset] {
-    static PRESETS: OnceLock<Vec<Preset>> = OnceLock::new();
-    PRESETS.get_or_init(|| {
-        serde_json::from_str(include_str!("../presets.json"))
-            .expect("presets.json is checked by preset::tests::every_preset_is_well_formed")
-    })
+    PRESETS.get_or_init(reviewed)
+}
+
+/// The presets of the reviewed file, `presets.json`.
+pub fn reviewed() -> Vec<Preset> {
+    serde_json::from_str(include_str!("../presets.json"))
+        .expect("presets.json is checked by preset::tests::every_preset_is_well_formed")
+}
+
+/// Makes this process serve `presets` in place of the reviewed file, for its whole life: how a
+/// test runs the presets' data through the real engine against a provider on loopback (the
+/// reviewed templates name real https hosts). Only before anything read the presets: after
+/// that, `Err` hands them back and the presets served stay as they were.
+pub fn serve(presets: Vec<Preset>) -> Result<(), Vec<Preset>> {
+    PRESETS.set(presets)
 }
 
 /// The preset with this id.
@@ -377,8 +395,8 @@ mod tests {
 
     #[test]
     fn every_preset_is_well_formed() {
-        let presets: Vec<Preset> = serde_json::from_str(include_str!("../presets.json"))
-            .expect("presets.json parses, every method and protocol included");
+        // reviewed() parses presets.json, every method and protocol included, or panics.
+        let presets = reviewed();
         let ids: BTreeSet<&str> = presets.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids.len(), presets.len(), "preset ids are unique");
         for p in &presets {
@@ -421,6 +439,20 @@ mod tests {
                 assert!(!back.slash_differs);
             }
         }
+    }
+
+    #[test]
+    fn the_presets_served_cannot_change_once_read() {
+        let first = all().as_ptr();
+        let mut other = reviewed();
+        other.truncate(1);
+        assert_eq!(
+            serve(other).map_err(|p| p.len()),
+            Err(1),
+            "refused, handed back"
+        );
+        assert_eq!(all().as_ptr(), first);
+        assert_eq!(all(), reviewed().as_slice(), "still the reviewed file's");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! a client whose ID tokens are HS256, and the failures an admin meets most: a wrong secret, a
 //! cancelled sign-in.
 
+mod support;
+
 use eca_model::idp::{ClientAuthMethod, IdpConfig, IdpFields, IdpId, Protocol};
 use eca_model::secret::Secret;
 use eca_model::signing_alg::SigningAlg;
@@ -11,22 +13,13 @@ use eca_oidc::discovery;
 use eca_oidc::login::browser::Browser;
 use eca_oidc::login::client_auth::{ClientCredential, JWT_BEARER};
 use eca_oidc::login::client_key::{self, AssertionClaims, ClientKey};
-use eca_oidc::login::flow::LoginContext;
 use eca_oidc::login::pending::PendingCallbacks;
 use eca_oidc::login::report::{StepName, StepStatus, TestErrorCode, TestOutcome, TestReport};
 use eca_oidc::login::run::{self, Capture, TestLogin, DEEP_LINK_REDIRECT};
-use eca_testkit::node_server::{workspace_root, NodeServer};
-use std::process::Command;
+use eca_testkit::node_server::NodeServer;
 use std::sync::Arc;
+use support::login::{ctx, login_with, step, ScriptedBrowser};
 use url::Url;
-
-fn ctx() -> LoginContext {
-    LoginContext {
-        http: eca_oidc::http::client(),
-        clock: Arc::new(eca_model::clock::SystemClock),
-        provider_cache: None,
-    }
-}
 
 /// An IdP for the provider at `issuer`, endpoints filled by discovery as the form does.
 async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &str) -> IdpConfig {
@@ -60,58 +53,6 @@ async fn idp(issuer: &str, client_id: &str, method: ClientAuthMethod, claim: &st
     }
 }
 
-/// The scripted browser as the app's [`Browser`]: `node tests/oidc/browser.mjs <url>`. With
-/// `deep_links`, it plays the OS too: the redirect it ends at is delivered to those callbacks.
-#[derive(Clone)]
-struct ScriptedBrowser {
-    envs: Vec<(String, String)>,
-    deep_links: Option<Arc<PendingCallbacks>>,
-}
-
-impl ScriptedBrowser {
-    fn new(envs: &[(&str, &str)]) -> Self {
-        Self {
-            envs: envs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            deep_links: None,
-        }
-    }
-}
-
-impl Browser for ScriptedBrowser {
-    fn open(&self, url: &Url) -> Result<(), String> {
-        let mut cmd = Command::new("node");
-        cmd.arg(workspace_root().join("tests/oidc/browser.mjs"))
-            .arg(url.as_str())
-            .envs(self.envs.clone());
-        if self.deep_links.is_some() {
-            cmd.env("ECA_BROWSER_PRINT", "1");
-        }
-        let deep_links = self.deep_links.clone();
-        std::thread::spawn(move || {
-            let out = cmd.output().expect("node");
-            assert!(
-                out.status.success(),
-                "browser.mjs failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            if let Some(callbacks) = deep_links {
-                let redirect = String::from_utf8(out.stdout).unwrap().trim().to_string();
-                callbacks
-                    .deliver(
-                        &redirect,
-                        DEEP_LINK_REDIRECT,
-                        time::OffsetDateTime::now_utc(),
-                    )
-                    .unwrap_or_else(|e| panic!("the deep link {redirect} was refused: {e}"));
-            }
-        });
-        Ok(())
-    }
-}
-
 async fn login(
     idp: IdpConfig,
     secret: Option<Secret>,
@@ -122,38 +63,12 @@ async fn login(
     login_with(idp, credential, capture, browser).await
 }
 
-async fn login_with(
-    idp: IdpConfig,
-    credential: Option<ClientCredential>,
-    capture: Capture<'_>,
-    browser: &dyn Browser,
-) -> TestReport {
-    let login = TestLogin {
-        run_id: uuid::Uuid::new_v4().to_string(),
-        idp,
-        credential,
-        capture,
-        timeout: time::Duration::seconds(30),
-        observer: None,
-    };
-    run::run(&ctx(), login, browser, std::future::pending()).await
-}
-
 async fn loopback_login(
     idp: IdpConfig,
     secret: Option<Secret>,
     envs: &[(&str, &str)],
 ) -> TestReport {
     login(idp, secret, Capture::Loopback, &ScriptedBrowser::new(envs)).await
-}
-
-fn step(report: &TestReport, name: StepName) -> StepStatus {
-    report
-        .steps
-        .iter()
-        .find(|s| s.name == name)
-        .map(|s| s.status)
-        .unwrap_or_else(|| panic!("no step {name:?}: {report:#?}"))
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! Invariant: every fixture passes `eca_model::validation::validate` (tested below), so a test
 //! that sees a refusal knows it comes from the one thing it changed.
 
-use eca_model::idp::{IdpFields, Protocol};
+use eca_model::idp::{IdpConfig, IdpFields, IdpId, Protocol};
 
 /// A valid OpenID Connect IdP whose issuer, `https://<name as a slug>.idp.example`, is unique
 /// per name.
@@ -23,6 +23,18 @@ pub fn okta_at(name: &str, issuer: &str) -> IdpFields {
         client_id: "client-0001".into(),
         redirect_uris: vec!["https://chat.example/eca/callback".into()],
         ..IdpFields::blank(Protocol::Oidc)
+    }
+}
+
+/// `fields` as a saved IdP with a client secret (a new id, no timestamps), as a login takes it.
+pub fn saved(fields: IdpFields) -> IdpConfig {
+    IdpConfig {
+        id: IdpId::new(),
+        fields,
+        has_secret: true,
+        secret_entered_for: None,
+        created_at: String::new(),
+        updated_at: String::new(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`glewlwyd`]: a second, independent real OpenID provider (tests/glewlwyd/).
 //! - [`keyring`]: the guard of tests that need a real Secret Service.
 //! - [`leaks`]: looking for a secret where it must never be (files, database cells).
+//! - [`presets`]: the presets with their templates on the loopback quirk providers.
 //! - [`mounts`]: tests that mount a full or read-only file system in a private namespace.
 //!
 //! The reference backend's in-process harness is the backend's own (`eca_backend::harness`,
@@ -23,3 +24,4 @@ pub mod leaks;
 #[cfg(unix)]
 pub mod mounts;
 pub mod node_server;
+pub mod presets;

@@ -23,10 +23,10 @@ pub async fn get(
     let not_found = || target.not_found();
     let (ws, id) = (workspace.id.clone(), target.id);
     let idp = app.db.run(move |conn| idps::get(conn, &ws, id)).await?;
-    let client_id = idp.ok_or_else(not_found)?.fields.client_id;
+    idp.ok_or_else(not_found)?;
     let now = app.clock.now();
     let key = platform_keys::ensure(&app.db, &app.sealer, &workspace.id, id, now)
         .await?
         .ok_or_else(not_found)?;
-    Ok(Json(key.public(&client_id, now)?).into_response())
+    Ok(Json(key.public()).into_response())
 }

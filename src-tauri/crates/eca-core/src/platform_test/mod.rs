@@ -415,14 +415,7 @@ mod tests {
         let mut fields = IdpFields::blank(Protocol::Oidc);
         fields.name = "Acme".into();
         fields.customer_id_claim = "email".into();
-        IdpConfig {
-            id: IdpId::new(),
-            fields,
-            has_secret: true,
-            secret_entered_for: None,
-            created_at: String::new(),
-            updated_at: String::new(),
-        }
+        eca_testkit::fixtures::saved(fields)
     }
 
     fn read(state: Value) -> Ending {

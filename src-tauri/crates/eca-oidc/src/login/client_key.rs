@@ -16,6 +16,10 @@
 //! - A `kid` is the key's RFC 7638 thumbprint, so it follows from the key alone.
 //! - Each assertion carries `iss` = `sub` = the client ID, the `aud` the caller names, a fresh
 //!   `jti` and an `exp` [`ASSERTION_LIFETIME`] after `iat`; time comes from the caller.
+//! - The certificate follows from the RSA key alone (subject, serial and validity included), so
+//!   the same key always shows the same certificate bytes, and an RSA-signed assertion names
+//!   that certificate by its thumbprints (`x5t`, `x5t#S256`): what Entra ID matches a
+//!   registered certificate by.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -37,6 +41,11 @@ pub const ASSERTION_ALGS: [SigningAlg; 3] =
     [SigningAlg::RS256, SigningAlg::PS256, SigningAlg::ES256];
 const STORED_PREFIX: &str = "eca-client-key-v1";
 const RSA_BITS: usize = 2048;
+/// The certificate's validity, the same for every key so that a key's certificate never
+/// changes: from before any key was made to the last date of RFC 5280's UTCTime. How long the
+/// key itself is trusted is the IdP's registration and the credential's "expires on" date.
+const CERTIFICATE_NOT_BEFORE: OffsetDateTime = time::macros::datetime!(2025-01-01 00:00 UTC);
+const CERTIFICATE_NOT_AFTER: OffsetDateTime = time::macros::datetime!(2049-12-31 23:59:59 UTC);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ClientKeyError {
@@ -55,6 +64,8 @@ pub struct ClientKey {
     rsa_pkcs8: Vec<u8>,
     ec_pkcs8: Vec<u8>,
     public: PublicKeys,
+    /// The RSA key's self-signed certificate (DER), made once from the key.
+    certificate_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for ClientKey {
@@ -131,10 +142,12 @@ impl ClientKey {
             })),
             ec_jwk: with_kid(ec_jwk(ec.public_key().as_ref())?),
         };
+        let certificate_der = certificate_der(&rsa_pkcs8, public.kid(SigningAlg::RS256))?;
         Ok(ClientKey {
             rsa_pkcs8,
             ec_pkcs8,
             public,
+            certificate_der,
         })
     }
 
@@ -167,25 +180,32 @@ impl ClientKey {
         &self.public
     }
 
-    /// A self-signed certificate of the RSA key (PEM), for IdPs that register a certificate
-    /// rather than a JWK. Valid from `now` for two years; only its key matters to the IdP.
-    pub fn certificate_pem(
-        &self,
-        client_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<String, ClientKeyError> {
-        let key = rcgen::KeyPair::try_from(self.rsa_pkcs8.as_slice())
-            .map_err(|_| ClientKeyError::Unreadable)?;
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
-            .map_err(|_| ClientKeyError::Sign)?;
-        params.distinguished_name.push(
-            rcgen::DnType::CommonName,
-            format!("ECA Admin client {client_id}"),
+    /// The self-signed certificate of the RSA key (PEM), for IdPs that register a certificate
+    /// rather than a JWK. Always the same for the same key: only its key matters to the IdP.
+    pub fn certificate_pem(&self) -> String {
+        let body = base64::engine::general_purpose::STANDARD.encode(&self.certificate_der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|line| std::str::from_utf8(line).unwrap_or_default())
+            .collect();
+        format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        )
+    }
+
+    /// The certificate's thumbprints, as a JWS header names it: `x5t` (SHA-1 of the DER) and
+    /// `x5t#S256` (SHA-256), base64url.
+    pub fn certificate_thumbprints(&self) -> (String, String) {
+        let sha1 = ring::digest::digest(
+            &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            &self.certificate_der,
         );
-        params.not_before = now;
-        params.not_after = now + Duration::days(730);
-        let cert = params.self_signed(&key).map_err(|_| ClientKeyError::Sign)?;
-        Ok(cert.pem())
+        (
+            b64(sha1.as_ref()),
+            b64(&Sha256::digest(&self.certificate_der)),
+        )
     }
 
     /// A signed client assertion (RFC 7523 §2.2) with `alg`, one of [`ASSERTION_ALGS`].
@@ -194,7 +214,14 @@ impl ClientKey {
         alg: SigningAlg,
         claims: &AssertionClaims<'_>,
     ) -> Result<String, ClientKeyError> {
-        let header = json!({ "alg": alg.as_str(), "typ": "JWT", "kid": self.public.kid(alg) });
+        let mut header = json!({ "alg": alg.as_str(), "typ": "JWT", "kid": self.public.kid(alg) });
+        if alg != SigningAlg::ES256 {
+            // The certificate is the RSA key's: Entra ID finds the registered certificate by
+            // x5t with RS256 and by x5t#S256 with PS256; both name the same certificate.
+            let (x5t, x5t_s256) = self.certificate_thumbprints();
+            header["x5t"] = x5t.into();
+            header["x5t#S256"] = x5t_s256.into();
+        }
         let iat = claims.now.unix_timestamp();
         let payload = json!({
             "iss": claims.client_id,
@@ -232,6 +259,22 @@ impl ClientKey {
             .map_err(|_| ClientKeyError::Sign)?;
         Ok(sig)
     }
+}
+
+/// The self-signed certificate (DER) of the RSA key in `rsa_pkcs8` whose `kid` is `kid`: a
+/// function of the key only (the serial is rcgen's, derived from the public key).
+fn certificate_der(rsa_pkcs8: &[u8], kid: &str) -> Result<Vec<u8>, ClientKeyError> {
+    let key = rcgen::KeyPair::try_from(rsa_pkcs8).map_err(|_| ClientKeyError::Unreadable)?;
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|_| ClientKeyError::Sign)?;
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("ECA Admin client key {kid}"),
+    );
+    params.not_before = CERTIFICATE_NOT_BEFORE;
+    params.not_after = CERTIFICATE_NOT_AFTER;
+    let cert = params.self_signed(&key).map_err(|_| ClientKeyError::Sign)?;
+    Ok(cert.der().to_vec())
 }
 
 /// The algorithm to sign a client assertion with, from the IdP's
@@ -397,8 +440,7 @@ mod tests {
 
     #[test]
     fn the_certificate_holds_the_rsa_key() {
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let pem = key().certificate_pem("client-1", now).unwrap();
+        let pem = key().certificate_pem();
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
         let der = pem_body(&pem).unwrap();
         let n = URL_SAFE_NO_PAD
@@ -407,6 +449,46 @@ mod tests {
         assert!(
             der.windows(n.len()).any(|w| w == n.as_slice()),
             "the certificate carries the RSA modulus"
+        );
+    }
+
+    #[test]
+    fn the_same_key_always_shows_the_same_certificate() {
+        let again = ClientKey::from_stored_text(&key().to_stored_text()).unwrap();
+        assert_eq!(
+            again.certificate_pem(),
+            key().certificate_pem(),
+            "a key read back from the keyring shows the certificate registered before"
+        );
+        let other = ClientKey::generate().unwrap();
+        assert_ne!(other.certificate_pem(), key().certificate_pem());
+    }
+
+    #[test]
+    fn rsa_assertions_name_the_shown_certificate_by_its_thumbprints() {
+        use sha1::Digest as _;
+        let der = pem_body(&key().certificate_pem()).unwrap();
+        let x5t = URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(&der));
+        let x5t_s256 = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&der));
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for alg in [SigningAlg::RS256, SigningAlg::PS256] {
+            let token = key().sign_assertion(alg, &claims(now)).unwrap();
+            let header = decode_header(&token).unwrap();
+            assert_eq!(header.x5t.as_deref(), Some(x5t.as_str()), "{alg:?}: x5t");
+            assert_eq!(
+                header.x5t_s256.as_deref(),
+                Some(x5t_s256.as_str()),
+                "{alg:?}: x5t#S256"
+            );
+        }
+        let es = key()
+            .sign_assertion(SigningAlg::ES256, &claims(now))
+            .unwrap();
+        let header = decode_header(&es).unwrap();
+        assert_eq!(
+            (header.x5t, header.x5t_s256),
+            (None, None),
+            "the certificate is the RSA key's: an ES256 assertion names none"
         );
     }
 

@@ -43,6 +43,63 @@ pub enum Command {
     /// Push local changes to the backend, take its changes, resolve conflicts
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Sync environments ("sandbox", "production"): several backends, each with its own URL,
+    /// workspace, API key and sync state; sync works on the current one
+    #[command(subcommand)]
+    Env(EnvCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// The environments in promotion order (* marks the current one)
+    List,
+    /// Add an environment at the end of the promotion path (the first one becomes current)
+    Add {
+        /// 1 to 32 lowercase letters, digits or dashes, e.g. sandbox
+        name: String,
+        /// The backend's base URL, e.g. https://messaging.example
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The workspace id, e.g. acme-prod
+        #[arg(long, value_name = "ID")]
+        workspace: String,
+        /// Read this environment's API key from stdin (stored in the keyring for its place only)
+        #[arg(long)]
+        api_key_stdin: bool,
+    },
+    /// Rename an environment, or move it to another backend or workspace
+    Edit {
+        /// The environment's name
+        name: String,
+        /// Its new name
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        /// The backend's base URL [default: the stored one]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The workspace id [default: the stored one]
+        #[arg(long, value_name = "ID")]
+        workspace: Option<String>,
+        /// Read the environment's API key from stdin
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Confirm moving it to another origin or workspace (a new API key is needed): that
+        /// environment's sync starts afresh, every local IdP queued for it as new
+        #[arg(long)]
+        start_afresh: bool,
+    },
+    /// Remove an environment, its sync state and its API key (not the current one while others
+    /// exist; nothing on any backend is deleted)
+    Remove {
+        /// The environment's name
+        name: String,
+    },
+    /// Make an environment current: sync, plan, push and tests on the platform work on it; every
+    /// environment keeps its own state
+    Use {
+        /// The environment's name
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -190,7 +190,7 @@ pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> Resul
 }
 
 /// The API key from stdin, to its end, without one trailing newline; never from a terminal.
-fn read_api_key() -> Result<Secret, CliError> {
+pub(crate) fn read_api_key() -> Result<Secret, CliError> {
     let key = secret_input::read_from_stdin(&SecretPrompt {
         flag: "--api-key-stdin",
         what: "the API key",

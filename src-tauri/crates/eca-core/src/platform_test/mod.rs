@@ -149,8 +149,9 @@ impl Outbox {
         let customer = e164(&request.customer).ok_or(PlatformTestError::BadNumber)?;
         let idp =
             idps::get(&self.conn, request.idp_id)?.ok_or(SyncError::NotFound(request.idp_id))?;
-        let synced = sync_base::get(&self.conn, idp.id)?.is_some();
-        let changes: Vec<ChangeState> = sync_changes::list(&self.conn)?
+        let scope = self.scope()?;
+        let synced = sync_base::get(&self.conn, scope, idp.id)?.is_some();
+        let changes: Vec<ChangeState> = sync_changes::list(&self.conn, scope)?
             .into_iter()
             .filter(|c| c.idp_id == idp.id)
             .map(|c| c.state)

@@ -5,6 +5,8 @@
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
 //! - [`client`], [`settings`], [`key_place`]: the HTTP client, where to sync, and the place
 //!   (origin and workspace) an API key belongs to (the wire types are [`eca_model::wire`]'s).
+//! - [`environments`]: the named backends ("sandbox", "production"), each with its own key and
+//!   sync state; sync works on the current one.
 //! - [`impact`]: which flows and Chat Desk extensions use the IdPs about to be disabled or
 //!   deleted, asked of the backend, for the app's dialogs, the CLI and the plan.
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
@@ -25,6 +27,7 @@
 //!   a copy frozen with the change ([`secret_copy`]), so a retry sends exactly the same bytes.
 
 pub mod client;
+pub mod environments;
 pub mod impact;
 pub mod key_place;
 pub mod local;
@@ -64,6 +67,13 @@ pub enum SyncError {
          Confirm to go ahead."
     )]
     MoveNotConfirmed { from: KeyPlace, to: KeyPlace },
+    #[error("No sync environment is named \"{0}\".")]
+    UnknownEnvironment(String),
+    #[error(
+        "\"{0}\" is the current sync environment: make another environment current before \
+         removing it."
+    )]
+    RemoveCurrent(String),
     #[error("The sync settings are not usable: {}.", list(.0))]
     InvalidSettings(Vec<FieldError>),
     #[error(
@@ -132,7 +142,8 @@ impl From<SyncError> for Problem {
             }
             SyncError::Unauthorized | SyncError::Forbidden(_) => ProblemCode::Unauthorized,
             SyncError::Unreachable(_) | SyncError::Busy { .. } => ProblemCode::BackendUnreachable,
-            SyncError::NotFound(_) => ProblemCode::NotFound,
+            SyncError::NotFound(_) | SyncError::UnknownEnvironment(_) => ProblemCode::NotFound,
+            SyncError::RemoveCurrent(_) => ProblemCode::Validation,
             SyncError::Store(_) => ProblemCode::Storage,
             SyncError::Secret(_) => ProblemCode::Keyring,
             SyncError::Protocol(_) => ProblemCode::Internal,

@@ -140,6 +140,12 @@ Exit status:
 
 Every push tries every pending change at once; only the backend's Retry-After defers one.";
 
+/// `eca sync promote --help`: what its exit status says.
+const PROMOTE_EXIT_STATUS: &str = "\
+Exit status: as `eca sync push` (0, 1, 3, 4), for the push to the target environment; and 4
+when any chosen IdP was refused (each refusal is printed with its reason: never tested, latest
+test failed, not tested since it was last edited, secret set aside).";
+
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// The changes waiting to be pushed, with their state (pending, failed, conflict)
@@ -156,6 +162,21 @@ pub enum SyncCommand {
     Retry {
         /// The IdP's name or id
         idp: String,
+    },
+    /// Promote IdPs from the current environment to the next (or --to): only those whose
+    /// latest test on the platform of the current one passed with their current fields. The
+    /// plan is printed first; then the target's outbox is pushed
+    #[command(after_help = PROMOTE_EXIT_STATUS)]
+    Promote {
+        /// The environment to promote to [default: the next one after the current]
+        #[arg(long, value_name = "ENV")]
+        to: Option<String>,
+        /// An IdP to promote, by name or id (repeat it) [default: every IdP]
+        #[arg(long, value_name = "IDP")]
+        idp: Vec<String>,
+        /// Print the plan (each IdP's eligibility) and change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Settle a conflict on one IdP: keep mine (and push it) or take theirs
     Resolve {

@@ -106,6 +106,8 @@ impl CliError {
                     SyncError::InvalidSettings(_)
                         | SyncError::UnknownEnvironment(_)
                         | SyncError::RemoveCurrent(_)
+                        | SyncError::NoNextEnvironment(_)
+                        | SyncError::PromoteToItself(_)
                 )
                 | CliError::PlatformTest(PlatformTestError::BadNumber)
                 | CliError::Import(

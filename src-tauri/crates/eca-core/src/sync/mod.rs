@@ -6,7 +6,8 @@
 //! - [`client`], [`settings`], [`key_place`]: the HTTP client, where to sync, and the place
 //!   (origin and workspace) an API key belongs to (the wire types are [`eca_model::wire`]'s).
 //! - [`environments`]: the named backends ("sandbox", "production"), each with its own key and
-//!   sync state; sync works on the current one.
+//!   sync state; sync works on the current one. [`promote`]: an IdP tested on one goes to the
+//!   next.
 //! - [`impact`]: which flows and Chat Desk extensions use the IdPs about to be disabled or
 //!   deleted, asked of the backend, for the app's dialogs, the CLI and the plan.
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
@@ -34,6 +35,7 @@ pub mod local;
 pub mod outbox;
 pub mod plan;
 pub mod platform_key;
+pub mod promote;
 pub mod pull;
 pub mod push;
 pub mod resolve;
@@ -74,6 +76,13 @@ pub enum SyncError {
          removing it."
     )]
     RemoveCurrent(String),
+    #[error(
+        "\"{0}\" is the last sync environment on the promotion path: name the environment to \
+         promote to, or add one after it."
+    )]
+    NoNextEnvironment(String),
+    #[error("\"{0}\" is the current sync environment: promote to another one.")]
+    PromoteToItself(String),
     #[error("The sync settings are not usable: {}.", list(.0))]
     InvalidSettings(Vec<FieldError>),
     #[error(
@@ -143,7 +152,9 @@ impl From<SyncError> for Problem {
             SyncError::Unauthorized | SyncError::Forbidden(_) => ProblemCode::Unauthorized,
             SyncError::Unreachable(_) | SyncError::Busy { .. } => ProblemCode::BackendUnreachable,
             SyncError::NotFound(_) | SyncError::UnknownEnvironment(_) => ProblemCode::NotFound,
-            SyncError::RemoveCurrent(_) => ProblemCode::Validation,
+            SyncError::RemoveCurrent(_)
+            | SyncError::NoNextEnvironment(_)
+            | SyncError::PromoteToItself(_) => ProblemCode::Validation,
             SyncError::Store(_) => ProblemCode::Storage,
             SyncError::Secret(_) => ProblemCode::Keyring,
             SyncError::Protocol(_) => ProblemCode::Internal,

@@ -229,6 +229,17 @@ impl Outbox {
         to: Option<&str>,
         ids: &[IdpId],
     ) -> Result<PromoteReport, SyncError> {
+        let (promotion, target) = self.queue_promotion(to, ids)?;
+        let push = self.push_to(&target, &mut |_| {}).await?;
+        Ok(PromoteReport { promotion, push })
+    }
+
+    /// Queues the eligible IdPs in the target's outbox, in one transaction.
+    fn queue_promotion(
+        &mut self,
+        to: Option<&str>,
+        ids: &[IdpId],
+    ) -> Result<(Promotion, EnvRow), SyncError> {
         let promotion = self.promotion(to, ids)?;
         let target = named(&self.conn, &promotion.to)?;
         let at = rfc3339(self.clock.now());
@@ -244,8 +255,7 @@ impl Outbox {
             record_in(&tx, Some(target.id), item.idp_id, kind, has_secret, &at)?;
         }
         tx.commit()?;
-        let push = self.push_to(&target, &mut |_| {}).await?;
-        Ok(PromoteReport { promotion, push })
+        Ok((promotion, target))
     }
 }
 

@@ -817,5 +817,6 @@ mod tests {
         assert_send(&outbox.plan());
         assert_send(&outbox.keep_mine(id));
         assert_send(&outbox.take_theirs(id));
+        assert_send(&outbox.promote(None, &[]));
     }
 }

@@ -102,6 +102,7 @@ describe('an IdP tested on sandbox is promoted to production', () => {
     await $.click('button', 'Add environment');
     await $.get('listitem', 'production');
     await $.get('button', 'Make production current');
+    await bodyIncludes(browser, 'Environment: default', 'the top bar to name the current environment');
   });
 
   step('promotes the tested IdP; production holds it with its secret', async () => {

@@ -48,7 +48,13 @@ pub async fn run(state: &AppState, id: IdpId) -> Result<PlatformTestReport, Prob
             Ok(()) = cancelled => Waited::Cancelled,
         }
     };
-    Ok(started.run(&SystemBrowser, wait, local).await?)
+    let tested = started.tested();
+    let report = started.run(&SystemBrowser, wait, local).await?;
+    state
+        .outbox()
+        .await
+        .record_platform_test(&tested, &report)?;
+    Ok(report)
 }
 
 /// The test's return link and cancel handle, removed when dropped.

@@ -426,6 +426,7 @@ const ROLES = {
   combobox: "(self::select or @role='combobox')",
   table: "(self::table or @role='table')",
   row: "(self::tr or @role='row')",
+  listitem: "(self::li or @role='listitem')",
   status: "@role='status'",
   alert: "@role='alert'",
   region: "(@role='region' or self::section[@aria-label or @aria-labelledby])",

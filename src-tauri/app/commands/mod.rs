@@ -10,6 +10,7 @@
 //!   labels, every `SigningAlg`, the presets) are written beside the wrappers from the Rust enums, never
 //!   copied by hand.
 
+pub mod environments;
 pub mod idps;
 pub mod platform_test;
 pub mod sync;
@@ -59,6 +60,13 @@ pub fn bindings() -> Builder<tauri::Wry> {
             sync::sync_push,
             sync::retry_failed_changes,
             sync::resolve_conflict,
+            environments::list_environments,
+            environments::add_environment,
+            environments::edit_environment,
+            environments::remove_environment,
+            environments::use_environment,
+            environments::promotion_plan,
+            environments::promote,
             platform_test::platform_info,
             platform_test::platform_public_key,
             platform_test::test_on_platform,

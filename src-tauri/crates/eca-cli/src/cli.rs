@@ -43,6 +43,63 @@ pub enum Command {
     /// Push local changes to the backend, take its changes, resolve conflicts
     #[command(subcommand)]
     Sync(SyncCommand),
+    /// Sync environments ("sandbox", "production"): several backends, each with its own URL,
+    /// workspace, API key and sync state; sync works on the current one
+    #[command(subcommand)]
+    Env(EnvCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// The environments in promotion order (* marks the current one)
+    List,
+    /// Add an environment at the end of the promotion path (the first one becomes current)
+    Add {
+        /// 1 to 32 lowercase letters, digits or dashes, e.g. sandbox
+        name: String,
+        /// The backend's base URL, e.g. https://messaging.example
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// The workspace id, e.g. acme-prod
+        #[arg(long, value_name = "ID")]
+        workspace: String,
+        /// Read this environment's API key from stdin (stored in the keyring for its place only)
+        #[arg(long)]
+        api_key_stdin: bool,
+    },
+    /// Rename an environment, or move it to another backend or workspace
+    Edit {
+        /// The environment's name
+        name: String,
+        /// Its new name
+        #[arg(long, value_name = "NAME")]
+        rename: Option<String>,
+        /// The backend's base URL [default: the stored one]
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The workspace id [default: the stored one]
+        #[arg(long, value_name = "ID")]
+        workspace: Option<String>,
+        /// Read the environment's API key from stdin
+        #[arg(long)]
+        api_key_stdin: bool,
+        /// Confirm moving it to another origin or workspace (a new API key is needed): that
+        /// environment's sync starts afresh, every local IdP queued for it as new
+        #[arg(long)]
+        start_afresh: bool,
+    },
+    /// Remove an environment, its sync state and its API key (not the current one while others
+    /// exist; nothing on any backend is deleted)
+    Remove {
+        /// The environment's name
+        name: String,
+    },
+    /// Make an environment current: sync, plan, push and tests on the platform work on it; every
+    /// environment keeps its own state
+    Use {
+        /// The environment's name
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +140,12 @@ Exit status:
 
 Every push tries every pending change at once; only the backend's Retry-After defers one.";
 
+/// `eca sync promote --help`: what its exit status says.
+const PROMOTE_EXIT_STATUS: &str = "\
+Exit status: as `eca sync push` (0, 1, 3, 4), for the push to the target environment; and 4
+when any chosen IdP was refused (each refusal is printed with its reason: never tested, latest
+test failed, not tested since it was last edited, secret set aside).";
+
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
     /// The changes waiting to be pushed, with their state (pending, failed, conflict)
@@ -99,6 +162,21 @@ pub enum SyncCommand {
     Retry {
         /// The IdP's name or id
         idp: String,
+    },
+    /// Promote IdPs from the current environment to the next (or --to): only those whose
+    /// latest test on the platform of the current one passed with their current fields. The
+    /// plan is printed first; then the target's outbox is pushed
+    #[command(after_help = PROMOTE_EXIT_STATUS)]
+    Promote {
+        /// The environment to promote to [default: the next one after the current]
+        #[arg(long, value_name = "ENV")]
+        to: Option<String>,
+        /// An IdP to promote, by name or id (repeat it) [default: every IdP]
+        #[arg(long, value_name = "IDP")]
+        idp: Vec<String>,
+        /// Print the plan (each IdP's eligibility) and change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Settle a conflict on one IdP: keep mine (and push it) or take theirs
     Resolve {

@@ -7,6 +7,7 @@
 //!   the CLI reads all of its input (stdin, files, discovery) before it saves.
 
 use crate::cli::{AddArgs, Command, EditArgs, FieldArgs, IdpCommand};
+use crate::env;
 use crate::error::CliError;
 use crate::fields::{fill_from_discovery, Clears};
 use crate::idp_test;
@@ -35,6 +36,7 @@ pub fn run(command: Command, dir: Option<PathBuf>, json: bool) -> Result<(), Cli
         Command::Idp(command) => command,
         Command::Backend(command) => return sync::backend(command, dir, json),
         Command::Sync(command) => return sync::sync(command, dir, json),
+        Command::Env(command) => return env::env(command, dir, json),
     };
     match command {
         IdpCommand::Presets => print(&output::presets(preset::all(), json)),

@@ -102,7 +102,13 @@ impl CliError {
             CliError::Catalog(CatalogError::Invalid(_))
                 | CliError::Usage(_)
                 | CliError::Preset(_)
-                | CliError::Sync(SyncError::InvalidSettings(_))
+                | CliError::Sync(
+                    SyncError::InvalidSettings(_)
+                        | SyncError::UnknownEnvironment(_)
+                        | SyncError::RemoveCurrent(_)
+                        | SyncError::NoNextEnvironment(_)
+                        | SyncError::PromoteToItself(_)
+                )
                 | CliError::PlatformTest(PlatformTestError::BadNumber)
                 | CliError::Import(
                     ImportError::NotAnExport(_)

@@ -8,6 +8,7 @@
 
 mod cli;
 mod commands;
+mod env;
 mod error;
 mod fields;
 mod idp_test;

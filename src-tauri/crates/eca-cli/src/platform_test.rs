@@ -60,7 +60,10 @@ pub fn test(
                 () = ctrl_c() => Waited::Cancelled,
             }
         };
-        Ok::<_, CliError>(started.run(&SystemBrowser, wait, local).await?)
+        let tested = started.tested();
+        let report = started.run(&SystemBrowser, wait, local).await?;
+        outbox.record_platform_test(&tested, &report)?;
+        Ok::<_, CliError>(report)
     })?;
     print(&if json {
         output::json(&report)

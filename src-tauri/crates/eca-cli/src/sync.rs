@@ -24,6 +24,7 @@ use eca_core::secrets::{OsKeyring, Secret};
 use eca_core::store::sync_changes::SyncChange;
 use eca_core::sync::impact::IdpImpact;
 use eca_core::sync::plan::{PlanItem, RemoteChange, SyncAction, SyncStatus};
+use eca_core::sync::promote::Promotion;
 use eca_core::sync::pull::PullReport;
 use eca_core::sync::retry::{OsJitter, Pause, RetryPolicy, TokioPause};
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
@@ -132,6 +133,7 @@ pub fn sync(command: SyncCommand, dir: Option<PathBuf>, json: bool) -> Result<()
                 Err(e) => Err(e.into()),
             }
         }
+        SyncCommand::Promote { to, idp, dry_run } => promote(dir, to, &idp, dry_run, json),
         SyncCommand::Pull => pull(dir, json),
         SyncCommand::Retry { idp } => retry(dir, &idp, json),
         SyncCommand::Resolve {
@@ -190,7 +192,7 @@ pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> Resul
 }
 
 /// The API key from stdin, to its end, without one trailing newline; never from a terminal.
-fn read_api_key() -> Result<Secret, CliError> {
+pub(crate) fn read_api_key() -> Result<Secret, CliError> {
     let key = secret_input::read_from_stdin(&SecretPrompt {
         flag: "--api-key-stdin",
         what: "the API key",
@@ -397,6 +399,11 @@ fn print_push(report: &PushReport, outbox: &Outbox, json: bool) -> Result<(), Cl
         }
         print(&text)?;
     }
+    settled(report)
+}
+
+/// The exit status of a push: 0 only when nothing is left.
+fn settled(report: &PushReport) -> Result<(), CliError> {
     let (conflicts, failed) = (report.conflicts.len(), report.failed.len());
     if conflicts + failed > 0 {
         return Err(CliError::Unsettled(format!(
@@ -450,6 +457,69 @@ fn pull(dir: Option<PathBuf>, json: bool) -> Result<(), CliError> {
         ));
     }
     print(&text)
+}
+
+fn promote(
+    dir: Option<PathBuf>,
+    to: Option<String>,
+    idps: &[String],
+    dry_run: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let dir = data_dir::resolve(dir)?;
+    let mut outbox = open(Some(dir.clone()))?;
+    let ids = idps
+        .iter()
+        .map(|idp| idp_id(&dir, idp))
+        .collect::<Result<Vec<_>, _>>()?;
+    let promotion = outbox.promotion(to.as_deref(), &ids)?;
+    if dry_run {
+        return print(&match json {
+            true => output::json(&promotion),
+            false => promotion_text(&promotion),
+        });
+    }
+    if !json {
+        print(&promotion_text(&promotion))?;
+    }
+    let report = match block_on(outbox.promote(to.as_deref(), &ids))? {
+        Ok(report) => report,
+        Err(e @ (SyncError::Unreachable(_) | SyncError::Busy { .. })) => {
+            return Err(CliError::PushKept(e))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match json {
+        true => {
+            print(&output::json(&report))?;
+            settled(&report.push)?;
+        }
+        false => print_push(&report.push, &outbox, false)?,
+    }
+    let refused = report.promotion.items.len() - report.promotion.eligible().count();
+    if refused > 0 {
+        return Err(CliError::Unsettled(format!(
+            "{refused} IdP(s) were not promoted to {}: see the reasons above.",
+            report.promotion.to
+        )));
+    }
+    Ok(())
+}
+
+fn promotion_text(promotion: &Promotion) -> String {
+    let mut text = format!("Promote from {} to {}:", promotion.from, promotion.to);
+    if promotion.items.is_empty() {
+        text.push_str("\n  (no IdP)");
+    }
+    for item in &promotion.items {
+        let line = match &item.reason {
+            Some(reason) => format!("\n  refused  {}: {reason}", item.idp_name),
+            None if item.on_target => format!("\n  update   {}", item.idp_name),
+            None => format!("\n  create   {}", item.idp_name),
+        };
+        text.push_str(&line);
+    }
+    text
 }
 
 /// The IdP `idp` names: an id is taken as is (the IdP may exist only on the backend, or only

@@ -283,3 +283,60 @@ fn an_idp_with_unpushed_changes_is_refused_before_anything_is_sent() {
         "after the push, the same test passes"
     );
 }
+
+/// A passed test on the platform is what lets `eca sync promote` take the IdP to the next
+/// environment (a second real backend), its secret with it; an edit since the test stops it.
+#[test]
+fn a_passed_platform_test_lets_the_idp_be_promoted_until_it_is_edited() {
+    let s = Setup::start(true, SECRET);
+    let id = s.add(SECRET);
+    s.push();
+    let r = s
+        .eca
+        .run(&["sync", "promote", "--to", "default", "--dry-run"]);
+    assert_eq!(r.code, 2, "not to itself: {}", r.stderr);
+    let production = Backend::start();
+    let r = s.eca.run_with_stdin(
+        &[
+            "env",
+            "add",
+            "production",
+            "--url",
+            &production.url(),
+            "--workspace",
+            WORKSPACE,
+            "--api-key-stdin",
+        ],
+        &format!("{API_KEY}\n"),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan = s.eca.json(&["sync", "promote", "--dry-run"]);
+    assert_eq!(plan["items"][0]["refusal"], "never_tested", "{plan:#}");
+
+    let (run, report) = s.platform_test("60");
+    assert_eq!(run.code, 0, "{report:#}\n{}", run.stderr);
+    let plan = s.eca.json(&["sync", "promote", "--dry-run"]);
+    assert_eq!(plan["items"][0]["refusal"], Value::Null, "{plan:#}");
+    let promoted = s.eca.run(&["sync", "promote", "--idp", "Local OP"]);
+    assert_eq!(promoted.code, 0, "{}\n{}", promoted.stdout, promoted.stderr);
+    assert!(
+        promoted.stdout.contains("create   Local OP"),
+        "{}",
+        promoted.stdout
+    );
+    let held = production.idps();
+    assert!(held[&id].secret_set, "promoted with its secret: {held:?}");
+    assert_no_credentials(&promoted);
+
+    s.eca.ok(&["idp", "edit", "Local OP", "--notes", "edited"]);
+    s.push();
+    let refused = s.eca.run(&["sync", "promote"]);
+    assert_eq!(refused.code, 4, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stdout
+            .contains("\"Local OP\" was not tested on default since it was last edited"),
+        "{}",
+        refused.stdout
+    );
+}

@@ -234,6 +234,7 @@ fn backend_down_then_up() {
 #[test]
 fn a_refused_change_is_sent_again_after_retry() {
     use eca_core::store::sync_changes::{self, ChangeState};
+    use eca_core::store::sync_envs;
     require_session_bus();
     let backend = Backend::start();
     let eca = Eca::new();
@@ -241,7 +242,7 @@ fn a_refused_change_is_sent_again_after_retry() {
     let id = eca.add("Okta");
     // As a push leaves a change the backend refused (a 422: sync_refusals.rs in eca-core).
     let db = eca.db();
-    let change = &sync_changes::list(&db).unwrap()[0];
+    let change = &sync_changes::list(&db, sync_envs::current_id(&db).unwrap()).unwrap()[0];
     sync_changes::set_state(
         &db,
         change.seq,
@@ -257,7 +258,7 @@ fn a_refused_change_is_sent_again_after_retry() {
 
     let said = eca.ok(&["sync", "retry", "Okta"]);
     assert!(said.contains("1 refused change(s) of \"Okta\""), "{said}");
-    let retried = &sync_changes::list(&db).unwrap()[0];
+    let retried = &sync_changes::list(&db, sync_envs::current_id(&db).unwrap()).unwrap()[0];
     assert_eq!(retried.state, ChangeState::Pending);
     assert_ne!(retried.idempotency_key, key_before, "a new key");
     let again = eca.json(&["sync", "retry", &id.to_string()]);

@@ -14,8 +14,8 @@ mod sync_common;
 use eca_backend::faults::FaultSettings;
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::MemorySecrets;
-use eca_core::store::sync_base;
 use eca_core::store::sync_changes::{self, ChangeKind};
+use eca_core::store::{sync_base, sync_envs};
 use eca_model::clock::SystemClock;
 use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
@@ -121,12 +121,14 @@ fn pushes_killed_at_random_points_converge_without_applying_anything_twice() {
         }
         // The writes that change something: a toggle and its undo within one round coalesce
         // into a PUT of what the backend already has, which keeps its version.
-        let rows = sync_changes::list(&eca.db()).unwrap();
-        let base: HashMap<IdpId, WireFields> = sync_base::list(&eca.db())
-            .unwrap()
-            .into_iter()
-            .map(|b| (b.idp_id, b.fields))
-            .collect();
+        let rows =
+            sync_changes::list(&eca.db(), sync_envs::current_id(&eca.db()).unwrap()).unwrap();
+        let base: HashMap<IdpId, WireFields> =
+            sync_base::list(&eca.db(), sync_envs::current_id(&eca.db()).unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|b| (b.idp_id, b.fields))
+                .collect();
         let local = eca.local_wire();
         let puts = rows
             .iter()
@@ -143,7 +145,8 @@ fn pushes_killed_at_random_points_converge_without_applying_anything_twice() {
         for _ in 0..1 + rng.below(3) {
             push_and_kill(&eca, Duration::from_millis(5 + rng.below(150)));
             kills += 1;
-            let left = sync_changes::list(&eca.db()).unwrap();
+            let left =
+                sync_changes::list(&eca.db(), sync_envs::current_id(&eca.db()).unwrap()).unwrap();
             if left.iter().any(|c| c.request.is_some()) {
                 // Killed between freezing a request and recording its acknowledgement.
                 mid_flight += 1;

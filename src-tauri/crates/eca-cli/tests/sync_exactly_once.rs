@@ -20,7 +20,7 @@ use eca_backend::faults::FaultSettings;
 use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{OsKeyring, Secret, SecretKey, SecretStore};
 use eca_core::store::sync_changes::ChangeState;
-use eca_core::store::{idps, sync_changes, sync_secret_discard};
+use eca_core::store::{idps, sync_changes, sync_envs, sync_secret_discard};
 use eca_model::clock::SystemClock;
 use eca_model::idp::IdpId;
 use std::collections::BTreeSet;
@@ -96,7 +96,8 @@ impl Editor {
 /// whether any is frozen: a write whose outcome is unknown, which the next edits land behind.
 fn no_false_conflict(eca: &Eca, round: u64, seed: u64, frozen: &mut BTreeSet<String>) -> bool {
     let mut in_doubt = false;
-    for change in sync_changes::list(&eca.db()).unwrap() {
+    for change in sync_changes::list(&eca.db(), sync_envs::current_id(&eca.db()).unwrap()).unwrap()
+    {
         assert_eq!(
             change.state,
             ChangeState::Pending,

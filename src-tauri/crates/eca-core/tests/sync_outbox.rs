@@ -4,6 +4,7 @@
 use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
 use eca_core::secrets::{MemorySecrets, Secret};
 use eca_core::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
+use eca_core::store::sync_envs;
 use eca_core::transfer;
 use eca_model::clock::FixedClock;
 use eca_model::idp::{Field, IdpFields, IdpId};
@@ -31,12 +32,16 @@ fn save(c: &mut Catalog, id: Option<IdpId>, fields: IdpFields, secret: SecretCha
 }
 
 fn changes(c: &Catalog) -> Vec<SyncChange> {
-    sync_changes::list(c.connection()).unwrap()
+    sync_changes::list(
+        c.connection(),
+        sync_envs::current_id(c.connection()).unwrap(),
+    )
+    .unwrap()
 }
 
 /// Marks every change as sent (its request frozen), as a push does before sending.
 fn freeze_all(conn: &Connection) {
-    for c in sync_changes::list(conn).unwrap() {
+    for c in sync_changes::list(conn, sync_envs::current_id(conn).unwrap()).unwrap() {
         sync_changes::freeze(conn, c.seq, "{}").unwrap();
     }
 }

@@ -373,6 +373,8 @@ pub enum Field {
     WorkspaceId,
     /// Sync settings: the workspace's API key.
     ApiKey,
+    /// Sync settings: an environment's name ("sandbox", "production").
+    EnvironmentName,
     /// App settings: where the update manifest is published.
     UpdateManifestUrl,
     TestRedirect,
@@ -405,6 +407,7 @@ impl Field {
             Field::BackendUrl => "backend_url",
             Field::WorkspaceId => "workspace_id",
             Field::ApiKey => "api_key",
+            Field::EnvironmentName => "environment_name",
             Field::UpdateManifestUrl => "update_manifest_url",
             Field::TestRedirect => "test_redirect",
             Field::ClaimMapping => "claim_mapping",
@@ -437,6 +440,7 @@ impl Field {
             Field::BackendUrl => "Backend URL",
             Field::WorkspaceId => "Workspace ID",
             Field::ApiKey => "API key",
+            Field::EnvironmentName => "Environment name",
             Field::UpdateManifestUrl => "Update manifest URL",
             Field::TestRedirect => "Test redirect",
             Field::ClaimMapping => "Claim mapping",

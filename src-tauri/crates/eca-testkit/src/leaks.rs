@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 pub const SYNC_TABLES: &[&str] = &[
     "sync_change",
     "sync_base",
-    "sync_settings",
+    "sync_env",
+    "platform_test_run",
     "sync_secret_discard",
 ];
 

@@ -64,6 +64,19 @@ export const commands = {
 	retryFailedChanges: (id: IdpId) => __TAURI_INVOKE<null>("retry_failed_changes", { id }),
 	/**  Keep mine (then push; returns that push's report) or take theirs (returns `None`). */
 	resolveConflict: (id: IdpId, keepMine: boolean) => __TAURI_INVOKE<PushReport | null>("resolve_conflict", { id, keepMine }),
+	/**  Every environment, in promotion order. */
+	listEnvironments: () => __TAURI_INVOKE<Environment[]>("list_environments"),
+	/**  Adds an environment (the first becomes current); `api_key` is write-only. */
+	addEnvironment: (name: string, settings: SyncSettings, apiKey: Secret | null) => __TAURI_INVOKE<Environment>("add_environment", { name, settings, apiKey }),
+	/**  Renames or moves the environment `name`; a move needs a new key and `start_afresh`. */
+	editEnvironment: (name: string, newName: string, settings: SyncSettings, apiKey: Secret | null, startAfresh: boolean) => __TAURI_INVOKE<Environment>("edit_environment", { name, newName, settings, apiKey, startAfresh }),
+	removeEnvironment: (name: string) => __TAURI_INVOKE<null>("remove_environment", { name }),
+	/**  Makes `name` the environment sync works on. */
+	useEnvironment: (name: string) => __TAURI_INVOKE<Environment>("use_environment", { name }),
+	/**  Each IdP's eligibility for a promotion to `to` (default: the next environment). */
+	promotionPlan: (to: string | null, ids: IdpId[]) => __TAURI_INVOKE<Promotion>("promotion_plan", { to, ids }),
+	/**  Promotes the eligible IdPs and pushes the target's outbox. */
+	promote: (to: string | null, ids: IdpId[]) => __TAURI_INVOKE<PromoteReport>("promote", { to, ids }),
 	/**
 	 *  The configured backend's `GET /v1/platform`: the redirect URI to register at the IdP.
 	 *  `sync_not_configured` until sync is set up.
@@ -90,7 +103,7 @@ export const commands = {
 };
 
 /* Constants */
-export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","update_manifest_url":"Update manifest URL","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
+export const FIELD_LABELS = {"api_key":"API key","authorization_endpoint":"Authorization endpoint","backend_url":"Backend URL","channel_binding":"Channel binding","claim_mapping":"Claim mapping","client_auth_method":"Client authentication","client_id":"Client ID","client_secret":"Client secret","credential_expires_on":"Secret expires on","customer_id_claim":"Customer identifier claim","enabled":"Enabled","environment_name":"Environment name","extra_params":"Extra parameters","id_token_signing_algs":"ID token signing algorithms","issuer":"Issuer URL","jwks_uri":"JWKS URI","loopback_port":"Loopback port","name":"Name","notes":"Notes","protocol":"Protocol","redirect_uris":"Redirect URIs","scopes":"Scopes","test_redirect":"Test redirect","token_endpoint":"Token endpoint","update_manifest_url":"Update manifest URL","userinfo_endpoint":"Userinfo endpoint","workspace_id":"Workspace ID"} as const;
 
 export const PRESETS = [{"client_auth_method":"private_key_jwt","customer_id_claim":"oid","hints":["Use oid as the customer identifier: sub differs per application.","Microsoft recommends a certificate over a client secret: upload the certificates shown once the IdP is saved (this computer's and the platform's) under Certificates & secrets → Certificates. Assertions name the certificate by its thumbprint (x5t, x5t#S256), as Entra ID requires.","Multi-tenant (common, organizations): discovery names the issuer https://login.microsoftonline.com/{tenantid}/v2.0, and each ID token's iss carries the user's tenant, the same as its tid claim."],"id":"entra","issuer":"https://login.microsoftonline.com/{tenant}/v2.0","name":"Microsoft Entra ID","params":[{"example":"contoso.onmicrosoft.com","help":"The directory (tenant) ID or a verified domain; common or organizations for a multi-tenant app.","label":"Tenant","name":"tenant","pattern":"[A-Za-z0-9][A-Za-z0-9.-]{0,252}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":{"claim":"tid","param":"tenant","placeholder":"{tenantid}","values":["common","organizations","consumers"]},"userinfo_endpoint":null},{"client_auth_method":"private_key_jwt","customer_id_claim":"sub","hints":["Okta recommends private_key_jwt (Public key / Private key) for maximum security: add the public keys shown once the IdP is saved (this computer's and the platform's) to the app's Client Credentials.","The org authorization server's issuer is the bare domain, https://DOMAIN, with no path: tokens from a custom authorization server (https://DOMAIN/oauth2/…) are refused by it, and the reverse."],"id":"okta-org","issuer":"https://{domain}","name":"Okta (org authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain, without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9-]+\\.(okta|oktapreview|okta-emea)\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"private_key_jwt","customer_id_claim":"sub","hints":["Okta recommends private_key_jwt (Public key / Private key) for maximum security: add the public keys shown once the IdP is saved (this computer's and the platform's) to the app's Client Credentials.","A custom authorization server's issuer is https://DOMAIN/oauth2/SERVER: not the org's bare domain."],"id":"okta-custom","issuer":"https://{domain}/oauth2/{server}","name":"Okta (custom authorization server)","params":[{"example":"acme.okta.com","help":"Your Okta org's domain (or its custom domain), without https://.","label":"Okta domain","name":"domain","pattern":"[A-Za-z0-9.-]+"},{"example":"default","help":"default for the server every org has, or the ID shown under Security → API.","label":"Authorization server ID","name":"server","pattern":"[A-Za-z0-9]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Auth0's issuer ends with a slash: https://DOMAIN/.","On an Enterprise plan, Auth0 also takes Private Key JWT (private_key_jwt): upload the certificates shown once the IdP is saved, with RS256 or PS256."],"id":"auth0","issuer":"https://{domain}/","name":"Auth0","params":[{"example":"acme.eu.auth0.com","help":"Your tenant's domain, without https://.","label":"Auth0 domain","name":"domain","pattern":"[A-Za-z0-9-]+(\\.[a-z]{2})?\\.auth0\\.com"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_post","customer_id_claim":"sub","hints":["Google's issuer has no trailing slash: https://accounts.google.com.","Google refuses private-use scheme redirects for this kind of client: Test Configuration uses the loopback redirect (register http://127.0.0.1 with a desktop client)."],"id":"google","issuer":"https://accounts.google.com","name":"Google","params":[],"protocol":"oidc","redirect":"loopback_only","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["The issuer is the realm's path, https://HOST/realms/REALM (Keycloak 16 and older: https://HOST/auth/realms/REALM).","Keycloak also takes private_key_jwt: set the client's authenticator to \"Signed JWT\" and import the public keys (JWKS) or certificate shown once the IdP is saved."],"id":"keycloak","issuer":"https://{host}/realms/{realm}","name":"Keycloak","params":[{"example":"sso.acme.com","help":"The server's host (and port), without https://; add /auth for Keycloak 16 and older.","label":"Keycloak host","name":"host","pattern":"[A-Za-z0-9.-]+(:[0-9]{1,5})?(/auth)?"},{"example":"customers","help":"The realm's name, as in the admin console (case-sensitive).","label":"Realm","name":"realm","pattern":"[A-Za-z0-9._-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Cognito's userinfo endpoint is on the user pool's domain at /oauth2/userInfo (capital I), not under the issuer."],"id":"cognito","issuer":"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}","name":"Amazon Cognito","params":[{"example":"eu-west-1","help":"The user pool's region.","label":"AWS region","name":"region","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]"},{"example":"eu-west-1_AbCdEf123","help":"As shown on the user pool's overview.","label":"User pool ID","name":"user_pool_id","pattern":"[a-z]{2}(-gov)?-[a-z]+-[0-9]_[A-Za-z0-9]+"},{"example":"acme.auth.eu-west-1.amazoncognito.com","help":"The hosted UI's domain (App integration → Domain), without https://.","label":"User pool domain","name":"domain","pattern":"[A-Za-z0-9.-]+"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":"https://{domain}/oauth2/userInfo"},{"client_auth_method":"private_key_jwt","customer_id_claim":"sub","hints":["PingOne counts private_key_jwt the most secure client authentication: set the application's token endpoint authentication method to Private Key JWT and register the public keys shown once the IdP is saved (this computer's and the platform's).","The issuer is per environment: https://auth.pingone.REGION/ENVIRONMENT_ID/as."],"id":"pingone","issuer":"https://auth.pingone.{region}/{environment_id}/as","name":"PingOne","params":[{"example":"eu","help":"com (North America), eu, asia, ca or com.au.","label":"Region domain","name":"region","pattern":"(com|eu|asia|ca|com\\.au)"},{"example":"3f1b6b5e-8d8c-4a4e-9f6e-1a2b3c4d5e6f","help":"A UUID, under Environment → Properties.","label":"Environment ID","name":"environment_id","pattern":"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":[],"id":"oidc","issuer":null,"name":"Generic OpenID Connect","params":[],"protocol":"oidc","redirect":"any","scopes":["openid","profile","email"],"tenant_issuer":null,"userinfo_endpoint":null},{"client_auth_method":"client_secret_basic","customer_id_claim":"sub","hints":["Plain OAuth 2.0 has no discovery: enter the endpoints by hand; the customer's identity comes from the userinfo (profile) endpoint."],"id":"oauth2","issuer":null,"name":"Generic OAuth 2.0","params":[],"protocol":"oauth2","redirect":"any","scopes":[],"tenant_issuer":null,"userinfo_endpoint":null}] as const;
 
@@ -217,6 +230,17 @@ export type DiscoveryInfo = {
 	require_pushed_authorization_requests: boolean,
 };
 
+/**  An environment as the app and the CLI show it (the API key only as present or not). */
+export type Environment = {
+	name: string,
+	backend_url: string,
+	workspace_id: string,
+	/**  Whether sync works on this one now. */
+	current: boolean,
+	/**  Whether a key entered for this environment's place is stored. */
+	has_api_key: boolean,
+};
+
 export type Explanation = {
 	cause: Cause,
 	/**  "Passes from this computer, fails on the platform: …" (or "Fails on the platform: …"). */
@@ -237,6 +261,8 @@ export type Field = "name" | "protocol" | "issuer" | "authorization_endpoint" | 
 "workspace_id" | 
 /**  Sync settings: the workspace's API key. */
 "api_key" | 
+/**  Sync settings: an environment's name ("sandbox", "production"). */
+"environment_name" | 
 /**  App settings: where the update manifest is published. */
 "update_manifest_url" | "test_redirect" | "claim_mapping" | "channel_binding" | "loopback_port" | "id_token_signing_algs" | "credential_expires_on";
 
@@ -524,6 +550,31 @@ export type ProblemCode =
 /**  A downloaded update failed its signature check: it is refused, never installed. */
 "update_refused";
 
+/**  A promotion carried out: the plan, and the push to the target. */
+export type PromoteReport = {
+	promotion: Promotion,
+	push: PushReport,
+};
+
+/**  What a promotion would do: from which environment to which, IdP by IdP. */
+export type Promotion = {
+	from: string,
+	to: string,
+	items: PromotionItem[],
+};
+
+/**  One IdP of a promotion, eligible or not. */
+export type PromotionItem = {
+	idp_id: IdpId,
+	idp_name: string,
+	/**  `None` when it can be promoted. */
+	refusal: Refusal | null,
+	/**  The refusal's message. */
+	reason: string | null,
+	/**  Whether the target has it already (an update) or not (a create). */
+	on_target: boolean,
+};
+
 /**  How the platform talks to the IdP. */
 export type Protocol = 
 /**  OpenID Connect: issuer, discovery, ID token. */
@@ -585,6 +636,17 @@ export type ReadinessReport = {
 	ready: boolean,
 	checks: ReadinessCheck[],
 };
+
+/**  Why an IdP cannot be promoted. */
+export type Refusal = 
+/**  No test on the platform of the source has been recorded. */
+"never_tested" | 
+/**  The latest test on the source did not pass. */
+"latest_test_failed" | 
+/**  It changed since its latest test on the source (or since it was pushed there). */
+"edited_since_test" | 
+/**  Its client secret was entered for another token endpoint or client id. */
+"secret_set_aside";
 
 /**  Why the backend's copy differs from the base, or how a conflict arose. */
 export type RemoteChange = "none" | "created" | "updated" | "deleted";

@@ -8,7 +8,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 use assert_cmd::Command;
-use eca_core::store::{self, idps, sync_base, sync_changes};
+use eca_core::store::{self, idps, sync_base, sync_changes, sync_envs};
 use eca_model::idp::IdpId;
 use eca_model::wire::WireFields;
 use std::collections::BTreeMap;
@@ -146,7 +146,7 @@ impl Eca {
 
     /// The last-synced version of every IdP.
     pub fn base_versions(&self) -> BTreeMap<IdpId, String> {
-        sync_base::list(&self.db())
+        sync_base::list(&self.db(), sync_envs::current_id(&self.db()).unwrap())
             .unwrap()
             .into_iter()
             .map(|b| (b.idp_id, b.version))
@@ -154,7 +154,9 @@ impl Eca {
     }
 
     pub fn outbox_len(&self) -> usize {
-        sync_changes::list(&self.db()).unwrap().len()
+        sync_changes::list(&self.db(), sync_envs::current_id(&self.db()).unwrap())
+            .unwrap()
+            .len()
     }
 
     pub fn db(&self) -> rusqlite::Connection {

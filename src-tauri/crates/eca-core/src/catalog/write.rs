@@ -22,7 +22,7 @@ use crate::catalog::SecretChange;
 use crate::secrets::{Secret, SecretError, SecretKey, SecretStore};
 use crate::store::audit::{self, AuditAction};
 use crate::store::sync_changes::ChangeKind;
-use crate::store::{idps, test_runs, StoreError};
+use crate::store::{idps, platform_test_runs, test_runs, StoreError};
 use crate::sync::outbox;
 use eca_model::diff::{self, FieldChange};
 use eca_model::idp::{Field, FieldError, IdpConfig, IdpFields, IdpId};
@@ -428,6 +428,7 @@ impl Step<'_> {
         let before = idps::get(self.tx, id)?.ok_or(WriteError::NotFound(id))?;
         idps::delete(self.tx, id)?;
         test_runs::delete_for_idp(self.tx, id)?;
+        platform_test_runs::delete_for_idp(self.tx, id)?;
         let mut changes = diff::diff(Some(&before.fields), None);
         if before.has_secret {
             changes.push(diff::secret_change(true));
@@ -545,7 +546,7 @@ mod tests {
                 .collect()
         }
         fn outbox(&self, id: IdpId) -> Vec<(ChangeKind, bool)> {
-            sync_changes::list(&self.conn)
+            sync_changes::list(&self.conn, None)
                 .unwrap()
                 .into_iter()
                 .filter(|c| c.idp_id == id)

@@ -8,7 +8,8 @@
 //!   loopback listener), and the tests waiting for it.
 //! - [`explain`]: why the platform's result differs from this computer's (pure, one place).
 //! - here: [`Outbox::start_platform_test`] checks and creates the auth request;
-//!   [`StartedPlatformTest::run`] opens the link, waits, reads the outcome and reports.
+//!   [`StartedPlatformTest::run`] opens the link, waits, reads the outcome and reports; the
+//!   caller records the outcome with [`Outbox::record_platform_test`] (the promotion gate).
 //!
 //! Invariants:
 //! - Nothing is sent to the platform unless the precondition holds: it must test what was
@@ -26,7 +27,8 @@ pub mod wire;
 use crate::store::sync_changes::{self, ChangeState};
 use crate::store::{idps, sync_base, StoreError};
 use crate::sync::client::{self, BackendClient, RemoteProblem};
-use crate::sync::push::{client_workspace, read_ok};
+use crate::sync::promote::{fields_digest, TestedOn};
+use crate::sync::push::read_ok;
 use crate::sync::{Outbox, SyncError};
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpId};
@@ -149,8 +151,9 @@ impl Outbox {
         let customer = e164(&request.customer).ok_or(PlatformTestError::BadNumber)?;
         let idp =
             idps::get(&self.conn, request.idp_id)?.ok_or(SyncError::NotFound(request.idp_id))?;
-        let synced = sync_base::get(&self.conn, idp.id)?.is_some();
-        let changes: Vec<ChangeState> = sync_changes::list(&self.conn)?
+        let scope = self.scope()?;
+        let synced = sync_base::get(&self.conn, scope, idp.id)?.is_some();
+        let changes: Vec<ChangeState> = sync_changes::list(&self.conn, scope)?
             .into_iter()
             .filter(|c| c.idp_id == idp.id)
             .map(|c| c.state)
@@ -159,8 +162,14 @@ impl Outbox {
             name: idp.fields.name.clone(),
             why,
         })?;
-        let client = self.client()?;
-        let workspace = client_workspace(self)?;
+        let env = self.current_env()?;
+        let client = self.client_for(&env)?;
+        let workspace = env.workspace_id.clone();
+        let tested = TestedOn {
+            env: env.id,
+            idp_id: idp.id,
+            fields_digest: fields_digest(&idp.fields),
+        };
         let platform: PlatformInfo = parse(&read_ok(client.platform().await, &workspace)?)?;
         let body = wire::create_body(idp.id, &customer, request.test_id, &request.return_url);
         let created = created(client.create_auth_request(&body).await, &workspace)?;
@@ -174,6 +183,7 @@ impl Outbox {
             customer,
             started_at: rfc3339(self.clock.now()),
             clock: Arc::clone(&self.clock),
+            tested,
         })
     }
 }
@@ -189,11 +199,18 @@ pub struct StartedPlatformTest {
     customer: String,
     started_at: String,
     clock: Arc<dyn Clock>,
+    tested: TestedOn,
 }
 
 impl StartedPlatformTest {
     pub fn test_id(&self) -> Uuid {
         self.test_id
+    }
+
+    /// The environment and fields this test is about, for [`Outbox::record_platform_test`]
+    /// once it has ended.
+    pub fn tested(&self) -> TestedOn {
+        self.tested.clone()
     }
 
     /// Opens the link in `browser`, waits for `wait` (the browser came back, or a timeout or

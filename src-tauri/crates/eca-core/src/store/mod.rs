@@ -4,15 +4,16 @@
 //! Invariants:
 //! - Migrations are embedded and immutable: append new ones, never edit old ones.
 //! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
-//!   [`sync_base`], [`sync_settings`], [`sync_secret_discard`], [`update_settings`]); multi-row
+//!   [`sync_base`], [`sync_envs`], [`platform_test_runs`], [`sync_secret_discard`], [`update_settings`]); multi-row
 //!   work happens in one transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;
+pub mod platform_test_runs;
 pub mod sync_base;
 pub mod sync_changes;
+pub mod sync_envs;
 pub mod sync_secret_discard;
-pub mod sync_settings;
 pub mod test_runs;
 pub mod update_settings;
 
@@ -36,6 +37,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0009_credential_expires_on.sql")),
         M::up(include_str!("migrations/0010_private_key_jwt.sql")),
         M::up(include_str!("migrations/0011_update_settings.sql")),
+        M::up(include_str!("migrations/0012_sync_environments.sql")),
     ])
 }
 

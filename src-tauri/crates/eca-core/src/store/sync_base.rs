@@ -1,10 +1,11 @@
 //! The `sync_base` table: per IdP, the state the backend last acknowledged (the "base" of the
-//! three-way comparison in [`crate::sync::plan`]).
+//! three-way comparison in [`crate::sync::plan`]), per sync environment ([`super::sync_envs`]).
 //!
 //! Invariants: written only from a backend answer (a successful write, or a conflict resolved
 //! by the admin), in the same transaction that removes the change it acknowledges; holds a
 //! secret's fingerprint at most, never the secret.
 
+use super::sync_envs::EnvId;
 use super::StoreError;
 use eca_model::idp::IdpId;
 use eca_model::wire::{RemoteIdp, WireFields};
@@ -36,12 +37,12 @@ impl BaseEntry {
     }
 }
 
-pub fn upsert(conn: &Connection, entry: &BaseEntry) -> Result<(), StoreError> {
+pub fn upsert(conn: &Connection, env: EnvId, entry: &BaseEntry) -> Result<(), StoreError> {
     let fields =
         serde_json::to_string(&entry.fields).map_err(|e| StoreError::Sqlite(e.to_string()))?;
     conn.prepare_cached(
-        "INSERT INTO sync_base (idp_id, fields, version, secret_set, secret_fingerprint, synced_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (idp_id) DO UPDATE SET fields = ?2, \
+        "INSERT INTO sync_base (idp_id, fields, version, secret_set, secret_fingerprint, synced_at, \
+         env) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (env, idp_id) DO UPDATE SET fields = ?2, \
          version = ?3, secret_set = ?4, secret_fingerprint = ?5, synced_at = ?6",
     )?
     .execute(params![
@@ -50,40 +51,45 @@ pub fn upsert(conn: &Connection, entry: &BaseEntry) -> Result<(), StoreError> {
         entry.version,
         entry.secret_set,
         entry.secret_fingerprint,
-        entry.synced_at
+        entry.synced_at,
+        env.0
     ])?;
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: IdpId) -> Result<Option<BaseEntry>, StoreError> {
+pub fn get(
+    conn: &Connection,
+    env: Option<EnvId>,
+    id: IdpId,
+) -> Result<Option<BaseEntry>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT idp_id, fields, version, secret_set, secret_fingerprint, synced_at \
-             FROM sync_base WHERE idp_id = ?1",
+             FROM sync_base WHERE idp_id = ?1 AND env IS ?2",
         )?
-        .query_row([id.to_string()], |r| Ok(read(r)))
+        .query_row(params![id.to_string(), env.map(|e| e.0)], |r| Ok(read(r)))
         .optional()?;
     row.transpose()
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<BaseEntry>, StoreError> {
+pub fn list(conn: &Connection, env: Option<EnvId>) -> Result<Vec<BaseEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT idp_id, fields, version, secret_set, secret_fingerprint, synced_at \
-         FROM sync_base ORDER BY idp_id",
+         FROM sync_base WHERE env IS ?1 ORDER BY idp_id",
     )?;
-    let rows = stmt.query_map([], |r| Ok(read(r)))?;
+    let rows = stmt.query_map([env.map(|e| e.0)], |r| Ok(read(r)))?;
     rows.map(|r| r?).collect()
 }
 
-pub fn delete(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM sync_base WHERE idp_id = ?1")?
-        .execute([id.to_string()])?;
+pub fn delete(conn: &Connection, env: EnvId, id: IdpId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sync_base WHERE idp_id = ?1 AND env = ?2")?
+        .execute(params![id.to_string(), env.0])?;
     Ok(())
 }
 
 /// Forgets every entry (sync moves to another backend, which holds none of them).
-pub fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM sync_base", [])?;
+pub fn clear(conn: &Connection, env: EnvId) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sync_base WHERE env = ?1", [env.0])?;
     Ok(())
 }
 

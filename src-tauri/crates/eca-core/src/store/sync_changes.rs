@@ -1,4 +1,5 @@
-//! The `sync_change` table: the outbox of local edits still to push, oldest first.
+//! The `sync_change` table: the outbox of local edits still to push, oldest first, per sync
+//! environment (`env`, NULL only before any environment exists).
 //!
 //! Invariants:
 //! - A row is written in the same transaction as the edit it records (see
@@ -10,6 +11,7 @@
 //!   copy of the value in the keyring (see [`crate::sync::secret_copy`]); removing or re-keying
 //!   its row queues that copy for deletion, by trigger ([`super::sync_secret_discard`]).
 
+use super::sync_envs::EnvId;
 use super::StoreError;
 use eca_model::idp::IdpId;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -103,6 +105,7 @@ const COLUMNS: &str = "seq, idp_id, kind, secret_changed, created_at, idempotenc
 
 pub fn insert(
     conn: &Connection,
+    env: Option<EnvId>,
     id: IdpId,
     kind: ChangeKind,
     secret_changed: bool,
@@ -110,26 +113,33 @@ pub fn insert(
     idempotency_key: &str,
 ) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO sync_change (idp_id, kind, secret_changed, created_at, idempotency_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO sync_change (idp_id, kind, secret_changed, created_at, idempotency_key, env) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         id.to_string(),
         kind.as_str(),
         secret_changed,
         created_at,
-        idempotency_key
+        idempotency_key,
+        env.map(|e| e.0)
     ])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// The newest change of one IdP, if any.
-pub fn latest_for_idp(conn: &Connection, id: IdpId) -> Result<Option<SyncChange>, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM sync_change WHERE idp_id = ?1 ORDER BY seq DESC LIMIT 1");
+pub fn latest_for_idp(
+    conn: &Connection,
+    env: Option<EnvId>,
+    id: IdpId,
+) -> Result<Option<SyncChange>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sync_change WHERE idp_id = ?1 AND env IS ?2 \
+         ORDER BY seq DESC LIMIT 1"
+    );
     let row = conn
         .prepare_cached(&sql)?
-        .query_row([id.to_string()], |r| Ok(read(r)))
+        .query_row(params![id.to_string(), env.map(|e| e.0)], |r| Ok(read(r)))
         .optional()?;
     row.transpose()
 }
@@ -144,10 +154,10 @@ pub fn get(conn: &Connection, seq: i64) -> Result<Option<SyncChange>, StoreError
 }
 
 /// Every change, oldest first.
-pub fn list(conn: &Connection) -> Result<Vec<SyncChange>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM sync_change ORDER BY seq");
+pub fn list(conn: &Connection, env: Option<EnvId>) -> Result<Vec<SyncChange>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM sync_change WHERE env IS ?1 ORDER BY seq");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], |r| Ok(read(r)))?;
+    let rows = stmt.query_map([env.map(|e| e.0)], |r| Ok(read(r)))?;
     rows.map(|r| r?).collect()
 }
 
@@ -216,14 +226,20 @@ pub fn delete(conn: &Connection, seq: i64) -> Result<(), StoreError> {
 }
 
 /// Removes every change (sync moves to another backend; none of them is for it).
-pub fn clear(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM sync_change", [])?;
+pub fn clear(conn: &Connection, env: EnvId) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM sync_change WHERE env = ?1", [env.0])?;
     Ok(())
 }
 
-pub fn delete_for_idp(conn: &Connection, id: IdpId) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM sync_change WHERE idp_id = ?1")?
-        .execute([id.to_string()])?;
+/// Gives the changes recorded before any environment existed to `env` (the first one).
+pub fn adopt(conn: &Connection, env: EnvId) -> Result<(), StoreError> {
+    conn.execute("UPDATE sync_change SET env = ?1 WHERE env IS NULL", [env.0])?;
+    Ok(())
+}
+
+pub fn delete_for_idp(conn: &Connection, env: Option<EnvId>, id: IdpId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM sync_change WHERE idp_id = ?1 AND env IS ?2")?
+        .execute(params![id.to_string(), env.map(|e| e.0)])?;
     Ok(())
 }
 

@@ -36,7 +36,8 @@ mod tests {
 
     fn change(conn: &Connection, key: &str, request: Option<&str>) -> i64 {
         let seq =
-            sync_changes::insert(conn, IdpId::new(), ChangeKind::Create, true, "t", key).unwrap();
+            sync_changes::insert(conn, None, IdpId::new(), ChangeKind::Create, true, "t", key)
+                .unwrap();
         if let Some(request) = request {
             sync_changes::freeze(conn, seq, request).unwrap();
         }

@@ -76,8 +76,9 @@ impl Outbox {
     /// The plan against the base alone: what a push would send if the backend had not changed
     /// since the last sync (no drift, no conflicts can show here).
     pub fn local_plan(&self) -> Result<SyncPlan, SyncError> {
+        let scope = self.scope()?;
         let local = idps::list_full(&self.conn)?;
-        let base = sync_base::list(&self.conn)?;
+        let base = sync_base::list(&self.conn, scope)?;
         let remote: Vec<RemoteIdp> = base
             .iter()
             .map(|b| RemoteIdp {
@@ -90,7 +91,7 @@ impl Outbox {
                 updated_at: b.synced_at.clone(),
             })
             .collect();
-        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
+        let edited: HashSet<IdpId> = sync_changes::list(&self.conn, scope)?
             .into_iter()
             .filter(|c| c.secret_changed)
             .map(|c| c.idp_id)
@@ -101,13 +102,14 @@ impl Outbox {
     /// Every local IdP's sync state, from the outbox and the base (two reads, no fields parsed
     /// beyond the base's, so the list of 10,000 IdPs stays quick).
     pub fn sync_states(&self) -> Result<Vec<IdpSyncState>, SyncError> {
-        let configured = self.settings()?.is_some();
-        let synced: HashSet<IdpId> = sync_base::list(&self.conn)?
+        let scope = self.scope()?;
+        let configured = scope.is_some();
+        let synced: HashSet<IdpId> = sync_base::list(&self.conn, scope)?
             .into_iter()
             .map(|b| b.idp_id)
             .collect();
         let mut changed: HashMap<IdpId, SyncBadge> = HashMap::new();
-        for change in sync_changes::list(&self.conn)? {
+        for change in sync_changes::list(&self.conn, scope)? {
             let badge = match change.state {
                 ChangeState::Conflict => SyncBadge::Conflict,
                 ChangeState::Failed => SyncBadge::Failed,

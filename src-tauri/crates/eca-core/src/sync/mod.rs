@@ -5,6 +5,9 @@
 //! - [`plan`]: the pure three-way comparison (local, last-synced base, backend) → [`SyncPlan`].
 //! - [`client`], [`settings`], [`key_place`]: the HTTP client, where to sync, and the place
 //!   (origin and workspace) an API key belongs to (the wire types are [`eca_model::wire`]'s).
+//! - [`environments`]: the named backends ("sandbox", "production"), each with its own key and
+//!   sync state; sync works on the current one. [`promote`]: an IdP tested on one goes to the
+//!   next.
 //! - [`impact`]: which flows and Chat Desk extensions use the IdPs about to be disabled or
 //!   deleted, asked of the backend, for the app's dialogs, the CLI and the plan.
 //! - [`push`]: sends the outbox in order with preconditions and idempotency keys; [`resolve`]:
@@ -25,12 +28,14 @@
 //!   a copy frozen with the change ([`secret_copy`]), so a retry sends exactly the same bytes.
 
 pub mod client;
+pub mod environments;
 pub mod impact;
 pub mod key_place;
 pub mod local;
 pub mod outbox;
 pub mod plan;
 pub mod platform_key;
+pub mod promote;
 pub mod pull;
 pub mod push;
 pub mod resolve;
@@ -64,6 +69,20 @@ pub enum SyncError {
          Confirm to go ahead."
     )]
     MoveNotConfirmed { from: KeyPlace, to: KeyPlace },
+    #[error("No sync environment is named \"{0}\".")]
+    UnknownEnvironment(String),
+    #[error(
+        "\"{0}\" is the current sync environment: make another environment current before \
+         removing it."
+    )]
+    RemoveCurrent(String),
+    #[error(
+        "\"{0}\" is the last sync environment on the promotion path: name the environment to \
+         promote to, or add one after it."
+    )]
+    NoNextEnvironment(String),
+    #[error("\"{0}\" is the current sync environment: promote to another one.")]
+    PromoteToItself(String),
     #[error("The sync settings are not usable: {}.", list(.0))]
     InvalidSettings(Vec<FieldError>),
     #[error(
@@ -132,7 +151,10 @@ impl From<SyncError> for Problem {
             }
             SyncError::Unauthorized | SyncError::Forbidden(_) => ProblemCode::Unauthorized,
             SyncError::Unreachable(_) | SyncError::Busy { .. } => ProblemCode::BackendUnreachable,
-            SyncError::NotFound(_) => ProblemCode::NotFound,
+            SyncError::NotFound(_) | SyncError::UnknownEnvironment(_) => ProblemCode::NotFound,
+            SyncError::RemoveCurrent(_)
+            | SyncError::NoNextEnvironment(_)
+            | SyncError::PromoteToItself(_) => ProblemCode::Validation,
             SyncError::Store(_) => ProblemCode::Storage,
             SyncError::Secret(_) => ProblemCode::Keyring,
             SyncError::Protocol(_) => ProblemCode::Internal,

@@ -1,6 +1,6 @@
 //! The outbox: local edits waiting to be pushed (`sync_change`). [`Outbox`] is one data
 //! folder's sync side (its connection, keyring, clock and retry policy), which reads the
-//! changes, plans ([`crate::sync::plan`]) and pushes them ([`crate::sync::push`]); [`record`]
+//! current sync environment's changes, plans ([`crate::sync::plan`]) and pushes them ([`crate::sync::push`]); [`record`]
 //! is how [`crate::catalog`] adds a change inside the transaction of each edit.
 //!
 //! Invariants:
@@ -19,10 +19,11 @@
 use crate::secrets::SecretStore;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeKind, ChangeState, SyncChange};
+use crate::store::sync_envs::{self, EnvId, EnvRow};
 use crate::store::{self, idps, StoreError};
 use crate::sync::client::BackendClient;
 use crate::sync::plan::{self, SyncPlan};
-use crate::sync::push::{client_workspace, read_ok};
+use crate::sync::push::read_ok;
 use crate::sync::retry::{Jitter, OsJitter, Pause, RetryPolicy, TokioPause};
 use crate::sync::secret_copy;
 use crate::sync::settings::{self, SaveSettings, SyncSettings};
@@ -100,26 +101,48 @@ impl Outbox {
         settings::save(&mut self.conn, self.secrets.as_ref(), request, &at)
     }
 
-    /// The outbox, oldest first.
+    /// The current environment's outbox, oldest first.
     pub fn changes(&self) -> Result<Vec<SyncChange>, SyncError> {
-        Ok(sync_changes::list(&self.conn)?)
+        Ok(sync_changes::list(&self.conn, self.scope()?)?)
     }
 
-    /// The last-synced state of every IdP.
+    /// The last-synced state of every IdP on the current environment.
     pub fn base(&self) -> Result<Vec<BaseEntry>, SyncError> {
-        Ok(sync_base::list(&self.conn)?)
+        Ok(sync_base::list(&self.conn, self.scope()?)?)
+    }
+
+    /// The current environment's id, whose outbox and base the app and the CLI work on
+    /// (`None` before any environment exists: the outbox rows recorded until then).
+    pub(crate) fn scope(&self) -> Result<Option<EnvId>, SyncError> {
+        Ok(sync_envs::current_id(&self.conn)?)
+    }
+
+    /// The current environment.
+    pub(crate) fn current_env(&self) -> Result<EnvRow, SyncError> {
+        sync_envs::current(&self.conn)?.ok_or(SyncError::NotConfigured)
     }
 
     pub(crate) fn client(&self) -> Result<BackendClient, SyncError> {
-        let settings = self.settings()?.ok_or(SyncError::NotConfigured)?;
+        self.client_for(&self.current_env()?)
+    }
+
+    /// A client for `env`, with the API key of that environment's place and no other.
+    pub(crate) fn client_for(&self, env: &EnvRow) -> Result<BackendClient, SyncError> {
+        let settings = SyncSettings::of(env);
         let key = settings::api_key(self.secrets.as_ref(), &settings)?;
         BackendClient::new(&settings, key)
     }
 
     /// The backend's IdPs.
     pub async fn remote(&mut self) -> Result<Vec<RemoteIdp>, SyncError> {
-        let client = self.client()?;
-        let response = read_ok(client.list().await, &client_workspace(self)?)?;
+        let env = self.current_env()?;
+        self.remote_of(&env).await
+    }
+
+    /// The IdPs of environment `env`'s backend.
+    pub(crate) async fn remote_of(&mut self, env: &EnvRow) -> Result<Vec<RemoteIdp>, SyncError> {
+        let client = self.client_for(env)?;
+        let response = read_ok(client.list().await, &env.workspace_id)?;
         let list: RemoteList = response
             .json()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
@@ -134,9 +157,10 @@ impl Outbox {
 
     /// The three-way plan against this copy of the backend's IdPs.
     pub(crate) fn plan_against(&self, remote: &[RemoteIdp]) -> Result<SyncPlan, SyncError> {
+        let scope = self.scope()?;
         let local = idps::list_full(&self.conn)?;
-        let base = sync_base::list(&self.conn)?;
-        let edited: HashSet<IdpId> = sync_changes::list(&self.conn)?
+        let base = sync_base::list(&self.conn, scope)?;
+        let edited: HashSet<IdpId> = sync_changes::list(&self.conn, scope)?
             .into_iter()
             .filter(|c| c.secret_changed)
             .map(|c| c.idp_id)
@@ -147,11 +171,12 @@ impl Outbox {
     /// Makes the failed changes of `id` sendable again (after the admin fixed the IdP);
     /// returns how many there were.
     pub fn retry_failed(&mut self, id: IdpId) -> Result<usize, SyncError> {
+        let scope = self.scope()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut retried = 0;
-        for change in sync_changes::list(&tx)? {
+        for change in sync_changes::list(&tx, scope)? {
             if change.idp_id == id && change.state == ChangeState::Failed {
                 let key = uuid::Uuid::new_v4().hyphenated().to_string();
                 sync_changes::reset(&tx, change.seq, &key)?;
@@ -164,7 +189,8 @@ impl Outbox {
     }
 }
 
-/// Records one local edit of `id` in the outbox, in the caller's transaction.
+/// Records one local edit of `id` in the current environment's outbox, in the caller's
+/// transaction.
 pub fn record(
     conn: &Connection,
     id: IdpId,
@@ -172,14 +198,27 @@ pub fn record(
     secret_changed: bool,
     at: &str,
 ) -> Result<(), StoreError> {
-    if let Some(latest) = sync_changes::latest_for_idp(conn, id)? {
+    let env = sync_envs::current_id(conn)?;
+    record_in(conn, env, id, kind, secret_changed, at)
+}
+
+/// Records one change of `id` in the outbox of `env`, in the caller's transaction.
+pub(crate) fn record_in(
+    conn: &Connection,
+    env: Option<EnvId>,
+    id: IdpId,
+    kind: ChangeKind,
+    secret_changed: bool,
+    at: &str,
+) -> Result<(), StoreError> {
+    if let Some(latest) = sync_changes::latest_for_idp(conn, env, id)? {
         if latest.state == ChangeState::Pending && latest.request.is_none() {
             let secret_changed = secret_changed || latest.secret_changed;
             match coalesce(latest.kind, kind) {
                 Some(merged) => sync_changes::merge(conn, latest.seq, merged, secret_changed)?,
                 // Created and deleted before anything was sent: unless the backend already
                 // knows the IdP, there is nothing left to tell it.
-                None if sync_base::get(conn, id)?.is_none() => {
+                None if sync_base::get(conn, env, id)?.is_none() => {
                     sync_changes::delete(conn, latest.seq)?
                 }
                 None => sync_changes::merge(conn, latest.seq, ChangeKind::Delete, false)?,
@@ -188,7 +227,7 @@ pub fn record(
         }
     }
     let key = Uuid::new_v4().hyphenated().to_string();
-    sync_changes::insert(conn, id, kind, secret_changed, at, &key)?;
+    sync_changes::insert(conn, env, id, kind, secret_changed, at, &key)?;
     Ok(())
 }
 
@@ -229,7 +268,7 @@ mod tests {
         let id = IdpId::new();
         record(&conn, id, ChangeKind::Create, false, "t1").unwrap();
         record(&conn, id, ChangeKind::Update, true, "t2").unwrap();
-        let rows = sync_changes::list(&conn).unwrap();
+        let rows = sync_changes::list(&conn, None).unwrap();
         assert_eq!(rows.len(), 1, "unsent edits coalesce");
         assert_eq!(rows[0].kind, ChangeKind::Create);
         assert!(rows[0].secret_changed);
@@ -237,7 +276,7 @@ mod tests {
 
         assert!(sync_changes::freeze(&conn, rows[0].seq, "{}").unwrap());
         record(&conn, id, ChangeKind::Disable, false, "t3").unwrap();
-        let rows = sync_changes::list(&conn).unwrap();
+        let rows = sync_changes::list(&conn, None).unwrap();
         assert_eq!(rows.len(), 2, "an edit after the freeze needs its own row");
         assert_eq!(rows[0].idempotency_key, first_key);
         assert_ne!(
@@ -252,6 +291,6 @@ mod tests {
         let id = IdpId::new();
         record(&conn, id, ChangeKind::Create, true, "t1").unwrap();
         record(&conn, id, ChangeKind::Delete, false, "t2").unwrap();
-        assert!(sync_changes::list(&conn).unwrap().is_empty());
+        assert!(sync_changes::list(&conn, None).unwrap().is_empty());
     }
 }

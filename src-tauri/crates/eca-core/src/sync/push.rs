@@ -37,6 +37,7 @@
 use crate::secrets::SecretStore;
 use crate::store::sync_base::{self, BaseEntry};
 use crate::store::sync_changes::{self, ChangeState, SyncChange};
+use crate::store::sync_envs::{EnvId, EnvRow};
 use crate::store::{self, idps};
 use crate::sync::client::{BackendClient, RemoteProblem};
 use crate::sync::outbox::Outbox;
@@ -118,15 +119,25 @@ impl Outbox {
         &mut self,
         progress: ProgressObserver<'_>,
     ) -> Result<PushReport, SyncError> {
-        let client = self.client()?;
-        let workspace = client_workspace(self)?;
+        let env = self.current_env()?;
+        self.push_to(&env, progress).await
+    }
+
+    /// Pushes the outbox of environment `env` (the current one, or a promotion's target).
+    pub(crate) async fn push_to(
+        &mut self,
+        env: &EnvRow,
+        progress: ProgressObserver<'_>,
+    ) -> Result<PushReport, SyncError> {
+        let client = self.client_for(env)?;
+        let workspace = env.workspace_id.clone();
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let mut acks = Vec::new();
         let result = self
-            .push_all(&client, &workspace, &mut acks, progress)
+            .push_all(&client, env.id, &workspace, &mut acks, progress)
             .await;
         // Whatever ended the push, the acknowledgements received are recorded.
-        let recorded = self.record_acks(&mut acks);
+        let recorded = self.record_acks(env.id, &mut acks);
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let report = result?;
         recorded?;
@@ -136,6 +147,7 @@ impl Outbox {
     async fn push_all(
         &mut self,
         client: &BackendClient,
+        env: EnvId,
         workspace: &str,
         acks: &mut Vec<Ack>,
         progress: ProgressObserver<'_>,
@@ -149,7 +161,7 @@ impl Outbox {
         // Requests frozen by a batch, not sent yet.
         let mut ready: HashMap<i64, PushRequest> = HashMap::new();
         let now = rfc3339(self.clock.now());
-        let changes = sync_changes::list(&self.conn)?;
+        let changes = sync_changes::list(&self.conn, Some(env))?;
         let total = u32::try_from(changes.len()).unwrap_or(u32::MAX);
         for (i, change) in changes.iter().enumerate() {
             progress(PushProgress {
@@ -168,13 +180,13 @@ impl Outbox {
             }
             if change.request.is_none() && !ready.contains_key(&change.seq) {
                 // The batch is frozen from the bases as acknowledged so far.
-                self.record_acks(acks)?;
+                self.record_acks(env, acks)?;
                 let batch = freeze_batch(&changes[i..], &held);
-                ready.extend(self.freeze_all(&batch)?);
+                ready.extend(self.freeze_all(env, &batch)?);
             }
             let request = match ready.remove(&change.seq) {
                 Some(request) => request,
-                None => match self.freeze(change.seq)? {
+                None => match self.freeze(env, change.seq)? {
                     Some(request) => request,
                     None => continue,
                 },
@@ -188,7 +200,7 @@ impl Outbox {
                 Settled::Done => {
                     report.pushed.push(id);
                     if acks.len() >= BATCH {
-                        self.record_acks(acks)?;
+                        self.record_acks(env, acks)?;
                     }
                 }
                 Settled::Conflict => {
@@ -207,7 +219,7 @@ impl Outbox {
 
     /// Records acknowledged changes: each one's new base, and the change removed, all in one
     /// transaction (one sync to disk for the batch rather than one per change).
-    fn record_acks(&mut self, acks: &mut Vec<Ack>) -> Result<(), SyncError> {
+    fn record_acks(&mut self, env: EnvId, acks: &mut Vec<Ack>) -> Result<(), SyncError> {
         if acks.is_empty() {
             return Ok(());
         }
@@ -216,8 +228,8 @@ impl Outbox {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for ack in acks.iter() {
             match &ack.base {
-                Some(base) => sync_base::upsert(&tx, base)?,
-                None => sync_base::delete(&tx, ack.id)?,
+                Some(base) => sync_base::upsert(&tx, env, base)?,
+                None => sync_base::delete(&tx, env, ack.id)?,
             }
             sync_changes::delete(&tx, ack.seq)?;
         }
@@ -228,14 +240,18 @@ impl Outbox {
 
     /// Freezes these changes' requests in one committed transaction (see [`freeze_batch`]).
     /// A change the batch dropped (nothing to send) has no entry; the loop finds it gone.
-    fn freeze_all(&mut self, seqs: &[i64]) -> Result<HashMap<i64, PushRequest>, SyncError> {
+    fn freeze_all(
+        &mut self,
+        env: EnvId,
+        seqs: &[i64],
+    ) -> Result<HashMap<i64, PushRequest>, SyncError> {
         let secrets = self.secrets.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut frozen = HashMap::new();
         for seq in seqs {
-            if let Some(request) = freeze_in(&tx, secrets.as_ref(), *seq)? {
+            if let Some(request) = freeze_in(&tx, secrets.as_ref(), env, *seq)? {
                 frozen.insert(*seq, request);
             }
         }
@@ -246,12 +262,12 @@ impl Outbox {
     /// The request to send for change `seq`: the frozen one, or the plan's for it (from the
     /// local IdP and the base), frozen now. `None` when there is nothing to send (the change is
     /// dropped: e.g. an IdP deleted before the backend ever had it).
-    fn freeze(&mut self, seq: i64) -> Result<Option<PushRequest>, SyncError> {
+    fn freeze(&mut self, env: EnvId, seq: i64) -> Result<Option<PushRequest>, SyncError> {
         let secrets = self.secrets.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let request = freeze_in(&tx, secrets.as_ref(), seq)?;
+        let request = freeze_in(&tx, secrets.as_ref(), env, seq)?;
         tx.commit()?;
         Ok(request)
     }
@@ -515,6 +531,7 @@ fn freeze_batch(upcoming: &[SyncChange], held: &HashSet<IdpId>) -> Vec<i64> {
 fn freeze_in(
     tx: &Connection,
     secrets: &dyn SecretStore,
+    env: EnvId,
     seq: i64,
 ) -> Result<Option<PushRequest>, SyncError> {
     let Some(change) = sync_changes::get(tx, seq)? else {
@@ -526,7 +543,7 @@ fn freeze_in(
         });
     }
     let local = idps::get(tx, change.idp_id)?;
-    let base = sync_base::get(tx, change.idp_id)?;
+    let base = sync_base::get(tx, Some(env), change.idp_id)?;
     let Some(mut request) = plan::request(local.as_ref(), base.as_ref(), change.secret_changed)
     else {
         sync_changes::delete(tx, seq)?;
@@ -673,8 +690,9 @@ mod tests {
             secret_fingerprint: local.has_secret.then(|| "0123456789abcdef".into()),
             synced_at: "t".into(),
         };
-        sync_base::upsert(&outbox.conn, &base).unwrap();
-        sync_changes::delete_for_idp(&outbox.conn, id).unwrap();
+        let env = outbox.scope().unwrap();
+        sync_base::upsert(&outbox.conn, env.expect("an environment"), &base).unwrap();
+        sync_changes::delete_for_idp(&outbox.conn, env, id).unwrap();
     }
 
     #[test]
@@ -686,6 +704,8 @@ mod tests {
         let clock = Arc::new(SystemClock);
         let mut catalog = Catalog::open(dir.path(), secrets.clone(), clock.clone()).unwrap();
         let mut outbox = Outbox::open(dir.path(), secrets, clock).unwrap();
+        crate::store::sync_envs::insert(&outbox.conn, "sandbox", "http://127.0.0.1:1", "dev")
+            .unwrap();
         let mut save = |id: Option<IdpId>, fields, secret| {
             let request = SaveIdpRequest { id, fields, secret };
             catalog.save(request).unwrap().idp
@@ -732,8 +752,9 @@ mod tests {
 
         let changes = outbox.changes().unwrap();
         assert_eq!(changes.len(), 5);
+        let env = outbox.current_env().unwrap().id;
         for change in changes {
-            let frozen = outbox.freeze(change.seq).unwrap();
+            let frozen = outbox.freeze(env, change.seq).unwrap();
             assert_eq!(
                 frozen,
                 planned(change.idp_id),
@@ -796,5 +817,6 @@ mod tests {
         assert_send(&outbox.plan());
         assert_send(&outbox.keep_mine(id));
         assert_send(&outbox.take_theirs(id));
+        assert_send(&outbox.promote(None, &[]));
     }
 }

@@ -30,11 +30,9 @@ use rusqlite::TransactionBehavior;
 impl Outbox {
     /// The backend's copy of one IdP now (`None` if it has none).
     pub async fn remote_idp(&mut self, id: IdpId) -> Result<Option<RemoteIdp>, SyncError> {
-        let client = self.client()?;
-        let workspace = self
-            .settings()?
-            .ok_or(SyncError::NotConfigured)?
-            .workspace_id;
+        let env = self.current_env()?;
+        let client = self.client_for(&env)?;
+        let workspace = env.workspace_id;
         let result = client.get(id).await;
         if matches!(&result, Ok(r) if r.meta.status == 404) {
             return Ok(None);
@@ -58,18 +56,19 @@ impl Outbox {
     /// are replaced by one fresh change (new idempotency key) that makes it mine.
     fn rebase(&mut self, id: IdpId, remote: Option<&RemoteIdp>) -> Result<(), SyncError> {
         let now = rfc3339(self.clock.now());
+        let env = self.current_env()?.id;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let local = idps::get(&tx, id)?;
-        if local.is_none() && remote.is_none() && sync_base::get(&tx, id)?.is_none() {
+        if local.is_none() && remote.is_none() && sync_base::get(&tx, Some(env), id)?.is_none() {
             return Err(SyncError::NotFound(id));
         }
         match remote {
-            Some(r) => sync_base::upsert(&tx, &BaseEntry::from_remote(r, &now))?,
-            None => sync_base::delete(&tx, id)?,
+            Some(r) => sync_base::upsert(&tx, env, &BaseEntry::from_remote(r, &now))?,
+            None => sync_base::delete(&tx, env, id)?,
         }
-        sync_changes::delete_for_idp(&tx, id)?;
+        sync_changes::delete_for_idp(&tx, Some(env), id)?;
         let kind = match (&local, remote) {
             (Some(_), Some(_)) => Some(ChangeKind::Update),
             (Some(_), None) => Some(ChangeKind::Create),
@@ -110,11 +109,12 @@ impl Outbox {
             false => WriteOrigin::TakeTheirs,
         };
         let now = rfc3339(self.clock.now());
+        let env = self.current_env()?.id;
         let secrets = self.secrets.as_ref();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if only_if_unchanged && sync_changes::latest_for_idp(&tx, id)?.is_some() {
+        if only_if_unchanged && sync_changes::latest_for_idp(&tx, Some(env), id)?.is_some() {
             return Ok(false);
         }
         let local = idps::get(&tx, id)?;
@@ -142,10 +142,10 @@ impl Outbox {
             (None, None) => None,
         };
         let base = match remote {
-            Some(r) => sync_base::upsert(&tx, &BaseEntry::from_remote(r, &now)),
-            None => sync_base::delete(&tx, id),
+            Some(r) => sync_base::upsert(&tx, env, &BaseEntry::from_remote(r, &now)),
+            None => sync_base::delete(&tx, env, id),
         };
-        let rest = base.and_then(|()| sync_changes::delete_for_idp(&tx, id));
+        let rest = base.and_then(|()| sync_changes::delete_for_idp(&tx, Some(env), id));
         match written {
             Some(written) => {
                 if let Err(e) = rest {

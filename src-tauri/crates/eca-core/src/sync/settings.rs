@@ -1,16 +1,18 @@
-//! Where this data folder syncs to: the backend URL and workspace (SQLite, `sync_settings`)
-//! and the workspace's API key (OS keyring, one entry per [`KeyPlace`]).
+//! Where the current sync environment syncs to: the backend URL and workspace (SQLite,
+//! `sync_env`) and the workspace's API key (OS keyring, one entry per [`KeyPlace`]).
 //!
 //! Invariants:
 //! - Settings are validated before they are stored; the API key never touches SQLite, and is
 //!   read only to be sent as a Bearer token, and only to the place it was entered for.
 //! - Settings that move sync to another origin or workspace are stored only with a new key for
-//!   that place and the admin's confirmation; the move and [`start_afresh`] commit together.
+//!   that place and the admin's confirmation; the move and [`start_afresh`] (of that
+//!   environment only) commit together.
 //! - Starting afresh loses no local edit: every local IdP is queued as new for the next push.
 
 use crate::secrets::{Secret, SecretStore};
 use crate::store::sync_changes::ChangeKind;
-use crate::store::{idps, sync_base, sync_changes, sync_settings, StoreError};
+use crate::store::sync_envs::{self, EnvId, EnvRow};
+use crate::store::{idps, sync_base, sync_changes, StoreError};
 use crate::sync::key_place::KeyPlace;
 use crate::sync::outbox;
 use crate::sync::SyncError;
@@ -93,14 +95,19 @@ fn check_workspace(ws: &str) -> Result<(), FieldError> {
     }
 }
 
-/// The stored settings, if sync was set up.
+/// The current environment's settings, if sync was set up.
 pub fn load(conn: &Connection) -> Result<Option<SyncSettings>, SyncError> {
-    Ok(
-        sync_settings::get(conn)?.map(|(backend_url, workspace_id)| SyncSettings {
-            backend_url,
-            workspace_id,
-        }),
-    )
+    Ok(sync_envs::current(conn)?.map(|env| SyncSettings::of(&env)))
+}
+
+impl SyncSettings {
+    /// An environment's settings (checked when it was stored).
+    pub fn of(env: &EnvRow) -> Self {
+        Self {
+            backend_url: env.backend_url.clone(),
+            workspace_id: env.workspace_id.clone(),
+        }
+    }
 }
 
 /// What the admin asks to store: the settings, a new API key if one was entered, and whether
@@ -111,25 +118,71 @@ pub struct SaveSettings<'a> {
     pub start_afresh: bool,
 }
 
-/// Stores the settings and, when given, the API key (in the keyring, for the settings' place).
-/// A move to another place needs a new key and the confirmation; it starts sync afresh.
+/// The name of the environment made for settings stored before any environment exists.
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+/// Stores the settings in the current environment (or in a first one, [`DEFAULT_ENVIRONMENT`],
+/// when there is none) and, when given, the API key (in the keyring, for the settings' place).
+/// A move to another place needs a new key and the confirmation; it starts that environment's
+/// sync afresh.
 pub fn save(
     conn: &mut Connection,
     secrets: &dyn SecretStore,
     request: SaveSettings<'_>,
     at: &str,
 ) -> Result<SyncSettings, SyncError> {
-    let settings = request.settings.checked()?;
-    let to = KeyPlace::of(&settings)?;
+    let settings = request.settings.clone().checked()?;
     let key = request.api_key.map(checked_key).transpose()?;
     // The stored settings are read under the write lock, so no other process moves sync
     // between this check and the write.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let from = load(&tx)?.map(|s| KeyPlace::of(&s)).transpose()?;
-    let moved = from.filter(|from| *from != to);
+    match sync_envs::current(&tx)? {
+        Some(env) => {
+            let name = env.name.clone();
+            place_env(&tx, secrets, &env, &settings, key, request.start_afresh, at)?;
+            sync_envs::update(
+                &tx,
+                env.id,
+                &name,
+                &settings.backend_url,
+                &settings.workspace_id,
+            )?;
+        }
+        None => {
+            if let Some(key) = key {
+                secrets.put(KeyPlace::of(&settings)?.secret_key(), key)?;
+            }
+            let id = sync_envs::insert(
+                &tx,
+                DEFAULT_ENVIRONMENT,
+                &settings.backend_url,
+                &settings.workspace_id,
+            )?;
+            sync_changes::adopt(&tx, id)?;
+        }
+    }
+    tx.commit()?;
+    Ok(settings)
+}
+
+/// Checks and prepares moving environment `env` to the (checked) `settings`: a move to another
+/// place needs the new place's key and `confirmed`, and starts that environment afresh; the
+/// key, when given, is stored for the new place. The caller writes the row and commits.
+pub(crate) fn place_env(
+    tx: &Connection,
+    secrets: &dyn SecretStore,
+    env: &EnvRow,
+    settings: &SyncSettings,
+    key: Option<&Secret>,
+    confirmed: bool,
+    at: &str,
+) -> Result<(), SyncError> {
+    let to = KeyPlace::of(settings)?;
+    let from = KeyPlace::of(&SyncSettings::of(env))?;
+    let moved = (from != to).then_some(from);
     match (moved.clone(), key) {
         (Some(from), None) => return Err(key_needed(&from, &to)),
-        (Some(from), Some(_)) if !request.start_afresh => {
+        (Some(from), Some(_)) if !confirmed => {
             return Err(SyncError::MoveNotConfirmed { from, to })
         }
         _ => {}
@@ -138,11 +191,9 @@ pub fn save(
         secrets.put(to.secret_key(), key)?;
     }
     if moved.is_some() {
-        start_afresh(&tx, at)?;
+        start_afresh(tx, env.id, at)?;
     }
-    sync_settings::put(&tx, &settings.backend_url, &settings.workspace_id)?;
-    tx.commit()?;
-    Ok(settings)
+    Ok(())
 }
 
 /// The API key of the place `settings` point to; a key entered for any other place is never
@@ -154,7 +205,8 @@ pub fn api_key(secrets: &dyn SecretStore, settings: &SyncSettings) -> Result<Sec
         .ok_or(SyncError::NoApiKey(place))
 }
 
-fn checked_key(key: &Secret) -> Result<&Secret, SyncError> {
+/// The key as entered, or why it cannot be one.
+pub(crate) fn checked_key(key: &Secret) -> Result<&Secret, SyncError> {
     match key.problem() {
         Some(problem) => Err(SyncError::InvalidSettings(vec![FieldError::new(
             Field::ApiKey,
@@ -174,14 +226,22 @@ fn key_needed(from: &KeyPlace, to: &KeyPlace) -> SyncError {
     )])
 }
 
-/// Forgets what the old backend holds (the base) and every change queued for it, then queues
-/// every local IdP as new, so the next push creates each one on the new backend (one that is
-/// already there meets its `If-None-Match` and shows as a conflict, never overwritten).
-fn start_afresh(tx: &Connection, at: &str) -> Result<(), StoreError> {
-    sync_base::clear(tx)?;
-    sync_changes::clear(tx)?;
+/// Forgets what environment `env`'s old backend holds (the base) and every change queued for
+/// it, then queues every local IdP as new there, so the next push creates each one on the new
+/// backend (one that is already there meets its `If-None-Match` and shows as a conflict, never
+/// overwritten). Other environments keep their state.
+fn start_afresh(tx: &Connection, env: EnvId, at: &str) -> Result<(), StoreError> {
+    sync_base::clear(tx, env)?;
+    sync_changes::clear(tx, env)?;
     for idp in idps::list_full(tx)? {
-        outbox::record(tx, idp.id, ChangeKind::Create, idp.has_secret, at)?;
+        outbox::record_in(
+            tx,
+            Some(env),
+            idp.id,
+            ChangeKind::Create,
+            idp.has_secret,
+            at,
+        )?;
     }
     Ok(())
 }

@@ -154,7 +154,7 @@ mutants: deps
 # session and HOME.
 BARE_APP     := benches/bare-app
 STARTUP_ARGS := --app $(CARGO_TARGET_DIR)/release/eca-admin --bare $(CARGO_TARGET_DIR)/release/bare-app \
-                --app-deb "$$(ls $(DEB_DIR)/eca-admin_*.deb)" --bare-deb "$$(ls $(DEB_DIR)/bare-app_*.deb)" \
+                --app-deb "$$(ls "$(DEB_DIR)"/*.deb | grep -v /bare-app_)" --bare-deb "$$(ls $(DEB_DIR)/bare-app_*.deb)" \
                 --cli $(CARGO_TARGET_DIR)/release/eca
 bench:
 	cargo build --release -p eca-cli --bin eca --example minimal_login

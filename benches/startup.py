@@ -219,6 +219,9 @@ def main() -> None:
     ap.add_argument("--ui-dist", type=Path, default=REPO / "ui/dist")
     ap.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "5")))
     args = ap.parse_args()
+    for path in (args.app, args.bare, args.app_deb, args.bare_deb, args.cli):
+        if not path.is_file():
+            sys.exit(f"startup.py: {path} is missing: make bench builds it")
     if "DISPLAY" not in os.environ or "DBUS_SESSION_BUS_ADDRESS" not in os.environ:
         sys.exit("startup.py: needs an X display and a private D-Bus session (make bench runs it in xvfb-run + scripts/with-keyring.sh)")
 

@@ -32,7 +32,8 @@ help:
 	@echo 'make bindings  regenerate the TypeScript IPC bindings, $(BINDINGS)'
 	@echo 'make fuzz      the property tests of the parsers of untrusted input, $(FUZZ_CASES) cases each'
 	@echo '               (make test runs them with a few hundred)'
-	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load'
+	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load, and'
+	@echo '               start-up, memory and .deb size against a bare Tauri app'
 	@echo 'make mutants   mutation testing of the critical modules (MODULES="id-token ..." for some,'
 	@echo '               UNIT=1 unit tests only, RERUN=1 only the survivors of earlier runs)'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
@@ -148,13 +149,24 @@ dist-test:
 mutants: deps
 	UNIT=$(UNIT) RERUN=$(RERUN) scripts/mutants.sh $(MODULES)
 
+# Start-up, memory and .deb size against a bare Tauri app (benches/startup.py): both release
+# builds with the root Cargo.toml's release profile, measured on a private X display, D-Bus
+# session and HOME.
+BARE_APP     := benches/bare-app
+STARTUP_ARGS := --app $(CARGO_TARGET_DIR)/release/eca-admin --bare $(CARGO_TARGET_DIR)/release/bare-app \
+                --app-deb "$$(ls "$(DEB_DIR)"/*.deb | grep -v /bare-app_)" --bare-deb "$$(ls $(DEB_DIR)/bare-app_*.deb)" \
+                --cli $(CARGO_TARGET_DIR)/release/eca
 bench:
-	cargo build --release -p eca-cli --example minimal_login
+	cargo build --release -p eca-cli --bin eca --example minimal_login
 	cargo bench -p eca-core
 	cargo bench -p eca-cli --bench login
 	$(KEYRING) cargo bench -p eca-cli --bench push
 	cargo build --release -p eca-backend --example platform_floor
 	cargo bench -p eca-backend --bench platform
+	rm -rf "$(DEB_DIR)"
+	$(TAURI) build --bundles deb
+	cd $(BARE_APP) && npx --prefix $(CURDIR)/ui tauri build --bundles deb -- $$(python3 ../startup.py profile-config)
+	xvfb-run -a --server-args='-screen 0 1280x800x24' $(KEYRING) python3 benches/startup.py $(STARTUP_ARGS)
 
 icons: deps
 	rsvg-convert -w 1024 -h 1024 icons/source.svg -o icons/source.png

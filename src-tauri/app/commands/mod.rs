@@ -13,6 +13,7 @@
 pub mod environments;
 pub mod idps;
 pub mod platform_test;
+pub mod startup;
 pub mod sync;
 pub mod test_configuration;
 pub mod updates;
@@ -75,6 +76,7 @@ pub fn bindings() -> Builder<tauri::Wry> {
             updates::save_update_settings,
             updates::check_for_updates,
             updates::download_update,
+            startup::list_shown,
         ])
         .error_handling(ErrorHandlingMode::Throw)
         // One shape per type: the UI sends back what it was sent.

@@ -100,6 +100,8 @@ export const commands = {
 	checkForUpdates: () => __TAURI_INVOKE<UpdateCheck>("check_for_updates"),
 	/**  Downloads the offered release and verifies its signature (nothing is installed). */
 	downloadUpdate: () => __TAURI_INVOKE<VerifiedUpdate>("download_update"),
+	/**  Called by the UI once per run, after the first paint of the IdP list: logs the start-up line. */
+	listShown: () => __TAURI_INVOKE<void>("list_shown"),
 };
 
 /* Constants */

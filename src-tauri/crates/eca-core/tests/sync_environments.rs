@@ -119,6 +119,24 @@ fn names_and_places_are_checked_and_unique() {
         [Field::EnvironmentName, Field::BackendUrl],
         "every bad field is named"
     );
+    // The sync settings form edits the current environment through the same rule.
+    outbox
+        .add_environment(input("production", PRODUCTION, None))
+        .unwrap();
+    outbox.use_environment("production").unwrap();
+    let onto_sandbox = outbox.save_settings(settings::SaveSettings {
+        settings: SyncSettings {
+            backend_url: SANDBOX.into(),
+            workspace_id: "acme".into(),
+        },
+        api_key: Some(&Secret::new("a-key-for-sandbox-0123456789")),
+        start_afresh: true,
+    });
+    assert_eq!(
+        refused_fields(onto_sandbox),
+        [Field::WorkspaceId],
+        "the settings form cannot move production onto sandbox's place either"
+    );
     match outbox.use_environment("staging") {
         Err(SyncError::UnknownEnvironment(name)) => assert_eq!(name, "staging"),
         other => panic!("an unknown name is refused: {other:?}"),

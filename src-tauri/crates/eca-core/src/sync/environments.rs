@@ -121,6 +121,44 @@ fn check_unique(
     }
 }
 
+/// A checked new name and place for an environment, with the key and confirmation a move needs.
+pub(crate) struct EnvEdit<'a> {
+    pub name: &'a str,
+    pub settings: &'a SyncSettings,
+    pub key: Option<&'a Secret>,
+    pub confirmed: bool,
+}
+
+/// Renames or moves `env` inside the caller's transaction: the one path of `eca env edit`, the
+/// environments screen and the sync settings form, so the name and place stay unique (see
+/// [`check_unique`]) and a move follows [`settings::place_env`]. The caller commits.
+pub(crate) fn rewrite(
+    tx: &Connection,
+    secrets: &dyn crate::secrets::SecretStore,
+    env: &EnvRow,
+    edit: EnvEdit<'_>,
+    at: &str,
+) -> Result<(), SyncError> {
+    check_unique(tx, edit.name, edit.settings, Some(env))?;
+    settings::place_env(
+        tx,
+        secrets,
+        env,
+        edit.settings,
+        edit.key,
+        edit.confirmed,
+        at,
+    )?;
+    sync_envs::update(
+        tx,
+        env.id,
+        edit.name,
+        &edit.settings.backend_url,
+        &edit.settings.workspace_id,
+    )?;
+    Ok(())
+}
+
 impl Outbox {
     /// Every environment, in promotion order.
     pub fn environments(&self) -> Result<Vec<Environment>, SyncError> {
@@ -180,16 +218,14 @@ impl Outbox {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let env = named(&tx, name)?;
-        check_unique(&tx, &new_name, &settings, Some(&env))?;
         let secrets = self.secrets.as_ref();
-        settings::place_env(&tx, secrets, &env, &settings, key, input.start_afresh, &at)?;
-        sync_envs::update(
-            &tx,
-            env.id,
-            &new_name,
-            &settings.backend_url,
-            &settings.workspace_id,
-        )?;
+        let edit = EnvEdit {
+            name: &new_name,
+            settings: &settings,
+            key,
+            confirmed: input.start_afresh,
+        };
+        rewrite(&tx, secrets, &env, edit, &at)?;
         tx.commit()?;
         let env = sync_envs::get(&self.conn, env.id)?.ok_or(SyncError::NotConfigured)?;
         self.shown(&env)

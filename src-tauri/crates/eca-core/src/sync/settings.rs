@@ -14,8 +14,8 @@ use crate::store::sync_changes::ChangeKind;
 use crate::store::sync_envs::{self, EnvId, EnvRow};
 use crate::store::{idps, sync_base, sync_changes, StoreError};
 use crate::sync::key_place::KeyPlace;
-use crate::sync::outbox;
 use crate::sync::SyncError;
+use crate::sync::{environments, outbox};
 use eca_model::idp::{Field, FieldError};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -138,15 +138,13 @@ pub fn save(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     match sync_envs::current(&tx)? {
         Some(env) => {
-            let name = env.name.clone();
-            place_env(&tx, secrets, &env, &settings, key, request.start_afresh, at)?;
-            sync_envs::update(
-                &tx,
-                env.id,
-                &name,
-                &settings.backend_url,
-                &settings.workspace_id,
-            )?;
+            let edit = environments::EnvEdit {
+                name: &env.name,
+                settings: &settings,
+                key,
+                confirmed: request.start_afresh,
+            };
+            environments::rewrite(&tx, secrets, &env, edit, at)?;
         }
         None => {
             if let Some(key) = key {

@@ -28,6 +28,10 @@ impl NodeServer {
             oidc_dir.display()
         );
         let mut child = Command::new("node")
+            // On SIGUSR2, Node writes a diagnostic report (with the JavaScript stack) to
+            // stderr: what a server that hangs before READY was doing.
+            .args(["--report-on-signal", "--report-signal=SIGUSR2"])
+            .arg("--report-filename=stderr")
             .arg(oidc_dir.join(script))
             .args(args)
             .stdin(Stdio::piped())
@@ -69,7 +73,13 @@ impl NodeServer {
                 let waited = started.elapsed().as_secs();
                 let state = match server.child.try_wait() {
                     Ok(Some(status)) => format!("it exited ({status})"),
-                    _ => format!("still running after {waited} s"),
+                    _ => {
+                        let _ = Command::new("kill")
+                            .args(["-USR2", &server.child.id().to_string()])
+                            .status();
+                        std::thread::sleep(Duration::from_secs(3));
+                        format!("still running after {waited} s; its report follows")
+                    }
                 };
                 let _ = server.child.kill();
                 let stderr = err_rx

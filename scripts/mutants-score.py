@@ -31,7 +31,8 @@ def modules(path, only):
     for line in Path(path).read_text().splitlines():
         line = line.split("#", 1)[0].split()
         if line and (not only or line[0] in only):
-            yield line[0], line[1], line[2:]
+            # After the files, `--lib` / `--test=NAME` name the tests that run (mutants.sh).
+            yield line[0], line[1], [f for f in line[2:] if not f.startswith("--")]
 
 
 def accepted(path):

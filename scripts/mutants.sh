@@ -33,14 +33,21 @@ list=tests/mutants/modules.txt
 wanted=("$@")
 selected() { ((${#wanted[@]} == 0)) || [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
-# Files to mutate, by package, in the order the modules list them.
-declare -A files=()
+# Files to mutate, by package, in the order the modules list them; and the test targets a
+# module names (`--lib`, `--test=NAME`), by package: none named runs all of the package's tests.
+declare -A files=() tests=()
 packages=()
 while read -r name package rest; do
   [[ -z $name || $name == \#* ]] && continue
   selected "$name" || continue
   [[ -v "files[$package]" ]] || packages+=("$package")
-  files[$package]+=" $rest"
+  for word in ${rest%%#*}; do
+    if [[ $word == --* ]]; then
+      [[ " ${tests[$package]:-} " == *" $word "* ]] || tests[$package]+=" $word"
+    else
+      files[$package]+=" $word"
+    fi
+  done
 done <"$list"
 ((${#packages[@]})) || { echo "mutants: no module named ${wanted[*]} in $list" >&2; exit 2; }
 
@@ -48,7 +55,11 @@ score=(python3 scripts/mutants-score.py)
 for package in "${packages[@]}"; do
   args=()
   for f in ${files[$package]}; do args+=(--file "$f"); done
-  [[ ${UNIT:-} == 1 ]] && args+=(--cargo-test-arg=--lib)
+  if [[ ${UNIT:-} == 1 ]]; then
+    args+=(--cargo-test-arg=--lib)
+  else
+    for t in ${tests[$package]:-}; do args+=("--cargo-test-arg=$t"); done
+  fi
   out=artifacts/mutants/$package
   if [[ ${RERUN:-} == 1 ]]; then
     mapfile -t names < <("${score[@]}" --survivors "$list" tests/mutants/accepted.txt \

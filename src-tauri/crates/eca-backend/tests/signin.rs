@@ -270,6 +270,44 @@ async fn a_platform_never_calls_an_idp_on_its_own_network() {
     );
 }
 
+/// Nor does it deliver webhooks there: a receiver on its own network is refused when the
+/// webhook is set, by the rule delivery applies, and nothing is set.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_platform_refuses_a_webhook_on_its_own_network_when_it_is_set() {
+    let p = platform_reaching(Reach::PublicOnly, true, |_| Vec::new()).await;
+    let hook = format!("/v1/workspaces/{ALPHA}/webhook");
+    // Other literal addresses are refused as a web URL: a webhook names its host by DNS name.
+    for (url, address) in [
+        ("http://127.0.0.1:9/hook", "127.0.0.1"),
+        ("http://[::1]:9/hook", "::1"),
+        ("http://localhost:9/hook", "127.0.0.1"),
+        ("https://hooks.localhost/hook", "127.0.0.1"),
+    ] {
+        let refused = send(p.call(Method::PUT, &hook).json(&json!({ "url": url }))).await;
+        assert_eq!(refused.status, 422, "{url}: {}", refused.text());
+        assert_eq!(refused.json()["errors"][0]["field"], "url", "{url}");
+        let message = refused.json()["errors"][0]["message"].to_string();
+        assert!(
+            message.contains(address) && message.contains("public addresses only"),
+            "{url}: {message}"
+        );
+        let shown = send(p.call(Method::GET, &hook)).await;
+        assert_eq!(
+            shown.status,
+            404,
+            "{url}: nothing was set: {}",
+            shown.text()
+        );
+    }
+    // A DNS name is taken: the resolver checks its addresses at delivery.
+    let set = send(
+        p.call(Method::PUT, &hook)
+            .json(&json!({ "url": "https://hooks.example.com/hook" })),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_link_starts_nothing() {
     let p = platform(true).await;

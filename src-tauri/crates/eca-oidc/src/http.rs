@@ -95,6 +95,11 @@ impl HttpClient {
         Self { client, reach }
     }
 
+    /// Where this client may connect.
+    pub fn reach(&self) -> Reach {
+        self.reach
+    }
+
     pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
         self.client.get(url)
     }

@@ -36,8 +36,9 @@ pub struct NotPublic {
 }
 
 impl Reach {
-    /// Refuses a URL whose host is a literal address this reach excludes. Host names are left
-    /// to the resolver ([`PublicResolver`]).
+    /// Refuses a URL whose host is a literal address this reach excludes, or a `localhost`
+    /// name (loopback by definition, RFC 6761 §6.3). Other host names are left to the resolver
+    /// ([`PublicResolver`]).
     pub fn check_url(self, url: &Url) -> Result<(), NotPublic> {
         if self == Reach::Anywhere {
             return Ok(());
@@ -45,6 +46,7 @@ impl Reach {
         let address = match url.host() {
             Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
             Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
+            Some(Host::Domain(name)) if is_localhost(name) => IpAddr::V4(Ipv4Addr::LOCALHOST),
             Some(Host::Domain(_)) | None => return Ok(()),
         };
         if is_public(address) {
@@ -56,6 +58,12 @@ impl Reach {
             })
         }
     }
+}
+
+/// `localhost` and the names under it, which always resolve to loopback (RFC 6761 §6.3).
+fn is_localhost(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Whether `ip` is an address on the public internet.
@@ -215,6 +223,20 @@ mod tests {
             Reach::PublicOnly.check_url(&url("https://idp.example/x")),
             Ok(()),
             "a name is the resolver's to check"
+        );
+        for name in ["localhost", "LocalHost.", "api.localhost"] {
+            assert_eq!(
+                Reach::PublicOnly.check_url(&url(&format!("http://{name}:8080/hook"))),
+                Err(NotPublic {
+                    host: name.to_ascii_lowercase(),
+                    address: "127.0.0.1".parse().unwrap()
+                }),
+                "{name} is loopback"
+            );
+        }
+        assert_eq!(
+            Reach::PublicOnly.check_url(&url("https://notlocalhost.example/x")),
+            Ok(())
         );
     }
 

@@ -9,7 +9,8 @@
 //!   shown once, when the webhook is set.
 //! - Delivery goes through the platform's [`HttpClient`], so it reaches what sign-in reaches
 //!   (public addresses only, unless the backend runs with `--allow-private-addresses`), follows
-//!   no redirect and reads a bounded answer.
+//!   no redirect and reads a bounded answer. A URL whose literal address that client would
+//!   refuse is refused when the webhook is set, by the same rule ([`Reach::check_url`]).
 //! - Delivery never holds up the customer's page: it runs in its own task, with a bounded
 //!   number of attempts, and reports to nobody but the log (without the body).
 
@@ -22,14 +23,17 @@ use zeroize::Zeroizing;
 use super::status::view;
 use super::SignIn;
 use crate::crypto::SecretSealer;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, FieldError};
 use crate::signin::request::Outcome;
 use crate::store::{auth_requests, webhooks, Database, StoreError};
 use crate::workspace::WorkspaceId;
 use eca_model::clock::{rfc3339, Clock};
 use eca_oidc::http::HttpClient;
+#[cfg(doc)]
+use eca_oidc::reach::Reach;
 use serde::Serialize;
 use std::sync::Arc;
+use url::Url;
 use uuid::Uuid;
 
 /// The header that carries the signature.
@@ -93,13 +97,27 @@ pub async fn deliver(
 }
 
 impl SignIn {
-    /// Sets the workspace's webhook, with a new signing secret, shown only here.
+    /// Sets the workspace's webhook, with a new signing secret, shown only here. A URL that
+    /// names an address delivery may not reach is refused now, not at the first delivery
+    /// (`url` is already checked as a web URL).
     pub async fn set_webhook(
         &self,
         db: &Database,
         workspace: WorkspaceId,
         url: String,
     ) -> Result<WebhookSet, ApiError> {
+        let unreachable =
+            |message: String| ApiError::InvalidFields(vec![FieldError::new("url", message)]);
+        let parsed = Url::parse(&url).map_err(|e| unreachable(format!("is not a URL ({e})")))?;
+        self.login
+            .http
+            .reach()
+            .check_url(&parsed)
+            .map_err(|refused| {
+                unreachable(format!(
+                    "names {refused}: this platform delivers webhooks to public addresses only"
+                ))
+            })?;
         let secret = new_secret();
         let sealed = self
             .sealer

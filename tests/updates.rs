@@ -190,6 +190,44 @@ async fn a_newer_release_signed_with_the_builds_key_is_offered_and_verified() {
     assert_eq!(bytes, artifact, "the bytes served, unchanged");
     assert_eq!(verified.version, "1.5.0");
     assert_eq!(verified.size as usize, artifact.len());
+
+    // Kept for the admin under the artifact's name, and again beside it, never over it.
+    let downloads = tempfile::tempdir().unwrap();
+    let saved = updates::keep(downloads.path(), verified.clone(), &bytes).unwrap();
+    let path = downloads.path().join("eca-admin.tar.gz");
+    assert_eq!(saved.path, path.display().to_string());
+    assert_eq!(
+        (saved.version.as_str(), saved.size),
+        ("1.5.0", verified.size)
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), artifact);
+    let again = updates::keep(downloads.path(), verified, &bytes).unwrap();
+    assert_eq!(
+        again.path,
+        downloads
+            .path()
+            .join("eca-admin.tar (1).gz")
+            .display()
+            .to_string()
+    );
+
+    // A folder it cannot write in says where and what to do.
+    let blocked = downloads.path().join("eca-admin.tar.gz");
+    let verified = updates::VerifiedUpdate {
+        version: "1.5.0".into(),
+        size: 5,
+        file_name: "eca-admin.deb".into(),
+    };
+    let error = updates::keep(&blocked, verified, b"bytes").unwrap_err();
+    assert!(
+        matches!(&error, updates::UpdateError::NotSaved { version, folder, .. }
+            if version == "1.5.0" && *folder == blocked.display().to_string()),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("could not be saved in"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod deep_link;
 mod platform_test;
 mod state;
 mod test_login;
+mod update_file;
 pub mod updates;
 
 use std::ffi::OsString;

@@ -15,9 +15,12 @@
 //! - A download stops as soon as it is announced or found to be larger than the cap it is given
 //!   ([`MAX_ARTIFACT_BYTES`] in the app): no manifest can make the app hold an unbounded
 //!   download in memory.
-//! - Nothing here installs: installing is left to the package the admin installed from.
+//! - Nothing here installs: a verified download is kept as a file ([`keep`], in the admin's
+//!   Downloads folder), and installing it is left to the admin's package tools.
 
+use crate::update_file;
 use serde::Serialize;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime};
@@ -71,11 +74,23 @@ pub struct OfferedUpdate {
 }
 
 /// An update downloaded whose signature verified.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedUpdate {
     pub version: String,
     /// Its size in bytes (at most `u32::MAX` is reported).
     pub size: u32,
+    /// The name to keep it under ([`update_file::file_name`]).
+    pub file_name: String,
+}
+
+/// A verified update kept as a file, for the admin to install.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub struct SavedUpdate {
+    pub version: String,
+    /// Its size in bytes (at most `u32::MAX` is reported).
+    pub size: u32,
+    /// Where it was saved.
+    pub path: String,
 }
 
 /// The settings screen's part on updates: the stored URL, this build's version, and whether it
@@ -221,8 +236,28 @@ pub async fn download_offered<R: Runtime>(
     let verified = VerifiedUpdate {
         version: update.version.clone(),
         size: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+        file_name: update_file::file_name(&update.download_url, &update.version),
     };
     Ok((verified, bytes))
+}
+
+/// Keeps a verified update's `bytes` in `dir`, never replacing a file there.
+pub fn keep(
+    dir: &Path,
+    verified: VerifiedUpdate,
+    bytes: &[u8],
+) -> Result<SavedUpdate, UpdateError> {
+    let path =
+        update_file::save(dir, &verified.file_name, bytes).map_err(|e| UpdateError::NotSaved {
+            version: verified.version.clone(),
+            folder: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    Ok(SavedUpdate {
+        version: verified.version,
+        size: verified.size,
+        path: path.display().to_string(),
+    })
 }
 
 /// "512 MiB", or "1000 bytes" below one MiB.
@@ -321,6 +356,15 @@ pub enum UpdateError {
          release of ECA Admin. Tell whoever publishes the updates."
     )]
     TooLarge { version: String, limit: String },
+    #[error(
+        "Version {version} was downloaded and verified, but could not be saved in {folder} \
+         ({reason}). Free some space or make the folder writable, then try again."
+    )]
+    NotSaved {
+        version: String,
+        folder: String,
+        reason: String,
+    },
     #[error("No update is on offer: check for updates first.")]
     NothingOffered,
     #[error("The update went wrong: {0}. Try again; if it keeps failing, report it.")]
@@ -430,7 +474,7 @@ impl From<UpdateError> for Problem {
             | UpdateError::BadSignature { .. }
             | UpdateError::InsecureArtifact { .. }
             | UpdateError::TooLarge { .. } => ProblemCode::UpdateRefused,
-            UpdateError::Internal(_) => ProblemCode::Internal,
+            UpdateError::NotSaved { .. } | UpdateError::Internal(_) => ProblemCode::Internal,
         };
         Problem::new(code, e.to_string())
     }

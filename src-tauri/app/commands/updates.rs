@@ -2,10 +2,10 @@
 //! verify". The work is [`crate::updates`]'s; these read the setting and the build's key.
 
 use crate::state::AppState;
-use crate::updates::{self, UpdateCheck, UpdateSetup, UpdateSource, VerifiedUpdate};
+use crate::updates::{self, SavedUpdate, UpdateCheck, UpdateSetup, UpdateSource};
 use eca_core::update_settings::UpdateSettings;
-use eca_model::problem::Problem;
-use tauri::{AppHandle, State};
+use eca_model::problem::{Problem, ProblemCode};
+use tauri::{AppHandle, Manager, State};
 
 #[tauri::command]
 #[specta::specta]
@@ -45,10 +45,21 @@ pub async fn check_for_updates(
     Ok(updates::check(&app, source).await?)
 }
 
-/// Downloads the offered release and verifies its signature (nothing is installed).
+/// Downloads the offered release, verifies its signature, and keeps it in the Downloads folder
+/// (the home folder without one) for the admin to install; nothing is installed.
 #[tauri::command]
 #[specta::specta]
-pub async fn download_update(app: AppHandle) -> Result<VerifiedUpdate, Problem> {
-    let (verified, _bytes) = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES).await?;
-    Ok(verified)
+pub async fn download_update(app: AppHandle) -> Result<SavedUpdate, Problem> {
+    let (verified, bytes) = updates::download_offered(&app, updates::MAX_ARTIFACT_BYTES).await?;
+    let folder = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| {
+            Problem::new(
+                ProblemCode::Internal,
+                format!("Cannot find the Downloads folder or the home folder to save the update in ({e})."),
+            )
+        })?;
+    Ok(updates::keep(&folder, verified, &bytes)?)
 }

@@ -109,11 +109,15 @@ describe("UpdatesSection", () => {
     expect(calls.some((c) => c.cmd === "check_for_updates")).toBe(false);
   });
 
-  it("offers a newer version with its notes, then downloads and verifies it", async () => {
+  it("offers a newer version with its notes, then downloads, verifies and saves it", async () => {
     const calls = mockCore({
       get_update_settings: () => setup(manifest),
       check_for_updates: () => available,
-      download_update: () => ({ version: "0.2.0", size: 4_500_000 }),
+      download_update: () => ({
+        version: "0.2.0",
+        size: 4_500_000,
+        path: "/home/admin/Downloads/eca-admin_0.2.0_amd64.deb",
+      }),
     });
     render(UpdatesSection);
     const user = await checkForUpdates();
@@ -122,7 +126,8 @@ describe("UpdatesSection", () => {
 
     await user.click(screen.getByRole("button", { name: "Download and verify" }));
     expect(await screen.findByText("Signature verified")).toBeInTheDocument();
-    expect(screen.getByText(/Version 0.2.0 \(4.5 MB\) was downloaded and its signature verified/)).toBeInTheDocument();
+    const saved = screen.getByText(/Version 0.2.0 \(4.5 MB\) was downloaded, its signature verified/);
+    expect(saved).toHaveTextContent("saved as /home/admin/Downloads/eca-admin_0.2.0_amd64.deb.");
     expect(calls.filter((c) => c.cmd === "download_update")).toHaveLength(1);
   });
 

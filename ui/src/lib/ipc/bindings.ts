@@ -98,8 +98,11 @@ export const commands = {
 	saveUpdateSettings: (settings: UpdateSettings) => __TAURI_INVOKE<UpdateSetup>("save_update_settings", { settings }),
 	/**  Asks the stored manifest URL for a newer release signed for this build. */
 	checkForUpdates: () => __TAURI_INVOKE<UpdateCheck>("check_for_updates"),
-	/**  Downloads the offered release and verifies its signature (nothing is installed). */
-	downloadUpdate: () => __TAURI_INVOKE<VerifiedUpdate>("download_update"),
+	/**
+	 *  Downloads the offered release, verifies its signature, and keeps it in the Downloads folder
+	 *  (the home folder without one) for the admin to install; nothing is installed.
+	 */
+	downloadUpdate: () => __TAURI_INVOKE<SavedUpdate>("download_update"),
 	/**  Called by the UI once per run, after the first paint of the IdP list: logs the start-up line. */
 	listShown: () => __TAURI_INVOKE<void>("list_shown"),
 };
@@ -669,6 +672,15 @@ export type SaveOutcome = {
 	secret_error: string | null,
 };
 
+/**  A verified update kept as a file, for the admin to install. */
+export type SavedUpdate = {
+	version: string,
+	/**  Its size in bytes (at most `u32::MAX` is reported). */
+	size: number,
+	/**  Where it was saved. */
+	path: string,
+};
+
 /**  A secret value. Redacted in `Debug`; not `Serialize`, not `Display`. */
 export type Secret = string;
 
@@ -997,12 +1009,5 @@ export type VerifiedIdentity = {
 	access_token_expires_in: number | null,
 	/**  Seconds from `iat` to `exp` of the ID token. */
 	id_token_lifetime: number | null,
-};
-
-/**  An update downloaded whose signature verified. */
-export type VerifiedUpdate = {
-	version: string,
-	/**  Its size in bytes (at most `u32::MAX` is reported). */
-	size: number,
 };
 

@@ -69,5 +69,5 @@ export type {
   UpdateSettings,
   UpdateSetup,
   VerifiedIdentity,
-  VerifiedUpdate,
+  SavedUpdate,
 } from "./bindings";

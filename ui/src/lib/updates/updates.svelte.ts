@@ -2,7 +2,7 @@
 // and verify". The core decides everything (which release is newer, whether its signature
 // verifies); this class keeps what it said and turns it into what the screen shows.
 import { commands, toProblem } from "../ipc/commands";
-import type { OfferedUpdate, Problem, UpdateCheck, UpdateSetup, VerifiedUpdate } from "../ipc/types";
+import type { OfferedUpdate, Problem, UpdateCheck, UpdateSetup, SavedUpdate } from "../ipc/types";
 import { fieldMessage } from "../idps/labels";
 
 /** What the screen says after a check: a tone, a title and the text under it. */
@@ -54,7 +54,7 @@ export class UpdatesPanel {
   /** What the last check found; `null` before a check or when it failed. */
   found: UpdateCheck | null = $state(null);
   downloading = $state(false);
-  verified: VerifiedUpdate | null = $state(null);
+  verified: SavedUpdate | null = $state(null);
   /** Why the last check or download failed (a refused signature among them). */
   problem: Problem | null = $state(null);
   #storedUrl = $state("");

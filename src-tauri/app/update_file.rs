@@ -8,8 +8,8 @@
 //!   to its last path segment and to letters, digits, `.`, `_`, `-` and `+`, never starts with
 //!   a dot, and falls back to `eca-admin-<version>.update`. It cannot leave the folder.
 //! - A file is never overwritten: an existing name gets ` (1)`, ` (2)`… as a browser does; the
-//!   bytes go to a hidden `.part` file first and are renamed into place only once written and
-//!   synced, so a half-written file never carries the release's name.
+//!   bytes go to a hidden `.part` file first and get the release's name only once written and
+//!   synced (see [`claim`]), so a half-written file never carries it.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -64,9 +64,7 @@ pub fn save(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     }
     for n in 0..=MAX_SUFFIX {
         let target = dir.join(with_suffix(name, n));
-        // A hard link fails when the name is taken, so nothing existing is replaced (a rename
-        // would replace it).
-        match fs::hard_link(&part, &target) {
+        match claim(&part, &target) {
             Ok(()) => {
                 let _ = fs::remove_file(&part);
                 return Ok(target);
@@ -83,6 +81,28 @@ pub fn save(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
         io::ErrorKind::AlreadyExists,
         format!("{name} and its numbered copies up to ({MAX_SUFFIX}) exist already"),
     ))
+}
+
+/// Gives the written `part` the name `target` unless that name is taken (`AlreadyExists`). A
+/// hard link fails on a taken name, so nothing is replaced (a rename would replace it); on a
+/// file system without hard links (FAT, some network shares) the bytes are copied into a file
+/// created only if the name is free, and that file is removed if the copy fails.
+fn claim(part: &Path, target: &Path) -> io::Result<()> {
+    match fs::hard_link(part, target) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(target)?;
+            let copied =
+                io::copy(&mut fs::File::open(part)?, &mut file).and_then(|_| file.sync_all());
+            if copied.is_err() {
+                let _ = fs::remove_file(target);
+            }
+            copied
+        }
+        linked => linked,
+    }
 }
 
 /// `name`, or `stem (n).ext` for n ≥ 1 (`eca-admin_1.5.0_amd64 (1).deb`).
@@ -159,6 +179,28 @@ mod tests {
             ],
             "no .part file is left behind"
         );
+    }
+
+    /// Across file systems a hard link fails as it does on one without hard links: the bytes
+    /// are copied, and still only to a free name. (Needs /dev/shm on another file system than
+    /// the temporary folder, as on Linux.)
+    #[test]
+    fn without_a_hard_link_the_bytes_are_copied_to_a_free_name_only() {
+        let shm = tempfile::tempdir_in("/dev/shm").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let part = shm.path().join(".x.part");
+        fs::write(&part, b"verified").unwrap();
+        let target = dir.path().join("x.deb");
+        assert_eq!(
+            fs::hard_link(&part, &target).unwrap_err().kind(),
+            io::ErrorKind::CrossesDevices,
+            "the two folders must be on different file systems for this test"
+        );
+        claim(&part, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"verified");
+        let taken = claim(&part, &target).unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&target).unwrap(), b"verified", "not replaced");
     }
 
     #[test]

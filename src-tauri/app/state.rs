@@ -7,6 +7,10 @@
 //!   them, may write the same file meanwhile (SQLite WAL + busy timeout).
 //! - The outbox is behind an async mutex: a push holds it across network waits, and a second
 //!   push, plan or resolution waits its turn instead of interleaving with it.
+//! - What only reads (the list's sync badges, pending changes, environments, a promotion's
+//!   plan, the impact check, the platform's keys) goes through a second outbox on its own
+//!   connection ([`AppState::reads`]), so a running push — which may wait minutes on a busy
+//!   backend — never holds it up. SQLite's WAL gives each read a consistent snapshot.
 //! - A running test login has exactly one cancel handle here, removed when the run ends.
 
 use eca_core::catalog::{Catalog, CatalogError};
@@ -26,6 +30,8 @@ pub struct AppState {
     catalog: Mutex<Catalog>,
     /// The sync side of the data folder; see [`Self::outbox`].
     outbox: tokio::sync::Mutex<Outbox>,
+    /// The same, on its own connection, for reads; see [`Self::reads`].
+    reads: tokio::sync::Mutex<Outbox>,
     pub http: eca_oidc::http::HttpClient,
     /// Deep-link callbacks awaited by test logins, matched by `state`.
     pub callbacks: PendingCallbacks,
@@ -38,10 +44,11 @@ impl AppState {
     pub fn open(data_dir: &Path) -> Result<Self, OpenError> {
         let catalog = Catalog::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
         // After the catalog, which created and migrated the file.
-        let outbox = Outbox::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock))?;
+        let outbox = || Outbox::open(data_dir, Arc::new(OsKeyring::new()), Arc::new(SystemClock));
         Ok(Self {
             catalog: Mutex::new(catalog),
-            outbox: tokio::sync::Mutex::new(outbox),
+            outbox: tokio::sync::Mutex::new(outbox()?),
+            reads: tokio::sync::Mutex::new(outbox()?),
             http: eca_oidc::http::client(),
             callbacks: PendingCallbacks::new(),
             platform_returns: PendingReturns::new(),
@@ -62,6 +69,11 @@ impl AppState {
     /// The outbox, for the length of one command (waits while a push or plan holds it).
     pub async fn outbox(&self) -> tokio::sync::MutexGuard<'_, Outbox> {
         self.outbox.lock().await
+    }
+
+    /// The outbox for a command that only reads: never waits on a push (only on another read).
+    pub async fn reads(&self) -> tokio::sync::MutexGuard<'_, Outbox> {
+        self.reads.lock().await
     }
 
     pub fn login_context(&self) -> LoginContext {
@@ -102,4 +114,25 @@ pub enum OpenError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Sync(#[from] SyncError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A push holds the outbox for as long as the backend keeps it waiting: the reads the
+    /// screens make meanwhile (badges, pending changes, the impact check) go through their own.
+    #[tokio::test]
+    async fn reads_never_wait_on_a_running_push() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open(dir.path()).unwrap();
+        let push = state.outbox().await;
+        let reads = state
+            .reads
+            .try_lock()
+            .expect("the reads' outbox is free while a push holds the outbox");
+        assert_eq!(reads.sync_states().unwrap(), Vec::new());
+        assert_eq!(reads.changes().unwrap(), Vec::new());
+        drop((push, reads));
+    }
 }

@@ -15,7 +15,7 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_environments(state: State<'_, AppState>) -> Result<Vec<Environment>, Problem> {
-    Ok(state.outbox().await.environments()?)
+    Ok(state.reads().await.environments()?)
 }
 
 /// Adds an environment (the first becomes current); `api_key` is write-only.
@@ -80,7 +80,7 @@ pub async fn promotion_plan(
     to: Option<String>,
     ids: Vec<IdpId>,
 ) -> Result<Promotion, Problem> {
-    Ok(state.outbox().await.promotion(to.as_deref(), &ids)?)
+    Ok(state.reads().await.promotion(to.as_deref(), &ids)?)
 }
 
 /// Promotes the eligible IdPs and pushes the target's outbox.

@@ -15,7 +15,7 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn platform_info(state: State<'_, AppState>) -> Result<PlatformInfo, Problem> {
-    Ok(state.outbox().await.platform().await?)
+    Ok(state.reads().await.platform().await?)
 }
 
 /// The platform's public keys for the IdP (private_key_jwt), from the synced backend, or why
@@ -26,7 +26,7 @@ pub async fn platform_public_key(
     state: State<'_, AppState>,
     id: IdpId,
 ) -> Result<PlatformKeyView, Problem> {
-    Ok(state.outbox().await.platform_key(id).await?)
+    Ok(state.reads().await.platform_key(id).await?)
 }
 
 /// Tests the saved IdP on the platform and answers when the test has ended (the browser came

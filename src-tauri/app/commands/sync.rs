@@ -20,7 +20,7 @@ use tauri::{AppHandle, Emitter, State};
 #[tauri::command]
 #[specta::specta]
 pub async fn get_sync_settings(state: State<'_, AppState>) -> Result<SyncSetup, Problem> {
-    Ok(state.outbox().await.setup()?)
+    Ok(state.reads().await.setup()?)
 }
 
 /// Stores the backend and workspace; `api_key` replaces the stored key when given (it is
@@ -61,7 +61,7 @@ pub async fn sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> 
 #[tauri::command]
 #[specta::specta]
 pub async fn local_sync_plan(state: State<'_, AppState>) -> Result<SyncPlan, Problem> {
-    Ok(state.outbox().await.local_plan()?)
+    Ok(state.reads().await.local_plan()?)
 }
 
 /// Which flows and Chat Desk extensions use these IdPs, asked of the backend before a disable
@@ -72,20 +72,20 @@ pub async fn idp_impact(
     state: State<'_, AppState>,
     ids: Vec<IdpId>,
 ) -> Result<Vec<IdpImpact>, Problem> {
-    Ok(state.outbox().await.impact(&ids).await)
+    Ok(state.reads().await.impact(&ids).await)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_changes(state: State<'_, AppState>) -> Result<Vec<SyncChange>, Problem> {
-    Ok(state.outbox().await.changes()?)
+    Ok(state.reads().await.changes()?)
 }
 
 /// Every local IdP's state for the list's badge.
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_states(state: State<'_, AppState>) -> Result<Vec<IdpSyncState>, Problem> {
-    Ok(state.outbox().await.sync_states()?)
+    Ok(state.reads().await.sync_states()?)
 }
 
 /// Rust → UI: a [`PushProgress`] after each change a push deals with.

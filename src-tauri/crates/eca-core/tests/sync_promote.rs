@@ -219,3 +219,37 @@ async fn the_last_environment_has_nowhere_to_promote_to() {
         other => panic!("refused: {other:?}"),
     }
 }
+
+/// A target without its API key is refused before anything is queued: a change queued there
+/// would wait unfrozen and, pushed once the key is set, carry the IdP as it is by then, tested
+/// or not.
+#[tokio::test]
+async fn a_target_that_cannot_be_pushed_to_gets_nothing_queued() {
+    let (sandbox, prod) = (backend().await, backend().await);
+    let mut admin = Admin::new(&sandbox.url());
+    let mut keyless = production(&prod.url());
+    keyless.api_key = None;
+    admin.outbox.add_environment(keyless).unwrap();
+    let idp = admin.create(okta("Acme"), None);
+    admin.outbox.push().await.unwrap();
+    tested(
+        &mut admin,
+        &idp,
+        TestOutcome::Passed,
+        "2026-01-01T00:00:00Z",
+    );
+    assert_eq!(refusal(&admin, &idp), None, "eligible");
+
+    match admin.outbox.promote(None, &[idp.id]).await {
+        Err(SyncError::NoApiKey(place)) => {
+            assert!(place.to_string().contains(&prod.url()), "{place}")
+        }
+        other => panic!("refused for the missing key: {other:?}"),
+    }
+    admin.outbox.use_environment("production").unwrap();
+    assert_eq!(
+        admin.outbox.changes().unwrap(),
+        Vec::new(),
+        "nothing waits in production's outbox"
+    );
+}

@@ -28,7 +28,7 @@ use eca_model::clock::rfc3339;
 use eca_model::idp::{IdpFields, IdpId};
 use eca_model::wire::WireFields;
 use eca_oidc::login::report::TestOutcome;
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -180,46 +180,7 @@ impl Outbox {
     /// The promotion plan: each chosen IdP (all when `ids` is empty) with its eligibility.
     pub fn promotion(&self, to: Option<&str>, ids: &[IdpId]) -> Result<Promotion, SyncError> {
         let (source, target) = self.promotion_ends(to)?;
-        let changes = sync_changes::list(&self.conn, Some(source.id))?;
-        let set_aside: HashMap<IdpId, _> =
-            idps::secrets_set_aside(&self.conn)?.into_iter().collect();
-        let mut items = Vec::new();
-        for idp in idps::list_full(&self.conn)? {
-            if !ids.is_empty() && !ids.contains(&idp.id) {
-                continue;
-            }
-            let states: Vec<ChangeState> = changes
-                .iter()
-                .filter(|c| c.idp_id == idp.id)
-                .map(|c| c.state)
-                .collect();
-            let synced = sync_base::get(&self.conn, Some(source.id), idp.id)?.is_some();
-            let latest = platform_test_runs::latest(&self.conn, source.id, idp.id)?;
-            let refusal = gate(
-                latest.as_ref(),
-                &fields_digest(&idp.fields),
-                precondition::check(synced, &states),
-                set_aside.contains_key(&idp.id),
-            )
-            .err();
-            items.push(PromotionItem {
-                idp_id: idp.id,
-                reason: refusal.map(|r| r.message(&idp.fields.name, &source.name)),
-                idp_name: idp.fields.name,
-                refusal,
-                on_target: sync_base::get(&self.conn, Some(target.id), idp.id)?.is_some(),
-            });
-        }
-        for id in ids {
-            if !items.iter().any(|i| i.idp_id == *id) {
-                return Err(SyncError::NotFound(*id));
-            }
-        }
-        Ok(Promotion {
-            from: source.name,
-            to: target.name,
-            items,
-        })
+        plan_in(&self.conn, &source, &target, ids)
     }
 
     /// Promotes the eligible IdPs of [`Outbox::promotion`]: queues each in the target's outbox
@@ -234,18 +195,23 @@ impl Outbox {
         Ok(PromoteReport { promotion, push })
     }
 
-    /// Queues the eligible IdPs in the target's outbox, in one transaction.
+    /// Queues the eligible IdPs in the target's outbox. The gate is read in the transaction
+    /// that queues, so no edit lands between the check and the queueing. A target that cannot
+    /// be pushed to now (no API key) is refused before anything is queued: a change waits
+    /// unfrozen until its first push, and would then take the IdP's fields as they are by then,
+    /// tested or not.
     fn queue_promotion(
         &mut self,
         to: Option<&str>,
         ids: &[IdpId],
     ) -> Result<(Promotion, EnvRow), SyncError> {
-        let promotion = self.promotion(to, ids)?;
-        let target = named(&self.conn, &promotion.to)?;
+        let (source, target) = self.promotion_ends(to)?;
+        self.client_for(&target)?;
         let at = rfc3339(self.clock.now());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let promotion = plan_in(&tx, &source, &target, ids)?;
         for item in promotion.eligible() {
             let has_secret = idps::get(&tx, item.idp_id)?.is_some_and(|idp| idp.has_secret);
             let kind = match item.on_target {
@@ -257,6 +223,55 @@ impl Outbox {
         tx.commit()?;
         Ok((promotion, target))
     }
+}
+
+/// The promotion plan from `source` to `target`, read on `conn`: each chosen IdP (all when
+/// `ids` is empty) with its eligibility.
+fn plan_in(
+    conn: &Connection,
+    source: &EnvRow,
+    target: &EnvRow,
+    ids: &[IdpId],
+) -> Result<Promotion, SyncError> {
+    let changes = sync_changes::list(conn, Some(source.id))?;
+    let set_aside: HashMap<IdpId, _> = idps::secrets_set_aside(conn)?.into_iter().collect();
+    let mut items = Vec::new();
+    for idp in idps::list_full(conn)? {
+        if !ids.is_empty() && !ids.contains(&idp.id) {
+            continue;
+        }
+        let states: Vec<ChangeState> = changes
+            .iter()
+            .filter(|c| c.idp_id == idp.id)
+            .map(|c| c.state)
+            .collect();
+        let synced = sync_base::get(conn, Some(source.id), idp.id)?.is_some();
+        let latest = platform_test_runs::latest(conn, source.id, idp.id)?;
+        let refusal = gate(
+            latest.as_ref(),
+            &fields_digest(&idp.fields),
+            precondition::check(synced, &states),
+            set_aside.contains_key(&idp.id),
+        )
+        .err();
+        items.push(PromotionItem {
+            idp_id: idp.id,
+            reason: refusal.map(|r| r.message(&idp.fields.name, &source.name)),
+            idp_name: idp.fields.name,
+            refusal,
+            on_target: sync_base::get(conn, Some(target.id), idp.id)?.is_some(),
+        });
+    }
+    for id in ids {
+        if !items.iter().any(|i| i.idp_id == *id) {
+            return Err(SyncError::NotFound(*id));
+        }
+    }
+    Ok(Promotion {
+        from: source.name.clone(),
+        to: target.name.clone(),
+        items,
+    })
 }
 
 #[cfg(test)]

@@ -51,10 +51,12 @@ pub fn file_name(url: &Url, version: &str) -> String {
 pub fn save(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     fs::create_dir_all(dir)?;
     let part = dir.join(format!(".{name}.part"));
+    // A leftover (a crash, or a link planted there) is removed, not followed: the part file is
+    // always a new one.
+    let _ = fs::remove_file(&part);
     let mut file = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .open(&part)?;
     let written = file.write_all(bytes).and_then(|()| file.sync_all());
     drop(file);
@@ -184,6 +186,7 @@ mod tests {
     /// Across file systems a hard link fails as it does on one without hard links: the bytes
     /// are copied, and still only to a free name. (Needs /dev/shm on another file system than
     /// the temporary folder, as on Linux.)
+    #[cfg(target_os = "linux")]
     #[test]
     fn without_a_hard_link_the_bytes_are_copied_to_a_free_name_only() {
         let shm = tempfile::tempdir_in("/dev/shm").unwrap();
@@ -201,6 +204,18 @@ mod tests {
         let taken = claim(&part, &target).unwrap_err();
         assert_eq!(taken.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read(&target).unwrap(), b"verified", "not replaced");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_as_the_part_file_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"keep me").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(".x.deb.part")).unwrap();
+        let saved = save(dir.path(), "x.deb", b"update").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        assert_eq!(fs::read(saved).unwrap(), b"update");
     }
 
     #[test]

@@ -107,7 +107,100 @@ fn auth_time(value: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eca_model::idp::{ClientAuthMethod, IdpFields, IdpId, Protocol};
+    use eca_oidc::login::report::{Step, StepName};
     use serde_json::json;
+    use uuid::Uuid;
+
+    fn idp(method: ClientAuthMethod) -> IdpConfig {
+        let mut fields = IdpFields::blank(Protocol::Oidc);
+        fields.name = "Acme".into();
+        fields.client_auth_method = method;
+        IdpConfig {
+            id: IdpId(Uuid::nil()),
+            fields,
+            has_secret: false,
+            secret_entered_for: None,
+            created_at: "2026-11-30T08:00:00Z".into(),
+            updated_at: "2026-11-30T08:00:00Z".into(),
+        }
+    }
+
+    fn step(name: StepName, status: StepStatus) -> Step {
+        Step {
+            name,
+            status,
+            ms: 1,
+            detail: String::new(),
+        }
+    }
+
+    /// A login the IdP refused at the code exchange with `code`, after discovery passed.
+    fn refused(code: TestErrorCode) -> TestReport {
+        TestReport {
+            run_id: "run".into(),
+            idp_id: IdpId(Uuid::nil()),
+            idp_name: "Acme".into(),
+            started_at: "2026-11-30T08:00:00Z".into(),
+            finished_at: "2026-11-30T08:00:01Z".into(),
+            outcome: TestOutcome::Failed,
+            redirect_uri: "loopback".into(),
+            steps: vec![
+                step(StepName::Discovery, StepStatus::Passed),
+                step(StepName::CodeExchange, StepStatus::Failed),
+                step(StepName::IdTokenVerification, StepStatus::Skipped),
+            ],
+            error: Some(TestError::new(code, "refused", "the engine's fix")),
+            identity: None,
+        }
+    }
+
+    fn failure(report: TestReport, idp: &IdpConfig) -> Failure {
+        let judging = Judging {
+            idp,
+            customer: "+27825550100",
+            admin_test: false,
+        };
+        judge(report, &judging)
+            .error
+            .expect("a refused login is a failure")
+    }
+
+    #[test]
+    fn a_failure_names_the_step_that_failed() {
+        let failure = failure(
+            refused(TestErrorCode::InvalidClient),
+            &idp(ClientAuthMethod::ClientSecretBasic),
+        );
+        assert_eq!(
+            failure.step,
+            Some(StepName::CodeExchange),
+            "the failed step, not the first one"
+        );
+    }
+
+    #[test]
+    fn a_private_key_jwt_idp_refusing_the_client_is_told_to_register_the_platform_key() {
+        let signing = idp(ClientAuthMethod::PrivateKeyJwt);
+        let fix = |code, idp| failure(refused(code), idp).fix;
+        assert_eq!(
+            fix(TestErrorCode::InvalidClient, &signing),
+            PLATFORM_KEY_FIX
+        );
+        assert_eq!(
+            fix(TestErrorCode::InvalidGrant, &signing),
+            "the engine's fix",
+            "another refusal keeps the engine's fix"
+        );
+        assert_eq!(
+            fix(
+                TestErrorCode::InvalidClient,
+                &idp(ClientAuthMethod::ClientSecretBasic)
+            ),
+            "the engine's fix",
+            "a client with a secret has no platform key to register"
+        );
+    }
 
     #[test]
     fn auth_time_is_a_date_when_the_idp_knows_it() {

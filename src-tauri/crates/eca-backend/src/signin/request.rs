@@ -409,6 +409,19 @@ mod tests {
     }
 
     #[test]
+    fn a_web_url_may_be_2048_characters_long_and_no_longer() {
+        let base = "https://chat.example/";
+        let at_limit = format!("{base}{}", "a".repeat(MAX_URL - base.len()));
+        assert_eq!(at_limit.len(), 2048);
+        assert_eq!(check_web_url(&at_limit), Ok(()), "2048 characters fit");
+        assert_eq!(
+            check_web_url(&format!("{at_limit}a")),
+            Err("must be at most 2048 characters"),
+            "2049 characters are refused for their length"
+        );
+    }
+
+    #[test]
     fn erasing_keeps_the_shape_and_drops_the_customer() {
         let outcome = Outcome {
             result: Some(Verified {

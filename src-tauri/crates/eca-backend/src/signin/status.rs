@@ -128,3 +128,38 @@ pub(super) fn view(row: AuthRequestRow, now: OffsetDateTime) -> AuthRequestView 
         steps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::auth_requests::tests::setup;
+
+    /// The status a flow reads of a request in `state` expiring at 1,000, at unix second `now`.
+    fn status(state: RowState, now: i64) -> &'static str {
+        let (_, _, mut row) = setup();
+        row.state = state;
+        view(row, OffsetDateTime::from_unix_timestamp(now).unwrap()).status
+    }
+
+    #[test]
+    fn an_unfinished_request_is_pending_until_its_expiry_then_expired() {
+        assert_eq!(status(RowState::Pending, 999), "pending");
+        assert_eq!(
+            status(RowState::Started, 999),
+            "pending",
+            "started is still pending to a flow"
+        );
+        assert_eq!(
+            status(RowState::Pending, 1_000),
+            "expired",
+            "expired from the expiry second on"
+        );
+        assert_eq!(status(RowState::Started, 1_000), "expired");
+    }
+
+    #[test]
+    fn a_finished_request_keeps_its_status_past_the_expiry() {
+        assert_eq!(status(RowState::Authenticated, 1_000), "authenticated");
+        assert_eq!(status(RowState::Failed, 2_000), "failed");
+    }
+}

@@ -55,10 +55,12 @@ score=(python3 scripts/mutants-score.py)
 for package in "${packages[@]}"; do
   args=()
   for f in ${files[$package]}; do args+=(--file "$f"); done
+  # As cargo arguments (not only test arguments), so each mutant's build also builds only the
+  # targets that test it: linking every test binary of a package costs more than running them.
   if [[ ${UNIT:-} == 1 ]]; then
-    args+=(--cargo-test-arg=--lib)
+    args+=(--cargo-arg=--lib)
   else
-    for t in ${tests[$package]:-}; do args+=("--cargo-test-arg=$t"); done
+    for t in ${tests[$package]:-}; do args+=("--cargo-arg=$t"); done
   fi
   out=artifacts/mutants/$package
   if [[ ${RERUN:-} == 1 ]]; then

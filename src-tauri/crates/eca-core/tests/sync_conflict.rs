@@ -5,12 +5,31 @@
 mod sync_common;
 
 use eca_core::catalog::SecretChange;
+use eca_core::secrets::Secret;
 use eca_core::store::sync_changes::ChangeState;
 use eca_core::sync::plan::{RemoteChange, SyncStatus};
 use eca_core::transfer;
 use eca_model::clock::SystemClock;
 use eca_model::idp::{Field, IdpFields, IdpId};
 use sync_common::{backend, okta, Admin, Backend};
+
+/// Bob imports Alice's IdPs (same ids) and takes the backend's copy of `id` as his base.
+async fn second_admin(backend: &Backend, alice: &Admin, id: IdpId) -> Admin {
+    let mut bob = Admin::new(&backend.url());
+    let json =
+        serde_json::to_string(&transfer::export(&alice.catalog, &SystemClock).unwrap()).unwrap();
+    transfer::import(&mut bob.catalog, &json).unwrap();
+    // Bob's import is a creation the backend already has: a conflict on his side too.
+    let report = bob.outbox.push().await.unwrap();
+    assert_eq!(
+        report.conflicts,
+        vec![id],
+        "create over an existing IdP is a 412"
+    );
+    bob.outbox.take_theirs(id).await.unwrap();
+    assert!(bob.outbox.changes().unwrap().is_empty());
+    bob
+}
 
 /// Alice creates "Acme" and pushes; Bob imports it (same id) and takes the backend's copy as
 /// his base; then both edit the notes and Bob pushes first. Alice's push meets a 412.
@@ -20,19 +39,7 @@ async fn conflicting_admins() -> (Backend, Admin, Admin, IdpId) {
     let acme = alice.create(okta("Acme"), Some("alice-secret-value"));
     assert_eq!(alice.outbox.push().await.unwrap().pushed, vec![acme.id]);
 
-    let mut bob = Admin::new(&backend.url());
-    let json =
-        serde_json::to_string(&transfer::export(&alice.catalog, &SystemClock).unwrap()).unwrap();
-    transfer::import(&mut bob.catalog, &json).unwrap();
-    // Bob's import is a creation the backend already has: a conflict on his side too.
-    let report = bob.outbox.push().await.unwrap();
-    assert_eq!(
-        report.conflicts,
-        vec![acme.id],
-        "create over an existing IdP is a 412"
-    );
-    bob.outbox.take_theirs(acme.id).await.unwrap();
-    assert!(bob.outbox.changes().unwrap().is_empty());
+    let mut bob = second_admin(&backend, &alice, acme.id).await;
 
     let notes = |n: &str| IdpFields {
         notes: n.into(),
@@ -207,4 +214,37 @@ async fn keep_mine_without_a_local_secret_keeps_theirs() {
         "having no secret here must not remove the backend's"
     );
     assert_eq!(after.secret_fingerprint, before.secret_fingerprint);
+}
+
+/// Secrets are never pulled, but another admin's edit of one shows in the plan as drift, by
+/// the backend's fingerprint: "changed" when replaced, "removed" when removed.
+#[tokio::test]
+async fn another_admins_secret_edit_shows_as_drift_replaced_or_removed() {
+    let backend = backend().await;
+    let mut alice = Admin::new(&backend.url());
+    let acme = alice.create(okta("Acme"), Some("alice-secret-value"));
+    alice.outbox.push().await.unwrap();
+    let mut bob = second_admin(&backend, &alice, acme.id).await;
+
+    for (edit, shown) in [
+        (
+            SecretChange::Replace(Secret::new("bob-secret-value")),
+            "changed",
+        ),
+        (SecretChange::Clear, "removed"),
+    ] {
+        bob.update(acme.id, okta("Acme"), edit);
+        assert_eq!(bob.outbox.push().await.unwrap().pushed, vec![acme.id]);
+        let plan = alice.outbox.plan().await.unwrap();
+        let item = plan.item(acme.id).unwrap();
+        assert_eq!(item.status, SyncStatus::Drift, "{shown}: {item:#?}");
+        let secret: Vec<Option<&str>> = item
+            .remote_changes
+            .iter()
+            .filter(|c| c.field == Field::ClientSecret)
+            .map(|c| c.after.as_deref())
+            .collect();
+        assert_eq!(secret, [Some(shown)], "{item:#?}");
+        alice.outbox.take_theirs(acme.id).await.unwrap();
+    }
 }

@@ -148,3 +148,32 @@ async fn a_usage_outside_the_contract_is_not_shown_but_said_to_be_unreadable() {
     );
     assert!(impact[0].disable_asks_first, "unknown usage: asks first");
 }
+
+/// An API key that does not open the configured workspace (HTTP 403): the usage is not
+/// checked, and the reason names the workspace the admin set, so they can see which is wrong.
+#[tokio::test]
+async fn a_key_of_another_workspace_says_which_workspace_it_does_not_open() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let id = admin.create(okta("Okta"), None).id;
+    admin
+        .outbox
+        .save_settings(eca_core::sync::settings::SaveSettings {
+            settings: eca_core::sync::settings::SyncSettings {
+                backend_url: backend.url(),
+                workspace_id: "another-workspace".into(),
+            },
+            api_key: Some(&eca_core::secrets::Secret::new(API_KEY)),
+            start_afresh: true,
+        })
+        .expect("valid sync settings");
+    let impact = admin.outbox.impact(&[id]).await;
+    let UsageCheck::Unchecked { reason, code } = &impact[0].check else {
+        panic!("the backend refused, so nothing was checked: {impact:?}");
+    };
+    assert_eq!(*code, ProblemCode::Unauthorized);
+    assert!(
+        reason.contains("the workspace \"another-workspace\" (HTTP 403)"),
+        "{reason}"
+    );
+}

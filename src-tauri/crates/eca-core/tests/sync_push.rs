@@ -13,6 +13,7 @@ use eca_core::sync::plan::{PushRequest, SecretMode, SyncAction, SyncStatus};
 use eca_core::sync::retry::RetryPolicy;
 use eca_core::sync::settings::{SaveSettings, SyncSettings};
 use eca_core::sync::SyncError;
+use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{ClaimMapping, Field, IdpFields};
 use eca_model::signing_alg::SigningAlg;
 use std::sync::Arc;
@@ -201,6 +202,67 @@ async fn a_claim_mapping_edit_is_planned_and_pushed() {
     );
 }
 
+/// What a push does with the secret is planned with the rest: an edit that leaves the secret
+/// alone sends none (the backend keeps its own), and a secret removed here is removed there.
+#[tokio::test]
+async fn a_secret_is_sent_only_when_edited_and_a_removed_one_is_removed_remotely() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), Some(SECRET));
+    let beta = admin.create(okta("Beta"), None);
+    let secret_changes = |plan: &eca_core::sync::plan::SyncPlan, id| -> Vec<Option<String>> {
+        plan.item(id)
+            .unwrap()
+            .local_changes
+            .iter()
+            .filter(|c| c.field == Field::ClientSecret)
+            .map(|c| c.after.clone())
+            .collect()
+    };
+    let plan = admin.outbox.local_plan().unwrap();
+    assert_eq!(
+        secret_changes(&plan, acme.id),
+        [Some("changed".to_string())],
+        "a new IdP's secret is shown as a change, never as a value"
+    );
+    assert!(secret_changes(&plan, beta.id).is_empty());
+    admin.outbox.push().await.expect("the creations are pushed");
+    let notes = |name: &str| IdpFields {
+        notes: "edited".into(),
+        ..okta(name)
+    };
+    let planned_secret = |plan: &eca_core::sync::plan::SyncPlan, id| match plan
+        .item(id)
+        .and_then(|i| i.request.clone())
+    {
+        Some(PushRequest::Put { secret, .. }) => secret,
+        other => panic!("a PUT is planned for {id}, not {other:?}"),
+    };
+
+    // Edits that leave the secret alone, with a secret and without one: it is kept.
+    admin.update(acme.id, notes("Acme"), SecretChange::Keep);
+    admin.update(beta.id, notes("Beta"), SecretChange::Keep);
+    let plan = admin.outbox.local_plan().unwrap();
+    assert_eq!(planned_secret(&plan, acme.id), SecretMode::Keep);
+    assert_eq!(planned_secret(&plan, beta.id), SecretMode::Keep);
+    assert!(secret_changes(&plan, acme.id).is_empty(), "{plan:#?}");
+    admin.outbox.push().await.expect("the edits are pushed");
+
+    // The secret removed here: planned and shown as removed, and the backend drops it.
+    admin.update(acme.id, okta("Acme"), SecretChange::Clear);
+    let plan = admin.outbox.local_plan().unwrap();
+    assert_eq!(planned_secret(&plan, acme.id), SecretMode::Clear);
+    assert_eq!(
+        secret_changes(&plan, acme.id),
+        [Some("removed".to_string())]
+    );
+    admin.outbox.push().await.expect("the removal is pushed");
+    let remote = admin.outbox.remote().await.unwrap();
+    let held = remote.iter().find(|r| r.id == acme.id).unwrap();
+    assert!(!held.secret_set, "the backend removed the secret");
+    assert_eq!(held.secret_fingerprint, None);
+}
+
 /// Each change dealt with moves the count: a push of three reports 0, 1, 2 and 3 of 3.
 #[tokio::test]
 async fn a_push_reports_its_progress_change_by_change() {
@@ -217,6 +279,44 @@ async fn a_push_reports_its_progress_change_by_change() {
         .unwrap();
     assert_eq!(report.pushed.len(), 3);
     assert_eq!(seen, vec![(0, 3), (1, 3), (2, 3), (3, 3)]);
+}
+
+/// Requests are frozen, and acknowledgements recorded, a batch at a time (one transaction and
+/// one sync to disk each), not change by change: seen from another connection while the push
+/// is under way.
+#[tokio::test]
+async fn a_push_freezes_and_records_its_changes_a_batch_at_a_time() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    for name in ["Acme", "Beta", "Gamma"] {
+        admin.create(okta(name), None);
+    }
+    let db = rusqlite::Connection::open(admin.dir.path().join(eca_core::data_dir::DB_FILE))
+        .expect("a second connection to the data folder");
+    let mut seen = Vec::new();
+    let rows = &mut seen;
+    let report = admin
+        .outbox
+        .push_observed(&mut move |p| {
+            let (left, frozen): (u32, u32) = db
+                .query_row(
+                    "SELECT count(*), count(request) FROM sync_change",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            rows.push((p.done, left, frozen));
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.pushed.len(), 3);
+    assert_eq!(
+        seen,
+        [(0, 3, 0), (1, 3, 3), (2, 3, 3), (3, 3, 3)],
+        "(done, rows left, rows frozen): all three frozen before the first is sent, and \
+         removed together once the batch is acknowledged"
+    );
+    assert!(admin.outbox.changes().unwrap().is_empty());
 }
 
 /// A push stopped by an unreachable backend never claims to have finished.
@@ -407,6 +507,31 @@ async fn unavailability_is_waited_out() {
     retried_until_the_fault_clears(503).await;
 }
 
+/// The longest wait a push sits through is inclusive: a `Retry-After` of exactly `max_wait` is
+/// waited out within the push, not deferred to the next one.
+#[tokio::test]
+async fn a_retry_after_of_exactly_the_longest_wait_is_waited_out() {
+    let backend = Arc::new(backend().await);
+    let mut admin = Admin::new(&backend.url());
+    admin.set_policy(RetryPolicy {
+        max_wait: Duration::from_secs(2),
+        ..sync_common::policy()
+    });
+    let acme = admin.create(okta("Acme"), None);
+    backend.set_faults(FaultSettings {
+        error_503_rate: 1.0,
+        retry_after_secs: 2,
+        ..FaultSettings::default()
+    });
+    let clear = backend.clone();
+    admin
+        .pause
+        .on_pause(move |_| clear.set_faults(FaultSettings::default()));
+    let report = admin.outbox.push().await.expect("the wait is sat through");
+    assert_eq!(report.pushed, vec![acme.id]);
+    assert_eq!(admin.pause.waits(), [Duration::from_secs(2)]);
+}
+
 #[tokio::test]
 async fn a_long_retry_after_defers_the_change_instead_of_sleeping() {
     let backend = backend().await;
@@ -418,14 +543,21 @@ async fn a_long_retry_after_defers_the_change_instead_of_sleeping() {
         ..FaultSettings::default()
     });
     let err = admin.outbox.push().await.expect_err("too long to wait");
-    assert!(matches!(err, SyncError::Busy { .. }), "{err:?}");
+    let retry_at = rfc3339(admin.clock.now() + Duration::from_secs(600));
+    match &err {
+        SyncError::Busy { retry_at: at, .. } => {
+            assert_eq!(*at, retry_at, "the error says when to try again")
+        }
+        other => panic!("expected Busy, got {other:?}"),
+    }
     assert!(
         admin.pause.waits().is_empty(),
         "a 10-minute wait is not slept through"
     );
     let kept = admin.outbox.changes().unwrap();
-    assert!(
-        kept[0].next_attempt_at.is_some(),
+    assert_eq!(
+        kept[0].next_attempt_at.as_deref(),
+        Some(retry_at.as_str()),
         "the retry time is recorded"
     );
 
@@ -436,6 +568,12 @@ async fn a_long_retry_after_defers_the_change_instead_of_sleeping() {
         "Retry-After is honoured across pushes"
     );
     assert_eq!(report.waiting.len(), 1);
+
+    // At the recorded time itself, the change is sent.
+    admin.clock.advance(time::Duration::seconds(600));
+    let report = admin.outbox.push().await.unwrap();
+    assert_eq!(report.pushed.len(), 1, "{report:?}");
+    assert!(report.waiting.is_empty());
 }
 
 #[tokio::test]

@@ -20,6 +20,8 @@ use sync_common::{okta, Admin};
 struct Script {
     /// Answer 422 while true, else 201 with the body echoed as an IdP.
     refuse: bool,
+    /// The 422 says the key is held with another body, not that a field is invalid.
+    key_reused: bool,
     keys: Vec<String>,
     /// Alters the echoed IdP before it is answered (a backend that lies).
     tamper: Option<Tamper>,
@@ -39,6 +41,15 @@ async fn put_idp(
         .unwrap_or_default()
         .to_string();
     script.keys.push(key);
+    if script.refuse && script.key_reused {
+        let problem = json!({
+            "type": "urn:eca:problem:idempotency-key-reused",
+            "title": "Idempotency key reused",
+            "status": 422,
+            "detail": "This Idempotency-Key was used with another request body."
+        });
+        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(problem)).into_response();
+    }
     if script.refuse {
         let problem = json!({
             "type": "urn:eca:problem:validation",
@@ -121,6 +132,29 @@ async fn a_refused_change_fails_holds_later_ones_and_can_be_retried() {
     assert!(
         !keys[sent_before..].contains(&old_key),
         "a retried change gets a new key"
+    );
+}
+
+/// The backend holds the change's key with another body: neither a conflict with another
+/// admin nor a field error, but a failure that says so and what to check.
+#[tokio::test]
+async fn a_key_held_with_another_body_fails_the_change_and_says_so() {
+    let (url, script) = scripted().await;
+    script.lock().unwrap().key_reused = true;
+    let mut admin = Admin::new(&url);
+    let acme = admin.create(okta("Acme"), None);
+    let report = admin.outbox.push().await.unwrap();
+    assert_eq!(
+        (report.failed, report.conflicts),
+        (vec![acme.id], vec![]),
+        "failed, not a conflict"
+    );
+    let change = &admin.outbox.changes().unwrap()[0];
+    assert_eq!(change.state, ChangeState::Failed);
+    let error = change.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("The backend has this change's key with another body"),
+        "{error}"
     );
 }
 

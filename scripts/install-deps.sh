@@ -97,14 +97,23 @@ npm_install() {
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
     return
   fi
-  # npm ci writes node_modules/.package-lock.json: it is newer than the lock file after an install.
-  if [[ ! -f "$dir/node_modules/.package-lock.json" ||
-        "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
-    say "npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  else
+  # Up to date when node_modules was installed from this very lock file (its SHA-256, stamped
+  # after the install): a checkout or a git worktree makes the lock file newer without changing
+  # it, and an install then is not needed.
+  local stamp="$dir/node_modules/.eca-lock.sha256" want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
     say "$dir/node_modules is up to date"
+    return
   fi
+  # A linked node_modules (a worktree sharing another tree's) is not reinstalled through the
+  # link: npm ci would empty the other tree's packages first.
+  if [[ -L "$dir/node_modules" ]]; then
+    die "$dir/node_modules is a link to another tree, installed from another lock file: run npm ci there yourself (or remove the link)"
+  fi
+  say "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
 }
 npm_install ui
 npm_install tests/oidc

@@ -63,9 +63,8 @@ pub enum EnvCommand {
         /// The workspace id, e.g. acme-prod
         #[arg(long, value_name = "ID")]
         workspace: String,
-        /// Read this environment's API key from stdin (stored in the keyring for its place only)
-        #[arg(long)]
-        api_key_stdin: bool,
+        #[command(flatten)]
+        api_key: ApiKeyArgs,
     },
     /// Rename an environment, or move it to another backend or workspace
     Edit {
@@ -80,9 +79,8 @@ pub enum EnvCommand {
         /// The workspace id [default: the stored one]
         #[arg(long, value_name = "ID")]
         workspace: Option<String>,
-        /// Read the environment's API key from stdin
-        #[arg(long)]
-        api_key_stdin: bool,
+        #[command(flatten)]
+        api_key: ApiKeyArgs,
         /// Confirm moving it to another origin or workspace (a new API key is needed): that
         /// environment's sync starts afresh, every local IdP queued for it as new
         #[arg(long)]
@@ -102,6 +100,18 @@ pub enum EnvCommand {
     },
 }
 
+/// How a command takes an API key: from stdin only (`eca backend set`, `eca env add|edit`).
+#[derive(Debug, Args)]
+pub struct ApiKeyArgs {
+    /// Read the API key from stdin, to its end (one trailing newline is dropped); it is stored in
+    /// the keyring for this backend and workspace only
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// Refused: a key given as a flag value would show in shell history and `ps`.
+    #[arg(long = "api-key", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
+    pub api_key_value: Option<Option<String>>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BackendCommand {
     /// Set the backend URL and workspace and, from stdin, its API key (stored in the keyring)
@@ -112,12 +122,8 @@ pub enum BackendCommand {
         /// The workspace id, e.g. acme-prod [default: the stored one]
         #[arg(long, value_name = "ID")]
         workspace: Option<String>,
-        /// Read the workspace's API key from stdin, to its end (one trailing newline is dropped)
-        #[arg(long)]
-        api_key_stdin: bool,
-        /// Refused: a key given as a flag value would show in shell history and `ps`.
-        #[arg(long = "api-key", hide = true, num_args = 0..=1, allow_hyphen_values = true)]
-        api_key_value: Option<Option<String>>,
+        #[command(flatten)]
+        api_key: ApiKeyArgs,
         /// Confirm moving sync to another backend origin or workspace (a new API key is needed):
         /// what the old backend was sent is forgotten and every local IdP is pushed as new
         #[arg(long)]

@@ -21,9 +21,9 @@ pub fn env(command: EnvCommand, dir: Option<PathBuf>, json: bool) -> Result<(), 
             name,
             url,
             workspace,
-            api_key_stdin,
+            api_key,
         } => {
-            let key = api_key_stdin.then(read_api_key).transpose()?;
+            let key = read_api_key(api_key)?;
             let input = EnvironmentInput {
                 name,
                 settings: SyncSettings {
@@ -40,10 +40,10 @@ pub fn env(command: EnvCommand, dir: Option<PathBuf>, json: bool) -> Result<(), 
             rename,
             url,
             workspace,
-            api_key_stdin,
+            api_key,
             start_afresh,
         } => {
-            let key = api_key_stdin.then(read_api_key).transpose()?;
+            let key = read_api_key(api_key)?;
             let stored = outbox
                 .environments()?
                 .into_iter()

@@ -13,7 +13,7 @@
 //!   for the next push.
 //! - On a terminal, a push counts its changes on stderr ([`PushCounter`]).
 
-use crate::cli::{BackendCommand, SyncCommand};
+use crate::cli::{ApiKeyArgs, BackendCommand, SyncCommand};
 use crate::error::CliError;
 use crate::output::{self, print};
 use crate::push_counter::PushCounter;
@@ -48,22 +48,10 @@ pub fn backend(command: BackendCommand, dir: Option<PathBuf>, json: bool) -> Res
         BackendCommand::Set {
             url,
             workspace,
-            api_key_stdin,
-            api_key_value,
+            api_key,
             start_afresh,
         } => {
-            if api_key_value.is_some() {
-                return Err(CliError::Usage(
-                    "the API key is never taken as a flag value (it would show in shell history \
-                     and the process list): pipe it in with --api-key-stdin"
-                        .into(),
-                ));
-            }
-            let key = if api_key_stdin {
-                Some(read_api_key()?)
-            } else {
-                None
-            };
+            let key = read_api_key(api_key)?;
             let mut outbox = open(dir)?;
             let stored = outbox.settings()?;
             let settings = match (url, workspace, stored) {
@@ -191,8 +179,19 @@ pub(crate) fn block_on<T>(future: impl std::future::Future<Output = T>) -> Resul
     Ok(runtime.block_on(future))
 }
 
-/// The API key from stdin, to its end, without one trailing newline; never from a terminal.
-pub(crate) fn read_api_key() -> Result<Secret, CliError> {
+/// The API key the arguments ask for: none, or the one on stdin (to its end, without one
+/// trailing newline; never from a terminal). A key given as a flag value is refused.
+pub(crate) fn read_api_key(args: ApiKeyArgs) -> Result<Option<Secret>, CliError> {
+    if args.api_key_value.is_some() {
+        return Err(CliError::Usage(
+            "the API key is never taken as a flag value (it would show in shell history and the \
+             process list): pipe it in with --api-key-stdin"
+                .into(),
+        ));
+    }
+    if !args.api_key_stdin {
+        return Ok(None);
+    }
     let key = secret_input::read_from_stdin(&SecretPrompt {
         flag: "--api-key-stdin",
         what: "the API key",
@@ -201,7 +200,7 @@ pub(crate) fn read_api_key() -> Result<Secret, CliError> {
     if key.expose().is_empty() {
         return Err(CliError::Usage("the API key on stdin is empty".into()));
     }
-    Ok(key)
+    Ok(Some(key))
 }
 
 /// Every IdP's name, local or last synced (a deleted IdP keeps its name in the base).

@@ -120,3 +120,42 @@ fn refusals_name_the_field_or_the_environment() {
     eca.ok(&["env", "remove", "production"]);
     assert_eq!(eca.json(&["env", "list"]).as_array().unwrap().len(), 1);
 }
+
+/// `eca env add|edit` take an API key the way `eca backend set` does: from stdin only. A key
+/// given as a flag value is refused with the reason, never echoed, and nothing is stored.
+#[test]
+fn an_environments_api_key_is_never_taken_as_a_flag_value() {
+    let eca = Eca::new();
+    let add = [
+        "env",
+        "add",
+        "sandbox",
+        "--url",
+        "http://127.0.0.1:9",
+        "--workspace",
+        WORKSPACE,
+        "--api-key",
+        API_KEY,
+    ];
+    let edit = ["env", "edit", "sandbox", "--api-key", API_KEY];
+    for args in [&add[..], &edit[..]] {
+        let r = eca.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("never taken as a flag value")
+                && r.stderr.contains("--api-key-stdin"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains(API_KEY),
+            "the refusal does not echo the key"
+        );
+    }
+    let listed = eca.run(&["env", "list"]);
+    assert!(
+        !listed.stdout.contains("sandbox"),
+        "nothing was added: {}",
+        listed.stdout
+    );
+}

@@ -465,6 +465,44 @@ async fn a_refused_api_key_stops_the_push_and_keeps_everything() {
     assert_eq!(admin.outbox.push().await.unwrap().pushed.len(), 1);
 }
 
+/// A key that opens another workspace than the configured one (HTTP 403) stops the push like a
+/// refused key: the change is kept pending, not marked failed, and the error names the
+/// workspace the admin set.
+#[tokio::test]
+async fn a_key_of_another_workspace_stops_the_push_and_keeps_everything() {
+    let backend = backend().await;
+    let mut admin = Admin::new(&backend.url());
+    admin
+        .outbox
+        .save_settings(SaveSettings {
+            settings: SyncSettings {
+                backend_url: backend.url(),
+                workspace_id: "another-workspace".into(),
+            },
+            api_key: Some(&Secret::new(API_KEY)),
+            start_afresh: true,
+        })
+        .unwrap();
+    admin.create(okta("Acme"), None);
+    let err = admin
+        .outbox
+        .push()
+        .await
+        .expect_err("the workspace is refused");
+    match &err {
+        SyncError::Forbidden(workspace) => assert_eq!(workspace, "another-workspace"),
+        other => panic!("stopped as forbidden: {other:?}"),
+    }
+    let kept = admin.outbox.changes().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].state,
+        ChangeState::Pending,
+        "nothing is marked failed"
+    );
+    assert_eq!(kept[0].last_error, None, "{:?}", kept[0]);
+}
+
 async fn retried_until_the_fault_clears(status: u16) {
     let backend = Arc::new(backend().await);
     let mut admin = Admin::new(&backend.url());

@@ -168,9 +168,16 @@ function portOpen(port) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Starts of the provider tried before a test fails because every one was stuck. */
+const PROVIDER_STARTS = 3;
+/** A provider that has used no CPU for this long without saying READY is stuck, not slow. */
+const STUCK_AFTER_MS = 10_000;
+
 /**
  * Starts tests/oidc/provider.mjs with `args` and resolves with its issuer once it prints
- * `READY <issuer>`.
+ * `READY <issuer>`. Node 20 can deadlock before that (most likely nodejs/node#54918: every thread waits on a
+ * lock, no CPU is used); such a start is replaced by a fresh one, as in eca-testkit's
+ * node_server.rs, and what it waited on goes to stderr.
  */
 async function startProvider(args) {
   const script = join(REPO, 'tests', 'oidc', 'provider.mjs');
@@ -178,31 +185,82 @@ async function startProvider(args) {
     existsSync(join(REPO, 'tests', 'oidc', 'node_modules', 'oidc-provider')),
     'tests/oidc has no node_modules: run npm ci --prefix tests/oidc',
   );
+  const stuck = [];
+  for (let start = 0; start < PROVIDER_STARTS; start++) {
+    const started = await startProviderOnce(script, args);
+    if (started.issuer) {
+      if (stuck.length) process.stderr.write(`note: provider.mjs was stuck before READY and was started again:\n${stuck.join('\n')}\n`);
+      return started;
+    }
+    stuck.push(started.stuck);
+  }
+  assert.fail(`provider.mjs was stuck before READY in all ${PROVIDER_STARTS} starts:\n${stuck.join('\n')}`);
+}
+
+/** One start: `{issuer, child}` once READY, or `{stuck}` saying where its threads wait. */
+async function startProviderOnce(script, args) {
   // stdin stays a pipe: the provider exits when it closes, even if this process is SIGKILLed.
   const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const lines = createInterface({ input: child.stdout });
-  const issuer = await new Promise((done, fail) => {
+  let watch;
+  const result = await new Promise((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`the OpenID provider did not print READY within 45 s:\n${stderr}`)), 45_000);
+    let cpu = cpuTicks(child.pid);
+    let busyAt = Date.now();
+    watch = setInterval(() => {
+      const now = cpuTicks(child.pid);
+      if (now !== cpu) {
+        cpu = now;
+        busyAt = Date.now();
+      } else if (cpu !== undefined && Date.now() - busyAt >= STUCK_AFTER_MS) {
+        clearTimeout(timer);
+        done({ stuck: `- a start used no CPU for ${STUCK_AFTER_MS / 1000} s; its threads wait in: ${threadWaits(child.pid)}` });
+      }
+    }, 1000);
     lines.on('line', (line) => {
       const m = /^READY (\S+)$/.exec(line);
       if (m) {
         clearTimeout(timer);
-        done(m[1]);
+        done({ issuer: m[1], child });
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
       fail(new Error(`the OpenID provider exited (${code}) before READY:\n${stderr}`));
     });
-  }).catch(async (error) => {
-    // A provider that never got ready is stopped: its open pipes would keep the run alive.
-    await stopAndWait(child);
-    throw error;
-  });
-  return { issuer, child };
+  })
+    .catch(async (error) => {
+      // A provider that never got ready is stopped: its open pipes would keep the run alive.
+      await stopAndWait(child);
+      throw error;
+    })
+    .finally(() => clearInterval(watch));
+  if (result.stuck) await stopAndWait(child);
+  return result;
+}
+
+/** The CPU time `pid` has used, in clock ticks (utime + stime of /proc/PID/stat), or undefined. */
+function cpuTicks(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop().trim().split(/\s+/);
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel wait channel of each thread of `pid`, e.g. `futex_do_wait`. */
+function threadWaits(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`)
+      .map((task) => readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8'))
+      .join(', ');
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**

@@ -28,22 +28,22 @@ pub fn file_name(url: &Url, version: &str) -> String {
         .and_then(|mut segments| segments.next_back())
         .unwrap_or_default();
     let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
-    let safe: String = decoded
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
-        .take(MAX_NAME)
-        .collect();
+    let safe = kept(&decoded, MAX_NAME);
     let safe = safe.trim_start_matches('.');
     if safe.is_empty() {
-        let version: String = version
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
-            .take(40)
-            .collect();
-        format!("eca-admin-{version}.update")
+        format!("eca-admin-{}.update", kept(version, 40))
     } else {
         safe.to_string()
     }
+}
+
+/// The first `max` of `text`'s characters that a file name here may hold: ASCII letters and
+/// digits, `.`, `_`, `-` and `+`.
+fn kept(text: &str, max: usize) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+        .take(max)
+        .collect()
 }
 
 /// Writes `bytes` as `name` in `dir` (created if missing), or as `name (n)` if that exists.

@@ -11,8 +11,8 @@
 //! - The private key is stored only sealed under the master key, bound to its row
 //!   ([`key_binding`]), is opened only to sign, and is in no response, log or error: only
 //!   [`PlatformJwks`] (public keys, certificate) leaves this module. Sync never carries it.
-//! - Replacing the key ([`replace`]) makes a new one in its place; the old one is gone at once,
-//!   so the new public keys must be registered at the IdP before customers sign in again.
+//! - A key is kept until its IdP is deleted: replacing it is the platform operator's decision,
+//!   outside the API (docs/sync-api.yaml); an IdP deleted and pushed again gets a new key.
 
 use crate::crypto::{key_binding, CryptoError, SecretSealer};
 use crate::store::platform_keys::{self, StoredKey};
@@ -31,9 +31,8 @@ pub enum PlatformKeyError {
     Store(#[from] StoreError),
     #[error(
         "The platform's signing key for this IdP cannot be opened: the master key is not the \
-         one it was sealed with, or the row was altered. Delete the IdP in ECA Admin and push, \
-         add and push it again (the platform then makes a new key), and register its new \
-         public keys at the IdP."
+         one it was sealed with, or the row was altered. {}",
+        UNREADABLE_FIX
     )]
     Unreadable,
     #[error("{0}")]
@@ -41,6 +40,10 @@ pub enum PlatformKeyError {
     #[error("Making the platform's signing key stopped unexpectedly. Try again.")]
     TaskFailed,
 }
+
+/// What the admin does about a platform key that cannot be opened.
+pub const UNREADABLE_FIX: &str = "Delete the IdP in ECA Admin and push, add and push it again \
+     (the platform then makes a new key), and register its new public keys at the IdP.";
 
 impl From<CryptoError> for PlatformKeyError {
     fn from(_: CryptoError) -> Self {
@@ -61,7 +64,7 @@ pub struct PlatformJwks {
     pub jwks: Value,
     /// A self-signed certificate of the RSA key, for IdPs that register a certificate.
     pub certificate_pem: String,
-    /// When this key was made (a replaced key has a new date).
+    /// When this key was made (an IdP pushed again after a delete has a new one).
     pub created_at: String,
 }
 
@@ -104,19 +107,8 @@ pub async fn ensure(
     match found {
         Found::NoIdp => Ok(None),
         Found::Key(stored) => open(sealer, workspace, idp, stored).map(Some),
-        Found::NoKey => store_new(db, sealer, workspace, idp, now, Store::IfNone).await,
+        Found::NoKey => store_new(db, sealer, workspace, idp, now).await,
     }
-}
-
-/// Makes a new key for the IdP in place of its old one (if any); `None`: no such IdP.
-pub async fn replace(
-    db: &Database,
-    sealer: &SecretSealer,
-    workspace: &WorkspaceId,
-    idp: Uuid,
-    now: OffsetDateTime,
-) -> Result<Option<PlatformKey>, PlatformKeyError> {
-    store_new(db, sealer, workspace, idp, now, Store::Replace).await
 }
 
 /// The IdP's key as stored, for a customer's click: a read by key
@@ -132,22 +124,14 @@ pub fn stored(
         .transpose()
 }
 
-/// How a new key is stored.
-#[derive(Clone, Copy)]
-enum Store {
-    /// Only if the IdP has none (a first use); else the one stored wins.
-    IfNone,
-    /// In place of the old one.
-    Replace,
-}
-
+/// Makes a key and stores it unless the IdP got one meanwhile (the one stored wins); the key
+/// kept, or `None` when the IdP is gone.
 async fn store_new(
     db: &Database,
     sealer: &SecretSealer,
     workspace: &WorkspaceId,
     idp: Uuid,
     now: OffsetDateTime,
-    how: Store,
 ) -> Result<Option<PlatformKey>, PlatformKeyError> {
     // RSA generation takes a moment: off the async threads, and outside the writer.
     let key = tokio::task::spawn_blocking(ClientKey::generate)
@@ -165,12 +149,7 @@ async fn store_new(
             if idps::get(&tx, &ws, idp)?.is_none() {
                 return Ok(None);
             }
-            match how {
-                Store::IfNone => {
-                    platform_keys::insert_new(&tx, &ws, idp, &new)?;
-                }
-                Store::Replace => platform_keys::replace(&tx, &ws, idp, &new)?,
-            }
+            platform_keys::insert_new(&tx, &ws, idp, &new)?;
             let kept = platform_keys::get(&tx, &ws, idp)?;
             tx.commit()?;
             Ok(kept)
@@ -212,7 +191,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_key_is_made_once_kept_sealed_and_replaced_on_request() {
+    async fn a_key_is_made_once_and_kept_sealed() {
         let (db, ws, id) = database_with_idp();
         let sealer = SecretSealer::new(&MasterKey::generate());
         assert!(
@@ -248,17 +227,6 @@ mod tests {
                 .open(&row_binding(ws.as_str(), &id_text), &row.sealed)
                 .is_err(),
             "a sealed key must not open as a secret of the same row"
-        );
-
-        let replaced = replace(&db, &sealer, &ws, id, now())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_ne!(replaced.key.public(), first.key.public(), "a new key");
-        assert_eq!(
-            stored(&db, &sealer, &ws, id).unwrap().unwrap().public(),
-            replaced.key.public(),
-            "the old key is gone"
         );
 
         let other = SecretSealer::new(&MasterKey::generate());

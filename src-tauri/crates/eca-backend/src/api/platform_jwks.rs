@@ -9,7 +9,6 @@ use super::idps::IdpTarget;
 use super::{AppState, WorkspaceAccess};
 use crate::platform_keys;
 use crate::problem::ApiError;
-use crate::store::idps;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,13 +19,9 @@ pub async fn get(
     Path((_, raw_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let target = IdpTarget::read(&app, &workspace, &raw_id).await?;
-    let not_found = || target.not_found();
-    let (ws, id) = (workspace.id.clone(), target.id);
-    let idp = app.db.run(move |conn| idps::get(conn, &ws, id)).await?;
-    idp.ok_or_else(not_found)?;
     let now = app.clock.now();
-    let key = platform_keys::ensure(&app.db, &app.sealer, &workspace.id, id, now)
+    let key = platform_keys::ensure(&app.db, &app.sealer, &workspace.id, target.id, now)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| target.not_found())?;
     Ok(Json(key.public()).into_response())
 }

@@ -42,7 +42,7 @@ pub mod status;
 pub mod webhook;
 
 use crate::crypto::{row_binding, SecretSealer};
-use crate::platform_keys;
+use crate::platform_keys::{self, PlatformKeyError, UNREADABLE_FIX};
 use crate::problem::ApiError;
 use crate::store::auth_requests::{
     self, AuthRequestRow, LinkRefused, NewAuthRequest, NewMessage, RowState,
@@ -665,29 +665,38 @@ fn signing_idp(
     }
 }
 
-/// The platform's signing key for a private_key_jwt IdP, or the failure without one.
+/// The platform's signing key for a private_key_jwt IdP, or the failure without one: none yet
+/// (register one), or one that cannot be opened (make a new one: registering it again would
+/// not help).
 fn platform_key(
     db: &Database,
     sealer: &SecretSealer,
     workspace: &WorkspaceId,
     id: Uuid,
 ) -> Result<eca_oidc::login::client_key::ClientKey, TestError> {
-    let missing = |message: String| {
-        TestError::new(
-            TestErrorCode::MissingKey,
-            message,
-            "Open the IdP in ECA Admin, register the platform's public key (\"The platform \
-             (customer sign-in)\") at the IdP, then send a new link.",
-        )
-    };
     match platform_keys::stored(db, sealer, workspace, id) {
         Ok(Some(key)) => Ok(key),
-        Ok(None) => Err(missing(
-            "The platform has no signing key for this IdP yet (private_key_jwt).".into(),
+        Ok(None) => Err(TestError::new(
+            TestErrorCode::MissingKey,
+            "The platform has no signing key for this IdP yet (private_key_jwt).",
+            "Open the IdP in ECA Admin, register the platform's public key (\"The platform \
+             (customer sign-in)\") at the IdP, then send a new link.",
         )),
+        Err(PlatformKeyError::Unreadable) => {
+            tracing::error!("the platform's signing key does not open");
+            Err(TestError::new(
+                TestErrorCode::ClientAssertion,
+                "The platform cannot open its signing key for this IdP (private_key_jwt).",
+                format!("{UNREADABLE_FIX} Then send a new link."),
+            ))
+        }
         Err(e) => {
-            tracing::error!(error = %e, "the platform's signing key does not open");
-            Err(missing(e.to_string()))
+            tracing::error!(error = %e, "the platform's signing key could not be read");
+            Err(TestError::new(
+                TestErrorCode::ClientAssertion,
+                e.to_string(),
+                "Send a new link. If this happens again, the platform's logs say why.",
+            ))
         }
     }
 }
@@ -715,4 +724,41 @@ fn idp_config(
         updated_at: row.updated_at,
     };
     Ok((config, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::MasterKey;
+
+    #[tokio::test]
+    async fn a_missing_platform_key_is_registered_and_an_unreadable_one_made_again() {
+        let conn = crate::store::open_in_memory().unwrap();
+        let (ws, id): (WorkspaceId, Uuid) = ("a".parse().unwrap(), Uuid::new_v4());
+        crate::store::platform_keys::tests::add_idp(&conn, &ws, id);
+        let db = Database::new(conn);
+        let sealer = SecretSealer::new(&MasterKey::generate());
+
+        let missing = platform_key(&db, &sealer, &ws, id).err().unwrap();
+        assert_eq!(missing.code, TestErrorCode::MissingKey);
+        assert!(
+            missing.fix.contains("register the platform's public key"),
+            "{missing:?}"
+        );
+
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        platform_keys::ensure(&db, &sealer, &ws, id, now)
+            .await
+            .unwrap();
+        assert!(platform_key(&db, &sealer, &ws, id).is_ok());
+
+        let other = SecretSealer::new(&MasterKey::generate());
+        let unreadable = platform_key(&db, &other, &ws, id).err().unwrap();
+        assert_eq!(unreadable.code, TestErrorCode::ClientAssertion);
+        assert!(unreadable.fix.starts_with(UNREADABLE_FIX), "{unreadable:?}");
+        assert!(
+            !unreadable.fix.contains("register the platform's"),
+            "{unreadable:?}"
+        );
+    }
 }

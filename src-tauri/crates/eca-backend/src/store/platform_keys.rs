@@ -2,8 +2,8 @@
 //! (private_key_jwt).
 //!
 //! Invariants: a row holds the key only sealed ([`crate::crypto::key_binding`] binds it to its
-//! row); at most one key per IdP; a key is only ever added if none is there ([`insert_new`]), or
-//! replaced whole ([`replace`]); the row goes when its IdP is deleted (a foreign key).
+//! row); at most one key per IdP; a key is only ever added if none is there ([`insert_new`]) and
+//! never changed; the row goes when its IdP is deleted (a foreign key).
 
 use super::StoreError;
 use crate::workspace::WorkspaceId;
@@ -59,27 +59,6 @@ pub fn insert_new(
     )? > 0)
 }
 
-/// Puts `key` in place of the IdP's key, whether it had one or not.
-pub fn replace(
-    conn: &Connection,
-    workspace: &WorkspaceId,
-    idp: Uuid,
-    key: &StoredKey,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO platform_key (workspace_id, idp_id, key_sealed, created_at)
-         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (workspace_id, idp_id) DO UPDATE SET
-            key_sealed = excluded.key_sealed, created_at = excluded.created_at",
-        params![
-            workspace.as_str(),
-            idp.hyphenated().to_string(),
-            key.sealed,
-            key.created_at
-        ],
-    )?;
-    Ok(())
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -110,7 +89,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_first_key_stays_until_replaced_and_goes_with_its_idp() {
+    fn the_first_key_stays_and_goes_with_its_idp() {
         let conn = crate::store::open_in_memory().unwrap();
         let ws: WorkspaceId = "a".parse().unwrap();
         workspaces::ensure(&conn, &ws, "t").unwrap();
@@ -126,8 +105,6 @@ pub(crate) mod tests {
             "a second first use keeps the first key"
         );
         assert_eq!(get(&conn, &ws, id).unwrap(), Some(stored(1)));
-        replace(&conn, &ws, id, &stored(3)).unwrap();
-        assert_eq!(get(&conn, &ws, id).unwrap(), Some(stored(3)));
         let other: WorkspaceId = "b".parse().unwrap();
         assert_eq!(
             get(&conn, &other, id).unwrap(),

@@ -22,7 +22,7 @@ use eca_model::wire::WireFields;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use sync_common::{push_and_kill, require_session_bus, seed, Backend, Eca, Rng};
+use sync_common::{push_and_kill, require_session_bus, seed, Backend, Eca, KillPoint, Rng};
 
 /// Rounds to run, unless the time budget ends first (at least `MIN_ROUNDS` always run).
 const ROUNDS: u64 = 20;
@@ -143,7 +143,10 @@ fn pushes_killed_at_random_points_converge_without_applying_anything_twice() {
             ..FaultSettings::default()
         });
         for _ in 0..1 + rng.below(3) {
-            push_and_kill(&eca, Duration::from_millis(5 + rng.below(150)));
+            push_and_kill(
+                &eca,
+                KillPoint::After(Duration::from_millis(5 + rng.below(150))),
+            );
             kills += 1;
             let left =
                 sync_changes::list(&eca.db(), sync_envs::current_id(&eca.db()).unwrap()).unwrap();

@@ -1,9 +1,10 @@
 //! The exactly-once run (issue 12): rounds of random edits (creates with and without a secret,
 //! field edits, secret rotations and removals, toggles, deletes), each round followed by a
-//! `eca sync push` that is killed (SIGKILL) at a seeded point or left to finish, while the
-//! backend drops some connections after committing. So edits keep landing between a write whose
-//! outcome is unknown and its retry: a secret replaced, or an IdP deleted, after its create or
-//! update was applied but not acknowledged.
+//! `eca sync push` that is killed (SIGKILL) at a seeded point (a time after its start, or after
+//! its first freeze) or left to finish, while the backend drops some connections after
+//! committing. So edits keep landing between a write whose outcome is unknown and its retry: a
+//! secret replaced, or an IdP deleted, after its create or update was applied but not
+//! acknowledged.
 //!
 //! No change may ever become a conflict or fail (the client's own edits never conflict), and
 //! after one final push the backend must equal the local state: the same IdPs (nothing lost,
@@ -26,7 +27,7 @@ use eca_model::idp::IdpId;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use sync_common::{push_and_kill, require_session_bus, seed, Backend, Eca, Rng};
+use sync_common::{push_and_kill, require_session_bus, seed, Backend, Eca, KillPoint, Rng};
 
 /// Rounds to run, unless the time budget ends first (at least `MIN_ROUNDS` always run).
 const ROUNDS: u64 = 40;
@@ -188,9 +189,15 @@ fn random_edits_kills_and_lost_replies_end_with_the_backend_equal_to_the_local_s
                 r.stderr
             );
         } else {
-            // `eca` needs about 0.1 s before its first request, and the keyring as long to
-            // copy each secret it freezes: the kill points span the push.
-            push_and_kill(&eca, Duration::from_millis(100 + editor.rng.below(1200)));
+            // Half the kills land anywhere in the push (`eca` needs about 0.1 s before its
+            // first request, and the keyring as long to copy each secret it freezes); the
+            // other half within a round trip after its first freeze, so that writes are left
+            // in doubt however slow a loaded machine makes the start.
+            let at = match editor.rng.below(2) {
+                0 => KillPoint::After(Duration::from_millis(100 + editor.rng.below(1200))),
+                _ => KillPoint::AfterFrozen(Duration::from_millis(editor.rng.below(100))),
+            };
+            push_and_kill(&eca, at);
             kills += 1;
         }
         if no_false_conflict(&eca, round, seed, &mut frozen) {

@@ -190,8 +190,21 @@ pub fn seed(var: &str, default: u64) -> u64 {
     seed
 }
 
-/// Starts `eca sync push` and kills it (SIGKILL) after `after`, a kill point, not a wait.
-pub fn push_and_kill(eca: &Eca, after: Duration) {
+/// When [`push_and_kill`] kills the push.
+#[derive(Clone, Copy, Debug)]
+pub enum KillPoint {
+    /// This long after it starts: anywhere in the push, before its first write included.
+    After(Duration),
+    /// This long after it has frozen its first change (written down the request it is about
+    /// to send): between a write and its acknowledgement, however slow the machine is.
+    AfterFrozen(Duration),
+}
+
+/// How long [`KillPoint::AfterFrozen`] waits for a frozen change before it kills anyway.
+const FREEZE_WITHIN: Duration = Duration::from_secs(20);
+
+/// Starts `eca sync push` and kills it (SIGKILL) at `at`, a kill point, not a wait.
+pub fn push_and_kill(eca: &Eca, at: KillPoint) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eca"))
         .arg("--data-dir")
         .arg(eca.path())
@@ -203,7 +216,22 @@ pub fn push_and_kill(eca: &Eca, after: Duration) {
         .stderr(Stdio::null())
         .spawn()
         .expect("eca starts");
-    std::thread::sleep(after);
+    match at {
+        KillPoint::After(after) => std::thread::sleep(after),
+        KillPoint::AfterFrozen(after) => {
+            let db = eca.db();
+            let env = sync_envs::current_id(&db).unwrap();
+            let started = std::time::Instant::now();
+            while started.elapsed() < FREEZE_WITHIN && matches!(child.try_wait(), Ok(None)) {
+                let changes = sync_changes::list(&db, env).unwrap();
+                if changes.iter().any(|c| c.request.is_some()) {
+                    std::thread::sleep(after);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
     // SIGKILL on Unix; an error only means it had already finished.
     let _ = child.kill();
     let _ = child.wait();

@@ -145,9 +145,10 @@ dist-test:
 # Mutation testing (cargo-mutants) over tests/mutants/modules.txt: prints each module's score
 # and fails under 90% or on a survivor not reviewed in tests/mutants/accepted.txt. Slow, so not
 # part of `make test`. MODULES="id-token callback" measures only those; UNIT=1 runs only unit
-# tests against each mutant; RERUN=1 re-tests only the survivors of earlier runs.
+# tests against each mutant; RERUN=1 re-tests only the survivors of earlier runs; ONLY=REGEX
+# only the mutants whose names match.
 mutants: deps
-	UNIT=$(UNIT) RERUN=$(RERUN) scripts/mutants.sh $(MODULES)
+	UNIT=$(UNIT) RERUN=$(RERUN) ONLY=$(ONLY) scripts/mutants.sh $(MODULES)
 
 # Start-up, memory and .deb size against a bare Tauri app (benches/startup.py): both release
 # builds with the root Cargo.toml's release profile, measured on a private X display, D-Bus

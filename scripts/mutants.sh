@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Usage: [UNIT=1] [RERUN=1] scripts/mutants.sh [MODULE...]
-#        (make mutants [MODULES="id-token callback"] [UNIT=1] [RERUN=1])
+# Usage: [UNIT=1] [RERUN=1] [ONLY=REGEX] scripts/mutants.sh [MODULE...]
+#        (make mutants [MODULES="id-token callback"] [UNIT=1] [RERUN=1] [ONLY=REGEX])
 #
 # Mutation testing with cargo-mutants over the modules of tests/mutants/modules.txt: each
 # mutant is a small deliberate bug, "caught" when some test of its package fails. One
@@ -12,6 +12,8 @@
 # UNIT=1 runs only the package's unit tests (`cargo test --lib`) against each mutant: about a
 # tenth of the time where integration tests start real providers, and a lower bound on the
 # score (a mutant only an integration test catches counts as missed).
+# ONLY=REGEX tests only the mutants whose names match (cargo-mutants' --re), e.g. the
+# functions of a module a run cut short did not reach: the score counts what was measured.
 # RERUN=1 re-tests only the survivors of the earlier runs (after new tests, say), in
 # artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Each run
 # records the SHA-256 of the files it mutates (source.sha256): outcomes of a file changed since
@@ -62,6 +64,7 @@ for package in "${packages[@]}"; do
   else
     for t in ${tests[$package]:-}; do args+=("--cargo-arg=$t"); done
   fi
+  [[ -z ${ONLY:-} ]] || args+=(--re "$ONLY")
   out=artifacts/mutants/$package
   if [[ ${RERUN:-} == 1 ]]; then
     mapfile -t names < <("${score[@]}" --survivors "$list" tests/mutants/accepted.txt \

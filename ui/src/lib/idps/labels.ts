@@ -1,6 +1,6 @@
 // Human labels for the IdP model's enum values and fields, as the platform's portal names them.
 import { FIELD_LABELS as GENERATED_FIELD_LABELS } from "../ipc/bindings";
-import type { AuditAction, ClientAuthMethod, Field, Protocol, TestRedirect } from "../ipc/types";
+import type { AuditAction, ClientAuthMethod, Field, Problem, Protocol, TestRedirect } from "../ipc/types";
 
 export const PROTOCOL_LABELS: Record<Protocol, string> = {
   oidc: "OpenID Connect",
@@ -44,4 +44,13 @@ export function fieldMessage(field: Field, message: string): string {
     return `${FIELD_LABELS[field]} ${message}`;
   }
   return message;
+}
+
+/** A refusal's messages by field, for the `fields` a form shows (the others it ignores). */
+export function fieldErrors<F extends Field>(problem: Problem, fields: readonly F[]): Partial<Record<F, string>> {
+  const errors: Partial<Record<F, string>> = {};
+  for (const { field, message } of problem.fields) {
+    if ((fields as readonly Field[]).includes(field)) errors[field as F] = fieldMessage(field, message);
+  }
+  return errors;
 }

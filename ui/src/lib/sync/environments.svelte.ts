@@ -3,19 +3,10 @@
 // said and turn its refusals into messages next to the fields they concern.
 import { commands, toProblem } from "../ipc/commands";
 import type { Environment, Problem, PromoteReport, Promotion } from "../ipc/types";
-import { fieldMessage } from "../idps/labels";
+import { fieldErrors } from "../idps/labels";
 
 export type EnvironmentField = "environment_name" | "backend_url" | "workspace_id" | "api_key";
-const FIELDS: readonly string[] = ["environment_name", "backend_url", "workspace_id", "api_key"] satisfies EnvironmentField[];
-
-/** The per-field messages of a refusal (only the fields of the add form). */
-export function environmentErrors(problem: Problem): Partial<Record<EnvironmentField, string>> {
-  const errors: Partial<Record<EnvironmentField, string>> = {};
-  for (const { field, message } of problem.fields) {
-    if (FIELDS.includes(field)) errors[field as EnvironmentField] = fieldMessage(field, message);
-  }
-  return errors;
-}
+const FIELDS: readonly EnvironmentField[] = ["environment_name", "backend_url", "workspace_id", "api_key"];
 
 export class EnvironmentsPanel {
   loadState: "loading" | "ready" | "failed" = $state("loading");
@@ -50,7 +41,7 @@ export class EnvironmentsPanel {
       return true;
     } catch (error) {
       const problem = toProblem(error);
-      const errors = environmentErrors(problem);
+      const errors = fieldErrors(problem, FIELDS);
       if (Object.keys(errors).length > 0) this.errors = errors;
       else this.problem = problem;
       return false;

@@ -6,20 +6,16 @@
 // message the screen shows in a dialog before saving again with `startAfresh`).
 import { commands, toProblem } from "../ipc/commands";
 import type { Problem } from "../ipc/types";
-import { fieldMessage } from "../idps/labels";
+import { fieldErrors } from "../idps/labels";
 
 export type SettingsField = "backend_url" | "workspace_id" | "api_key";
 export type ConnectionResult = { ok: true; message: string } | { ok: false; message: string };
 
-const SETTINGS_FIELDS: readonly string[] = ["backend_url", "workspace_id", "api_key"] satisfies SettingsField[];
+const SETTINGS_FIELDS: readonly SettingsField[] = ["backend_url", "workspace_id", "api_key"];
 
 /** The problem's messages per settings field: the core names the field each one is about. */
 export function settingsErrors(problem: Problem): Partial<Record<SettingsField, string>> {
-  const errors: Partial<Record<SettingsField, string>> = {};
-  for (const { field, message } of problem.fields) {
-    if (SETTINGS_FIELDS.includes(field)) errors[field as SettingsField] = fieldMessage(field, message);
-  }
-  return errors;
+  return fieldErrors(problem, SETTINGS_FIELDS);
 }
 
 export class SyncSettingsForm {

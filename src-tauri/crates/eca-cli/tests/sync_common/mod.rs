@@ -195,8 +195,9 @@ pub fn seed(var: &str, default: u64) -> u64 {
 pub enum KillPoint {
     /// This long after it starts: anywhere in the push, before its first write included.
     After(Duration),
-    /// This long after it has frozen its first change (written down the request it is about
-    /// to send): between a write and its acknowledgement, however slow the machine is.
+    /// This long after it has frozen its first change of this push (written down the request
+    /// it is about to send; changes frozen by an earlier, killed push do not count): between a
+    /// write and its acknowledgement, however slow the machine is.
     AfterFrozen(Duration),
 }
 
@@ -205,6 +206,17 @@ const FREEZE_WITHIN: Duration = Duration::from_secs(20);
 
 /// Starts `eca sync push` and kills it (SIGKILL) at `at`, a kill point, not a wait.
 pub fn push_and_kill(eca: &Eca, at: KillPoint) {
+    let db = eca.db();
+    let env = sync_envs::current_id(&db).unwrap();
+    let frozen = |db: &rusqlite::Connection| -> Vec<String> {
+        let changes = sync_changes::list(db, env).unwrap();
+        changes
+            .into_iter()
+            .filter(|c| c.request.is_some())
+            .map(|c| c.idempotency_key)
+            .collect()
+    };
+    let frozen_before = frozen(&db);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eca"))
         .arg("--data-dir")
         .arg(eca.path())
@@ -219,12 +231,9 @@ pub fn push_and_kill(eca: &Eca, at: KillPoint) {
     match at {
         KillPoint::After(after) => std::thread::sleep(after),
         KillPoint::AfterFrozen(after) => {
-            let db = eca.db();
-            let env = sync_envs::current_id(&db).unwrap();
             let started = std::time::Instant::now();
             while started.elapsed() < FREEZE_WITHIN && matches!(child.try_wait(), Ok(None)) {
-                let changes = sync_changes::list(&db, env).unwrap();
-                if changes.iter().any(|c| c.request.is_some()) {
+                if frozen(&db).iter().any(|key| !frozen_before.contains(key)) {
                     std::thread::sleep(after);
                     break;
                 }

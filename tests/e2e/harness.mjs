@@ -134,8 +134,9 @@ function waitForExit(child, ms) {
   });
 }
 
-async function stopAndWait(child) {
-  stopChild(child, 'SIGTERM');
+/** Stops a child with `signal` (SIGKILL after 5 s if it is still there) and waits for it. */
+async function stopAndWait(child, signal = 'SIGTERM') {
+  stopChild(child, signal);
   if (!(await waitForExit(child, 5000))) {
     stopChild(child, 'SIGKILL');
     await waitForExit(child, 2000);
@@ -217,7 +218,7 @@ async function startProviderOnce(script, args) {
         busyAt = Date.now();
       } else if (cpu !== undefined && Date.now() - busyAt >= STUCK_AFTER_MS) {
         clearTimeout(timer);
-        done({ stuck: `- a start used no CPU for ${STUCK_AFTER_MS / 1000} s; its threads wait in: ${threadWaits(child.pid)}` });
+        done({ stuck: `- a start used no CPU for ${STUCK_AFTER_MS / 1000} s; its threads wait in: ${threadWaits(child.pid)}; its stderr:\n${stderr}` });
       }
     }, 1000);
     lines.on('line', (line) => {
@@ -238,7 +239,8 @@ async function startProviderOnce(script, args) {
       throw error;
     })
     .finally(() => clearInterval(watch));
-  if (result.stuck) await stopAndWait(child);
+  // SIGKILL at once: a deadlocked provider never runs its SIGTERM handler.
+  if (result.stuck) await stopAndWait(child, 'SIGKILL');
   return result;
 }
 

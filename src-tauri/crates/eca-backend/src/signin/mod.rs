@@ -683,7 +683,7 @@ fn platform_key(
              (customer sign-in)\") at the IdP, then send a new link.",
         )),
         Err(PlatformKeyError::Unreadable) => {
-            tracing::error!("the platform's signing key does not open");
+            tracing::error!(workspace = %workspace, idp = %id, "the platform's signing key does not open");
             Err(TestError::new(
                 TestErrorCode::ClientAssertion,
                 "The platform cannot open its signing key for this IdP (private_key_jwt).",
@@ -691,7 +691,7 @@ fn platform_key(
             ))
         }
         Err(e) => {
-            tracing::error!(error = %e, "the platform's signing key could not be read");
+            tracing::error!(error = %e, workspace = %workspace, idp = %id, "the platform's signing key could not be read");
             Err(TestError::new(
                 TestErrorCode::ClientAssertion,
                 e.to_string(),

@@ -148,7 +148,7 @@ dist-test:
 # tests against each mutant; RERUN=1 re-tests only the survivors of earlier runs; ONLY=REGEX
 # only the mutants whose names match.
 mutants: deps
-	UNIT=$(UNIT) RERUN=$(RERUN) ONLY=$(ONLY) scripts/mutants.sh $(MODULES)
+	UNIT=$(UNIT) RERUN=$(RERUN) ONLY='$(ONLY)' scripts/mutants.sh $(MODULES)
 
 # Start-up, memory and .deb size against a bare Tauri app (benches/startup.py): both release
 # builds with the root Cargo.toml's release profile, measured on a private X display, D-Bus

@@ -60,6 +60,8 @@ describe("EnvironmentsSection", () => {
       add_environment: () => {
         throw problem("validation", "The sync settings are not usable.", [
           { field: "environment_name", message: "is already the name of another environment" },
+          { field: "workspace_id", message: "must be 1 to 63 lowercase letters" },
+          { field: "name", message: "is required" },
         ]);
       },
     });
@@ -70,6 +72,10 @@ describe("EnvironmentsSection", () => {
     expect(
       await screen.findByText("Environment name is already the name of another environment"),
     ).toBeInTheDocument();
+    expect(screen.getByLabelText(/Environment workspace ID/)).toHaveAccessibleDescription(
+      /Workspace ID must be 1 to 63 lowercase letters/,
+    );
+    expect(screen.queryByText(/Name is required/)).not.toBeInTheDocument();
   });
 
   it("makes another environment current, and shows a refusal that concerns no field", async () => {

@@ -549,6 +549,8 @@ mod tests {
             "https://idp.example#x",
             " https://idp.example",
             "https://user:pw@idp.example",
+            "https://user@idp.example",
+            "https://:pw@idp.example",
         ] {
             assert!(
                 matches!(
@@ -579,6 +581,15 @@ mod tests {
             .token_endpoint_auth_signing_alg_values_supported
             .is_empty());
         assert!(!info.authorization_response_iss_parameter_supported);
+    }
+
+    #[test]
+    fn an_empty_string_counts_as_absent_like_null() {
+        for value in [json!(""), json!(null)] {
+            let doc = with(minimal(), "userinfo_endpoint", value.clone());
+            let info = parse_document(ISSUER, &doc).unwrap();
+            assert_eq!(info.userinfo_endpoint, None, "userinfo_endpoint = {value}");
+        }
     }
 
     #[test]
@@ -723,6 +734,7 @@ mod tests {
             ("token_endpoint", json!(42)),
             ("token_endpoint", json!("/token")),
             ("jwks_uri", json!("javascript:alert(1)")),
+            ("jwks_uri", json!("ftp://idp.example/certs")),
             ("userinfo_endpoint", json!("https://idp.example/me#x")),
             (
                 "authorization_endpoint",
@@ -741,6 +753,18 @@ mod tests {
                 matches!(&err, DiscoveryError::InvalidField { field: f, .. } if *f == field),
                 "{field} = {value} gives {err:?}"
             );
+        }
+        for (field, value, found) in [
+            ("token_endpoint", json!(42), "found a number"),
+            ("scopes_supported", json!("openid email"), "found a string"),
+            (
+                "code_challenge_methods_supported",
+                json!([{}]),
+                "found an object",
+            ),
+        ] {
+            let err = parse_document(ISSUER, &with(minimal(), field, value)).unwrap_err();
+            assert!(err.to_string().contains(found), "{field}: {err}");
         }
         let err = parse_document(ISSUER, &json!(["not", "an", "object"])).unwrap_err();
         assert!(

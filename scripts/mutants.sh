@@ -83,9 +83,13 @@ for package in "${packages[@]}"; do
   # shellcheck disable=SC2086  # the file list splits on purpose
   sha256sum ${files[$package]} >"$out/source.sha256"
   echo "mutants: $package:${files[$package]}"
-  # Exit 2 means survivors, which the score reports; anything else is a failed run. A minimum
-  # test timeout, as a loaded machine can make a slow test look like a hung mutant.
+  # Exit 2 means survivors and 3 timeouts, which the score reports; anything else is a failed
+  # run. A minimum test timeout, as a loaded machine can make a slow test look like a hung
+  # mutant.
   scripts/with-keyring.sh cargo mutants --package "$package" "${args[@]}" --output "$out" \
-    --no-shuffle --timeout-multiplier 3 --minimum-test-timeout 60 || [[ $? == 2 ]]
+    --no-shuffle --timeout-multiplier 3 --minimum-test-timeout 60 || {
+    status=$?
+    [[ $status == 2 || $status == 3 ]]
+  }
 done
 exec "${score[@]}" "$list" tests/mutants/accepted.txt artifacts/mutants "${wanted[@]}"

@@ -367,6 +367,77 @@ pub fn url_host(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store;
+    use eca_model::idp::Field;
+
+    fn config(name: &str) -> IdpConfig {
+        IdpConfig {
+            id: IdpId::new(),
+            fields: IdpFields {
+                name: name.into(),
+                authorization_endpoint: "https://idp.example/authorize".into(),
+                token_endpoint: "https://idp.example/token".into(),
+                client_id: "client".into(),
+                ..IdpFields::blank(Protocol::Oidc)
+            },
+            has_secret: false,
+            secret_entered_for: None,
+            created_at: "t1".into(),
+            updated_at: "t1".into(),
+        }
+    }
+
+    #[test]
+    fn writes_to_an_unknown_id_say_no_row_and_change_nothing() {
+        let conn = store::open_in_memory().unwrap();
+        let kept = config("Kept");
+        insert(&conn, &kept).unwrap();
+        let stranger = config("Stranger");
+
+        assert!(!update(&conn, &stranger).unwrap(), "update of no row");
+        assert!(!set_enabled(&conn, stranger.id, false, "t2").unwrap());
+        assert!(!delete(&conn, stranger.id).unwrap(), "delete of no row");
+        assert_eq!(list_full(&conn).unwrap(), vec![kept.clone()]);
+
+        let mut renamed = kept.clone();
+        renamed.fields.name = "Renamed".into();
+        assert!(update(&conn, &renamed).unwrap(), "update of the row");
+        assert!(set_enabled(&conn, kept.id, false, "t2").unwrap());
+        let stored = get(&conn, kept.id).unwrap().unwrap();
+        assert_eq!(
+            (
+                stored.fields.name.as_str(),
+                stored.fields.enabled,
+                stored.updated_at.as_str()
+            ),
+            ("Renamed", false, "t2")
+        );
+        assert!(delete(&conn, kept.id).unwrap(), "delete of the row");
+        assert_eq!(get(&conn, kept.id).unwrap(), None);
+    }
+
+    #[test]
+    fn only_a_secret_entered_for_another_endpoint_or_client_is_set_aside() {
+        let conn = store::open_in_memory().unwrap();
+        let mut moved = config("Moved");
+        moved.has_secret = true;
+        moved.secret_entered_for = Some(SecretBinding::new("https://old.example/token", "client"));
+        let mut bound = config("Bound");
+        bound.has_secret = true;
+        bound.secret_entered_for = Some(SecretBinding::of(&bound.fields));
+        for idp in [&moved, &bound, &config("No secret")] {
+            insert(&conn, idp).unwrap();
+        }
+
+        let aside = secrets_set_aside(&conn).unwrap();
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(aside[0].0, moved.id);
+        assert_eq!(aside[0].1.field, Field::ClientSecret);
+        assert!(
+            aside[0].1.message.contains("https://old.example"),
+            "{aside:?}"
+        );
+    }
 
     #[test]
     fn hosts_are_cut_from_urls() {

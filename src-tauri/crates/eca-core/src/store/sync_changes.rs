@@ -277,3 +277,72 @@ pub fn reset(conn: &Connection, seq: i64, new_key: &str) -> Result<(), StoreErro
     .execute(params![seq, new_key])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{self, sync_envs};
+
+    fn key() -> String {
+        uuid::Uuid::new_v4().hyphenated().to_string()
+    }
+
+    #[test]
+    fn a_note_says_why_without_counting_an_attempt() {
+        let conn = store::open_in_memory().unwrap();
+        let seq = insert(
+            &conn,
+            None,
+            IdpId::new(),
+            ChangeKind::Create,
+            false,
+            "t",
+            &key(),
+        )
+        .unwrap();
+        note(&conn, seq, "waiting for the secret").unwrap();
+        let change = get(&conn, seq).unwrap().unwrap();
+        assert_eq!(
+            (change.last_error.as_deref(), change.attempts, change.state),
+            (Some("waiting for the secret"), 0, ChangeState::Pending)
+        );
+    }
+
+    #[test]
+    fn clearing_an_environment_leaves_the_others_changes() {
+        let conn = store::open_in_memory().unwrap();
+        let staging = sync_envs::insert(&conn, "staging", "https://s.example", "acme").unwrap();
+        let production =
+            sync_envs::insert(&conn, "production", "https://p.example", "acme").unwrap();
+        let id = IdpId::new();
+        insert(
+            &conn,
+            Some(staging),
+            id,
+            ChangeKind::Create,
+            false,
+            "t",
+            &key(),
+        )
+        .unwrap();
+        let kept = insert(
+            &conn,
+            Some(production),
+            id,
+            ChangeKind::Create,
+            false,
+            "t",
+            &key(),
+        )
+        .unwrap();
+
+        clear(&conn, staging).unwrap();
+        assert!(list(&conn, Some(staging)).unwrap().is_empty());
+        let left: Vec<i64> = list(&conn, Some(production))
+            .unwrap()
+            .iter()
+            .map(|c| c.seq)
+            .collect();
+        assert_eq!(left, [kept]);
+    }
+}

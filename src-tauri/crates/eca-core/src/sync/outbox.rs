@@ -239,8 +239,8 @@ pub fn coalesce(earlier: ChangeKind, later: ChangeKind) -> Option<ChangeKind> {
         (Create, Delete) => None,
         (Create, _) => Some(Create),
         (_, Delete) => Some(Delete),
-        (Delete, _) => Some(Update),
         (Enable | Disable, Enable | Disable) => Some(later),
+        // Any other pair, deleted then created again among them, changes the fields.
         _ => Some(Update),
     }
 }
@@ -283,6 +283,53 @@ mod tests {
             rows[1].idempotency_key, first_key,
             "a new body gets a new key"
         );
+    }
+
+    #[test]
+    fn created_then_deleted_is_still_a_delete_when_the_backend_holds_the_idp() {
+        let conn = store::open_in_memory().unwrap();
+        let env = sync_envs::insert(&conn, "default", "https://msg.example", "acme").unwrap();
+        let id = IdpId::new();
+        let remote = RemoteIdp {
+            id,
+            fields: eca_model::wire::WireFields::from(&eca_model::idp::IdpFields::blank(
+                eca_model::idp::Protocol::Oidc,
+            )),
+            version: "v1".into(),
+            secret_set: false,
+            secret_fingerprint: None,
+            created_at: "t0".into(),
+            updated_at: "t0".into(),
+        };
+        sync_base::upsert(&conn, env, &BaseEntry::from_remote(&remote, "t0")).unwrap();
+        record_in(&conn, Some(env), id, ChangeKind::Create, true, "t1").unwrap();
+        record_in(&conn, Some(env), id, ChangeKind::Delete, false, "t2").unwrap();
+        let rows = sync_changes::list(&conn, Some(env)).unwrap();
+        let kinds: Vec<_> = rows.iter().map(|c| (c.kind, c.secret_changed)).collect();
+        assert_eq!(kinds, [(ChangeKind::Delete, false)]);
+    }
+
+    #[test]
+    fn settings_read_back_what_was_saved() {
+        let clock = eca_model::clock::FixedClock(time::OffsetDateTime::UNIX_EPOCH);
+        let mut outbox = Outbox::with_connection(
+            store::open_in_memory().unwrap(),
+            Arc::new(crate::secrets::MemorySecrets::new()),
+            Arc::new(clock),
+        );
+        assert_eq!(outbox.settings().unwrap(), None);
+        let key = eca_model::secret::Secret::new("eca_test_key_0123456789abcdef");
+        let saved = outbox
+            .save_settings(SaveSettings {
+                settings: SyncSettings {
+                    backend_url: "https://msg.example".into(),
+                    workspace_id: "acme".into(),
+                },
+                api_key: Some(&key),
+                start_afresh: false,
+            })
+            .unwrap();
+        assert_eq!(outbox.settings().unwrap(), Some(saved));
     }
 
     #[test]

@@ -34,8 +34,8 @@ help:
 	@echo '               (make test runs them with a few hundred)'
 	@echo 'make bench     the benchmarks: store, login, push, platform sign-in under load, and'
 	@echo '               start-up, memory and .deb size against a bare Tauri app'
-	@echo 'make mutants   mutation testing of the critical modules (MODULES="id-token ..." for some,'
-	@echo '               UNIT=1 unit tests only, RERUN=1 only the survivors of earlier runs)'
+	@echo 'make mutants   mutation testing of the critical modules, what the record lacks (MODULES="id-token ..."'
+	@echo '               for some, FRESH=1 all again, UNIT=1 unit tests only, RERUN=1 only the survivors)'
 	@echo 'make icons     regenerate icons/ from icons/source.svg'
 
 deps:
@@ -142,13 +142,14 @@ dist-test:
 	$(TAURI) build --bundles deb
 	$(SUDO) tests/dist/install-test.sh "$$(ls "$(DEB_DIR)"/*.deb)"
 
-# Mutation testing (cargo-mutants) over tests/mutants/modules.txt: prints each module's score
-# and fails under 90% or on a survivor not reviewed in tests/mutants/accepted.txt. Slow, so not
-# part of `make test`. MODULES="id-token callback" measures only those; UNIT=1 runs only unit
-# tests against each mutant; RERUN=1 re-tests only the survivors of earlier runs; ONLY=REGEX
-# only the mutants whose names match.
+# Mutation testing (cargo-mutants) over tests/mutants/modules.txt: measures the mutants the
+# committed record (tests/mutants/record) has no outcome for on today's code, then prints each
+# module's score and fails under 90%, on a mutant not measured, or on a survivor not reviewed in
+# tests/mutants/accepted.txt. Slow, so not part of `make test`. MODULES="id-token callback"
+# only those; FRESH=1 every mutant again; UNIT=1 only unit tests against each mutant; RERUN=1
+# only the recorded survivors; ONLY=REGEX only the mutants whose names match.
 mutants: deps
-	UNIT=$(UNIT) RERUN=$(RERUN) ONLY='$(ONLY)' scripts/mutants.sh $(MODULES)
+	FRESH=$(FRESH) UNIT=$(UNIT) RERUN=$(RERUN) ONLY='$(ONLY)' scripts/mutants.sh $(MODULES)
 
 # Start-up, memory and .deb size against a bare Tauri app (benches/startup.py): both release
 # builds with the root Cargo.toml's release profile, measured on a private X display, D-Bus

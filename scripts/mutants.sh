@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# Usage: [UNIT=1] [RERUN=1] [ONLY=REGEX] scripts/mutants.sh [MODULE...]
-#        (make mutants [MODULES="id-token callback"] [UNIT=1] [RERUN=1] [ONLY=REGEX])
+# Usage: [FRESH=1] [UNIT=1] [RERUN=1] [ONLY=REGEX] scripts/mutants.sh [MODULE...]
+#        (make mutants [MODULES="id-token callback"] [FRESH=1] [UNIT=1] [RERUN=1] [ONLY=REGEX])
 #
 # Mutation testing with cargo-mutants over the modules of tests/mutants/modules.txt: each
 # mutant is a small deliberate bug, "caught" when some test of its package fails. One
 # cargo-mutants run per package (one copy of the tree, one baseline build), under the private
-# keyring the tests need; results in artifacts/mutants/PACKAGE/mutants.out. Then
-# scripts/mutants-score.py prints the per-module table and fails under 90% or on a survivor not
-# listed in tests/mutants/accepted.txt. Slow (minutes per module on 2 cores): not in `make test`.
+# keyring the tests need, in artifacts/mutants/PACKAGE. Each outcome goes to the committed
+# record, tests/mutants/record/PACKAGE.json, with the SHA-256 of the file it mutated: it counts
+# while that file is unchanged (scripts/mutants-score.py). Then the per-module table, which
+# fails under 90%, on a mutant with no outcome on today's code, or on a survivor not listed in
+# tests/mutants/accepted.txt. Slow (minutes per module on 2 cores): not in `make test`.
 #
+# Which mutants run:
+# - by default, those the record has no outcome for on today's code (a new or changed file, or
+#   a run cut short): a clean checkout whose record is complete measures nothing and scores;
+# - FRESH=1: every mutant of the modules again (after tests changed, say);
+# - RERUN=1: only the recorded survivors (after new tests);
+# - ONLY=REGEX: only the mutants whose names match (cargo-mutants' --re), recorded or not.
 # UNIT=1 runs only the package's unit tests (`cargo test --lib`) against each mutant: about a
 # tenth of the time where integration tests start real providers, and a lower bound on the
-# score (a mutant only an integration test catches counts as missed).
-# ONLY=REGEX tests only the mutants whose names match (cargo-mutants' --re), e.g. the
-# functions of a module a run cut short did not reach: the score counts what was measured.
-# RERUN=1 re-tests only the survivors of the earlier runs (after new tests, say), in
-# artifacts/mutants/PACKAGE/rerun-N; the score takes each mutant's latest outcome. Each run
-# records the SHA-256 of the files it mutates (source.sha256): outcomes of a file changed since
-# are left out of the score (a mutant is known by its line and column), so after a product
-# change run the module in full again.
+# score (a mutant only an integration test catches counts as missed). The record names the
+# tests each outcome was measured with.
 # Build nothing else in the same CARGO_TARGET_DIR meanwhile: cargo knows workspace crates by
 # their path inside the workspace, the same in cargo-mutants' copy, so the two builds would
 # take each other's outputs.
@@ -54,35 +56,44 @@ done <"$list"
 ((${#packages[@]})) || { echo "mutants: no module named ${wanted[*]} in $list" >&2; exit 2; }
 
 score=(python3 scripts/mutants-score.py)
+lists=artifacts/mutants/list
+mkdir -p "$lists"
 for package in "${packages[@]}"; do
   args=()
   for f in ${files[$package]}; do args+=(--file "$f"); done
+  # Today's mutants of these files, without building anything: what the score expects.
+  cargo mutants --list --json --package "$package" "${args[@]}" >"$lists/$package.json"
   # As cargo arguments (not only test arguments), so each mutant's build also builds only the
   # targets that test it: linking every test binary of a package costs more than running them.
   if [[ ${UNIT:-} == 1 ]]; then
-    args+=(--cargo-arg=--lib)
+    selection=--lib
   else
-    for t in ${tests[$package]:-}; do args+=("--cargo-arg=$t"); done
+    selection=${tests[$package]:- all}
+    selection=${selection# }
   fi
-  [[ -z ${ONLY:-} ]] || args+=(--re "$ONLY")
-  out=artifacts/mutants/$package
-  if [[ ${RERUN:-} == 1 ]]; then
-    mapfile -t names < <("${score[@]}" --survivors "$list" tests/mutants/accepted.txt \
-      artifacts/mutants "$package" "${wanted[@]}")
+  [[ $selection == all ]] || for t in $selection; do args+=("--cargo-arg=$t"); done
+  if [[ -n ${ONLY:-} ]]; then
+    args+=(--re "$ONLY")
+  elif [[ ${FRESH:-} != 1 ]]; then
+    if [[ ${RERUN:-} == 1 ]]; then
+      mapfile -t names < <("${score[@]}" survivors "$package" "${wanted[@]}")
+      why="no survivor to re-test"
+    else
+      mapfile -t names < <("${score[@]}" pending "$package" "$lists/$package.json" "${wanted[@]}")
+      why="every mutant has an outcome on today's code (FRESH=1 measures them again)"
+    fi
     if ((${#names[@]} == 0)); then
-      echo "mutants: $package: no survivor to re-test"
+      echo "mutants: $package: $why"
       continue
     fi
     for name in "${names[@]}"; do args+=(--re "$name"); done
-    n=1
-    while [[ -e $out/rerun-$n ]]; do n=$((n + 1)); done
-    out=$out/rerun-$n
   fi
+  out=artifacts/mutants/$package/$(date -u +%Y%m%dT%H%M%S)
   mkdir -p "$out"
-  # What this run measures: the score counts its outcomes only while these files are unchanged.
+  # What this run measures: its outcomes count only while these files are unchanged.
   # shellcheck disable=SC2086  # the file list splits on purpose
   sha256sum ${files[$package]} >"$out/source.sha256"
-  echo "mutants: $package:${files[$package]}"
+  echo "mutants: $package:${files[$package]} (tests: $selection)"
   # Exit 2 means survivors and 3 timeouts, which the score reports; anything else is a failed
   # run. A minimum test timeout, as a loaded machine can make a slow test look like a hung
   # mutant.
@@ -91,5 +102,6 @@ for package in "${packages[@]}"; do
     status=$?
     [[ $status == 2 || $status == 3 ]]
   }
+  "${score[@]}" record "$package" "$out" "$selection"
 done
-exec "${score[@]}" "$list" tests/mutants/accepted.txt artifacts/mutants "${wanted[@]}"
+exec "${score[@]}" score "$lists" "${wanted[@]}"

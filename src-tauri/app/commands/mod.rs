@@ -7,8 +7,8 @@
 //! - The wrappers throw the command's `Problem` (no result objects); the UI's `ipc/commands.ts`
 //!   turns any other rejection into a `Problem` too.
 //! - The constants the UI needs from the model (every `ProblemCode`, the `Field` and `StepName`
-//!   labels, every `SigningAlg`, the presets) are written beside the wrappers from the Rust enums, never
-//!   copied by hand.
+//!   labels, every `SigningAlg`, the presets) are written beside the wrappers from the Rust
+//!   enums, never copied by hand.
 
 pub mod environments;
 pub mod idps;

@@ -1,8 +1,8 @@
 //! `make bench`: customer sign-in under load. 500 customers at once, each doing what a flow and
 //! a customer do: the flow creates an auth request, the customer continues from the link (a
-//! redirect to the IdP), logs in at the IdP as tests/oidc/browser.mjs does (a cookie jar, the form at
-//! /interaction/…, automatic consent), comes back to the callback, and the flow reads the
-//! result. Against the reference backend as its own release process (`--server-timing`, a
+//! redirect to the IdP), logs in at the IdP as tests/oidc/browser.mjs does (a cookie jar, the
+//! form at /interaction/…, automatic consent), comes back to the callback, and the flow reads
+//! the result. Against the reference backend as its own release process (`--server-timing`, a
 //! data folder as in production) and, in the same run and against the same IdP, the floor
 //! (examples/platform_floor.rs: axum + openidconnect alone).
 //!
@@ -13,8 +13,8 @@
 //! Printed per server: logins per second (wall clock of a round, the IdP included); p50/p99 of
 //! the server's own work in `/l/{token}` and in the callback, from `Server-Timing`: the time
 //! inside the handler minus the time it waited on the IdP (its HTTP exchanges with it); the
-//! peak RSS (VmHWM) after each round, so flat memory shows as the later rounds ≈ the first. Then the
-//! ratios against the floor (target ≤ 1.2×). Nothing is asserted about time.
+//! peak RSS (VmHWM) after each round, so flat memory shows as the later rounds ≈ the first.
+//! Then the ratios against the floor (target ≤ 1.2×). Nothing is asserted about time.
 //!
 //! Needs `cargo build --release -p eca-backend --example platform_floor` first (make bench
 //! does) and `npm ci --prefix tests/oidc`.

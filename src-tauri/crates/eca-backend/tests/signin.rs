@@ -8,8 +8,8 @@
 //! secret the platform holds that the IdP refuses, the channel binding, a login finished in
 //! another browser, a redirect URI the IdP does not know, a click abandoned before the IdP
 //! answered (the link stays unspent), an HS256 ID token the synced IdP does not allow, and the
-//! refusals of the create route. And the load rule: logins share the platform's cache of the IdP's keys, so N logins
-//! fetch the JWKS once.
+//! refusals of the create route. And the load rule: logins share the platform's cache of the
+//! IdP's keys, so N logins fetch the JWKS once.
 
 mod common;
 

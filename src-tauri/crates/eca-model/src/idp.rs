@@ -292,7 +292,8 @@ impl IdpFields {
         }
     }
 
-    /// How near the credential's expiry is on `today` (the one rule, [`credential_expiry::expiry`]).
+    /// How near the credential's expiry is on `today` (the one rule,
+    /// [`credential_expiry::expiry`]).
     pub fn credential_expiry(&self, today: time::Date) -> CredentialExpiry {
         credential_expiry::expiry(self.credential_expires_on.as_deref(), today)
     }

@@ -104,9 +104,9 @@ impl Starting {
     }
 
     /// The server once it says READY; `Err` with what it was waiting on when it has used no
-    /// CPU for `stuck_after`. Panics when it fails: it exits, prints something else, or is still busy after
-    /// [`READY_WITHIN`] (a generous deadline for a hang on a loaded machine, not a measure of
-    /// speed).
+    /// CPU for `stuck_after`. Panics when it fails: it exits, prints something else, or is
+    /// still busy after [`READY_WITHIN`] (a generous deadline for a hang on a loaded machine,
+    /// not a measure of speed).
     fn ready(mut self, script: &str, stuck_after: Duration) -> Result<NodeServer, String> {
         let started = Instant::now();
         let mut cpu = cpu_ticks(self.child.id());

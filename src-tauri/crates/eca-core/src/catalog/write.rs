@@ -6,10 +6,10 @@
 //! - Every rule exists here once: the catalog (edits), import, take theirs and pull all call
 //!   [`write_idp`], so an IdP is never stored without passing [`validation::validate`] and
 //!   [`uniqueness_errors`], and never changes without its audit row.
-//! - [`write_idp`] runs in the caller's transaction (its type says so) and does not commit: a caller may write
-//!   several IdPs (import) or add its own rows (the sync base) in the same transaction. Nothing
-//!   is written before validation and uniqueness pass, so a refused write leaves the
-//!   transaction as it was.
+//! - [`write_idp`] runs in the caller's transaction (its type says so) and does not commit: a
+//!   caller may write several IdPs (import) or add its own rows (the sync base) in the same
+//!   transaction. Nothing is written before validation and uniqueness pass, so a refused write
+//!   leaves the transaction as it was.
 //! - The origin decides only what differs between origins: the audit action, whether the write
 //!   records a pending change in the outbox (local edits and imports do; taking the backend's
 //!   copy does not, since that copy is the backend's already), and whether a missing IdP is

@@ -4,8 +4,8 @@
 //! Invariants:
 //! - Migrations are embedded and immutable: append new ones, never edit old ones.
 //! - One repository module per table ([`idps`], [`audit`], [`test_runs`], [`sync_changes`],
-//!   [`sync_base`], [`sync_envs`], [`platform_test_runs`], [`sync_secret_discard`], [`update_settings`]); multi-row
-//!   work happens in one transaction opened by the caller.
+//!   [`sync_base`], [`sync_envs`], [`platform_test_runs`], [`sync_secret_discard`],
+//!   [`update_settings`]); multi-row work happens in one transaction opened by the caller.
 
 pub mod audit;
 pub mod idps;

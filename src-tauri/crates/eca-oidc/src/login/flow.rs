@@ -1,7 +1,8 @@
 //! One test login, as a state machine in two halves: [`prepare`] (discovery, JWKS, the
 //! authorization URL, pushed first when the IdP advertises PAR) and [`complete`] (the callback's
-//! checks, the code exchange, the ID token, userinfo). Between them, the admin logs in in the system browser. Each step of the step list
-//! is one function here; the checks inside a step are pure functions beside it.
+//! checks, the code exchange, the ID token, userinfo). Between them, the admin logs in in the
+//! system browser. Each step of the step list is one function here; the checks inside a step
+//! are pure functions beside it.
 //!
 //! Invariants:
 //! - PKCE (S256), `state` and `nonce` are fresh for every login, from the OS RNG.

@@ -10,8 +10,8 @@
 //! - [`jwks`], [`token`], [`id_token`]: the signing keys, the code exchange and the ID token
 //!   checks; [`client_auth`]: how the client authenticates at the token endpoint (and any
 //!   other back-channel endpoint); [`client_key`]: the client's own signing key for
-//!   private_key_jwt; [`signing`]: the algorithms an ID token may be signed with, and when the client
-//!   secret is their key.
+//!   private_key_jwt; [`signing`]: the algorithms an ID token may be signed with, and when the
+//!   client secret is their key.
 //! - [`par`]: pushing the authorization request first (RFC 9126), when the IdP advertises it.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
 //!   Configuration fetches them fresh).

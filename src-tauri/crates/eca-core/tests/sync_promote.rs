@@ -49,6 +49,15 @@ fn tested(admin: &mut Admin, idp: &IdpConfig, outcome: TestOutcome, at: &str) {
     admin.outbox.record_platform_test(&tested, &report).unwrap();
 }
 
+/// An IdP created, pushed to the current environment and tested there with a pass: eligible
+/// for promotion.
+async fn pushed_and_passed(admin: &mut Admin, name: &str) -> IdpConfig {
+    let idp = admin.create(okta(name), None);
+    admin.outbox.push().await.unwrap();
+    tested(admin, &idp, TestOutcome::Passed, "2026-01-01T00:00:00Z");
+    idp
+}
+
 fn production(url: &str) -> EnvironmentInput<'static> {
     static KEY: std::sync::OnceLock<Secret> = std::sync::OnceLock::new();
     EnvironmentInput {
@@ -168,14 +177,7 @@ async fn an_idp_edited_since_its_test_is_refused() {
         .outbox
         .add_environment(production(&prod.url()))
         .unwrap();
-    let idp = admin.create(okta("Acme"), None);
-    admin.outbox.push().await.unwrap();
-    tested(
-        &mut admin,
-        &idp,
-        TestOutcome::Passed,
-        "2026-01-01T00:00:00Z",
-    );
+    let idp = pushed_and_passed(&mut admin, "Acme").await;
     assert_eq!(refusal(&admin, &idp), None);
 
     let edited = IdpFields {
@@ -230,14 +232,7 @@ async fn a_target_that_cannot_be_pushed_to_gets_nothing_queued() {
     let mut keyless = production(&prod.url());
     keyless.api_key = None;
     admin.outbox.add_environment(keyless).unwrap();
-    let idp = admin.create(okta("Acme"), None);
-    admin.outbox.push().await.unwrap();
-    tested(
-        &mut admin,
-        &idp,
-        TestOutcome::Passed,
-        "2026-01-01T00:00:00Z",
-    );
+    let idp = pushed_and_passed(&mut admin, "Acme").await;
     assert_eq!(refusal(&admin, &idp), None, "eligible");
 
     match admin.outbox.promote(None, &[idp.id]).await {

@@ -503,26 +503,38 @@ async fn a_key_of_another_workspace_stops_the_push_and_keeps_everything() {
     assert_eq!(kept[0].last_error, None, "{:?}", kept[0]);
 }
 
-async fn retried_until_the_fault_clears(status: u16) {
-    let backend = Arc::new(backend().await);
-    let mut admin = Admin::new(&backend.url());
-    let acme = admin.create(okta("Acme"), None);
+/// Every request is refused with `status` and `Retry-After: retry_after_secs` until the push's
+/// `nth` wait, when the fault clears.
+fn refused_until_wait(
+    backend: &Arc<sync_common::Backend>,
+    admin: &Admin,
+    status: u16,
+    retry_after_secs: u32,
+    nth: usize,
+) {
     let mut faults = FaultSettings {
-        retry_after_secs: 2,
+        retry_after_secs,
         ..FaultSettings::default()
     };
     match status {
         429 => faults.error_429_rate = 1.0,
-        _ => faults.error_503_rate = 1.0,
+        503 => faults.error_503_rate = 1.0,
+        other => panic!("no fault answers {other}"),
     }
     backend.set_faults(faults);
-    // The fault clears while the push waits for the second time.
     let clear = backend.clone();
     admin.pause.on_pause(move |n| {
-        if n == 2 {
+        if n == nth {
             clear.set_faults(FaultSettings::default());
         }
     });
+}
+
+async fn retried_until_the_fault_clears(status: u16) {
+    let backend = Arc::new(backend().await);
+    let mut admin = Admin::new(&backend.url());
+    let acme = admin.create(okta("Acme"), None);
+    refused_until_wait(&backend, &admin, status, 2, 2);
 
     let report = admin.outbox.push().await.expect("the push gets through");
     assert_eq!(report.pushed, vec![acme.id]);
@@ -556,15 +568,7 @@ async fn a_retry_after_of_exactly_the_longest_wait_is_waited_out() {
         ..sync_common::policy()
     });
     let acme = admin.create(okta("Acme"), None);
-    backend.set_faults(FaultSettings {
-        error_503_rate: 1.0,
-        retry_after_secs: 2,
-        ..FaultSettings::default()
-    });
-    let clear = backend.clone();
-    admin
-        .pause
-        .on_pause(move |_| clear.set_faults(FaultSettings::default()));
+    refused_until_wait(&backend, &admin, 503, 2, 1);
     let report = admin.outbox.push().await.expect("the wait is sat through");
     assert_eq!(report.pushed, vec![acme.id]);
     assert_eq!(admin.pause.waits(), [Duration::from_secs(2)]);

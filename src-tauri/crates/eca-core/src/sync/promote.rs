@@ -21,6 +21,7 @@ use crate::store::platform_test_runs::{self, PlatformTestRun};
 use crate::store::sync_changes::{self, ChangeKind, ChangeState};
 use crate::store::sync_envs::{self, EnvId, EnvRow};
 use crate::store::{idps, sync_base};
+use crate::sync::client::BackendClient;
 use crate::sync::environments::named;
 use crate::sync::outbox::record_in;
 use crate::sync::{Outbox, PushReport, SyncError};
@@ -190,8 +191,8 @@ impl Outbox {
         to: Option<&str>,
         ids: &[IdpId],
     ) -> Result<PromoteReport, SyncError> {
-        let (promotion, target) = self.queue_promotion(to, ids)?;
-        let push = self.push_to(&target, &mut |_| {}).await?;
+        let (promotion, target, client) = self.queue_promotion(to, ids)?;
+        let push = self.push_to(&client, &target, &mut |_| {}).await?;
         Ok(PromoteReport { promotion, push })
     }
 
@@ -199,14 +200,14 @@ impl Outbox {
     /// that queues, so no edit lands between the check and the queueing. A target that cannot
     /// be pushed to now (no API key) is refused before anything is queued: a change waits
     /// unfrozen until its first push, and would then take the IdP's fields as they are by then,
-    /// tested or not.
+    /// tested or not. Returns the target's client, made with the key read for that check.
     fn queue_promotion(
         &mut self,
         to: Option<&str>,
         ids: &[IdpId],
-    ) -> Result<(Promotion, EnvRow), SyncError> {
+    ) -> Result<(Promotion, EnvRow, BackendClient), SyncError> {
         let (source, target) = self.promotion_ends(to)?;
-        self.client_for(&target)?;
+        let client = self.client_for(&target)?;
         let at = rfc3339(self.clock.now());
         let tx = self
             .conn
@@ -221,7 +222,7 @@ impl Outbox {
             record_in(&tx, Some(target.id), item.idp_id, kind, has_secret, &at)?;
         }
         tx.commit()?;
-        Ok((promotion, target))
+        Ok((promotion, target, client))
     }
 }
 

@@ -120,21 +120,23 @@ impl Outbox {
         progress: ProgressObserver<'_>,
     ) -> Result<PushReport, SyncError> {
         let env = self.current_env()?;
-        self.push_to(&env, progress).await
+        let client = self.client_for(&env)?;
+        self.push_to(&client, &env, progress).await
     }
 
-    /// Pushes the outbox of environment `env` (the current one, or a promotion's target).
+    /// Pushes the outbox of environment `env` (the current one, or a promotion's target) with
+    /// `client`, that environment's.
     pub(crate) async fn push_to(
         &mut self,
+        client: &BackendClient,
         env: &EnvRow,
         progress: ProgressObserver<'_>,
     ) -> Result<PushReport, SyncError> {
-        let client = self.client_for(env)?;
         let workspace = env.workspace_id.clone();
         secret_copy::discard_settled(&self.conn, self.secrets.as_ref());
         let mut acks = Vec::new();
         let result = self
-            .push_all(&client, env.id, &workspace, &mut acks, progress)
+            .push_all(client, env.id, &workspace, &mut acks, progress)
             .await;
         // Whatever ended the push, the acknowledgements received are recorded.
         let recorded = self.record_acks(env.id, &mut acks);

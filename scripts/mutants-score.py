@@ -172,17 +172,22 @@ def score(list_dir, only):
         caught = counts["caught"] + counts["timeout"]
         viable = caught + counts["missed"]
         pct = 100.0 * caught / viable if viable else 100.0
-        if unmeasured:
+        if not today:
+            print(f"NOT MEASURED  {name}: {Path(list_dir) / package}.json lists none of its "
+                  f"mutants (run make mutants for {package})")
+        elif unmeasured:
             print(f"NOT MEASURED  {name}: {unmeasured} of its {len(today)} mutants have no outcome "
                   "on today's code")
         failed |= pct < TARGET or counts["missed"] > 0 or unmeasured > 0 or not today
-        rows.append((name, caught, viable, pct, counts, unmeasured, " + ".join(sorted(tests))))
+        rows.append((name, caught, viable, pct if today else None, counts, unmeasured,
+                     " + ".join(sorted(tests))))
     print()
     print("| Module | Caught / viable | Score | Equivalent (accepted) | Unviable | Not measured "
           "| Tests run |")
     print("|---|---|---|---|---|---|---|")
     for name, caught, viable, pct, counts, unmeasured, tests in rows:
-        print(f"| {name} | {caught} / {viable} | {pct:.0f}% | {counts['equivalent']} | "
+        shown = "not listed" if pct is None else f"{pct:.0f}%" if viable else "-"
+        print(f"| {name} | {caught} / {viable} | {shown} | {counts['equivalent']} | "
               f"{counts['unviable']} | {unmeasured} | {tests or '-'} |")
     if failed:
         print(f"\nmutants: a module is under {TARGET:.0f}%, has mutants not measured on today's "

@@ -39,10 +39,15 @@ selected() { ((${#wanted[@]} == 0)) || [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
 # Files to mutate, by package, in the order the modules list them; and the test targets a
 # module names (`--lib`, `--test=NAME`), by package: none named runs all of the package's tests.
-declare -A files=() tests=()
+# all_files: every module's files, by package, whatever is selected: the list of today's
+# mutants the score checks the record against covers the whole package.
+declare -A files=() tests=() all_files=()
 packages=()
 while read -r name package rest; do
   [[ -z $name || $name == \#* ]] && continue
+  for word in ${rest%%#*}; do
+    [[ $word == --* ]] || all_files[$package]+=" $word"
+  done
   selected "$name" || continue
   [[ -v "files[$package]" ]] || packages+=("$package")
   for word in ${rest%%#*}; do
@@ -59,10 +64,13 @@ score=(python3 scripts/mutants-score.py)
 lists=artifacts/mutants/list
 mkdir -p "$lists"
 for package in "${packages[@]}"; do
+  listed=()
+  for f in ${all_files[$package]}; do listed+=(--file "$f"); done
+  # Today's mutants of the package's modules, without building anything: what the score
+  # expects.
+  cargo mutants --list --json --package "$package" "${listed[@]}" >"$lists/$package.json"
   args=()
   for f in ${files[$package]}; do args+=(--file "$f"); done
-  # Today's mutants of these files, without building anything: what the score expects.
-  cargo mutants --list --json --package "$package" "${args[@]}" >"$lists/$package.json"
   # As cargo arguments (not only test arguments), so each mutant's build also builds only the
   # targets that test it: linking every test binary of a package costs more than running them.
   if [[ ${UNIT:-} == 1 ]]; then

@@ -63,12 +63,16 @@ pub struct BackendConfig {
     /// Which addresses sign-in (discovery, JWKS, token, userinfo, PAR) and webhooks may reach:
     /// public ones only, unless a test setup with IdPs on this machine allows any.
     pub reach: Reach,
+    /// How often the customer data whose retention ended is looked for and erased.
+    pub erase_every: std::time::Duration,
 }
 
 /// The default cap on connections served at once.
 pub const MAX_CONNECTIONS: usize = 1_024;
 /// The default time a client has to send a request's headers.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The default time between two sweeps for customer data whose retention ended.
+pub const ERASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl BackendConfig {
     /// Loopback on a free port, with safe defaults.
@@ -90,6 +94,7 @@ impl BackendConfig {
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
             reach: Reach::PublicOnly,
+            erase_every: ERASE_EVERY,
         }
     }
 }

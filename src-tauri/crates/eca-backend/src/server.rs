@@ -49,9 +49,6 @@ pub enum StartError {
     Faults(#[from] FaultError),
 }
 
-/// How often expired customer data is looked for.
-const ERASE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// Lets a handler drop its connection without answering (for the drop-after-commit fault).
 #[derive(Clone, Default)]
 pub struct ConnectionKill(Arc<Notify>);
@@ -186,6 +183,7 @@ pub async fn start(config: BackendConfig) -> Result<RunningBackend, StartError> 
     tokio::spawn(erase_customer_data(
         state_db,
         Arc::clone(&signin),
+        config.erase_every,
         stopped.clone(),
     ));
     let limits = ConnectionLimits {
@@ -283,13 +281,14 @@ fn dev_grant_in(dir: &Path) -> Result<(ApiKeyGrant, bool), StartError> {
     }
 }
 
-/// Erases the customer data whose retention ended, every [`ERASE_EVERY`], until stopped.
+/// Erases the customer data whose retention ended, every `every`, until stopped.
 async fn erase_customer_data(
     db: Database,
     signin: Arc<SignIn>,
+    every: std::time::Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(ERASE_EVERY);
+    let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = tick.tick() => {

@@ -8,13 +8,16 @@
 //! secret the platform holds that the IdP refuses, the channel binding, a login finished in
 //! another browser, a redirect URI the IdP does not know, a click abandoned before the IdP
 //! answered (the link stays unspent), an HS256 ID token the synced IdP does not allow, and the
-//! refusals of the create route. And the load rule: logins share the platform's cache of the
-//! IdP's keys, so N logins fetch the JWKS once.
+//! refusals of the create route, a secret removed after the link went out, and a login that
+//! cannot start (its steps kept for an admin's test only). The platform's sweep erases an unread
+//! result when its retention ends and deletes the request a day later. And the load rule:
+//! logins share the platform's cache of the IdP's keys, so N logins fetch the JWKS once.
 
 mod common;
 
 use common::platform::*;
 use common::*;
+use eca_backend::config::DATABASE_FILE;
 use eca_model::clock::Clock;
 use eca_model::credential_expiry;
 use eca_oidc::reach::Reach;
@@ -642,4 +645,131 @@ async fn a_click_after_the_idp_was_deleted_fails_though_an_earlier_click_read_it
     let status = p.status(&second_id).await;
     assert_eq!(status["status"], "failed", "{status}");
     assert_eq!(status["error"]["code"], "idp_unavailable", "{status}");
+}
+
+/// A link's request as the backend's database holds it: whether its customer data was erased,
+/// or `None` once the request is gone. Read from the file, so no status read erases anything.
+fn stored_erasure(p: &Platform, id: &str) -> Option<bool> {
+    let path = p.harness.dir.path().join(DATABASE_FILE);
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row(
+        "SELECT claims_erased FROM auth_request WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+/// Polls `check` until it holds; panics with `what` after 20 s.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// The platform's own sweep (not a status read) erases a result nobody read once its
+/// retention ends, keeps the erased request a day, then deletes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_erases_an_unread_result_and_forgets_its_request_a_day_later() {
+    let p = platform_configured(
+        true,
+        |_| Vec::new(),
+        |config| {
+            config.erase_every = std::time::Duration::from_millis(20);
+        },
+    )
+    .await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    until("the result is stored, not erased", || {
+        stored_erasure(&p, &id) == Some(false)
+    })
+    .await;
+
+    p.clock
+        .advance(Duration::minutes(10) + Duration::seconds(1));
+    until(
+        "the sweep erases the unread result and keeps its request",
+        || stored_erasure(&p, &id) == Some(true),
+    )
+    .await;
+    p.clock
+        .advance(eca_backend::signin::KEEP_ERASED_ROWS + Duration::seconds(1));
+    until("a day later the erased request is deleted", || {
+        stored_erasure(&p, &id).is_none()
+    })
+    .await;
+}
+
+/// A secret removed after the link went out fails the click as a missing secret, with the fix
+/// that helps (push it again), not as an IdP that went away.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_removed_after_the_link_went_out_fails_the_click_as_missing() {
+    let p = platform(true).await;
+    let idp = p.push_idp(CLIENT_SECRET, |_| {}).await;
+    let (id, link) = p.request_link(idp, OTHER_PHONE).await;
+    let stored = send(p.call(Method::GET, &Harness::idp_path(ALPHA, idp))).await;
+    let version = stored.json()["version"].as_str().unwrap().to_string();
+    let no_secret = p.idp_body(CLIENT_SECRET, |body| body["client_secret"] = Value::Null);
+    let replaced = send(
+        p.harness
+            .replace(idp, &version, "remove-secret", &no_secret),
+    )
+    .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+
+    let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+        .await
+        .unwrap();
+    assert_ne!(status, 200, "no login starts without the secret");
+    let got = p.status(&id).await;
+    assert_eq!(got["status"], "failed", "{got}");
+    assert_eq!(got["error"]["code"], "missing_secret", "{got}");
+    let fix = got["error"]["fix"].as_str().unwrap_or_default();
+    assert!(fix.contains("client secret"), "{got}");
+}
+
+/// A login that cannot start (the IdP's discovery unreachable) keeps its step list for an
+/// admin's test on the platform, and gives a flow none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_that_cannot_start_keeps_its_steps_only_for_an_admin_test() {
+    let p = platform(true).await;
+    let idp = p
+        .push_idp(CLIENT_SECRET, |body| {
+            body["issuer"] = json!("http://127.0.0.1:9")
+        })
+        .await;
+    for kind in ["admin_test", "customer"] {
+        let mut body = json!({"idp_id": idp, "channel": "sms", "customer": OTHER_PHONE,
+                              "conversation_id": "conv-1"});
+        if kind == "admin_test" {
+            body["kind"] = json!(kind);
+        }
+        let created = p.create_request(body).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let created = created.json();
+        let link = created["link"].as_str().unwrap().to_string();
+        let id = created["id"].as_str().unwrap().to_string();
+        let (status, _) = tokio::task::spawn_blocking(move || open_as_customer(&link))
+            .await
+            .unwrap();
+        assert_ne!(status, 200, "{kind}: nothing to sign in at");
+        let got = p.status(&id).await;
+        assert_eq!(got["status"], "failed", "{kind}: {got}");
+        let steps = got["steps"].as_array().map(Vec::len).unwrap_or(0);
+        match kind {
+            "admin_test" => assert!(steps > 0, "an admin test keeps its steps: {got}"),
+            _ => assert_eq!(got["steps"], Value::Null, "a flow gets no steps: {got}"),
+        }
+    }
 }

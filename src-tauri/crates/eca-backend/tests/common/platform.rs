@@ -58,11 +58,21 @@ pub async fn platform_reaching(
     register_platform: bool,
     flags: impl FnOnce(&str) -> Vec<String>,
 ) -> Platform {
+    platform_configured(register_platform, flags, |config| config.reach = reach).await
+}
+
+/// [`platform_with_flags`], the backend's config changed by `adjust` (after the test clock is
+/// set).
+pub async fn platform_configured(
+    register_platform: bool,
+    flags: impl FnOnce(&str) -> Vec<String>,
+    adjust: impl FnOnce(&mut BackendConfig),
+) -> Platform {
     let clock = Arc::new(TestClock::now_utc());
     let shared: Arc<dyn Clock> = clock.clone();
     let harness = start_with(|config| {
         config.clock = shared;
-        config.reach = reach;
+        adjust(config);
     })
     .await;
     let callback = format!("{}/v1/oauth/callback", harness.backend.url());
@@ -109,6 +119,15 @@ impl Platform {
 
     /// Pushes an IdP for the provider, as ECA Admin's sync would.
     pub async fn push_idp(&self, secret: &str, adjust: impl FnOnce(&mut Value)) -> Uuid {
+        let body = self.idp_body(secret, adjust);
+        let id = Uuid::new_v4();
+        let created = send(self.harness.create(id, &Uuid::new_v4().to_string(), &body)).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        id
+    }
+
+    /// The body [`Platform::push_idp`] sends, changed by `adjust`.
+    pub fn idp_body(&self, secret: &str, adjust: impl FnOnce(&mut Value)) -> Value {
         let issuer = &self.provider.url;
         let mut body = json!({
             "name": "Local OP",
@@ -133,10 +152,7 @@ impl Platform {
             "credential_expires_on": null,
         });
         adjust(&mut body);
-        let id = Uuid::new_v4();
-        let created = send(self.harness.create(id, &Uuid::new_v4().to_string(), &body)).await;
-        assert_eq!(created.status, 201, "{}", created.text());
-        id
+        body
     }
 
     pub fn call(&self, method: Method, path: &str) -> reqwest::RequestBuilder {

@@ -4,6 +4,7 @@
 //                                [--auth-methods M,M] [--no-s256] [--issuer-path /P]
 //                                [--par | --par-required]
 //                                [--pkjwt-jwks FILE] [--quirks [--pkjwt-certs FILE]]
+//                                [--client-auth-log FILE]
 //
 // --extra-redirect adds a redirect URI to every default client, e.g. a platform's
 // http://127.0.0.1:<port>/v1/oauth/callback for customer sign-in.
@@ -38,6 +39,12 @@
 // tokens: alice's tenant is the one the multi-tenant providers' tokens name, bob's another
 // (password `builder`).
 //
+// --client-auth-log FILE appends one JSON line per request to a token or PAR endpoint, before
+// the provider answers it: {endpoint, client_id, method, secret_sha256}, how the client
+// authenticated (client_secret_basic, client_secret_post, a client assertion, or none) and the
+// SHA-256 (hex) of the secret it presented, never the secret. A test tells a wrong secret sent
+// from none sent that way: the provider answers invalid_client to both.
+//
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
 // stdout line by line. Runs until SIGTERM/SIGINT, or until stdin closes when stdin is a pipe
@@ -52,7 +59,7 @@
 // still in progress). --store-size raises that bound (the platform benchmark does).
 
 import { X509Certificate, createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { fstatSync, readFileSync } from 'node:fs';
+import { appendFileSync, fstatSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -77,6 +84,7 @@ const { values: args } = parseArgs({
     'pkjwt-jwks': { type: 'string' },
     quirks: { type: 'boolean', default: false },
     'pkjwt-certs': { type: 'string' },
+    'client-auth-log': { type: 'string' },
   },
 });
 const store = new LRU({ maxSize: Number(args['store-size']) });
@@ -347,10 +355,17 @@ server.on('request', async (req, res) => {
   const rest = req.url.slice(mount.prefix.length);
   const match = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(rest);
   try {
-    if (!match && mount.quirk?.thumbprint && req.method === 'POST' && /^\/(token|request)$/.test(rest)) {
-      // Read here to look at the assertion; oidc-provider then takes the body from req.body.
+    const backChannel = !match && req.method === 'POST' && /^\/(token|request)$/.test(rest);
+    if (backChannel && (mount.quirk?.thumbprint || args['client-auth-log'])) {
+      // Read here to look at the client's credentials; oidc-provider then takes the body from
+      // req.body.
       req.body = await readBody(req);
-      const refusal = certificateRefusal(new URLSearchParams(req.body));
+      const form = new URLSearchParams(req.body);
+      if (args['client-auth-log']) {
+        const line = { endpoint: rest.slice(1), ...clientAuthentication(req.headers, form) };
+        appendFileSync(args['client-auth-log'], `${JSON.stringify(line)}\n`);
+      }
+      const refusal = mount.quirk?.thumbprint && certificateRefusal(form);
       if (refusal) return sendJson(res, 401, { error: 'invalid_client', error_description: refusal });
     }
     if (!match) return forward(mount, req, res, rest);
@@ -407,6 +422,26 @@ function registeredCertificates() {
   }
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return pems.map((pem) => new X509Certificate(pem).raw);
+}
+
+/** How a back-channel request authenticated its client (--client-auth-log): never the secret. */
+function clientAuthentication(headers, form) {
+  const sha256 = (secret) => (secret == null ? null : createHash('sha256').update(secret).digest('hex'));
+  const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '');
+  if (basic) {
+    // RFC 6749 §2.3.1: each part form-urlencoded, then joined by the first ':'.
+    const decoded = Buffer.from(basic[1], 'base64').toString();
+    const colon = decoded.indexOf(':');
+    const part = (s) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const [id, secret] = colon < 0 ? [decoded, null] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    return { client_id: part(id), method: 'client_secret_basic', secret_sha256: sha256(secret === null ? null : part(secret)) };
+  }
+  const clientId = form.get('client_id');
+  if (form.has('client_secret')) {
+    return { client_id: clientId, method: 'client_secret_post', secret_sha256: sha256(form.get('client_secret')) };
+  }
+  const method = form.has('client_assertion') ? 'client_assertion' : 'none';
+  return { client_id: clientId, method, secret_sha256: null };
 }
 
 function sendJson(res, status, body) {

@@ -127,17 +127,21 @@ fn a_public_client_is_verified_and_recorded() {
 /// The login sends the secret read from the keyring: with the provider's secret stored it
 /// passes, and after a rotation to a wrong one it fails where the secret is first sent: at the
 /// code exchange, or with PAR required at the PAR endpoint (client_secret_basic there too,
-/// client_id in the body once), before any browser opens. (A wrong secret alone cannot tell
-/// "wrong" from "none sent": the provider answers `invalid_client` to both.)
+/// client_id in the body once), before any browser opens. The provider answers
+/// `invalid_client` to a wrong secret and to none alike, so its log of what each request
+/// presented (`--client-auth-log`) shows that the wrong secret was sent, not none.
 #[test]
 fn the_secret_sent_is_the_one_in_the_keyring() {
     eca_testkit::keyring::require_session_bus("this test stores a secret");
-    for (flags, refused_at) in [
-        (&[][..], "code_exchange"),
-        (&["--par-required"][..], "pushed_authorization"),
+    for (flags, refused_at, endpoint) in [
+        (&[][..], "code_exchange", "token"),
+        (&["--par-required"][..], "pushed_authorization", "request"),
     ] {
-        let op = NodeServer::start("provider.mjs", flags);
         let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("client-auth.jsonl");
+        let mut args = flags.to_vec();
+        args.extend(["--client-auth-log", log.to_str().unwrap()]);
+        let op = NodeServer::start("provider.mjs", &args);
         add(
             &dir,
             &op.url,
@@ -147,6 +151,11 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
         let (code, report) = test_json(&dir);
         assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
         assert_eq!(report["outcome"], "passed");
+        assert_eq!(
+            last_presented(&log),
+            presented("token", "confidential-secret-123"),
+            "the code exchange sent the stored secret"
+        );
 
         edit(&dir, &["--client-secret-stdin"], Some("wrong-secret\n"));
         let (code, report) = test_json(&dir);
@@ -162,6 +171,11 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
             Some("failed"),
             "{report:#}"
         );
+        assert_eq!(
+            last_presented(&log),
+            presented(endpoint, "wrong-secret"),
+            "the refused request sent the rotated secret, not none"
+        );
         if refused_at == "pushed_authorization" {
             let no_browser = step(&report, "authorization").is_none();
             assert!(no_browser, "no browser after a refused push: {report:#}");
@@ -171,6 +185,30 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
             "the secret is never printed"
         );
     }
+}
+
+/// The last back-channel request in the provider's `--client-auth-log`: its endpoint, the
+/// client, how it authenticated, and the SHA-256 of the secret it presented.
+fn last_presented(log: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(log).expect("the provider logged its back-channel requests");
+    let last = text
+        .lines()
+        .last()
+        .expect("at least one back-channel request");
+    serde_json::from_str(last).unwrap()
+}
+
+/// [`last_presented`] for the confidential client's `secret` sent to `endpoint` with HTTP Basic.
+fn presented(endpoint: &str, secret: &str) -> Value {
+    use sha2::Digest;
+    let sha256 = sha2::Sha256::digest(secret.as_bytes());
+    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    serde_json::json!({
+        "endpoint": endpoint,
+        "client_id": "eca-confidential",
+        "method": "client_secret_basic",
+        "secret_sha256": hex,
+    })
 }
 
 #[test]

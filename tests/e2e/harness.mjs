@@ -17,7 +17,7 @@
 //   aria-labelledby and text), as a user of assistive tech would find them.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -52,11 +52,11 @@ export function appBinary() {
   return bin;
 }
 
-/** The CLI binary ($ECA_E2E_CLI, else target/debug/eca), or null when it hasn't been built. */
-/** The `eca` CLI the cross-checks run: $ECA_E2E_CLI, else target/debug/eca; a missing one fails. */
+/** The `eca` CLI the cross-checks run: $ECA_E2E_CLI, else target/debug/eca; a missing or stale one fails. */
 export function cliBinary() {
   const bin = resolve(process.env.ECA_E2E_CLI || join(targetDir(), 'debug', 'eca'));
   assert.ok(existsSync(bin), `no CLI binary at ${bin}: build it with cargo build -p eca-cli (make e2e does)`);
+  refuseIfStale(bin, 'eca-cli', [], 'cargo build -p eca-cli (make e2e does)');
   return bin;
 }
 
@@ -82,21 +82,61 @@ function tauriDriver() {
   );
 }
 
-/** Refuses an app binary older than the UI sources: the window would test stale code. */
-function refuseIfStale(bin) {
+/**
+ * Refuses a binary older than a source it is built from: the test would run stale code. The
+ * sources are the files of `also` and of the non-test targets of `pkg` and of the workspace
+ * packages it depends on (not as a dev-dependency), from `cargo metadata`: what cargo itself
+ * rebuilds the binary for, so a change elsewhere (another crate's code, a test) refuses nothing.
+ */
+function refuseIfStale(bin, pkg, also, hint) {
   const built = statSync(bin).mtimeMs;
-  const newest = (dir) => {
-    let latest = 0;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  for (const path of [...also, ...packageSources(pkg)]) {
+    const changed = newestFile(path);
+    if (changed && changed.mtimeMs > built) {
+      throw new Error(`e2e: ${changed.path} is newer than ${bin}: ${hint}`);
     }
-    return latest;
-  };
-  const src = join(REPO, 'ui', 'src');
-  if (existsSync(src) && newest(src) > built) {
-    throw new Error(`e2e: ui/src has changes newer than ${bin}; ${BUILD_HINT}`);
   }
+}
+
+/** The newest file at `path` (a file, or a folder searched through), or null when there is none. */
+function newestFile(path) {
+  if (!existsSync(path)) return null;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return { path, mtimeMs: stat.mtimeMs };
+  let newest = null;
+  for (const entry of readdirSync(path)) {
+    const found = newestFile(join(path, entry));
+    if (found && (!newest || found.mtimeMs > newest.mtimeMs)) newest = found;
+  }
+  return newest;
+}
+
+/** The source folders (and build scripts) of workspace package `pkg` and of those it is built from. */
+function packageSources(pkg) {
+  const host = /^host: (\S+)$/m.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))[1];
+  const args = ['metadata', '--format-version', '1', '--offline', '--filter-platform', host];
+  const meta = JSON.parse(execFileSync('cargo', args, { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28 }));
+  const members = new Set(meta.workspace_members);
+  const packages = new Map(meta.packages.map((p) => [p.id, p]));
+  const deps = new Map(meta.resolve.nodes.map((n) => [n.id, n.deps]));
+  const start = meta.packages.find((p) => p.name === pkg && members.has(p.id));
+  assert.ok(start, `no workspace package ${pkg}`);
+  const seen = new Set();
+  for (const pending = [start.id]; pending.length; ) {
+    const id = pending.pop();
+    if (seen.has(id) || !members.has(id)) continue;
+    seen.add(id);
+    for (const dep of deps.get(id)) {
+      if (dep.dep_kinds.some(({ kind }) => kind !== 'dev')) pending.push(dep.pkg);
+    }
+  }
+  return [...seen].flatMap((id) =>
+    packages
+      .get(id)
+      .targets.filter(({ kind }) => !kind.some((k) => ['test', 'bench', 'example'].includes(k)))
+      // A build script is the file alone: it sits beside the whole package (the root's, the repo).
+      .map(({ kind, src_path }) => (kind.includes('custom-build') ? src_path : dirname(src_path))),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +403,7 @@ export async function startBackend(args = []) {
  */
 export async function startRun(name, { extraRedirects = [], clients, providerArgs = [], pkjwtJwks } = {}) {
   const bin = appBinary();
-  refuseIfStale(bin);
+  refuseIfStale(bin, 'eca-admin', [join(REPO, 'ui', 'src')], BUILD_HINT);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
   const run = {
     name,

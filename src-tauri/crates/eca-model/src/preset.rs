@@ -235,15 +235,26 @@ impl Recognised {
     }
 }
 
+/// Each preset's issuer template as a pattern ([`Preset::issuer_pattern`]), in the order of
+/// [`all`]: compiled once, as [`recognise`] runs on every ID token the platform verifies.
+static ISSUER_PATTERNS: OnceLock<Vec<Option<Regex>>> = OnceLock::new();
+
 /// The preset whose issuer template matches `issuer` (a trailing slash aside), if any.
 pub fn recognise(issuer: &str) -> Option<Recognised> {
-    all().iter().find_map(|preset| {
+    let patterns =
+        ISSUER_PATTERNS.get_or_init(|| all().iter().map(Preset::issuer_pattern).collect());
+    all().iter().zip(patterns).find_map(|(preset, pattern)| {
         let template = preset.issuer.as_deref()?;
-        let (values, slash_differs) = preset.match_issuer(template, issuer)?;
+        let captures = pattern.as_ref()?.captures(issuer)?;
+        let values = preset
+            .params
+            .iter()
+            .filter_map(|p| Some((p.name.clone(), captures.name(&p.name)?.as_str().to_string())))
+            .collect();
         Some(Recognised {
             preset,
             values,
-            slash_differs,
+            slash_differs: template.ends_with('/') != issuer.ends_with('/'),
         })
     })
 }
@@ -298,13 +309,11 @@ impl Preset {
         }
     }
 
-    /// The parameter values that make `template` produce `issuer`, and whether only a trailing
-    /// slash told them apart.
-    fn match_issuer(
-        &self,
-        template: &str,
-        issuer: &str,
-    ) -> Option<(BTreeMap<String, String>, bool)> {
+    /// What an issuer made from this preset's template looks like, a trailing slash aside:
+    /// the template's text, each `{name}` captured by its parameter's pattern (`None`: no
+    /// issuer template, or one naming no parameter of the preset).
+    fn issuer_pattern(&self) -> Option<Regex> {
+        let template = self.issuer.as_deref()?;
         let mut pattern = String::from("^");
         for piece in pieces(template.strip_suffix('/').unwrap_or(template)) {
             match piece {
@@ -316,14 +325,7 @@ impl Preset {
             }
         }
         pattern.push_str("/?$");
-        let captures = Regex::new(&pattern).ok()?.captures(issuer)?;
-        let values = self
-            .params
-            .iter()
-            .filter_map(|p| Some((p.name.clone(), captures.name(&p.name)?.as_str().to_string())))
-            .collect();
-        let slash_differs = template.ends_with('/') != issuer.ends_with('/');
-        Some((values, slash_differs))
+        Regex::new(&pattern).ok()
     }
 }
 

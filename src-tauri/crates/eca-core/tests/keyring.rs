@@ -1,11 +1,11 @@
 //! The real OS keyring: a Secret Service on a private D-Bus session (gnome-keyring, started by
 //! `scripts/with-keyring.sh`, which `make test` wraps the Rust tests in).
 
-use eca_core::catalog::{Catalog, SaveIdpRequest, SecretChange};
-use eca_core::secrets::{OsKeyring, Secret, SecretKey, SecretStore};
+use eca_core::catalog::{Catalog, CatalogError, SaveIdpRequest, SecretChange};
+use eca_core::secrets::{OsKeyring, Secret, SecretError, SecretKey, SecretStore};
 use eca_model::clock::SystemClock;
 use eca_model::idp::IdpId;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 fn require_session_bus() {
     eca_testkit::keyring::require_session_bus("these tests keep secrets");
@@ -116,4 +116,59 @@ fn a_save_that_fails_in_sqlite_puts_the_real_keyring_back() {
         "the-secret-before"
     );
     keyring.delete(key).unwrap();
+}
+
+/// A save of a new IdP whose SQLite write fails after the keyring stored its secret removes that
+/// secret again: the real keyring keeps nothing for an IdP that was never saved.
+#[test]
+fn a_new_idp_whose_sqlite_write_fails_leaves_no_secret_in_the_real_keyring() {
+    require_session_bus();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Arc::new(Watched::default());
+    let mut catalog = Catalog::open(dir.path(), keyring.clone(), Arc::new(SystemClock)).unwrap();
+    catalog
+        .connection()
+        .execute_batch("DROP TABLE idp_audit")
+        .unwrap();
+    let failed = catalog.save(SaveIdpRequest {
+        id: None,
+        fields: eca_testkit::fixtures::okta("Never saved"),
+        secret: SecretChange::Replace(Secret::new("the-secret-of-a-new-idp")),
+    });
+    assert!(
+        matches!(failed, Err(CatalogError::Store(_))),
+        "the SQLite write fails: {failed:?}"
+    );
+    let stored = keyring.stored.lock().unwrap().clone();
+    let [key] = stored.as_slice() else {
+        panic!("the save stores the new secret once, before the rows: {stored:?}");
+    };
+    assert!(
+        OsKeyring::new().get(*key).unwrap().is_none(),
+        "the secret of the failed save is gone from the keyring"
+    );
+    assert!(catalog.list().unwrap().is_empty(), "and no IdP was saved");
+}
+
+/// The real OS keyring, noting which entries were stored through it (only their keys).
+#[derive(Default)]
+struct Watched {
+    keyring: OsKeyring,
+    stored: Mutex<Vec<SecretKey>>,
+}
+
+impl SecretStore for Watched {
+    fn put(&self, key: SecretKey, secret: &Secret) -> Result<(), SecretError> {
+        self.keyring.put(key, secret)?;
+        self.stored.lock().unwrap().push(key);
+        Ok(())
+    }
+
+    fn get(&self, key: SecretKey) -> Result<Option<Secret>, SecretError> {
+        self.keyring.get(key)
+    }
+
+    fn delete(&self, key: SecretKey) -> Result<(), SecretError> {
+        self.keyring.delete(key)
+    }
 }

@@ -49,17 +49,30 @@ def module_files(package, only):
 
 
 def accepted():
+    """The accepted survivors: `(FILE: MUTATION, the mutated line's text)` of each entry."""
     keys = set()
     for line in ACCEPTED.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            keys.add(line.split("  -- ", 1)[0].strip())
+            mutant, source = line.split("  -- ", 1)[0].split("  @ ", 1)
+            keys.add((mutant.strip(), source.strip()))
     return keys
 
 
 def key(name):
-    """`FILE:LINE:COL: MUTATION` without the line and column."""
-    return re.sub(r"^([^:]+):\d+:\d+: ", r"\1: ", name)
+    """An accepted survivor's key for the mutant `FILE:LINE:COL: MUTATION`: the name without
+    the line and column, so an entry survives edits elsewhere in the file, and the text of the
+    line it mutates today, so it accepts that mutation there only (a new `&&` elsewhere in the
+    same function is another mutant, to review)."""
+    m = re.match(r"^([^:]+):(\d+):\d+: (.*)$", name)
+    if not m:
+        return (name, "")
+    try:
+        lines = Path(m[1]).read_text().splitlines()
+        source = lines[int(m[2]) - 1].strip()
+    except (FileNotFoundError, IndexError):
+        source = ""
+    return (f"{m[1]}: {m[3]}", source)
 
 
 def digest(path):

@@ -17,12 +17,12 @@
 //   aria-labelledby and text), as a user of assistive tech would find them.
 
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,7 @@ export function appBinary() {
 export function cliBinary() {
   const bin = resolve(process.env.ECA_E2E_CLI || join(targetDir(), 'debug', 'eca'));
   assert.ok(existsSync(bin), `no CLI binary at ${bin}: build it with cargo build -p eca-cli (make e2e does)`);
-  refuseIfStale(bin, 'eca-cli', [], 'cargo build -p eca-cli (make e2e does)');
+  refuseIfStale(bin, [], 'build it with cargo build -p eca-cli (make e2e does)');
   return bin;
 }
 
@@ -83,19 +83,34 @@ function tauriDriver() {
 }
 
 /**
- * Refuses a binary older than a source it is built from: the test would run stale code. The
- * sources are the files of `also` and of the non-test targets of `pkg` and of the workspace
- * packages it depends on (not as a dev-dependency), from `cargo metadata`: what cargo itself
- * rebuilds the binary for, so a change elsewhere (another crate's code, a test) refuses nothing.
+ * Refuses a binary older than a file it was built from: the test would run stale code. The
+ * files are cargo's own list for it (its dep-info, `BIN.d`, which every `cargo build` and
+ * `tauri build` writes beside it: the sources of its crates, embedded files, `tauri.conf.json`,
+ * the UI bundle) within the repo, and `also` (the app's `ui/src`). Checked once per binary.
  */
-function refuseIfStale(bin, pkg, also, hint) {
+function refuseIfStale(bin, also, hint) {
+  if (checkedFresh.has(bin)) return;
   const built = statSync(bin).mtimeMs;
-  for (const path of [...also, ...packageSources(pkg)]) {
+  for (const path of [...also, ...builtFrom(bin, hint)]) {
     const changed = newestFile(path);
     if (changed && changed.mtimeMs > built) {
       throw new Error(`e2e: ${changed.path} is newer than ${bin}: ${hint}`);
     }
   }
+  checkedFresh.add(bin);
+}
+
+const checkedFresh = new Set();
+
+/** The repo's files in `bin`'s dep-info (cargo's outputs under the target folder left out). */
+function builtFrom(bin, hint) {
+  const depInfo = `${bin}.d`;
+  assert.ok(existsSync(depInfo), `no ${depInfo} (cargo's list of what ${bin} was built from): ${hint}`);
+  // `TARGET: DEP DEP…` on its first line; a space inside a path is escaped as `\ `.
+  const rule = readFileSync(depInfo, 'utf8').split('\n', 1)[0];
+  const deps = rule.slice(rule.indexOf(': ') + 2).split(/(?<!\\) /).map((p) => p.replaceAll('\\ ', ' '));
+  const outputs = resolve(targetDir()) + sep;
+  return deps.filter((p) => p.startsWith(REPO + sep) && !p.startsWith(outputs));
 }
 
 /** The newest file at `path` (a file, or a folder searched through), or null when there is none. */
@@ -109,34 +124,6 @@ function newestFile(path) {
     if (found && (!newest || found.mtimeMs > newest.mtimeMs)) newest = found;
   }
   return newest;
-}
-
-/** The source folders (and build scripts) of workspace package `pkg` and of those it is built from. */
-function packageSources(pkg) {
-  const host = /^host: (\S+)$/m.exec(execFileSync('rustc', ['-vV'], { encoding: 'utf8' }))[1];
-  const args = ['metadata', '--format-version', '1', '--offline', '--filter-platform', host];
-  const meta = JSON.parse(execFileSync('cargo', args, { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 28 }));
-  const members = new Set(meta.workspace_members);
-  const packages = new Map(meta.packages.map((p) => [p.id, p]));
-  const deps = new Map(meta.resolve.nodes.map((n) => [n.id, n.deps]));
-  const start = meta.packages.find((p) => p.name === pkg && members.has(p.id));
-  assert.ok(start, `no workspace package ${pkg}`);
-  const seen = new Set();
-  for (const pending = [start.id]; pending.length; ) {
-    const id = pending.pop();
-    if (seen.has(id) || !members.has(id)) continue;
-    seen.add(id);
-    for (const dep of deps.get(id)) {
-      if (dep.dep_kinds.some(({ kind }) => kind !== 'dev')) pending.push(dep.pkg);
-    }
-  }
-  return [...seen].flatMap((id) =>
-    packages
-      .get(id)
-      .targets.filter(({ kind }) => !kind.some((k) => ['test', 'bench', 'example'].includes(k)))
-      // A build script is the file alone: it sits beside the whole package (the root's, the repo).
-      .map(({ kind, src_path }) => (kind.includes('custom-build') ? src_path : dirname(src_path))),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,6 +352,7 @@ export async function startBackend(args = []) {
   } catch {
     assert.fail(`The reference backend ${bin} is missing: build it with cargo build -p eca-backend`);
   }
+  refuseIfStale(bin, [], 'build it with cargo build -p eca-backend (make e2e does)');
   const child = spawn(bin, ['--listen', '127.0.0.1:0', '--in-memory', '--allow-private-addresses', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
@@ -403,7 +391,7 @@ export async function startBackend(args = []) {
  */
 export async function startRun(name, { extraRedirects = [], clients, providerArgs = [], pkjwtJwks } = {}) {
   const bin = appBinary();
-  refuseIfStale(bin, 'eca-admin', [join(REPO, 'ui', 'src')], BUILD_HINT);
+  refuseIfStale(bin, [join(REPO, 'ui', 'src')], BUILD_HINT);
   const root = mkdtempSync(join(tmpdir(), `eca-e2e-${name}-`));
   const run = {
     name,

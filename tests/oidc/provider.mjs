@@ -42,8 +42,9 @@
 // --client-auth-log FILE appends one JSON line per request to a token or PAR endpoint, before
 // the provider answers it: {endpoint, client_id, method, secret_sha256}, how the client
 // authenticated (client_secret_basic, client_secret_post, a client assertion, or none) and the
-// SHA-256 (hex) of the secret it presented, never the secret. A test tells a wrong secret sent
-// from none sent that way: the provider answers invalid_client to both.
+// SHA-256 (hex) of the secret it presented, not the secret (the test clients' secrets are
+// fixed and public anyway). A test tells a wrong secret sent from none sent that way: the
+// provider answers invalid_client to both.
 //
 // Prints exactly one line to stdout once it listens: `READY <issuer>` (no trailing slash).
 // Everything else (oidc-provider's notices included) goes to stderr, so a test can read
@@ -432,7 +433,13 @@ function clientAuthentication(headers, form) {
     // RFC 6749 §2.3.1: each part form-urlencoded, then joined by the first ':'.
     const decoded = Buffer.from(basic[1], 'base64').toString();
     const colon = decoded.indexOf(':');
-    const part = (s) => decodeURIComponent(s.replace(/\+/g, ' '));
+    const part = (s) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        return s; // a malformed escape: logged as sent; oidc-provider refuses the credentials
+      }
+    };
     const [id, secret] = colon < 0 ? [decoded, null] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
     return { client_id: part(id), method: 'client_secret_basic', secret_sha256: sha256(secret === null ? null : part(secret)) };
   }

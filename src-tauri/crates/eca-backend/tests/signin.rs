@@ -647,19 +647,39 @@ async fn a_click_after_the_idp_was_deleted_fails_though_an_earlier_click_read_it
     assert_eq!(status["error"]["code"], "idp_unavailable", "{status}");
 }
 
-/// A link's request as the backend's database holds it: whether its customer data was erased,
-/// or `None` once the request is gone. Read from the file, so no status read erases anything.
-fn stored_erasure(p: &Platform, id: &str) -> Option<bool> {
+/// A link's request as the backend's database holds it, or `None` once it is gone. Read from
+/// the file, so no status read erases anything.
+#[derive(Debug, PartialEq)]
+struct Stored {
+    status: String,
+    claims_erased: bool,
+    /// The number the link went to (kept until the claims are erased, if not before), and the
+    /// customer id in the stored outcome.
+    customer: Option<String>,
+    customer_id: Option<String>,
+}
+
+fn stored(p: &Platform, id: &str) -> Option<Stored> {
+    use rusqlite::OptionalExtension;
     let path = p.harness.dir.path().join(DATABASE_FILE);
     let conn =
         rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
     conn.query_row(
-        "SELECT claims_erased FROM auth_request WHERE id = ?1",
+        "SELECT status, claims_erased, customer, outcome ->> '$.result.customer_id'
+         FROM auth_request WHERE id = ?1",
         [id],
-        |r| r.get(0),
+        |r| {
+            Ok(Stored {
+                status: r.get(0)?,
+                claims_erased: r.get(1)?,
+                customer: r.get(2)?,
+                customer_id: r.get(3)?,
+            })
+        },
     )
-    .ok()
+    .optional()
+    .unwrap()
 }
 
 /// Polls `check` until it holds; panics with `what` after 20 s.
@@ -691,22 +711,32 @@ async fn the_sweep_erases_an_unread_result_and_forgets_its_request_a_day_later()
         .await
         .unwrap();
     assert_eq!(status, 200);
-    until("the result is stored, not erased", || {
-        stored_erasure(&p, &id) == Some(false)
+    until("the result is stored", || {
+        stored(&p, &id).is_some_and(|s| s.status == "authenticated")
     })
     .await;
+    let before = stored(&p, &id).unwrap();
+    assert!(!before.claims_erased, "{before:?}");
+    assert_eq!(before.customer_id.as_deref(), Some("alice"), "{before:?}");
 
     p.clock
-        .advance(Duration::minutes(10) + Duration::seconds(1));
+        .advance(eca_backend::signin::DEFAULT_LINK_TTL + Duration::seconds(1));
     until(
         "the sweep erases the unread result and keeps its request",
-        || stored_erasure(&p, &id) == Some(true),
+        || stored(&p, &id).is_some_and(|s| s.claims_erased),
     )
     .await;
+    let after = stored(&p, &id).unwrap();
+    assert_eq!(
+        (after.customer, after.customer_id),
+        (None, None),
+        "nothing about the customer is left"
+    );
+    assert_eq!(after.status, "authenticated", "the outcome itself is kept");
     p.clock
         .advance(eca_backend::signin::KEEP_ERASED_ROWS + Duration::seconds(1));
     until("a day later the erased request is deleted", || {
-        stored_erasure(&p, &id).is_none()
+        stored(&p, &id).is_none()
     })
     .await;
 }

@@ -103,13 +103,15 @@ for package in "${packages[@]}"; do
   sha256sum ${files[$package]} >"$out/source.sha256"
   echo "mutants: $package:${files[$package]} (tests: $selection)"
   # Exit 2 means survivors and 3 timeouts, which the score reports; anything else is a failed
-  # run. A minimum test timeout, as a loaded machine can make a slow test look like a hung
-  # mutant.
+  # run, whose outcomes so far (cargo-mutants writes them as it goes) are recorded before it
+  # fails, so the next run measures only the rest. A minimum test timeout, as a loaded machine
+  # can make a slow test look like a hung mutant.
+  status=0
   scripts/with-keyring.sh cargo mutants --package "$package" "${args[@]}" --output "$out" \
-    --no-shuffle --timeout-multiplier 3 --minimum-test-timeout 60 || {
-    status=$?
-    [[ $status == 2 || $status == 3 ]]
-  }
-  "${score[@]}" record "$package" "$out" "$selection"
+    --no-shuffle --timeout-multiplier 3 --minimum-test-timeout 60 || status=$?
+  if [[ -f $out/mutants.out/outcomes.json ]]; then
+    "${score[@]}" record "$package" "$out" "$selection"
+  fi
+  [[ $status == 0 || $status == 2 || $status == 3 ]] || exit "$status"
 done
 exec "${score[@]}" score "$lists" "${wanted[@]}"

@@ -311,7 +311,8 @@ impl Preset {
 
     /// What an issuer made from this preset's template looks like, a trailing slash aside:
     /// the template's text, each `{name}` captured by its parameter's pattern (`None`: no
-    /// issuer template, or one naming no parameter of the preset).
+    /// issuer template, a placeholder that is not a parameter of the preset, or a pattern that
+    /// does not compile; the reviewed presets have none of these, as their tests check).
     fn issuer_pattern(&self) -> Option<Regex> {
         let template = self.issuer.as_deref()?;
         let mut pattern = String::from("^");

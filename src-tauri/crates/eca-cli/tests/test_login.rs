@@ -133,9 +133,13 @@ fn a_public_client_is_verified_and_recorded() {
 #[test]
 fn the_secret_sent_is_the_one_in_the_keyring() {
     eca_testkit::keyring::require_session_bus("this test stores a secret");
-    for (flags, refused_at, endpoint) in [
-        (&[][..], "code_exchange", "token"),
-        (&["--par-required"][..], "pushed_authorization", "request"),
+    for (flags, refused_at, back_channel) in [
+        (&[][..], "code_exchange", &["token"][..]),
+        (
+            &["--par-required"][..],
+            "pushed_authorization",
+            &["request", "token"][..],
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("client-auth.jsonl");
@@ -151,10 +155,14 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
         let (code, report) = test_json(&dir);
         assert_eq!(code, 0, "the stored secret is the provider's: {report:#}");
         assert_eq!(report["outcome"], "passed");
+        let mut sent: Vec<Value> = back_channel
+            .iter()
+            .map(|endpoint| presented(endpoint, "confidential-secret-123"))
+            .collect();
         assert_eq!(
-            last_presented(&log),
-            presented("token", "confidential-secret-123"),
-            "the code exchange sent the stored secret"
+            all_presented(&log),
+            sent,
+            "each back-channel request of the login sent the stored secret"
         );
 
         edit(&dir, &["--client-secret-stdin"], Some("wrong-secret\n"));
@@ -171,9 +179,11 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
             Some("failed"),
             "{report:#}"
         );
+        // Refused at the first back-channel request: nothing after it is sent.
+        sent.push(presented(back_channel[0], "wrong-secret"));
         assert_eq!(
-            last_presented(&log),
-            presented(endpoint, "wrong-secret"),
+            all_presented(&log),
+            sent,
             "the refused request sent the rotated secret, not none"
         );
         if refused_at == "pushed_authorization" {
@@ -187,18 +197,17 @@ fn the_secret_sent_is_the_one_in_the_keyring() {
     }
 }
 
-/// The last back-channel request in the provider's `--client-auth-log`: its endpoint, the
-/// client, how it authenticated, and the SHA-256 of the secret it presented.
-fn last_presented(log: &std::path::Path) -> Value {
+/// Every back-channel request in the provider's `--client-auth-log`, in order: its endpoint,
+/// the client, how it authenticated, and the SHA-256 of the secret it presented.
+fn all_presented(log: &std::path::Path) -> Vec<Value> {
     let text = std::fs::read_to_string(log).expect("the provider logged its back-channel requests");
-    let last = text
-        .lines()
-        .last()
-        .expect("at least one back-channel request");
-    serde_json::from_str(last).unwrap()
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
-/// [`last_presented`] for the confidential client's `secret` sent to `endpoint` with HTTP Basic.
+/// An entry of [`all_presented`]: the confidential client's `secret` sent to `endpoint` with
+/// HTTP Basic.
 fn presented(endpoint: &str, secret: &str) -> Value {
     use sha2::Digest;
     let sha256 = sha2::Sha256::digest(secret.as_bytes());

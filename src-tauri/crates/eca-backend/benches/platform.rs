@@ -119,12 +119,6 @@ fn start_floor(listen: &str, issuer: &str) -> Server {
     }
 }
 
-/// A free loopback port for the floor, whose redirect URI the IdP must know before it starts.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// Pushes the IdP to the backend, as ECA Admin's sync would.
 async fn push_idp(http: &Client, backend: &mut Server, issuer: &str) {
     let (key, _) = backend.backend.clone().unwrap();
@@ -439,7 +433,8 @@ fn print(name: &str, f: &Figures) {
 async fn main() {
     let data = tempfile::tempdir().unwrap();
     let mut backend = start_backend(data.path());
-    let floor_listen = format!("127.0.0.1:{}", free_port());
+    // The floor's port is known first: the IdP must know its redirect URI before it starts.
+    let floor_listen = format!("127.0.0.1:{}", eca_testkit::free_port());
     let clients = tempfile::NamedTempFile::new().unwrap();
     let redirects = [
         format!("{}/v1/oauth/callback", backend.url),

@@ -776,7 +776,7 @@ async fn a_login_that_cannot_start_keeps_its_steps_only_for_an_admin_test() {
     let p = platform(true).await;
     let idp = p
         .push_idp(CLIENT_SECRET, |body| {
-            body["issuer"] = json!("http://127.0.0.1:9")
+            body["issuer"] = json!(format!("http://127.0.0.1:{}", eca_testkit::free_port()))
         })
         .await;
     for kind in ["admin_test", "customer"] {

@@ -1389,12 +1389,8 @@ fn discovery_fills_the_endpoints() {
 
 #[test]
 fn a_failed_discovery_writes_nothing() {
-    // A port that was just free: nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens there.
+    let port = eca_testkit::free_port();
     let eca = Eca::new();
     let r = eca.run(&[
         "idp",

@@ -15,12 +15,6 @@ use tempfile::TempDir;
 
 const IDP: &str = "Glewlwyd";
 
-/// A port that was free a moment ago, to register at Glewlwyd before the test listens on it.
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    probe.local_addr().unwrap().port()
-}
-
 fn loopback_redirect(port: u16) -> String {
     format!("http://127.0.0.1:{port}/oauth/callback")
 }
@@ -83,7 +77,7 @@ fn test_json(dir: &TempDir, op: &GlewlwydServer, timeout_secs: u32) -> (i32, Val
 
 #[test]
 fn a_login_on_the_fixed_loopback_port_is_verified() {
-    let port = free_port();
+    let port = eca_testkit::free_port();
     let op = GlewlwydServer::start(&[&loopback_redirect(port)]);
     let dir = tempfile::tempdir().unwrap();
     add(&dir, &op, Some(port));
@@ -119,7 +113,7 @@ fn a_login_on_the_fixed_loopback_port_is_verified() {
 
 #[test]
 fn without_a_fixed_port_glewlwyd_refuses_and_the_fix_names_the_fixed_port() {
-    let registered = free_port();
+    let registered = eca_testkit::free_port();
     let op = GlewlwydServer::start(&[&loopback_redirect(registered)]);
     let dir = tempfile::tempdir().unwrap();
     add(&dir, &op, None);

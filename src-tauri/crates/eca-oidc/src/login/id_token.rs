@@ -1,8 +1,8 @@
 //! ID token verification as a certified relying party does it (OpenID Connect Core §3.1.3.7),
 //! on top of the openidconnect crate.
 //!
-//! openidconnect checks the signature against the JWKS, the allowed algorithms, `iss` (exact),
-//! `aud`, `exp` and `nonce`. This module adds what it leaves to the application: required
+//! openidconnect checks the signature against the JWKS (RSA signatures through
+//! [`VerifyingKey`], with ring), the allowed algorithms, `iss` (exact), `aud`, `exp` and `nonce`. This module adds what it leaves to the application: required
 //! claims present (named when missing), `alg: none` and any algorithm outside the IdP's
 //! [`SigningPolicy`] refused up front, `azp` when there are several audiences, `iat` neither
 //! far in the past nor in the future, and `at_hash`.
@@ -12,16 +12,16 @@
 use super::report::{TestError, TestErrorCode as Code};
 use super::signing::SigningPolicy;
 use super::token;
+use super::verifying_key::{self, VerifyingKey};
 use crate::issuer::IssuerRule;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use eca_model::secret::Secret;
-use openidconnect::core::{
-    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-};
+use openidconnect::core::{CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    ClaimsVerificationError, ClientId, ClientSecret, IssuerUrl, Nonce, SignatureVerificationError,
+    ClaimsVerificationError, ClientId, ClientSecret, IdTokenVerifier, IssuerUrl, Nonce,
+    SignatureVerificationError,
 };
 use serde_json::Value;
 use sha2::Digest;
@@ -151,7 +151,7 @@ fn missing_fix(claim: &str) -> &'static str {
     }
 }
 
-/// What openidconnect checks: the signature, `iss`, `aud`, `exp`, `nonce`, and our `iat`
+/// What openidconnect checks: the signature ([`VerifyingKey`]), `iss`, `aud`, `exp`, `nonce`, and our `iat`
 /// bounds. Returns the subject.
 fn verify_signature_and_claims(
     token: &str,
@@ -181,16 +181,16 @@ fn verify_signature_and_claims(
         )
     })?;
     let base = match exp.signing.hmac_key(exp.secret) {
-        Some(s) => CoreIdTokenVerifier::new_confidential_client(
+        Some(s) => IdTokenVerifier::<VerifyingKey>::new_confidential_client(
             ClientId::new(exp.client_id.to_string()),
             ClientSecret::new(s.expose().to_string()),
             issuer,
-            jwks.clone(),
+            verifying_key::key_set(jwks),
         ),
-        None => CoreIdTokenVerifier::new_public_client(
+        None => IdTokenVerifier::<VerifyingKey>::new_public_client(
             ClientId::new(exp.client_id.to_string()),
             issuer,
-            jwks.clone(),
+            verifying_key::key_set(jwks),
         ),
     };
     let verifier = base

@@ -96,8 +96,12 @@ struct Args {
     seed_usages: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// The most threads the database's work runs on at once. Writes take turns on one connection,
+/// so more threads would only queue on its lock, each with its stack and malloc arena (500
+/// customers at once held ~hundreds of them).
+const BLOCKING_THREADS: usize = 8;
+
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -105,7 +109,15 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Args::parse()).await {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build();
+    let done = match runtime {
+        Ok(runtime) => runtime.block_on(run(Args::parse())),
+        Err(e) => Err(format!("cannot start the async runtime: {e}")),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("eca-backend: {message}");

@@ -146,12 +146,33 @@ impl From<PresetError> for Problem {
     }
 }
 
-/// The presets this process serves; see [`all`] and [`serve`].
-static PRESETS: OnceLock<Vec<Preset>> = OnceLock::new();
+/// The presets this process serves, each with its issuer template as a pattern
+/// ([`Preset::issuer_pattern`]), in the same order: compiled once, with the presets, as
+/// [`recognise`] runs on every ID token the platform verifies. See [`all`] and [`serve`].
+static SERVED: OnceLock<Served> = OnceLock::new();
+
+struct Served {
+    presets: Vec<Preset>,
+    issuer_patterns: Vec<Option<Regex>>,
+}
+
+impl Served {
+    fn new(presets: Vec<Preset>) -> Self {
+        let issuer_patterns = presets.iter().map(Preset::issuer_pattern).collect();
+        Self {
+            presets,
+            issuer_patterns,
+        }
+    }
+}
+
+fn served() -> &'static Served {
+    SERVED.get_or_init(|| Served::new(reviewed()))
+}
 
 /// The presets, in the order "Start from" lists them.
 pub fn all() -> &'static [Preset] {
-    PRESETS.get_or_init(reviewed)
+    &served().presets
 }
 
 /// The presets of the reviewed file, `presets.json`.
@@ -165,7 +186,9 @@ pub fn reviewed() -> Vec<Preset> {
 /// reviewed templates name real https hosts). Only before anything read the presets: after
 /// that, `Err` hands them back and the presets served stay as they were.
 pub fn serve(presets: Vec<Preset>) -> Result<(), Vec<Preset>> {
-    PRESETS.set(presets)
+    SERVED
+        .set(Served::new(presets))
+        .map_err(|refused| refused.presets)
 }
 
 /// The preset with this id.
@@ -235,15 +258,11 @@ impl Recognised {
     }
 }
 
-/// Each preset's issuer template as a pattern ([`Preset::issuer_pattern`]), in the order of
-/// [`all`]: compiled once, as [`recognise`] runs on every ID token the platform verifies.
-static ISSUER_PATTERNS: OnceLock<Vec<Option<Regex>>> = OnceLock::new();
-
 /// The preset whose issuer template matches `issuer` (a trailing slash aside), if any.
 pub fn recognise(issuer: &str) -> Option<Recognised> {
-    let patterns =
-        ISSUER_PATTERNS.get_or_init(|| all().iter().map(Preset::issuer_pattern).collect());
-    all().iter().zip(patterns).find_map(|(preset, pattern)| {
+    let served = served();
+    let mut patterns = served.presets.iter().zip(&served.issuer_patterns);
+    patterns.find_map(|(preset, pattern)| {
         let template = preset.issuer.as_deref()?;
         let captures = pattern.as_ref()?.captures(issuer)?;
         let values = preset

@@ -70,12 +70,10 @@ impl<'de> Deserialize<'de> for VerifyingKey {
     }
 }
 
-/// An RSA key's `n` and `e` (`None` for another key type, or one missing either). openidconnect
-/// keeps them private, so they are read back from the key's JSON form.
+/// A key's `n` and `e` (`None` when it lacks either). openidconnect keeps them private, so they
+/// are read back from the key's JSON form. Only an RSA key's are used: [`compatible`] refuses
+/// any other key type for an RSA algorithm.
 fn rsa_numbers(core: &CoreJsonWebKey) -> Option<RsaNumbers> {
-    if *core.key_type() != CoreJsonWebKeyType::RSA {
-        return None;
-    }
     let json = serde_json::to_value(core).ok()?;
     let number = |name: &str| {
         let text = json.get(name).and_then(Value::as_str)?;
@@ -333,6 +331,102 @@ mod tests {
         }
     }
 
+    /// A key whose modulus is these bytes, with e = 65537.
+    fn modulus(n: &[u8]) -> VerifyingKey {
+        serde_json::from_value(json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(n), "e": "AQAB"}))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_size_bounds_are_exact() {
+        // An odd modulus of 2,047 bits (256 bytes, ring alone would round it up to 2,048), of
+        // 2,041 bits (256 bytes too), and of 8,193 bits.
+        let mut short = vec![0xffu8; 256];
+        short[0] = 0x7f;
+        let mut shorter = vec![0xffu8; 256];
+        shorter[0] = 0x01;
+        let mut long = vec![0xffu8; 1025];
+        long[0] = 0x01;
+        for (n, size) in [(&short, 2047), (&shorter, 2041), (&long, 8193)] {
+            match modulus(n).verify_signature(&A::RsaSsaPkcs1V15Sha256, MESSAGE, &[1u8; 256]) {
+                Err(SignatureVerificationError::InvalidKey(why)) => assert_eq!(
+                    why,
+                    format!("the RSA key has {size} bits; 2048 to 8192 are accepted")
+                ),
+                other => panic!("a {size}-bit modulus: {other:?}"),
+            }
+        }
+        // 2,048 and 8,192 bits pass the size check and fail only on the signature.
+        let mut shortest_accepted = vec![0xffu8; 256];
+        shortest_accepted[0] = 0x80;
+        let longest_accepted = vec![0xffu8; 1024];
+        for n in [&shortest_accepted, &longest_accepted] {
+            let verdict =
+                modulus(n).verify_signature(&A::RsaSsaPkcs1V15Sha256, MESSAGE, &vec![1u8; n.len()]);
+            assert!(
+                matches!(verdict, Err(SignatureVerificationError::CryptoError(_))),
+                "{} bits: {verdict:?}",
+                bits(n)
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_are_openidconnects_own() {
+        // The compatibility check copies openidconnect's (not public): the same refusal, word
+        // for word, for every way a key may not check a signature.
+        let n = URL_SAFE_NO_PAD.encode(key(2048).n().to_bytes_be());
+        let ec = json!({
+            "kty": "EC", "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        });
+        for (jwk, alg) in [
+            (
+                json!({"kty": "RSA", "n": n, "e": "AQAB", "use": "enc"}),
+                A::RsaSsaPkcs1V15Sha256,
+            ),
+            (
+                json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "RS384"}),
+                A::RsaSsaPkcs1V15Sha256,
+            ),
+            (
+                json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "A128GCM"}),
+                A::RsaSsaPssSha256,
+            ),
+            (ec, A::RsaSsaPkcs1V15Sha512),
+            (json!({"kty": "oct", "k": "c2VjcmV0"}), A::RsaSsaPssSha384),
+        ] {
+            let ours: VerifyingKey = serde_json::from_value(jwk.clone()).unwrap();
+            let theirs: CoreJsonWebKey = serde_json::from_value(jwk.clone()).unwrap();
+            let signature = [1u8; 256];
+            let (ours, theirs) = (
+                ours.verify_signature(&alg, MESSAGE, &signature),
+                theirs.verify_signature(&alg, MESSAGE, &signature),
+            );
+            assert!(
+                matches!(ours, Err(SignatureVerificationError::InvalidKey(_))),
+                "{jwk}: {ours:?}"
+            );
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"), "{jwk}");
+        }
+    }
+
+    #[test]
+    fn an_rsa_key_is_never_an_hmac_secret() {
+        let private = key(2048);
+        let public = jwk(private, json!({}), 0);
+        let n = private.n().to_bytes_be();
+        let forged = openidconnect::core::CoreHmacKey::new(n);
+        let signature =
+            openidconnect::PrivateSigningKey::sign(&forged, &A::HmacSha256, MESSAGE).unwrap();
+        let verdict = public.verify_signature(&A::HmacSha256, MESSAGE, &signature);
+        assert!(
+            matches!(verdict, Err(SignatureVerificationError::InvalidKey(_))),
+            "{verdict:?}"
+        );
+    }
+
     #[test]
     fn bits_counts_from_the_first_set_bit() {
         assert_eq!(bits(&[]), 0);
@@ -382,7 +476,6 @@ mod tests {
             "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
         }))
         .unwrap();
-        assert!(ec.rsa.is_none());
         match ec.verify_signature(&A::RsaSsaPkcs1V15Sha256, MESSAGE, &signature) {
             Err(SignatureVerificationError::InvalidKey(why)) => {
                 assert_eq!(why, "key type does not match signature algorithm")
@@ -413,7 +506,6 @@ mod tests {
         assert!(hmac
             .verify_signature(&A::HmacSha256, b"other", &signature)
             .is_err());
-        assert!(hmac.rsa.is_none());
     }
 
     #[test]

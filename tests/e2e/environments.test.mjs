@@ -15,6 +15,7 @@ import {
   REPO,
   appBinary,
   backendApi,
+  byRole,
   closeDialog,
   fill,
   fillNewIdp,
@@ -45,7 +46,26 @@ async function checkPromotion(browser) {
   await $.click('button', 'Pending changes');
   await $.get('heading', 'Pending changes');
   await $.click('button', 'Check what can be promoted');
-  return $.get('listitem', NAME);
+}
+
+/**
+ * Waits until the promotion check's line for the IdP matches `pattern`, and returns it. The line
+ * is found afresh each time: the check answers asynchronously and renders its list again, so
+ * an element found before the answer can be gone (a stale element is read as no text).
+ */
+async function promotionLine(browser, pattern, what) {
+  let line = '';
+  try {
+    await ui(browser).waitFor(async () => {
+      const item = await browser.$(byRole('listitem', NAME));
+      line = (await item.isExisting()) ? await textOf(browser, item).catch(() => '') : '';
+      return pattern.test(line);
+    }, what);
+  } catch (error) {
+    error.message += ` (the IdP's line last read “${line}”)`;
+    throw error;
+  }
+  return line;
 }
 
 describe('an IdP tested on sandbox is promoted to production', () => {
@@ -107,9 +127,8 @@ describe('an IdP tested on sandbox is promoted to production', () => {
 
   step('promotes the tested IdP; production holds it with its secret', async () => {
     const $ = ui(browser);
-    const item = await checkPromotion(browser);
-    const line = await textOf(browser, item);
-    assert.match(line, /Ready \(new\)/, line);
+    await checkPromotion(browser);
+    await promotionLine(browser, /Ready \(new\)/, 'the IdP to be ready to promote, as new');
     await $.click('button', 'Promote to production');
     await bodyIncludes(browser, 'Promoted 1 IdP(s) to production.', 'the promotion to report');
     const held = await backendApi(production)('GET', '/idps');
@@ -127,11 +146,8 @@ describe('an IdP tested on sandbox is promoted to production', () => {
     await $.click('button', 'Save Changes');
     await $.get('heading', 'Embedded Client Authentication');
     await pushChanges(browser, 1);
-    const item = await checkPromotion(browser);
-    await ui(browser).waitFor(
-      async () => /not tested on default since it was last edited/.test(await textOf(browser, item)),
-      'the refusal and its reason',
-    );
+    await checkPromotion(browser);
+    await promotionLine(browser, /not tested on default since it was last edited/, 'the refusal and its reason');
     const promote = await $.get('button', 'Promote to production');
     assert.equal(await promote.isEnabled(), false, 'nothing is eligible');
   });

@@ -97,8 +97,8 @@ struct Args {
 }
 
 /// The most threads the database's work runs on at once. Writes take turns on one connection,
-/// so more threads would only queue on its lock, each with its stack and malloc arena (500
-/// customers at once held ~hundreds of them).
+/// so more threads would only queue on its lock, each with its stack and malloc arena (tokio's
+/// default allows 512, and 500 customers at once made it start many).
 const BLOCKING_THREADS: usize = 8;
 
 fn main() -> ExitCode {

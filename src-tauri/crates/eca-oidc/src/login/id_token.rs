@@ -2,7 +2,8 @@
 //! on top of the openidconnect crate.
 //!
 //! openidconnect checks the signature against the JWKS (RSA signatures through
-//! [`VerifyingKey`], with ring), the allowed algorithms, `iss` (exact), `aud`, `exp` and `nonce`. This module adds what it leaves to the application: required
+//! [`VerifyingKey`], with ring), the allowed algorithms, `iss` (exact), `aud`, `exp` and
+//! `nonce`. This module adds what it leaves to the application: required
 //! claims present (named when missing), `alg: none` and any algorithm outside the IdP's
 //! [`SigningPolicy`] refused up front, `azp` when there are several audiences, `iat` neither
 //! far in the past nor in the future, and `at_hash`.
@@ -151,8 +152,8 @@ fn missing_fix(claim: &str) -> &'static str {
     }
 }
 
-/// What openidconnect checks: the signature ([`VerifyingKey`]), `iss`, `aud`, `exp`, `nonce`, and our `iat`
-/// bounds. Returns the subject.
+/// What openidconnect checks: the signature ([`VerifyingKey`]), `iss`, `aud`, `exp`, `nonce`,
+/// and our `iat` bounds. Returns the subject.
 fn verify_signature_and_claims(
     token: &str,
     jwks: &CoreJsonWebKeySet,

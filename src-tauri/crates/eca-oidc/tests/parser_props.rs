@@ -8,8 +8,8 @@ use eca_oidc::http::{HttpMeta, HttpResponse, ERROR_FIELDS};
 use eca_oidc::login::jwks;
 use eca_oidc::login::pending::PendingCallbacks;
 use eca_oidc::login::run::DEEP_LINK_REDIRECT;
+use eca_oidc::login::verifying_key::KeySet;
 use eca_testkit::arbitrary;
-use openidconnect::core::CoreJsonWebKeySet;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -108,7 +108,7 @@ proptest! {
     ) {
         let set = serde_json::json!({ "keys": keys }).to_string().into_bytes();
         for body in [set, other] {
-            if let Ok(jwks) = serde_json::from_slice::<CoreJsonWebKeySet>(&body) {
+            if let Ok(jwks) = serde_json::from_slice::<KeySet>(&body) {
                 prop_assert!(jwks::describe(&jwks).len() <= 2 * body.len() + 64);
             }
         }

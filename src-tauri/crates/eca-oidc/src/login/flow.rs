@@ -31,11 +31,11 @@ use super::report::{
 use super::signing::SigningPolicy;
 use super::steps::{Observer, StepLog};
 use super::token::{self, clean, TokenRequest, TokenResponse};
+use super::verifying_key::KeySet;
 use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
 use crate::http;
 use eca_model::clock::{rfc3339, Clock};
 use eca_model::idp::{IdpConfig, IdpFields, Protocol};
-use openidconnect::core::CoreJsonWebKeySet;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::Value;
 use std::sync::Arc;
@@ -77,7 +77,7 @@ impl LoginContext {
     }
 
     /// The key set at `uri`; without a cache, fetched whatever `want` says.
-    async fn jwks(&self, uri: &str, want: Want) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
+    async fn jwks(&self, uri: &str, want: Want) -> Result<Cached<KeySet>, JwksError> {
         match &self.provider_cache {
             Some(cache) => cache.jwks(&self.http, uri, self.clock.now(), want).await,
             None => jwks::fetch(&self.http, uri).await.map(Cached::fetched),
@@ -89,7 +89,7 @@ impl LoginContext {
 #[derive(Clone)]
 pub struct ProviderKeys {
     pub discovery: Option<Arc<DiscoveryInfo>>,
-    pub jwks: Option<Arc<CoreJsonWebKeySet>>,
+    pub jwks: Option<Arc<KeySet>>,
 }
 
 /// What binds the IdP's answers to this login: fresh per login, each checked once.
@@ -325,7 +325,7 @@ async fn jwks_step(
     ctx: &LoginContext,
     uri: &str,
     log: &mut StepLog,
-) -> Result<Arc<CoreJsonWebKeySet>, TestError> {
+) -> Result<Arc<KeySet>, TestError> {
     log.start(StepName::Jwks, format!("Fetching {uri}"));
     match ctx.jwks(uri, Want::Fresh).await {
         Ok(cached) => {
@@ -816,10 +816,7 @@ impl Completion<'_> {
     /// Discovery and the JWKS again, for a key rotated since [`prepare`] (from the platform's
     /// cache, at most once per its refresh interval). `None` when there is no JWKS URI to
     /// fetch from.
-    async fn refetch_keys(
-        &mut self,
-        issuer: &str,
-    ) -> Result<Option<Arc<CoreJsonWebKeySet>>, TestError> {
+    async fn refetch_keys(&mut self, issuer: &str) -> Result<Option<Arc<KeySet>>, TestError> {
         let uri = self
             .idp
             .fields

@@ -13,13 +13,13 @@
 use super::report::{TestError, TestErrorCode as Code};
 use super::signing::SigningPolicy;
 use super::token;
-use super::verifying_key::{self, VerifyingKey};
+use super::verifying_key::{KeySet, VerifyingKey};
 use crate::issuer::IssuerRule;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use eca_model::secret::Secret;
-use openidconnect::core::{CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
+use openidconnect::core::{CoreIdToken, CoreJwsSigningAlgorithm};
 use openidconnect::{
     ClaimsVerificationError, ClientId, ClientSecret, IdTokenVerifier, IssuerUrl, Nonce,
     SignatureVerificationError,
@@ -66,11 +66,7 @@ fn reject(code: Code, message: impl Into<String>, fix: impl Into<String>) -> Rej
 }
 
 /// Verifies `token` against `jwks` and the expectations of this login.
-pub fn verify(
-    token: &str,
-    jwks: &CoreJsonWebKeySet,
-    exp: &Expectations<'_>,
-) -> Result<Verified, Rejection> {
+pub fn verify(token: &str, jwks: &KeySet, exp: &Expectations<'_>) -> Result<Verified, Rejection> {
     let (header, claims) = decode_parts(token)?;
     let alg = check_alg(&header, exp.signing)?;
     check_required_claims(&claims)?;
@@ -156,7 +152,7 @@ fn missing_fix(claim: &str) -> &'static str {
 /// and our `iat` bounds. Returns the subject.
 fn verify_signature_and_claims(
     token: &str,
-    jwks: &CoreJsonWebKeySet,
+    jwks: &KeySet,
     exp: &Expectations<'_>,
 ) -> Result<String, Rejection> {
     let parsed = CoreIdToken::from_str(token).map_err(|e| {
@@ -186,12 +182,12 @@ fn verify_signature_and_claims(
             ClientId::new(exp.client_id.to_string()),
             ClientSecret::new(s.expose().to_string()),
             issuer,
-            verifying_key::key_set(jwks),
+            jwks.clone(),
         ),
         None => IdTokenVerifier::<VerifyingKey>::new_public_client(
             ClientId::new(exp.client_id.to_string()),
             issuer,
-            verifying_key::key_set(jwks),
+            jwks.clone(),
         ),
     };
     let verifier = base
@@ -484,7 +480,7 @@ mod tests {
                 access_token: "the-access-token",
                 now: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
             };
-            let jwks = CoreJsonWebKeySet::new(Vec::new());
+            let jwks = KeySet::new(Vec::new());
             match verify(token, &jwks, &exp) {
                 Ok(v) => Ok((v.subject, v.lifetime)),
                 Err(Rejection::Rejected(e) | Rejection::UnknownKey(e)) => Err(e),
@@ -673,7 +669,7 @@ mod tests {
                 access_token: "at",
                 now: OffsetDateTime::from_unix_timestamp(NOW).unwrap(),
             };
-            verify(token, &CoreJsonWebKeySet::new(Vec::new()), &exp)
+            verify(token, &KeySet::new(Vec::new()), &exp)
         }
 
         fn refused_code(result: Result<Verified, Rejection>) -> (Code, String, String) {

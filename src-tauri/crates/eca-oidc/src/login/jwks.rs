@@ -4,8 +4,8 @@
 //! Invariant: a key set is returned only when it holds at least one key; it is fetched through
 //! [`crate::http`] (no redirects, body capped at [`MAX_JWKS_BYTES`]).
 
+use super::verifying_key::KeySet;
 use crate::http::{self, HttpError};
-use openidconnect::core::CoreJsonWebKeySet;
 use openidconnect::JsonWebKey;
 use url::Url;
 
@@ -23,9 +23,9 @@ pub enum JwksError {
 }
 
 /// Fetches the key set at `uri`.
-pub async fn fetch(client: &http::HttpClient, uri: &str) -> Result<CoreJsonWebKeySet, JwksError> {
+pub async fn fetch(client: &http::HttpClient, uri: &str) -> Result<KeySet, JwksError> {
     let url = Url::parse(uri)?;
-    let (jwks, _meta): (CoreJsonWebKeySet, _) = client.get_json(&url, MAX_JWKS_BYTES).await?;
+    let (jwks, _meta): (KeySet, _) = client.get_json(&url, MAX_JWKS_BYTES).await?;
     if jwks.keys().is_empty() {
         return Err(JwksError::Empty);
     }
@@ -33,7 +33,7 @@ pub async fn fetch(client: &http::HttpClient, uri: &str) -> Result<CoreJsonWebKe
 }
 
 /// "2 key(s): k1, k2", for the step list.
-pub fn describe(jwks: &CoreJsonWebKeySet) -> String {
+pub fn describe(jwks: &KeySet) -> String {
     let kids: Vec<String> = jwks
         .keys()
         .iter()

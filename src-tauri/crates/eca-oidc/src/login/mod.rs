@@ -11,8 +11,8 @@
 //!   checks; [`client_auth`]: how the client authenticates at the token endpoint (and any
 //!   other back-channel endpoint); [`client_key`]: the client's own signing key for
 //!   private_key_jwt; [`signing`]: the algorithms an ID token may be signed with, and when the
-//!   client secret is their key; [`verifying_key`]: the JWKS keys as the ID token verifier
-//!   takes them (RSA signatures checked by ring).
+//!   client secret is their key; [`verifying_key`]: the JWKS keys as the engine reads and
+//!   verifies with them (RSA signatures checked by ring).
 //! - [`par`]: pushing the authorization request first (RFC 9126), when the IdP advertises it.
 //! - [`provider_cache`]: the platform's cache of discovery and signing keys (Test
 //!   Configuration fetches them fresh).

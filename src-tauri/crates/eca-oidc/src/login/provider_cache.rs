@@ -21,8 +21,8 @@
 //! - Time is passed in (`now`), from the login's clock.
 
 use super::jwks::{self, JwksError};
+use super::verifying_key::KeySet;
 use crate::discovery::{self, DiscoveryError, DiscoveryInfo};
-use openidconnect::core::CoreJsonWebKeySet;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -68,7 +68,7 @@ impl<T> Cached<T> {
 pub struct ProviderCache {
     policy: CachePolicy,
     discovery: Table<DiscoveryInfo>,
-    jwks: Table<CoreJsonWebKeySet>,
+    jwks: Table<KeySet>,
 }
 
 impl ProviderCache {
@@ -101,7 +101,7 @@ impl ProviderCache {
         uri: &str,
         now: OffsetDateTime,
         want: Want,
-    ) -> Result<Cached<CoreJsonWebKeySet>, JwksError> {
+    ) -> Result<Cached<KeySet>, JwksError> {
         let fetch = || jwks::fetch(http, uri);
         self.jwks.get(uri, now, want, &self.policy, fetch).await
     }

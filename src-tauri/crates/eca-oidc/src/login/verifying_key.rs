@@ -15,8 +15,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{
-    CoreJsonWebKey, CoreJsonWebKeySet, CoreJsonWebKeyType, CoreJsonWebKeyUse,
-    CoreJwsSigningAlgorithm,
+    CoreJsonWebKey, CoreJsonWebKeyType, CoreJsonWebKeyUse, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     JsonWebKey, JsonWebKeyAlgorithm, JsonWebKeyId, JsonWebKeySet, JsonWebKeyUse,
@@ -31,13 +30,9 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// The most bits an RSA modulus may have (ring's bound).
 pub const MAX_RSA_BITS: usize = 8192;
 
-/// A key set as the ID-token verifier takes it.
+/// An IdP's key set as the engine reads, caches and verifies with it: each key's RSA numbers
+/// are decoded once, when the JWKS is read.
 pub type KeySet = JsonWebKeySet<VerifyingKey>;
-
-/// The verifier's copy of `jwks`.
-pub fn key_set(jwks: &CoreJsonWebKeySet) -> KeySet {
-    JsonWebKeySet::new(jwks.keys().iter().map(VerifyingKey::from).collect())
-}
 
 /// One JWK, with its RSA public numbers decoded once.
 #[derive(Clone, Debug, Serialize)]
@@ -55,18 +50,13 @@ struct RsaNumbers {
     e: Vec<u8>,
 }
 
-impl From<&CoreJsonWebKey> for VerifyingKey {
-    fn from(core: &CoreJsonWebKey) -> Self {
-        Self {
-            rsa: rsa_numbers(core),
-            core: core.clone(),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for VerifyingKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        CoreJsonWebKey::deserialize(deserializer).map(|core| Self::from(&core))
+        let core = CoreJsonWebKey::deserialize(deserializer)?;
+        Ok(Self {
+            rsa: rsa_numbers(&core),
+            core,
+        })
     }
 }
 
@@ -528,13 +518,12 @@ mod tests {
             URL_SAFE_NO_PAD.encode(private.n().to_bytes_be())
         );
         assert_eq!(written["kid"], "k1");
-        let core: CoreJsonWebKeySet = serde_json::from_value(json!({"keys": [written]})).unwrap();
-        let copied = key_set(&core);
-        assert_eq!(copied.keys().len(), 1);
+        let read: KeySet = serde_json::from_value(json!({"keys": [written]})).unwrap();
+        assert_eq!(read.keys().len(), 1);
         let signature = sign(private, &A::RsaSsaPkcs1V15Sha256, MESSAGE);
-        copied.keys()[0]
+        read.keys()[0]
             .verify_signature(&A::RsaSsaPkcs1V15Sha256, MESSAGE, &signature)
-            .expect("the verifier's copy of a key set verifies");
+            .expect("a key read back as part of a key set verifies");
         assert_eq!(
             key.hash_bytes(b"x", &A::RsaSsaPkcs1V15Sha256).unwrap(),
             sha2::Sha256::digest(b"x").to_vec()
